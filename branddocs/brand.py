@@ -1,0 +1,310 @@
+"""The brand model: one validated record per `brands/<id>.yml`, read by one loader."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import yaml
+from anyascii import anyascii
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "BRAND_ID_RE",
+    "Api",
+    "Brand",
+    "BrandError",
+    "Theme",
+    "contrast_ratio",
+    "derive_key_env",
+    "find_brand_files",
+    "load_brand",
+    "load_brands",
+]
+
+BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+_HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+
+HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
+ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
+
+
+class BrandError(Exception):
+    """A brand file is missing, unreadable or invalid; the message is for people."""
+
+
+def derive_key_env(user_name: str) -> str:
+    """`Nébula AI` -> `NEBULA_AI_API_KEY`: ASCII, upper case, runs of other characters to one `_`."""
+    stem = re.sub(r"[^A-Z0-9]+", "_", anyascii(user_name).upper()).strip("_")
+    return f"{stem}_API_KEY"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as `defualt_model` must not pass silently.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Api(_Strict):
+    base_url: str
+    """The OpenAI-compatible base URL a reader passes to the SDKs, e.g. `https://api.acme.example/v1`."""
+    key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
+    """The environment variable the examples read the API key from; derived from `user_name` if unset."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host name")
+        if parts.query or parts.fragment:
+            raise ValueError("expected a base URL without a query or fragment")
+        if value.rstrip("/").endswith("/chat/completions"):
+            raise ValueError("expected the base URL, without the trailing /chat/completions")
+        return value.rstrip("/")
+
+
+class Theme(_Strict):
+    primary: HexColour = "#3f51b5"
+    """Header and link colour, as `#rrggbb`; becomes `--md-primary-fg-color`."""
+    primary_light: HexColour | None = None
+    primary_dark: HexColour | None = None
+    accent: HexColour = "#526cfe"
+    logo: str | None = None
+    """A file under `docs/images/<resource_dir_name>/`; Material's default icon if unset."""
+    favicon: str | None = None
+    """A file under `docs/images/<resource_dir_name>/`; the logo if unset."""
+
+    def css_variables(self) -> dict[str, str]:
+        """Material's `--md-*-fg-color*` variables for this palette; light/dark shades derived if unset."""
+        text = _readable_on(self.primary)
+        return {
+            "--md-primary-fg-color": self.primary,
+            "--md-primary-fg-color--light": self.primary_light or _mix(self.primary, "#ffffff", 0.25),
+            "--md-primary-fg-color--dark": self.primary_dark or _mix(self.primary, "#000000", 0.25),
+            "--md-primary-bg-color": text,
+            "--md-primary-bg-color--light": text + "b3",
+            "--md-accent-fg-color": self.accent,
+            "--md-accent-fg-color--transparent": self.accent + "1a",
+        }
+
+    @field_validator("logo", "favicon")
+    @classmethod
+    def _plain_file_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or "/" in value or "\\" in value or value.startswith(".")):
+            raise ValueError("expected a file name inside the brand's image folder, such as logo.svg")
+        return value
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _mix(colour: str, other: str, amount: float) -> str:
+    mixed = (round(a + (b - a) * amount) for a, b in zip(_rgb(colour), _rgb(other), strict=True))
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance."""
+    lin = [(c / 255 / 12.92) if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in _rgb(colour)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two `#rrggbb` colours, 1 to 21."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _readable_on(background: str) -> str:
+    """White or black, whichever reads better on `background`."""
+    return max(("#ffffff", "#000000"), key=lambda text: contrast_ratio(background, text))
+
+
+class Brand(_Strict):
+    id: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
+    """The file name without `.yml`; not written in the file."""
+    user_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    """The tenant's name as readers see it; any characters."""
+    resource_dir_name: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
+    """The folder under `docs/images/` holding this brand's screenshots and logo."""
+    api: Api
+    models: Annotated[list[ModelId], Field(min_length=1)]
+    default_model: ModelId | None = None
+    portal_name: Annotated[str, StringConstraints(min_length=1)] = "Cloud Portal"
+    theme: Theme = Theme()
+    site_url: str | None = None
+    copyright: str | None = None
+    """Footer text; `© <user_name>` if unset."""
+    support_url: str | None = None
+
+    @field_validator("models")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({m for m in value if value.count(m) > 1})
+        if duplicates:
+            raise ValueError(f"expected each model once, found {', '.join(duplicates)} more than once")
+        return value
+
+    @field_validator("site_url", "support_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("expected an http:// or https:// URL with a host name")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Brand:
+        if self.default_model is not None and self.default_model not in self.models:
+            raise ValueError(f"default_model: expected one of models {self.models}, found {self.default_model!r}")
+        key_env = self.api.key_env or derive_key_env(self.user_name)
+        if not re.match(_ENV_NAME, key_env) or key_env == "_API_KEY":
+            raise ValueError(
+                f"api.key_env: {self.user_name!r} gives no usable variable name ({key_env!r}); set api.key_env"
+            )
+        # Frozen models: fill derived defaults once, here, so every reader sees the same values.
+        object.__setattr__(self, "default_model", self.default_model or self.models[0])
+        object.__setattr__(self, "api", self.api.model_copy(update={"key_env": key_env}))
+        return self
+
+    @property
+    def key_env(self) -> str:
+        return self.api.key_env  # type: ignore[return-value]  # filled by _defaults
+
+    @property
+    def base_url(self) -> str:
+        return self.api.base_url
+
+    @property
+    def base_path(self) -> str:
+        """The base URL's path, e.g. `/api/v1/ai`: where the reference endpoint serves this brand."""
+        return urlsplit(self.api.base_url).path.rstrip("/")
+
+    def image_dir(self, docs_dir: Path) -> Path:
+        return docs_dir / "images" / self.resource_dir_name
+
+    def asset_paths(self, docs_dir: Path) -> list[Path]:
+        """Every file this brand's site needs from its image folder."""
+        names = ["endpoint.png", self.theme.logo, self.theme.favicon]
+        return [self.image_dir(docs_dir) / name for name in dict.fromkeys(names) if name]
+
+    def check_assets(self, docs_dir: Path) -> None:
+        missing = [p for p in self.asset_paths(docs_dir) if not p.is_file()]
+        if missing:
+            listed = ", ".join(str(p) for p in missing)
+            raise BrandError(f"brand {self.id!r}: missing image file: {listed}")
+
+    def variables(self) -> dict[str, Any]:
+        """The names the templated guide uses, e.g. `{{ user_name }}`, `{{ base_url }}`."""
+        return {
+            "brand": self,
+            "brand_id": self.id,
+            "user_name": self.user_name,
+            "resource_dir_name": self.resource_dir_name,
+            "portal_name": self.portal_name,
+            "base_url": self.base_url,
+            "api_key_env": self.key_env,
+            "models": list(self.models),
+            "default_model": self.default_model,
+        }
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"found key {key!r} a second time", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest parent that exists."""
+    node, line = root, (root.start_mark.line + 1 if root else None)
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == part]
+            if not match:
+                break
+            line, node = match[0][0].start_mark.line + 1, match[0][1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _describe(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key (check its spelling; see docs/writing.md for the brand fields)"
+    if error["type"] == "missing":
+        return "required, but missing"
+    message = error["msg"].removeprefix("Value error, ")
+    if "input" in error and error["type"] != "value_error":
+        return f"{message}; found {error['input']!r}"
+    return message
+
+
+def load_brand(path: Path) -> Brand:
+    """Read and validate one brand file; every error names the file, line and field."""
+    path = Path(path)
+    brand_id = path.stem
+    if not BRAND_ID_RE.match(brand_id):
+        raise BrandError(
+            f"{path}: the file name must be the brand id, [a-z0-9-]+ followed by .yml; found {path.name!r}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BrandError(f"{path}: cannot read the brand file: {exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise BrandError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BrandError(f"{path}: expected a mapping of brand fields, found {type(data).__name__}")
+    if "id" in data:
+        raise BrandError(f"{path}:{_line_of(root, ('id',))}: id: the id is the file name; remove this key")
+    try:
+        return Brand.model_validate({**data, "id": brand_id})
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            loc, message = tuple(error["loc"]), _describe(error)
+            # Checks across fields (model validators) name their field at the start of the message.
+            named = re.match(r"^([a-z_]+(?:\.[a-z_]+)*): (.*)$", message, re.DOTALL)
+            if not loc and named:
+                loc, message = tuple(named[1].split(".")), named[2]
+            field = ".".join(str(p) for p in loc) or "(brand)"
+            lines.append(f"{path}:{_line_of(root, loc)}: {field}: {message}")
+        raise BrandError("\n".join(lines)) from None
+
+
+def find_brand_files(brands_dir: Path) -> list[Path]:
+    return sorted(Path(brands_dir).glob("*.yml"))
+
+
+def load_brands(brands_dir: Path, ids: list[str] | None = None) -> list[Brand]:
+    """Load the named brands (all by default); unknown ids are an error listing the known ones."""
+    files = {p.stem: p for p in find_brand_files(brands_dir)}
+    if ids:
+        unknown = [i for i in ids if i not in files]
+        if unknown:
+            raise BrandError(
+                f"unknown brand {', '.join(unknown)}; brands in {brands_dir}: {', '.join(files) or 'none'}"
+            )
+        files = {i: files[i] for i in dict.fromkeys(ids)}
+    if not files:
+        raise BrandError(f"no brand files (*.yml) in {brands_dir}")
+    return [load_brand(p) for p in files.values()]

@@ -1,0 +1,116 @@
+"""`branddocs build | serve | endpoint | check-brands`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from branddocs.brand import BrandError, load_brand
+from branddocs.site import Project
+
+__all__ = ["main"]
+
+# mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def _cmd_build(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.build import build_brands
+
+    ids = args.brand or project.brand_ids()
+    unknown = sorted(set(ids) - set(project.brand_ids()))
+    if unknown:
+        raise BrandError(f"unknown brand {', '.join(unknown)}; brands: {', '.join(project.brand_ids())}")
+    failed = 0
+
+    def report(result) -> None:
+        nonlocal failed
+        if result.ok:
+            print(f"{result.brand_id}: built in {result.seconds:.2f} s -> {result.site_dir}", flush=True)
+        else:
+            failed += 1
+            print(f"{result.brand_id}: FAILED after {result.seconds:.2f} s; previous site left as it was", flush=True)
+            print("  " + result.error.replace("\n", "\n  "), file=sys.stderr, flush=True)
+
+    results = build_brands(project, ids, jobs=args.jobs, site_root=args.site_dir, on_result=report)
+    total = sum(r.seconds for r in results)
+    print(f"{len(results) - failed} built, {failed} failed ({total:.2f} s of build time)")
+    return 1 if failed else 0
+
+
+def _cmd_serve(args: argparse.Namespace, project: Project) -> int:
+    project.brand(args.brand)  # fail here, clearly, rather than inside MkDocs' reloader
+    env = {**os.environ, "BRAND": args.brand}
+    cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(project.config_file), "-a", args.dev_addr]
+    return subprocess.call(cmd, env=env)
+
+
+def _cmd_check_brands(args: argparse.Namespace, project: Project) -> int:
+    paths = [Path(p) for p in args.files] or [project.brands_dir / f"{i}.yml" for i in project.brand_ids()]
+    if not paths:
+        print(f"no brand files in {project.brands_dir}", file=sys.stderr)
+        return 1
+    errors = 0
+    for path in paths:
+        try:
+            brand = load_brand(path)
+            brand.check_assets(project.docs_dir)
+        except BrandError as exc:
+            errors += 1
+            print(exc, file=sys.stderr)
+        else:
+            print(f"{path}: ok ({brand.user_name}, {brand.base_url}, ${brand.key_env}, {len(brand.models)} models)")
+    print(f"{len(paths) - errors} ok, {errors} with errors")
+    return 1 if errors else 0
+
+
+def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.endpoint.server import serve_forever
+
+    return serve_forever(args, project)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="branddocs", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="build brand sites into site/<id>/")
+    build.add_argument("--brand", action="append", metavar="ID", help="build this brand (repeatable; default all)")
+    build.add_argument("--jobs", "-j", type=int, default=None, help="parallel builds (default: number of cores)")
+    build.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ go (default: ./site)")
+    build.set_defaults(func=_cmd_build)
+
+    serve = sub.add_parser("serve", help="preview one brand with live reload")
+    serve.add_argument("--brand", required=True, metavar="ID")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
+    serve.set_defaults(func=_cmd_serve)
+
+    check = sub.add_parser("check-brands", help="validate brand files and their images")
+    check.add_argument("files", nargs="*", help="brand files (default: brands/*.yml)")
+    check.set_defaults(func=_cmd_check_brands)
+
+    endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")
+    endpoint.add_argument("--host", default="127.0.0.1")
+    endpoint.add_argument("--port", type=int, default=8000)
+    endpoint.add_argument("--brand", action="append", metavar="ID", help="serve this brand's models (default: all)")
+    endpoint.add_argument("--base-path", default=None, help="default: the brand's base URL path, else /v1")
+    endpoint.add_argument("--api-key", action="append", metavar="KEY", help="accepted key (repeatable)")
+    endpoint.add_argument("--drift", action="store_true", help="answer like the original guide's broken samples")
+    endpoint.set_defaults(func=_cmd_endpoint)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args, Project.find())
+    except BrandError as exc:
+        print(f"branddocs: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Where a project's parts live, and which brand an MkDocs build is for (the BRAND variable)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from branddocs.brand import Brand, BrandError, find_brand_files, load_brand
+
+__all__ = ["Project", "brand_for_build"]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A branddocs checkout: `mkdocs.yml` beside `brands/` and `docs/`."""
+
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Project:
+        """The project holding `start` (default: the current directory), or the one given by BRANDDOCS_ROOT."""
+        here = Path(os.environ.get("BRANDDOCS_ROOT") or start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "mkdocs.yml").is_file() and (folder / "brands").is_dir():
+                return cls(folder)
+        raise BrandError(f"no branddocs project (mkdocs.yml beside brands/) at or above {here}")
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "mkdocs.yml"
+
+    @property
+    def brands_dir(self) -> Path:
+        return self.root / "brands"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.root / "docs"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / "site"
+
+    def brand_ids(self) -> list[str]:
+        return [p.stem for p in find_brand_files(self.brands_dir)]
+
+    def brand(self, brand_id: str) -> Brand:
+        path = self.brands_dir / f"{brand_id}.yml"
+        if not path.is_file():
+            known = ", ".join(self.brand_ids()) or "none"
+            raise BrandError(f"unknown brand {brand_id!r}: no {path}; brands: {known}")
+        stat = path.stat()
+        brand = _load_cached(path, stat.st_mtime_ns, stat.st_size)
+        brand.check_assets(self.docs_dir)
+        return brand
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime_ns: int, size: int) -> Brand:
+    # Keyed on mtime and size so `mkdocs serve` sees an edited brand file on its next rebuild.
+    return load_brand(path)
+
+
+def brand_for_build(config_file: str | Path) -> Brand:
+    """The brand named by BRAND for the MkDocs config at `config_file`, validated with its images."""
+    project = Project(Path(config_file).resolve().parent)
+    brand_id = os.environ.get("BRAND", "").strip()
+    if not brand_id:
+        known = ", ".join(project.brand_ids()) or "none"
+        raise BrandError(f"BRAND is not set: run e.g. `BRAND=<id> mkdocs serve`; brands: {known}")
+    return project.brand(brand_id)

@@ -1,0 +1,12 @@
+"""mkdocs-macros entry point: the brand's values as template variables, from branddocs' one loader."""
+
+from __future__ import annotations
+
+from branddocs.site import brand_for_build
+
+__all__ = ["define_env"]
+
+
+def define_env(env) -> None:
+    """Expose the brand chosen by BRAND, e.g. `{{ user_name }}`, `{{ base_url }}`, `{{ api_key_env }}`."""
+    env.variables.update(brand_for_build(env.conf.config_file_path).variables())

@@ -1,0 +1,78 @@
+"""Shared fixtures: the project, its brands, sites built once per session, scratch copies to break."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from branddocs.brand import Brand, load_brands
+from branddocs.site import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--brand", action="append", default=[], metavar="ID", help="only these brands (repeatable)")
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def brands(project: Project, pytestconfig: pytest.Config) -> list[Brand]:
+    return load_brands(project.brands_dir, pytestconfig.getoption("brand") or None)
+
+
+@pytest.fixture(scope="session")
+def all_brands(project: Project) -> list[Brand]:
+    return load_brands(project.brands_dir)
+
+
+def run_branddocs(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `branddocs` command as a user would."""
+    return subprocess.run(
+        [str(BIN / "branddocs"), *args],
+        cwd=cwd,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_sites(tmp_path_factory: pytest.TempPathFactory, project: Project, brands: list[Brand]) -> dict[str, Path]:
+    """Every selected brand built once with `branddocs build`, read back from disk by the tests."""
+    site_root = tmp_path_factory.mktemp("site")
+    ids = [arg for b in brands for arg in ("--brand", b.id)]
+    result = run_branddocs("build", *ids, "--site-dir", str(site_root), cwd=project.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {b.id: site_root / b.id for b in brands}
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Project:
+    """A copy of the project's sources to break without touching the real one."""
+    for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, tmp_path / name)
+    (tmp_path / "branddocs").symlink_to(ROOT / "branddocs")  # mkdocs.yml loads hooks from here
+    return Project(tmp_path)
+
+
+def tree_digest(folder: Path) -> str:
+    """One hash of every file's path and bytes under `folder`."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,147 @@
+"""The brand loader: defaults, and an error for people for every kind of bad brand file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from branddocs.brand import Brand, BrandError, contrast_ratio, derive_key_env, load_brand
+from branddocs.site import Project
+
+from .conftest import ROOT, run_branddocs
+
+MINIMAL = """\
+user_name: Example Co
+resource_dir_name: example-co
+api:
+  base_url: https://api.example-co.example/api/v1/ai
+models: [meta-llama-3-8b-instruct]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "example-co.yml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("user_name", "expected"),
+    [
+        ("Nébula AI", "NEBULA_AI_API_KEY"),
+        ("Example Co", "EXAMPLE_CO_API_KEY"),
+        ("Brightline & Co.", "BRIGHTLINE_CO_API_KEY"),
+        ("  --Ünïcode   ŠTÜFF!! ", "UNICODE_STUFF_API_KEY"),
+        ("Straße 42", "STRASSE_42_API_KEY"),
+    ],
+)
+def test_key_env_is_derived_from_the_name(user_name: str, expected: str) -> None:
+    assert derive_key_env(user_name) == expected
+
+
+def test_minimal_brand_gets_its_defaults(tmp_path: Path) -> None:
+    brand = load_brand(write(tmp_path, MINIMAL))
+    assert brand.id == "example-co"
+    assert brand.key_env == "EXAMPLE_CO_API_KEY"
+    assert brand.default_model == "meta-llama-3-8b-instruct"
+    assert brand.portal_name == "Cloud Portal"
+    assert brand.base_path == "/api/v1/ai"
+    assert brand.theme.logo is None
+
+
+def test_explicit_values_win(tmp_path: Path) -> None:
+    text = MINIMAL.replace("models: [meta-llama-3-8b-instruct]", "models: [a-1, b-2]\ndefault_model: b-2")
+    text = text.replace("api:\n", "api:\n  key_env: MY_KEY\n")
+    brand = load_brand(write(tmp_path, text))
+    assert (brand.key_env, brand.default_model) == ("MY_KEY", "b-2")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (MINIMAL + "defualt_model: x\n", ":6: defualt_model: unknown key"),
+        (MINIMAL.replace("api:\n", "api:\n  keyenv: X\n"), ":4: api.keyenv: unknown key"),
+        (MINIMAL.replace("https://api", "ftp://api"), ":4: api.base_url: expected an http:// or https:// URL"),
+        (MINIMAL.replace("/ai\n", "/ai/chat/completions\n"), "api.base_url: expected the base URL, without"),
+        (MINIMAL.replace("user_name: Example Co\n", ""), ":1: user_name: required, but missing"),
+        (MINIMAL.replace("[meta-llama-3-8b-instruct]", "[]"), ":5: models: List should have at least 1 item"),
+        (MINIMAL.replace("[meta-llama-3-8b-instruct]", "[a, a]"), "models: expected each model once, found a"),
+        (MINIMAL + "default_model: gpt-4\n", ":6: default_model: expected one of models"),
+        (MINIMAL + "theme:\n  primary: blue\n", ":7: theme.primary: String should match pattern"),
+        (MINIMAL + "theme:\n  logo: ../../etc/passwd\n", "theme.logo: expected a file name inside"),
+        (MINIMAL.replace("example-co\n", "Example Co\n"), ":2: resource_dir_name: String should match"),
+        (MINIMAL + "user_name: Again\n", "found key 'user_name' a second time"),
+        (MINIMAL.replace("api:\n", "api:\n  key_env: lower-case\n"), "api.key_env: String should match"),
+        ("user_name: [unclosed\n", "not valid YAML"),
+        ("- a list\n", "expected a mapping of brand fields, found list"),
+        (MINIMAL + "id: other\n", ":6: id: the id is the file name"),
+        (
+            "user_name: '!!!'\nresource_dir_name: x\napi: {base_url: 'http://a.example'}\nmodels: [m]\n",
+            ":3: api.key_env: '!!!' gives no usable variable name",
+        ),
+    ],
+)
+def test_bad_brand_files_name_file_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(BrandError) as info:
+        load_brand(path)
+    assert str(path) in str(info.value)
+    assert expected in str(info.value)
+
+
+def test_bad_file_name_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(BrandError, match=r"the file name must be the brand id.*'Example_Co.yml'"):
+        load_brand(write(tmp_path, MINIMAL, "Example_Co.yml"))
+
+
+def test_missing_screenshot_names_brand_and_path(tmp_path: Path) -> None:
+    brand = load_brand(write(tmp_path, MINIMAL))
+    with pytest.raises(BrandError, match=r"brand 'example-co': missing image file: .*images/example-co/endpoint\.png"):
+        brand.check_assets(tmp_path / "docs")
+
+
+def test_unknown_brand_lists_the_known_ones(project: Project) -> None:
+    with pytest.raises(BrandError, match=r"unknown brand 'nope'.*brands: acme"):
+        project.brand("nope")
+
+
+def test_check_brands_command(scratch: Project) -> None:
+    ok = run_branddocs("check-brands", cwd=scratch.root)
+    assert ok.returncode == 0, ok.stderr
+    assert "3 ok, 0 with errors" in ok.stdout
+    (scratch.brands_dir / "acme.yml").write_text(MINIMAL.replace("models:", "modles:"), encoding="utf-8")
+    bad = run_branddocs("check-brands", cwd=scratch.root)
+    assert bad.returncode == 1
+    assert "acme.yml:5: modles: unknown key" in bad.stderr
+    assert "acme.yml:1: models: required, but missing" in bad.stderr
+    assert "2 ok, 1 with errors" in bad.stdout
+
+
+def test_demo_brands_differ_in_every_field(all_brands: list[Brand]) -> None:
+    assert len(all_brands) >= 3
+    for field in ("user_name", "resource_dir_name", "portal_name", "base_url", "key_env", "default_model", "site_url"):
+        values = [getattr(b, field) for b in all_brands]
+        assert len(set(values)) == len(values), (field, values)
+    for field in ("primary", "accent"):
+        values = [getattr(b.theme, field) for b in all_brands]
+        assert len(set(values)) == len(values), (field, values)
+    logos = [(b.image_dir(ROOT / "docs") / b.theme.logo).read_bytes() for b in all_brands if b.theme.logo]
+    assert len(set(logos)) == len(all_brands)
+    models = [m for b in all_brands for m in b.models]
+    assert len(set(models)) == len(models), "a model shared by two demo brands hides leaks between them"
+    assert any(" " in b.user_name and not b.user_name.isascii() for b in all_brands)
+
+
+def test_demo_brands_only_use_example_hosts(all_brands: list[Brand]) -> None:
+    for brand in all_brands:
+        for url in (brand.base_url, brand.site_url, brand.support_url):
+            if url:
+                assert urlsplit(url).hostname.endswith(".example"), (brand.id, url)
+
+
+def test_demo_brand_colours_are_readable(all_brands: list[Brand]) -> None:
+    for brand in all_brands:
+        css = brand.theme.css_variables()
+        assert contrast_ratio(css["--md-primary-fg-color"], css["--md-primary-bg-color"]) >= 4.5, brand.id

@@ -1,0 +1,421 @@
+"""The reference endpoint, driven over loopback by the real openai SDKs, curl-free raw HTTP, and OpenAI's schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from branddocs.endpoint.app import MAX_BODY_BYTES, create_app
+from branddocs.endpoint.generate import GREETING_REPLY, tokenize
+from branddocs.endpoint.server import EndpointServer, app_for_brands, running_endpoint
+from branddocs.openai_schema import schema_errors
+from branddocs.site import Project
+
+from .conftest import ROOT
+
+KEY = "sk-test-endpoint-key"
+MODEL = "meta-llama-3-8b-instruct"
+HI = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(scope="module")
+def server(project: Project) -> Iterator[EndpointServer]:
+    app, _, _ = app_for_brands(project, None, [KEY, "sk-second-key"])
+    with running_endpoint(app) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def base(server: EndpointServer) -> str:
+    return f"{server.url}/v1"
+
+
+@pytest.fixture
+def client(base: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base, api_key=KEY, max_retries=0)
+
+
+def sse_chunks(text: str) -> tuple[list[dict], list[str]]:
+    """The JSON chunks of an SSE body, and its raw `data:` payloads."""
+    payloads = [line.removeprefix("data: ") for line in text.splitlines() if line.startswith("data: ")]
+    return [json.loads(p) for p in payloads if p != "[DONE]"], payloads
+
+
+def raw(base: str, body: object, key: str | None = KEY, **kwargs: object) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(f"{base}/chat/completions", content=content, headers=headers, timeout=10, **kwargs)
+
+
+# Non-stream and stream through the Python SDK
+
+
+def test_sync_completion(client: openai.OpenAI, base: str) -> None:
+    completion = client.chat.completions.create(model=MODEL, messages=HI)
+    assert completion.choices[0].message.content == GREETING_REPLY
+    assert completion.choices[0].finish_reason == "stop"
+    usage = completion.usage
+    assert usage.prompt_tokens + usage.completion_tokens == usage.total_tokens
+    body = raw(base, {"model": MODEL, "messages": HI}).json()
+    assert schema_errors(body, "CreateChatCompletionResponse") == []
+    assert body["choices"][0]["message"]["tool_calls"] == []
+    assert body["choices"][0]["stop_reason"] is None
+    assert body["prompt_logprobs"] is None
+
+
+def test_stream_matches_non_stream(client: openai.OpenAI, base: str) -> None:
+    request = {"model": MODEL, "messages": [{"role": "user", "content": "Tell me about tokens"}], "max_tokens": 20}
+    whole = client.chat.completions.create(**request)
+    chunks = list(client.chat.completions.create(**request, stream=True, stream_options={"include_usage": True}))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == whole.choices[0].message.content
+    finals = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finals == [whole.choices[0].finish_reason]
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage.model_dump() == whole.usage.model_dump()
+
+
+def test_stream_wire_format(base: str) -> None:
+    body = {"model": MODEL, "messages": HI, "stream": True, "stream_options": {"include_usage": True}}
+    response = raw(base, body)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    chunks, payloads = sse_chunks(response.text)
+    assert payloads[-1] == "[DONE]"
+    assert "event:" not in response.text
+    for chunk in chunks:
+        assert schema_errors(chunk, "CreateChatCompletionStreamResponse") == [], chunk
+    assert len({c["id"] for c in chunks}) == 1
+    assert chunks[-1]["usage"]["total_tokens"] == 11 + 25
+
+
+def test_stream_without_usage_has_no_usage_chunk(base: str) -> None:
+    chunks, payloads = sse_chunks(raw(base, {"model": MODEL, "messages": HI, "stream": True}).text)
+    assert all(c["choices"] for c in chunks)
+    assert payloads[-1] == "[DONE]"
+
+
+def test_async_client(base: str) -> None:
+    async def go() -> tuple[str, str]:
+        client = openai.AsyncOpenAI(base_url=base, api_key=KEY, max_retries=0)
+        whole = await client.chat.completions.create(model=MODEL, messages=HI)
+        stream = await client.chat.completions.create(model=MODEL, messages=HI, stream=True)
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        await client.close()
+        return whole.choices[0].message.content, text
+
+    assert asyncio.run(go()) == (GREETING_REPLY, GREETING_REPLY)
+
+
+# Generation parameters
+
+
+def test_deterministic(client: openai.OpenAI) -> None:
+    messages = [{"role": "user", "content": "Write a poem about loopback"}]
+    texts = {client.chat.completions.create(model=MODEL, messages=messages).choices[0].message.content for _ in "abc"}
+    assert len(texts) == 1
+    other = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Something else"}])
+    assert other.choices[0].message.content not in texts
+
+
+def test_max_tokens_stop_and_n(client: openai.OpenAI) -> None:
+    cut = client.chat.completions.create(model=MODEL, messages=HI, max_tokens=3)
+    assert (cut.choices[0].message.content, cut.choices[0].finish_reason) == ("Hi! It", "length")
+    assert cut.usage.completion_tokens == 3
+    stopped = client.chat.completions.create(model=MODEL, messages=HI, stop=["nice"])
+    assert stopped.choices[0].message.content == "Hi! It's "
+    assert stopped.choices[0].finish_reason == "stop"
+    assert stopped.model_extra is not None
+    assert stopped.choices[0].model_extra["stop_reason"] == "nice"
+    many = client.chat.completions.create(model=MODEL, messages=HI, n=3)
+    assert [c.index for c in many.choices] == [0, 1, 2]
+    assert len({c.message.content for c in many.choices}) == 3
+    assert many.usage.completion_tokens == sum(len(tokenize(c.message.content)) for c in many.choices)
+
+
+def test_n_usage_counts_every_choice(base: str) -> None:
+    one = raw(base, {"model": MODEL, "messages": HI}).json()["usage"]
+    two = raw(base, {"model": MODEL, "messages": HI, "n": 2}).json()
+    assert two["usage"]["prompt_tokens"] == one["prompt_tokens"]
+    assert two["usage"]["completion_tokens"] > one["completion_tokens"]
+    assert two["usage"]["total_tokens"] == two["usage"]["prompt_tokens"] + two["usage"]["completion_tokens"]
+
+
+def test_models_list(base: str, server: EndpointServer, project: Project) -> None:
+    response = httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {KEY}"})
+    assert response.status_code == 200
+    body = response.json()
+    assert schema_errors(body, "ListModelsResponse") == []
+    every = {m for b in ("acme", "nebula", "brightline") for m in project.brand(b).models}
+    assert {m["id"] for m in body["data"]} == every
+    one, paths, models = app_for_brands(project, ["nebula"], [KEY])
+    assert paths == ["/api/v1/ai", "/v1"]
+    with TestClient(one) as test:
+        listed = test.get("/api/v1/ai/models", headers={"Authorization": f"Bearer {KEY}"}).json()
+    assert [m["id"] for m in listed["data"]] == models == list(project.brand("nebula").models)
+
+
+def test_health(server: EndpointServer) -> None:
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+
+
+def test_brand_base_paths_are_served(server: EndpointServer) -> None:
+    for path in ("/v1", "/api/v1/ai", "/openai/v1"):
+        assert raw(server.url + path, {"model": MODEL, "messages": HI}).status_code == 200, path
+
+
+# Errors: the SDK's exception classes, and OpenAI's error body for every one
+
+
+def test_sdk_error_classes(base: str, client: openai.OpenAI) -> None:
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=base, api_key="sk-wrong", max_retries=0).chat.completions.create(
+            model=MODEL, messages=HI
+        )
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.chat.completions.create(model="gpt-9", messages=HI)
+    assert missing.value.code == "model_not_found"
+    with pytest.raises(openai.BadRequestError) as unknown:
+        client.chat.completions.create(model=MODEL, messages=HI, extra_body={"maxTokens": 5})
+    assert "maxTokens" in unknown.value.message
+    assert unknown.value.param == "maxTokens"
+
+
+ERRORS = [
+    ({"model": MODEL, "messages": HI}, None, 401, None, None),
+    ({"model": MODEL, "messages": HI}, "sk-wrong", 401, None, "invalid_api_key"),
+    ({"model": MODEL, "messages": HI}, "Basic " + KEY, 401, None, None),
+    ({"model": "nope", "messages": HI}, KEY, 404, "model", "model_not_found"),
+    ({"model": MODEL, "messages": HI, "maxTokens": 5}, KEY, 400, "maxTokens", "unknown_parameter"),
+    ({"model": MODEL, "messages": HI, "topP": 0.5}, KEY, 400, "topP", "unknown_parameter"),
+    ({"messages": HI}, KEY, 400, "model", "missing_required_parameter"),
+    ({"model": MODEL}, KEY, 400, "messages", "missing_required_parameter"),
+    ({"model": 7, "messages": HI}, KEY, 400, "model", None),
+    ({"model": MODEL, "messages": []}, KEY, 400, "messages", None),
+    ({"model": MODEL, "messages": "hi"}, KEY, 400, "messages", None),
+    ({"model": MODEL, "messages": [{"role": "robot", "content": "x"}]}, KEY, 400, "messages[0].role", None),
+    ({"model": MODEL, "messages": [{"role": "user", "content": 5}]}, KEY, 400, "messages[0].content", None),
+    ({"model": MODEL, "messages": HI, "temperature": 2.5}, KEY, 400, "temperature", "invalid_value"),
+    ({"model": MODEL, "messages": HI, "temperature": -0.1}, KEY, 400, "temperature", "invalid_value"),
+    ({"model": MODEL, "messages": HI, "temperature": "hot"}, KEY, 400, "temperature", None),
+    ({"model": MODEL, "messages": HI, "top_p": 1.5}, KEY, 400, "top_p", "invalid_value"),
+    ({"model": MODEL, "messages": HI, "max_tokens": 0}, KEY, 400, "max_tokens", "invalid_value"),
+    ({"model": MODEL, "messages": HI, "max_tokens": 1.5}, KEY, 400, "max_tokens", None),
+    ({"model": MODEL, "messages": HI, "max_tokens": True}, KEY, 400, "max_tokens", None),
+    ({"model": MODEL, "messages": HI, "n": 0}, KEY, 400, "n", "invalid_value"),
+    ({"model": MODEL, "messages": HI, "stream": "yes"}, KEY, 400, "stream", None),
+    (
+        {"model": MODEL, "messages": HI, "stream_options": {"include_usage": True}},
+        KEY,
+        400,
+        "stream_options",
+        "invalid_value",
+    ),
+    ({"model": MODEL, "messages": HI, "stop": ["a", "b", "c", "d", "e"]}, KEY, 400, "stop", None),
+    ([1, 2], KEY, 400, None, None),
+    (b"{not json", KEY, 400, None, None),
+    (b"", KEY, 400, None, None),
+]
+
+
+@pytest.mark.parametrize(("body", "key", "status", "param", "code"), ERRORS)
+def test_errors_are_openai_shaped(
+    base: str, body: object, key: str | None, status: int, param: str | None, code: str | None
+) -> None:
+    if key and key.startswith("Basic "):
+        response = httpx.post(f"{base}/chat/completions", json=body, headers={"Authorization": key})
+    else:
+        response = raw(base, body, key)
+    assert response.status_code == status
+    error = response.json()
+    assert schema_errors(error, "ErrorResponse") == []
+    assert error["error"]["param"] == param
+    assert error["error"]["code"] == code
+    if param:
+        assert param.split("[")[0] in error["error"]["message"]
+
+
+def test_body_limit_method_and_path(base: str) -> None:
+    big = {"model": MODEL, "messages": [{"role": "user", "content": "x" * MAX_BODY_BYTES}]}
+    too_big = raw(base, big)
+    assert too_big.status_code == 413
+    assert schema_errors(too_big.json(), "ErrorResponse") == []
+    chunked = httpx.post(
+        f"{base}/chat/completions",
+        content=iter([b"{" + b" " * MAX_BODY_BYTES, b"}"]),
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert chunked.status_code == 413
+    wrong_method = httpx.get(f"{base}/chat/completions")
+    assert wrong_method.status_code == 405
+    assert schema_errors(wrong_method.json(), "ErrorResponse") == []
+    nowhere = httpx.get(f"{base}/nowhere")
+    assert nowhere.status_code == 404
+    assert schema_errors(nowhere.json(), "ErrorResponse") == []
+
+
+def test_schema_check_can_fail() -> None:
+    assert schema_errors({"error": {"message": "x"}}, "ErrorResponse") != []
+    drifted = {"code": 200, "msg": "Operation successful", "data": {}}
+    assert schema_errors(drifted, "CreateChatCompletionResponse") != []
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "maybe"}],
+    }
+    assert any("finish_reason" in e for e in schema_errors(chunk, "CreateChatCompletionStreamResponse"))
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+_fields = st.sampled_from(
+    [
+        "model",
+        "messages",
+        "stream",
+        "stream_options",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "n",
+        "stop",
+        "seed",
+        "tools",
+        "max_completion_tokens",
+        "role",
+        "content",
+    ]
+)
+_bodies = st.fixed_dictionaries(
+    {"model": st.sampled_from([MODEL, "nope"]) | _json, "messages": st.just(HI) | _json},
+    optional={"x": st.dictionaries(_fields, _json, max_size=5)},
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=_bodies | _json)
+def test_client_input_never_causes_a_500(body: object) -> None:
+    if isinstance(body, dict) and isinstance(body.get("x"), dict):
+        body = {**{k: v for k, v in body.items() if k != "x"}, **body["x"]}
+    with TestClient(create_app([MODEL], [KEY]), raise_server_exceptions=True) as test:
+        # json.dumps writes NaN and Infinity, which are not JSON: the endpoint must say so with a 400.
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+        response = test.post("/v1/chat/completions", content=json.dumps(body), headers=headers)
+    assert response.status_code < 500, (body, response.text)
+    if response.status_code != 200:
+        assert schema_errors(response.json(), "ErrorResponse") == []
+
+
+# Drift mode: what the original guide's samples describe
+
+
+def test_drift_mode_breaks_the_sdks_quietly(project: Project) -> None:
+    app, _, _ = app_for_brands(project, ["acme"], [KEY], drift=True)
+    with running_endpoint(app) as drifted:
+        base = f"{drifted.url}/v1"
+        body = raw(base, {"model": MODEL, "messages": HI}).json()
+        assert set(body) == {"code", "msg", "data"}
+        assert schema_errors(body, "CreateChatCompletionResponse") != []
+        completion = openai.OpenAI(base_url=base, api_key=KEY, max_retries=0).chat.completions.create(
+            model=MODEL, messages=HI
+        )
+        assert completion.choices is None  # the trap: no error, no content
+        stream = raw(base, {"model": MODEL, "messages": HI, "stream": True}).text
+        assert "event:messages\ndata:{" in stream
+        assert "[DONE]" not in stream
+
+
+# The openai npm package on Node.js
+
+
+def test_node_sdk(base: str) -> None:
+    script = ROOT / "tests" / "node" / "endpoint_client.mjs"
+    assert (ROOT / "node_modules" / "openai").is_dir(), "run `npm ci` (make test does)"
+    done = subprocess.run(
+        ["node", str(script), base, KEY, MODEL], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["content"] == seen["streamed"] == GREETING_REPLY
+    assert seen["usage"] == seen["streamUsage"]
+    assert seen["wrongKey"][:2] == ["AuthenticationError", 401]
+    assert seen["unknownModel"] == ["NotFoundError", 404, "model_not_found", "model"]
+    assert seen["unknownField"][:2] == ["BadRequestError", 400]
+    assert seen["unknownField"][3] == "maxTokens"
+
+
+# The command
+
+
+@contextmanager
+def endpoint_command(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
+    """`branddocs endpoint --port 0 ...` as a process; yields its URL and its log file."""
+    log = tmp_path / "endpoint.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", "0", *args],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", **(env or {})},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while "Uvicorn running on" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        yield log.read_text().split("Uvicorn running on ")[1].split()[0], log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_cli_makes_a_key_prints_it_once_and_never_logs_keys(tmp_path: Path) -> None:
+    with endpoint_command(tmp_path, "--brand", "acme") as (url, log):
+        key = log.read_text().split("API key (made for this run): ")[1].split()[0]
+        assert raw(f"{url}/v1", {"model": MODEL, "messages": HI}, key).status_code == 200
+        assert raw(f"{url}/v1", {"model": MODEL, "messages": HI}, "sk-wrong-but-secret").status_code == 401
+    text = log.read_text()
+    assert text.count(key) == 1
+    assert "sk-wrong-but-secret" not in text
+    assert "POST /v1/chat/completions" in text
+
+
+def test_cli_takes_keys_from_the_environment_and_options(tmp_path: Path) -> None:
+    env = {"BRANDDOCS_API_KEY": "sk-from-the-environment"}
+    with endpoint_command(tmp_path, "--brand", "nebula", env=env) as (url, log):
+        assert (
+            raw(
+                f"{url}/api/v1/ai", {"model": "qwen2.5-7b-instruct", "messages": HI}, env["BRANDDOCS_API_KEY"]
+            ).status_code
+            == 200
+        )
+        assert raw(f"{url}/api/v1/ai", {"model": MODEL, "messages": HI}, env["BRANDDOCS_API_KEY"]).status_code == 404
+    assert "made for this run" not in log.read_text()
+    assert env["BRANDDOCS_API_KEY"] not in log.read_text()
+    with endpoint_command(tmp_path, "--api-key", "sk-a", "--api-key", "sk-b", "--base-path", "/custom") as (url, _):
+        for key in ("sk-a", "sk-b"):
+            assert raw(f"{url}/custom", {"model": MODEL, "messages": HI}, key).status_code == 200
+        assert raw(f"{url}/v1", {"model": MODEL, "messages": HI}, "sk-a").status_code == 404
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tests talk to loopback only; a proxy in the environment must not intercept them.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)

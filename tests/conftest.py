@@ -18,10 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--brand", action="append", default=[], metavar="ID", help="only these brands (repeatable)")
-
-
 @pytest.fixture(scope="session")
 def project() -> Project:
     return Project(ROOT)

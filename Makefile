@@ -37,7 +37,7 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 
 test: $(BIN)/.installed node_modules/.installed lint
-	$(BIN)/pytest $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
 
 # Re-pin every dependency from pyproject.toml into requirements.lock (and package-lock.json).
 lock:

@@ -1,4 +1,4 @@
-"""`branddocs build | serve | endpoint | check-brands`: the command line."""
+"""`branddocs build | serve | check | check-brands | endpoint`: the command line."""
 
 from __future__ import annotations
 
@@ -67,6 +67,22 @@ def _cmd_check_brands(args: argparse.Namespace, project: Project) -> int:
     return 1 if errors else 0
 
 
+def _cmd_check(args: argparse.Namespace, project: Project) -> int:
+    import pytest
+
+    for brand_id in args.brand or []:
+        project.brand(brand_id)  # an unknown brand: say so here, not as an empty test run
+    argv = [str(project.root / "tests" / "test_examples.py"), "-p", "no:cacheprovider", f"--rootdir={project.root}"]
+    argv += [arg for brand_id in args.brand or [] for arg in ("--brand", brand_id)]
+    argv += [arg for page in args.pages for arg in ("--page", page)]
+    if args.update_examples:
+        argv.append("--update-examples")
+    if args.jobs:
+        argv += ["-n", str(args.jobs)]
+    os.environ["BRANDDOCS_ROOT"] = str(project.root)
+    return int(pytest.main([*argv, *args.pytest_args]))
+
+
 def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
     from branddocs.endpoint.server import serve_forever
 
@@ -88,9 +104,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
     serve.set_defaults(func=_cmd_serve)
 
-    check = sub.add_parser("check-brands", help="validate brand files and their images")
-    check.add_argument("files", nargs="*", help="brand files (default: brands/*.yml)")
-    check.set_defaults(func=_cmd_check_brands)
+    brands = sub.add_parser("check-brands", help="validate brand files and their images")
+    brands.add_argument("files", nargs="*", help="brand files (default: brands/*.yml)")
+    brands.set_defaults(func=_cmd_check_brands)
+
+    check = sub.add_parser(
+        "check", help="run the example checks (all brands and pages by default); after --, pytest options"
+    )
+    check.add_argument("pages", nargs="*", metavar="PAGE", help="pages under docs/, e.g. serverless-endpoints.md")
+    check.add_argument("--brand", action="append", metavar="ID", help="check this brand (repeatable; default all)")
+    check.add_argument("--update-examples", action="store_true", help="rewrite expected outputs in the templates")
+    check.add_argument("--jobs", "-n", type=int, default=None, help="run examples in parallel (pytest-xdist)")
+    check.set_defaults(func=_cmd_check)
 
     endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")
     endpoint.add_argument("--host", default="127.0.0.1")
@@ -104,7 +129,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `branddocs check ... -- --junitxml=x -x`: what follows `--` goes to pytest untouched.
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = _parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
+    args.pytest_args = extra
     try:
         return args.func(args, Project.find())
     except BrandError as exc:

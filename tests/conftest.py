@@ -20,7 +20,8 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="session")
 def project() -> Project:
-    return Project(ROOT)
+    """This checkout, or the one BRANDDOCS_ROOT names (`branddocs check` on a copy of the project)."""
+    return Project.find(ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +63,9 @@ def scratch(tmp_path: Path) -> Project:
     for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, tmp_path / name)
-    (tmp_path / "branddocs").symlink_to(ROOT / "branddocs")  # mkdocs.yml loads hooks from here
+    # Shared, not copied: mkdocs.yml loads hooks from branddocs/; `branddocs check` runs tests/ with node_modules/.
+    for name in ("branddocs", "tests", "node_modules", "pyproject.toml"):
+        (tmp_path / name).symlink_to(ROOT / name)
     return Project(tmp_path)
 
 

@@ -22,6 +22,7 @@ from branddocs.examples.runners import (
     Run,
     Target,
     check_run,
+    lint_bash,
     prepare,
     run_bash,
     run_javascript,
@@ -30,12 +31,10 @@ from branddocs.examples.runners import (
 from branddocs.examples.update import record_python_update, record_sample_update
 from branddocs.site import Project
 
-from .conftest import ROOT
-
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "example" in metafunc.fixturenames:
-        examples = collected_examples(metafunc.config, Project(ROOT))
+        examples = collected_examples(metafunc.config, Project.find())
         metafunc.parametrize("example", examples, ids=[e.id for e in examples])
 
 
@@ -46,18 +45,16 @@ def _fail(example: Example, problems: list[str]) -> None:
 
 
 def _python(example: Example, target: Target, eval_example: EvalExample, monkeypatch: pytest.MonkeyPatch,
-            capsys: pytest.CaptureFixture[str]) -> list[str]:  # fmt: skip
+            capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[str]:  # fmt: skip
     run = prepare(example, target)
     for name, value in run.env.items():
         monkeypatch.setenv(name, value)
-    code = CodeExample.create(run.code, path=example.template, start_line=example.line, prefix="python")
-    eval_example.set_config(target_version="py311", line_length=120, ruff_ignore=["E501"])
+    # pytest-examples rewrites `path` itself under --update-examples: point it at a scratch copy of the rendered
+    # block, never at the template (branddocs grafts the new `#>` lines into the template itself).
+    scratch = tmp_path / "rendered-example.py"
+    scratch.write_text(run.code, encoding="utf-8")
+    code = CodeExample.create(run.code, path=scratch, start_line=example.line, prefix="python")
     problems = []
-    if example.settings.get("lint") != "skip":
-        try:
-            eval_example.lint_ruff(code)
-        except pytest.fail.Exception as exc:
-            problems.append(f"ruff: {exc}")
     has_output_lines = "#>" in run.code
     module: dict = {}
     try:
@@ -94,12 +91,27 @@ def _python(example: Example, target: Target, eval_example: EvalExample, monkeyp
     return problems
 
 
-def _run_block(example: Example, target: Target, tmp_path: Path) -> tuple[Run, list[str]]:
-    lint = example.settings.get("lint") != "skip"
+def _lint(example: Example, eval_example: EvalExample, tmp_path: Path) -> list[str]:
+    """ruff (through pytest-examples) for Python, shellcheck for bash; `lint="skip"` turns it off."""
+    if example.settings.get("lint") == "skip":
+        return []
     if example.lang == "bash":
-        run = run_bash(example, target, tmp_path, lint=lint)
+        return lint_bash(example, tmp_path)
+    if example.lang == "python":
+        eval_example.set_config(target_version="py311", line_length=120, ruff_ignore=["E501"])
+        code = CodeExample.create(example.code, path=tmp_path / "lint.py", start_line=example.line, prefix="python")
+        try:
+            eval_example.lint_ruff(code)
+        except pytest.fail.Exception as exc:
+            return [f"ruff: {exc}"]
+    return []
+
+
+def _run_block(example: Example, target: Target, tmp_path: Path) -> tuple[Run, list[str]]:
+    if example.lang == "bash":
+        run = run_bash(example, target, tmp_path)
     else:
-        run = run_javascript(example, target, ROOT)
+        run = run_javascript(example, target, Project.find().root)
     expected = example.output.code if example.output else None
     return run, check_run(example, run, target, expected)
 
@@ -140,11 +152,11 @@ def test_example(
         _fail(example, problems)
         return
 
-    problems = static_problems(example)
+    problems = static_problems(example) + _lint(example, eval_example, tmp_path)
     if problems:
         _fail(example, [*problems, "(not run)"])
     if example.lang == "python":
-        _fail(example, _python(example, target, eval_example, monkeypatch, capsys))
+        _fail(example, _python(example, target, eval_example, monkeypatch, capsys, tmp_path))
         return
     try:
         run, problems = _run_block(example, target, tmp_path)

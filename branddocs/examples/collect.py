@@ -109,9 +109,11 @@ def _sample_lang(fence: Fence) -> str | None:
 def collect_examples(project: Project, brand: Brand, pages: list[str] | None = None) -> list[Example]:
     """The brand's examples, in page order; a fence mistake raises FenceError naming the template line."""
     examples: list[Example] = []
-    for page, (template, rendered) in render_pages(project, brand.id, pages).items():
+    for page, (_template, rendered) in render_pages(project, brand.id, pages).items():
         path = project.docs_dir / page
-        raw, done = parse_fences(template, str(path)), parse_fences(rendered, str(path))
+        # Line numbers from the file itself: MkDocs drops front matter and leading blank lines from `template`.
+        raw = parse_fences(path.read_text(encoding="utf-8"), str(path))
+        done = parse_fences(rendered, str(path))
         if len(raw) != len(done):
             raise FenceError(f"{path}: macros changed the number of code blocks ({len(raw)} -> {len(done)})")
         groups: dict[str, Example] = {}

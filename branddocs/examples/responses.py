@@ -13,8 +13,11 @@ __all__ = ["exchange_problems", "normalise", "parse_sse", "sample_problems", "sh
 _VOLATILE = {"id": "<id>", "created": 0, "system_fingerprint": "<fingerprint>"}
 
 
-def parse_sse(text: str) -> tuple[list[dict], list[str]]:
-    """The JSON chunks of a chat-completions event stream, and every way it breaks OpenAI's format."""
+def parse_sse(text: str, sample: bool = False) -> tuple[list[dict], list[str]]:
+    """The JSON chunks of a chat-completions event stream, and every way it breaks OpenAI's format.
+
+    For a documented `sample`, usage reported along the way must also count the text sent so far.
+    """
     chunks, problems, done = [], [], False
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith(":"):
@@ -42,7 +45,25 @@ def parse_sse(text: str) -> tuple[list[dict], list[str]]:
         problems += [f"chunk {i + 1}: {e}" for e in schema_errors(chunk, "CreateChatCompletionStreamResponse")]
     usages = [c["usage"] for c in chunks if isinstance(c, dict) and isinstance(c.get("usage"), dict)]
     problems += _usage_problems(usages)
+    if sample:
+        problems += _running_usage_problems(chunks)
     return chunks, problems
+
+
+def _running_usage_problems(chunks: list[dict]) -> list[str]:
+    """A sample's per-chunk usage must grow with its text: one more completion token per piece of text."""
+    problems, pieces = [], 0
+    for i, chunk in enumerate(chunks, 1):
+        if not isinstance(chunk, dict):
+            continue
+        for choice in chunk.get("choices") or []:
+            if isinstance(choice, dict) and isinstance(choice.get("delta"), dict) and choice["delta"].get("content"):
+                pieces += 1
+        usage = chunk.get("usage")
+        told = usage.get("completion_tokens") if isinstance(usage, dict) else None
+        if isinstance(told, int) and told != pieces:
+            problems.append(f"chunk {i}: usage says {told} completion tokens after {pieces} pieces of text")
+    return problems
 
 
 def _usage_problems(usages: list[dict]) -> list[str]:
@@ -137,7 +158,7 @@ def sample_problems(lang: str, sample_text: str, actual: Exchange | None, exact:
         except ValueError:
             return [*problems, "the endpoint's response is not JSON"]
     else:
-        sample, sample_issues = parse_sse(sample_text)
+        sample, sample_issues = parse_sse(sample_text, sample=True)
         problems = [f"the sample: {p}" for p in sample_issues]
         if actual is None:
             return problems

@@ -1,0 +1,52 @@
+"""Example-check speed: every example of N synthetic brands with `branddocs check -n JOBS`.
+
+Usage: .venv/bin/python bench/examples.py [--brands 20] [--jobs 2]
+Prints the wall time of the whole run and the median time of one example (from the JUnit report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import ROOT, make_project  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--brands", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp), args.brands)
+        junit = project / "junit.xml"
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "branddocs"), "check", "-n", str(args.jobs), "--", f"--junitxml={junit}", "-q"],
+            cwd=project, env={**os.environ, "BRANDDOCS_ENDPOINT": ""}, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        cases = list(ET.parse(junit).getroot().iter("testcase"))  # noqa: S314 - our own report
+    ran = [float(c.get("time", 0)) for c in cases if c.find("skipped") is None]
+    by_lang: dict[str, list[float]] = {}
+    for case in cases:
+        if case.find("skipped") is None:
+            by_lang.setdefault(case.get("name", "").rsplit("::", 1)[-1].rstrip("]"), []).append(float(case.get("time")))
+    print(done.stdout.strip().splitlines()[-1])
+    print(f"{args.brands} brands, -n {args.jobs}: {len(cases)} examples ({len(ran)} run) in {wall:.1f} s wall "
+          f"(goal < 30 s); median per example {1000 * statistics.median(ran):.0f} ms")  # fmt: skip
+    for lang, times in sorted(by_lang.items()):
+        print(f"  {lang:<11} {len(times):>4} run, median {1000 * statistics.median(times):>5.0f} ms")
+    sys.exit(done.returncode)
+
+
+if __name__ == "__main__":
+    main()

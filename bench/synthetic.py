@@ -1,0 +1,30 @@
+"""A scratch copy of the project with N synthetic brands made from the demo brands (for the benchmarks)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_project(folder: Path, count: int) -> Path:
+    """Copy the project's sources into `folder` and replace its brands with `count` synthetic ones."""
+    for name in ("mkdocs.yml", "docs", "overrides", "macros"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
+    for name in ("branddocs", "tests", "node_modules", "pyproject.toml"):
+        (folder / name).symlink_to(ROOT / name)
+    demos = sorted((ROOT / "brands").glob("*.yml"))
+    (folder / "brands").mkdir()
+    for k in range(count):
+        demo = demos[k % len(demos)]
+        data = yaml.safe_load(demo.read_text(encoding="utf-8"))
+        data["user_name"] = f"{data['user_name']} {k:02d}"
+        data["api"].pop("key_env", None)  # derived from the new name, so each brand has its own
+        (folder / "brands" / f"{demo.stem}-{k:02d}.yml").write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+    return folder

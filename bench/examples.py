@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import ROOT, make_project  # noqa: E402
+from synthetic import ROOT, make_project
 
 
 def main() -> None:
@@ -29,9 +29,11 @@ def main() -> None:
         project = make_project(Path(tmp), args.brands)
         junit = project / "junit.xml"
         start = time.perf_counter()
+        branddocs = str(ROOT / ".venv" / "bin" / "branddocs")
+        command = [branddocs, "check", "-n", str(args.jobs), "--", f"--junitxml={junit}"]
         done = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "branddocs"), "check", "-n", str(args.jobs), "--", f"--junitxml={junit}", "-q"],
-            cwd=project, env={**os.environ, "BRANDDOCS_ENDPOINT": ""}, capture_output=True, text=True, check=False,
+            [*command, "-q"], cwd=project, env={**os.environ, "BRANDDOCS_ENDPOINT": ""}, capture_output=True,
+            text=True, check=False,
         )  # fmt: skip
         wall = time.perf_counter() - start
         cases = list(ET.parse(junit).getroot().iter("testcase"))  # noqa: S314 - our own report

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from branddocs.site import Project
 
-__all__ = ["BuildResult", "build_brand", "build_brands"]
+__all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_digest"]
+
+STAMP_DIR = ".branddocs"
+"""Under the site root: one stamp per brand, the digest of the inputs of its last successful build."""
+_PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
+             "pygments", "jinja2")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,8 @@ class BuildResult:
     """Where the site is (on success) or would have been published (on failure)."""
     error: str = ""
     """What went wrong, in MkDocs' and mkdocs-macros' own words; empty on success."""
+    skipped: bool = False
+    """True when the brand's inputs had not changed since its last successful build."""
 
 
 class _Collect(logging.Handler):
@@ -36,7 +47,40 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage().strip())
 
 
-def build_brand(project: Project, brand_id: str, site_root: Path | None = None) -> BuildResult:
+def inputs_digest(project: Project, brand_id: str) -> str:
+    """A hash of everything a brand's site is made from: its brand file, the docs (less other brands'
+    images), overrides, config, macros, branddocs' own sources and the versions of the packages."""
+    brand_file = project.brands_dir / f"{brand_id}.yml"
+    own_images = None
+    try:
+        own_images = project.brand(brand_id).resource_dir_name
+    except Exception:
+        return "unreadable-brand"
+    files = [brand_file, project.config_file]
+    for folder in (project.docs_dir, project.root / "overrides", project.root / "macros", Path(__file__).parent):
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder).parts
+            if folder == project.docs_dir and rel[0] == "images" and len(rel) > 2 and rel[1] != own_images:
+                continue
+            if path.is_file() and "__pycache__" not in rel:
+                files.append(path)
+    digest = hashlib.sha256()
+    for name in _PACKAGES:
+        try:
+            digest.update(f"{name}=={metadata.version(name)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} missing\n".encode())
+    for path in files:
+        digest.update(str(path.relative_to(project.root) if path.is_relative_to(project.root) else path).encode())
+        digest.update(b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _stamp(site_root: Path, brand_id: str) -> Path:
+    return site_root / STAMP_DIR / f"{brand_id}.json"
+
+
+def build_brand(project: Project, brand_id: str, site_root: Path | None = None, force: bool = True) -> BuildResult:
     """Build one brand in this process; its previous site stays untouched unless the build succeeds."""
     # Imported here so `branddocs --help` and the endpoint don't pay for MkDocs' imports.
     from mkdocs.commands.build import build
@@ -44,13 +88,17 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None) 
 
     site_root = Path(site_root or project.site_dir)
     final = site_root / brand_id
+    start = time.perf_counter()
+    digest = inputs_digest(project, brand_id)
+    stamp = _stamp(site_root, brand_id)
+    if not force and final.is_dir() and stamp.is_file() and json.loads(stamp.read_text())["inputs"] == digest:
+        return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
     staging = site_root / f".staging-{brand_id}"
     site_root.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
-    start = time.perf_counter()
     os.environ["BRAND"] = brand_id
     try:
         build(load_config(str(project.config_file), site_dir=str(staging)))
@@ -63,6 +111,8 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None) 
     finally:
         logger.removeHandler(collect)
     _publish(staging, final)
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(json.dumps({"inputs": digest}) + "\n")
     return BuildResult(brand_id, True, time.perf_counter() - start, final)
 
 
@@ -75,9 +125,23 @@ def _publish(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _build_in_worker(root: str, brand_id: str, site_root: str | None) -> BuildResult:
+def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool) -> BuildResult:
+    from branddocs import build_cache
+
+    build_cache.install()
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
-    return build_brand(Project(Path(root)), brand_id, Path(site_root) if site_root else None)
+    return build_brand(Project(Path(root)), brand_id, Path(site_root) if site_root else None, force)
+
+
+def _warm_up() -> None:
+    """Import MkDocs, Material and mkdocs-macros once, before the workers fork, so none imports them again."""
+    import material.plugins.search.plugin  # noqa: F401
+    import mkdocs.commands.build  # noqa: F401
+    import mkdocs_macros.plugin  # noqa: F401
+
+    from branddocs import build_cache
+
+    build_cache.install()
 
 
 def build_brands(
@@ -86,18 +150,19 @@ def build_brands(
     jobs: int | None = None,
     site_root: Path | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
+    force: bool = False,
 ) -> list[BuildResult]:
-    """Build brands over a process pool; one brand's failure never stops the others."""
+    """Build brands over a pool of forked workers; one brand's failure never stops the others."""
     ids = list(brand_ids)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids) or 1))
+    _warm_up()
     results = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [
-            pool.submit(_build_in_worker, str(project.root), i, str(site_root) if site_root else None) for i in ids
-        ]
-        for future in futures:
+    root, site = str(project.root), str(site_root) if site_root else None
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_build_in_worker, root, i, site, force) for i in ids]
+        for future in as_completed(futures):
             result = future.result()
             results.append(result)
             if on_result:
                 on_result(result)
-    return results
+    return sorted(results, key=lambda r: ids.index(r.brand_id))

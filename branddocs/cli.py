@@ -6,9 +6,11 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from branddocs.brand import BrandError, load_brand
+from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
 
 __all__ = ["main"]
@@ -20,25 +22,52 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 def _cmd_build(args: argparse.Namespace, project: Project) -> int:
     from branddocs.build import build_brands
 
-    ids = args.brand or project.brand_ids()
-    unknown = sorted(set(ids) - set(project.brand_ids()))
+    known = project.brand_ids()
+    ids = args.brand or known
+    unknown = sorted(set(ids) - set(known))
     if unknown:
-        raise BrandError(f"unknown brand {', '.join(unknown)}; brands: {', '.join(project.brand_ids())}")
-    failed = 0
-
-    def report(result) -> None:
-        nonlocal failed
-        if result.ok:
-            print(f"{result.brand_id}: built in {result.seconds:.2f} s -> {result.site_dir}", flush=True)
-        else:
-            failed += 1
-            print(f"{result.brand_id}: FAILED after {result.seconds:.2f} s; previous site left as it was", flush=True)
-            print("  " + result.error.replace("\n", "\n  "), file=sys.stderr, flush=True)
-
-    results = build_brands(project, ids, jobs=args.jobs, site_root=args.site_dir, on_result=report)
-    total = sum(r.seconds for r in results)
-    print(f"{len(results) - failed} built, {failed} failed ({total:.2f} s of build time)")
+        raise BrandError(f"unknown brand {', '.join(unknown)}; brands: {', '.join(known)}")
+    ids = shard_of(ids, args.shard)
+    progress = _Progress(len(ids), sys.stdout.isatty())
+    start = time.perf_counter()
+    results = build_brands(project, ids, jobs=args.jobs, site_root=args.site_dir, on_result=progress.update,
+                           force=args.force)  # fmt: skip
+    progress.close()
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        print(f"{result.brand_id}: FAILED; its previous site is left as it was", file=sys.stderr)
+        print("  " + result.error.replace("\n", "\n  "), file=sys.stderr)
+    skipped = sum(r.skipped for r in results)
+    built = len(results) - len(failed) - skipped
+    slowest = max((r for r in results if not r.skipped), key=lambda r: r.seconds, default=None)
+    print(
+        f"{built} built, {skipped} up to date, {len(failed)} failed in {time.perf_counter() - start:.2f} s"
+        + (f" (slowest: {slowest.brand_id} {slowest.seconds:.2f} s)" if slowest else "")
+    )
     return 1 if failed else 0
+
+
+class _Progress:
+    """A bar on a terminal; one line per brand otherwise (CI logs)."""
+
+    def __init__(self, total: int, tty: bool) -> None:
+        self.total, self.done, self.tty = total, 0, tty
+
+    def update(self, result) -> None:
+        self.done += 1
+        state = "up to date" if result.skipped else ("built" if result.ok else "FAILED")
+        if not self.tty:
+            print(f"[{self.done}/{self.total}] {result.brand_id}: {state} in {result.seconds:.2f} s", flush=True)
+            return
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        line = f"\r[{bar}] {self.done}/{self.total} {result.brand_id}: {state} {result.seconds:.2f} s"
+        print(line.ljust(79), end="", flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.done:
+            print()
 
 
 def _cmd_serve(args: argparse.Namespace, project: Project) -> int:
@@ -77,6 +106,8 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
     argv += [arg for page in args.pages for arg in ("--page", page)]
     if args.update_examples:
         argv.append("--update-examples")
+    if args.shard:
+        argv += ["--shard", "/".join(map(str, args.shard))]
     if args.jobs:
         argv += ["-n", str(args.jobs)]
     os.environ["BRANDDOCS_ROOT"] = str(project.root)
@@ -89,6 +120,13 @@ def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
     return serve_forever(args, project)
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="branddocs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--brand", action="append", metavar="ID", help="build this brand (repeatable; default all)")
     build.add_argument("--jobs", "-j", type=int, default=None, help="parallel builds (default: number of cores)")
     build.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ go (default: ./site)")
+    build.add_argument("--force", action="store_true", help="rebuild brands whose inputs did not change")
+    build.add_argument("--shard", type=_shard, default=None, metavar="K/N", help="build only shard K of N")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="preview one brand with live reload")
@@ -114,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("pages", nargs="*", metavar="PAGE", help="pages under docs/, e.g. serverless-endpoints.md")
     check.add_argument("--brand", action="append", metavar="ID", help="check this brand (repeatable; default all)")
     check.add_argument("--update-examples", action="store_true", help="rewrite expected outputs in the templates")
+    check.add_argument("--shard", type=_shard, default=None, metavar="K/N", help="check only shard K of N")
     check.add_argument("--jobs", "-n", type=int, default=None, help="run examples in parallel (pytest-xdist)")
     check.set_defaults(func=_cmd_check)
 

@@ -261,7 +261,7 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
 
     breaker, expected = BREAKAGES[breakage]
     breaker(scratch)
-    second = run_branddocs("build", "--site-dir", str(site_root), cwd=scratch.root)
+    second = run_branddocs("build", "--force", "--site-dir", str(site_root), cwd=scratch.root)
 
     assert second.returncode == 1
     for text in expected:
@@ -274,4 +274,4 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
             assert tree_digest(site_root / brand_id) == digest, f"{brand_id}'s previous site changed"
         else:
             assert f"{brand_id}: built" in second.stdout, "one brand's failure stopped the others"
-    assert sorted(p.name for p in site_root.iterdir()) == ["acme", "brightline", "nebula"], "staging left behind"
+    assert sorted(p.name for p in site_root.iterdir()) == [".branddocs", "acme", "brightline", "nebula"], "staging left"

@@ -13,6 +13,7 @@ import pytest
 from branddocs.examples.collect import Example, collect_examples
 from branddocs.examples.proxy import RecordingProxy
 from branddocs.examples.runners import Target
+from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
 
 __all__ = ["ENDPOINT_ENV", "KEY_ENV", "collected_examples", "endpoint_target"]
@@ -26,6 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("branddocs")
     group.addoption("--brand", action="append", default=[], metavar="ID", help="only these brands (repeatable)")
     group.addoption("--page", action="append", default=[], metavar="PAGE", help="only examples on these pages")
+    group.addoption("--shard", default=None, metavar="K/N", help="only the brands of shard K of N (as branddocs build)")
 
 
 def collected_examples(config: pytest.Config, project: Project) -> list[Example]:
@@ -33,6 +35,8 @@ def collected_examples(config: pytest.Config, project: Project) -> list[Example]
     cached = getattr(config, "_branddocs_examples", None)
     if cached is None:
         ids = config.getoption("brand") or project.brand_ids()
+        shard = config.getoption("shard")
+        ids = shard_of(ids, parse_shard(shard) if shard else None)
         pages = [p.removeprefix("docs/") for p in config.getoption("page")] or None
         cached = [e for brand_id in ids for e in collect_examples(project, project.brand(brand_id), pages)]
         config._branddocs_examples = cached

@@ -1,0 +1,78 @@
+"""Reuse, between brand builds in one process, what does not change from one brand to the next.
+
+`install()` is called once in each build worker (never by a plain `mkdocs build`):
+
+- Jinja bytecode: MkDocs makes a new theme environment per build, which recompiles every Material
+  template; a shared in-memory bytecode cache turns that into unmarshalling.
+- The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
+- mkdocs-macros' git metadata: its dozen `git` processes per build run once per process.
+
+The output is unchanged: the tests compare every brand with `BRAND=<id> mkdocs build`, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jinja2
+
+__all__ = ["install"]
+
+_installed = False
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Bytecode kept in memory, keyed by template name and checked against the source's checksum."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    from mkdocs.theme import Theme
+    from mkdocs_macros import context
+
+    bytecode = _MemoryBytecodeCache()
+    listings: dict[Any, list[str]] = {}
+    theme_get_env = Theme.get_env
+
+    def get_env(self: Theme) -> jinja2.Environment:
+        env = theme_get_env(self)
+        env.bytecode_cache = bytecode
+        list_templates = env.list_templates
+
+        def listed(extensions: Any = None, filter_func: Any = None) -> list[str]:
+            # The filter is a closure over the theme's static templates: part of the key, with its code.
+            key = (tuple(self.dirs), tuple(self.static_templates), extensions, getattr(filter_func, "__code__", None))
+            if key not in listings:
+                listings[key] = list_templates(extensions=extensions, filter_func=filter_func)
+            return list(listings[key])
+
+        env.list_templates = listed
+        return env
+
+    Theme.get_env = get_env
+
+    git_info = context.get_git_info
+    by_folder: dict[str, Any] = {}
+
+    def cached_git_info() -> Any:
+        folder = os.getcwd()
+        if folder not in by_folder:
+            by_folder[folder] = git_info()
+        return by_folder[folder]
+
+    context.get_git_info = cached_git_info

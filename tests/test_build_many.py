@@ -1,0 +1,142 @@
+"""Building many brands: identical to a plain `mkdocs build`, incremental, sharded, and reported as it goes."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from branddocs.cli import _Progress
+from branddocs.shard import parse_shard, shard_of
+from branddocs.site import Project
+
+from .conftest import BIN, run_branddocs
+
+pytestmark = pytest.mark.slow
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    # sitemap.xml.gz carries the time it was written; everything else must be byte for byte the same.
+    return {
+        str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz"
+    }
+
+
+def test_output_is_byte_identical_to_plain_mkdocs(
+    built_sites: dict[str, Path], project: Project, tmp_path: Path
+) -> None:
+    for brand_id, site in built_sites.items():
+        plain = tmp_path / brand_id
+        subprocess.run(
+            [str(BIN / "mkdocs"), "build", "-q", "-f", str(project.config_file), "-d", str(plain)],
+            env={**os.environ, "BRAND": brand_id, "NO_MKDOCS_2_WARNING": "1"}, check=True, timeout=120,
+        )  # fmt: skip
+        ours, theirs = files_of(site), files_of(plain)
+        assert sorted(ours) == sorted(theirs), brand_id
+        different = [name for name in ours if ours[name] != theirs[name]]
+        assert different == [], f"{brand_id}: {different}"
+
+
+def test_identity_check_can_fail(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "index.html").write_text("one")
+    (tmp_path / "b" / "index.html").write_text("two")
+    assert files_of(tmp_path / "a") != files_of(tmp_path / "b")
+
+
+def lines_for(output: str, state: str) -> list[str]:
+    return sorted(line.split("] ")[1].split(":")[0] for line in output.splitlines() if f": {state} in" in line)
+
+
+def test_incremental_builds_skip_unchanged_brands(scratch: Project, tmp_path: Path) -> None:
+    site = ["--site-dir", str(tmp_path / "site")]
+    first = run_branddocs("build", *site, cwd=scratch.root)
+    assert lines_for(first.stdout, "built") == ["acme", "brightline", "nebula"], first.stdout
+    again = run_branddocs("build", *site, cwd=scratch.root)
+    assert lines_for(again.stdout, "up to date") == ["acme", "brightline", "nebula"]
+    assert "0 built, 3 up to date, 0 failed" in again.stdout
+
+    brand = scratch.brands_dir / "nebula.yml"
+    brand.write_text(brand.read_text(encoding="utf-8").replace("Nébula Studio", "Nébula Console"), encoding="utf-8")
+    (scratch.docs_dir / "images" / "acme" / "endpoint.png").touch()  # same bytes: not a change
+    one = run_branddocs("build", *site, cwd=scratch.root)
+    assert lines_for(one.stdout, "built") == ["nebula"], one.stdout
+    assert "Nébula Console" in (tmp_path / "site" / "nebula" / "index.html").read_text(encoding="utf-8")
+
+    with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
+        page.write("\nOne more line.\n")
+    every = run_branddocs("build", *site, cwd=scratch.root)
+    assert lines_for(every.stdout, "built") == ["acme", "brightline", "nebula"]
+    forced = run_branddocs("build", "--force", "--brand", "acme", *site, cwd=scratch.root)
+    assert lines_for(forced.stdout, "built") == ["acme"]
+
+
+def test_a_deleted_site_is_rebuilt(scratch: Project, tmp_path: Path) -> None:
+    site = ["--site-dir", str(tmp_path / "site"), "--brand", "acme"]
+    assert run_branddocs("build", *site, cwd=scratch.root).returncode == 0
+    shutil.rmtree(tmp_path / "site" / "acme")
+    again = run_branddocs("build", *site, cwd=scratch.root)
+    assert lines_for(again.stdout, "built") == ["acme"]
+
+
+def test_shards_split_the_brands() -> None:
+    brands = [f"b{i:02d}" for i in range(10)]
+    shards = [shard_of(brands, (k, 3)) for k in (1, 2, 3)]
+    assert sorted(b for s in shards for b in s) == brands
+    assert [len(s) for s in shards] == [4, 3, 3]
+    assert shard_of(brands, None) == brands
+    for bad in ("0/3", "4/3", "1-3", "", "a/b"):
+        with pytest.raises(ValueError, match="expected K/N"):
+            parse_shard(bad)
+
+
+def test_build_and_check_take_the_same_shard(scratch: Project, tmp_path: Path) -> None:
+    built = run_branddocs("build", "--shard", "2/3", "--site-dir", str(tmp_path), cwd=scratch.root)
+    assert built.returncode == 0
+    assert lines_for(built.stdout, "built") == ["brightline"]
+    collected = subprocess.run(
+        [str(BIN / "pytest"), "tests/test_examples.py", "--collect-only", "-q", "--shard", "2/3"],
+        cwd=scratch.root, capture_output=True, text=True, env={**os.environ, "BRANDDOCS_ROOT": str(scratch.root)},
+        check=False, timeout=120,
+    )  # fmt: skip
+    ids = {line.split("[")[1].split("::")[0] for line in collected.stdout.splitlines() if "test_example[" in line}
+    assert ids == {"brightline"}, collected.stdout
+    bad = run_branddocs("build", "--shard", "4/3", cwd=scratch.root)
+    assert bad.returncode == 2
+    assert "expected K/N with 1 <= K <= N" in bad.stderr
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_logs() -> None:
+    class Result:
+        brand_id, ok, skipped, seconds = "acme", True, False, 0.25
+
+    for tty in (True, False):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            progress = _Progress(2, tty)
+            progress.update(Result())
+            progress.update(Result())
+            progress.close()
+        if tty:
+            assert out.getvalue().count("\r[") == 2
+            assert "[###############---------------] 1/2 acme: built 0.25 s" in out.getvalue()
+        else:
+            assert out.getvalue().splitlines() == ["[1/2] acme: built in 0.25 s", "[2/2] acme: built in 0.25 s"]
+
+
+def test_failures_are_listed_with_their_error_and_the_rest_still_builds(scratch: Project, tmp_path: Path) -> None:
+    brand = scratch.brands_dir / "brightline.yml"
+    brand.write_text(brand.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
+    result = run_branddocs("build", "--site-dir", str(tmp_path), cwd=scratch.root)
+    assert result.returncode == 1
+    assert lines_for(result.stdout, "built") == ["acme", "nebula"]
+    assert "brightline: FAILED; its previous site is left as it was" in result.stderr
+    line = len(brand.read_text(encoding="utf-8").splitlines())
+    assert f"brightline.yml:{line}: colour: unknown key" in result.stderr
+    assert "2 built, 0 up to date, 1 failed" in result.stdout

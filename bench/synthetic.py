@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def make_project(folder: Path, count: int) -> Path:
     """Copy the project's sources into `folder` and replace its brands with `count` synthetic ones."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name in ("mkdocs.yml", "docs", "overrides", "macros"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)

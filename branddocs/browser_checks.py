@@ -1,0 +1,193 @@
+"""What a reader meets in a browser, checked with Playwright on Debian's Chromium; each check returns problems."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from branddocs.brand import Brand
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "Visit",
+    "accessibility_problems",
+    "copy_button_problems",
+    "header_problems",
+    "image_problems",
+    "layout_problems",
+    "linked_tabs_problems",
+    "palette_problems",
+    "search_problems",
+    "serve_site",
+]
+
+CHROMIUM = "/usr/bin/chromium"
+# No background traffic: this machine's network is closed, and a test must talk to loopback only.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve_site(site: Path) -> Iterator[str]:
+    """Serve a built site over HTTP on a free loopback port; yields its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Visit:
+    """Console errors and failed requests seen while a page is open."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def header_problems(page: Page, brand: Brand, logo: bool = True) -> list[str]:
+    problems = []
+    title = page.locator(".md-header__topic").first.inner_text().strip()
+    if f"{brand.user_name} Learning Guide" not in title:
+        problems.append(f"the header says {title!r}, not the brand's name {brand.user_name!r}")
+    if logo and brand.theme.logo:
+        img = page.locator(".md-header__button.md-logo img")
+        if not img.count():
+            problems.append("the header shows no logo image")
+        else:
+            src = img.first.get_attribute("src") or ""
+            loaded = img.first.evaluate("i => i.complete && i.naturalWidth > 0")
+            if not src.endswith(f"images/{brand.resource_dir_name}/{brand.theme.logo}") or not loaded:
+                problems.append(f"the header logo {src!r} is not the brand's {brand.theme.logo} (loaded: {loaded})")
+    return problems
+
+
+def palette_problems(page: Page, brand: Brand) -> list[str]:
+    colour = page.locator(".md-header").first.evaluate("h => getComputedStyle(h).backgroundColor")
+    expected = _rgb(brand.theme.primary)
+    return [] if colour == expected else [f"the header is {colour}, not the brand's primary colour {expected}"]
+
+
+def _checked_labels(page: Page) -> list[str]:
+    """The label of the selected tab in each tab group on the page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.tabbed-set')].map(set => {
+            const input = set.querySelector(':scope > input:checked');
+            const label = input && set.querySelector(`label[for="${input.id}"]`);
+            return label ? label.innerText.trim() : '';
+        })"""
+    )
+
+
+def linked_tabs_problems(page: Page, label: str = "Using Python") -> list[str]:
+    """Choosing `label` in one group selects it in every group that has it, and survives a reload."""
+    groups = page.evaluate(
+        """label => [...document.querySelectorAll('.tabbed-set')].map(set =>
+            [...set.querySelectorAll(':scope > .tabbed-labels > label')].some(l => l.innerText.trim() === label))""",
+        label,
+    )
+    if sum(groups) < 2:
+        return [f"fewer than two tab groups offer {label!r}: nothing to link"]
+    page.locator(".tabbed-labels > label", has_text=label).first.click()
+    problems = []
+    for when in ("after the click", "after a reload"):
+        selected = _checked_labels(page)
+        wrong = [i for i, has in enumerate(groups) if has and selected[i] != label]
+        if wrong:
+            problems.append(f"{when}, tab groups {wrong} show {[selected[i] for i in wrong]}, not {label!r}")
+        if when == "after the click":
+            page.reload()
+            page.wait_for_load_state("networkidle")
+    return problems
+
+
+def copy_button_problems(page: Page) -> list[str]:
+    """The copy button of the first visible code block puts exactly its code on the clipboard."""
+    button = "button[data-md-type='copy'], button.md-clipboard"  # Material 9.8, and before it
+    blocks = page.locator(".highlight:visible").filter(has=page.locator(button))
+    if not blocks.count():
+        return ["no code block on the page has a copy button"]
+    block = blocks.first
+    shown = block.locator("code").first.inner_text()
+    block.hover()
+    block.locator(button).first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    if copied.rstrip("\n") != shown.rstrip("\n"):
+        return [f"the copy button copied {copied[:80]!r}..., the block shows {shown[:80]!r}..."]
+    return []
+
+
+def search_problems(page: Page, word: str, expected_path: str) -> list[str]:
+    """Searching for `word` lists the page at `expected_path`."""
+    opener = page.locator("label.md-header__button[for='__search']").first
+    if opener.is_visible():  # narrow screens open search from an icon; wide ones show the field
+        opener.click()
+    field = page.locator("input.md-search__input")
+    field.click()
+    field.press_sequentially(word, delay=20)  # as a reader types: Material searches on key events
+    try:
+        page.wait_for_selector(f".md-search-result__item a[href*='{expected_path}']", timeout=10_000)
+    except PlaywrightTimeout:
+        meta = page.locator(".md-search-result__meta")
+        found = meta.first.inner_text() if meta.count() else "no results"
+        return [f"searching for {word!r} does not find {expected_path} ({found})"]
+    return []
+
+
+def image_problems(page: Page) -> list[str]:
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll('article img')]
+            .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))"""
+    )
+    return [f"image does not load: {src}" for src in broken]
+
+
+def layout_problems(page: Page) -> list[str]:
+    """Nothing wider than the window: the reader never scrolls the page sideways."""
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    return [] if width <= inner else [f"the page is {width} px wide in a {inner} px window"]
+
+
+def accessibility_problems(page: Page, axe_js: Path) -> list[str]:
+    """axe-core's serious and critical violations (colour contrast among them)."""
+    page.add_script_tag(path=str(axe_js))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    problems = []
+    for violation in result["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            where = ", ".join(" ".join(n["target"]) for n in violation["nodes"][:3])
+            summary = re.sub(r"\s+", " ", violation["help"])
+            problems.append(f"axe {violation['impact']}: {violation['id']}: {summary} ({where})")
+    return problems

@@ -1,0 +1,132 @@
+"""Every brand's published guide in a real browser (Playwright driving Debian's Chromium), on loopback."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from branddocs.browser_checks import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Visit,
+    accessibility_problems,
+    copy_button_problems,
+    header_problems,
+    image_problems,
+    layout_problems,
+    linked_tabs_problems,
+    palette_problems,
+    search_problems,
+    serve_site,
+)
+from branddocs.site import Project
+
+from .conftest import ROOT, SCREENSHOTS, run_branddocs
+
+pytestmark = pytest.mark.slow
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "brand_id" in metafunc.fixturenames:
+        metafunc.parametrize("brand_id", metafunc.config.getoption("brand") or Project.find().brand_ids())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, Visit]:
+    context = browser.new_context(viewport=viewport, reduced_motion="reduce")
+    context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=url.split("/", 3)[0] + "//" + url.split("/")[2]
+    )
+    page = context.new_page()
+    visit = Visit(page)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, visit
+
+
+def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser: Browser, project: Project) -> None:
+    brand = project.brand(brand_id)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with serve_site(built_sites[brand_id]) as url:
+        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
+        problems += layout_problems(page) + accessibility_problems(page, AXE)
+        problems += linked_tabs_problems(page) + copy_button_problems(page)
+        page.screenshot(path=SCREENSHOTS / f"{brand_id}-desktop.png", full_page=True)
+        problems += search_problems(page, "authentication", "serverless-endpoints/")
+        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
+        problems += accessibility_problems(home, AXE) + header_problems(home, brand)
+        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
+        problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
+        phone.screenshot(path=SCREENSHOTS / f"{brand_id}-phone.png", full_page=True)
+        for context in {p.context for p in (page, home, phone)}:
+            context.close()
+    problems += visit.problems + home_visit.problems + phone_visit.problems
+    assert problems == [], "\n".join(problems)
+
+
+# Each check can fail.
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """acme with a yellow primary colour, tabs unlinked, no copy buttons, and its screenshot missing."""
+    folder = tmp_path_factory.mktemp("broken")
+    for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, folder / name)
+    (folder / "branddocs").symlink_to(ROOT / "branddocs")
+    brand = folder / "brands" / "acme.yml"
+    brand.write_text(brand.read_text(encoding="utf-8").replace('"#1e4fa0"', '"#ffee00"'), encoding="utf-8")
+    config = folder / "mkdocs.yml"
+    text = (
+        config.read_text(encoding="utf-8")
+        .replace("    - content.tabs.link\n", "")
+        .replace("    - content.code.copy\n", "")
+    )
+    config.write_text(text, encoding="utf-8")
+    result = run_branddocs("build", "--brand", "acme", "--site-dir", str(folder / "site"), cwd=folder)
+    assert result.returncode == 0, result.stderr
+    (folder / "site" / "acme" / "images" / "acme" / "endpoint.png").unlink()
+    return folder / "site" / "acme"
+
+
+def test_browser_checks_can_fail(broken_site: Path, browser: Browser, project: Project) -> None:
+    acme, nebula = project.brand("acme"), project.brand("nebula")
+    with serve_site(broken_site) as url:
+        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        assert (
+            "header says 'Acme Cloud Learning Guide', not the brand's name 'Nébula AI'"
+            in header_problems(page, nebula)[0]
+        )
+        assert palette_problems(page, acme) == [
+            "the header is rgb(255, 238, 0), not the brand's primary colour rgb(30, 79, 160)"
+        ]
+        assert image_problems(page) == ["image does not load: ../images/acme/endpoint.png"]
+        assert any("HTTP 404" in p and "endpoint.png" in p for p in visit.problems)
+        assert any("axe serious: color-contrast" in p for p in accessibility_problems(page, AXE))
+        assert "not 'Using Python'" in " ".join(linked_tabs_problems(page))
+        assert copy_button_problems(page) == ["no code block on the page has a copy button"]
+        assert search_problems(page, "zyzzyva", "serverless-endpoints/")[0].startswith("searching for 'zyzzyva'")
+        page.evaluate("console.error('boom')")
+        assert "console error: boom" in visit.problems
+        phone, _ = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
+        phone.evaluate(
+            "document.body.append(Object.assign(document.createElement('div'), {style: 'width: 900px; height: 4px'}))"
+        )
+        assert layout_problems(phone) == ["the page is 900 px wide in a 375 px window"]

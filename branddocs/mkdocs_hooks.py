@@ -64,7 +64,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 def on_post_page(output: str, page, config) -> str:
     where = page.file.src_uri
-    leftover = _TEMPLATE_LEFTOVER.search(page.content or "")
+    # A page that opts out of macros (the writers' page) shows template syntax on purpose.
+    leftover = page.meta.get("render_macros", True) and _TEMPLATE_LEFTOVER.search(page.content or "")
     if leftover:
         raise PluginError(f"{where}: template text {leftover.group()!r} left in the rendered page")
     brand = _brand(config)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from branddocs.brand import Brand, BrandError, find_brand_files, load_brand
+from branddocs.brand import BRAND_ID_RE, Brand, BrandError, find_brand_files, load_brand
 
 __all__ = ["Project", "brand_for_build"]
 
@@ -48,7 +48,7 @@ class Project:
 
     def brand(self, brand_id: str) -> Brand:
         path = self.brands_dir / f"{brand_id}.yml"
-        if not path.is_file():
+        if not BRAND_ID_RE.match(brand_id) or not path.is_file():
             known = ", ".join(self.brand_ids()) or "none"
             raise BrandError(f"unknown brand {brand_id!r}: no {path}; brands: {known}")
         stat = path.stat()

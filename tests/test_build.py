@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -11,7 +13,7 @@ import pytest
 from branddocs.brand import Brand
 from branddocs.site import Project
 
-from .conftest import run_branddocs, tree_digest
+from .conftest import BIN, run_branddocs, tree_digest
 from .test_brands import MINIMAL
 
 pytestmark = pytest.mark.slow
@@ -275,3 +277,19 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
         else:
             assert f"{brand_id}: built" in second.stdout, "one brand's failure stopped the others"
     assert sorted(p.name for p in site_root.iterdir()) == [".branddocs", "acme", "brightline", "nebula"], "staging left"
+
+
+@pytest.mark.parametrize(
+    ("brand", "expected"),
+    [("", "BRAND is not set: run e.g. `BRAND=<id> mkdocs serve`; brands: acme, brightline, nebula"),
+     ("nope", "unknown brand 'nope'"), ("../brands/acme", "unknown brand")],
+)  # fmt: skip
+def test_plain_mkdocs_needs_a_known_brand(project: Project, tmp_path: Path, brand: str, expected: str) -> None:
+    done = subprocess.run(
+        [str(BIN / "mkdocs"), "build", "-f", str(project.config_file), "-d", str(tmp_path / "site")],
+        env={**os.environ, "BRAND": brand, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "site").exists()

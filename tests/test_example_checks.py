@@ -295,3 +295,49 @@ def test_unreachable_endpoint_is_reported_once(scratch: Project) -> None:
     assert output.count("is unreachable") == 1
     assert "no example was run" in output
     assert results == {}
+
+
+STALE_SAMPLES = """
+# Stale samples
+
+```bash group="chat"
+curl -sS --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"model": "{{ default_model }}", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}'
+```
+
+```json group="chat"
+{"id": "x", "object": "chat.completion", "created": 1, "model": "{{ default_model }}", "choices": []}
+```
+
+```javascript
+import OpenAI from 'openai';
+
+const client = new OpenAI({ apiKey: process.env.{{ api_key_env }}, baseURL: '{{ base_url }}' });
+const completion = await client.chat.completions.create({
+  model: '{{ default_model }}', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2,
+});
+console.log(completion.choices[0].message.content);
+```
+
+```text title="Output"
+Something stale.
+```
+"""
+
+
+def test_update_examples_rewrites_samples_and_output_blocks(scratch: Project) -> None:
+    page = write_page(scratch, "samples.md", STALE_SAMPLES)
+    code, results, output = check(scratch, "--brand", "acme", "samples.md")
+    assert code == 1
+    assert "differs from the response" in outcome(results, page, '"choices": []', "json")
+    code, _, output = check(scratch, "--brand", "acme", "samples.md", "--update-examples")
+    assert code == 0, output
+    after = page.read_text(encoding="utf-8")
+    assert "Something stale." not in after
+    assert '```text title="Output"\nHi!\n```' in after
+    assert '"model": "{{ default_model }}"' in after, "the sample must stay a template"
+    assert '"content": "Hi!"' in after
+    assert '"finish_reason": "length"' in after
+    code, results, output = check(scratch, "--brand", "acme", "--brand", "nebula", "samples.md")
+    assert code == 0, output

@@ -226,6 +226,10 @@ BREAKAGES = {
         lambda s: _break_page(s, "\n{{ models | no_such_filter }}\n"),
         ["serverless-endpoints.md", "No filter named 'no_such_filter'"],
     ),
+    "template text left over": (
+        lambda s: _break_page(s, "\n{% raw %}Dear {{ reader }}{% endraw %}\n"),
+        ["serverless-endpoints.md: template text '{{' left in the rendered page"],
+    ),
     "broken link": (
         lambda s: _break_page(s, "\nSee [the FAQ](faq.md).\n"),
         ["serverless-endpoints.md", "'faq.md'", "not found"],

@@ -15,9 +15,6 @@ from branddocs.site import Project
 
 __all__ = ["main"]
 
-# mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
-os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-
 
 def _cmd_build(args: argparse.Namespace, project: Project) -> int:
     from branddocs.build import build_brands
@@ -33,6 +30,8 @@ def _cmd_build(args: argparse.Namespace, project: Project) -> int:
     results = build_brands(project, ids, jobs=args.jobs, site_root=args.site_dir, on_result=progress.update,
                            force=args.force)  # fmt: skip
     progress.close()
+    if progress.tty and results:  # the bar showed each brand only in passing
+        print("  " + ", ".join(f"{r.brand_id} {'up to date' if r.skipped else f'{r.seconds:.2f} s'}" for r in results))
     failed = [r for r in results if not r.ok]
     for result in failed:
         print(f"{result.brand_id}: FAILED; its previous site is left as it was", file=sys.stderr)
@@ -170,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     argv = list(sys.argv[1:] if argv is None else argv)
     # `branddocs check ... -- --junitxml=x -x`: what follows `--` goes to pytest untouched.
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []

@@ -19,6 +19,8 @@ from branddocs.site import Project
 
 __all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_digest"]
 
+BYTECODE_DIR = ".cache/jinja-bytecode"
+"""Under the project: Material's compiled templates, kept between runs (safe to delete)."""
 STAMP_DIR = ".branddocs"
 """Under the site root: one stamp per brand, the digest of the inputs of its last successful build."""
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
@@ -128,12 +130,12 @@ def _publish(staging: Path, final: Path) -> None:
 def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool) -> BuildResult:
     from branddocs import build_cache
 
-    build_cache.install()
+    build_cache.install(Path(root) / BYTECODE_DIR)
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
     return build_brand(Project(Path(root)), brand_id, Path(site_root) if site_root else None, force)
 
 
-def _warm_up() -> None:
+def _warm_up(project: Project) -> None:
     """Import MkDocs, Material and mkdocs-macros once, before the workers fork, so none imports them again."""
     import material.plugins.search.plugin  # noqa: F401
     import mkdocs.commands.build  # noqa: F401
@@ -141,7 +143,7 @@ def _warm_up() -> None:
 
     from branddocs import build_cache
 
-    build_cache.install()
+    build_cache.install(project.root / BYTECODE_DIR)
 
 
 def build_brands(
@@ -155,7 +157,7 @@ def build_brands(
     """Build brands over a pool of forked workers; one brand's failure never stops the others."""
     ids = list(brand_ids)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids) or 1))
-    _warm_up()
+    _warm_up(project)
     results = []
     root, site = str(project.root), str(site_root) if site_root else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:

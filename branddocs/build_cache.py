@@ -3,7 +3,9 @@
 `install()` is called once in each build worker (never by a plain `mkdocs build`):
 
 - Jinja bytecode: MkDocs makes a new theme environment per build, which recompiles every Material
-  template; a shared in-memory bytecode cache turns that into unmarshalling.
+  template; a shared bytecode cache turns that into unmarshalling. It is kept in memory and, when a
+  folder is given, on disk too (Jinja's own FileSystemBytecodeCache: entries are checked against the
+  template source's checksum and Jinja's version), so the next run's first build skips compiling.
 - The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
 - mkdocs-macros' git metadata: its dozen `git` processes per build run once per process.
 
@@ -13,6 +15,7 @@ The output is unchanged: the tests compare every brand with `BRAND=<id> mkdocs b
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -22,22 +25,31 @@ __all__ = ["install"]
 _installed = False
 
 
-class _MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Bytecode kept in memory, keyed by template name and checked against the source's checksum."""
+class _BytecodeCache(jinja2.BytecodeCache):
+    """Bytecode in memory, in front of an optional folder; Jinja checks each entry against its source."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self._store: dict[str, bytes] = {}
+        self._disk = None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._disk = jinja2.FileSystemBytecodeCache(str(folder))
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self._store.get(bucket.key)
         if code is not None:
             bucket.bytecode_from_string(code)
+        elif self._disk is not None:
+            self._disk.load_bytecode(bucket)
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self._store[bucket.key] = bucket.bytecode_to_string()
+        if self._disk is not None:
+            self._disk.dump_bytecode(bucket)  # written to a temporary file, then renamed: safe across workers
 
 
-def install() -> None:
+def install(bytecode_folder: Path | None = None) -> None:
+    """Patch this process's MkDocs and mkdocs-macros; `bytecode_folder` keeps compiled templates on disk."""
     global _installed
     if _installed:
         return
@@ -45,7 +57,7 @@ def install() -> None:
     from mkdocs.theme import Theme
     from mkdocs_macros import context
 
-    bytecode = _MemoryBytecodeCache()
+    bytecode = _BytecodeCache(bytecode_folder)
     listings: dict[Any, list[str]] = {}
     theme_get_env = Theme.get_env
 

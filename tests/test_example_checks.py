@@ -178,6 +178,12 @@ console.log(completion.choices[0].message.content);
 Hello from a page that was never checked.
 ```
 
+```bash
+# marker-shellcheck
+key=${{ api_key_env }}
+curl -sS {{ base_url }}/models -H "Authorization: Bearer $key" -H X-Copy:$key
+```
+
 ```bash test="xfail" reason="marker-xfail: shows an expected failure"
 curl -sS --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}"
 ```
@@ -206,9 +212,13 @@ def test_wrong_examples_fail_and_say_why(scratch: Project) -> None:
     output_block = outcome(results, page, "marker-output-block", "javascript")
     assert "printed something else than its Output block says" in output_block
     assert "Hello from a page that was never checked." in output_block
+    shellcheck = outcome(results, page, "marker-shellcheck", "bash")
+    line = fence_line(page, "marker-shellcheck") + 3
+    assert f"negative.md:{line}: shellcheck: note: Double quote to prevent globbing" in shellcheck
+    assert "[SC2086]" in shellcheck
     assert outcome(results, page, "marker-xfail", "bash").startswith("skipped")  # junit's word for xfailed
     assert "marker-skip: needs the reader's own account" in outcome(results, page, "marker-skip", "bash")
-    assert "examples: 0 passed, 6 failed, 1 skipped, 1 xfailed" in output
+    assert "examples: 0 passed, 7 failed, 1 skipped, 1 xfailed" in output
 
 
 @pytest.mark.parametrize(

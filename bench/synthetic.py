@@ -7,18 +7,16 @@ from pathlib import Path
 
 import yaml
 
+from branddocs.site import Project
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_project(folder: Path, count: int) -> Path:
     """Copy the project's sources into `folder` and replace its brands with `count` synthetic ones."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("mkdocs.yml", "docs", "overrides", "macros"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
-    for name in ("branddocs", "tests", "node_modules", "pyproject.toml"):
-        (folder / name).symlink_to(ROOT / name)
+    Project(ROOT).copy_to(folder)
     demos = sorted((ROOT / "brands").glob("*.yml"))
+    shutil.rmtree(folder / "brands")
     (folder / "brands").mkdir()
     for k in range(count):
         demo = demos[k % len(demos)]

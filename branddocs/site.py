@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,18 @@ class Project:
     @property
     def site_dir(self) -> Path:
         return self.root / "site"
+
+    def copy_to(self, folder: Path) -> Project:
+        """A scratch copy to change freely: the sources copied, the code, tests and node_modules linked."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
+            src = self.root / name
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
+        # Linked, not copied: mkdocs.yml loads hooks from branddocs/; `branddocs check` runs tests/.
+        for name in ("branddocs", "tests", "node_modules", "pyproject.toml"):
+            if (self.root / name).exists():
+                (folder / name).symlink_to(self.root / name)
+        return Project(folder)
 
     def brand_ids(self) -> list[str]:
         return [p.stem for p in find_brand_files(self.brands_dir)]

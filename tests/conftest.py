@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -61,13 +60,7 @@ def built_sites(tmp_path_factory: pytest.TempPathFactory, project: Project, bran
 @pytest.fixture
 def scratch(tmp_path: Path) -> Project:
     """A copy of the project's sources to break without touching the real one."""
-    for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, tmp_path / name)
-    # Shared, not copied: mkdocs.yml loads hooks from branddocs/; `branddocs check` runs tests/ with node_modules/.
-    for name in ("branddocs", "tests", "node_modules", "pyproject.toml"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    return Project(tmp_path)
+    return Project(ROOT).copy_to(tmp_path)
 
 
 def tree_digest(folder: Path) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,10 +86,7 @@ def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser
 @pytest.fixture(scope="module")
 def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """acme with a yellow primary colour, tabs unlinked, no copy buttons, and its screenshot missing."""
-    folder = tmp_path_factory.mktemp("broken")
-    for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
-        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, folder / name)
-    (folder / "branddocs").symlink_to(ROOT / "branddocs")
+    folder = Project(ROOT).copy_to(tmp_path_factory.mktemp("broken")).root
     brand = folder / "brands" / "acme.yml"
     brand.write_text(brand.read_text(encoding="utf-8").replace('"#1e4fa0"', '"#ffee00"'), encoding="utf-8")
     config = folder / "mkdocs.yml"

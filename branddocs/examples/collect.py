@@ -71,8 +71,8 @@ def _brand_env(brand_id: str):
             os.environ["BRAND"] = old
 
 
-def render_pages(project: Project, brand_id: str, pages: list[str] | None = None) -> dict[str, tuple[str, str]]:
-    """{page: (template text, rendered text)} for the brand, rendered by the build's own mkdocs-macros."""
+def render_pages(project: Project, brand_id: str, pages: list[str] | None = None) -> dict[str, str]:
+    """{page: rendered Markdown} for the brand, rendered by the build's own mkdocs-macros."""
     from mkdocs.config import load_config
     from mkdocs.structure.files import File, Files
     from mkdocs.structure.pages import Page
@@ -91,9 +91,7 @@ def render_pages(project: Project, brand_id: str, pages: list[str] | None = None
                 raise FileNotFoundError(f"no page {file.src_uri} in {docs}")
             page = Page(None, file, config)
             page.read_source(config)
-            template = page.markdown
-            rendered = macros.on_page_markdown(template, page=page, config=config, files=files)
-            out[file.src_uri] = (template, rendered)
+            out[file.src_uri] = macros.on_page_markdown(page.markdown, page=page, config=config, files=files)
         return out
 
 
@@ -109,7 +107,7 @@ def _sample_lang(fence: Fence) -> str | None:
 def collect_examples(project: Project, brand: Brand, pages: list[str] | None = None) -> list[Example]:
     """The brand's examples, in page order; a fence mistake raises FenceError naming the template line."""
     examples: list[Example] = []
-    for page, (_template, rendered) in render_pages(project, brand.id, pages).items():
+    for page, rendered in render_pages(project, brand.id, pages).items():
         path = project.docs_dir / page
         # Line numbers from the file itself: MkDocs drops front matter and leading blank lines from `template`.
         raw = parse_fences(path.read_text(encoding="utf-8"), str(path))

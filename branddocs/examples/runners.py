@@ -24,6 +24,7 @@ __all__ = [
     "run_bash",
     "run_javascript",
     "static_problems",
+    "traffic_and_output_problems",
 ]
 
 TIMEOUT = 60
@@ -168,19 +169,25 @@ def run_javascript(example: Example, target: Target, project_root: Path) -> Run:
     return run
 
 
+def traffic_and_output_problems(run: Run) -> list[str]:
+    """What the requests and the printed output show, whatever the language: shared by every runner."""
+    problems = [] if run.exchanges else ["made no request to the endpoint"]
+    for exchange in run.exchanges:
+        problems += exchange_problems(exchange)
+    out = run.stdout.strip()
+    if out in _EMPTY_OUTPUT or any(line.strip() in _EMPTY_OUTPUT - {""} for line in out.splitlines()):
+        problems.append(f"printed {out or 'nothing'!r} where a reader expects the model's reply")
+    return problems
+
+
 def check_run(example: Example, run: Run, target: Target, expected_output: str | None) -> list[str]:
     """Every way the run shows the example is wrong, even when it exited 0."""
     problems = []
     if run.returncode:
         tail = "\n".join(run.stderr.strip().splitlines()[-8:])
         problems.append(f"exited with status {run.returncode}:\n{tail}")
-    if not run.exchanges:
-        problems.append("made no request to the endpoint")
-    for exchange in run.exchanges:
-        problems += exchange_problems(exchange)
+    problems += traffic_and_output_problems(run)
     out = run.stdout.strip()
-    if out in _EMPTY_OUTPUT or any(line.strip() in _EMPTY_OUTPUT - {""} for line in out.splitlines()):
-        problems.append(f"printed {out or 'nothing'!r} where a reader expects the model's reply")
     if expected_output is not None and target.exact and run.stdout.rstrip("\n") != expected_output.rstrip("\n"):
         problems.append(
             f"printed something else than its Output block says:\n  expected: {expected_output.strip()!r}\n"

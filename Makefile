@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 BRAND ?=
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site serve test lint format lock screenshots endpoint clean
+.PHONY: site serve test lint format lock screenshots endpoint compat clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ lock:
 
 screenshots: $(BIN)/.installed
 	$(BIN)/python tools/make_screenshots.py $(BRAND)
+
+# Real vLLM and a LiteLLM gateway on loopback (about 4 GB in .compat/), the guide's examples against each.
+compat: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python tools/compat.py $(if $(BRAND),--brand $(BRAND))
 
 clean:
 	rm -rf site .pytest_cache reports

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,16 +18,19 @@ __all__ = [
     "Brand",
     "BrandError",
     "Theme",
+    "brand_schema",
     "contrast_ratio",
     "derive_key_env",
     "find_brand_files",
     "load_brand",
     "load_brands",
+    "shared_image_folders",
 ]
 
 BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 _HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+_TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
 ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
@@ -44,10 +48,22 @@ def derive_key_env(user_name: str) -> str:
 
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo such as `defualt_model` must not pass silently.
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Docstrings under fields become descriptions in `branddocs schema`, shown by editors.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_template_syntax(cls, value: Any) -> Any:
+        # The pages are Jinja templates: a brand value is untrusted text and must not look like template code.
+        found = [m for m in _TEMPLATE_MARKERS if isinstance(value, str) and m in value]
+        if found:
+            raise ValueError(f"expected plain text, found template syntax {found[0]!r} in {value!r}")
+        return value
 
 
 class Api(_Strict):
+    """Where the tenant's OpenAI-compatible API lives and which variable holds its key."""
+
     base_url: str
     """The OpenAI-compatible base URL a reader passes to the SDKs, e.g. `https://api.acme.example/v1`."""
     key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
@@ -67,11 +83,16 @@ class Api(_Strict):
 
 
 class Theme(_Strict):
+    """The site's colours (quoted, `"#rrggbb"`: an unquoted `#` starts a YAML comment), logo and favicon."""
+
     primary: HexColour = "#3f51b5"
     """Header and link colour, as `#rrggbb`; becomes `--md-primary-fg-color`."""
     primary_light: HexColour | None = None
+    """A lighter shade of `primary`, as `#rrggbb`; mixed from `primary` if unset."""
     primary_dark: HexColour | None = None
+    """A darker shade of `primary`, as `#rrggbb`; mixed from `primary` if unset."""
     accent: HexColour = "#526cfe"
+    """Hover and focus colour, as `#rrggbb`."""
     logo: str | None = None
     """A file under `docs/images/<resource_dir_name>/`; Material's default icon if unset."""
     favicon: str | None = None
@@ -125,6 +146,8 @@ def _readable_on(background: str) -> str:
 
 
 class Brand(_Strict):
+    """One tenant's values for the templated guide: `brands/<id>.yml` (see docs/writing.md)."""
+
     id: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
     """The file name without `.yml`; not written in the file."""
     user_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -133,13 +156,18 @@ class Brand(_Strict):
     """The folder under `docs/images/` holding this brand's screenshots and logo."""
     api: Api
     models: Annotated[list[ModelId], Field(min_length=1)]
+    """The models this tenant serves, as the API names them."""
     default_model: ModelId | None = None
+    """The model the examples call; the first of `models` if unset."""
     portal_name: Annotated[str, StringConstraints(min_length=1)] = "Cloud Portal"
+    """The name of the tenant's web console, as the guide mentions it."""
     theme: Theme = Theme()
     site_url: str | None = None
+    """Where the published guide lives, e.g. `https://docs.acme.example/`."""
     copyright: str | None = None
     """Footer text; `© <user_name>` if unset."""
     support_url: str | None = None
+    """Where readers get help, linked from the guide."""
 
     @field_validator("models")
     @classmethod
@@ -255,6 +283,24 @@ def _describe(error: dict[str, Any]) -> str:
     return message
 
 
+def _comment_pitfalls(root: yaml.Node | None, lines: list[str], prefix: str = "") -> list[str]:
+    """`primary: #b45309` is an empty value and a comment: name each such field and its line."""
+    found: list[str] = []
+    if not isinstance(root, yaml.MappingNode):
+        return found
+    for key, value in root.value:
+        field = f"{prefix}{key.value}"
+        after_key = lines[key.end_mark.line][key.end_mark.column :] if key.end_mark.line < len(lines) else ""
+        if isinstance(value, yaml.ScalarNode) and value.value == "" and re.match(r"\s*:\s+#\S", after_key):
+            shown = after_key.split("#", 1)[1].strip()
+            found.append(
+                f"{key.start_mark.line + 1}: {field}: expected a value, found none: `#` starts a YAML comment, "
+                f'so quote the value: {key.value}: "#{shown}"'
+            )
+        found += _comment_pitfalls(value, lines, f"{field}.")
+    return found
+
+
 def load_brand(path: Path) -> Brand:
     """Read and validate one brand file; every error names the file, line and field."""
     path = Path(path)
@@ -276,6 +322,9 @@ def load_brand(path: Path) -> Brand:
         raise BrandError(f"{path}: expected a mapping of brand fields, found {type(data).__name__}")
     if "id" in data:
         raise BrandError(f"{path}:{_line_of(root, ('id',))}: id: the id is the file name; remove this key")
+    pitfalls = _comment_pitfalls(root, text.splitlines())
+    if pitfalls:
+        raise BrandError("\n".join(f"{path}:{p}" for p in pitfalls))
     try:
         return Brand.model_validate({**data, "id": brand_id})
     except ValidationError as exc:
@@ -295,6 +344,20 @@ def find_brand_files(brands_dir: Path) -> list[Path]:
     return sorted(Path(brands_dir).glob("*.yml"))
 
 
+def shared_image_folders(brands: dict[Path, Brand]) -> dict[Path, str]:
+    """For each brand file whose `resource_dir_name` another one also has, a message naming them all."""
+    owners: dict[str, list[Path]] = {}
+    for path, brand in brands.items():
+        owners.setdefault(brand.resource_dir_name, []).append(path)
+    return {
+        path: f"{' and '.join(map(str, paths))}: resource_dir_name: expected one image folder per brand, "
+        f"found {name!r} in each"
+        for name, paths in owners.items()
+        if len(paths) > 1
+        for path in paths
+    }
+
+
 def load_brands(brands_dir: Path, ids: list[str] | None = None) -> list[Brand]:
     """Load the named brands (all by default); unknown ids are an error listing the known ones."""
     files = {p.stem: p for p in find_brand_files(brands_dir)}
@@ -307,4 +370,21 @@ def load_brands(brands_dir: Path, ids: list[str] | None = None) -> list[Brand]:
         files = {i: files[i] for i in dict.fromkeys(ids)}
     if not files:
         raise BrandError(f"no brand files (*.yml) in {brands_dir}")
-    return [load_brand(p) for p in files.values()]
+    brands = {p: load_brand(p) for p in files.values()}
+    shared = shared_image_folders(brands)
+    if shared:
+        raise BrandError("\n".join(dict.fromkeys(shared.values())))
+    return list(brands.values())
+
+
+def brand_schema() -> str:
+    """The JSON Schema of a brand file, from the model the loader uses (`branddocs schema`)."""
+    schema = Brand.model_json_schema()
+    del schema["properties"]["id"]  # the file name, never written in the file
+    schema["required"].remove("id")
+    schema = {
+        "$comment": "Generated by `branddocs schema` from branddocs/brand.py. Do not edit by hand.",
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

@@ -1,23 +1,33 @@
-"""Build brand sites: each into a staging folder, published by rename only when its build succeeded."""
+"""Build brand sites: each into a staging folder, published by rename only when its build succeeded.
+
+One build per site folder at a time (a lock in site/.branddocs/), and each run first repairs what an
+interrupted one left: a publish is two renames (site/<id> -> .old-<id>, staging -> site/<id>), so after a
+crash site/<id> holds the new site, or .old-<id> holds the previous one and is put back. A brand's stamp
+is written after its site is in place, and names its files, so a site that lost files is rebuilt.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
 import shutil
+import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from branddocs.site import Project
 
-__all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_digest"]
+__all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_digest", "recover", "site_lock"]
 
 BYTECODE_DIR = ".cache/jinja-bytecode"
 """Under the project: Material's compiled templates, kept between runs (safe to delete)."""
@@ -82,8 +92,33 @@ def _stamp(site_root: Path, brand_id: str) -> Path:
     return site_root / STAMP_DIR / f"{brand_id}.json"
 
 
+def _listing(site: Path) -> str:
+    """A hash of a site's file names and sizes: what its stamp vouches for."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(site)}\0{path.stat().st_size}\n".encode())
+    return digest.hexdigest()
+
+
+def _up_to_date(final: Path, stamp: Path, digest: str) -> bool:
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return False
+    return final.is_dir() and recorded.get("inputs") == digest and recorded.get("files") == _listing(final)
+
+
+def _write_stamp(stamp: Path, digest: str, final: Path) -> None:
+    stamp.parent.mkdir(exist_ok=True)
+    partial = stamp.with_name(f".{stamp.name}.tmp")
+    partial.write_text(json.dumps({"inputs": digest, "files": _listing(final)}) + "\n")
+    partial.replace(stamp)  # never a half-written stamp
+
+
 def build_brand(project: Project, brand_id: str, site_root: Path | None = None, force: bool = True) -> BuildResult:
-    """Build one brand in this process; its previous site stays untouched unless the build succeeds."""
+    """Build one brand in this process; its previous site stays untouched unless the build succeeds.
+
+    Call it under `site_lock`, as `build_brands` does: publishing assumes no other build of the folder."""
     # Imported here so `branddocs --help` and the endpoint don't pay for MkDocs' imports.
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -93,11 +128,10 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     start = time.perf_counter()
     digest = inputs_digest(project, brand_id)
     stamp = _stamp(site_root, brand_id)
-    if not force and final.is_dir() and stamp.is_file() and json.loads(stamp.read_text())["inputs"] == digest:
+    if not force and _up_to_date(final, stamp, digest):
         return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
-    staging = site_root / f".staging-{brand_id}"
     site_root.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
@@ -109,12 +143,14 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
         detail = "\n".join(collect.messages)
         if not isinstance(exc, SystemExit) and str(exc) not in detail:
             detail = f"{detail}\n{exc}".strip()
+        if not final.is_dir():
+            detail += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
         return BuildResult(brand_id, False, time.perf_counter() - start, final, detail)
     finally:
         logger.removeHandler(collect)
+    stamp.unlink(missing_ok=True)
     _publish(staging, final)
-    stamp.parent.mkdir(exist_ok=True)
-    stamp.write_text(json.dumps({"inputs": digest}) + "\n")
+    _write_stamp(stamp, digest, final)
     return BuildResult(brand_id, True, time.perf_counter() - start, final)
 
 
@@ -123,8 +159,42 @@ def _publish(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         final.rename(old)
-    staging.rename(final)
+    staging.rename(final)  # between the two renames, `recover` puts .old-<id> back
     shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(site_root: Path) -> None:
+    """Repair what an interrupted build left in `site_root`: put back or remove .old-*, remove .staging-*."""
+    if not site_root.is_dir():
+        return
+    for path in sorted(site_root.iterdir()):
+        if path.name.startswith(".staging-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name.startswith(".old-"):
+            final = site_root / path.name.removeprefix(".old-")
+            if final.exists():
+                shutil.rmtree(path)  # the new site was published; the old one was being removed
+            else:
+                path.rename(final)  # interrupted between the two renames: the previous site goes back
+    for partial in (site_root / STAMP_DIR).glob(".*.tmp"):
+        partial.unlink()
+
+
+@contextmanager
+def site_lock(site_root: Path) -> Iterator[None]:
+    """Hold the site folder's lock; a second build waits for the first, saying so."""
+    lock_file = site_root / STAMP_DIR / "lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"branddocs: another build is using {site_root} (lock {lock_file}); waiting for it", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool) -> BuildResult:
@@ -159,8 +229,10 @@ def build_brands(
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids) or 1))
     _warm_up(project)
     results = []
+    folder = Path(site_root or project.site_dir)
     root, site = str(project.root), str(site_root) if site_root else None
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    with site_lock(folder), ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        recover(folder)
         futures = [pool.submit(_build_in_worker, root, i, site, force) for i in ids]
         for future in as_completed(futures):
             result = future.result()

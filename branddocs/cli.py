@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,37 +69,86 @@ class _Progress:
 
 
 def _cmd_serve(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.serve import check_address, serve
+
     project.brand(args.brand)  # fail here, clearly, rather than inside MkDocs' reloader
-    env = {**os.environ, "BRAND": args.brand}
-    cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(project.config_file), "-a", args.dev_addr]
-    return subprocess.call(cmd, env=env)
+    try:
+        check_address(args.dev_addr)  # before MkDocs builds and prints anything
+    except ValueError as exc:
+        print(f"branddocs serve: {exc}", file=sys.stderr)
+        return 2
+    return serve(project.config_file, args.brand, args.dev_addr)
 
 
 def _cmd_check_brands(args: argparse.Namespace, project: Project) -> int:
+    from contextlib import suppress
+
+    from branddocs.brand import shared_image_folders
+
     paths = [Path(p) for p in args.files] or [project.brands_dir / f"{i}.yml" for i in project.brand_ids()]
     if not paths:
         print(f"no brand files in {project.brands_dir}", file=sys.stderr)
         return 1
-    errors = 0
+    errors: dict[Path, str] = {}
+    loaded = {}
     for path in paths:
         try:
-            brand = load_brand(path)
-            brand.check_assets(project.docs_dir)
+            loaded[path] = load_brand(path)
+            loaded[path].check_assets(project.docs_dir)
         except BrandError as exc:
-            errors += 1
-            print(exc, file=sys.stderr)
-        else:
+            errors[path] = str(exc)
+    # Two brands in one image folder would publish each other's screenshots: compare with every brand file.
+    checked = {p.resolve() for p in paths}
+    for path in (project.brands_dir / f"{i}.yml" for i in project.brand_ids()):
+        if path.resolve() not in checked:
+            with suppress(BrandError):  # a broken file is reported when it is checked itself
+                loaded[path] = load_brand(path)
+    for path, message in shared_image_folders(loaded).items():
+        if path in paths:
+            errors[path] = f"{errors[path]}\n{message}" if path in errors else message
+    for path in paths:
+        if path not in errors:
+            brand = loaded[path]
             print(f"{path}: ok ({brand.user_name}, {brand.base_url}, ${brand.key_env}, {len(brand.models)} models)")
-    print(f"{len(paths) - errors} ok, {errors} with errors")
+    for line in dict.fromkeys(line for message in errors.values() for line in message.splitlines()):
+        print(line, file=sys.stderr)
+    print(f"{len(paths) - len(errors)} ok, {len(errors)} with errors")
     return 1 if errors else 0
 
 
+def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.brand import brand_schema
+
+    print(brand_schema(), end="")
+    return 0
+
+
 def _cmd_check(args: argparse.Namespace, project: Project) -> int:
-    import pytest
+    import subprocess
+
+    from branddocs.examples.fences import FenceError, parse_fences
+    from branddocs.examples.pytest_plugin import ENDPOINT_ENV, KEY_ENV, preflight
 
     for brand_id in args.brand or []:
         project.brand(brand_id)  # an unknown brand: say so here, not as an empty test run
-    argv = [str(project.root / "tests" / "test_examples.py"), "-p", "no:cacheprovider", f"--rootdir={project.root}"]
+    pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
+    for page in pages:  # fence mistakes first: one line naming the file and line, before anything runs
+        if not page.is_file():
+            print(f"branddocs: no page {page}", file=sys.stderr)
+            return 4
+        try:
+            parse_fences(page.read_text(encoding="utf-8"), str(page))
+        except FenceError as exc:
+            print(f"branddocs: {exc}", file=sys.stderr)
+            return 4
+    upstream = os.environ.get(ENDPOINT_ENV, "").rstrip("/")
+    if upstream and os.environ.get(KEY_ENV):
+        failed = preflight(upstream, os.environ[KEY_ENV])  # one line up front, not one failure per example
+        if failed:
+            print(f"branddocs: {failed[1]}", file=sys.stderr)
+            return failed[0]
+    suite = Path(__file__).resolve().parent / "examples" / "suite.py"  # not imported: pytest imports it
+    argv = [str(suite), "-p", "no:cacheprovider", f"--rootdir={project.root}"]
     argv += [arg for brand_id in args.brand or [] for arg in ("--brand", brand_id)]
     argv += [arg for page in args.pages for arg in ("--page", page)]
     if args.update_examples:
@@ -109,14 +157,25 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
         argv += ["--shard", "/".join(map(str, args.shard))]
     if args.jobs:
         argv += ["-n", str(args.jobs)]
-    os.environ["BRANDDOCS_ROOT"] = str(project.root)
-    return int(pytest.main([*argv, *args.pytest_args]))
+    if args.example_timeout:
+        argv += ["--example-timeout", str(args.example_timeout)]
+    if args.conformance:
+        argv += ["--conformance", args.conformance]
+    # pytest in a process of its own: it imports (and rewrites) its plugins fresh, as `pytest` on a terminal does.
+    env = {**os.environ, "BRANDDOCS_ROOT": str(project.root)}
+    return subprocess.call([sys.executable, "-m", "pytest", *argv, *args.pytest_args], env=env)
 
 
 def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
     from branddocs.endpoint.server import serve_forever
 
     return serve_forever(args, project)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535 (0: any free port), not {text!r}")
+    return int(text)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -147,6 +206,9 @@ def _parser() -> argparse.ArgumentParser:
     brands.add_argument("files", nargs="*", help="brand files (default: brands/*.yml)")
     brands.set_defaults(func=_cmd_check_brands)
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of a brand file (for editors)")
+    schema.set_defaults(func=_cmd_schema)
+
     check = sub.add_parser(
         "check", help="run the example checks (all brands and pages by default); after --, pytest options"
     )
@@ -155,15 +217,23 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--update-examples", action="store_true", help="rewrite expected outputs in the templates")
     check.add_argument("--shard", type=_shard, default=None, metavar="K/N", help="check only shard K of N")
     check.add_argument("--jobs", "-n", type=int, default=None, help="run examples in parallel (pytest-xdist)")
+    check.add_argument("--example-timeout", type=float, default=None, metavar="SECONDS",
+                       help="seconds one example may run (default $BRANDDOCS_EXAMPLE_TIMEOUT, else 60)")  # fmt: skip
+    check.add_argument("--conformance", choices=["openai"], default=None,
+                       help="also report every departure from OpenAI's published schema (strict, opt-in)")  # fmt: skip
     check.set_defaults(func=_cmd_check)
 
     endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")
     endpoint.add_argument("--host", default="127.0.0.1")
-    endpoint.add_argument("--port", type=int, default=8000)
+    endpoint.add_argument("--port", type=_port, default=8000)
     endpoint.add_argument("--brand", action="append", metavar="ID", help="serve this brand's models (default: all)")
-    endpoint.add_argument("--base-path", default=None, help="default: the brand's base URL path, else /v1")
+    endpoint.add_argument("--base-path", default=None, help="default: each brand's base URL path")
     endpoint.add_argument("--api-key", action="append", metavar="KEY", help="accepted key (repeatable)")
-    endpoint.add_argument("--drift", action="store_true", help="answer like the original guide's broken samples")
+    endpoint.add_argument("--dialect", choices=["vllm", "litellm", "openai"], default="vllm",
+                          help="answer as this server does (default: vllm)")  # fmt: skip
+    endpoint.add_argument("--drift", action="append", nargs="?", const="guide", metavar="KIND",
+                          choices=["guide", "envelope", "event-lines", "no-done", "no-usage", "rename-content"],
+                          help="break OpenAI's format (repeatable; alone: as the original guide)")  # fmt: skip
     endpoint.set_defaults(func=_cmd_endpoint)
     return parser
 

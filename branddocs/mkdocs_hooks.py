@@ -7,14 +7,26 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
+from urllib.parse import quote
 
+from markupsafe import Markup, escape
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 
+from branddocs import secrets_scan
 from branddocs.brand import BrandError
 from branddocs.site import brand_for_build
 
-__all__ = ["FENCE_SETTINGS", "on_config", "on_files", "on_page_markdown", "on_post_page"]
+__all__ = [
+    "FENCE_SETTINGS",
+    "on_config",
+    "on_files",
+    "on_page_markdown",
+    "on_post_build",
+    "on_post_page",
+    "on_pre_build",
+]
 
 # Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
 # removed before Markdown sees them so the published page shows plain code.
@@ -22,6 +34,8 @@ FENCE_SETTINGS = ("test", "lint", "group", "reason", "output", "request", "xfail
 _FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
 _SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
+_STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
+"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/build.py)."""
 
 
 def _brand(config):
@@ -31,14 +45,36 @@ def _brand(config):
         raise PluginError(str(exc)) from None
 
 
+def _site_root(config) -> Path:
+    return Path(os.path.realpath(Path(config.config_file_path).parent / "site"))
+
+
+def _site_dir(config, brand_id: str) -> str:
+    """Where this build may write: MkDocs empties site_dir first, so never site/ or another brand's folder."""
+    root, site = _site_root(config), Path(os.path.realpath(config.site_dir))
+    if site == root:
+        return str(root / brand_id)  # plain `BRAND=x mkdocs build`: site/x/, beside the other brands
+    staging = _STAGING.match(site.name)
+    if root.is_relative_to(site) or (
+        site.is_relative_to(root) and site != root / brand_id and not (staging and staging["id"] == brand_id)
+    ):
+        raise PluginError(
+            f"site_dir {config.site_dir}: building brand {brand_id!r} there would delete other brands' sites "
+            f"in {root}; leave site_dir unset (it becomes {root / brand_id}) or pass -d {root / brand_id}"
+        )
+    return config.site_dir
+
+
 def on_config(config):
     brand = _brand(config)
     images = f"images/{brand.resource_dir_name}"
-    config.site_name = f"{brand.user_name} Learning Guide"
-    config.site_description = f"How to call {brand.user_name}'s serverless LLM endpoints"
+    config.site_dir = _site_dir(config, brand.id)
+    # Markup: Material prints these both raw and through `| e`; escaped once here, they read right in both.
+    config.site_name = escape(f"{brand.user_name} Learning Guide")
+    config.site_description = escape(f"How to call {brand.user_name}'s serverless LLM endpoints")
     if brand.site_url:
-        config.site_url = brand.site_url.rstrip("/") + "/"
-    config.copyright = brand.copyright or f"© {brand.user_name}"
+        config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
+    config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
     if brand.theme.logo:
         config.theme["logo"] = f"{images}/{brand.theme.logo}"
     if brand.theme.favicon or brand.theme.logo:
@@ -46,6 +82,14 @@ def on_config(config):
     config.extra["brand"] = brand.model_dump(mode="json")
     config.extra["brand_css"] = brand.theme.css_variables()
     return config
+
+
+def on_pre_build(config) -> None:
+    # A plain build into site/<id>/ replaces what `branddocs build` published there: its stamp no longer
+    # vouches for the folder, so the next `branddocs build` rebuilds the brand.
+    site = Path(config.site_dir)
+    if site.parent == _site_root(config):
+        (site.parent / ".branddocs" / f"{site.name}.json").unlink(missing_ok=True)
 
 
 def on_files(files: Files, config) -> Files:
@@ -62,15 +106,28 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     return _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
 
 
+def _forbidden(config) -> dict[str, str]:
+    return secrets_scan.forbidden(Path(config.config_file_path).parent)
+
+
 def on_post_page(output: str, page, config) -> str:
     where = page.file.src_uri
     # A page that opts out of macros (the writers' page) shows template syntax on purpose.
     leftover = page.meta.get("render_macros", True) and _TEMPLATE_LEFTOVER.search(page.content or "")
     if leftover:
         raise PluginError(f"{where}: template text {leftover.group()!r} left in the rendered page")
-    brand = _brand(config)
-    for name in dict.fromkeys((brand.key_env, "BRANDDOCS_API_KEY")):
-        secret = os.environ.get(name, "")
-        if len(secret) >= 8 and secret in output:
-            raise PluginError(f"{where}: the value of ${name} (an API key) appears in the page; remove it")
+    found = secrets_scan.find(output, _forbidden(config))
+    if found:
+        raise PluginError(f"{where}: {found[0]} appears in the page; remove it")
     return output
+
+
+def on_post_build(config) -> None:
+    """Every file of the site (search index, sitemap, 404 page, assets too), after every other plugin."""
+    site = Path(config.site_dir)
+    hits = secrets_scan.scan_site(site, _forbidden(config))
+    for name in dict.fromkeys(name for name, _ in hits):
+        (site / name).unlink()  # never left on disk where it could be served or uploaded
+    if hits:
+        lines = "\n".join(f"  {name}: {what} appears in this file" for name, what in hits)
+        raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")

@@ -1,4 +1,4 @@
-"""Validate JSON against OpenAI's own OpenAPI schemas (../shared/openai-openapi/openapi.json)."""
+"""Validate JSON against OpenAI's own OpenAPI schemas (the subset in branddocs/data/, or $BRANDDOCS_OPENAPI)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ _URI = "urn:openai-openapi"
 
 
 def openapi_path() -> Path:
-    """$BRANDDOCS_OPENAPI, else `shared/openai-openapi/openapi.json` beside the project."""
+    """$BRANDDOCS_OPENAPI (a full `openapi.json`), else the subset shipped in branddocs/data/ (its README: source)."""
     if os.environ.get(OPENAPI_ENV):
         return Path(os.environ[OPENAPI_ENV])
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "openai-openapi" / "openapi.json"
+    return Path(__file__).resolve().parent / "data" / "openai-openapi-subset.json"
 
 
 def _nullable(node: Any) -> Any:

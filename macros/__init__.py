@@ -1,19 +1,80 @@
-"""mkdocs-macros entry point: the brand's values as template variables, from branddocs' one loader."""
+"""mkdocs-macros entry point: the brand's values as template variables, from branddocs' one loader.
+
+Brand values come from tenants and pages from writers, so neither is trusted here:
+
+- every `{{ expression }}` prints as text: HTML's and Markdown's active characters become character
+  references, so `R&D <Labs>` reads as that name and `<script>` or `[x](javascript:...)` never becomes
+  markup (a macro that means to return Markdown returns `markupsafe.Markup`);
+- templates run in Jinja's sandbox (no `__globals__` and the like) and see only the brand's values and
+  the page's title, URL and metadata: not MkDocs' config object, the machine or git.
+"""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 from branddocs.brand import BrandError
 from branddocs.site import brand_for_build
 
-__all__ = ["define_env"]
+__all__ = ["as_text", "define_env", "on_pre_page_macros"]
+
+# Character references keep the text as it was in prose, tables and headings. Quotes too: a writer's
+# raw `<div title="{{ user_name }}">` must not let a value close the attribute. Not `_`: key variables and
+# model ids hold it, in code where a reference would show as such (and mid-word it is no emphasis).
+_TEXT = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    "`": "&#96;", "*": "&#42;", "[": "&#91;", "]": "&#93;", "{": "&#123;", "}": "&#125;",
+})  # fmt: skip
+_PUBLIC_CONFIG = ("site_name", "site_url", "site_description", "copyright", "extra")
+_MARKERS = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+            "comment_start_string", "comment_end_string")  # fmt: skip
+
+
+def as_text(value: Any) -> str:
+    """What `{{ value }}` prints: the value as text in Markdown and HTML (StrictUndefined still raises)."""
+    if isinstance(value, Markup):
+        return value
+    return str(value).translate(_TEXT)
+
+
+def _brand(env):
+    try:
+        return brand_for_build(env.conf.config_file_path)
+    except BrandError as exc:
+        raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
 
 
 def define_env(env) -> None:
     """Expose the brand chosen by BRAND, e.g. `{{ user_name }}`, `{{ base_url }}`, `{{ api_key_env }}`."""
-    try:
-        brand = brand_for_build(env.conf.config_file_path)
-    except BrandError as exc:
-        raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
-    env.variables.update(brand.variables())
+    env.variables.update(_brand(env).variables())
+
+
+def _sandboxed(env) -> SandboxedEnvironment:
+    """mkdocs-macros' environment (loader, strictness, markers and filters) in Jinja's sandbox."""
+    sandbox = SandboxedEnvironment(
+        loader=env.loader, undefined=env.undefined, finalize=as_text, **{m: getattr(env, m) for m in _MARKERS}
+    )
+    sandbox.filters.update(env.filters)
+    # No globals from mkdocs-macros: `context()` and `macros_info()` print every variable, config included.
+    return sandbox
+
+
+def on_pre_page_macros(env) -> None:
+    """Before each page renders: the sandbox, and only the variables a page may publish."""
+    if not isinstance(env.env, SandboxedEnvironment):
+        env._env = _sandboxed(env.env)  # mkdocs-macros makes its environment after define_env has run
+    allowed: dict[str, Any] = dict(_brand(env).variables())
+    # The branddocs hooks keep these as escaped Markup; a page gets them as text, escaped when printed.
+    public = {name: env.conf[name] for name in _PUBLIC_CONFIG}
+    allowed["config"] = {k: v.unescape() if isinstance(v, Markup) else v for k, v in public.items()}
+    allowed["extra"] = env.conf["extra"]
+    page = env.variables.get("page")
+    if page is not None:  # mkdocs-macros reads `.meta` from it (render_macros: false)
+        allowed["page"] = SimpleNamespace(title=page.title, url=page.url, meta=page.meta)
+    env.variables.clear()
+    env.variables.update(allowed)

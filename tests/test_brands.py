@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from branddocs.brand import Brand, BrandError, contrast_ratio, derive_key_env, load_brand
+from branddocs.brand import BrandError, contrast_ratio, derive_key_env, load_brand, load_brands
 from branddocs.site import Project
 
-from .conftest import ROOT, run_branddocs
+from .conftest import run_branddocs
 
 MINIMAL = """\
 user_name: Example Co
@@ -81,6 +81,21 @@ def test_explicit_values_win(tmp_path: Path) -> None:
             "user_name: '!!!'\nresource_dir_name: x\napi: {base_url: 'http://a.example'}\nmodels: [m]\n",
             ":3: api.key_env: '!!!' gives no usable variable name",
         ),
+        # Brand values are untrusted text: template syntax is refused at its field, not found later in a page.
+        (MINIMAL.replace("Example Co", "Example {{ 7*7 }}"), ":1: user_name: expected plain text, found template"),
+        (MINIMAL + "portal_name: '{% include \"x\" %}'\n", ":6: portal_name: expected plain text, found template"),
+        (MINIMAL + "copyright: 'Example {# Co'\n", ":6: copyright: expected plain text, found template syntax '{#'"),
+        (MINIMAL.replace("/api/v1/ai", "/{{ x }}/v1"), ":4: api.base_url: expected plain text, found template"),
+        # YAML's comment pitfall: an unquoted colour is no value at all.
+        (
+            MINIMAL + "theme:\n  primary: #b45309\n",
+            ":7: theme.primary: expected a value, found none: `#` starts a YAML comment, so quote the value: "
+            'primary: "#b45309"',
+        ),
+        (
+            MINIMAL + "theme:\n  accent: '#b45309'\n  primary_dark: #3f1b60\n",
+            ":8: theme.primary_dark: expected a value",
+        ),
     ],
 )
 def test_bad_brand_files_name_file_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
@@ -102,9 +117,32 @@ def test_missing_screenshot_names_brand_and_path(tmp_path: Path) -> None:
         brand.check_assets(tmp_path / "docs")
 
 
-def test_unknown_brand_lists_the_known_ones(project: Project) -> None:
-    with pytest.raises(BrandError, match=r"unknown brand 'nope'.*brands: acme"):
-        project.brand("nope")
+def test_quoted_colours_and_comments_are_fine(tmp_path: Path) -> None:
+    text = "# a comment\n" + MINIMAL + 'theme:  # the palette\n  primary: "#b45309"  # amber\n  logo:  # none yet\n'
+    assert load_brand(write(tmp_path, text)).theme.primary == "#b45309"
+
+
+def test_two_brands_in_one_image_folder_are_an_error(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL, "one.yml")
+    write(tmp_path, MINIMAL.replace("Example Co", "Other Co"), "two.yml")
+    with pytest.raises(BrandError) as info:
+        load_brands(tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path / 'one.yml'} and {tmp_path / 'two.yml'}: resource_dir_name: expected one image folder per brand, "
+        "found 'example-co' in each"
+    )
+    write(tmp_path, MINIMAL.replace("example-co\n", "other-co\n"), "two.yml")
+    assert [b.id for b in load_brands(tmp_path)] == ["one", "two"]
+
+
+def test_unknown_brand_lists_the_known_ones(scratch: Project) -> None:
+    with pytest.raises(BrandError, match=r"unknown brand 'nope'.*brands: acme, brightline, nebula$"):
+        scratch.brand("nope")
+
+
+def test_brand_discovery_ignores_the_schema_file(scratch: Project) -> None:
+    assert (scratch.brands_dir / "brand.schema.json").is_file()
+    assert scratch.brand_ids() == ["acme", "brightline", "nebula"]
 
 
 def test_check_brands_command(scratch: Project) -> None:
@@ -119,29 +157,33 @@ def test_check_brands_command(scratch: Project) -> None:
     assert "2 ok, 1 with errors" in bad.stdout
 
 
-def test_demo_brands_differ_in_every_field(all_brands: list[Brand]) -> None:
-    assert len(all_brands) >= 3
-    for field in ("user_name", "resource_dir_name", "portal_name", "base_url", "key_env", "default_model", "site_url"):
-        values = [getattr(b, field) for b in all_brands]
-        assert len(set(values)) == len(values), (field, values)
-    for field in ("primary", "accent"):
-        values = [getattr(b.theme, field) for b in all_brands]
-        assert len(set(values)) == len(values), (field, values)
-    logos = [(b.image_dir(ROOT / "docs") / b.theme.logo).read_bytes() for b in all_brands if b.theme.logo]
-    assert len(set(logos)) == len(all_brands)
-    models = [m for b in all_brands for m in b.models]
-    assert len(set(models)) == len(models), "a model shared by two demo brands hides leaks between them"
-    assert any(" " in b.user_name and not b.user_name.isascii() for b in all_brands)
+def test_check_brands_names_both_files_sharing_an_image_folder(scratch: Project) -> None:
+    path = scratch.brands_dir / "brightline.yml"
+    text = path.read_text(encoding="utf-8").replace("resource_dir_name: brightline", "resource_dir_name: acme")
+    path.write_text(text, encoding="utf-8")
+    for args in ((), ("brands/brightline.yml",)):  # alone, a file is still compared with the other brands
+        bad = run_branddocs("check-brands", *args, cwd=scratch.root)
+        assert bad.returncode == 1
+        line = next(line for line in bad.stderr.splitlines() if "resource_dir_name" in line)
+        files, message = line.split(": ", 1)
+        assert sorted(Path(f).name for f in files.split(" and ")) == ["acme.yml", "brightline.yml"]
+        assert message == "resource_dir_name: expected one image folder per brand, found 'acme' in each"
 
 
-def test_demo_brands_only_use_example_hosts(all_brands: list[Brand]) -> None:
-    for brand in all_brands:
-        for url in (brand.base_url, brand.site_url, brand.support_url):
-            if url:
-                assert urlsplit(url).hostname.endswith(".example"), (brand.id, url)
+# The project's own brands, whatever brands/ holds: each is checked on its own.
 
 
-def test_demo_brand_colours_are_readable(all_brands: list[Brand]) -> None:
-    for brand in all_brands:
-        css = brand.theme.css_variables()
-        assert contrast_ratio(css["--md-primary-fg-color"], css["--md-primary-bg-color"]) >= 4.5, brand.id
+def test_brand_file_is_valid(project: Project, brand_id: str) -> None:
+    project.brand(brand_id)  # validated, with its images
+
+
+def test_brand_uses_example_hosts(project: Project, brand_id: str) -> None:
+    brand = project.brand(brand_id)
+    for url in (brand.base_url, brand.site_url, brand.support_url):
+        if url:
+            assert urlsplit(url).hostname.endswith(".example"), f"{brand_id}: {url} is not on an .example host"
+
+
+def test_brand_colours_are_readable(project: Project, brand_id: str) -> None:
+    css = project.brand(brand_id).theme.css_variables()
+    assert contrast_ratio(css["--md-primary-fg-color"], css["--md-primary-bg-color"]) >= 4.5, brand_id

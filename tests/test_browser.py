@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from branddocs.brand import load_brand
 from branddocs.browser_checks import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -24,16 +25,11 @@ from branddocs.browser_checks import (
 )
 from branddocs.site import Project
 
-from .conftest import ROOT, SCREENSHOTS, run_branddocs
+from .conftest import FIXTURES, ROOT, SCREENSHOTS, run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "brand_id" in metafunc.fixturenames:
-        metafunc.parametrize("brand_id", metafunc.config.getoption("brand") or Project.find().brand_ids())
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +81,8 @@ def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser
 
 @pytest.fixture(scope="module")
 def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """acme with a yellow primary colour, tabs unlinked, no copy buttons, and its screenshot missing."""
-    folder = Project(ROOT).copy_to(tmp_path_factory.mktemp("broken")).root
+    """The test brand acme with a yellow primary colour, tabs unlinked, no copy buttons, and its screenshot missing."""
+    folder = scratch_project(tmp_path_factory.mktemp("broken")).root
     brand = folder / "brands" / "acme.yml"
     brand.write_text(brand.read_text(encoding="utf-8").replace('"#1e4fa0"', '"#ffee00"'), encoding="utf-8")
     config = folder / "mkdocs.yml"
@@ -102,8 +98,8 @@ def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "site" / "acme"
 
 
-def test_browser_checks_can_fail(broken_site: Path, browser: Browser, project: Project) -> None:
-    acme, nebula = project.brand("acme"), project.brand("nebula")
+def test_browser_checks_can_fail(broken_site: Path, browser: Browser) -> None:
+    acme, nebula = load_brand(FIXTURES / "brands" / "acme.yml"), load_brand(FIXTURES / "brands" / "nebula.yml")
     with serve_site(broken_site) as url:
         page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
         assert (

@@ -10,11 +10,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from branddocs.brand import Brand
+from branddocs.brand import Brand, load_brand
 from branddocs.site import Project
 
 from .conftest import BIN, run_branddocs, tree_digest
-from .test_brands import MINIMAL
+from .test_brands import MINIMAL, write
 
 pytestmark = pytest.mark.slow
 
@@ -61,50 +61,82 @@ def broken_links(site: Path, base_path: str = "/") -> list[str]:
     return broken
 
 
-def test_every_brand_carries_its_own_values(built_sites: dict[str, Path], brands: list[Brand]) -> None:
-    for brand in brands:
-        site = built_sites[brand.id]
-        guide = (site / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
-        for value in (brand.base_url, brand.key_env, brand.default_model, brand.portal_name, *brand.models):
-            assert value in guide, (brand.id, value)
-        assert f"{brand.user_name} Learning Guide" in guide.replace("&amp;", "&")
-        assert f"images/{brand.resource_dir_name}/endpoint.png" in guide
-        assert f"--md-primary-fg-color: {brand.theme.primary};" in guide
-        assert f"--md-accent-fg-color: {brand.theme.accent};" in guide
-        assert f'data-brand="{brand.id}"' in guide  # the brand's footer
-        if brand.theme.logo:
-            assert f'src="../images/{brand.resource_dir_name}/{brand.theme.logo}"' in guide
-            assert (site / "images" / brand.resource_dir_name / brand.theme.logo).is_file()
+def test_every_brand_carries_its_own_values(built_sites: dict[str, Path], project: Project, brand_id: str) -> None:
+    brand, site = project.brand(brand_id), built_sites[brand_id]
+    guide = (site / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+    for value in (brand.base_url, brand.key_env, brand.default_model, brand.portal_name, *brand.models):
+        assert value in guide, (brand.id, value)
+    assert f"{brand.user_name} Learning Guide" in guide.replace("&amp;", "&")
+    assert f"images/{brand.resource_dir_name}/endpoint.png" in guide
+    assert f"--md-primary-fg-color: {brand.theme.primary};" in guide
+    assert f"--md-accent-fg-color: {brand.theme.accent};" in guide
+    assert f'data-brand="{brand.id}"' in guide  # the brand's footer
+    if brand.theme.logo:
+        assert f'src="../images/{brand.resource_dir_name}/{brand.theme.logo}"' in guide
+        assert (site / "images" / brand.resource_dir_name / brand.theme.logo).is_file()
 
 
-def test_no_brand_leaks_into_another(
-    built_sites: dict[str, Path], brands: list[Brand], all_brands: list[Brand]
-) -> None:
-    for brand in brands:
-        site = built_sites[brand.id]
-        text = text_of(site)
-        for other in all_brands:
-            if other.id == brand.id:
-                continue
-            for value in (other.user_name, other.base_url, other.key_env, other.theme.primary, *other.models):
-                assert value not in text, f"{other.id}'s {value!r} in {brand.id}'s site"
-            assert not (site / "images" / other.resource_dir_name).exists()
+def own_values(brand: Brand) -> list[str]:
+    """What is one tenant's own: its name, portal, URLs and key variable (models and colours may be shared)."""
+    values = (brand.user_name, brand.portal_name, brand.base_url, brand.key_env, brand.site_url, brand.support_url)
+    return [v for v in values if v]
 
 
-def test_no_template_text_or_macro_errors(built_sites: dict[str, Path]) -> None:
-    for brand_id, site in built_sites.items():
-        # Material's own JavaScript has `{{` in it; what we render is HTML, the search index and the sitemap.
-        ours = [*html_pages(site), site / "search" / "search_index.json", site / "sitemap.xml"]
-        for path in ours:
-            text = path.read_text(encoding="utf-8")
-            for marker in ("{{", "{%", "Macro Rendering Error", "Macro Syntax Error", "UndefinedError"):
-                assert marker not in text, f"{brand_id}: {marker!r} in {path.relative_to(site)}"
+def leaks(site: Path, brand: Brand, others: list[Brand]) -> list[str]:
+    """Other tenants' own values and image folders found in `brand`'s built site."""
+    # The theme's assets are the same for every brand; the pages, search index and our CSS are what we render.
+    text = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted(site.rglob("*"))
+        if p.suffix in TEXT_SUFFIXES and p.relative_to(site).parts[0] != "assets"
+    ).replace("&amp;", "&")
+    mine = own_values(brand)
+    found = []
+    for other in (o for o in others if o.id != brand.id):
+        for value in own_values(other):
+            # A value this brand shares (`Cloud Portal`, one site_url) or contains is not the other's to leak.
+            if not any(value in own for own in mine) and value in text:
+                found.append(f"{other.id}'s {value!r} in {brand.id}'s site")
+        if (site / "images" / other.resource_dir_name).exists():
+            found.append(f"{other.id}'s images/{other.resource_dir_name}/ in {brand.id}'s site")
+    return found
 
 
-def test_images_and_internal_links_resolve(built_sites: dict[str, Path], brands: list[Brand]) -> None:
-    for brand in brands:
-        base_path = urlsplit(brand.site_url or "http://x/").path
-        assert broken_links(built_sites[brand.id], base_path) == [], brand.id
+def test_no_brand_leaks_into_another(built_sites: dict[str, Path], all_brands: list[Brand], brand_id: str) -> None:
+    brand = next(b for b in all_brands if b.id == brand_id)
+    assert leaks(built_sites[brand_id], brand, all_brands) == []
+
+
+def test_leak_check_can_fail(tmp_path: Path) -> None:
+    one = load_brand(write(tmp_path, MINIMAL, "one.yml"))
+    two = load_brand(
+        write(tmp_path, MINIMAL.replace("Example Co", "Other Co").replace("example-co", "other-co"), "two.yml")
+    )
+    (tmp_path / "images" / "other-co").mkdir(parents=True)
+    # Shared by both, so not a leak: the model and the default portal name.
+    text = "Example Co, meta-llama-3-8b-instruct, Cloud Portal; Other Co at https://api.other-co.example/api/v1/ai"
+    (tmp_path / "index.html").write_text(text + " with $OTHER_CO_API_KEY", encoding="utf-8")
+    assert leaks(tmp_path, one, [one, two]) == [
+        "two's 'Other Co' in one's site",
+        "two's 'https://api.other-co.example/api/v1/ai' in one's site",
+        "two's 'OTHER_CO_API_KEY' in one's site",
+        "two's images/other-co/ in one's site",
+    ]
+
+
+def test_no_template_text_or_macro_errors(built_sites: dict[str, Path], brand_id: str) -> None:
+    site = built_sites[brand_id]
+    # Material's own JavaScript has `{{` in it; what we render is HTML, the search index and the sitemap.
+    ours = [*html_pages(site), site / "search" / "search_index.json", site / "sitemap.xml"]
+    for path in ours:
+        text = path.read_text(encoding="utf-8")
+        for marker in ("{{", "{%", "Macro Rendering Error", "Macro Syntax Error", "UndefinedError"):
+            assert marker not in text, f"{brand_id}: {marker!r} in {path.relative_to(site)}"
+
+
+def test_images_and_internal_links_resolve(built_sites: dict[str, Path], project: Project, brand_id: str) -> None:
+    base_path = urlsplit(project.brand(brand_id).site_url or "http://x/").path
+    assert broken_links(built_sites[brand_id], base_path) == []
 
 
 def test_link_checker_can_fail(tmp_path: Path) -> None:
@@ -117,14 +149,13 @@ def test_link_checker_can_fail(tmp_path: Path) -> None:
     ]
 
 
-def test_writers_page_is_not_published(built_sites: dict[str, Path]) -> None:
-    for site in built_sites.values():
-        assert not (site / "writing").exists()
-        assert "Writing the guide" not in text_of(site)
+def test_writers_page_is_not_published(built_sites: dict[str, Path], brand_id: str) -> None:
+    assert not (built_sites[brand_id] / "writing").exists()
+    assert "Writing the guide" not in text_of(built_sites[brand_id])
 
 
-def test_guide_keeps_every_section_of_the_original(built_sites: dict[str, Path], brands: list[Brand]) -> None:
-    guide = (built_sites[brands[0].id] / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+def test_guide_keeps_every_section_of_the_original(built_sites: dict[str, Path], brand_id: str) -> None:
+    guide = (built_sites[brand_id] / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
     for heading in (
         "Step 1: Authentication",
         "Step 2: Finding Endpoint Information",
@@ -143,22 +174,21 @@ def test_guide_keeps_every_section_of_the_original(built_sites: dict[str, Path],
     assert "Happy coding!" in guide
 
 
-def test_known_defects_of_the_original_are_gone(built_sites: dict[str, Path]) -> None:
-    for site in built_sites.values():
-        guide = (site / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
-        for defect in (
-            "192.168.",
-            "maxTokens</strong>",
-            "topP",
-            "$model",
-            "dangerouslyAllowBrowser",
-            "import requests",
-            "event:messages",
-            '"code": 200',
-            "&#39;Authorization: Bearer ${",
-        ):
-            assert defect not in guide, defect
-        assert "data: [DONE]" in guide
+def test_known_defects_of_the_original_are_gone(built_sites: dict[str, Path], brand_id: str) -> None:
+    guide = (built_sites[brand_id] / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+    for defect in (
+        "192.168.",
+        "maxTokens</strong>",
+        "topP",
+        "$model",
+        "dangerouslyAllowBrowser",
+        "import requests",
+        "event:messages",
+        '"code": 200',
+        "&#39;Authorization: Bearer ${",
+    ):
+        assert defect not in guide, defect
+    assert "data: [DONE]" in guide
 
 
 def test_api_key_never_appears_in_a_site(scratch: Project, tmp_path: Path) -> None:
@@ -263,7 +293,7 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
     site_root = tmp_path / "site"
     first = run_branddocs("build", "--site-dir", str(site_root), cwd=scratch.root)
     assert first.returncode == 0, first.stderr
-    before = {b: tree_digest(site_root / b) for b in ("acme", "nebula", "brightline")}
+    before = {b: tree_digest(site_root / b) for b in scratch.brand_ids()}
 
     breaker, expected = BREAKAGES[breakage]
     breaker(scratch)
@@ -280,7 +310,7 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
             assert tree_digest(site_root / brand_id) == digest, f"{brand_id}'s previous site changed"
         else:
             assert f"{brand_id}: built" in second.stdout, "one brand's failure stopped the others"
-    assert sorted(p.name for p in site_root.iterdir()) == [".branddocs", "acme", "brightline", "nebula"], "staging left"
+    assert sorted(p.name for p in site_root.iterdir()) == [".branddocs", *scratch.brand_ids()], "staging left"
 
 
 @pytest.mark.parametrize(
@@ -288,9 +318,9 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
     [("", "BRAND is not set: run e.g. `BRAND=<id> mkdocs serve`; brands: acme, brightline, nebula"),
      ("nope", "unknown brand 'nope'"), ("../brands/acme", "unknown brand")],
 )  # fmt: skip
-def test_plain_mkdocs_needs_a_known_brand(project: Project, tmp_path: Path, brand: str, expected: str) -> None:
+def test_plain_mkdocs_needs_a_known_brand(scratch: Project, tmp_path: Path, brand: str, expected: str) -> None:
     done = subprocess.run(
-        [str(BIN / "mkdocs"), "build", "-f", str(project.config_file), "-d", str(tmp_path / "site")],
+        [str(BIN / "mkdocs"), "build", "-f", str(scratch.config_file), "-d", str(tmp_path / "site")],
         env={**os.environ, "BRAND": brand, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode != 0

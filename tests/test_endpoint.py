@@ -1,14 +1,20 @@
-"""The reference endpoint, driven over loopback by the real openai SDKs, curl-free raw HTTP, and OpenAI's schemas."""
+"""The reference endpoint, driven over loopback by the real openai SDKs, curl-free raw HTTP, and OpenAI's schemas.
+
+Most tests drive its `openai` dialect, which OpenAI's published schemas validate to the letter; the `vllm`
+(default) and `litellm` dialects are held to real servers' recordings in test_dialects.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -23,18 +29,26 @@ from branddocs.endpoint.server import EndpointServer, app_for_brands, running_en
 from branddocs.openai_schema import schema_errors
 from branddocs.site import Project
 
-from .conftest import ROOT
+from .conftest import ROOT, scratch_project
 
 KEY = "sk-test-endpoint-key"
 MODEL = "meta-llama-3-8b-instruct"
+OTHER = "qwen2.5-7b-instruct"
 HI = [{"role": "user", "content": "hi"}]
+PATHS = {"/v1": [MODEL, OTHER], "/api/v1/ai": [OTHER], "/openai/v1": [MODEL]}
 
 
 @pytest.fixture(scope="module")
-def server(project: Project) -> Iterator[EndpointServer]:
-    app, _, _ = app_for_brands(project, None, [KEY, "sk-second-key"])
+def server() -> Iterator[EndpointServer]:
+    app = create_app(PATHS, [KEY, "sk-second-key"], dialect="openai")
     with running_endpoint(app) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def test_brands(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A scratch project whose brands are the test brands (tests/fixtures/brands), whatever brands/ holds."""
+    return scratch_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +84,8 @@ def test_sync_completion(client: openai.OpenAI, base: str) -> None:
     assert usage.prompt_tokens + usage.completion_tokens == usage.total_tokens
     body = raw(base, {"model": MODEL, "messages": HI}).json()
     assert schema_errors(body, "CreateChatCompletionResponse") == []
-    assert body["choices"][0]["message"]["tool_calls"] == []
-    assert body["choices"][0]["stop_reason"] is None
-    assert body["prompt_logprobs"] is None
+    assert body["choices"][0]["message"]["annotations"] == []
+    assert "stop_reason" not in body["choices"][0]
 
 
 def test_stream_matches_non_stream(client: openai.OpenAI, base: str) -> None:
@@ -138,8 +151,6 @@ def test_max_tokens_stop_and_n(client: openai.OpenAI) -> None:
     stopped = client.chat.completions.create(model=MODEL, messages=HI, stop=["nice"])
     assert stopped.choices[0].message.content == "Hi! It's "
     assert stopped.choices[0].finish_reason == "stop"
-    assert stopped.model_extra is not None
-    assert stopped.choices[0].model_extra["stop_reason"] == "nice"
     many = client.chat.completions.create(model=MODEL, messages=HI, n=3)
     assert [c.index for c in many.choices] == [0, 1, 2]
     assert len({c.message.content for c in many.choices}) == 3
@@ -154,18 +165,30 @@ def test_n_usage_counts_every_choice(base: str) -> None:
     assert two["usage"]["total_tokens"] == two["usage"]["prompt_tokens"] + two["usage"]["completion_tokens"]
 
 
-def test_models_list(base: str, server: EndpointServer, project: Project) -> None:
+def test_models_list(base: str, server: EndpointServer) -> None:
     response = httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {KEY}"})
     assert response.status_code == 200
     body = response.json()
     assert schema_errors(body, "ListModelsResponse") == []
-    every = {m for b in ("acme", "nebula", "brightline") for m in project.brand(b).models}
-    assert {m["id"] for m in body["data"]} == every
-    one, paths, models = app_for_brands(project, ["nebula"], [KEY])
-    assert paths == ["/api/v1/ai", "/v1"]
-    with TestClient(one) as test:
-        listed = test.get("/api/v1/ai/models", headers={"Authorization": f"Bearer {KEY}"}).json()
-    assert [m["id"] for m in listed["data"]] == models == list(project.brand("nebula").models)
+    assert [m["id"] for m in body["data"]] == PATHS["/v1"]
+
+
+def test_each_tenant_path_serves_only_its_models(test_brands: Project) -> None:
+    """A brand's base path lists and serves its own models, never another tenant's (issue: tenant isolation)."""
+    brands = [test_brands.brand(i) for i in test_brands.brand_ids()]
+    app, paths, models = app_for_brands(test_brands, None, [KEY])
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with TestClient(app) as test:
+        for brand in brands:
+            path = f"/brands/{brand.id}{urlsplit(brand.base_url).path}"
+            listed = [m["id"] for m in test.get(f"{path}/models", headers=auth).json()["data"]]
+            assert listed == list(brand.models), brand.id
+            others = [m for b in brands if b.id != brand.id for m in b.models if m not in brand.models]
+            assert others, "the test brands must serve models of their own"
+            answer = test.post(f"{path}/chat/completions", headers=auth, json={"model": others[0], "messages": HI})
+            assert answer.status_code == 404, (brand.id, others[0])
+    assert sorted(models) == sorted({m for b in brands for m in b.models})
+    assert set(paths) == {urlsplit(b.base_url).path for b in brands}
 
 
 def test_health(server: EndpointServer) -> None:
@@ -173,8 +196,8 @@ def test_health(server: EndpointServer) -> None:
 
 
 def test_brand_base_paths_are_served(server: EndpointServer) -> None:
-    for path in ("/v1", "/api/v1/ai", "/openai/v1"):
-        assert raw(server.url + path, {"model": MODEL, "messages": HI}).status_code == 200, path
+    for path, models in PATHS.items():
+        assert raw(server.url + path, {"model": models[0], "messages": HI}).status_code == 200, path
 
 
 # Errors: the SDK's exception classes, and OpenAI's error body for every one
@@ -185,6 +208,9 @@ def test_sdk_error_classes(base: str, client: openai.OpenAI) -> None:
         openai.OpenAI(base_url=base, api_key="sk-wrong", max_retries=0).chat.completions.create(
             model=MODEL, messages=HI
         )
+    with pytest.raises(openai.BadRequestError) as huge:  # a 401-digit number: 400, not an overflow
+        client.chat.completions.create(model=MODEL, messages=HI, temperature=10**400)
+    assert huge.value.param == "temperature"
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(model="gpt-9", messages=HI)
     assert missing.value.code == "model_not_found"
@@ -310,25 +336,28 @@ _bodies = st.fixed_dictionaries(
 )
 
 
+_APPS = {d: create_app([MODEL], [KEY], dialect=d) for d in ("vllm", "litellm", "openai")}
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=_bodies | _json)
-def test_client_input_never_causes_a_500(body: object) -> None:
+@given(body=_bodies | _json, dialect=st.sampled_from(sorted(_APPS)))
+def test_client_input_never_causes_a_500(body: object, dialect: str) -> None:
     if isinstance(body, dict) and isinstance(body.get("x"), dict):
         body = {**{k: v for k, v in body.items() if k != "x"}, **body["x"]}
-    with TestClient(create_app([MODEL], [KEY]), raise_server_exceptions=True) as test:
+    with TestClient(_APPS[dialect], raise_server_exceptions=True) as test:
         # json.dumps writes NaN and Infinity, which are not JSON: the endpoint must say so with a 400.
         headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
         response = test.post("/v1/chat/completions", content=json.dumps(body), headers=headers)
     assert response.status_code < 500, (body, response.text)
-    if response.status_code != 200:
+    if response.status_code != 200 and dialect == "openai":
         assert schema_errors(response.json(), "ErrorResponse") == []
 
 
 # Drift mode: what the original guide's samples describe
 
 
-def test_drift_mode_breaks_the_sdks_quietly(project: Project) -> None:
-    app, _, _ = app_for_brands(project, ["acme"], [KEY], drift=True)
+def test_drift_mode_breaks_the_sdks_quietly() -> None:
+    app = create_app([MODEL], [KEY], drift=True)
     with running_endpoint(app) as drifted:
         base = f"{drifted.url}/v1"
         body = raw(base, {"model": MODEL, "messages": HI}).json()
@@ -366,13 +395,15 @@ def test_node_sdk(base: str) -> None:
 
 
 @contextmanager
-def endpoint_command(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
-    """`branddocs endpoint --port 0 ...` as a process; yields its URL and its log file."""
+def endpoint_command(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> Iterator[tuple[str, Path]]:
+    """`branddocs endpoint --port 0 ...` as a process in the project at `cwd`; yields its URL and its log file."""
     log = tmp_path / "endpoint.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", "0", *args],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", **(env or {})},
+            cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", **(env or {})},
         )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -385,33 +416,122 @@ def endpoint_command(tmp_path: Path, *args: str, env: dict[str, str] | None = No
         proc.wait(timeout=10)
 
 
-def test_cli_makes_a_key_prints_it_once_and_never_logs_keys(tmp_path: Path) -> None:
-    with endpoint_command(tmp_path, "--brand", "acme") as (url, log):
+def test_cli_makes_a_key_prints_it_once_and_never_logs_keys(tmp_path: Path, test_brands: Project) -> None:
+    brand = test_brands.brand(test_brands.brand_ids()[0])
+    path, model = urlsplit(brand.base_url).path, brand.default_model
+    with endpoint_command(tmp_path, "--brand", brand.id, cwd=test_brands.root) as (url, log):
         key = log.read_text().split("API key (made for this run): ")[1].split()[0]
-        assert raw(f"{url}/v1", {"model": MODEL, "messages": HI}, key).status_code == 200
-        assert raw(f"{url}/v1", {"model": MODEL, "messages": HI}, "sk-wrong-but-secret").status_code == 401
+        assert raw(f"{url}{path}", {"model": model, "messages": HI}, key).status_code == 200
+        assert raw(f"{url}{path}", {"model": model, "messages": HI}, "sk-wrong-but-secret").status_code == 401
     text = log.read_text()
     assert text.count(key) == 1
     assert "sk-wrong-but-secret" not in text
-    assert "POST /v1/chat/completions" in text
+    assert f"POST {path}/chat/completions" in text
+    assert "(vllm dialect)" in text
 
 
-def test_cli_takes_keys_from_the_environment_and_options(tmp_path: Path) -> None:
+def test_cli_takes_keys_from_the_environment_and_options(tmp_path: Path, test_brands: Project) -> None:
     env = {"BRANDDOCS_API_KEY": "sk-from-the-environment"}
-    with endpoint_command(tmp_path, "--brand", "nebula", env=env) as (url, log):
-        assert (
-            raw(
-                f"{url}/api/v1/ai", {"model": "qwen2.5-7b-instruct", "messages": HI}, env["BRANDDOCS_API_KEY"]
-            ).status_code
-            == 200
-        )
-        assert raw(f"{url}/api/v1/ai", {"model": MODEL, "messages": HI}, env["BRANDDOCS_API_KEY"]).status_code == 404
+    brands = [test_brands.brand(i) for i in test_brands.brand_ids()]
+    brand, other = brands[0], next(b for b in brands[1:] if set(b.models) - set(brands[0].models))
+    foreign = next(m for m in other.models if m not in brand.models)
+    path = urlsplit(brand.base_url).path
+    with endpoint_command(tmp_path, "--brand", brand.id, env=env, cwd=test_brands.root) as (url, log):
+        key = env["BRANDDOCS_API_KEY"]
+        assert raw(f"{url}{path}", {"model": brand.default_model, "messages": HI}, key).status_code == 200
+        assert raw(f"{url}{path}", {"model": foreign, "messages": HI}, key).status_code == 404
     assert "made for this run" not in log.read_text()
     assert env["BRANDDOCS_API_KEY"] not in log.read_text()
-    with endpoint_command(tmp_path, "--api-key", "sk-a", "--api-key", "sk-b", "--base-path", "/custom") as (url, _):
+    args = ("--api-key", "sk-a", "--api-key", "sk-b", "--base-path", "/custom", "--dialect", "openai")
+    with endpoint_command(tmp_path, *args, cwd=test_brands.root) as (url, _):
         for key in ("sk-a", "sk-b"):
-            assert raw(f"{url}/custom", {"model": MODEL, "messages": HI}, key).status_code == 200
-        assert raw(f"{url}/v1", {"model": MODEL, "messages": HI}, "sk-a").status_code == 404
+            assert raw(f"{url}/custom", {"model": brand.default_model, "messages": HI}, key).status_code == 200
+        assert raw(f"{url}/v1", {"model": brand.default_model, "messages": HI}, "sk-a").status_code == 404
+
+
+def test_cli_refuses_a_busy_or_invalid_port_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"branddocs endpoint: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+    assert "base URL" not in done.stdout + done.stderr
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", "70000"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert "expected a port number from 1 to 65535 (0: any free port), not '70000'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# The vLLM dialect (the default): what a reader of a vLLM platform meets
+
+
+def test_vllm_dialect_errors_and_ignored_fields() -> None:
+    with running_endpoint(create_app([MODEL], [KEY])) as server:
+        base = f"{server.url}/v1"
+        wrong = raw(base, {"model": MODEL, "messages": HI}, "sk-wrong")
+        assert (wrong.status_code, wrong.json()) == (401, {"error": "Unauthorized"})
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=base, api_key="sk-wrong", max_retries=0).models.list()
+        ignored = raw(base, {"model": MODEL, "messages": HI, "maxTokens": 2})
+        assert ignored.status_code == 200  # vLLM ignores an unknown field: the static check catches `maxTokens`
+        body = ignored.json()
+        assert body["choices"][0]["message"]["refusal"] is None
+        assert "tool_calls" not in body["choices"][0]["message"]
+        assert body["choices"][0]["stop_reason"] is None
+        assert body["system_fingerprint"].startswith("vllm-")
+        stopped = openai.OpenAI(base_url=base, api_key=KEY, max_retries=0).chat.completions.create(
+            model=MODEL, messages=HI, stop=["nice"]
+        )
+        assert stopped.choices[0].model_extra["stop_reason"] == "nice"
+
+
+# Hardening: hostile or careless clients get a 4xx and never hold the server
+
+
+def test_hardening_405_allow_no_host_redirect_empty_model(base: str, server: EndpointServer) -> None:
+    wrong_method = httpx.get(f"{base}/chat/completions")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+    slash = httpx.get(f"{base}/models/", headers={"Host": "evil.example", "Authorization": f"Bearer {KEY}"})
+    assert slash.status_code == 404
+    assert "location" not in slash.headers
+    empty = raw(base, {"model": "", "messages": HI})
+    assert empty.status_code == 400
+    assert "empty string" in empty.json()["error"]["message"]
+    for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
+        assert raw(base, {"model": MODEL, "messages": HI, name: 10**400}).status_code == 400, name
+
+
+def test_a_big_request_does_not_hold_the_event_loop(base: str, server: EndpointServer) -> None:
+    """While a 1 MiB, n=128 request is being worked on, /health still answers first (order, not timing)."""
+    text = " ".join(["word"] * (MAX_BODY_BYTES // 6))
+    big = {"model": MODEL, "messages": [{"role": "user", "content": text}], "n": 128}
+    finished: list[str] = []
+
+    async def go() -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def heavy() -> None:
+                response = await client.post(f"{base}/chat/completions", json=big,
+                                             headers={"Authorization": f"Bearer {KEY}"})  # fmt: skip
+                assert response.status_code == 200
+                finished.append("big")
+
+            async def light() -> None:
+                await asyncio.sleep(0.05)  # the big body is on its way, then being worked on
+                assert (await client.get(f"{server.url}/health")).status_code == 200
+                finished.append("health")
+
+            await asyncio.gather(heavy(), light())
+
+    asyncio.run(go())
+    assert finished == ["health", "big"]
 
 
 @pytest.fixture(autouse=True)

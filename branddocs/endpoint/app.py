@@ -1,57 +1,73 @@
-"""The reference endpoint: a Starlette app serving OpenAI chat completions the way vLLM does."""
+"""The reference endpoint: a Starlette app serving OpenAI chat completions in a real server's dialect."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from branddocs.endpoint.dialects import Dialect, Reply
 from branddocs.endpoint.errors import ApiError
-from branddocs.endpoint.generate import Completion, complete, count_prompt_tokens
+from branddocs.endpoint.generate import complete, count_prompt_tokens
 from branddocs.endpoint.request import ChatRequest, parse_chat_request
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["DRIFTS", "MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1024 * 1024
 _MODELS_CREATED = 1_717_000_000  # a fixed date: the same request always gets the same models list
+# Ways a platform drifts from OpenAI's format, for tests that show the example checks catch each one.
+# `guide` is what the original guide's samples claimed: an envelope, `event:` lines and no `[DONE]`.
+DRIFTS = ("envelope", "event-lines", "no-done", "no-usage", "rename-content")
+_GUIDE_DRIFT = ("envelope", "event-lines", "no-done")
 
 
-def _json(body: object, status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, media_type="application/json")
+def _json(body: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, media_type="application/json", headers=headers)
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN and Infinity; JSON does not
 
 
-def _error(err: ApiError) -> Response:
-    return _json(err.body(), err.status)
-
-
 def create_app(
-    models: Iterable[str],
+    models: Iterable[str] | Mapping[str, Iterable[str]],
     api_keys: Iterable[str],
     base_paths: Iterable[str] = ("/v1",),
-    drift: bool = False,
+    drift: bool | Iterable[str] = (),
     owned_by: str = "branddocs",
+    dialect: str = "vllm",
 ) -> Starlette:
     """An app serving `POST {base}/chat/completions` and `GET {base}/models` under each base path.
 
-    `drift=True` answers the way the original guide's samples claim (a `{"code", "msg", "data"}` wrapper,
-    `event:messages` SSE lines, no `[DONE]`), so tests can show the example checks catch a drifted platform.
+    `models` is one list for every base path, or {base path: its own models}: a tenant's path lists and
+    serves only that tenant's models. `dialect` is the server it sends as (`vllm`, `litellm`, `openai`).
+    `drift` names ways to break OpenAI's format (DRIFTS; True or "guide": the original guide's samples).
     """
-    served = list(dict.fromkeys(models))
+    speaks = Dialect(dialect)
+    drifts = _drifts(drift)
+    if isinstance(models, Mapping):
+        served_at = {_path(p): list(dict.fromkeys(m)) for p, m in models.items()}
+    else:
+        listed = list(dict.fromkeys(models))
+        served_at = {_path(p): listed for p in base_paths}
     keys = [k.encode() for k in api_keys if k]
     if not keys:
         raise ValueError("the reference endpoint needs at least one API key")
+
+    def error(err: ApiError, request: Request) -> Response:
+        status, content_type, body = speaks.error(err, key_given=bool(request.headers.get("authorization")))
+        headers = {"Allow": err.allow} if err.allow else None
+        if isinstance(body, str):
+            return Response(body, status, media_type=content_type.split(";")[0], headers=headers)
+        return _json(body, status, headers)
 
     def authorise(request: Request) -> None:
         header = request.headers.get("authorization", "")
@@ -69,17 +85,17 @@ def create_app(
 
     async def read_json(request: Request) -> object:
         declared = request.headers.get("content-length", "")
+        too_big = ApiError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", code="body_too_large")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise ApiError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", code="body_too_large")
+            raise too_big
         body = bytearray()
         async for piece in request.stream():
             body += piece
             if len(body) > MAX_BODY_BYTES:
-                raise ApiError(
-                    413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", code="body_too_large"
-                )
+                raise too_big
         try:
-            return json.loads(body, parse_constant=_reject_constant)
+            # A 1 MiB body takes a while to parse: off the event loop, so other requests keep flowing.
+            return await run_in_threadpool(json.loads, body, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             raise ApiError(
                 400,
@@ -87,119 +103,112 @@ def create_app(
                 "HTTP library correctly. The OpenAI API expects a JSON payload.)",
             ) from None
 
-    async def chat_completions(request: Request) -> Response:
-        try:
-            authorise(request)
-            chat = parse_chat_request(await read_json(request))
-            if chat.model not in served:
-                raise ApiError(
-                    404,
-                    f"The model `{chat.model}` does not exist or you do not have access to it.",
-                    param="model",
-                    code="model_not_found",
-                )
-        except ApiError as err:
-            return _error(err)
-        except ClientDisconnect:
-            return Response(status_code=499)
+    def compute(body: object, served: list[str]) -> tuple[ChatRequest, Reply]:
+        chat = parse_chat_request(body, strict_fields=speaks.rejects_unknown_fields)
+        if chat.model not in served:
+            raise ApiError(
+                404,
+                f"The model `{chat.model}` does not exist or you do not have access to it.",
+                param="model",
+                code="model_not_found",
+            )
         completions = [complete(chat.messages, i, chat.max_tokens, chat.stop) for i in range(chat.n)]
-        prompt_tokens = count_prompt_tokens(chat.messages)
-        ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        if chat.stream:
-            events = _stream(chat, completions, prompt_tokens, ident, created, drift)
-            return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        body = _completion_body(chat, completions, prompt_tokens, ident, created)
-        if drift:
-            body = {"code": 200, "msg": "Operation successful", "data": body}
-        return _json(body)
+        reply = Reply(speaks.new_id(), int(time.time()), chat.model, completions, count_prompt_tokens(chat.messages))
+        return chat, reply
 
-    async def list_models(request: Request) -> Response:
-        try:
-            authorise(request)
-        except ApiError as err:
-            return _error(err)
-        data = [{"id": m, "object": "model", "created": _MODELS_CREATED, "owned_by": owned_by} for m in served]
-        return _json({"object": "list", "data": data})
+    def chat_completions(served: list[str]):
+        async def endpoint(request: Request) -> Response:
+            try:
+                authorise(request)
+                chat, reply = await run_in_threadpool(compute, await read_json(request), served)
+                if chat.stream:
+                    chunks = await run_in_threadpool(speaks.chunks, reply, chat.include_usage)
+                    events = _stream(chunks, drifts)
+                    headers = {"Cache-Control": "no-cache"}
+                    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+                body = _drift_body(speaks.completion(reply), drifts)
+            except ApiError as err:
+                return error(err, request)
+            except ClientDisconnect:
+                return Response(status_code=499)
+            return _json(body)
+
+        return endpoint
+
+    def list_models(served: list[str]):
+        async def endpoint(request: Request) -> Response:
+            try:
+                authorise(request)
+            except ApiError as err:
+                return error(err, request)
+            return _json(speaks.models(served, _MODELS_CREATED, owned_by))
+
+        return endpoint
 
     async def health(request: Request) -> Response:
         return _json({"status": "ok"})
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        # Routing errors (unknown path, wrong method) in OpenAI's shape too, never Starlette's plain text.
+        # Routing errors (unknown path, wrong method) in the dialect's shape too, never Starlette's plain text.
         if exc.status_code == 405:
-            err = ApiError(
-                405, f"Method {request.method} is not allowed for {request.url.path}.", code="method_not_allowed"
-            )
+            allow = (exc.headers or {}).get("Allow") or ("POST" if request.url.path.endswith("/completions") else "GET")
+            err = ApiError(405, f"Method {request.method} is not allowed for {request.url.path}.",
+                           code="method_not_allowed", allow=allow)  # fmt: skip
         else:
             err = ApiError(exc.status_code, f"Invalid URL ({request.method} {request.url.path})", code="not_found")
-        return _error(err)
+        return error(err, request)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return _error(ApiError(500, "The server had an error while processing your request.", type="server_error"))
+        return error(ApiError(500, "The server had an error while processing your request.", type="server_error"),
+                     request)  # fmt: skip
 
     routes = [Route("/health", health, methods=["GET"])]
-    for base in dict.fromkeys("/" + p.strip("/") if p.strip("/") else "" for p in base_paths):
-        routes.append(Route(f"{base}/chat/completions", chat_completions, methods=["POST"]))
-        routes.append(Route(f"{base}/models", list_models, methods=["GET"]))
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    for base, served in served_at.items():
+        routes.append(Route(f"{base}/chat/completions", chat_completions(served), methods=["POST"]))
+        routes.append(Route(f"{base}/models", list_models(served), methods=["GET"]))
+    # No trailing-slash redirect: it would take its host from the request's Host header.
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app.router.redirect_slashes = False
+    return app
 
 
-def _usage(prompt_tokens: int, completions: list[Completion]) -> dict[str, int]:
-    completion_tokens = sum(len(c.tokens) for c in completions)
-    return {
-        "prompt_tokens": prompt_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-        "completion_tokens": completion_tokens,
-    }
+def _path(path: str) -> str:
+    return "/" + path.strip("/") if path.strip("/") else ""
 
 
-def _completion_body(
-    chat: ChatRequest, completions: list[Completion], prompt_tokens: int, ident: str, created: int
-) -> dict:
-    choices = [
-        {
-            "index": i,
-            "message": {"role": "assistant", "content": c.text, "refusal": None, "tool_calls": []},
-            "logprobs": None,
-            "finish_reason": c.finish_reason,
-            "stop_reason": c.stop_reason,
-        }
-        for i, c in enumerate(completions)
-    ]
-    return {
-        "id": ident,
-        "object": "chat.completion",
-        "created": created,
-        "model": chat.model,
-        "choices": choices,
-        "usage": _usage(prompt_tokens, completions),
-        "prompt_logprobs": None,
-    }
-
-
-async def _stream(
-    chat: ChatRequest, completions: list[Completion], prompt_tokens: int, ident: str, created: int, drift: bool
-) -> AsyncIterator[bytes]:
-    head = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": chat.model}
-
-    def event(choices: list[dict], **extra: object) -> bytes:
-        data = json.dumps({**head, "choices": choices, **extra}, separators=(",", ":"))
-        return f"event:messages\ndata:{data}\n\n".encode() if drift else f"data: {data}\n\n".encode()
-
-    def choice(i: int, delta: dict, finish: Completion | None = None) -> dict:
-        item = {"index": i, "delta": delta, "logprobs": None, "finish_reason": finish and finish.finish_reason}
-        if finish:
-            item["stop_reason"] = finish.stop_reason
-        return item
-
-    for i in range(len(completions)):
-        yield event([choice(i, {"role": "assistant", "content": ""})])
-    for i, c in enumerate(completions):
-        # The last piece of text carries the finish_reason, as vLLM sends it; an empty reply still ends.
-        pieces = c.tokens or [""]
-        for n, token in enumerate(pieces, 1):
-            yield event([choice(i, {"content": token}, c if n == len(pieces) else None)])
-    if chat.include_usage:
-        yield event([], usage=_usage(prompt_tokens, completions))
+def _drifts(drift: bool | str | Iterable[str]) -> set[str]:
+    if drift is True or drift == "guide":
+        return set(_GUIDE_DRIFT)
     if not drift:
+        return set()
+    names = {drift} if isinstance(drift, str) else set(drift)
+    if "guide" in names:
+        names = (names - {"guide"}) | set(_GUIDE_DRIFT)
+    unknown = names - set(DRIFTS)
+    if unknown:
+        raise ValueError(f"unknown drift {', '.join(sorted(unknown))}; expected guide or one of {', '.join(DRIFTS)}")
+    return names
+
+
+def _drift_body(body: dict, drifts: set[str]) -> dict:
+    if "rename-content" in drifts:
+        for choice in body.get("choices", []):
+            if "content" in choice.get("message", {}):
+                choice["message"]["text"] = choice["message"].pop("content")
+    if "envelope" in drifts:
+        body = {"code": 200, "msg": "Operation successful", "data": body}
+    return body
+
+
+async def _stream(chunks: list[dict], drifts: set[str]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        if "no-usage" in drifts and chunk.get("usage"):
+            continue
+        if "rename-content" in drifts:
+            for choice in chunk.get("choices", []):
+                if "content" in choice.get("delta", {}):
+                    choice["delta"]["text"] = choice["delta"].pop("content")
+        data = json.dumps(chunk, separators=(",", ":"))
+        yield f"event:messages\ndata:{data}\n\n".encode() if "event-lines" in drifts else f"data: {data}\n\n".encode()
+    if "no-done" not in drifts:
         yield b"data: [DONE]\n\n"

@@ -14,6 +14,8 @@ class ApiError(Exception):
     type: str = "invalid_request_error"
     param: str | None = None
     code: str | None = None
+    allow: str | None = None
+    """For a 405: the methods the path does allow (sent as the `Allow` header)."""
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}

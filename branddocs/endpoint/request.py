@@ -52,11 +52,16 @@ def _number(body: dict, name: str, low: float, high: float) -> None:
     value = body.get(name)
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         raise ApiError.bad(name, f"Invalid type for '{name}': expected a number, but got {_type_name(value)}.")
-    if not low <= value <= high:
+    if not low <= value <= high:  # Python compares a 400-digit integer with a float exactly, no overflow
+        shown = f"{value}" if len(str(value)) <= 40 else f"{str(value)[:20]}... ({len(str(value))} digits)"
         raise ApiError.bad(
-            name, f"Invalid '{name}': {value} is out of range: expected {low} to {high}.", "invalid_value"
+            name, f"Invalid '{name}': {shown} is out of range: expected {low} to {high}.", "invalid_value"
         )
 
 
@@ -99,19 +104,24 @@ def _messages(value: object) -> list[dict[str, Any]]:
     return value
 
 
-def parse_chat_request(body: object) -> ChatRequest:
-    """The validated request, or an ApiError naming the first bad parameter."""
+def parse_chat_request(body: object, strict_fields: bool = True) -> ChatRequest:
+    """The validated request, or an ApiError naming the first bad parameter.
+
+    `strict_fields`: an unknown field is a 400 (OpenAI); otherwise it is ignored (vLLM, LiteLLM).
+    """
     if not isinstance(body, dict):
         raise ApiError.bad(None, f"Invalid request body: expected a JSON object, but got {_type_name(body)}.")
     for name in body:
-        if name not in _KNOWN:
+        if name not in _KNOWN and strict_fields:
             raise ApiError.bad(name, f"Unrecognized request argument supplied: {name}", "unknown_parameter")
     for name in ("model", "messages"):
         if name not in body:
             raise ApiError.bad(name, f"Missing required parameter: '{name}'.", "missing_required_parameter")
     model = body["model"]
-    if not isinstance(model, str) or not model:
+    if not isinstance(model, str):
         raise ApiError.bad("model", f"Invalid type for 'model': expected a string, but got {_type_name(model)}.")
+    if not model.strip():
+        raise ApiError.bad("model", "Invalid 'model': empty string. Expected the id of a model this endpoint serves.")
     messages = _messages(body["messages"])
     stream = body.get("stream", False)
     if stream is not None and not isinstance(stream, bool):

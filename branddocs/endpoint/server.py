@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -54,30 +55,59 @@ def app_for_brands(
     brand_ids: list[str] | None,
     api_keys: list[str],
     base_path: str | None = None,
-    drift: bool = False,
+    drift: bool | list[str] = (),
+    dialect: str = "vllm",
 ):
-    """The app serving the brands' models under each brand's base URL path (and /v1), or under `base_path`."""
+    """The app serving each brand's models under its own paths only; every selected brand's under `base_path`.
+
+    Each brand is served at `/brands/<id><its base-URL path>` (the example checks call that) and at its
+    base-URL path, which lists the models of the brands that share that path (usually one brand).
+    """
     brands = load_brands(project.brands_dir, brand_ids)
-    paths = [base_path] if base_path else list(dict.fromkeys([*(urlsplit(b.base_url).path for b in brands), "/v1"]))
-    models = [m for b in brands for m in b.models]
+    if base_path:
+        served = {base_path: [m for b in brands for m in b.models]}
+    else:
+        served = {}
+        for brand in brands:
+            path = urlsplit(brand.base_url).path.rstrip("/")
+            served[f"/brands/{brand.id}{path}"] = list(brand.models)
+            served.setdefault(path, []).extend(m for m in brand.models if m not in served[path])
     owner = brands[0].user_name if len(brands) == 1 else "branddocs"
-    return create_app(models, api_keys, paths, drift=drift, owned_by=owner), paths, models
+    app = create_app(served, api_keys, drift=drift, owned_by=owner, dialect=dialect)
+    paths = [p for p in served if not p.startswith("/brands/")]
+    return app, paths, list(dict.fromkeys(m for b in brands for m in b.models))
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served, found before anything claims to be running."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 def serve_forever(args: argparse.Namespace, project: Project) -> int:
+    problem = _port_problem(args.host, args.port)
+    if problem:
+        print(f"branddocs endpoint: {problem}", file=sys.stderr)
+        return 2
     keys = list(args.api_key or [])
     if not keys and os.environ.get("BRANDDOCS_API_KEY"):
         keys = [os.environ["BRANDDOCS_API_KEY"]]
     made = not keys
     if made:
         keys = ["sk-local-" + secrets.token_urlsafe(24)]
-    app, paths, models = app_for_brands(project, args.brand, keys, args.base_path, args.drift)
+    app, paths, models = app_for_brands(project, args.brand, keys, args.base_path, args.drift or (), args.dialect)
     base = f"http://{args.host}:{args.port}"
-    print(f"branddocs reference endpoint{' (drift mode)' if args.drift else ''}: {len(models)} models", file=sys.stderr)
+    drift = f", drift: {', '.join(args.drift)}" if args.drift else ""
+    print(f"branddocs reference endpoint ({args.dialect} dialect{drift}): {len(models)} models", file=sys.stderr)
     for path in paths:
         print(f"  base URL {base}{path}", file=sys.stderr)
     if made:
         # Printed once, here, for the writer to export; never logged anywhere else.
         print(f"  API key (made for this run): {keys[0]}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=True, timeout_keep_alive=5)
     return 0

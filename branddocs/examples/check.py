@@ -1,14 +1,10 @@
-"""One example's verdict: static checks, lint, the run (Python in-process through pytest-examples), outputs."""
+"""One example's verdict: static checks, lint, the run (each in a process of its own), outputs and samples."""
 
 from __future__ import annotations
 
-import gc
-import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import openai
 import pytest
 from pytest_examples import CodeExample, EvalExample
 
@@ -20,15 +16,15 @@ from branddocs.examples.runners import (
     Target,
     check_run,
     lint_bash,
-    prepare,
     run_bash,
     run_javascript,
+    run_python,
     static_problems,
     traffic_and_output_problems,
 )
 from branddocs.examples.update import record_python_update, record_sample_update
 
-__all__ = ["Checker"]
+__all__ = ["Checker", "output_line_mismatches"]
 
 
 @dataclass
@@ -37,8 +33,6 @@ class Checker:
 
     target: Target
     eval_example: EvalExample
-    monkeypatch: pytest.MonkeyPatch
-    capsys: pytest.CaptureFixture[str]
     tmp_path: Path
     project_root: Path
     update: bool = False
@@ -74,7 +68,9 @@ class Checker:
             if actual is not None and self.update:
                 record_sample_update(example, actual)
                 return []
-        return found + sample_problems(example.lang, example.code, actual, self.target.exact)
+        if found:  # a broken response is no yardstick: the sample is judged on its own
+            actual = None
+        return found + sample_problems(example.lang, example.code, actual, self.target.exact, self.target.conformance)
 
     def _lint(self, example: Example) -> list[str]:
         """ruff (through pytest-examples) for Python, shellcheck for bash; `lint="skip"` turns it off."""
@@ -95,54 +91,63 @@ class Checker:
         if example.lang == "bash":
             run = run_bash(example, self.target, self.tmp_path)
         else:
-            run = run_javascript(example, self.target, self.project_root)
+            run = run_javascript(example, self.target, self.project_root, self.tmp_path)
         # Under --update-examples the Output block is what gets rewritten, not what the run must match.
         expected = example.output.code if example.output and not self.update else None
         return run, check_run(example, run, self.target, expected)
 
     def _python(self, example: Example) -> list[str]:
-        """Run in this interpreter (no new process), prints captured and compared with the `#>` lines."""
-        run, exact = prepare(example, self.target), self.target.exact
-        for name, value in run.env.items():
-            self.monkeypatch.setenv(name, value)
-        # pytest-examples rewrites `path` itself under --update-examples: point it at a scratch copy of the
-        # rendered block, never at the template (update.py grafts the new `#>` lines into the template).
-        scratch = self.tmp_path / "rendered-example.py"
-        scratch.write_text(run.code, encoding="utf-8")
-        code = CodeExample.create(run.code, path=scratch, start_line=example.line, prefix="python")
-        has_output_lines = "#>" in run.code
-        found, module = [], {}
+        """Run in an interpreter of its own; against the reference endpoint, prints are compared with `#>`."""
+        exact, has_output_lines = self.target.exact, "#>" in example.code
         try:
-            if self.update and exact:
-                module = self.eval_example.run_print_update(code)
-                record_python_update(example, code.source)
-            elif exact and has_output_lines:
-                module = self.eval_example.run_print_check(code)
-            else:
-                module = self.eval_example.run(code)
-                run.stdout = self.capsys.readouterr().out
-        except pytest.fail.Exception as exc:  # pytest-examples' own "print output changed" report
-            found.append(str(exc))
-        except Exception as exc:
-            found.append(f"raised {type(exc).__name__}: {exc}")
-        _close_clients(module, code.module_name)
-        run.exchanges = self.target.proxy.exchanges(run.token)
+            run, result = run_python(example, self.target, self.tmp_path, "check" if exact else "plain")
+        except ExampleFailure as exc:
+            return [str(exc)]
+        found = []
+        if result["error"]:
+            error, line = result["error"], result["error"]["line"]
+            where = f"{example.template}:{example.line + line}" if line else example.where
+            found.append(f"raised {error['type']} at {where}: {error['message']}")
         if exact:
-            # pytest-examples held the prints back: the `#>` comparison above has judged the output.
-            run.stdout = "(compared with the #> lines)"
-        found += traffic_and_output_problems(run)
+            run.stdout = result["printed"] or ""
+            updated = result["updated"]
+            if updated is not None and self.update:
+                record_python_update(example, updated)
+            elif updated is not None and has_output_lines:
+                found += output_line_mismatches(example, run.code, updated)
+        found += traffic_and_output_problems(run, self.target)
         if exact and not has_output_lines and not self.update:
             found.append("has no `#>` output lines: print the reply and write what it prints below the print() call")
         return found
 
 
-def _close_clients(module: dict, module_name: str) -> None:
-    # Readers' code leaves its OpenAI client open for the process's life; close it here rather than meet
-    # it as an "unclosed socket" warning at the end of the session.
-    for value in module.values():
-        if isinstance(value, openai.OpenAI):
-            value.close()
-    sys.modules.pop(module_name, None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+def _output_lines(source: str) -> tuple[int, dict[int, list[str]]]:
+    """How many code lines `source` has, and {code line index: the `#>` lines below it}."""
+    count, outputs = 0, {}
+    for line in source.splitlines():
+        if line.lstrip().startswith("#>"):
+            outputs.setdefault(count - 1, []).append(line.strip().removeprefix("#>").strip())
+        else:
+            count += 1
+    return count, outputs
+
+
+def output_line_mismatches(example: Example, run_code: str, updated: str) -> list[str]:
+    """Each print whose output differs from its `#>` lines, at its template line, in template text."""
+    _, expected = _output_lines(run_code)
+    _, printed = _output_lines(updated)
+    lines = example.template_code.splitlines()
+    template = [(offset, text) for offset, text in enumerate(lines) if not text.lstrip().startswith("#>")]
+    problems = []
+    for index in sorted(set(expected) | set(printed)):
+        if expected.get(index) == printed.get(index):
+            continue
+        offset, text = template[index] if 0 <= index < len(template) else (-1, "")
+        said = "\n      ".join(expected.get(index, [])) or "(nothing: no #> lines)"
+        got = "\n      ".join(printed.get(index, [])) or "(nothing)"
+        problems.append(
+            f"{example.template}:{example.line + 1 + offset}: `{text.strip()}` printed:\n      {got}\n"
+            f"    but the `#>` lines below it say:\n      {said}\n"
+            "    (fix the #> lines, or run `branddocs check --update-examples` against the reference endpoint)"
+        )
+    return problems

@@ -6,20 +6,36 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from branddocs.examples.collect import Example, collect_examples
-from branddocs.examples.proxy import RecordingProxy
-from branddocs.examples.runners import Target
+from branddocs.brand import BrandError
+from branddocs.examples.collect import Example, FenceError, collect_examples
+from branddocs.examples.proxy import DEFAULT_TIMEOUT, RecordingProxy
+from branddocs.examples.responses import error_summary
+from branddocs.examples.runners import TIMEOUT_ENV, Target
 from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
 
-__all__ = ["ENDPOINT_ENV", "KEY_ENV", "collected_examples", "endpoint_target"]
+__all__ = [
+    "ENDPOINT_ENV",
+    "EXIT_REFUSED",
+    "EXIT_UNREACHABLE",
+    "KEY_ENV",
+    "CollectionProblem",
+    "collected_examples",
+    "endpoint_target",
+    "preflight",
+]
 
 ENDPOINT_ENV = "BRANDDOCS_ENDPOINT"
 KEY_ENV = "BRANDDOCS_API_KEY"
+EXIT_UNREACHABLE = 10
+"""`branddocs check`'s exit code when the endpoint under test cannot be reached: no example was run."""
+EXIT_REFUSED = 11
+"""... when the endpoint refused the key (or answered the first request with an error): no example was run."""
 _RESULTS = "branddocs_results"
 
 
@@ -28,51 +44,107 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--brand", action="append", default=[], metavar="ID", help="only these brands (repeatable)")
     group.addoption("--page", action="append", default=[], metavar="PAGE", help="only examples on these pages")
     group.addoption("--shard", default=None, metavar="K/N", help="only the brands of shard K of N (as branddocs build)")
+    group.addoption(
+        "--example-timeout", type=float, default=None, metavar="SECONDS",
+        help=f"seconds one example may run (default ${TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g})",
+    )  # fmt: skip
+    group.addoption(
+        "--conformance", choices=["openai"], default=None,
+        help="also report every departure from OpenAI's published schema (strict; off by default)",
+    )  # fmt: skip
+
+
+def example_timeout(config: pytest.Config) -> float:
+    """`--example-timeout`, else `$BRANDDOCS_EXAMPLE_TIMEOUT`, else 60 s."""
+    given = config.getoption("example_timeout", None) or os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT
+    try:
+        value = float(given)
+    except ValueError:
+        raise pytest.UsageError(f"${TIMEOUT_ENV}={given!r}: expected a number of seconds") from None
+    if value <= 0:
+        raise pytest.UsageError(f"the example timeout must be more than 0 s, not {value:g}")
+    return value
 
 
 def collected_examples(config: pytest.Config, project: Project) -> list[Example]:
-    """Every selected brand's examples, collected once per pytest process."""
+    """Every selected brand's examples, collected once per pytest process; a fence mistake stops the run."""
     cached = getattr(config, "_branddocs_examples", None)
     if cached is None:
         ids = config.getoption("brand") or project.brand_ids()
         shard = config.getoption("shard")
         ids = shard_of(ids, parse_shard(shard) if shard else None)
         pages = [p.removeprefix("docs/") for p in config.getoption("page")] or None
-        cached = [e for brand_id in ids for e in collect_examples(project, project.brand(brand_id), pages)]
+        try:
+            cached = [e for brand_id in ids for e in collect_examples(project, project.brand(brand_id), pages)]
+        except (FenceError, BrandError, FileNotFoundError) as exc:
+            cached = [CollectionProblem(str(exc))]  # one clean failure naming the file and line, no traceback
         config._branddocs_examples = cached
     return cached
 
 
+@dataclass(frozen=True)
+class CollectionProblem:
+    """Stands in for the examples when they cannot be collected: its test fails with `message` alone."""
+
+    message: str
+    id: str = "collecting-examples"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # One example may take its limit for the request block and again for itself: the test gets both, and more.
+    limit = example_timeout(config) * 2 + 30
+    for item in items:
+        if "example" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(limit))
+
+
+def preflight(upstream: str, key: str, timeout: float = 10.0) -> tuple[int, str] | None:
+    """One authenticated `GET {upstream}/models` before any example: (exit code, one line) if it fails."""
+    try:
+        response = httpx.get(f"{upstream}/models", headers={"Authorization": f"Bearer {key}"}, timeout=timeout,
+                             trust_env=False)  # fmt: skip
+    except httpx.HTTPError as exc:
+        return (
+            EXIT_UNREACHABLE,
+            f"{ENDPOINT_ENV}={upstream} is unreachable ({type(exc).__name__}: {exc}); no example was run",
+        )
+    if response.is_success or response.status_code in (404, 405):  # a platform without /models is still fine
+        return None
+    summary = error_summary(response.status_code, response.content, response.headers.get("content-type", ""))
+    hint = " (is $BRANDDOCS_API_KEY the key for it?)" if response.status_code in (400, 401, 403, 500) else ""
+    return EXIT_REFUSED, f"{ENDPOINT_ENV}={upstream}: GET /models: {summary}{hint}; no example was run"
+
+
 @pytest.fixture(scope="session")
-def endpoint_target(project: Project) -> Iterator[Target]:
+def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The endpoint under test behind a recording proxy: $BRANDDOCS_ENDPOINT, else the reference endpoint."""
     from branddocs.endpoint.server import app_for_brands, running_endpoint
 
+    project = Project.find()
+    timeout = example_timeout(pytestconfig)
+    conformance = pytestconfig.getoption("conformance", None) == "openai"
     upstream = os.environ.get(ENDPOINT_ENV, "").rstrip("/")
     if upstream:
         key = os.environ.get(KEY_ENV, "")
         if not key:
             pytest.exit(f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}", returncode=4)
-        _reachable_or_exit(upstream, key)
-        proxy = RecordingProxy(upstream)
+        if pytestconfig.getoption("update_examples", False):
+            pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV,
+                        returncode=4)  # fmt: skip
+        failed = preflight(upstream, key)
+        if failed:
+            pytest.exit(failed[1], returncode=failed[0])
+        proxy = RecordingProxy(upstream, key, timeout)
         with running_endpoint(proxy.app) as proxy_server:
-            yield Target(proxy, proxy_server.url, key, exact=False)
+            yield Target(proxy, proxy_server.url, exact=False, timeout=timeout, conformance=conformance)
         return
-    key = os.environ.get(KEY_ENV) or "sk-branddocs-" + secrets.token_hex(12)
-    app, _, _ = app_for_brands(project, None, [key])
+    key = "sk-branddocs-" + secrets.token_hex(12)
+    ids = pytestconfig.getoption("brand") or None
+    app, _, _ = app_for_brands(project, ids, [key])
     with running_endpoint(app) as reference:
-        proxy = RecordingProxy(f"{reference.url}/v1")
+        proxy = RecordingProxy(reference.url, key, timeout)
         with running_endpoint(proxy.app) as proxy_server:
-            yield Target(proxy, proxy_server.url, key, exact=True)
-
-
-def _reachable_or_exit(upstream: str, key: str) -> None:
-    # One clear message up front instead of a timeout in every example.
-    try:
-        httpx.get(f"{upstream}/models", headers={"Authorization": f"Bearer {key}"}, timeout=5, trust_env=False)
-    except httpx.HTTPError as exc:
-        pytest.exit(f"{ENDPOINT_ENV}={upstream} is unreachable ({type(exc).__name__}: {exc}); no example was run",
-                    returncode=3)  # fmt: skip
+            yield Target(proxy, proxy_server.url, exact=True, timeout=timeout, conformance=conformance, per_brand=True)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

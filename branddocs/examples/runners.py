@@ -1,33 +1,49 @@
-"""Run one example as a reader would, against the endpoint under test, and say what is wrong with it."""
+"""Run one example as a reader would, against the endpoint under test, and say what is wrong with it.
+
+Every example runs in a process of its own (Python included) with a minimal environment: PATH, a scratch
+HOME, LANG, and the brand's key variable holding a key made for the run, which only the recording proxy
+accepts. The run's time limit is the user's (`--example-timeout`, `$BRANDDOCS_EXAMPLE_TIMEOUT`).
+"""
 
 from __future__ import annotations
 
+import ast
+import difflib
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+
+from branddocs.brand import Brand
 from branddocs.examples.collect import Example
-from branddocs.examples.proxy import Exchange, RecordingProxy
-from branddocs.examples.responses import exchange_problems
+from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
+from branddocs.examples.responses import conformance_problems, exchange_problems
 
 __all__ = [
+    "TIMEOUT_ENV",
     "ExampleFailure",
     "Run",
     "Target",
     "check_run",
+    "execute",
     "lint_bash",
     "prepare",
     "run_bash",
     "run_javascript",
+    "run_python",
     "static_problems",
     "traffic_and_output_problems",
 ]
 
-TIMEOUT = 60
+TIMEOUT_ENV = "BRANDDOCS_EXAMPLE_TIMEOUT"
 _URL = re.compile(r"""https?://[^\s'"`)<>\\]+""")
 _ENV_READS = {
     "python": re.compile(r"""os\.(?:getenv|environ\.get|environ)\s*[\(\[]\s*(?P<q>["'])(?P<qname>.*?)(?P=q)"""),
@@ -38,6 +54,11 @@ _SINGLE_QUOTED_VAR = re.compile(r"'[^'\n]*(?P<var>\$\{?[A-Za-z_][A-Za-z0-9_]*\}?
 # model="...", model: '...', "model": "..." in Python, JavaScript and JSON payloads.
 _MODEL = re.compile(r"""["']?\bmodel["']?\s*[=:]\s*["']([^"'\n]+)["']""")
 _EMPTY_OUTPUT = {"", "None", "undefined", "null", "[]", "{}"}
+# The request fields the openai SDK knows: a near miss (`maxTokens`) is a typo; a field far from all of
+# them may be the platform's own extension (vLLM's `top_k`), which is not ours to forbid.
+_PARAMS = {*CompletionCreateParamsBase.__annotations__, "stream"}
+_CURL_DATA = re.compile(r"""(?:--data(?:-raw|-binary)?|-d)\s+'(?P<body>[^']*)'""")
+_JS_CREATE = re.compile(r"\.create\(\s*\{")
 
 
 class ExampleFailure(AssertionError):
@@ -46,13 +67,22 @@ class ExampleFailure(AssertionError):
 
 @dataclass
 class Target:
-    """The endpoint under test, behind the recording proxy."""
+    """The endpoint under test, behind the recording proxy (which alone holds the real key)."""
 
     proxy: RecordingProxy
     proxy_url: str
-    key: str
     exact: bool
     """True against the reference endpoint: outputs and samples must match exactly, not just in shape."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one example may run (`--example-timeout`)."""
+    conformance: bool = False
+    """`--conformance openai`: also report every departure from OpenAI's published schema."""
+    per_brand: bool = False
+    """The reference endpoint: each brand's runs go to `/brands/<id><path>`, which serves its models only."""
+
+    def new_token(self, brand: Brand) -> str:
+        prefix = f"/brands/{brand.id}{urlsplit(brand.base_url).path}" if self.per_brand else ""
+        return self.proxy.new_token(prefix)
 
 
 @dataclass
@@ -60,15 +90,64 @@ class Run:
     token: str
     code: str
     """The code as run: the brand's base URL replaced by the proxy's."""
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)
     stdout: str = ""
     stderr: str = ""
     returncode: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
 
 
+def _near_misses(fields: list[str]) -> list[str]:
+    problems = []
+    for name in dict.fromkeys(fields):
+        if name in _PARAMS:
+            continue
+        close = difflib.get_close_matches(re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), _PARAMS, n=1, cutoff=0.85)
+        if close:
+            problems.append(
+                f"sends the field {name!r}: the chat-completions API calls it {close[0]!r} "
+                "(field names are snake_case; many servers ignore an unknown field silently)"
+            )
+    return problems
+
+
+def _request_fields(example: Example) -> list[str]:
+    """The top-level request fields an example sends: curl's JSON body, Python's or JavaScript's create() call."""
+    if example.lang == "bash":
+        names = []
+        for match in _CURL_DATA.finditer(example.code):
+            try:
+                body = json.loads(match["body"])
+            except ValueError:
+                continue
+            names += list(body) if isinstance(body, dict) else []
+        return names
+    if example.lang == "python":
+        try:
+            tree = ast.parse(example.code)
+        except SyntaxError:
+            return []
+        return [
+            kw.arg
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "create"
+            for kw in node.keywords
+            if kw.arg
+        ]
+    names = []
+    for match in _JS_CREATE.finditer(example.code):
+        depth, text = 1, []
+        for char in example.code[match.end() :]:
+            depth += {"{": 1, "[": 1, "(": 1, "}": -1, "]": -1, ")": -1}.get(char, 0)
+            if depth == 0:
+                break
+            text.append(char if depth == 1 else " ")
+        names += re.findall(r"(?:^|[,{])\s*([A-Za-z_$][\w$]*)\s*:", "".join(text))
+    return names
+
+
 def static_problems(example: Example) -> list[str]:
-    """What is wrong before running: foreign URLs, the wrong key variable, browser-only options."""
+    """What is wrong before running: foreign URLs, the wrong key variable, misspelled fields, browser options."""
     brand, problems = example.brand, []
     for url in _URL.findall(example.code):
         if not url.startswith(brand.base_url):
@@ -102,19 +181,44 @@ def static_problems(example: Example) -> list[str]:
                 f"uses the model {model!r}, which {brand.user_name} does not serve: use {{{{ default_model }}}} "
                 f"or one of {', '.join(brand.models)}"
             )
-    return problems
+    return problems + _near_misses(_request_fields(example))
 
 
-def prepare(example: Example, target: Target) -> Run:
-    token = target.proxy.new_token()
+def prepare(example: Example, target: Target, home: Path) -> Run:
+    """The code with the proxy's address, and the minimal environment it runs with (no real secret in it)."""
+    token = target.new_token(example.brand)
     code = example.code.replace(example.brand.base_url, f"{target.proxy_url}/_x/{token}")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", str(Path.home())),
+        "HOME": str(home),
         "LANG": "C.UTF-8",
-        example.brand.key_env: target.key,
+        example.brand.key_env: target.proxy.run_key(token),
     }
     return Run(token=token, code=code, env=env)
+
+
+def execute(cmd: list[str], run: Run, target: Target, cwd: Path, what: str = "example") -> Run:
+    """Run `cmd` in a session of its own within the time limit; the whole process group goes at the limit."""
+    process = subprocess.Popen(
+        cmd, env=run.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        run.stdout, run.stderr = process.communicate(timeout=target.timeout)
+    except subprocess.TimeoutExpired:
+        waiting = target.proxy.in_flight(run.token)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        if waiting:
+            raise ExampleFailure(
+                f"timed out after {target.timeout:g} s waiting for the endpoint (a request was still open; "
+                f"raise the limit with --example-timeout or ${TIMEOUT_ENV})"
+            ) from None
+        raise ExampleFailure(
+            f"timed out after {target.timeout:g} s waiting for the {what} (the endpoint had answered every request)"
+        ) from None
+    run.returncode = process.returncode
+    run.exchanges = target.proxy.exchanges(run.token)
+    return run
 
 
 def lint_bash(example: Example, tmp: Path) -> list[str]:
@@ -125,7 +229,7 @@ def lint_bash(example: Example, tmp: Path) -> list[str]:
     pinned = Path(sys.executable).parent / "shellcheck"
     shellcheck = str(pinned) if pinned.exists() else shutil.which("shellcheck") or "shellcheck"
     done = subprocess.run(
-        [shellcheck, "--shell=bash", "--format=gcc", str(script)], capture_output=True, text=True, timeout=TIMEOUT,
+        [shellcheck, "--shell=bash", "--format=gcc", str(script)], capture_output=True, text=True, timeout=60,
         check=False,
     )  # fmt: skip
     problems = []
@@ -136,44 +240,57 @@ def lint_bash(example: Example, tmp: Path) -> list[str]:
     return problems
 
 
+def _workdir(tmp: Path) -> Path:
+    (tmp / "home").mkdir(exist_ok=True)
+    return tmp / "home"
+
+
 def run_bash(example: Example, target: Target, tmp: Path) -> Run:
-    run = prepare(example, target)
+    run = prepare(example, target, _workdir(tmp))
     script = tmp / "example.sh"
     script.write_text(run.code, encoding="utf-8")
-    done = subprocess.run(["bash", str(script)], env=run.env, cwd=tmp, capture_output=True, text=True, timeout=TIMEOUT,
-                          check=False)  # fmt: skip
-    run.stdout, run.stderr, run.returncode = done.stdout, done.stderr, done.returncode
-    run.exchanges = target.proxy.exchanges(run.token)
-    return run
+    return execute(["bash", str(script)], run, target, tmp)
 
 
-def run_javascript(example: Example, target: Target, project_root: Path) -> Run:
-    run = prepare(example, target)
+def run_javascript(example: Example, target: Target, project_root: Path, tmp: Path) -> Run:
+    run = prepare(example, target, _workdir(tmp))
     # Inside the project, so `import 'openai'` resolves to the one node_modules/ from package-lock.json.
     folder = project_root / ".cache" / "examples"
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"{example.brand.id}-{run.token}.mjs"
     script.write_text(run.code, encoding="utf-8")
     try:
-        check = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=TIMEOUT,
+        check = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=60,
                                check=False)  # fmt: skip
         if check.returncode:
             detail = check.stderr.replace(str(script), f"{example.template}:{example.line}+")
             raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
-        done = subprocess.run(["node", str(script)], env=run.env, cwd=project_root, capture_output=True, text=True,
-                              timeout=TIMEOUT, check=False)  # fmt: skip
+        return execute(["node", str(script)], run, target, project_root)
     finally:
         script.unlink(missing_ok=True)
-    run.stdout, run.stderr, run.returncode = done.stdout, done.stderr, done.returncode
-    run.exchanges = target.proxy.exchanges(run.token)
-    return run
 
 
-def traffic_and_output_problems(run: Run) -> list[str]:
+def run_python(example: Example, target: Target, tmp: Path, mode: str) -> tuple[Run, dict]:
+    """Run a Python example in its own interpreter (`pyrun.py`); `mode` "check" records prints for `#>`."""
+    run = prepare(example, target, _workdir(tmp))
+    script, result = tmp / "example.py", tmp / "result.json"
+    script.write_text(run.code, encoding="utf-8")
+    result.unlink(missing_ok=True)
+    harness = Path(__file__).with_name("pyrun.py")
+    execute([sys.executable, "-I", str(harness), str(script), str(result), mode], run, target, tmp)
+    if not result.exists():
+        tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+        raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")
+    return run, json.loads(result.read_text(encoding="utf-8"))
+
+
+def traffic_and_output_problems(run: Run, target: Target | None = None) -> list[str]:
     """What the requests and the printed output show, whatever the language: shared by every runner."""
     problems = [] if run.exchanges else ["made no request to the endpoint"]
     for exchange in run.exchanges:
         problems += exchange_problems(exchange)
+        if target is not None and target.conformance:
+            problems += conformance_problems(exchange)
     out = run.stdout.strip()
     if out in _EMPTY_OUTPUT or any(line.strip() in _EMPTY_OUTPUT - {""} for line in out.splitlines()):
         problems.append(f"printed {out or 'nothing'!r} where a reader expects the model's reply")
@@ -186,11 +303,12 @@ def check_run(example: Example, run: Run, target: Target, expected_output: str |
     if run.returncode:
         tail = "\n".join(run.stderr.strip().splitlines()[-8:])
         problems.append(f"exited with status {run.returncode}:\n{tail}")
-    problems += traffic_and_output_problems(run)
+    problems += traffic_and_output_problems(run, target)
     out = run.stdout.strip()
     if expected_output is not None and target.exact and run.stdout.rstrip("\n") != expected_output.rstrip("\n"):
+        line = f"{example.template}:{example.output_template_line}"
         problems.append(
-            f"printed something else than its Output block says:\n  expected: {expected_output.strip()!r}\n"
+            f"printed something else than its Output block ({line}) says:\n  expected: {expected_output.strip()!r}\n"
             f"  printed:  {out!r}"
         )
     return problems

@@ -41,9 +41,28 @@ def record_python_update(example: Example, new_source: str) -> None:
     _record(example.template, example.line, "\n".join(merged) + "\n")
 
 
-def _templated(chunk: object, example: Example) -> object:
-    if isinstance(chunk, dict) and chunk.get("model") == example.brand.default_model:
-        return {**chunk, "model": "{{ default_model }}"}
+_VOLATILE = ("id", "created", "system_fingerprint")
+
+
+def _old_values(example: Example) -> dict[str, object]:
+    """The sample's current id, timestamp and fingerprint: kept, so a correct sample is rewritten unchanged."""
+    text = example.code
+    if example.lang == "sse":
+        text = next((ln[5:].strip() for ln in text.splitlines() if ln.startswith("data:") and "[DONE]" not in ln), "")
+    try:
+        old = json.loads(text)
+    except ValueError:
+        return {}
+    return {k: old[k] for k in _VOLATILE if isinstance(old, dict) and k in old}
+
+
+def _templated(chunk: object, example: Example, old: dict[str, object]) -> object:
+    if not isinstance(chunk, dict):
+        return chunk
+    kept = {k: old[k] for k in _VOLATILE if k in chunk and k in old and type(old[k]) is type(chunk[k])}
+    chunk = {k: kept.get(k, v) for k, v in chunk.items()}
+    if chunk.get("model") == example.brand.default_model:
+        chunk["model"] = "{{ default_model }}"
     return chunk
 
 
@@ -54,14 +73,15 @@ def record_sample_update(example: Example, actual: Exchange | None, stdout: str 
         _record(example.template, example.output_template_line, stdout)
         return
     assert actual is not None
+    old = _old_values(example)
     if example.lang == "json":
-        body = _templated(json.loads(actual.body), example)
+        body = _templated(json.loads(actual.body), example, old)
         _record(example.template, example.line, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
         return
     events = []
     for line in actual.body.decode().splitlines():
         if line.startswith("data: ") and line != "data: [DONE]":
-            chunk = _templated(json.loads(line[6:]), example)
+            chunk = _templated(json.loads(line[6:]), example, old)
             line = "data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False)
         if line.strip():
             events.append(line)

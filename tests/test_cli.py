@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import jsonschema
@@ -151,17 +151,20 @@ def serving(project: Project, log: Path) -> Iterator[tuple[subprocess.Popen[byte
             [str(BIN / "branddocs"), "serve", "--brand", "acme", "--dev-addr", f"127.0.0.1:{port}"],
             cwd=project.root, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
+    children: list[int] = []
     try:
         deadline = time.monotonic() + 90
         while "Serving on" not in log.read_text(errors="replace"):
             assert proc.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "serve did not start:\n" + log.read_text(errors="replace")
             time.sleep(0.2)
+        children += children_of(proc.pid)
         yield proc, port
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        for pid in (proc.pid, *children):  # a failed test must not leave a server behind either
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
 
 
 def wait_for(predicate, seconds: float = 30) -> bool:

@@ -292,13 +292,14 @@ GUIDE = "serverless-endpoints.md"
         ("no-usage", {
             ("--no-buffer", "bash"): [
                 "`stream_options.include_usage` was asked for, but no chunk carries `usage`"],
-            ('"choices":[],"usage"', "sse"): ["the guide shows a usage chunk; the endpoint sent none"],
+            ('"choices":[],"usage"', "sse"): [
+                "failed: POST /chat/completions: `stream_options.include_usage` was asked for"],
         }),
         ("rename-content", {
             ("console.log(completion.choices[0].message.content)", "javascript"): [
                 "printed 'undefined' where a reader expects the model's reply"],
             ('"object": "chat.completion"', "json"): [
-                "its request at line 98 failed: POST /chat/completions: choices[0].message has no `content`"],
+                "failed: POST /chat/completions: choices[0].message has no `content`"],
         }),
     ],
 )  # fmt: skip

@@ -1,0 +1,94 @@
+"""The recording proxy: it records an exchange as soon as it is forwarded, and only it holds the real key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import openai
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from branddocs.endpoint.server import EndpointServer, running_endpoint
+from branddocs.examples.proxy import RecordingProxy
+from branddocs.examples.runners import Target
+
+REAL_KEY = "sk-the-real-key-only-the-proxy-holds"
+LINGER = 3.0  # seconds the upstream keeps the body open after `data: [DONE]`
+
+
+def _chunk(delta: dict, finish: str | None = None) -> bytes:
+    body = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def _upstream() -> Starlette:
+    async def chat(request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {REAL_KEY}":
+            return JSONResponse({"error": "Unauthorized"}, 401)
+
+        async def events() -> AsyncIterator[bytes]:
+            yield _chunk({"role": "assistant", "content": ""})
+            yield _chunk({"content": "Hi"}, "stop")
+            yield b"data: [DONE]\n\n"
+            await asyncio.sleep(LINGER)  # a server that is slow to close: the client has long gone
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
+@pytest.fixture(scope="module")
+def proxied() -> Iterator[tuple[RecordingProxy, EndpointServer]]:
+    with running_endpoint(_upstream()) as upstream:
+        proxy = RecordingProxy(f"{upstream.url}/v1", REAL_KEY, timeout=10)
+        with running_endpoint(proxy.app) as server:
+            yield proxy, server
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_stream_is_recorded_at_done_however_the_client_closes(
+    proxied: tuple[RecordingProxy, EndpointServer], attempt: int
+) -> None:
+    proxy, server = proxied
+    token = proxy.new_token()
+    client = openai.OpenAI(base_url=f"{server.url}/_x/{token}", api_key=proxy.run_key(token), max_retries=0)
+    started = time.monotonic()
+    text = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "hi"}], stream=True))  # fmt: skip
+    client.close()  # the SDK has stopped at [DONE]; the upstream still holds the body open
+    assert text == "Hi"
+    seen = proxy.exchanges(token, wait=0)  # no grace at all: it must already be there
+    assert time.monotonic() - started < LINGER, "the client waited for the upstream to close"
+    assert len(seen) == 1, f"attempt {attempt}: the exchange was not recorded at [DONE]"
+    assert seen[0].status == 200
+    assert seen[0].body.rstrip().endswith(b"data: [DONE]")
+    assert seen[0].cut == ""
+
+
+def test_the_proxy_swaps_the_run_key_for_the_real_one(proxied: tuple[RecordingProxy, EndpointServer]) -> None:
+    proxy, server = proxied
+    token = proxy.new_token()
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    url = f"{server.url}/_x/{token}/chat/completions"
+    with httpx.stream("POST", url, json=body, headers={"Authorization": f"Bearer {proxy.run_key(token)}"}) as ok:
+        assert ok.status_code == 200
+    other = proxy.new_token()  # another run's key is worth nothing for this run
+    refused = httpx.post(url, json=body, headers={"Authorization": f"Bearer {proxy.run_key(other)}"})
+    assert refused.status_code == 401
+    assert httpx.post(f"{server.url}/_x/not-a-run/chat/completions", json=body).status_code == 404
+
+
+def test_no_key_in_any_repr(proxied: tuple[RecordingProxy, EndpointServer]) -> None:
+    proxy, server = proxied
+    target = Target(proxy, server.url, exact=False)
+    assert REAL_KEY not in repr(target)
+    assert REAL_KEY not in repr(proxy)
+    assert REAL_KEY not in str(vars(target))

@@ -508,6 +508,17 @@ def test_hardening_405_allow_no_host_redirect_empty_model(base: str, server: End
         assert raw(base, {"model": MODEL, "messages": HI, name: 10**400}).status_code == 400, name
 
 
+def test_a_half_sent_request_is_closed_at_the_header_deadline() -> None:
+    with running_endpoint(create_app([MODEL], [KEY]), header_timeout=0.5) as server:
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        with socket.create_connection((host, port), timeout=10) as slow:
+            slow.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+            assert slow.recv(1024) == b""  # closed by the server, long before the 10 s the test would wait
+        with socket.create_connection((host, port), timeout=10) as whole:  # a whole request is not cut
+            whole.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert whole.recv(1024).startswith(b"HTTP/1.1 200")
+
+
 def test_a_big_request_does_not_hold_the_event_loop(base: str, server: EndpointServer) -> None:
     """While a 1 MiB, n=128 request is being worked on, /health still answers first (order, not timing)."""
     text = " ".join(["word"] * (MAX_BODY_BYTES // 6))

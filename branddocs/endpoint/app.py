@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import time
@@ -22,6 +23,7 @@ from branddocs.endpoint.request import ChatRequest, parse_chat_request
 __all__ = ["DRIFTS", "MAX_BODY_BYTES", "create_app"]
 
 MAX_BODY_BYTES = 1024 * 1024
+BODY_TIMEOUT = 30.0
 _MODELS_CREATED = 1_717_000_000  # a fixed date: the same request always gets the same models list
 # Ways a platform drifts from OpenAI's format, for tests that show the example checks catch each one.
 # `guide` is what the original guide's samples claimed: an envelope, `event:` lines and no `[DONE]`.
@@ -89,10 +91,14 @@ def create_app(
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise too_big
         body = bytearray()
-        async for piece in request.stream():
-            body += piece
-            if len(body) > MAX_BODY_BYTES:
-                raise too_big
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):  # a body trickled in byte by byte holds nothing for long
+                async for piece in request.stream():
+                    body += piece
+                    if len(body) > MAX_BODY_BYTES:
+                        raise too_big
+        except TimeoutError:
+            raise ApiError(408, f"The request body did not arrive within {BODY_TIMEOUT:g} s.", code="timeout") from None
         try:
             # A 1 MiB body takes a while to parse: off the event loop, so other requests keep flowing.
             return await run_in_threadpool(json.loads, body, parse_constant=_reject_constant)

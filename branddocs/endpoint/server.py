@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import socket
@@ -13,12 +14,55 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from branddocs.brand import load_brands
 from branddocs.endpoint.app import create_app
 from branddocs.site import Project
 
-__all__ = ["EndpointServer", "app_for_brands", "running_endpoint", "serve_forever"]
+__all__ = [
+    "HEADER_TIMEOUT",
+    "EndpointServer",
+    "GuardedH11Protocol",
+    "app_for_brands",
+    "running_endpoint",
+    "serve_forever",
+]
+
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection may take to send a request's headers; a half-sent or silent one is then closed."""
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the first request's headers (no slowloris connections)."""
+
+    header_timeout = HEADER_TIMEOUT
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_deadline: asyncio.TimerHandle | None = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.cycle is not None and self._header_deadline is not None:  # the headers are in
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+        super().connection_lost(exc)
+
+    def _too_slow(self) -> None:
+        self._header_deadline = None
+        if self.cycle is None and not self.transport.is_closing():
+            self.transport.close()
+
+
+def _config(app, host: str, port: int, header_timeout: float, **kwargs) -> uvicorn.Config:
+    protocol = type("Guarded", (GuardedH11Protocol,), {"header_timeout": header_timeout})
+    return uvicorn.Config(app, host=host, port=port, http=protocol, timeout_keep_alive=5, **kwargs)
 
 
 class EndpointServer(uvicorn.Server):
@@ -34,9 +78,11 @@ class EndpointServer(uvicorn.Server):
 
 
 @contextmanager
-def running_endpoint(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[EndpointServer]:
+def running_endpoint(
+    app, host: str = "127.0.0.1", port: int = 0, header_timeout: float = HEADER_TIMEOUT
+) -> Iterator[EndpointServer]:
     """Serve `app` on loopback (port 0: a free one) for the duration of the block."""
-    server = EndpointServer(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    server = EndpointServer(_config(app, host, port, header_timeout, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="branddocs-endpoint", daemon=True)
     thread.start()
     while not server.started:
@@ -109,5 +155,5 @@ def serve_forever(args: argparse.Namespace, project: Project) -> int:
     if made:
         # Printed once, here, for the writer to export; never logged anywhere else.
         print(f"  API key (made for this run): {keys[0]}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=True, timeout_keep_alive=5)
+    uvicorn.Server(_config(app, args.host, args.port, HEADER_TIMEOUT, log_level="info", access_log=True)).run()
     return 0

@@ -11,6 +11,7 @@ Brand values come from tenants and pages from writers, so neither is trusted her
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 from branddocs.brand import BrandError
+from branddocs.sdk import sdk_variables
 from branddocs.site import brand_for_build
 
 __all__ = ["as_text", "define_env", "on_pre_page_macros"]
@@ -49,9 +51,17 @@ def _brand(env):
         raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
 
 
+def _variables(env) -> dict[str, Any]:
+    """The brand's values, and the SDK versions and requirements the guide states (branddocs/sdk.py)."""
+    # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
+    # so `pip install "openai==3.*"` reads right inside a code block.
+    sdk = {name: Markup(value) for name, value in sdk_variables(Path(env.conf.config_file_path).parent).items()}
+    return {**sdk, **_brand(env).variables()}
+
+
 def define_env(env) -> None:
     """Expose the brand chosen by BRAND, e.g. `{{ user_name }}`, `{{ base_url }}`, `{{ api_key_env }}`."""
-    env.variables.update(_brand(env).variables())
+    env.variables.update(_variables(env))
 
 
 def _sandboxed(env) -> SandboxedEnvironment:
@@ -68,7 +78,7 @@ def on_pre_page_macros(env) -> None:
     """Before each page renders: the sandbox, and only the variables a page may publish."""
     if not isinstance(env.env, SandboxedEnvironment):
         env._env = _sandboxed(env.env)  # mkdocs-macros makes its environment after define_env has run
-    allowed: dict[str, Any] = dict(_brand(env).variables())
+    allowed: dict[str, Any] = _variables(env)
     # The branddocs hooks keep these as escaped Markup; a page gets them as text, escaped when printed.
     public = {name: env.conf[name] for name in _PUBLIC_CONFIG}
     allowed["config"] = {k: v.unescape() if isinstance(v, Markup) else v for k, v in public.items()}

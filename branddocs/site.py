@@ -51,7 +51,7 @@ class Project:
             src = self.root / name
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
         # Linked, not copied: mkdocs.yml loads hooks from branddocs/; `branddocs check` runs tests/.
-        for name in ("branddocs", "tests", "node_modules", "pyproject.toml"):
+        for name in ("branddocs", "tests", "node_modules", "pyproject.toml", "package.json", "package-lock.json"):
             if (self.root / name).exists():
                 (folder / name).symlink_to(self.root / name)
         return Project(folder)

@@ -79,11 +79,16 @@ class EndpointServer(uvicorn.Server):
 
 @contextmanager
 def running_endpoint(
-    app, host: str = "127.0.0.1", port: int = 0, header_timeout: float = HEADER_TIMEOUT
+    app, host: str = "127.0.0.1", port: int = 0, header_timeout: float = HEADER_TIMEOUT, uds: str | None = None
 ) -> Iterator[EndpointServer]:
-    """Serve `app` on loopback (port 0: a free one) for the duration of the block."""
+    """Serve `app` on loopback (port 0: a free one), and on the Unix socket `uds` too, for the block's duration."""
     server = EndpointServer(_config(app, host, port, header_timeout, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="branddocs-endpoint", daemon=True)
+    sockets = [socket.create_server((host, port))]
+    if uds:
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind(uds)
+        sockets.append(unix)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, name="branddocs-endpoint", daemon=True)
     thread.start()
     while not server.started:
         if not thread.is_alive():
@@ -94,6 +99,8 @@ def running_endpoint(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        for sock in sockets:
+            sock.close()
 
 
 def app_for_brands(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from branddocs.brand import BrandError
+from branddocs.examples import sandbox
 from branddocs.examples.collect import Example, FenceError, collect_examples
 from branddocs.examples.proxy import DEFAULT_TIMEOUT, RecordingProxy
 from branddocs.examples.responses import error_summary
@@ -36,6 +40,8 @@ EXIT_UNREACHABLE = 10
 """`branddocs check`'s exit code when the endpoint under test cannot be reached: no example was run."""
 EXIT_REFUSED = 11
 """... when the endpoint refused the key (or answered the first request with an error): no example was run."""
+NO_SANDBOX_ENV = "BRANDDOCS_NO_SANDBOX"
+"""Set to run examples without a network namespace (for debugging an example with tools of your own)."""
 _RESULTS = "branddocs_results"
 
 
@@ -135,16 +141,40 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
         if failed:
             pytest.exit(failed[1], returncode=failed[0])
         proxy = RecordingProxy(upstream, key, timeout)
-        with running_endpoint(proxy.app) as proxy_server:
-            yield Target(proxy, proxy_server.url, exact=False, timeout=timeout, conformance=conformance)
+        with _proxy_server(proxy) as (url, socket_path):
+            yield Target(proxy, url, exact=False, timeout=timeout, conformance=conformance, sandbox_socket=socket_path)
         return
     key = "sk-branddocs-" + secrets.token_hex(12)
     ids = pytestconfig.getoption("brand") or None
     app, _, _ = app_for_brands(project, ids, [key])
     with running_endpoint(app) as reference:
         proxy = RecordingProxy(reference.url, key, timeout)
-        with running_endpoint(proxy.app) as proxy_server:
-            yield Target(proxy, proxy_server.url, exact=True, timeout=timeout, conformance=conformance, per_brand=True)
+        with _proxy_server(proxy) as (url, socket_path):
+            yield Target(proxy, url, exact=True, timeout=timeout, conformance=conformance, per_brand=True,
+                         sandbox_socket=socket_path)  # fmt: skip
+
+
+@contextmanager
+def _proxy_server(proxy: RecordingProxy) -> Iterator[tuple[str, str | None]]:
+    """The proxy on loopback, and on a Unix socket that sandboxed examples reach it by (where they can)."""
+    from branddocs.endpoint.server import running_endpoint
+
+    if not sandbox.available()[0] or os.environ.get(NO_SANDBOX_ENV):
+        with running_endpoint(proxy.app) as server:
+            yield server.url, None
+        return
+    with tempfile.TemporaryDirectory(prefix="branddocs-proxy-") as folder:
+        socket_path = str(Path(folder) / "proxy.sock")
+        with running_endpoint(proxy.app, uds=socket_path) as server:
+            yield server.url, socket_path
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Once per run: whether examples run in their own network namespace."""
+    ok, why = sandbox.available()
+    if ok and not os.environ.get(NO_SANDBOX_ENV):
+        return "branddocs: each example runs in its own network namespace (its only way out: the recording proxy)"
+    return f"branddocs: examples run WITHOUT a network namespace: {why or f'${NO_SANDBOX_ENV} is set'}"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

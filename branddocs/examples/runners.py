@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 
 from branddocs.brand import Brand
+from branddocs.examples import sandbox
 from branddocs.examples.collect import Example
 from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
 from branddocs.examples.responses import conformance_problems, exchange_problems
@@ -79,6 +80,8 @@ class Target:
     """`--conformance openai`: also report every departure from OpenAI's published schema."""
     per_brand: bool = False
     """The reference endpoint: each brand's runs go to `/brands/<id><path>`, which serves its models only."""
+    sandbox_socket: str | None = None
+    """The proxy's Unix socket: examples then run in a network namespace whose only way out it is."""
 
     def new_token(self, brand: Brand) -> str:
         prefix = f"/brands/{brand.id}{urlsplit(brand.base_url).path}" if self.per_brand else ""
@@ -198,7 +201,12 @@ def prepare(example: Example, target: Target, home: Path) -> Run:
 
 
 def execute(cmd: list[str], run: Run, target: Target, cwd: Path, what: str = "example") -> Run:
-    """Run `cmd` in a session of its own within the time limit; the whole process group goes at the limit."""
+    """Run `cmd` in a session of its own within the time limit; the whole process group goes at the limit.
+
+    Where the machine allows it, in a network namespace whose only way out is the recording proxy.
+    """
+    if target.sandbox_socket:
+        cmd = sandbox.wrap(cmd, target.sandbox_socket, int(target.proxy_url.rsplit(":", 1)[1]))
     process = subprocess.Popen(
         cmd, env=run.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

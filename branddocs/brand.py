@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -17,6 +19,7 @@ __all__ = [
     "Api",
     "Brand",
     "BrandError",
+    "Features",
     "Theme",
     "brand_schema",
     "contrast_ratio",
@@ -24,6 +27,7 @@ __all__ = [
     "find_brand_files",
     "load_brand",
     "load_brands",
+    "material_languages",
     "shared_image_folders",
 ]
 
@@ -119,6 +123,21 @@ class Theme(_Strict):
         return value
 
 
+class Features(_Strict):
+    """What the tenant's platform offers, where the guide differs (`{% if features.streaming %}`)."""
+
+    streaming: bool = True
+    """The platform streams replies (`stream: true`, server-sent events); false: the guide never mentions it."""
+
+
+@cache
+def material_languages() -> frozenset[str]:
+    """The language codes Material for MkDocs has texts for (`partials/languages/<code>.html`)."""
+    spec = importlib.util.find_spec("material")
+    folders = [Path(f) / "templates" / "partials" / "languages" for f in (spec.submodule_search_locations or [])]
+    return frozenset(p.stem for folder in folders for p in folder.glob("*.html") if p.stem != "custom")
+
+
 def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
@@ -168,6 +187,18 @@ class Brand(_Strict):
     """Footer text; `© <user_name>` if unset."""
     support_url: str | None = None
     """Where readers get help, linked from the guide."""
+    language: str = "en"
+    """The readers' language, a Material for MkDocs code such as `en`, `de`, `ja`, `zh-TW`."""
+    features: Features = Features()
+
+    @field_validator("language")
+    @classmethod
+    def _material_language(cls, value: str) -> str:
+        if value not in material_languages():
+            near = sorted(c for c in material_languages() if c.lower().startswith(value.lower()[:2]))
+            hint = f" (close: {', '.join(near)})" if near else ""
+            raise ValueError(f"expected a Material for MkDocs language code such as en, de, ja, zh-TW{hint}")
+        return value
 
     @field_validator("models")
     @classmethod
@@ -237,6 +268,8 @@ class Brand(_Strict):
             "api_key_env": self.key_env,
             "models": list(self.models),
             "default_model": self.default_model,
+            "language": self.language,
+            "features": self.features.model_dump(),
         }
 
 

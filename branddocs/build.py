@@ -33,6 +33,8 @@ BYTECODE_DIR = ".cache/jinja-bytecode"
 """Under the project: Material's compiled templates, kept between runs (safe to delete)."""
 STAMP_DIR = ".branddocs"
 """Under the site root: one stamp per brand, the digest of the inputs of its last successful build."""
+_NOTICES = "mkdocs.plugins.branddocs"
+"""The logger of branddocs' MkDocs hooks, whose INFO lines are notices for people (branddocs/mkdocs_hooks.py)."""
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
 
@@ -48,32 +50,44 @@ class BuildResult:
     """What went wrong, in MkDocs' and mkdocs-macros' own words; empty on success."""
     skipped: bool = False
     """True when the brand's inputs had not changed since its last successful build."""
+    notices: tuple[str, ...] = ()
+    """What the build said for people without failing, e.g. a page shown in English for want of a translation."""
 
 
 class _Collect(logging.Handler):
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.INFO)
         self.messages: list[str] = []
+        self.notices: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage().strip())
+        if record.levelno >= logging.WARNING:
+            self.messages.append(record.getMessage().strip())
+        elif record.name == _NOTICES:
+            self.notices.append(record.getMessage().strip())
 
 
 def inputs_digest(project: Project, brand_id: str) -> str:
     """A hash of everything a brand's site is made from: its brand file, the docs (less other brands'
-    images), overrides, config, macros, branddocs' own sources and the versions of the packages."""
+    images and pages, and translations into other languages), overrides, config, macros, branddocs' own
+    sources and the versions of the packages."""
+    from branddocs.pages import BRAND_PAGES, translation_source
+
     brand_file = project.brands_dir / f"{brand_id}.yml"
-    own_images = None
     try:
-        own_images = project.brand(brand_id).resource_dir_name
+        brand = project.brand(brand_id)
     except Exception:
         return "unreadable-brand"
     files = [brand_file, project.config_file]
     for folder in (project.docs_dir, project.root / "overrides", project.root / "macros", Path(__file__).parent):
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder).parts
-            if folder == project.docs_dir and rel[0] == "images" and len(rel) > 2 and rel[1] != own_images:
-                continue
+            if folder == project.docs_dir:
+                other_images = rel[0] == "images" and len(rel) > 2 and rel[1] != brand.resource_dir_name
+                other_pages = rel[0] == BRAND_PAGES and len(rel) > 2 and rel[1] != brand.id
+                translation = translation_source("/".join(rel))
+                if other_images or other_pages or (translation and translation[1] != brand.language):
+                    continue
             if path.is_file() and "__pycache__" not in rel:
                 files.append(path)
     digest = hashlib.sha256()
@@ -135,6 +149,7 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
+    logging.getLogger(_NOTICES).setLevel(logging.INFO)
     os.environ["BRAND"] = brand_id
     try:
         build(load_config(str(project.config_file), site_dir=str(staging)))
@@ -151,7 +166,7 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     stamp.unlink(missing_ok=True)
     _publish(staging, final)
     _write_stamp(stamp, digest, final)
-    return BuildResult(brand_id, True, time.perf_counter() - start, final)
+    return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
 
 
 def _publish(staging: Path, final: Path) -> None:
@@ -239,4 +254,7 @@ def build_brands(
             results.append(result)
             if on_result:
                 on_result(result)
+    # Once per page and language, however many brands share the language.
+    for notice in dict.fromkeys(n for r in results for n in r.notices):
+        print(f"branddocs: {notice}", file=sys.stderr)
     return sorted(results, key=lambda r: ids.index(r.brand_id))

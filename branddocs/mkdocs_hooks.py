@@ -5,6 +5,7 @@ Loaded by path from mkdocs.yml (`hooks:`), so it imports branddocs absolutely.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -12,10 +13,12 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import Files
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
 
 from branddocs import secrets_scan
 from branddocs.brand import BrandError
+from branddocs.pages import is_other_content, site_pages, site_title
 from branddocs.site import brand_for_build
 
 __all__ = [
@@ -36,6 +39,7 @@ _SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
 """`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/build.py)."""
+log = logging.getLogger("mkdocs.plugins.branddocs")
 
 
 def _brand(config):
@@ -65,13 +69,28 @@ def _site_dir(config, brand_id: str) -> str:
     return config.site_dir
 
 
+def _nav(config, brand) -> list:
+    """mkdocs.yml's navigation, then the brand's own new pages; titles from the pages when not in English."""
+    nav = list(config.nav or [])
+    if brand.language != "en":  # mkdocs.yml's titles are English: a translated page's own heading names it
+        nav = [next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 else item for item in nav]
+    own = site_pages(Path(config.docs_dir), brand).own
+    return nav + own
+
+
+# First, before the search plugin reads the theme's language for its index.
+@event_priority(100)
 def on_config(config):
     brand = _brand(config)
     images = f"images/{brand.resource_dir_name}"
     config.site_dir = _site_dir(config, brand.id)
+    config.theme["language"] = brand.language
+    if config.nav:
+        config.nav = _nav(config, brand)
+    name, description = site_title(brand)
     # Markup: Material prints these both raw and through `| e`; escaped once here, they read right in both.
-    config.site_name = escape(f"{brand.user_name} Learning Guide")
-    config.site_description = escape(f"How to call {brand.user_name}'s serverless LLM endpoints")
+    config.site_name = escape(name)
+    config.site_description = escape(description)
     if brand.site_url:
         config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
     config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
@@ -93,12 +112,27 @@ def on_pre_build(config) -> None:
 
 
 def on_files(files: Files, config) -> Files:
-    """Keep every other brand's screenshots and logos out of this brand's site."""
-    own = f"images/{_brand(config).resource_dir_name}/"
+    """The brand's pages only (its translations, its own pages), and no other brand's images."""
+    brand = _brand(config)
+    own = f"images/{brand.resource_dir_name}/"
     for file in list(files):
         parts = file.src_uri.split("/")
-        if parts[0] == "images" and len(parts) > 2 and not file.src_uri.startswith(own):
+        other_images = parts[0] == "images" and len(parts) > 2 and not file.src_uri.startswith(own)
+        if other_images or is_other_content(file.src_uri, brand):
             files.remove(file)
+    docs = Path(config.docs_dir)
+    pages = site_pages(docs, brand)
+    for uri, source in pages.sources.items():
+        if uri != source:  # a translation or a page of the brand's own, published under the shared name
+            replaced = files.get_file_from_path(uri)
+            if replaced is not None:
+                files.remove(replaced)
+            files.append(File.generated(config, uri, abs_src_path=str(docs / source)))
+    for uri in pages.untranslated:
+        file = files.get_file_from_path(uri)
+        if file is not None and not file.inclusion.is_excluded():
+            log.info(f"{uri} has no {brand.language} translation ({uri.removesuffix('.md')}.{brand.language}.md): "
+                     "the English page is published")  # fmt: skip
     return files
 
 

@@ -390,15 +390,46 @@ def _stalling_app(seconds: float) -> Starlette:
     return Starlette(routes=[Route("/v1/models", models), Route("/v1/chat/completions", chat, methods=["POST"])])
 
 
+QUIET = """
+# A platform that went quiet
+
+```bash
+curl -sS {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"model": "{{ default_model }}", "messages": [{"role": "user", "content": "hi"}]}'
+```
+
+```python
+import os
+
+from openai import OpenAI
+
+client = OpenAI(base_url="{{ base_url }}", api_key=os.environ["{{ api_key_env }}"])
+reply = client.chat.completions.create(model="{{ default_model }}", messages=[{"role": "user", "content": "hi"}])
+print(reply.choices[0].message.content)
+```
+
+```javascript
+import OpenAI from 'openai';
+
+const client = new OpenAI({ apiKey: process.env.{{ api_key_env }}, baseURL: '{{ base_url }}' });
+const completion = await client.chat.completions.create({
+  model: '{{ default_model }}', messages: [{ role: 'user', content: 'hi' }],
+});
+console.log(completion.choices[0].message.content);
+```
+"""
+
+
 def test_a_quiet_endpoint_times_out_at_the_users_limit(scratch: Project) -> None:
-    with running_endpoint(_stalling_app(20)) as quiet:
-        env = {"BRANDDOCS_ENDPOINT": f"{quiet.url}/v1", "BRANDDOCS_API_KEY": "sk-x", "BRANDDOCS_EXAMPLE_TIMEOUT": "8"}
-        code, results, output = check(scratch, "--brand", "acme", GUIDE, env=env)
+    page = write_page(scratch, "quiet.md", QUIET)
+    with running_endpoint(_stalling_app(8)) as quiet:  # answers only after the 5 s limit
+        env = {"BRANDDOCS_ENDPOINT": f"{quiet.url}/v1", "BRANDDOCS_API_KEY": "sk-x"}
+        code, results, output = check(scratch, "--brand", "acme", "quiet.md", "--example-timeout", "5", env=env)
     assert code == 1
-    page = scratch.docs_dir / GUIDE
-    for marker, lang in [("curl --silent", "bash"), ("stream = client.chat", "python"), ("console.log(", "javascript")]:
+    for marker, lang in [("curl -sS", "bash"), ("from openai import OpenAI", "python"), ("console.log(", "javascript")]:
         found = outcome(results, page, marker, lang)
-        assert "timed out after 8 s waiting for the endpoint (a request was still open" in found, found
+        assert "timed out after 5 s waiting for the endpoint (a request was still open" in found, found
     assert "TimeoutExpired" not in output
     assert "[DONE]" not in output
     assert "Traceback" not in output

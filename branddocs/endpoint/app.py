@@ -46,12 +46,14 @@ def create_app(
     drift: bool | Iterable[str] = (),
     owned_by: str = "branddocs",
     dialect: str = "vllm",
+    no_streaming: Iterable[str] = (),
 ) -> Starlette:
     """An app serving `POST {base}/chat/completions` and `GET {base}/models` under each base path.
 
     `models` is one list for every base path, or {base path: its own models}: a tenant's path lists and
     serves only that tenant's models. `dialect` is the server it sends as (`vllm`, `litellm`, `openai`).
     `drift` names ways to break OpenAI's format (DRIFTS; True or "guide": the original guide's samples).
+    `no_streaming` names base paths whose platform does not stream: `stream: true` there is a 400.
     """
     speaks = Dialect(dialect)
     drifts = _drifts(drift)
@@ -60,6 +62,7 @@ def create_app(
     else:
         listed = list(dict.fromkeys(models))
         served_at = {_path(p): listed for p in base_paths}
+    no_stream = {_path(p) for p in no_streaming}
     keys = [k.encode() for k in api_keys if k]
     if not keys:
         raise ValueError("the reference endpoint needs at least one API key")
@@ -109,7 +112,7 @@ def create_app(
                 "HTTP library correctly. The OpenAI API expects a JSON payload.)",
             ) from None
 
-    def compute(body: object, served: list[str]) -> tuple[ChatRequest, Reply]:
+    def compute(body: object, served: list[str], streams: bool = True) -> tuple[ChatRequest, Reply]:
         chat = parse_chat_request(body, strict_fields=speaks.rejects_unknown_fields)
         if chat.model not in served:
             raise ApiError(
@@ -118,15 +121,18 @@ def create_app(
                 param="model",
                 code="model_not_found",
             )
+        if chat.stream and not streams:  # OpenAI's words for a model that does not stream
+            raise ApiError.bad("stream", "Unsupported value: 'stream' does not support true with this model. "
+                               "Supported values are: false.", code="unsupported_value")  # fmt: skip
         completions = [complete(chat.messages, i, chat.max_tokens, chat.stop) for i in range(chat.n)]
         reply = Reply(speaks.new_id(), int(time.time()), chat.model, completions, count_prompt_tokens(chat.messages))
         return chat, reply
 
-    def chat_completions(served: list[str]):
+    def chat_completions(served: list[str], streams: bool):
         async def endpoint(request: Request) -> Response:
             try:
                 authorise(request)
-                chat, reply = await run_in_threadpool(compute, await read_json(request), served)
+                chat, reply = await run_in_threadpool(compute, await read_json(request), served, streams)
                 if chat.stream:
                     chunks = await run_in_threadpool(speaks.chunks, reply, chat.include_usage)
                     events = _stream(chunks, drifts)
@@ -170,7 +176,8 @@ def create_app(
 
     routes = [Route("/health", health, methods=["GET"])]
     for base, served in served_at.items():
-        routes.append(Route(f"{base}/chat/completions", chat_completions(served), methods=["POST"]))
+        chat = chat_completions(served, streams=base not in no_stream)
+        routes.append(Route(f"{base}/chat/completions", chat, methods=["POST"]))
         routes.append(Route(f"{base}/models", list_models(served), methods=["GET"]))
     # No trailing-slash redirect: it would take its host from the request's Host header.
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})

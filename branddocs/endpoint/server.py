@@ -117,6 +117,7 @@ def app_for_brands(
     base-URL path, which lists the models of the brands that share that path (usually one brand).
     """
     brands = load_brands(project.brands_dir, brand_ids)
+    no_streaming, streams_at = [], {}
     if base_path:
         served = {base_path: [m for b in brands for m in b.models]}
     else:
@@ -125,8 +126,13 @@ def app_for_brands(
             path = urlsplit(brand.base_url).path.rstrip("/")
             served[f"/brands/{brand.id}{path}"] = list(brand.models)
             served.setdefault(path, []).extend(m for m in brand.models if m not in served[path])
+            if not brand.features.streaming:
+                no_streaming.append(f"/brands/{brand.id}{path}")
+            streams_at[path] = streams_at.get(path, False) or brand.features.streaming
+        # A base path shared with a brand that streams keeps streaming.
+        no_streaming += [path for path, streams in streams_at.items() if not streams]
     owner = brands[0].user_name if len(brands) == 1 else "branddocs"
-    app = create_app(served, api_keys, drift=drift, owned_by=owner, dialect=dialect)
+    app = create_app(served, api_keys, drift=drift, owned_by=owner, dialect=dialect, no_streaming=no_streaming)
     paths = [p for p in served if not p.startswith("/brands/")]
     return app, paths, list(dict.fromkeys(m for b in brands for m in b.models))
 

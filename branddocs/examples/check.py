@@ -9,6 +9,7 @@ import pytest
 from pytest_examples import CodeExample, EvalExample
 
 from branddocs.examples.collect import Example
+from branddocs.examples.features import feature_problems
 from branddocs.examples.responses import sample_problems
 from branddocs.examples.runners import (
     ExampleFailure,
@@ -40,6 +41,8 @@ class Checker:
 
     def problems(self, example: Example) -> list[str]:
         """Every reason `example` is wrong; empty when it is right."""
+        if found := feature_problems(example):
+            return [*found, "(not run)"]
         if example.kind == "sample":
             return self._sample(example)
         found = static_problems(example) + self._lint(example)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +12,13 @@ from typing import Literal
 
 from branddocs.brand import Brand
 from branddocs.examples.fences import Fence, FenceError, parse_fences
+from branddocs.pages import site_pages, translation_source
 from branddocs.site import Project
 
-__all__ = ["Example", "FenceError", "collect_examples", "render_pages"]
+__all__ = ["Example", "FenceError", "collect_examples", "render_pages", "translation_drift"]
 
+_MARK = "\u27ealine {}\u27eb"
+_MARK_RE = re.compile(r" ?\u27ealine (\d+)\u27eb")
 _LANGS = {
     "python": "python", "py": "python", "python3": "python",
     "bash": "bash", "sh": "bash", "shell": "bash", "console": "bash",
@@ -71,11 +75,30 @@ def _brand_env(brand_id: str):
             os.environ["BRAND"] = old
 
 
-def render_pages(project: Project, brand_id: str, pages: list[str] | None = None) -> dict[str, str]:
-    """{page: rendered Markdown} for the brand, rendered by the build's own mkdocs-macros."""
+def _marked(text: str, where: str) -> str:
+    """`text` with each opening fence line ending in its line number, which rendering keeps."""
+    lines = text.splitlines(keepends=True)
+    for fence in parse_fences(text, where):
+        body = lines[fence.line - 1].rstrip("\r\n")
+        lines[fence.line - 1] = f"{body} {_MARK.format(fence.line)}{lines[fence.line - 1][len(body) :]}"
+    return "".join(lines)
+
+
+def _unmarked(rendered: str) -> tuple[str, list[int]]:
+    """The rendered page without the marks, and the template line of each code block it still has."""
+    lines = [int(n) for n in _MARK_RE.findall(rendered)]
+    return _MARK_RE.sub("", rendered), lines
+
+
+def _render(project: Project, brand_id: str, sources: dict[str, str]) -> dict[str, tuple[str, list[int]]]:
+    """{source: (rendered Markdown, each code block's template line)} for {published uri: source under docs/}.
+
+    Rendered by the build's own mkdocs-macros. Blocks inside `{% if %}` may vanish, so each opening fence
+    carries its template line through rendering."""
     from mkdocs.config import load_config
     from mkdocs.structure.files import File, Files
     from mkdocs.structure.pages import Page
+    from mkdocs.utils.meta import get_data
 
     with _brand_env(brand_id):
         logging.getLogger("mkdocs").setLevel(logging.ERROR)
@@ -83,16 +106,60 @@ def render_pages(project: Project, brand_id: str, pages: list[str] | None = None
         config = config.plugins.on_config(config)
         macros = config.plugins["macros"]
         docs = Path(config.docs_dir)
-        wanted = pages or sorted(str(p.relative_to(docs)) for p in docs.rglob("*.md"))
-        files = Files([File(p, str(docs), str(config.site_dir), config.use_directory_urls) for p in wanted])
+        files = Files([File.generated(config, uri, abs_src_path=str(docs / src)) for uri, src in sources.items()])
         out = {}
-        for file in files:
-            if not (docs / file.src_uri).is_file():
-                raise FileNotFoundError(f"no page {file.src_uri} in {docs}")
+        for file, source in zip(files, sources.values(), strict=True):
             page = Page(None, file, config)
             page.read_source(config)
-            out[file.src_uri] = macros.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            text = (docs / source).read_text(encoding="utf-8-sig")
+            marked, _ = get_data(_marked(text, str(docs / source)))
+            out[source] = _unmarked(macros.on_page_markdown(marked, page=page, config=config, files=files))
         return out
+
+
+def _site_sources(project: Project, brand: Brand, pages: list[str] | None) -> dict[str, str]:
+    """{published uri: source} of the brand's pages; `pages` (uris or sources) narrows them."""
+    sources = {u: s for u, s in site_pages(project.docs_dir, brand).sources.items() if u.endswith(".md")}
+    if not pages:
+        return sources
+    for page in pages:
+        if not (project.docs_dir / page).is_file():
+            raise FileNotFoundError(f"no page {page} in {project.docs_dir}")
+    # A page that is not on this brand's site (another brand's, another language's) has nothing to check here.
+    return {u: s for u, s in sources.items() if u in pages or s in pages}
+
+
+def render_pages(project: Project, brand_id: str, pages: list[str] | None = None) -> dict[str, str]:
+    """{page source under docs/: rendered Markdown} for each page of the brand's site, as the build renders it.
+
+    A translation stands in for its source on a brand with its language, and a brand's own pages are its
+    only (branddocs/pages.py)."""
+    rendered = _render(project, brand_id, _site_sources(project, project.brand(brand_id), pages))
+    return {source: text for source, (text, _) in rendered.items()}
+
+
+def _fence_key(fence: Fence) -> tuple:
+    # The reason of a skip is prose, translated with the page; everything else is code.
+    return fence.lang, fence.code, {k: v for k, v in fence.settings.items() if k != "reason"}
+
+
+def translation_drift(project: Project, brand: Brand, uri: str, translation: str, rendered: str) -> list[str]:
+    """Where the translation's code blocks differ from its source's, both rendered for `brand`."""
+    source = translation_source(translation)[0]  # type: ignore[index]  # only called for translations
+    english = parse_fences(_render(project, brand.id, {uri: source})[source][0], source)
+    translated = parse_fences(rendered, translation)
+    docs = project.docs_dir
+    if len(english) != len(translated):
+        return [f"{docs / translation}: {len(translated)} code blocks, but its source {docs / source} has "
+                f"{len(english)} (for brand {brand.id})"]  # fmt: skip
+    problems = []
+    for theirs, ours in zip(english, translated, strict=True):
+        if _fence_key(theirs) != _fence_key(ours):
+            problems.append(
+                f"{docs / translation}:{ours.line}: the code block differs from its source's at "
+                f"{docs / source}:{theirs.line} (for brand {brand.id}): expected\n{theirs.code}\nfound\n{ours.code}"
+            )
+    return problems
 
 
 def _sample_lang(fence: Fence) -> str | None:
@@ -107,16 +174,24 @@ def _sample_lang(fence: Fence) -> str | None:
 def collect_examples(project: Project, brand: Brand, pages: list[str] | None = None) -> list[Example]:
     """The brand's examples, in page order; a fence mistake raises FenceError naming the template line."""
     examples: list[Example] = []
-    for page, rendered in render_pages(project, brand.id, pages).items():
+    sources = _site_sources(project, brand, pages)
+    rendered_pages = _render(project, brand.id, sources)
+    for uri, page in sources.items():
+        rendered, lines = rendered_pages[page]
         path = project.docs_dir / page
+        if translation_source(page):
+            drift = translation_drift(project, brand, uri, page, rendered)
+            if drift:
+                raise FenceError("a translation's code must be its source's (fix both alike):\n" + "\n".join(drift))
         # Line numbers from the file itself: MkDocs drops front matter and leading blank lines from `template`.
-        raw = parse_fences(path.read_text(encoding="utf-8"), str(path))
+        raw = {f.line: f for f in parse_fences(path.read_text(encoding="utf-8"), str(path))}
         done = parse_fences(rendered, str(path))
-        if len(raw) != len(done):
-            raise FenceError(f"{path}: macros changed the number of code blocks ({len(raw)} -> {len(done)})")
+        if len(lines) != len(done) or not set(lines) <= set(raw):
+            raise FenceError(f"{path}: macros made code blocks of their own ({len(raw)} -> {len(done)}); "
+                             "write each block in the page, and choose between blocks with {% if %}")  # fmt: skip
         groups: dict[str, Example] = {}
         previous: Example | None = None
-        for source, fence in zip(raw, done, strict=True):
+        for source, fence in zip((raw[n] for n in lines), done, strict=True):
             settings = source.settings
             lang = _LANGS.get(fence.lang)
             if settings.get("title") == "Output" and lang is None:

@@ -10,7 +10,7 @@ BRANDS = $(sort $(basename $(notdir $(wildcard brands/*.yml))))
 CHROMIUM ?= /usr/bin/chromium
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: site serve test lint format lock screenshots endpoint compat clean known-brand system-packages
+.PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages
 
 # The lock pins setuptools too: the project installs with it, without build isolation or a fallback that hides errors.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -72,6 +72,20 @@ lock:
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vi -e '^branddocs' -e '^pip=='; } > requirements.lock
 	rm -rf .lock-venv
 	npm install --package-lock-only --no-audit --no-fund
+
+# Move the openai pins (pyproject.toml, package.json) to the newest releases within the majors the guide pins
+# (tools/latest.py --lock, asking pip and npm), then re-pin everything; `make test` then says if the guide holds.
+lock-latest: $(BIN)/.installed
+	$(BIN)/python tools/latest.py --lock
+	$(MAKE) lock
+
+# Every brand's examples with the newest openai releases the guide's install commands give today (PyPI, npm),
+# in scratch environments under .cache/latest/, beside the locked ones; a table of example by SDK version.
+# Then the test that shows an example only the newest SDK breaks fails the run. LATEST_ARGS="--npm openai@latest"
+# tries the next major.
+test-latest: known-brand $(BIN)/.installed node_modules/.installed
+	$(BIN)/python tools/latest.py $(if $(BRAND),--brand $(BRAND)) $(LATEST_ARGS)
+	$(BIN)/pytest tests/test_sdk_versions.py -k newest_sdk_breaks
 
 screenshots: $(BIN)/.installed
 	$(BIN)/python tools/make_screenshots.py $(BRAND)

@@ -26,4 +26,7 @@ def make_project(folder: Path, count: int) -> Path:
         (folder / "brands" / f"{demo.stem}-{k:02d}.yml").write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
+        own_pages = folder / "docs" / "brands" / demo.stem  # a demo brand's own pages, for its copies too
+        if own_pages.is_dir():
+            shutil.copytree(own_pages, folder / "docs" / "brands" / f"{demo.stem}-{k:02d}")
     return folder

@@ -15,13 +15,16 @@ from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
+from branddocs.pages import site_title
 
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "GUIDE_WORDS",
     "Visit",
     "accessibility_problems",
     "copy_button_problems",
+    "guide_words",
     "header_problems",
     "image_problems",
     "layout_problems",
@@ -37,6 +40,18 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+
+
+GUIDE_WORDS = {
+    "en": {"python_tab": "Using Python", "search": "authentication"},
+    "zh-TW": {"python_tab": "使用 Python", "search": "金鑰"},
+}
+"""Words of the guide in each language it is written in: a tab's label, a word search must find."""
+
+
+def guide_words(brand: Brand) -> dict[str, str]:
+    """The guide's words in the brand's language; English where the guide falls back to English."""
+    return GUIDE_WORDS.get(brand.language, GUIDE_WORDS["en"])
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -80,8 +95,11 @@ def _rgb(hex_colour: str) -> str:
 def header_problems(page: Page, brand: Brand, logo: bool = True) -> list[str]:
     problems = []
     title = page.locator(".md-header__topic").first.inner_text().strip()
-    if f"{brand.user_name} Learning Guide" not in title:
+    if site_title(brand)[0] not in title:
         problems.append(f"the header says {title!r}, not the brand's name {brand.user_name!r}")
+    lang = page.evaluate("document.documentElement.lang")
+    if lang != brand.language:
+        problems.append(f"the page's language (<html lang>) is {lang!r}, not the brand's {brand.language!r}")
     if logo and brand.theme.logo:
         img = page.locator(".md-header__button.md-logo img")
         if not img.count():
@@ -157,6 +175,9 @@ def search_problems(page: Page, word: str, expected_path: str) -> list[str]:
     field = page.locator("input.md-search__input")
     field.click()
     field.press_sequentially(word, delay=20)  # as a reader types: Material searches on key events
+    # Characters no key makes (Chinese, typed through an input method) send no key event: the reader's
+    # last key, committing the input, does.
+    field.press("End")
     try:
         page.wait_for_selector(f".md-search-result__item a[href*='{expected_path}']", timeout=10_000)
     except PlaywrightTimeout:

@@ -1,4 +1,4 @@
-"""`branddocs build | serve | check | check-brands | endpoint`: the command line."""
+"""`branddocs build | serve | check | check-brands | check-translations | endpoint`: the command line."""
 
 from __future__ import annotations
 
@@ -116,6 +116,17 @@ def _cmd_check_brands(args: argparse.Namespace, project: Project) -> int:
     return 1 if errors else 0
 
 
+def _cmd_check_translations(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.translations import followers, report
+
+    problems, notes = report(project)
+    for line in problems + notes:
+        print(line)
+    print(f"{len(followers(project))} translations and brand pages: {len(problems)} with code unlike their "
+          f"source's, {len(notes)} older than their source")  # fmt: skip
+    return 1 if problems else 0
+
+
 def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
     from branddocs.brand import brand_schema
 
@@ -205,6 +216,12 @@ def _parser() -> argparse.ArgumentParser:
     brands = sub.add_parser("check-brands", help="validate brand files and their images")
     brands.add_argument("files", nargs="*", help="brand files (default: brands/*.yml)")
     brands.set_defaults(func=_cmd_check_brands)
+
+    translations = sub.add_parser(
+        "check-translations",
+        help="list translations and brand pages older than their shared page, and translations whose code differs",
+    )
+    translations.set_defaults(func=_cmd_check_translations)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of a brand file (for editors)")
     schema.set_defaults(func=_cmd_schema)

@@ -4,11 +4,16 @@ One place for what the guide states: the `openai` Python package is the version 
 installed), its minimum Python is that package's own `Requires-Python`; the `openai` npm package is the
 version in package.json (locked in package-lock.json), its minimum Node.js is package.json's `engines`,
 which tests/test_sdk_versions.py holds equal to the installed package's own `engines`. The install commands
-pin the locked major version, so a reader gets a release the checks can speak for.
+pin the locked major version, so a reader gets a release the checks can speak for; `make test-latest`
+(tools/latest.py) installs exactly those specs to run the examples with the newest releases they give.
+
+`lock_problems()` and `stated_problems()` are what tests/test_sdk_versions.py holds the project and every
+built guide to.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -16,7 +21,16 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["Sdk", "node_sdk", "python_sdk", "sdk_variables"]
+__all__ = [
+    "Sdk",
+    "declared_node_minimum",
+    "lock_problems",
+    "lower_bound",
+    "node_sdk",
+    "python_sdk",
+    "sdk_variables",
+    "stated_problems",
+]
 
 
 @dataclass(frozen=True)
@@ -27,15 +41,22 @@ class Sdk:
     """The runtime the package declares, as written, e.g. `>=3.10`."""
     minimum: str
     """The lowest runtime version that satisfies `requires`, e.g. `3.10`."""
-    install: str
-    """The command the guide shows, pinned to the locked major version."""
+    spec: str
+    """What the guide tells readers to install, the locked major: `openai==3.*`, `openai@6`."""
+
+    @property
+    def install(self) -> str:
+        """The command the guide shows: `pip install "openai==3.*"`, `npm install openai@6`."""
+        return f'pip install "{self.spec}"' if "==" in self.spec else f"npm install {self.spec}"
 
 
-def _minimum(requires: str, what: str) -> str:
+def lower_bound(requires: str, what: str) -> str:
+    """The lowest version a `>=` requirement allows: `>=3.10` gives `3.10`, `>=22.0.0` gives `22`."""
     found = re.search(r">=\s*v?([0-9]+(?:\.[0-9]+)*)", requires)
     if not found:
         raise ValueError(f"{what}: expected a `>=` lower bound, found {requires!r}")
-    return found.group(1)
+    # `>=22.0.0` and `>=22` say the same, and the guide reads better as "Node.js 22".
+    return re.sub(r"(?:\.0)+$", "", found.group(1))
 
 
 @cache
@@ -43,7 +64,7 @@ def python_sdk() -> Sdk:
     version = metadata.version("openai")
     requires = metadata.metadata("openai")["Requires-Python"] or ""
     major = version.split(".")[0]
-    return Sdk(version, requires, _minimum(requires, "openai's Requires-Python"), f'pip install "openai=={major}.*"')
+    return Sdk(version, requires, lower_bound(requires, "openai's Requires-Python"), f"openai=={major}.*")
 
 
 @cache
@@ -52,7 +73,7 @@ def node_sdk(root: Path) -> Sdk:
     version = package["dependencies"]["openai"]
     requires = package.get("engines", {}).get("node", "")
     major = version.lstrip("^~=v").split(".")[0]
-    return Sdk(version, requires, _minimum(requires, "package.json's engines.node"), f"npm install openai@{major}")
+    return Sdk(version, requires, lower_bound(requires, "package.json's engines.node"), f"openai@{major}")
 
 
 def sdk_variables(root: Path) -> dict[str, str]:
@@ -66,3 +87,93 @@ def sdk_variables(root: Path) -> dict[str, str]:
         "npm_install_openai": node.install,
         "openai_node_version": node.version,
     }
+
+
+def declared_node_minimum(package_dir: Path) -> tuple[str, str]:
+    """The lowest Node.js an npm package declares, and where: its `engines.node`, else its README's Requirements."""
+    manifest = package_dir / "package.json"
+    declared = json.loads(manifest.read_text(encoding="utf-8")).get("engines", {}).get("node")
+    if declared:
+        return lower_bound(declared, f"{manifest}: engines.node"), f"{manifest}: engines.node {declared!r}"
+    # openai 6 declares no engines; its README's "Requirements" section names the supported Node.js.
+    readme = package_dir / "README.md"
+    found = re.search(r"Node\.js (\d+) LTS or later", readme.read_text(encoding="utf-8")) if readme.exists() else None
+    if not found:
+        raise ValueError(f"{manifest}: no engines.node, and {readme} names no 'Node.js N LTS or later'")
+    return found.group(1), f"{readme}: {found.group()!r}"
+
+
+def _locked(path: Path, pattern: str) -> str | None:
+    found = re.search(pattern, path.read_text(encoding="utf-8"), re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def lock_problems(root: Path) -> list[str]:
+    """Where the project's pins, what is installed and package.json's engines.node disagree, naming file and field."""
+    problems = []
+    py = python_sdk()
+    for path, pattern in (
+        (root / "pyproject.toml", r'"openai==([^"]+)"'),
+        (root / "requirements.lock", r"^openai==(\S+)"),
+    ):
+        pinned = _locked(path, pattern)
+        if pinned != py.version:
+            problems.append(f"{path}: pins openai {pinned}, but openai {py.version} is installed (run make site)")
+    node, package_dir = node_sdk(root), root / "node_modules" / "openai"
+    installed = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))["version"]
+    lock = json.loads((root / "package-lock.json").read_text(encoding="utf-8"))
+    locked = lock["packages"].get("node_modules/openai", {}).get("version")
+    if not node.version == installed == locked:
+        problems.append(
+            f"{root / 'package.json'}: dependencies.openai is {node.version}, package-lock.json has {locked}, "
+            f"node_modules/openai is {installed} (run make lock, then npm ci)"
+        )
+    minimum, where = declared_node_minimum(package_dir)
+    if node.minimum != minimum:
+        problems.append(
+            f"{root / 'package.json'}: engines.node {node.requires!r} says Node.js {node.minimum}, "
+            f"but openai {installed} needs Node.js {minimum} ({where}); the guide states package.json's"
+        )
+    return problems
+
+
+def _text(page_html: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", page_html))
+
+
+def stated_problems(page_html: str, where: str, root: Path) -> tuple[list[str], set[str]]:
+    """What a built page says about the SDKs that the locked packages' own metadata contradicts.
+
+    Returns the problems and which statements the page makes (`python`, `node`, `pip`, `npm`), in any
+    language: "Python 3.10", "Node.js 20", `pip install "openai==3.*"`, `npm install openai@6`.
+    """
+    text, problems, made = _text(page_html), [], set()
+    py, node = python_sdk(), node_sdk(root)
+    package_dir = root / "node_modules" / "openai"
+    node_min, node_where = declared_node_minimum(package_dir)
+    node_version = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))["version"]
+    for stated in re.findall(r"\bPython\s+(\d+\.\d+(?:\.\d+)?)\b", text):
+        made.add("python")
+        if stated != py.minimum:
+            problems.append(
+                f"{where}: says Python {stated}, but openai {py.version} declares Requires-Python {py.requires!r}"
+            )
+    for stated in re.findall(r"\bNode\.js\s+(\d+(?:\.\d+)*)\b", text):
+        made.add("node")
+        if stated != node_min:
+            problems.append(
+                f"{where}: says Node.js {stated}, but openai {node_version} needs Node.js {node_min} ({node_where})"
+            )
+    for command in re.findall(r'pip3? install\s+"?openai[A-Za-z0-9_=<>!~.*\[\]-]*"?', text):
+        made.add("pip")
+        if command != py.install:
+            problems.append(
+                f"{where}: shows {command!r}; the checks run openai {py.version}, installed by {py.install!r}"
+            )
+    for command in re.findall(r"npm install\s+openai(?:@[A-Za-z0-9_.^~<>=*-]*)?", text):
+        made.add("npm")
+        if command != node.install or node_version.split(".")[0] != node.spec.rsplit("@", 1)[1]:
+            problems.append(
+                f"{where}: shows {command!r}; the checks run openai {node_version}, installed by {node.install!r}"
+            )
+    return problems, made

@@ -55,7 +55,8 @@ def _variables(env) -> dict[str, Any]:
     """The brand's values, and the SDK versions and requirements the guide states (branddocs/sdk.py)."""
     # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
     # so `pip install "openai==3.*"` reads right inside a code block.
-    sdk = {name: Markup(value) for name, value in sdk_variables(Path(env.conf.config_file_path).parent).items()}
+    values = sdk_variables(Path(env.conf.config_file_path).parent)
+    sdk = {name: Markup(value) for name, value in values.items()}  # noqa: S704 - from our lock files  # noqa: S704
     return {**sdk, **_brand(env).variables()}
 
 

@@ -15,6 +15,7 @@ from branddocs.browser_checks import (
     Visit,
     accessibility_problems,
     copy_button_problems,
+    guide_words,
     header_problems,
     image_problems,
     layout_problems,
@@ -56,15 +57,16 @@ def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Pag
 
 def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser: Browser, project: Project) -> None:
     brand = project.brand(brand_id)
+    words = guide_words(brand)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with serve_site(built_sites[brand_id]) as url:
         page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
         problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
         problems += layout_problems(page) + accessibility_problems(page, AXE)
-        problems += linked_tabs_problems(page) + copy_button_problems(page)
+        problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
         page.screenshot(path=SCREENSHOTS / f"{brand_id}-desktop.png", full_page=True)
-        problems += search_problems(page, "authentication", "serverless-endpoints/")
+        problems += search_problems(page, words["search"], "serverless-endpoints/")
         home, home_visit = open_page(browser, f"{url}/", DESKTOP)
         problems += accessibility_problems(home, AXE) + header_problems(home, brand)
         phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)

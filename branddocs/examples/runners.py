@@ -262,18 +262,21 @@ def run_bash(example: Example, target: Target, tmp: Path) -> Run:
 
 def run_javascript(example: Example, target: Target, project_root: Path, tmp: Path) -> Run:
     run = prepare(example, target, _workdir(tmp))
-    # Inside the project, so `import 'openai'` resolves to the one node_modules/ from package-lock.json.
-    folder = project_root / ".cache" / "examples"
+    # Beside node_modules/, so `import 'openai'` resolves to it: the project's, from package-lock.json, unless
+    # $BRANDDOCS_NODE_MODULES names another (and $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
+    modules = Path(os.environ.get("BRANDDOCS_NODE_MODULES") or project_root / "node_modules")
+    node = os.environ.get("BRANDDOCS_EXAMPLE_NODE") or "node"
+    folder = modules.parent / ".cache" / "examples"
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"{example.brand.id}-{run.token}.mjs"
     script.write_text(run.code, encoding="utf-8")
     try:
-        check = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, timeout=60,
+        check = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60,
                                check=False)  # fmt: skip
         if check.returncode:
             detail = check.stderr.replace(str(script), f"{example.template}:{example.line}+")
             raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
-        return execute(["node", str(script)], run, target, project_root)
+        return execute([node, str(script)], run, target, project_root)
     finally:
         script.unlink(missing_ok=True)
 
@@ -285,7 +288,9 @@ def run_python(example: Example, target: Target, tmp: Path, mode: str) -> tuple[
     script.write_text(run.code, encoding="utf-8")
     result.unlink(missing_ok=True)
     harness = Path(__file__).with_name("pyrun.py")
-    execute([sys.executable, "-I", str(harness), str(script), str(result), mode], run, target, tmp)
+    # Another interpreter (with pytest-examples and another openai) for `make test-latest`.
+    python = os.environ.get("BRANDDOCS_EXAMPLE_PYTHON") or sys.executable
+    execute([python, "-I", str(harness), str(script), str(result), mode], run, target, tmp)
     if not result.exists():
         tail = "\n".join(run.stderr.strip().splitlines()[-8:])
         raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")

@@ -140,8 +140,11 @@ class Counting:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         body = bytearray()
+        keyed = any(name == b"authorization" for name, _ in scope["headers"])
+        status = 0
 
         async def receive_and_keep():
             message = await receive()
@@ -150,12 +153,18 @@ class Counting:
             return message
 
         async def send_and_count(message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 self.statuses[status] += 1
-                if status >= 500:
-                    head = bytes(body).decode("utf-8", "replace")
-                    self.server_errors.append(f"{scope['method']} {scope['path']} -> {status}; body: {head[:500]}")
+            elif message["type"] == "http.response.body" and status >= 500:
+                status = 0  # the first piece of the body is enough
+                sent = bytes(body).decode("utf-8", "replace")[:300]
+                answer = message.get("body", b"").decode("utf-8", "replace")[:200]
+                auth = "with" if keyed else "without"
+                self.server_errors.append(
+                    f"{scope['method']} {scope['path']} {auth} an Authorization header, body {sent!r} -> {answer!r}"
+                )
             await send(message)
 
         await self.app(scope, receive_and_keep, send_and_count)
@@ -209,13 +218,13 @@ def run_dialect(st: Path, dialect: str, args: argparse.Namespace) -> dict:
         "generated": verdict.get("test_cases", {}).get("generated", "?"),
         "stop_reason": verdict.get("stop_reason", "?"),
         "failures": verdict.get("failures", []),
-        "errors": verdict.get("errors", []) + ([] if verdict else [{"title": "no report from schemathesis", "count": 1}]),
+        "errors": verdict.get("errors", []) if verdict else [{"title": "no report from schemathesis", "count": 1}],
     }
 
 
 def by_check(failures: list[dict]) -> Counter:
     """Distinct failures (schemathesis' unique failures) per check."""
-    counts = Counter({check: 0 for check in CHECKS})
+    counts = Counter(dict.fromkeys(CHECKS, 0))
     for failure in failures:
         counts[CHECK_OF_CODE.get(failure["code"], failure["code"])] += failure["count"]
     return counts
@@ -232,11 +241,10 @@ def summary(result: dict) -> str:
         f"  5xx: {fives}; errors (timeouts, hangs, crashes): {sum(e['count'] for e in result['errors'])}",
         "  distinct failures by check: " + ", ".join(f"{c} {n}" for c, n in by_check(result["failures"]).items()),
     ]
-    lines += [
-        f"    {f['code']} {f['title']} x{f['count']}: {', '.join(f['operations'])}" for f in result["failures"]
-    ]
+    lines += [f"    {f['code']} {f['title']} x{f['count']}: {', '.join(f['operations'])}" for f in result["failures"]]
     lines += [f"    error: {e['title']} x{e['count']}" for e in result["errors"]]
-    lines += [f"    5xx: {e}" for e in result["server_errors"][:10]]
+    distinct = Counter(result["server_errors"])
+    lines += [f"    5xx x{n}: {what}" for what, n in distinct.most_common(10)]
     return "\n".join(lines)
 
 

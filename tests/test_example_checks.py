@@ -423,13 +423,13 @@ console.log(completion.choices[0].message.content);
 
 def test_a_quiet_endpoint_times_out_at_the_users_limit(scratch: Project) -> None:
     page = write_page(scratch, "quiet.md", QUIET)
-    with running_endpoint(_stalling_app(8)) as quiet:  # answers only after the 5 s limit
+    with running_endpoint(_stalling_app(6)) as quiet:  # answers only after the 4 s limit
         env = {"BRANDDOCS_ENDPOINT": f"{quiet.url}/v1", "BRANDDOCS_API_KEY": "sk-x"}
-        code, results, output = check(scratch, "--brand", "acme", "quiet.md", "--example-timeout", "5", env=env)
+        code, results, output = check(scratch, "--brand", "acme", "quiet.md", "--example-timeout", "4", env=env)
     assert code == 1
     for marker, lang in [("curl -sS", "bash"), ("from openai import OpenAI", "python"), ("console.log(", "javascript")]:
         found = outcome(results, page, marker, lang)
-        assert "timed out after 5 s waiting for the endpoint (a request was still open" in found, found
+        assert "timed out after 4 s waiting for the endpoint (a request was still open" in found, found
     assert "TimeoutExpired" not in output
     assert "[DONE]" not in output
     assert "Traceback" not in output

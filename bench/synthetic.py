@@ -23,10 +23,19 @@ def make_project(folder: Path, count: int) -> Path:
         data = yaml.safe_load(demo.read_text(encoding="utf-8"))
         data["user_name"] = f"{data['user_name']} {k:02d}"
         data["api"].pop("key_env", None)  # derived from the new name, so each brand has its own
+        images = folder / "docs" / "images"  # one image folder per brand, as check-brands requires
+        data["resource_dir_name"] = f"{data['resource_dir_name']}-{k:02d}"
+        shutil.copytree(ROOT / "docs" / "images" / demo_images(demo), images / data["resource_dir_name"])
         (folder / "brands" / f"{demo.stem}-{k:02d}.yml").write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         own_pages = folder / "docs" / "brands" / demo.stem  # a demo brand's own pages, for its copies too
         if own_pages.is_dir():
             shutil.copytree(own_pages, folder / "docs" / "brands" / f"{demo.stem}-{k:02d}")
+    for demo in demos:  # only the synthetic brands' own folders are left
+        shutil.rmtree(folder / "docs" / "images" / demo_images(demo), ignore_errors=True)
     return folder
+
+
+def demo_images(demo: Path) -> str:
+    return yaml.safe_load(demo.read_text(encoding="utf-8"))["resource_dir_name"]

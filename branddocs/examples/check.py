@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from pytest_examples import CodeExample, EvalExample
+from pytest_examples.config import ExamplesConfig
+from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
 
 from branddocs.examples.collect import Example
 from branddocs.examples.features import feature_problems
@@ -112,8 +114,9 @@ class Checker:
             where = f"{example.template}:{example.line + line}" if line else example.where
             found.append(f"raised {error['type']} at {where}: {error['message']}")
         if exact:
-            run.stdout = result["printed"] or ""
-            updated = result["updated"]
+            run.stdout, updated = _printed_and_updated(self.tmp_path / "example.py", run.code, result["prints"])
+            if result["error"]:
+                updated = None
             if updated is not None and self.update:
                 record_python_update(example, updated)
             elif updated is not None and has_output_lines:
@@ -122,6 +125,23 @@ class Checker:
         if exact and not has_output_lines and not self.update:
             found.append("has no `#>` output lines: print the reply and write what it prints below the print() call")
         return found
+
+
+def _printed_and_updated(path: Path, source: str, prints: list[dict]) -> tuple[str, str]:
+    """What the example printed, and its source with the `#>` lines those prints give, as pytest-examples writes
+    them (the example's process recorded the prints; pytest-examples, loaded here already, lays them out)."""
+    statements = []
+    for call in prints:
+        args = []
+        for text, is_str in call["args"]:
+            arg = Arg.__new__(Arg)  # Arg(value) would re-render the value; the child sent it as text
+            arg.data, arg.is_str = text, is_str
+            args.append(arg)
+        statements.append(PrintStatement(call["line"], call["sep"], args))
+    recorder = InsertPrintStatements(path, ExamplesConfig(line_length=120, target_version="py311"), True, None, None)
+    recorder.print_func.statements = statements
+    printed = "".join(str(s) + "\n" for s in statements)
+    return printed, recorder.updated_print_statements(CodeExample.create(source, path=path)) or source
 
 
 def _output_lines(source: str) -> tuple[int, dict[int, list[str]]]:

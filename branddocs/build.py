@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -98,8 +99,15 @@ def inputs_digest(project: Project, brand_id: str) -> str:
             digest.update(f"{name} missing\n".encode())
     for path in files:
         digest.update(str(path.relative_to(project.root) if path.is_relative_to(project.root) else path).encode())
-        digest.update(b"\0" + path.read_bytes() + b"\0")
+        stat = path.stat()
+        digest.update(b"\0" + _file_hash(path, stat.st_mtime_ns, stat.st_size) + b"\0")
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _file_hash(path: Path, mtime_ns: int, size: int) -> bytes:
+    """A file's hash, read once per process while it is unchanged: most inputs are the same for every brand."""
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def _stamp(site_root: Path, brand_id: str) -> Path:

@@ -33,7 +33,8 @@ def _cmd_build(args: argparse.Namespace, project: Project) -> int:
         print("  " + ", ".join(f"{r.brand_id} {'up to date' if r.skipped else f'{r.seconds:.2f} s'}" for r in results))
     failed = [r for r in results if not r.ok]
     for result in failed:
-        print(f"{result.brand_id}: FAILED; its previous site is left as it was", file=sys.stderr)
+        kept = "its previous site is left as it was" if result.site_dir.is_dir() else "nothing is published for it"
+        print(f"{result.brand_id}: FAILED; {kept}", file=sys.stderr)
         print("  " + result.error.replace("\n", "\n  "), file=sys.stderr)
     skipped = sum(r.skipped for r in results)
     built = len(results) - len(failed) - skipped
@@ -127,7 +128,7 @@ def _cmd_check_translations(args: argparse.Namespace, project: Project) -> int:
     return 1 if problems else 0
 
 
-def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
+def _cmd_schema(args: argparse.Namespace, project: Project | None) -> int:
     from branddocs.brand import brand_schema
 
     print(brand_schema(), end="")
@@ -264,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
     args.pytest_args = extra
     try:
-        return args.func(args, Project.find())
+        # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
+        return args.func(args, None if args.func is _cmd_schema else Project.find())
     except BrandError as exc:
         print(f"branddocs: {exc}", file=sys.stderr)
         return 2

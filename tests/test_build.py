@@ -313,6 +313,7 @@ def test_a_failing_build_names_the_problem_and_keeps_the_previous_site(
     for brand_id, digest in before.items():
         if brand_id in failing:
             assert f"{brand_id}: FAILED" in second.stdout
+            assert f"{brand_id}: FAILED; its previous site is left as it was" in second.stderr
             assert tree_digest(site_root / brand_id) == digest, f"{brand_id}'s previous site changed"
         else:
             assert f"{brand_id}: built" in second.stdout, "one brand's failure stopped the others"

@@ -135,7 +135,7 @@ def test_failures_are_listed_with_their_error_and_the_rest_still_builds(scratch:
     result = run_branddocs("build", "--site-dir", str(tmp_path), cwd=scratch.root)
     assert result.returncode == 1
     assert lines_for(result.stdout, "built") == ["acme", "nebula"]
-    assert "brightline: FAILED; its previous site is left as it was" in result.stderr
+    assert "brightline: FAILED; nothing is published for it" in result.stderr  # it had no previous site
     line = len(brand.read_text(encoding="utf-8").splitlines())
     assert f"brightline.yml:{line}: colour: unknown key" in result.stderr
     assert "2 built, 0 up to date, 1 failed" in result.stdout

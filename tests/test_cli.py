@@ -79,6 +79,12 @@ def test_the_committed_schema_is_the_commands_output(project: Project) -> None:
     )
 
 
+def test_the_schema_needs_no_project(tmp_path: Path) -> None:
+    done = run_branddocs("schema", cwd=tmp_path)  # a folder with no mkdocs.yml or brands/ above it
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (ROOT / "brands" / "brand.schema.json").read_text(encoding="utf-8")
+
+
 def test_the_schema_accepts_good_brand_files_and_rejects_bad_ones() -> None:
     schema = json.loads((ROOT / "brands" / "brand.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)

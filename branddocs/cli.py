@@ -138,6 +138,7 @@ def _cmd_schema(args: argparse.Namespace, project: Project | None) -> int:
 def _cmd_check(args: argparse.Namespace, project: Project) -> int:
     import subprocess
 
+    from branddocs.examples.collect import shown
     from branddocs.examples.fences import FenceError, parse_fences
     from branddocs.examples.pytest_plugin import ENDPOINT_ENV, KEY_ENV, preflight
 
@@ -149,7 +150,7 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
             print(f"branddocs: no page {page}", file=sys.stderr)
             return 4
         try:
-            parse_fences(page.read_text(encoding="utf-8"), str(page))
+            parse_fences(page.read_text(encoding="utf-8"), shown(page))
         except FenceError as exc:
             print(f"branddocs: {exc}", file=sys.stderr)
             return 4

@@ -63,8 +63,10 @@ class Checker:
     def _sample(self, example: Example) -> list[str]:
         actual, found = None, []
         if example.request is not None:
+            # The request's own static problems (a foreign URL above all) mean it is never run, here either.
+            blocked = static_problems(example.request)
             try:
-                run, request_problems = self._run_block(example.request)
+                run, request_problems = (None, blocked) if blocked else self._run_block(example.request)
             except ExampleFailure as exc:
                 run, request_problems = None, [str(exc)]
             found += [f"its request at line {example.request.line} failed: {p}" for p in request_problems]
@@ -111,7 +113,7 @@ class Checker:
         found = []
         if result["error"]:
             error, line = result["error"], result["error"]["line"]
-            where = f"{example.template}:{example.line + line}" if line else example.where
+            where = f"{example.shown}:{example.line + line}" if line else example.where
             found.append(f"raised {error['type']} at {where}: {error['message']}")
         if exact:
             run.stdout, updated = _printed_and_updated(self.tmp_path / "example.py", run.code, result["prints"])
@@ -169,7 +171,7 @@ def output_line_mismatches(example: Example, run_code: str, updated: str) -> lis
         said = "\n      ".join(expected.get(index, [])) or "(nothing: no #> lines)"
         got = "\n      ".join(printed.get(index, [])) or "(nothing)"
         problems.append(
-            f"{example.template}:{example.line + 1 + offset}: `{text.strip()}` printed:\n      {got}\n"
+            f"{example.shown}:{example.line + 1 + offset}: `{text.strip()}` printed:\n      {got}\n"
             f"    but the `#>` lines below it say:\n      {said}\n"
             "    (fix the #> lines, or run `branddocs check --update-examples` against the reference endpoint)"
         )

@@ -58,8 +58,21 @@ class Example:
         return f"{self.brand.id}::{self.page}:{self.line}::{self.lang}"
 
     @property
+    def shown(self) -> str:
+        """The template's path as a writer types it: relative to the current folder when inside it."""
+        return shown(self.template)
+
+    @property
     def where(self) -> str:
-        return f"{self.template}:{self.line}"
+        return f"{self.shown}:{self.line}"
+
+
+def shown(path: Path) -> str:
+    """`docs/serverless-endpoints.md` rather than an absolute path, when `path` is under the current folder."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 @contextmanager
@@ -184,10 +197,10 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
             if drift:
                 raise FenceError("a translation's code must be its source's (fix both alike):\n" + "\n".join(drift))
         # Line numbers from the file itself: MkDocs drops front matter and leading blank lines from `template`.
-        raw = {f.line: f for f in parse_fences(path.read_text(encoding="utf-8"), str(path))}
-        done = parse_fences(rendered, str(path))
+        raw = {f.line: f for f in parse_fences(path.read_text(encoding="utf-8"), shown(path))}
+        done = parse_fences(rendered, shown(path))
         if len(lines) != len(done) or not set(lines) <= set(raw):
-            raise FenceError(f"{path}: macros made code blocks of their own ({len(raw)} -> {len(done)}); "
+            raise FenceError(f"{shown(path)}: macros made code blocks of their own ({len(raw)} -> {len(done)}); "
                              "write each block in the page, and choose between blocks with {% if %}")  # fmt: skip
         groups: dict[str, Example] = {}
         previous: Example | None = None
@@ -196,7 +209,8 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
             lang = _LANGS.get(fence.lang)
             if settings.get("title") == "Output" and lang is None:
                 if previous is None or previous.kind != "run" or previous.output is not None:
-                    raise FenceError(f"{path}:{source.line}: an Output block must follow the example it belongs to")
+                    where = f"{shown(path)}:{source.line}"
+                    raise FenceError(f"{where}: an Output block must follow the example it belongs to")
                 previous.output, previous.output_template_line = fence, source.line
                 continue
             previous = None
@@ -216,7 +230,8 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
                 groups[group] = example
             elif group and kind == "sample":
                 if group not in groups:
-                    raise FenceError(f'{path}:{source.line}: group="{group}" has no bash request before this sample')
+                    where = f"{shown(path)}:{source.line}"
+                    raise FenceError(f'{where}: group="{group}" has no bash request before this sample')
                 example.request = groups[group]
             examples.append(example)
             previous = example

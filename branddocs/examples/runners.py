@@ -107,9 +107,10 @@ def _near_misses(fields: list[str]) -> list[str]:
             continue
         close = difflib.get_close_matches(re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), _PARAMS, n=1, cutoff=0.85)
         if close:
+            why = "field names are snake_case" if name != name.lower() else "a misspelling"
             problems.append(
                 f"sends the field {name!r}: the chat-completions API calls it {close[0]!r} "
-                "(field names are snake_case; many servers ignore an unknown field silently)"
+                f"({why}; many servers ignore an unknown field silently)"
             )
     return problems
 
@@ -244,7 +245,7 @@ def lint_bash(example: Example, tmp: Path) -> list[str]:
     for line in done.stdout.splitlines():
         parts = line.split(":", 3)
         if len(parts) == 4 and parts[1].isdigit():
-            problems.append(f"{example.template}:{example.line + int(parts[1])}: shellcheck:{parts[3]}")
+            problems.append(f"{example.shown}:{example.line + int(parts[1])}: shellcheck:{parts[3]}")
     return problems
 
 
@@ -274,7 +275,7 @@ def run_javascript(example: Example, target: Target, project_root: Path, tmp: Pa
         check = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60,
                                check=False)  # fmt: skip
         if check.returncode:
-            detail = check.stderr.replace(str(script), f"{example.template}:{example.line}+")
+            detail = check.stderr.replace(str(script), f"{example.shown}:{example.line}+")
             raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
         return execute([node, str(script)], run, target, project_root)
     finally:
@@ -319,7 +320,7 @@ def check_run(example: Example, run: Run, target: Target, expected_output: str |
     problems += traffic_and_output_problems(run, target)
     out = run.stdout.strip()
     if expected_output is not None and target.exact and run.stdout.rstrip("\n") != expected_output.rstrip("\n"):
-        line = f"{example.template}:{example.output_template_line}"
+        line = f"{example.shown}:{example.output_template_line}"
         problems.append(
             f"printed something else than its Output block ({line}) says:\n  expected: {expected_output.strip()!r}\n"
             f"  printed:  {out!r}"

@@ -138,3 +138,28 @@ def test_without_the_namespace_the_same_examples_get_out(scratch: Project, tmp_p
     # The environment is still minimal: what got out holds no real secret.
     for value in SECRETS.values():
         assert all(value not in line for line in collector[1:])
+
+
+def test_a_samples_request_to_a_foreign_address_is_never_run(scratch: Project, collector: list) -> None:
+    """A sample's request is held to its own static checks: an address the brand does not own is never called."""
+    port = collector[0].split()[1]
+    page = write_page(
+        scratch,
+        "foreign.md",
+        f"""
+# A sample whose request calls elsewhere
+
+```bash group="chat"
+curl -sS -X POST http://127.0.0.1:{port}/v1/chat/completions -H "Authorization: Bearer ${{{{ api_key_env }}}}"
+```
+
+```json group="chat"
+{{"id": "x", "object": "chat.completion", "created": 1, "model": "{{{{ default_model }}}}", "choices": []}}
+```
+""",
+    )
+    code, results, output = check(scratch, "--brand", "acme", "foreign.md")
+    assert code == 1, output
+    sample = outcome(results, page, '"object": "chat.completion"', "json")
+    assert f"failed: calls http://127.0.0.1:{port}/v1/chat/completions, which is not Acme Cloud's base URL" in sample
+    assert collector[1:] == [], "the foreign address was called"

@@ -25,7 +25,6 @@ import socket
 import subprocess
 import sys
 import time
-import xml.etree.ElementTree as ET
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 import httpx
 
 from branddocs.brand import BrandError
+from branddocs.examples.junit import example_results
 from branddocs.site import Project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,32 +245,10 @@ def run_check(brand: str, server: str, env: dict[str, str]) -> dict[str, tuple[s
     except subprocess.TimeoutExpired:
         code = f"timed out after {CHECK_TIMEOUT} s"
     log(f"{brand} on {server}: {code} in {time.monotonic() - started:.0f} s ({logfile.relative_to(ROOT)})")
-    results = parse_junit(junit, brand) if junit.exists() else {}
+    results = example_results(junit, ROOT, f"{brand}::") if junit.exists() else {}
     if not results:
         last = (logfile.read_text(errors="replace").strip().splitlines() or ["no output"])[-1]
         results[f"{brand}::(no example ran)"] = ("fail", f"{code}: {last}")
-    return results
-
-
-def parse_junit(path: Path, brand: str) -> dict[str, tuple[str, str]]:
-    results = {}
-    for case in ET.parse(path).iter("testcase"):  # noqa: S314 (the report of our own pytest run)
-        name = case.get("name", "")
-        # test_example[<example id>]; anything else (a collection error...) goes under the brand.
-        example = name[name.find("[") + 1 : -1] if "[" in name else f"{brand}::({case.get('classname')}.{name})"
-        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if problem is not None:
-            message = (problem.get("message") or "").removeprefix("Failed: ").replace(f"{ROOT}/", "")
-            lines = [line.strip() for line in message.splitlines() if line.strip()] or [""]
-            # "docs/x.md:98: the bash example is wrong:" says what the example id says: show the line after it.
-            detail = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
-            # A bare "collection failure": the error itself is the last "E   " line of the report.
-            errors = [line[1:].strip() for line in (problem.text or "").splitlines() if line.startswith("E ")]
-            if errors and detail in ("", "collection failure"):
-                detail = f"{detail or 'error'}: {errors[-1]}"
-            results[example] = ("fail", detail.removeprefix("- "))
-        else:
-            results[example] = ("skip" if case.find("skipped") is not None else "pass", "")
     return results
 
 

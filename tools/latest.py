@@ -26,11 +26,11 @@ import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from branddocs.examples.junit import example_results
 from branddocs.sdk import declared_node_minimum, lower_bound, node_sdk, python_sdk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,23 +172,7 @@ def run_check(root: Path, args: list[str], side: str, env: dict[str, str]) -> di
                               timeout=CHECK_TIMEOUT, check=False)  # fmt: skip
     command = " ".join(["branddocs check", *args])
     log(f"{side}: `{command}` exited {done.returncode} ({logfile})")
-    return parse_junit(junit) if junit.exists() else {}
-
-
-def parse_junit(path: Path) -> dict[str, tuple[str, str]]:
-    results = {}
-    for case in ET.parse(path).iter("testcase"):  # noqa: S314 (the report of our own pytest run)
-        name = case.get("name", "")
-        example = name[name.find("[") + 1 : -1] if "[" in name else f"({case.get('classname')}.{name})"
-        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if problem is not None:
-            lines = [line.strip() for line in (problem.get("message") or "").splitlines() if line.strip()] or [""]
-            # "docs/x.md:98: the python example is wrong:" says what the id says: the line after it says why.
-            detail = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0]
-            results[example] = ("fail", detail.removeprefix("- ").replace(f"{ROOT}/", ""))
-        else:
-            results[example] = ("skip" if case.find("skipped") is not None else "pass", "")
-    return results
+    return example_results(junit, ROOT) if junit.exists() else {}
 
 
 def print_table(old: dict[str, tuple[str, str]], new: dict[str, tuple[str, str]], heads: tuple[str, str]) -> None:

@@ -8,6 +8,7 @@ export NO_MKDOCS_2_WARNING := 1
 BRANDS = $(sort $(basename $(notdir $(wildcard brands/*.yml))))
 # Files that `make test` needs from the system (Debian packages chromium, curl and fonts-dejavu-core).
 CHROMIUM ?= /usr/bin/chromium
+export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 .PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages

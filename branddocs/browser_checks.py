@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -34,7 +35,8 @@ __all__ = [
     "serve_site",
 ]
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("BRANDDOCS_CHROMIUM") or "/usr/bin/chromium"
+"""Debian's Chromium; `make test CHROMIUM=...` (or `$BRANDDOCS_CHROMIUM`) names another."""
 # No background traffic: this machine's network is closed, and a test must talk to loopback only.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -147,7 +147,7 @@ def test_search_index_shows_the_values(hostile: Path) -> None:
 
 def test_the_script_does_not_run_in_a_browser(hostile: Path) -> None:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)", pytrace=False)
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
     with sync_playwright() as playwright, serve_site(hostile) as url:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

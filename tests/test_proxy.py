@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import unquote
 
 import httpx
 import openai
@@ -92,3 +94,84 @@ def test_no_key_in_any_repr(proxied: tuple[RecordingProxy, EndpointServer]) -> N
     assert REAL_KEY not in repr(target)
     assert REAL_KEY not in repr(proxy)
     assert REAL_KEY not in str(vars(target))
+
+
+# The proxy forwards only under the run's base path, whatever the path's spelling.
+
+PREFIX = "/brands/acme/api/v1/ai"
+
+
+def _recording_upstream(seen: list[tuple[str, str]]) -> Starlette:
+    """An upstream that answers every path and notes which path reached it with which key."""
+
+    async def anything(request: Request) -> Response:
+        seen.append((request.scope["raw_path"].decode(), request.headers.get("authorization", "")))
+        return JSONResponse({"object": "list", "data": []})
+
+    return Starlette(routes=[Route("/{path:path}", anything, methods=["GET", "POST"])])
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[tuple[RecordingProxy, EndpointServer, list[tuple[str, str]]]]:
+    seen: list[tuple[str, str]] = []
+    with running_endpoint(_recording_upstream(seen)) as upstream:
+        proxy = RecordingProxy(upstream.url, REAL_KEY, timeout=10)
+        with running_endpoint(proxy.app) as server:
+            yield proxy, server, seen
+
+
+def _raw_get(server: EndpointServer, path: str, key: str) -> tuple[int, str]:
+    """GET with the path exactly as written: http.client, unlike curl, httpx and the SDKs, never normalises it."""
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+ESCAPES = {
+    "dot segments": "/../../admin",
+    "encoded dots": "/%2e%2e/%2e%2e/admin",
+    "encoded slashes": "/..%2f..%2fadmin",
+    "upper-case encoding": "/%2E%2E%2F%2E%2E%2Fadmin",
+    "double encoding": "/%252e%252e/%252e%252e/admin",
+    "backslashes": "/..%5c..%5cadmin",
+    "into another tenant": "/../../../../nebula/api/v1/ai/models",
+    "down then further up": "/chat/../../../../admin",
+}
+
+
+@pytest.mark.parametrize("path", ESCAPES.values(), ids=ESCAPES.keys())
+def test_a_path_out_of_the_base_path_is_refused_and_never_forwarded(guarded, path: str) -> None:
+    proxy, server, seen = guarded
+    token = proxy.new_token(PREFIX)
+    before = len(seen)
+    status, body = _raw_get(server, f"/_x/{token}{path}", proxy.run_key(token))
+    assert status == 403, body
+    assert "not forwarded" in body
+    assert "outside the base path" in body or "encoded more than" in body
+    assert seen[before:] == [], "the request reached the upstream"
+    recorded = proxy.exchanges(token, wait=0)
+    assert [(x.status, x.path) for x in recorded] == [(403, path)]  # the example's failure says why
+
+
+def test_a_path_that_stays_under_the_base_path_is_forwarded_normalised(guarded) -> None:
+    """The negative: the guard refuses only what leaves; a path that stays inside reaches the upstream, resolved."""
+    proxy, server, seen = guarded
+    token = proxy.new_token(PREFIX)
+    before = len(seen)
+    for path in ("/models", "/chat/../models", "/%6dodels", "/./chat/%2e/../models"):
+        status, body = _raw_get(server, f"/_x/{token}{path}", proxy.run_key(token))
+        assert status == 200, (path, body)
+    assert seen[before:] == [(f"{PREFIX}/models", f"Bearer {REAL_KEY}")] * 4
+
+
+def test_without_the_guard_the_upstream_url_would_leave_the_base_path() -> None:
+    """What the guard stops is real: httpx resolves `upstream + prefix + path` into another tenant's path."""
+    built = httpx.Request("GET", "http://127.0.0.1:9" + PREFIX + "/../../../../nebula/api/v1/ai/models")
+    assert built.url.path == "/brands/nebula/api/v1/ai/models"
+    encoded = httpx.Request("GET", "http://127.0.0.1:9" + PREFIX + "/" + unquote("..%2f..%2fadmin"))
+    assert encoded.url.path == "/brands/acme/api/admin"

@@ -1,14 +1,17 @@
 """A recording reverse proxy on loopback: every request an example makes is seen, forwarded and kept.
 
 The proxy holds the real API key. An example gets a key made for its run (`run_key(token)`), worthless
-anywhere else; the proxy swaps it for the real one on the way out. An exchange is recorded as soon as its
-response has been forwarded (a stream at `data: [DONE]`), before the client can see its end, however the
-client then closes the connection.
+anywhere else; the proxy swaps it for the real one on the way out. It forwards only under the run's base path:
+the path is decoded (percent-encoded dots and slashes too) and its dot segments resolved first, and a path that
+would climb out (`../admin`, `%2e%2e/`, `..%2f`) is refused with 403, never forwarded. An exchange is
+recorded as soon as its response has been forwarded (a stream at `data: [DONE]`), before the client can see
+its end, however the client then closes the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import threading
 import time
@@ -16,6 +19,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 import httpx
 from starlette.applications import Starlette
@@ -23,11 +27,50 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-__all__ = ["DEFAULT_TIMEOUT", "Exchange", "RecordingProxy"]
+__all__ = ["DEFAULT_TIMEOUT", "Exchange", "PathRefused", "RecordingProxy", "normalise_path"]
 
 DEFAULT_TIMEOUT = 60.0
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 _DONE = b"data: [DONE]"
+_DECODE_ROUNDS = 4
+"""A path still changing after this many rounds of percent-decoding is refused: no client encodes that deep."""
+_SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+"""Characters kept as they are when a decoded segment is encoded again (RFC 3986 pchar, less `%` and `/`)."""
+
+
+class PathRefused(ValueError):
+    """A request path the proxy will not forward; the message says why, for the example's writer."""
+
+
+def normalise_path(raw: str) -> str:
+    """`raw` (the path under a run's base path, as the client sent it), decoded and with its dot segments resolved.
+
+    Percent-decoding is repeated until nothing changes (`%252e` is `%2e` is `.`), backslashes count as slashes
+    (some servers treat them so), and the result is encoded again segment by segment, so no server further on
+    can decode or resolve it into anything else. Raises PathRefused when the path climbs above the base path.
+    """
+    text = raw
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(text, errors="strict")
+        if decoded == text:
+            break
+        text = decoded
+    else:
+        raise PathRefused(f"the path {raw[:200]!r} is percent-encoded more than {_DECODE_ROUNDS} times over")
+    if re.search(r"[\x00-\x1f\x7f]", text):
+        raise PathRefused(f"the path {raw[:200]!r} holds a control character")
+    segments: list[str] = []
+    for segment in text.replace("\\", "/").split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not segments:
+                raise PathRefused(f"the path {raw[:200]!r} leads outside the base path (its '..' climbs above it)")
+            segments.pop()
+            continue
+        segments.append(segment)
+    trailing = "/" if text.endswith("/") and segments else ""
+    return "/" + "/".join(quote(s, safe=_SEGMENT_SAFE) for s in segments) + trailing
 
 
 @dataclass
@@ -99,12 +142,22 @@ class RecordingProxy:
 
     async def _forward(self, request: Request) -> Response:
         assert self._client is not None, "the proxy serves requests only between startup and shutdown"
-        token, path = request.path_params["token"], "/" + request.path_params["path"]
+        token = request.path_params["token"]
         with self._lock:
             prefix = self._prefix.get(token)
         if prefix is None:
             return Response("branddocs proxy: unknown run", 404)
         body = await request.body()
+        # The path as sent (uvicorn's `path` is already decoded once): everything after /_x/<token>.
+        parts = request.scope.get("raw_path", b"").decode("latin-1").split("/", 3)
+        sent = "/" + (parts[3] if len(parts) > 3 else "")
+        try:
+            path = normalise_path(sent)
+        except (PathRefused, UnicodeDecodeError) as exc:
+            why = f"branddocs proxy: not forwarded: {exc if isinstance(exc, PathRefused) else 'the path is not UTF-8'}"
+            with self._lock:  # recorded, so the example's failure says why its request got nowhere
+                self._seen[token].append(Exchange(request.method, sent[:200], body, 403, "text/plain", why.encode()))
+            return Response(why, 403)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         if self._key and headers.get("authorization") == f"Bearer {self.run_key(token)}":
             headers["authorization"] = f"Bearer {self._key}"

@@ -40,8 +40,7 @@ EXIT_UNREACHABLE = 10
 """`branddocs check`'s exit code when the endpoint under test cannot be reached: no example was run."""
 EXIT_REFUSED = 11
 """... when the endpoint refused the key (or answered the first request with an error): no example was run."""
-NO_SANDBOX_ENV = "BRANDDOCS_NO_SANDBOX"
-"""Set to run examples without a network namespace (for debugging an example with tools of your own)."""
+NO_SANDBOX_ENV = sandbox.NO_SANDBOX_ENV
 _RESULTS = "branddocs_results"
 
 
@@ -159,22 +158,24 @@ def _proxy_server(proxy: RecordingProxy) -> Iterator[tuple[str, str | None]]:
     """The proxy on loopback, and on a Unix socket that sandboxed examples reach it by (where they can)."""
     from branddocs.endpoint.server import running_endpoint
 
-    if not sandbox.available()[0] or os.environ.get(NO_SANDBOX_ENV):
+    if not sandbox.inside():
         with running_endpoint(proxy.app) as server:
             yield server.url, None
         return
     with tempfile.TemporaryDirectory(prefix="branddocs-proxy-") as folder:
         socket_path = str(Path(folder) / "proxy.sock")
         with running_endpoint(proxy.app, uds=socket_path) as server:
+            os.chmod(socket_path, 0o666)  # noqa: S103 - the examples' user connects; its folder stays private
             yield server.url, socket_path
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    """Once per run: whether examples run in their own network namespace."""
+    """Once per run: whether examples run in the sandbox."""
     ok, why = sandbox.available()
     if ok and not os.environ.get(NO_SANDBOX_ENV):
-        return "branddocs: each example runs in its own network namespace (its only way out: the recording proxy)"
-    return f"branddocs: examples run WITHOUT a network namespace: {why or f'${NO_SANDBOX_ENV} is set'}"
+        return ("branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID and network "
+                "namespaces, its scratch folder only; its only way out: the recording proxy)")  # fmt: skip
+    return f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -2,20 +2,25 @@
 
 Every example runs in a process of its own (Python included) with a minimal environment: PATH, a scratch
 HOME, LANG, and the brand's key variable holding a key made for the run, which only the recording proxy
-accepts. The run's time limit is the user's (`--example-timeout`, `$BRANDDOCS_EXAMPLE_TIMEOUT`).
+accepts; where the machine allows it, in a sandbox (sandbox.py) that sees its scratch folder and what it must
+read, and reaches only the proxy. The run's time limit is the user's (`--example-timeout`,
+`$BRANDDOCS_EXAMPLE_TIMEOUT`); its output is read up to sandbox.OUTPUT_LIMIT bytes.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import json
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,7 +86,7 @@ class Target:
     per_brand: bool = False
     """The reference endpoint: each brand's runs go to `/brands/<id><path>`, which serves its models only."""
     sandbox_socket: str | None = None
-    """The proxy's Unix socket: examples then run in a network namespace whose only way out it is."""
+    """The proxy's Unix socket: examples then run in the sandbox, whose only way out it is."""
 
     def new_token(self, brand: Brand) -> str:
         prefix = f"/brands/{brand.id}{urlsplit(brand.base_url).path}" if self.per_brand else ""
@@ -201,22 +206,27 @@ def prepare(example: Example, target: Target, home: Path) -> Run:
     return Run(token=token, code=code, env=env)
 
 
-def execute(cmd: list[str], run: Run, target: Target, cwd: Path, what: str = "example") -> Run:
-    """Run `cmd` in a session of its own within the time limit; the whole process group goes at the limit.
+def execute(
+    cmd: list[str], run: Run, target: Target, cwd: Path, what: str = "example", reads: list[Path] | None = None,
+    binds: dict[str, Path] | None = None,
+) -> Run:  # fmt: skip
+    """Run `cmd` in `cwd` within the time and output limits; at a limit the whole process tree goes.
 
-    Where the machine allows it, in a network namespace whose only way out is the recording proxy.
+    Where the machine allows it, in the sandbox (its scratch folder `cwd`, read-only `reads` and `binds`), whose
+    only way out is the recording proxy.
     """
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     if target.sandbox_socket:
-        cmd = sandbox.wrap(cmd, target.sandbox_socket, int(target.proxy_url.rsplit(":", 1)[1]))
-    process = subprocess.Popen(
-        cmd, env=run.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+        port = int(target.proxy_url.rsplit(":", 1)[1])
+        box = sandbox.Box(cwd, target.sandbox_socket, port, reads=reads or [], binds=binds or {})
+        process = sandbox.launch(cmd, box, run.env, **pipes)
+    else:
+        process = subprocess.Popen(cmd, env=run.env, cwd=cwd, start_new_session=True, **pipes)
     try:
-        run.stdout, run.stderr = process.communicate(timeout=target.timeout)
+        out, err, too_much = _read_bounded(process, target.timeout)
     except subprocess.TimeoutExpired:
         waiting = target.proxy.in_flight(run.token)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        _kill(process)
         if waiting:
             raise ExampleFailure(
                 f"timed out after {target.timeout:g} s waiting for the endpoint (a request was still open; "
@@ -225,9 +235,58 @@ def execute(cmd: list[str], run: Run, target: Target, cwd: Path, what: str = "ex
         raise ExampleFailure(
             f"timed out after {target.timeout:g} s waiting for the {what} (the endpoint had answered every request)"
         ) from None
+    if too_much:
+        _kill(process)
+        raise ExampleFailure(
+            f"printed more than {sandbox.OUTPUT_LIMIT // (1 << 20)} MiB (stdout and stderr together); stopped it there"
+        )
+    run.stdout, run.stderr = out.decode(errors="replace"), err.decode(errors="replace")
     run.returncode = process.returncode
     run.exchanges = target.proxy.exchanges(run.token)
     return run
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """The process's whole group (a sandbox's processes die with its first one, which dies with bwrap)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream:
+            stream.close()
+
+
+def _read_bounded(process: subprocess.Popen, timeout: float) -> tuple[bytes, bytes, bool]:
+    """stdout and stderr until both end and the process exits; (…, True) as soon as they exceed OUTPUT_LIMIT."""
+    deadline = time.monotonic() + timeout
+    got: dict[int, bytearray] = {}
+    with selectors.DefaultSelector() as selector:
+        for stream in (process.stdout, process.stderr):
+            assert stream is not None
+            selector.register(stream, selectors.EVENT_READ)
+            got[stream.fileno()] = bytearray()
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(process.args, timeout)
+            for key, _ in selector.select(left):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                got[key.fd] += data
+                if sum(map(len, got.values())) > sandbox.OUTPUT_LIMIT:
+                    return b"", b"", True
+    try:
+        process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+    except subprocess.TimeoutExpired:
+        raise subprocess.TimeoutExpired(process.args, timeout) from None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    out, err = bytes(got[process.stdout.fileno()]), bytes(got[process.stderr.fileno()])
+    process.stdout.close()
+    process.stderr.close()
+    return out, err, False
 
 
 def lint_bash(example: Example, tmp: Path) -> list[str]:
@@ -263,12 +322,18 @@ def run_bash(example: Example, target: Target, tmp: Path) -> Run:
 
 def run_javascript(example: Example, target: Target, project_root: Path, tmp: Path) -> Run:
     run = prepare(example, target, _workdir(tmp))
-    # Beside node_modules/, so `import 'openai'` resolves to it: the project's, from package-lock.json, unless
-    # $BRANDDOCS_NODE_MODULES names another (and $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
+    # The project's node_modules (from package-lock.json), unless $BRANDDOCS_NODE_MODULES names another (and
+    # $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
     modules = Path(os.environ.get("BRANDDOCS_NODE_MODULES") or project_root / "node_modules")
-    node = os.environ.get("BRANDDOCS_EXAMPLE_NODE") or "node"
-    folder = modules.parent / ".cache" / "examples"
-    folder.mkdir(parents=True, exist_ok=True)
+    node = os.environ.get("BRANDDOCS_EXAMPLE_NODE") or shutil.which("node") or "node"
+    if target.sandbox_socket:
+        # In the sandbox: the script in its scratch folder, node_modules read-only at /node_modules, where
+        # Node.js looks last for `import 'openai'`.
+        folder, reads, binds = tmp, [Path(os.path.realpath(node))], {"/node_modules": modules.resolve()}
+        node = os.path.realpath(node)
+    else:  # beside node_modules/, so `import 'openai'` resolves to it
+        folder, reads, binds = modules.parent / ".cache" / "examples", [], {}
+        folder.mkdir(parents=True, exist_ok=True)
     script = folder / f"{example.brand.id}-{run.token}.mjs"
     script.write_text(run.code, encoding="utf-8")
     try:
@@ -277,7 +342,8 @@ def run_javascript(example: Example, target: Target, project_root: Path, tmp: Pa
         if check.returncode:
             detail = check.stderr.replace(str(script), f"{example.shown}:{example.line}+")
             raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
-        return execute([node, str(script)], run, target, project_root)
+        return execute([node, str(script)], run, target, tmp if target.sandbox_socket else project_root,
+                       reads=reads, binds=binds)  # fmt: skip
     finally:
         script.unlink(missing_ok=True)
 
@@ -288,10 +354,14 @@ def run_python(example: Example, target: Target, tmp: Path, mode: str) -> tuple[
     script, result = tmp / "example.py", tmp / "result.json"
     script.write_text(run.code, encoding="utf-8")
     result.unlink(missing_ok=True)
-    harness = Path(__file__).with_name("pyrun.py")
+    harness, binds = Path(__file__).with_name("pyrun.py"), {}
     # Another interpreter (with pytest-examples and another openai) for `make test-latest`.
     python = os.environ.get("BRANDDOCS_EXAMPLE_PYTHON") or sys.executable
-    execute([python, "-I", str(harness), str(script), str(result), mode], run, target, tmp)
+    reads = sandbox.python_reads(python) if target.sandbox_socket else []
+    if target.sandbox_socket:  # the harness alone, not the project it lives in
+        harness, binds = sandbox.INSIDE / "pyrun.py", {str(sandbox.INSIDE / "pyrun.py"): harness}
+    execute([python, "-I", str(harness), str(script), str(result), mode], run, target, tmp, reads=reads,
+            binds=binds)  # fmt: skip
     if not result.exists():
         tail = "\n".join(run.stderr.strip().splitlines()[-8:])
         raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")

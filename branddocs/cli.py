@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -136,11 +137,20 @@ def _cmd_schema(args: argparse.Namespace, project: Project | None) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, project: Project) -> int:
-    import subprocess
-
+    from branddocs.examples import sandbox
     from branddocs.examples.collect import shown
     from branddocs.examples.fences import FenceError, parse_fences
-    from branddocs.examples.pytest_plugin import ENDPOINT_ENV, KEY_ENV, preflight
+    from branddocs.examples.proxy import DEFAULT_TIMEOUT
+    from branddocs.examples.proxy_process import PROXY_ENV, start, without_secrets
+    from branddocs.examples.pytest_plugin import (
+        ENDPOINT_ENV,
+        EXIT_NO_SANDBOX,
+        KEY_ENV,
+        NO_SANDBOX_ENV,
+        preflight,
+        proxy_settings,
+    )
+    from branddocs.examples.runners import TIMEOUT_ENV
 
     for brand_id in args.brand or []:
         project.brand(brand_id)  # an unknown brand: say so here, not as an empty test run
@@ -154,9 +164,21 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
         except FenceError as exc:
             print(f"branddocs: {exc}", file=sys.stderr)
             return 4
-    upstream = os.environ.get(ENDPOINT_ENV, "").rstrip("/")
-    if upstream and os.environ.get(KEY_ENV):
-        failed = preflight(upstream, os.environ[KEY_ENV])  # one line up front, not one failure per example
+    upstream, key = os.environ.get(ENDPOINT_ENV, "").rstrip("/"), os.environ.get(KEY_ENV, "")
+    if upstream and not key:
+        print(f"branddocs: {ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}", file=sys.stderr)
+        return 4
+    if upstream and args.update_examples:
+        print(f"branddocs: --update-examples records what the reference endpoint sends: unset {ENDPOINT_ENV}",
+              file=sys.stderr)  # fmt: skip
+        return 4
+    if upstream and not sandbox.inside() and not args.unsafe_no_sandbox:
+        why = sandbox.available()[1] or f"${NO_SANDBOX_ENV} is set"
+        print(f"branddocs: examples cannot run in a sandbox here ({why}); refusing to run them with the real key "
+              f"of {upstream}: run where bubblewrap works, or pass --unsafe-no-sandbox", file=sys.stderr)  # fmt: skip
+        return EXIT_NO_SANDBOX
+    if upstream:
+        failed = preflight(upstream, key)  # one line up front, not one failure per example
         if failed:
             print(f"branddocs: {failed[1]}", file=sys.stderr)
             return failed[0]
@@ -174,9 +196,24 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
         argv += ["--example-timeout", str(args.example_timeout)]
     if args.conformance:
         argv += ["--conformance", args.conformance]
-    # pytest in a process of its own: it imports (and rewrites) its plugins fresh, as `pytest` on a terminal does.
-    env = {**os.environ, "BRANDDOCS_ROOT": str(project.root)}
-    return subprocess.call([sys.executable, "-m", "pytest", *argv, *args.pytest_args], env=env)
+    try:
+        timeout = float(args.example_timeout or os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
+    except ValueError:
+        timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
+    # The key goes to the proxy process alone, over a pipe; pytest and its workers, the examples' ancestors,
+    # get an environment without any secret. This process then becomes pytest (exec): its own initial
+    # environment, which held the key and which /proc/<pid>/environ shows, is gone with it.
+    env = {**without_secrets(os.environ, project.root), "BRANDDOCS_ROOT": str(project.root)}
+    proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
+    del key
+    assert proxy.stdin is not None
+    os.set_inheritable(proxy.stdin.fileno(), True)  # held by pytest: the proxy ends when pytest does
+    env[PROXY_ENV] = json.dumps(info)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # pytest in this process, replaced: it imports (and rewrites) its plugins fresh, as `pytest` on a terminal does.
+    os.execve(sys.executable, [sys.executable, "-m", "pytest", *argv, *args.pytest_args], env)  # noqa: S606
+    return 1  # not reached
 
 
 def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
@@ -240,6 +277,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="seconds one example may run (default $BRANDDOCS_EXAMPLE_TIMEOUT, else 60)")  # fmt: skip
     check.add_argument("--conformance", choices=["openai"], default=None,
                        help="also report every departure from OpenAI's published schema (strict, opt-in)")  # fmt: skip
+    check.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="with a real key, run examples even where no sandbox can hold them")  # fmt: skip
     check.set_defaults(func=_cmd_check)
 
     endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")

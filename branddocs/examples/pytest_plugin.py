@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +14,8 @@ import pytest
 from branddocs.brand import BrandError
 from branddocs.examples import sandbox
 from branddocs.examples.collect import Example, FenceError, collect_examples
-from branddocs.examples.proxy import DEFAULT_TIMEOUT, RecordingProxy
+from branddocs.examples.proxy import DEFAULT_TIMEOUT
+from branddocs.examples.proxy_process import PROXY_ENV, ProxyClient, running_proxy, without_secrets
 from branddocs.examples.responses import error_summary
 from branddocs.examples.runners import TIMEOUT_ENV, Target
 from branddocs.shard import parse_shard, shard_of
@@ -25,6 +23,7 @@ from branddocs.site import Project
 
 __all__ = [
     "ENDPOINT_ENV",
+    "EXIT_NO_SANDBOX",
     "EXIT_REFUSED",
     "EXIT_UNREACHABLE",
     "KEY_ENV",
@@ -32,6 +31,7 @@ __all__ = [
     "collected_examples",
     "endpoint_target",
     "preflight",
+    "proxy_settings",
 ]
 
 ENDPOINT_ENV = "BRANDDOCS_ENDPOINT"
@@ -40,6 +40,8 @@ EXIT_UNREACHABLE = 10
 """`branddocs check`'s exit code when the endpoint under test cannot be reached: no example was run."""
 EXIT_REFUSED = 11
 """... when the endpoint refused the key (or answered the first request with an error): no example was run."""
+EXIT_NO_SANDBOX = 12
+"""... when a real key is given, examples cannot run in the sandbox here, and --unsafe-no-sandbox was not given."""
 NO_SANDBOX_ENV = sandbox.NO_SANDBOX_ENV
 _RESULTS = "branddocs_results"
 
@@ -122,51 +124,45 @@ def preflight(upstream: str, key: str, timeout: float = 10.0) -> tuple[int, str]
 
 @pytest.fixture(scope="session")
 def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
-    """The endpoint under test behind a recording proxy: $BRANDDOCS_ENDPOINT, else the reference endpoint."""
-    from branddocs.endpoint.server import app_for_brands, running_endpoint
+    """The endpoint under test behind the recording proxy: $BRANDDOCS_ENDPOINT, else the reference endpoint.
 
-    project = Project.find()
+    The proxy, which alone holds the real key, runs in a process of its own: the one `branddocs check` started
+    ($BRANDDOCS_PROXY; then this process never had the key), else one started here.
+    """
     timeout = example_timeout(pytestconfig)
     conformance = pytestconfig.getoption("conformance", None) == "openai"
     upstream = os.environ.get(ENDPOINT_ENV, "").rstrip("/")
+    if upstream and pytestconfig.getoption("update_examples", False):
+        pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV, returncode=4)
+    given = os.environ.get(PROXY_ENV)
+    if given:
+        yield _target(json.loads(given), upstream, timeout, conformance)
+        return
+    key = ""
     if upstream:
         key = os.environ.get(KEY_ENV, "")
         if not key:
             pytest.exit(f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}", returncode=4)
-        if pytestconfig.getoption("update_examples", False):
-            pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV,
-                        returncode=4)  # fmt: skip
         failed = preflight(upstream, key)
         if failed:
             pytest.exit(failed[1], returncode=failed[0])
-        proxy = RecordingProxy(upstream, key, timeout)
-        with _proxy_server(proxy) as (url, socket_path):
-            yield Target(proxy, url, exact=False, timeout=timeout, conformance=conformance, sandbox_socket=socket_path)
-        return
-    key = "sk-branddocs-" + secrets.token_hex(12)
-    ids = pytestconfig.getoption("brand") or None
-    app, _, _ = app_for_brands(project, ids, [key])
-    with running_endpoint(app) as reference:
-        proxy = RecordingProxy(reference.url, key, timeout)
-        with _proxy_server(proxy) as (url, socket_path):
-            yield Target(proxy, url, exact=True, timeout=timeout, conformance=conformance, per_brand=True,
-                         sandbox_socket=socket_path)  # fmt: skip
+    project = Project.find()
+    settings = proxy_settings(project, upstream, key, timeout, pytestconfig.getoption("brand") or None)
+    with running_proxy(settings, without_secrets(os.environ, project.root)) as info:
+        yield _target(info, upstream, timeout, conformance)
 
 
-@contextmanager
-def _proxy_server(proxy: RecordingProxy) -> Iterator[tuple[str, str | None]]:
-    """The proxy on loopback, and on a Unix socket that sandboxed examples reach it by (where they can)."""
-    from branddocs.endpoint.server import running_endpoint
+def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
+    """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands."""
+    return {"upstream": upstream, "key": key, "timeout": timeout, "root": str(project.root), "brands": brands,
+            "sandbox": sandbox.inside()}  # fmt: skip
 
-    if not sandbox.inside():
-        with running_endpoint(proxy.app) as server:
-            yield server.url, None
-        return
-    with tempfile.TemporaryDirectory(prefix="branddocs-proxy-") as folder:
-        socket_path = str(Path(folder) / "proxy.sock")
-        with running_endpoint(proxy.app, uds=socket_path) as server:
-            os.chmod(socket_path, 0o666)  # noqa: S103 - the examples' user connects; its folder stays private
-            yield server.url, socket_path
+
+def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Target:
+    # Against the reference endpoint: exact outputs, and each brand's own path (`/brands/<id>...`).
+    proxy = ProxyClient(info, timeout)
+    return Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
+                  per_brand=not upstream, sandbox_socket=info["socket"] if sandbox.inside() else None)  # fmt: skip
 
 
 def pytest_report_header(config: pytest.Config) -> str:

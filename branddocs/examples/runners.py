@@ -31,6 +31,7 @@ from branddocs.brand import Brand
 from branddocs.examples import sandbox
 from branddocs.examples.collect import Example
 from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
+from branddocs.examples.proxy_process import ProxyClient
 from branddocs.examples.responses import conformance_problems, exchange_problems
 
 __all__ = [
@@ -75,7 +76,7 @@ class ExampleFailure(AssertionError):
 class Target:
     """The endpoint under test, behind the recording proxy (which alone holds the real key)."""
 
-    proxy: RecordingProxy
+    proxy: RecordingProxy | ProxyClient
     proxy_url: str
     exact: bool
     """True against the reference endpoint: outputs and samples must match exactly, not just in shape."""

@@ -8,21 +8,23 @@ Local paths: the project's folder.
 
 Each is looked for as written raw, HTML-escaped and JSON-escaped, in the file as published and in the file
 decoded as a browser or a reader could decode it: HTML character references (`&#107;`, `&amp;`), percent-
-encoding, invisible characters (zero-width space, joiners, word joiner, BOM, soft hyphen) removed, and every
-base64 or base64url run decoded. Archives are scanned inside: .gz and .svgz unpacked, and each member of a
-.zip; one that unpacks to more than MAX_UNPACKED bytes is refused as unscannable. Findings name the file and
-the variable, never the value.
+encoding, invisible characters (zero-width space, joiners, word joiner, BOM, soft hyphen) removed; and
+base64 or base64url-encoded anywhere in a run (looked for encoded, at each alignment, rather than decoded).
+Archives are scanned inside, not refused: .gz, .tgz and .svgz unpacked, each member of a .zip; one that
+unpacks to more than MAX_UNPACKED bytes, nests more than 3 deep or cannot be read (encrypted) is refused
+as unscannable. Findings name the file and the variable, never the value.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
+import functools
+import hashlib
 import html
+import importlib.util
 import io
 import json
 import os
-import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -37,10 +39,13 @@ MIN_LENGTH = 8
 """Shorter values would match ordinary text; no real key is this short."""
 MAX_UNPACKED = 64 * 1024 * 1024
 """An archive in a site that unpacks to more than this is refused rather than scanned."""
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]|\\\\u(?:00[aA][dD]|200[bBcCdD]|2060|[fF][eE][fF][fF])")
+_INVISIBLE = tuple(
+    form
+    for char in ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+    for form in (char.encode(), f"\\u{ord(char):04x}".encode(), f"\\u{ord(char):04X}".encode())
+)
 """Characters a browser shows as nothing, raw or JSON-escaped: a key split by them still reads as the key."""
-_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{12,}={0,2}")
-"""12 characters of base64 hold 9 bytes: enough for the shortest value looked for (MIN_LENGTH)."""
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _ARCHIVES = (".gz", ".svgz", ".tgz", ".zip")
 
 
@@ -68,50 +73,52 @@ def forbidden(
     return found
 
 
-def _forms(value: str) -> set[bytes]:
-    return {form.encode() for form in (value, html.escape(value), json.dumps(value)[1:-1])}
+@functools.lru_cache(maxsize=256)
+def _forms(value: str) -> frozenset[bytes]:
+    """`value` raw, HTML-escaped, JSON-escaped, and base64-encoded at each of the 3 alignments a run can
+    put it at, in both alphabets: the part of the encoding that only the value's own bytes decide, so a
+    key inside a longer base64 run is found without decoding anything (one search per form, linear)."""
+    raw = value.encode()
+    forms = {raw, html.escape(value).encode(), json.dumps(value)[1:-1].encode()}
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw)
+        first, last = -(-shift // 3), (shift + len(raw)) // 3  # the 3-byte groups wholly inside the value
+        if last - first >= 2:
+            core = encoded[4 * first : 4 * last]
+            forms |= {core, core.translate(_URLSAFE)}
+    return frozenset(forms)
 
 
-def _base64_decoded(data: bytes) -> Iterator[bytes]:
-    for run in _BASE64_RUN.findall(data):
-        text = run.rstrip(b"=")
-        # Both alphabets, and every start within the first 4 characters: a key may sit mid-run.
-        for start in range(4):
-            part = text[start:]
-            part = part[: len(part) - len(part) % 4] if len(part) % 4 == 1 else part
-            with_padding = part + b"=" * (-len(part) % 4)
-            for decode in (base64.b64decode, base64.urlsafe_b64decode):
-                try:
-                    yield decode(with_padding)
-                except (binascii.Error, ValueError):
-                    continue
+def _unescape(data: bytes) -> bytes:
+    return html.unescape(data.decode("utf-8", errors="surrogateescape")).encode("utf-8", errors="surrogateescape")
 
 
 def decoded_views(data: bytes) -> list[bytes]:
-    """`data` as published and as decoded: character references, percent-encoding, invisible characters
-    and base64 runs. Each step is one linear pass, taken only when its marker character is present."""
-    views = [data]
-    text = data.decode("utf-8", errors="surrogateescape")
-    decoded = text
-    for _ in range(2):  # `&#37;41` and `%26%23107;` both need a second pass
-        if "&" in decoded:
-            decoded = html.unescape(decoded)
-        if "%" in decoded:
-            raw = unquote_to_bytes(decoded.encode("utf-8", errors="surrogateescape"))
-            decoded = raw.decode("utf-8", errors="surrogateescape")
-    decoded = _INVISIBLE.sub("", decoded)
-    if decoded != text:
-        views.append(decoded.encode("utf-8", errors="surrogateescape"))
-    views += list(_base64_decoded(views[-1]))
-    return views
+    """`data` as published and as a browser or reader could decode it: character references, percent-
+    encoding, invisible characters removed. Each step is one linear pass, taken only when its marker is in
+    the data; no regular expression of ours runs over whole files."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return [data]  # an image or font: no browser decodes references in it (raw and base64 forms still count)
+    view = data
+    if b"&" in view:
+        view = _unescape(view)
+    if b"%" in view:
+        view = unquote_to_bytes(view)
+        if b"&" in view and b"%26" in data.upper():  # `%26%23107;`: a reference, percent-encoded
+            view = _unescape(view)
+    for invisible in _INVISIBLE:
+        if invisible in view:
+            view = view.replace(invisible, b"")
+    return [data] if view == data else [data, view]
 
 
 def find(data: bytes | str, needles: Mapping[str, str]) -> list[str]:
     """Which of `needles` (from `forbidden`) appear in `data`, as published or decoded."""
     data = data.encode() if isinstance(data, str) else data
     views = decoded_views(data)
-    forms = {what: _forms(value) for what, value in needles.items()}
-    return [what for what in needles if any(form in view for view in views for form in forms[what])]
+    return [what for what, value in needles.items() if any(f in view for view in views for f in _forms(value))]
 
 
 def _unpack_gzip(data: bytes) -> bytes:
@@ -165,6 +172,40 @@ def _archive_members(name: str, data: bytes, depth: int = 0) -> Iterator[tuple[s
     yield from _archive_members(str(Path(name).with_suffix(inner)), content, depth + 1)
 
 
+_SCANNED: dict[tuple[bytes, tuple[tuple[str, str], ...]], list[str]] = {}
+"""What `find` said of a file's bytes: the theme's assets are the same in every brand a worker builds."""
+
+
+@functools.cache
+def _theme_dirs() -> tuple[Path, ...]:
+    spec = importlib.util.find_spec("material")
+    return tuple(Path(f) / "templates" for f in (spec.submodule_search_locations or [])) if spec else ()
+
+
+def _from_theme(rel: str, data: bytes) -> bool:
+    """True when `data` is Material's own file at the same place (its scripts, styles, search language
+    packs, source maps), published unchanged: it holds nothing of ours, so it is scanned raw only."""
+    if "!" in rel:  # a file inside an archive
+        return False
+    for folder in _theme_dirs():
+        original = folder / rel
+        if original.is_file() and original.stat().st_size == len(data) and original.read_bytes() == data:
+            return True
+    return False
+
+
+def _find_once(rel: str, data: bytes, needles: Mapping[str, str]) -> list[str]:
+    key = (hashlib.sha256(data).digest(), tuple(needles.items()))
+    if key not in _SCANNED:
+        if len(_SCANNED) > 4096:
+            _SCANNED.clear()
+        if _from_theme(rel, data):
+            _SCANNED[key] = [w for w, v in needles.items() if any(f in data for f in _forms(v))]
+        else:
+            _SCANNED[key] = find(data, needles)
+    return _SCANNED[key]
+
+
 def scan_site(site_dir: Path, needles: Mapping[str, str]) -> list[tuple[str, str]]:
     """(file relative to `site_dir`, what) for every file holding a needle, archives looked into."""
     hits = []
@@ -172,8 +213,8 @@ def scan_site(site_dir: Path, needles: Mapping[str, str]) -> list[tuple[str, str
         rel = str(path.relative_to(site_dir))
         found: list[str] = []
         try:
-            for _, content in _archive_members(rel, path.read_bytes()):
-                found += find(content, needles)
+            for name, content in _archive_members(rel, path.read_bytes()):
+                found += _find_once(name, content, needles)
         except _Unscannable as exc:
             found.append(f"an archive that cannot be scanned ({exc})")
         hits += [(rel, what) for what in dict.fromkeys(found)]

@@ -344,3 +344,26 @@ def test_decoding_finds_no_key_in_ordinary_sites(built_sites: dict[str, Path]) -
     # No false alarm: the demo sites hold long base64 and percent-encoded runs, and no planted value.
     for site in built_sites.values():
         assert scan_site(site, {"key": SECRET}) == []
+
+
+def test_image_names_are_escaped_where_material_prints_them(scratch: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Defence in depth, for a name that got past the model (model_copy skips validation).
+    from mkdocs.config import load_config
+    from mkdocs.utils.templates import url_filter
+
+    from branddocs import mkdocs_hooks
+
+    brand = scratch.brand("acme")
+    bad = brand.model_copy(update={"theme": brand.theme.model_copy(update={"logo": XSS})})
+    monkeypatch.setenv("BRAND", "acme")
+    monkeypatch.setattr(mkdocs_hooks, "brand_for_build", lambda _: bad)
+    config = mkdocs_hooks.on_config(load_config(str(scratch.config_file)))
+    env = config.theme.get_env()
+    env.filters["url"] = url_filter
+    logo = env.get_template("partials/logo.html")
+    printed = logo.render(config=config, base_url=".", page=None)
+    assert 'src="./images/acme/x%22%3E%3Csvg%20onload%3Dalert%2813%29%3E.svg"' in printed
+    assert "<svg" not in printed
+    # The negative: Material prints the name as it is given.
+    config.theme["logo"] = f"images/acme/{XSS}"
+    assert "<svg onload=alert(13)>" in logo.render(config=config, base_url=".", page=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -29,12 +30,22 @@ __all__ = [
     "load_brands",
     "material_languages",
     "shared_image_folders",
+    "unsafe_links",
 ]
 
 BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 _HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
+SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+"""A key variable's name holds one of these: the secret scan finds every key by its variable's name alone,
+without reading any brand file (branddocs/secrets_scan.py)."""
+_FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
+MAX_BRAND_BYTES = 64 * 1024
+"""A brand file is a few hundred bytes; a larger one is refused before it is read."""
+MAX_YAML_DEPTH = 20
+"""Nesting deeper than this is refused while parsing, before anything is built from it."""
 
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
 ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
@@ -71,7 +82,16 @@ class Api(_Strict):
     base_url: str
     """The OpenAI-compatible base URL a reader passes to the SDKs, e.g. `https://api.acme.example/v1`."""
     key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
-    """The environment variable the examples read the API key from; derived from `user_name` if unset."""
+    """The environment variable the examples read the API key from, its name holding KEY, TOKEN, SECRET,
+    PASSWORD or CREDENTIAL; derived from `user_name` if unset."""
+
+    @field_validator("key_env")
+    @classmethod
+    def _secret_name(cls, value: str | None) -> str | None:
+        # The secret scan of every build knows keys by their variable's name (see SECRET_WORDS).
+        if value is not None and not any(word in value for word in SECRET_WORDS):
+            raise ValueError(f"expected a name holding one of {', '.join(SECRET_WORDS)}, found {value!r}")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -98,9 +118,10 @@ class Theme(_Strict):
     accent: HexColour = "#526cfe"
     """Hover and focus colour, as `#rrggbb`."""
     logo: str | None = None
-    """A file under `docs/images/<resource_dir_name>/`; Material's default icon if unset."""
+    """A file under `docs/images/<resource_dir_name>/` (letters, digits, `.`, `_`, `-`); Material's default
+    icon if unset."""
     favicon: str | None = None
-    """A file under `docs/images/<resource_dir_name>/`; the logo if unset."""
+    """A file under `docs/images/<resource_dir_name>/` (letters, digits, `.`, `_`, `-`); the logo if unset."""
 
     def css_variables(self) -> dict[str, str]:
         """Material's `--md-*-fg-color*` variables for this palette; light/dark shades derived if unset."""
@@ -118,8 +139,11 @@ class Theme(_Strict):
     @field_validator("logo", "favicon")
     @classmethod
     def _plain_file_name(cls, value: str | None) -> str | None:
-        if value is not None and (not value or "/" in value or "\\" in value or value.startswith(".")):
-            raise ValueError("expected a file name inside the brand's image folder, such as logo.svg")
+        if value is not None and (not re.fullmatch(_FILE_NAME, value) or len(value) > 100):
+            raise ValueError(
+                "expected a file name inside the brand's image folder, such as logo.svg, of at most 100 letters, "
+                f"digits, '.', '_' and '-' (pattern {_FILE_NAME}); found {value!r}"
+            )
         return value
 
 
@@ -251,6 +275,10 @@ class Brand(_Strict):
         return [self.image_dir(docs_dir) / name for name in dict.fromkeys(names) if name]
 
     def check_assets(self, docs_dir: Path) -> None:
+        """The brand's images are there, and no link under docs/, overrides/ or its brand file leaves them."""
+        links = unsafe_links(docs_dir.parent, self)
+        if links:
+            raise BrandError("\n".join(f"brand {self.id!r}: {link}" for link in links))
         missing = [p for p in self.asset_paths(docs_dir) if not p.is_file()]
         if missing:
             listed = ", ".join(str(p) for p in missing)
@@ -334,6 +362,29 @@ def _comment_pitfalls(root: yaml.Node | None, lines: list[str], prefix: str = ""
     return found
 
 
+def _check_structure(path: Path, text: str) -> None:
+    """Refuse aliases, anchors and deep nesting from the parser's events, before anything is built from them:
+    a few hundred bytes of aliases ("billion laughs") would otherwise expand to gigabytes."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                mark = "*" if isinstance(event, yaml.AliasEvent) else "&"
+                raise BrandError(
+                    f"{path}:{line}: expected plain values, found a YAML anchor or alias ({mark}{event.anchor}): "
+                    "brand files may not use them"
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise BrandError(f"{path}:{line}: expected at most {MAX_YAML_DEPTH} nested levels, found more")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        raise BrandError(f"{path}: not valid YAML: {exc}") from exc
+
+
 def load_brand(path: Path) -> Brand:
     """Read and validate one brand file; every error names the file, line and field."""
     path = Path(path)
@@ -343,9 +394,13 @@ def load_brand(path: Path) -> Brand:
             f"{path}: the file name must be the brand id, [a-z0-9-]+ followed by .yml; found {path.name!r}"
         )
     try:
+        size = path.stat().st_size
+        if size > MAX_BRAND_BYTES:
+            raise BrandError(f"{path}: expected a brand file of at most {MAX_BRAND_BYTES} bytes, found {size} bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BrandError(f"{path}: cannot read the brand file: {exc}") from exc
+    _check_structure(path, text)
     try:
         root = yaml.compose(text, Loader=_UniqueKeyLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
@@ -371,6 +426,45 @@ def load_brand(path: Path) -> Brand:
             field = ".".join(str(p) for p in loc) or "(brand)"
             lines.append(f"{path}:{_line_of(root, loc)}: {field}: {message}")
         raise BrandError("\n".join(lines)) from None
+
+
+def _link_problem(link: Path, root: Path, brand: Brand) -> str | None:
+    """Why the symbolic link `link` may not be published for `brand`, or None if it may."""
+    target = Path(os.path.realpath(link))
+    docs, overrides, brands = root / "docs", root / "overrides", root / "brands"
+    if target.is_relative_to(brands) and target == brands / f"{brand.id}.yml":
+        return None
+    if not (target.is_relative_to(docs) or target.is_relative_to(overrides)):
+        return f"symbolic link {link} -> {target}: expected a target inside {docs} or {overrides}"
+    rel = target.relative_to(docs).parts if target.is_relative_to(docs) else ()
+    if len(rel) > 1 and rel[0] == "images" and rel[1] != brand.resource_dir_name:
+        return f"symbolic link {link} -> {target}: points into another brand's image folder"
+    if len(rel) > 1 and rel[0] == "brands" and rel[1] != brand.id:
+        return f"symbolic link {link} -> {target}: points into another brand's pages"
+    return None
+
+
+def unsafe_links(root: Path, brand: Brand) -> list[str]:
+    """Symbolic links that would publish, for `brand`, a file outside the project or another brand's.
+
+    Walks what the brand's site is made from: docs/ (less other brands' image and page folders, which its
+    site never holds), overrides/ and its brand file; a link is never followed into."""
+    root = Path(os.path.realpath(root))
+    docs = root / "docs"
+    skip = {docs / "images" / brand.resource_dir_name, docs / "brands" / brand.id}
+    found = []
+    brand_file = root / "brands" / f"{brand.id}.yml"
+    if brand_file.is_symlink():
+        found.append(_link_problem(brand_file, root, brand))
+    for top in (docs, root / "overrides"):
+        for folder, dirs, files in os.walk(top):
+            here = Path(folder)
+            if here in (docs / "images", docs / "brands"):  # other brands' folders: never in this site
+                dirs[:] = [d for d in dirs if here / d in skip]
+            for name in [*dirs, *files]:
+                if (here / name).is_symlink():
+                    found.append(_link_problem(here / name, root, brand))
+    return [problem for problem in found if problem]
 
 
 def find_brand_files(brands_dir: Path) -> list[Path]:

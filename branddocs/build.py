@@ -1,13 +1,19 @@
 """Build brand sites: each into a staging folder, published by rename only when its build succeeded.
 
 One build per site folder at a time (a lock in site/.branddocs/), and each run first repairs what an
-interrupted one left: a publish is two renames (site/<id> -> .old-<id>, staging -> site/<id>), so after a
-crash site/<id> holds the new site, or .old-<id> holds the previous one and is put back. A brand's stamp
-is written after its site is in place, and names its files, so a site that lost files is rebuilt.
+interrupted one left. A publish swaps the staging folder and site/<id> in one step (renameat2 with
+RENAME_EXCHANGE): site/<id> is a real folder at every instant, never absent, and `cp -a`, `rsync`, `tar`
+and static servers see it as before. Where the filesystem refuses the exchange, it is two renames
+(site/<id> -> .old-<id>, staging -> site/<id>), and after a crash between them .old-<id> is put back.
+A brand's stamp is written after its site is in place, and names its files, so a site that lost files is
+rebuilt. Workers die with the build that forked them (PR_SET_PDEATHSIG), so a killed build leaves no
+worker publishing or holding the lock.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import hashlib
 import json
@@ -15,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -177,7 +184,40 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
 
 
-def _publish(staging: Path, final: Path) -> None:
+_RENAME_EXCHANGE = 2
+"""From linux/fs.h: swap the two paths atomically."""
+_AT_FDCWD = -100
+_PR_SET_PDEATHSIG = 1
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap `a` and `b` in one step; False where the system or filesystem cannot (then nothing changed)."""
+    libc = _libc()
+    renameat2 = getattr(libc, "renameat2", None) if libc else None
+    if renameat2 is None or sys.platform != "linux":
+        return False
+    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _publish(staging: Path, final: Path, atomic: bool = True) -> None:
+    """Put `staging` at `final`; `atomic=False` is the two-rename path, for filesystems without the exchange."""
+    if atomic and final.is_dir() and not final.is_symlink() and _exchange(staging, final):
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous site; `recover` removes it if killed here
+        return
     old = final.with_name(f".old-{final.name}")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
@@ -220,6 +260,18 @@ def site_lock(site_root: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when the build that forked it dies, even by kill -9,
+    so no orphan keeps the lock (an inherited descriptor) or publishes after the build is gone."""
+    if os.environ.get("BRANDDOCS_NO_PDEATHSIG") == "1":  # tests only: shows what the guard prevents
+        return
+    libc = _libc()
+    if libc is not None and sys.platform == "linux":
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool) -> BuildResult:
     from branddocs import build_cache
 
@@ -254,7 +306,8 @@ def build_brands(
     results = []
     folder = Path(site_root or project.site_dir)
     root, site = str(project.root), str(site_root) if site_root else None
-    with site_lock(folder), ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    fork = multiprocessing.get_context("fork")
+    with site_lock(folder), ProcessPoolExecutor(jobs, fork, _die_with_parent, (os.getpid(),)) as pool:
         recover(folder)
         futures = [pool.submit(_build_in_worker, root, i, site, force) for i in ids]
         for future in as_completed(futures):

@@ -94,10 +94,12 @@ def on_config(config):
     if brand.site_url:
         config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
     config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
+    # Percent-encoded as well as restricted to safe characters by the brand model: Material prints both
+    # inside attributes without escaping them.
     if brand.theme.logo:
-        config.theme["logo"] = f"{images}/{brand.theme.logo}"
+        config.theme["logo"] = quote(f"{images}/{brand.theme.logo}")
     if brand.theme.favicon or brand.theme.logo:
-        config.theme["favicon"] = f"{images}/{brand.theme.favicon or brand.theme.logo}"
+        config.theme["favicon"] = quote(f"{images}/{brand.theme.favicon or brand.theme.logo}")
     config.extra["brand"] = brand.model_dump(mode="json")
     config.extra["brand_css"] = brand.theme.css_variables()
     return config

@@ -15,6 +15,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from jinja2 import BaseLoader
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from mkdocs.exceptions import PluginError
@@ -23,7 +25,7 @@ from branddocs.brand import BrandError
 from branddocs.sdk import sdk_variables
 from branddocs.site import brand_for_build
 
-__all__ = ["as_text", "define_env", "on_pre_page_macros"]
+__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
 
 # Character references keep the text as it was in prose, tables and headings. Quotes too: a writer's
 # raw `<div title="{{ user_name }}">` must not let a value close the attribute. Not `_`: key variables and
@@ -65,10 +67,41 @@ def define_env(env) -> None:
     env.variables.update(_variables(env))
 
 
+def include_problem(name: str, brand_id: str, resource_dir_name: str) -> str | None:
+    """Why a page of brand `brand_id` may not include (or import) `name`, or None if it may."""
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        return "expected a path relative to docs/, without `..`, `.` or empty parts"
+    if parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name:
+        return f"another brand's image folder: this brand's is images/{resource_dir_name}/"
+    if parts[0] == "brands" and len(parts) > 2 and parts[1] != brand_id:
+        return f"another brand's pages: this brand's are brands/{brand_id}/"
+    return None
+
+
+class BrandLoader(BaseLoader):
+    """mkdocs-macros' loader, limited to shared files and the brand's own: an include of another tenant's
+    image or page would publish it in this tenant's site."""
+
+    def __init__(self, inner: BaseLoader) -> None:
+        self.inner = inner
+        self.brand_id = self.resource_dir_name = ""
+        self.page = "(a page)"
+
+    def get_source(self, environment, template):
+        problem = include_problem(template, self.brand_id, self.resource_dir_name)
+        if problem:
+            raise SecurityError(f"{self.page}: include of {template!r} refused: {problem}")
+        return self.inner.get_source(environment, template)
+
+
 def _sandboxed(env) -> SandboxedEnvironment:
     """mkdocs-macros' environment (loader, strictness, markers and filters) in Jinja's sandbox."""
     sandbox = SandboxedEnvironment(
-        loader=env.loader, undefined=env.undefined, finalize=as_text, **{m: getattr(env, m) for m in _MARKERS}
+        loader=BrandLoader(env.loader),
+        undefined=env.undefined,
+        finalize=as_text,
+        **{m: getattr(env, m) for m in _MARKERS},
     )
     sandbox.filters.update(env.filters)
     # No globals from mkdocs-macros: `context()` and `macros_info()` print every variable, config included.
@@ -79,6 +112,9 @@ def on_pre_page_macros(env) -> None:
     """Before each page renders: the sandbox, and only the variables a page may publish."""
     if not isinstance(env.env, SandboxedEnvironment):
         env._env = _sandboxed(env.env)  # mkdocs-macros makes its environment after define_env has run
+    brand = _brand(env)
+    loader = env.env.loader
+    loader.brand_id, loader.resource_dir_name = brand.id, brand.resource_dir_name
     allowed: dict[str, Any] = _variables(env)
     # The branddocs hooks keep these as escaped Markup; a page gets them as text, escaped when printed.
     public = {name: env.conf[name] for name in _PUBLIC_CONFIG}
@@ -86,6 +122,7 @@ def on_pre_page_macros(env) -> None:
     allowed["extra"] = env.conf["extra"]
     page = env.variables.get("page")
     if page is not None:  # mkdocs-macros reads `.meta` from it (render_macros: false)
+        loader.page = page.file.src_uri
         allowed["page"] = SimpleNamespace(title=page.title, url=page.url, meta=page.meta)
     env.variables.clear()
     env.variables.update(allowed)

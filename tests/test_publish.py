@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from branddocs.build import _publish
 from branddocs.site import Project
 
 from .conftest import ROOT, run_branddocs, tree_digest
@@ -66,28 +71,40 @@ def test_a_second_build_waits_for_the_lock(scratch: Project, tmp_path: Path) -> 
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
+    import branddocs.build
     from branddocs.build import _publish
 
     changes = (os.rename, os.replace, os.rmdir, os.unlink, os.remove)
     left = int(sys.argv[3])
 
-    def profile(frame, event, arg):
+    def change():
         global left
+        left -= 1
+        if left == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def profile(frame, event, arg):
         if event == "c_call" and any(arg is change for change in changes):
-            left -= 1
-            if left == 0:
-                os.kill(os.getpid(), signal.SIGKILL)
+            change()
+
+    exchange = branddocs.build._exchange
+    def counted_exchange(a, b):  # a call through ctypes, which the profiler does not see
+        change()
+        return exchange(a, b)
+    branddocs.build._exchange = counted_exchange
 
     sys.setprofile(profile)
-    _publish(Path(sys.argv[1]), Path(sys.argv[2]))
+    _publish(Path(sys.argv[1]), Path(sys.argv[2]), atomic=sys.argv[4] == "atomic")
     sys.setprofile(None)
 """)
 
 
+@pytest.mark.parametrize("way", ["atomic", "two renames"])
 @pytest.mark.parametrize("point", [1, 2, 3, 4, 20, 10_000])
-def test_a_publish_killed_at_any_point_is_recovered(scratch: Project, tmp_path: Path, point: int) -> None:
-    """Killed before its 1st change (nothing done), 2nd (between the renames), 3rd (new site in place),
-    later (the old site half removed), or never (10,000: the publish ran to its end)."""
+def test_a_publish_killed_at_any_point_is_recovered(scratch: Project, tmp_path: Path, point: int, way: str) -> None:
+    """Killed before its 1st change (nothing done), 2nd (between the renames, or after the exchange),
+    3rd (new site in place), later (the old site half removed), or never (10,000: the publish ran to its end).
+    Both ways: the exchange, and the two renames used where a filesystem refuses it."""
     site = tmp_path / "site"
     first = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
     assert first.returncode == 0, first.stderr
@@ -97,7 +114,7 @@ def test_a_publish_killed_at_any_point_is_recovered(scratch: Project, tmp_path: 
     new = listing(site / ".staging-acme-test")
 
     killer = subprocess.run(
-        [sys.executable, "-c", KILLER, str(site / ".staging-acme-test"), str(site / "acme"), str(point)],
+        [sys.executable, "-c", KILLER, str(site / ".staging-acme-test"), str(site / "acme"), str(point), way],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert killer.returncode == (0 if point == 10_000 else -9), killer.stderr
@@ -106,7 +123,8 @@ def test_a_publish_killed_at_any_point_is_recovered(scratch: Project, tmp_path: 
         state = "old" if listing(site / "acme") == old else "new" if listing(site / "acme") == new else "broken"
     else:
         state = "old beside" if listing(site / ".old-acme") == old else "broken"
-    expected = {1: "old", 2: "old beside"}.get(point, "new")
+    # The exchange never leaves the place empty: after it, the previous site is in the staging folder.
+    expected = {1: "old", 2: "new" if way == "atomic" else "old beside"}.get(point, "new")
     assert state == expected
 
     again = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
@@ -155,3 +173,136 @@ def test_stamps_vouch_only_for_whole_sites(scratch: Project, tmp_path: Path) -> 
     assert "acme: built" in torn.stdout
     same = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
     assert "acme: up to date" in same.stdout  # the control: an untouched site is not rebuilt
+
+
+# --- never absent, and no worker outlives its build -------------------------------------------------------
+
+# Polls a folder in a tight loop until told to stop; prints how many polls found it absent.
+WATCHER = textwrap.dedent("""
+    import os, sys
+    path, stop, absent = sys.argv[1], sys.argv[2], 0
+    print("watching", flush=True)
+    while not os.path.exists(stop):
+        for _ in range(1000):
+            if not os.path.isdir(path):
+                absent += 1
+    print(absent)
+""")
+
+
+def _absences_while_publishing(site: Path, atomic: bool, times: int) -> int:
+    (site / "acme").mkdir(parents=True)
+    (site / "acme" / "index.html").write_text("first")
+    stop = site / "stop"
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", WATCHER, str(site / "acme"), str(stop)], stdout=subprocess.PIPE, text=True
+    )
+    assert watcher.stdout is not None
+    assert watcher.stdout.readline() == "watching\n"
+    for n in range(times):
+        staging = site / f".staging-acme-{n}"
+        staging.mkdir()
+        (staging / "index.html").write_text(f"publish {n}")
+        _publish(staging, site / "acme", atomic=atomic)
+    stop.touch()
+    out, _ = watcher.communicate(timeout=60)
+    assert (site / "acme" / "index.html").read_text() == f"publish {times - 1}"
+    assert leftovers(site) == []
+    return int(out)
+
+
+def test_a_watcher_never_sees_the_site_absent_during_publishes(tmp_path: Path) -> None:
+    assert _absences_while_publishing(tmp_path / "site", atomic=True, times=1500) == 0
+
+
+def test_the_two_rename_publish_does_blink(tmp_path: Path) -> None:
+    # The negative: the same watcher catches the old way's gap between its two renames.
+    assert _absences_while_publishing(tmp_path / "site", atomic=False, times=1500) > 0
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kill_build_mid_way(scratch: Project, site: Path, env: dict[str, str]) -> set[int]:
+    """Start a build of the three brands, SIGKILL it while its workers build; its workers' pids."""
+    command = [
+        str(Path(sys.executable).parent / "branddocs"),
+        "build",
+        "--force",
+        "--jobs",
+        "2",
+        "--site-dir",
+        str(site),
+    ]
+    build = subprocess.Popen(
+        command, cwd=scratch.root, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and not (len(workers) >= 2 and list(site.glob(".staging-*"))):
+        workers = _descendants(build.pid)
+        time.sleep(0.01)
+    assert workers, "the build started no workers"
+    build.send_signal(signal.SIGKILL)
+    build.wait(timeout=10)
+    return workers
+
+
+def _lock_is_free(site: Path) -> bool:
+    with (site / ".branddocs" / "lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return True
+
+
+def test_a_killed_build_leaves_no_worker_and_the_next_does_not_wait(scratch: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    workers = _kill_build_mid_way(scratch, site, {})
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers), "workers outlived their build"
+    assert _lock_is_free(site)
+    start = time.monotonic()
+    again = run_branddocs("build", "--site-dir", str(site), cwd=scratch.root)
+    assert again.returncode == 0, again.stderr
+    assert "another build is using" not in again.stderr
+    assert time.monotonic() - start < 120
+    assert leftovers(site) == []
+
+
+def test_without_the_guard_workers_outlive_a_killed_build(scratch: Project, tmp_path: Path) -> None:
+    # The negative: without PR_SET_PDEATHSIG the orphaned workers live on, holding the lock.
+    site = tmp_path / "site"
+    workers = _kill_build_mid_way(scratch, site, {"BRANDDOCS_NO_PDEATHSIG": "1"})
+    try:
+        time.sleep(1)
+        assert any(_alive(w) for w in workers)
+        assert not _lock_is_free(site)
+    finally:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)  # only the workers this test started, by pid

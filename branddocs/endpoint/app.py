@@ -35,10 +35,13 @@ _MODELS_CREATED = 1_717_000_000  # a fixed date: the same request always gets th
 # `guide` is what the original guide's samples claimed: an envelope, `event:` lines and no `[DONE]`.
 DRIFTS = ("envelope", "event-lines", "no-done", "no-usage", "rename-content")
 _GUIDE_DRIFT = ("envelope", "event-lines", "no-done")
+# One encoder for every body and event: json.dumps with options builds a new one per call, a fifth of a
+# stream's cost when each of its ~30 events is encoded on its own.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _json(body: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status, media_type="application/json", headers=headers)
+    return Response(_encode(body), status, media_type="application/json", headers=headers)
 
 
 def _reject_constant(name: str) -> None:
@@ -246,7 +249,7 @@ def _events(chunks: list[dict], drifts: set[str]) -> list[bytes]:
             for choice in chunk.get("choices", []):
                 if "content" in choice.get("delta", {}):
                     choice["delta"]["text"] = choice["delta"].pop("content")
-        data = json.dumps(chunk, separators=(",", ":"))
+        data = _encode(chunk)
         events.append(f"event:messages\ndata:{data}\n\n" if "event-lines" in drifts else f"data: {data}\n\n")
     if "no-done" not in drifts:
         events.append("data: [DONE]\n\n")

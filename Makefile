@@ -65,10 +65,11 @@ test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint
 	$(BIN)/pytest -n auto $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
 
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
-# that misses its goal fails the target, after the file is written. BENCHES=endpoint runs one of them.
+# that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the
+# others keep their last figures, each dated).
 BENCHES ?= endpoint build examples
 bench: $(BIN)/.installed node_modules/.installed
-	rm -rf .cache/bench
+	rm -f $(BENCHES:%=.cache/bench/%.md)
 	@status=0; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; done; \
 	$(BIN)/python bench/report.py; exit $$status
 

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/report.py [--out BENCHMARKS.md]
 The first line names the commit and the date; the file is rewritten only when the rest of it changes.
-A benchmark that left no figures (it crashed, or was not run) is listed as such, never with old figures.
+A benchmark that left no figures (it crashed, or was never run) is listed as such; each section is dated.
 """
 
 from __future__ import annotations

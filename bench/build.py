@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--goal", type=float, default=8.0, help="speed-up over the naive loop (default 8)")
     args = parser.parse_args()
+    out = Figures("build", "Build speed")
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp) / "project", args.brands)
         brands = sorted(p.stem for p in (project / "brands").glob("*.yml"))
@@ -62,7 +63,6 @@ def main() -> None:
                 times[name].append(time.perf_counter() - start)
                 shutil.rmtree(out)
     naive, ours = (statistics.median(times[k]) for k in ("naive mkdocs loop", "branddocs build"))
-    out = Figures("build", "Build speed", "make bench (bench/build.py)")
     out.say(f"{args.brands} brands, {args.runs} runs each, --jobs {args.jobs}, {os.cpu_count()} cores")
     for name, values in times.items():
         runs = ", ".join(f"{v:.2f}" for v in values)

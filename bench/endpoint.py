@@ -182,7 +182,7 @@ async def _streams(port: int, clients: int, drop_after: int | None = None) -> di
 
 
 async def _run(args: argparse.Namespace) -> int:
-    out = Figures("endpoint", "Reference endpoint under load", "make bench (bench/endpoint.py)")
+    out = Figures("endpoint", "Reference endpoint under load")
     out.say(f"loopback load: {args.requests} non-stream requests at concurrency {args.concurrency}; "
             f"{args.streams} concurrent streams; best of {args.rounds} rounds each")  # fmt: skip
     rows = {}

@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--goal", type=float, default=30.0, help="seconds of wall time (default 30)")
     args = parser.parse_args()
+    out = Figures("examples", "Example-check speed")
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp), args.brands)
         junit = project / "junit.xml"
@@ -45,7 +46,6 @@ def main() -> None:
     for case in cases:
         if case.find("skipped") is None:
             by_lang.setdefault(case.get("name", "").rsplit("::", 1)[-1].rstrip("]"), []).append(float(case.get("time")))
-    out = Figures("examples", "Example-check speed", "make bench (bench/examples.py)")
     out.say(done.stdout.strip().splitlines()[-1])
     out.say(f"{args.brands} brands, -n {args.jobs}: {len(cases)} examples ({len(ran)} run) in {wall:.1f} s wall; "
             f"median per example {1000 * statistics.median(ran):.0f} ms")  # fmt: skip

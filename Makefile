@@ -11,7 +11,7 @@ CHROMIUM ?= /usr/bin/chromium
 export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages
+.PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench
 
 # The lock pins setuptools too: the project installs with it, without build isolation or a fallback that hides errors.
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -63,6 +63,15 @@ format: $(BIN)/.installed
 
 test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint
 	$(BIN)/pytest -n auto $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
+
+# Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
+# that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the
+# others keep their last figures, each dated).
+BENCHES ?= endpoint build examples
+bench: $(BIN)/.installed node_modules/.installed
+	rm -f $(BENCHES:%=.cache/bench/%.md)
+	@status=0; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; done; \
+	$(BIN)/python bench/report.py; exit $$status
 
 # Re-pin every dependency from pyproject.toml into requirements.lock (and package-lock.json).
 lock:

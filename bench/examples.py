@@ -1,7 +1,8 @@
 """Example-check speed: every example of N synthetic brands with `branddocs check -n JOBS`.
 
 Usage: .venv/bin/python bench/examples.py [--brands 20] [--jobs 2]
-Prints the wall time of the whole run and the median time of one example (from the JUnit report).
+Prints the wall time of the whole run and the median time of one example (from the JUnit report), also
+kept in .cache/bench/examples.md for BENCHMARKS.md. Exits 1 when an example fails or the run takes 30 s or more.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from figures import Figures
 from synthetic import ROOT, make_project
 
 
@@ -24,7 +26,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brands", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--goal", type=float, default=30.0, help="seconds of wall time (default 30)")
     args = parser.parse_args()
+    out = Figures("examples", "Example-check speed")
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp), args.brands)
         junit = project / "junit.xml"
@@ -42,12 +46,13 @@ def main() -> None:
     for case in cases:
         if case.find("skipped") is None:
             by_lang.setdefault(case.get("name", "").rsplit("::", 1)[-1].rstrip("]"), []).append(float(case.get("time")))
-    print(done.stdout.strip().splitlines()[-1])
-    print(f"{args.brands} brands, -n {args.jobs}: {len(cases)} examples ({len(ran)} run) in {wall:.1f} s wall "
-          f"(goal < 30 s); median per example {1000 * statistics.median(ran):.0f} ms")  # fmt: skip
+    out.say(done.stdout.strip().splitlines()[-1])
+    out.say(f"{args.brands} brands, -n {args.jobs}: {len(cases)} examples ({len(ran)} run) in {wall:.1f} s wall; "
+            f"median per example {1000 * statistics.median(ran):.0f} ms")  # fmt: skip
     for lang, times in sorted(by_lang.items()):
-        print(f"  {lang:<11} {len(times):>4} run, median {1000 * statistics.median(times):>5.0f} ms")
-    sys.exit(done.returncode)
+        out.say(f"  {lang:<11} {len(times):>4} run, median {1000 * statistics.median(times):>5.0f} ms")
+    goal = f"every example passes, in under {args.goal:g} s wall"
+    sys.exit(out.done(done.returncode == 0 and wall < args.goal, goal))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from branddocs.endpoint.app import MAX_BODY_BYTES, create_app
+from branddocs.endpoint import app as app_module
+from branddocs.endpoint.app import INLINE_BODY_BYTES, INLINE_CHOICES, MAX_BODY_BYTES, create_app
 from branddocs.endpoint.generate import GREETING_REPLY, tokenize
 from branddocs.endpoint.server import EndpointServer, app_for_brands, running_endpoint
 from branddocs.openai_schema import schema_errors
@@ -519,30 +520,97 @@ def test_a_half_sent_request_is_closed_at_the_header_deadline() -> None:
             assert whole.recv(1024).startswith(b"HTTP/1.1 200")
 
 
-def test_a_big_request_does_not_hold_the_event_loop(base: str, server: EndpointServer) -> None:
-    """While a 1 MiB, n=128 request is being worked on, /health still answers first (order, not timing)."""
+def order_of_completion(server: EndpointServer) -> list[str]:
+    """Which finishes first: a 1 MiB, n=128 request, or a /health sent once the server is working on it."""
     text = " ".join(["word"] * (MAX_BODY_BYTES // 6))
     big = {"model": MODEL, "messages": [{"role": "user", "content": text}], "n": 128}
+    work = server.config.app.state.work
+    begun = sum(work.values())
     finished: list[str] = []
 
     async def go() -> None:
         async with httpx.AsyncClient(timeout=60) as client:
 
             async def heavy() -> None:
-                response = await client.post(f"{base}/chat/completions", json=big,
+                response = await client.post(f"{server.url}/v1/chat/completions", json=big,
                                              headers={"Authorization": f"Bearer {KEY}"})  # fmt: skip
                 assert response.status_code == 200
+                assert len(response.json()["choices"]) == 128
                 finished.append("big")
 
             async def light() -> None:
-                await asyncio.sleep(0.05)  # the big body is on its way, then being worked on
+                # The counter moves as the big request's work begins (parsed or not, on whichever path):
+                # from then on it would hold up /health, if it held the event loop.
+                while sum(work.values()) == begun:
+                    await asyncio.sleep(0.002)
                 assert (await client.get(f"{server.url}/health")).status_code == 200
                 finished.append("health")
 
             await asyncio.gather(heavy(), light())
 
     asyncio.run(go())
-    assert finished == ["health", "big"]
+    return finished
+
+
+def test_a_big_request_does_not_hold_the_event_loop(server: EndpointServer) -> None:
+    """While a 1 MiB, n=128 request is being worked on, /health still answers first (order, not timing)."""
+    assert order_of_completion(server) == ["health", "big"]
+
+
+def test_a_big_request_worked_on_the_event_loop_holds_up_others() -> None:
+    """The order test can fail: with the size limits raised, the same request runs on the loop and /health waits."""
+    app = create_app(PATHS, [KEY], dialect="openai", inline_body_bytes=MAX_BODY_BYTES, inline_choices=128)
+    with running_endpoint(app) as server:
+        assert order_of_completion(server) == ["big", "health"]
+    assert app.state.work == {"loop": 1, "thread": 0}
+
+
+def test_small_requests_stay_on_the_event_loop_and_big_ones_go_to_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which path each request took, from the app's counter and the thread hand-offs it made (no timing)."""
+    handoffs: list[str] = []
+    real = app_module.run_in_threadpool
+
+    async def counted(func, *args):  # the real hand-off, recorded
+        handoffs.append(getattr(func, "__name__", "?"))
+        return await real(func, *args)
+
+    monkeypatch.setattr(app_module, "run_in_threadpool", counted)
+    app = create_app(PATHS, [KEY], dialect="openai")
+    work = app.state.work
+    padding = "x" * INLINE_BODY_BYTES  # the body goes over the limit by its other fields
+    with TestClient(app) as client:
+
+        def post(**fields: object) -> httpx.Response:
+            body = {"model": MODEL, "messages": HI, **fields}
+            response = client.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"})
+            assert response.status_code == 200, response.text
+            return response
+
+        post()
+        post(stream=True)
+        post(n=INLINE_CHOICES)  # at the limit: still on the loop
+        post(messages=[{"role": "user", "content": "y" * (INLINE_BODY_BYTES - 200)}])
+        assert work == {"loop": 4, "thread": 0}
+        assert handoffs == []
+        # Over a limit, each request makes one hand-off, whatever its size.
+        over = post(n=INLINE_CHOICES + 1)
+        post(n=INLINE_CHOICES + 1, stream=True)
+        post(messages=[{"role": "user", "content": padding}])
+        post(messages=[{"role": "user", "content": padding}], stream=True)
+        assert work == {"loop": 4, "thread": 4}
+        assert len(handoffs) == 4
+        # A bad big request is refused the same from the thread: the error crosses back intact.
+        bad = client.post("/v1/chat/completions", json={"model": "nope", "messages": HI, "user": padding},
+                          headers={"Authorization": f"Bearer {KEY}"})  # fmt: skip
+        assert bad.status_code == 404
+        assert bad.json()["error"]["code"] == "model_not_found"
+    # Both paths give the same answer: the same request on the loop, with the limit raised.
+    inline = create_app(PATHS, [KEY], dialect="openai", inline_choices=128)
+    with TestClient(inline) as client:
+        body = {"model": MODEL, "messages": HI, "n": INLINE_CHOICES + 1}
+        same = client.post("/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"})
+    assert inline.state.work == {"loop": 1, "thread": 0}
+    assert same.json()["choices"] == over.json()["choices"]
 
 
 @pytest.fixture(autouse=True)

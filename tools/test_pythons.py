@@ -60,7 +60,7 @@ def probe(name: str) -> Interpreter | None:
         return None
     _implementation, version, executable = done.stdout.strip().split(" ", 2)
     check = subprocess.run(
-        [executable, str(ROOT / "tools" / "check_python.py")],
+        [path, str(ROOT / "tools" / "check_python.py")],
         env={**ENV, "PYTHON": name}, capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     return Interpreter(name, executable, version, check.stderr.strip() or None if check.returncode else None)
@@ -86,7 +86,8 @@ def run(interpreter: Interpreter, pytest_args: list[str]) -> tuple[bool, str]:
     """Make its venv and run the tests in it; (passed, what happened). The whole output goes to its log."""
     venv = f".venv-{interpreter.version}"
     log = LOGS / f"{interpreter.version}.log"
-    make = ["make", "--no-print-directory", f"PYTHON={interpreter.executable}", f"VENV={venv}", f"{venv}/bin/.installed"]
+    make = ["make", "--no-print-directory", f"PYTHON={interpreter.executable}", f"VENV={venv}"]
+    make.append(f"{venv}/bin/.installed")
     pytest = [f"{venv}/bin/pytest", *pytest_args]
     with log.open("w", encoding="utf-8") as out:
         for command in (make, pytest):

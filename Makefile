@@ -1,7 +1,14 @@
 # branddocs: `make site` builds every brand; `make test` runs every check. See README.md.
+# Any CPython from 3.11.2 up (README, Supported Pythons): `make site PYTHON=python3.13`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
+LOCK := requirements.lock
+# The interpreter, as the venv's stamp records it: a venv another Python made is rebuilt, not reused.
+PYTHON_ID := $(shell $(PYTHON) -c 'import os, sys; print(sys.implementation.name, "%d.%d.%d" % sys.version_info[:3], os.path.realpath(sys.base_prefix))' 2>/dev/null)
+ifneq ($(PYTHON_ID),$(shell cat $(BIN)/.installed 2>/dev/null))
+.PHONY: $(BIN)/.installed
+endif
 BRAND ?=
 export NO_MKDOCS_2_WARNING := 1
 
@@ -11,14 +18,19 @@ CHROMIUM ?= /usr/bin/chromium
 export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench
+.PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench test-pythons
 
 # The lock pins setuptools too: the project installs with it, without build isolation or a fallback that hides errors.
-$(BIN)/.installed: pyproject.toml requirements.lock
+# --no-deps, then pip check: a dependency this Python needs that the lock lacks fails here, by name, and is never
+# fetched unpinned.
+$(BIN)/.installed: pyproject.toml $(LOCK) tools/check_python.py
+	@PYTHON="$(PYTHON)" $(PYTHON) tools/check_python.py
+	if [ -f $(VENV)/pyvenv.cfg ] && [ "$$(cat $@ 2>/dev/null)" != "$(PYTHON_ID)" ]; then rm -rf $(VENV); fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-virtualenv -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-virtualenv --no-deps -r $(LOCK)
+	$(BIN)/python -m pip check --disable-pip-version-check
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	touch $@
+	echo "$(PYTHON_ID)" > $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -73,7 +85,8 @@ bench: $(BIN)/.installed node_modules/.installed
 	@status=0; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; done; \
 	$(BIN)/python bench/report.py; exit $$status
 
-# Re-pin every dependency from pyproject.toml into requirements.lock (and package-lock.json).
+# Re-pin every dependency from pyproject.toml into requirements.lock (and package-lock.json). One lock serves every
+# supported Python: pin with the oldest (make lock PYTHON=/usr/bin/python3), then prove it with make test-pythons.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade setuptools
@@ -103,6 +116,12 @@ screenshots: $(BIN)/.installed
 # Real vLLM and a LiteLLM gateway on loopback (about 4 GB in .compat/), the guide's examples against each.
 compat: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python tools/compat.py $(if $(BRAND),--brand $(BRAND))
+
+# The build, example and endpoint tests with every supported CPython found here (python3.11 to python3.14 on PATH,
+# /usr/bin/python3, pyenv's versions, $$PYTHONS), each in its own .venv-<version>; a table of Python by result.
+# TEST_PYTHONS_ARGS="--all" runs the whole suite with each.
+test-pythons: system-packages node_modules/.installed
+	@$(PYTHON) tools/test_pythons.py $(TEST_PYTHONS_ARGS)
 
 clean:
 	rm -rf site .pytest_cache reports

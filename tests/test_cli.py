@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -25,13 +27,32 @@ from .conftest import BIN, FIXTURES, ROOT, run_branddocs
 MAKE_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "BRAND")}
 
 
-def make(*args: str, user: int | None = None) -> subprocess.CompletedProcess[str]:
-    """Run this project's Makefile, as `user` (a uid) if given."""
-    drop = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user is not None else []
+def as_user(user: int | None) -> list[str]:
+    """The command prefix that runs the rest as `user` (a uid, in its own group only), or nothing."""
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user is not None else []
+
+
+def make(*args: str, user: int | None = None, directory: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run this project's Makefile (or the copy in `directory`), as `user` (a uid) if given."""
     return subprocess.run(
-        [*drop, "make", "--no-print-directory", "-C", str(ROOT), *args],
+        [*as_user(user), "make", "--no-print-directory", "-C", str(directory), *args],
         env=MAKE_ENV, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
+
+
+@contextmanager
+def makefile_for(user: int) -> Iterator[Path]:
+    """A copy of the Makefile in a folder `user` can enter and read: the clone may live where others cannot (/root)."""
+    folder = Path(tempfile.mkdtemp(prefix="branddocs-make-"))
+    try:
+        folder.chmod(0o755)
+        shutil.copy(ROOT / "Makefile", folder / "Makefile")
+        (folder / "Makefile").chmod(0o644)
+        if subprocess.run([*as_user(user), "test", "-r", str(folder / "Makefile")], check=False).returncode != 0:
+            pytest.skip(f"uid {user} cannot read {folder}/Makefile: no folder here that another user can enter")
+        yield folder
+    finally:
+        shutil.rmtree(folder)
 
 
 # `make test BRAND=...` and the system packages it needs.
@@ -59,7 +80,9 @@ def test_present_system_packages_are_left_alone() -> None:
 def test_missing_system_packages_name_the_command_to_run() -> None:
     if os.getuid() != 0:
         pytest.skip("needs root, to run make as another user who may not install packages")
-    done = make("-s", "system-packages", "CHROMIUM=/nonexistent/chromium", "DEJAVU=/nonexistent.ttf", user=65534)
+    with makefile_for(65534) as folder:
+        args = ("-s", "system-packages", "CHROMIUM=/nonexistent/chromium", "DEJAVU=/nonexistent.ttf")
+        done = make(*args, user=65534, directory=folder)
     assert done.returncode != 0
     assert done.stderr.splitlines()[0] == (
         "missing system packages: chromium fonts-dejavu-core; install them with: "

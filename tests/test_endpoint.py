@@ -30,7 +30,7 @@ from branddocs.endpoint.server import EndpointServer, app_for_brands, running_en
 from branddocs.openai_schema import schema_errors
 from branddocs.site import Project
 
-from .conftest import ROOT, scratch_project
+from .conftest import BIN, ROOT, scratch_project
 
 KEY = "sk-test-endpoint-key"
 MODEL = "meta-llama-3-8b-instruct"
@@ -403,7 +403,7 @@ def endpoint_command(
     log = tmp_path / "endpoint.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", "0", *args],
+            [str(BIN / "branddocs"), "endpoint", "--port", "0", *args],
             cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", **(env or {})},
         )  # fmt: skip
     try:
@@ -455,14 +455,14 @@ def test_cli_refuses_a_busy_or_invalid_port_in_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run([str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", str(port)],
+        done = subprocess.run([str(BIN / "branddocs"), "endpoint", "--port", str(port)],
                               capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"branddocs endpoint: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
     assert "base URL" not in done.stdout + done.stderr
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "branddocs"), "endpoint", "--port", "70000"],
+    done = subprocess.run([str(BIN / "branddocs"), "endpoint", "--port", "70000"],
                           capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)  # fmt: skip
     assert done.returncode == 2
     assert "expected a port number from 1 to 65535 (0: any free port), not '70000'" in done.stderr

@@ -81,10 +81,11 @@ def test_a_shared_page_change_lists_every_brand_with_its_own_values(repo: Projec
     edit(repo.docs_dir / "serverless-endpoints.md", "Happy coding!", "Happy coding, {{ user_name }} readers!")
     edit(repo.docs_dir / "serverless-endpoints.md", "--data '{", "--data-raw '{")  # in cURL code blocks
     report = diff_json(repo, "HEAD")
-    # yushan reads serverless-endpoints.zh-TW.md: untouched, and not even rebuilt.
+    # yushan reads serverless-endpoints.zh-TW.md: its inputs include the source page, so it is rebuilt,
+    # and its output has the final word.
     assert sorted(changed(report)) == ["acme", "nebula"]
     assert report["unchanged"] == ["yushan"]
-    assert sorted(report["rebuilt"]) == ["acme", "nebula"]
+    assert sorted(report["rebuilt"]) == ["acme", "nebula", "yushan"]
     for brand_id, name in (("acme", "Acme Cloud"), ("nebula", "Nébula AI")):
         text = page_text(changed(report)[brand_id], "/serverless-endpoints/")
         assert "-Happy coding!" in text

@@ -1,4 +1,4 @@
-"""`branddocs build | serve | check | check-brands | check-translations | endpoint`: the command line."""
+"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint`: the command line."""
 
 from __future__ import annotations
 
@@ -71,15 +71,17 @@ class _Progress:
 
 
 def _cmd_serve(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.serve import check_address, serve
+    from branddocs.serve import addresses, serve
 
-    project.brand(args.brand)  # fail here, clearly, rather than inside MkDocs' reloader
+    ids = list(dict.fromkeys(args.brand))
+    for brand_id in ids:
+        project.brand(brand_id)  # fail here, clearly, rather than inside MkDocs' reloader
     try:
-        check_address(args.dev_addr)  # before MkDocs builds and prints anything
+        dev_addrs = addresses(args.dev_addr, len(ids))  # before MkDocs builds and prints anything
     except ValueError as exc:
         print(f"branddocs serve: {exc}", file=sys.stderr)
         return 2
-    return serve(project.config_file, args.brand, args.dev_addr)
+    return serve(project.config_file, ids, dev_addrs)
 
 
 def _cmd_check_brands(args: argparse.Namespace, project: Project) -> int:
@@ -222,6 +224,29 @@ def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
     return serve_forever(args, project)
 
 
+def _cmd_diff(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.diff import run_diff
+    from branddocs.diff_base import BaseError
+    from branddocs.diff_render import render_json, render_markdown, render_text
+
+    on_sites = None
+    if args.screenshots:
+        from branddocs.diff_shots import screenshots
+
+        on_sites = lambda report, before, after: screenshots(report, before, after, args.screenshots)  # noqa: E731
+    try:
+        report = run_diff(project, args.base, args.brand, args.jobs, on_sites=on_sites)
+    except BaseError as exc:
+        print(f"branddocs diff: {exc}", file=sys.stderr)
+        return 2
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    render = {"json": render_json, "markdown": render_markdown}.get(args.format)
+    sys.stdout.write(render(report) if render else render_text(report, colour))
+    for failure in report.failures:
+        print(f"branddocs diff: {failure.brand_id} failed to build on the {failure.side} side", file=sys.stderr)
+    return 1 if report.failures else 0
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) < 65536:
         raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535 (0: any free port), not {text!r}")
@@ -247,9 +272,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--shard", type=_shard, default=None, metavar="K/N", help="build only shard K of N")
     build.set_defaults(func=_cmd_build)
 
-    serve = sub.add_parser("serve", help="preview one brand with live reload")
-    serve.add_argument("--brand", required=True, metavar="ID")
-    serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT")
+    serve = sub.add_parser("serve", help="preview brands with live reload (several: consecutive ports)")
+    serve.add_argument("--brand", required=True, action="append", metavar="ID",
+                       help="serve this brand (repeatable: each on the next port)")  # fmt: skip
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
+                       help="the first brand's address (default 127.0.0.1:8000)")  # fmt: skip
     serve.set_defaults(func=_cmd_serve)
 
     brands = sub.add_parser("check-brands", help="validate brand files and their images")
@@ -280,6 +307,28 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="with a real key, run examples even where no sandbox can hold them")  # fmt: skip
     check.set_defaults(func=_cmd_check)
+
+    diff = sub.add_parser("diff", help="what each brand's readers see differently between BASE and the work tree")
+    diff.add_argument(
+        "base",
+        nargs="?",
+        default=None,
+        metavar="BASE",
+        help="a git revision (default: the merge base with origin/HEAD or main; HEAD: uncommitted work)",
+    )
+    diff.add_argument("--brand", action="append", metavar="ID", help="compare this brand (repeatable; default all)")
+    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff.add_argument("--jobs", "-j", type=int, default=None, help="parallel builds (default: number of cores)")
+    diff.add_argument(
+        "--screenshots",
+        type=Path,
+        nargs="?",
+        const=Path("reports/diff"),
+        default=None,
+        metavar="DIR",
+        help="before/after screenshots of each changed page (default reports/diff/)",
+    )
+    diff.set_defaults(func=_cmd_diff)
 
     endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")
     endpoint.add_argument("--host", default="127.0.0.1")

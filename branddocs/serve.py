@@ -1,4 +1,8 @@
-"""`branddocs serve`: `mkdocs serve` for one brand, on a port checked first, stopped with its child."""
+"""`branddocs serve`: `mkdocs serve` per brand, each on a port checked first, stopped with its children.
+
+Several brands (`--brand a --brand b`, as `branddocs diff` suggests) get one `mkdocs serve` each, on
+consecutive ports from the one given: the simplest way to open each changed tenant side by side.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-__all__ = ["check_address", "serve"]
+__all__ = ["addresses", "check_address", "serve"]
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -32,25 +37,44 @@ def check_address(dev_addr: str) -> tuple[str, int]:
     return host, port
 
 
-def serve(config_file: Path, brand_id: str, dev_addr: str) -> int:
-    """Run `mkdocs serve` for `brand_id` until it ends or this process is told to stop; its exit code.
+def addresses(dev_addr: str, count: int) -> list[str]:
+    """`count` addresses on consecutive ports from `dev_addr`'s, each checked with `check_address`."""
+    host, port = check_address(dev_addr)
+    if port + count - 1 > 65535:
+        raise ValueError(f"--dev-addr {dev_addr}: {count} brands need ports {port} to {port + count - 1}")
+    for extra in range(1, count):
+        check_address(f"{host}:{port + extra}")
+    return [f"{host}:{port + k}" for k in range(count)]
 
-    Check the address with `check_address` first: MkDocs finds a busy port only after a full build.
+
+def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str]) -> int:
+    """Run `mkdocs serve` for each brand (on its address) until one ends or this process is told to stop.
+
+    Check the addresses first (`addresses`): MkDocs finds a busy port only after a full build. The exit
+    code is the first server's to end; the others are stopped with it.
     """
-    cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file), "-a", dev_addr]
-    # Its own process group: a terminal's Ctrl-C reaches this process only, which passes it on once.
-    child = subprocess.Popen(cmd, env={**os.environ, "BRAND": brand_id}, process_group=0)
+    children = []
+    for brand_id, dev_addr in zip(brand_ids, dev_addrs, strict=True):
+        if len(brand_ids) > 1:
+            print(f"branddocs serve: {brand_id} at http://{dev_addr}/", flush=True)
+        cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file), "-a", dev_addr]
+        # Its own process group: a terminal's Ctrl-C reaches this process only, which passes it on once.
+        children.append(subprocess.Popen(cmd, env={**os.environ, "BRAND": brand_id}, process_group=0))
 
     def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
 
     previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
     try:
         try:
-            code = child.wait()
+            code = _first_exit(children)
         finally:
-            if child.poll() is None:  # this process is ending for another reason: take the server with it
-                child.terminate()
+            for child in children:  # one server ended, or this process is ending: take the others with it
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
@@ -60,3 +84,13 @@ def serve(config_file: Path, brand_id: str, dev_addr: str) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 128 - code if code < 0 else code
+
+
+def _first_exit(children: list[subprocess.Popen[bytes]]) -> int:
+    if len(children) == 1:
+        return children[0].wait()
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                return child.returncode
+        time.sleep(0.2)

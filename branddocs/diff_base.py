@@ -1,0 +1,68 @@
+"""The revision a change is compared with (BASE), and its sources in a folder of their own."""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from pathlib import Path
+
+from branddocs.site import Project
+
+__all__ = ["DEFAULT_BRANCHES", "SOURCES", "BaseError", "materialise", "resolve_base"]
+
+DEFAULT_BRANCHES = ("origin/HEAD", "main")
+"""Without a BASE, the merge base with the first of these that exists."""
+SOURCES = ("mkdocs.yml", "docs", "overrides", "brands", "macros", "package.json", "pyproject.toml", "requirements.lock",
+           "package-lock.json")  # fmt: skip
+"""What a brand's site is made from, besides branddocs itself: the pages print the SDK versions the locks pin."""
+
+
+class BaseError(Exception):
+    """BASE cannot be used: one line for people."""
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+
+
+def resolve_base(project: Project, base: str | None) -> tuple[str, str]:
+    """(commit, how to name it) for `base`, or for the merge base with the default branch when it is None."""
+    if _git(project.root, "rev-parse", "--git-dir").returncode != 0:
+        raise BaseError(f"{project.root} is not in a git repository: branddocs diff compares with a git revision")
+    if base is not None:
+        found = _git(project.root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
+        if found.returncode != 0:
+            raise BaseError(f"no revision {base!r} in {project.root} (expected a commit, branch or tag)")
+        return found.stdout.strip(), base
+    for branch in DEFAULT_BRANCHES:
+        if _git(project.root, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}").returncode == 0:
+            merge_base = _git(project.root, "merge-base", branch, "HEAD")
+            if merge_base.returncode == 0:
+                commit = merge_base.stdout.strip()
+                return commit, f"merge base with {branch} ({commit[:12]})"
+    raise BaseError(f"no {' or '.join(DEFAULT_BRANCHES)} to compare with: name a BASE, e.g. `branddocs diff HEAD`")
+
+
+def materialise(project: Project, commit: str, folder: Path) -> Project:
+    """BASE's sources (SOURCES) in `folder`, built with this branddocs: its package is linked as copy_to does."""
+    prefix = _git(project.root, "rev-parse", "--show-prefix").stdout.strip()  # the project in a subfolder
+    tree = f"{commit}:{prefix}"
+    listed = _git(project.root, "ls-tree", "--name-only", tree)
+    if listed.returncode != 0:
+        raise BaseError(f"{commit[:12]} has no {prefix or 'top folder'}: {listed.stderr.strip()}")
+    names = [n for n in listed.stdout.splitlines() if n in SOURCES]
+    if "mkdocs.yml" not in names:
+        raise BaseError(f"{commit[:12]} has no {prefix}mkdocs.yml: not a branddocs project at that revision")
+    folder.mkdir(parents=True, exist_ok=True)
+    with subprocess.Popen(["git", "-C", str(project.root), "archive", "--format=tar", tree, *names],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as archive:  # fmt: skip
+        assert archive.stdout is not None
+        with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
+            tar.extractall(folder, filter="tar")  # "tar": a committed link may point anywhere, as in the work tree
+        error = archive.stderr.read().decode(errors="replace") if archive.stderr else ""
+    if archive.returncode != 0:
+        raise BaseError(f"git archive {tree} failed: {error.strip()}")
+    # mkdocs.yml loads its hooks from branddocs/: both sides are built by the branddocs running now.
+    if (project.root / "branddocs").exists():
+        (folder / "branddocs").symlink_to((project.root / "branddocs").resolve())
+    return Project(folder)

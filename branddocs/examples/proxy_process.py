@@ -101,6 +101,9 @@ class ProxyClient:
     def __repr__(self) -> str:  # never the control token
         return f"ProxyClient(timeout={self.timeout})"
 
+    def close(self) -> None:
+        self._client.close()
+
     def new_token(self, prefix: str = "") -> str:
         response = self._client.post("/runs", params={"prefix": prefix})
         response.raise_for_status()

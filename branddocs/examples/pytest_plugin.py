@@ -136,7 +136,7 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
         pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV, returncode=4)
     given = os.environ.get(PROXY_ENV)
     if given:
-        yield _target(json.loads(given), upstream, timeout, conformance)
+        yield from _target(json.loads(given), upstream, timeout, conformance)
         return
     key = ""
     if upstream:
@@ -149,7 +149,7 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     project = Project.find()
     settings = proxy_settings(project, upstream, key, timeout, pytestconfig.getoption("brand") or None)
     with running_proxy(settings, without_secrets(os.environ, project.root)) as info:
-        yield _target(info, upstream, timeout, conformance)
+        yield from _target(info, upstream, timeout, conformance)
 
 
 def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
@@ -158,11 +158,14 @@ def proxy_settings(project: Project, upstream: str, key: str, timeout: float, br
             "sandbox": sandbox.inside()}  # fmt: skip
 
 
-def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Target:
+def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Iterator[Target]:
     # Against the reference endpoint: exact outputs, and each brand's own path (`/brands/<id>...`).
     proxy = ProxyClient(info, timeout)
-    return Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
-                  per_brand=not upstream, sandbox_socket=info["socket"] if sandbox.inside() else None)  # fmt: skip
+    try:
+        yield Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
+                     per_brand=not upstream, sandbox_socket=info["socket"] if sandbox.inside() else None)  # fmt: skip
+    finally:
+        proxy.close()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

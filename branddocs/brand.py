@@ -15,6 +15,8 @@ import yaml
 from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from branddocs.errors import UsageError
+
 __all__ = [
     "BRAND_ID_RE",
     "Api",
@@ -51,7 +53,7 @@ HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
 ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
 
 
-class BrandError(Exception):
+class BrandError(UsageError):
     """A brand file is missing, unreadable or invalid; the message is for people."""
 
 

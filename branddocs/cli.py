@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from branddocs.brand import BrandError, load_brand
+from branddocs.errors import BranddocsError
 from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
 
@@ -129,6 +130,13 @@ def _cmd_check_translations(args: argparse.Namespace, project: Project) -> int:
     print(f"{len(followers(project))} translations and brand pages: {len(problems)} with code unlike their "
           f"source's, {len(notes)} older than their source")  # fmt: skip
     return 1 if problems else 0
+
+
+def _cmd_env(args: argparse.Namespace, project: Project | None) -> int:
+    from branddocs.settings import describe
+
+    print(describe())
+    return 0
 
 
 def _cmd_schema(args: argparse.Namespace, project: Project | None) -> int:
@@ -292,6 +300,9 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of a brand file (for editors)")
     schema.set_defaults(func=_cmd_schema)
 
+    env = sub.add_parser("env", help="list the environment variables branddocs reads, and which are set")
+    env.set_defaults(func=_cmd_env)
+
     check = sub.add_parser(
         "check", help="run the example checks (all brands and pages by default); after --, pytest options"
     )
@@ -355,10 +366,10 @@ def main(argv: list[str] | None = None) -> int:
     args.pytest_args = extra
     try:
         # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
-        return args.func(args, None if args.func is _cmd_schema else Project.find())
-    except BrandError as exc:
+        return args.func(args, None if args.func in (_cmd_schema, _cmd_env) else Project.find())
+    except BranddocsError as exc:
         print(f"branddocs: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
 
 
 if __name__ == "__main__":

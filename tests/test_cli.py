@@ -267,3 +267,27 @@ def test_a_brand_added_as_the_writers_page_says_passes_its_checks(scratch: Proje
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     for test in ("test_no_brand_leaks_into_another[kestrel]", "test_guide_in_a_browser[kestrel]", "[kestrel::"):
         assert re.search(rf"^PASSED \S+{re.escape(test)}", done.stdout, re.MULTILINE), f"{test} did not pass"
+
+
+def test_env_lists_every_setting_and_never_a_secret_value(monkeypatch, capsys):
+    from branddocs.cli import main
+    from branddocs.settings import SETTINGS
+
+    monkeypatch.setenv("BRANDDOCS_API_KEY", "sk-never-printed-0123456789")
+    assert main(["env"]) == 0
+    out = capsys.readouterr().out
+    for setting in SETTINGS:
+        assert setting.name in out
+    assert "BRANDDOCS_API_KEY          set" in out
+    assert "sk-never-printed" not in out
+
+
+def test_errors_carry_their_exit_codes():
+    from branddocs.brand import BrandError
+    from branddocs.errors import EXIT_FENCE, EXIT_USAGE, BranddocsError
+    from branddocs.examples.fences import FenceError
+
+    assert issubclass(BrandError, BranddocsError)
+    assert BrandError("x").exit_code == EXIT_USAGE
+    assert issubclass(FenceError, BranddocsError)
+    assert FenceError("x").exit_code == EXIT_FENCE

@@ -6,6 +6,8 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
+from branddocs.errors import EXIT_FENCE, BranddocsError
+
 __all__ = ["SETTINGS", "Fence", "FenceError", "parse_fences"]
 
 # Settings branddocs reads; the highlight extension's own (title, linenums, hl_lines) are allowed too.
@@ -20,8 +22,10 @@ _OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})[ ]*(?P<lang>[\w+-]*
 _SETTING = re.compile(r'\s*(?P<key>[\w-]+)="(?P<value>[^"]*)"')
 
 
-class FenceError(ValueError):
+class FenceError(BranddocsError, ValueError):
     """A fence line a writer got wrong: an unknown setting, a skip without a reason, an unclosed block."""
+
+    exit_code = EXIT_FENCE
 
 
 @dataclass

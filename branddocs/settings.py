@@ -1,0 +1,65 @@
+"""Every environment variable branddocs reads: declared, documented and read here, nowhere else.
+
+`branddocs env` prints this table; the README points to it rather than copying it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["SETTINGS", "Setting", "describe"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, what it is for and what holds when it is unset."""
+
+    name: str
+    help: str
+    default: str = ""
+    """What the reader gets when the variable is unset or empty (described, for the table)."""
+    secret: bool = False
+    """Never printed, logged or handed to an example."""
+
+    def get(self, environ: Mapping[str, str] | None = None) -> str:
+        """The value, stripped; "" when unset or empty."""
+        return (os.environ if environ is None else environ).get(self.name, "").strip()
+
+    def is_set(self, environ: Mapping[str, str] | None = None) -> bool:
+        return bool(self.get(environ))
+
+
+BRAND = Setting("BRAND", "the brand a plain `mkdocs build` or `mkdocs serve` builds (brands/<id>.yml)")
+ROOT = Setting("BRANDDOCS_ROOT", "the project folder", "found from the current folder upwards")
+ENDPOINT = Setting("BRANDDOCS_ENDPOINT", "the OpenAI-compatible endpoint `branddocs check` proves the examples against",
+                   "the reference endpoint on loopback, with a key made for the run")  # fmt: skip
+API_KEY = Setting("BRANDDOCS_API_KEY", "the key for BRANDDOCS_ENDPOINT; only the recording proxy holds it", secret=True)
+EXAMPLE_TIMEOUT = Setting("BRANDDOCS_EXAMPLE_TIMEOUT", "seconds one example may run (`--example-timeout`)", "60")
+NO_SANDBOX = Setting("BRANDDOCS_NO_SANDBOX", "1: examples run unsandboxed (debugging only; never with a real key)")
+BWRAP = Setting("BRANDDOCS_BWRAP", "the bubblewrap binary the sandbox uses", "bwrap on PATH")
+EXAMPLE_PYTHON = Setting("BRANDDOCS_EXAMPLE_PYTHON", "the Python interpreter Python examples run with",
+                         "the interpreter branddocs runs on")  # fmt: skip
+EXAMPLE_NODE = Setting("BRANDDOCS_EXAMPLE_NODE", "the node binary JavaScript examples run with", "node on PATH")
+NODE_MODULES = Setting("BRANDDOCS_NODE_MODULES", "the node_modules/ folder JavaScript examples import from",
+                       "the project's node_modules/")  # fmt: skip
+OPENAPI = Setting("BRANDDOCS_OPENAPI", "a full OpenAI openapi.json for `--conformance openai`",
+                  "the subset in branddocs/data/")  # fmt: skip
+CHROMIUM = Setting("BRANDDOCS_CHROMIUM", "the Chromium the browser checks and screenshots drive", "/usr/bin/chromium")
+NO_PDEATHSIG = Setting("BRANDDOCS_NO_PDEATHSIG", "1: build workers outlive a killed build (only to test the guard)")
+PROXY = Setting("BRANDDOCS_PROXY", "internal: how `branddocs check` tells its pytest where the recording proxy is")
+
+SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
+                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY)  # fmt: skip
+
+
+def describe() -> str:
+    """The table `branddocs env` prints: each variable, what it is for, its default and whether it is set."""
+    width = max(len(s.name) for s in SETTINGS)
+    lines = []
+    for s in SETTINGS:
+        state = "set" if s.is_set() else "unset"
+        default = f" (default: {s.default})" if s.default else ""
+        lines.append(f"{s.name:<{width}}  {state:<5}  {s.help}{default}")
+    return "\n".join(lines)

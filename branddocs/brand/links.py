@@ -1,0 +1,51 @@
+"""Symbolic links a brand's site may not publish: outside the project, or into another brand's folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the model imports this module
+    from branddocs.brand.model import Brand
+
+__all__ = ["unsafe_links"]
+
+
+def _link_problem(link: Path, root: Path, brand: Brand) -> str | None:
+    """Why the symbolic link `link` may not be published for `brand`, or None if it may."""
+    target = Path(os.path.realpath(link))
+    docs, overrides, brands = root / "docs", root / "overrides", root / "brands"
+    if target.is_relative_to(brands) and target == brands / f"{brand.id}.yml":
+        return None
+    if not (target.is_relative_to(docs) or target.is_relative_to(overrides)):
+        return f"symbolic link {link} -> {target}: expected a target inside {docs} or {overrides}"
+    rel = target.relative_to(docs).parts if target.is_relative_to(docs) else ()
+    if len(rel) > 1 and rel[0] == "images" and rel[1] != brand.resource_dir_name:
+        return f"symbolic link {link} -> {target}: points into another brand's image folder"
+    if len(rel) > 1 and rel[0] == "brands" and rel[1] != brand.id:
+        return f"symbolic link {link} -> {target}: points into another brand's pages"
+    return None
+
+
+def unsafe_links(root: Path, brand: Brand) -> list[str]:
+    """Symbolic links that would publish, for `brand`, a file outside the project or another brand's.
+
+    Walks what the brand's site is made from: docs/ (less other brands' image and page folders, which its
+    site never holds), overrides/ and its brand file; a link is never followed into."""
+    root = Path(os.path.realpath(root))
+    docs = root / "docs"
+    skip = {docs / "images" / brand.resource_dir_name, docs / "brands" / brand.id}
+    found = []
+    brand_file = root / "brands" / f"{brand.id}.yml"
+    if brand_file.is_symlink():
+        found.append(_link_problem(brand_file, root, brand))
+    for top in (docs, root / "overrides"):
+        for folder, dirs, files in os.walk(top):
+            here = Path(folder)
+            if here in (docs / "images", docs / "brands"):  # other brands' folders: never in this site
+                dirs[:] = [d for d in dirs if here / d in skip]
+            for name in [*dirs, *files]:
+                if (here / name).is_symlink():
+                    found.append(_link_problem(here / name, root, brand))
+    return [problem for problem in found if problem]

@@ -1,0 +1,265 @@
+"""The brand model: one validated record per `brands/<id>.yml` (read by branddocs.brand.loader)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from anyascii import anyascii
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from branddocs.brand.colours import mix, readable_on
+from branddocs.brand.links import unsafe_links
+from branddocs.errors import UsageError
+
+__all__ = [
+    "BRAND_ID_RE",
+    "SECRET_WORDS",
+    "Api",
+    "Brand",
+    "BrandError",
+    "Features",
+    "Theme",
+    "derive_key_env",
+    "material_languages",
+]
+
+BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+_HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
+_TEMPLATE_MARKERS = ("{{", "{%", "{#")
+SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+"""A key variable's name holds one of these: the secret scan finds every key by its variable's name alone,
+without reading any brand file (branddocs/secrets_scan.py)."""
+_FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
+HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
+ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
+
+
+class BrandError(UsageError):
+    """A brand file is missing, unreadable or invalid; the message is for people."""
+
+
+def derive_key_env(user_name: str) -> str:
+    """`Nébula AI` -> `NEBULA_AI_API_KEY`: ASCII, upper case, runs of other characters to one `_`."""
+    stem = re.sub(r"[^A-Z0-9]+", "_", anyascii(user_name).upper()).strip("_")
+    return f"{stem}_API_KEY"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as `defualt_model` must not pass silently.
+    # Docstrings under fields become descriptions in `branddocs schema`, shown by editors.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_template_syntax(cls, value: Any) -> Any:
+        # The pages are Jinja templates: a brand value is untrusted text and must not look like template code.
+        found = [m for m in _TEMPLATE_MARKERS if isinstance(value, str) and m in value]
+        if found:
+            raise ValueError(f"expected plain text, found template syntax {found[0]!r} in {value!r}")
+        return value
+
+
+class Api(_Strict):
+    """Where the tenant's OpenAI-compatible API lives and which variable holds its key."""
+
+    base_url: str
+    """The OpenAI-compatible base URL a reader passes to the SDKs, e.g. `https://api.acme.example/v1`."""
+    key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
+    """The environment variable the examples read the API key from, its name holding KEY, TOKEN, SECRET,
+    PASSWORD or CREDENTIAL; derived from `user_name` if unset."""
+
+    @field_validator("key_env")
+    @classmethod
+    def _secret_name(cls, value: str | None) -> str | None:
+        # The secret scan of every build knows keys by their variable's name (see SECRET_WORDS).
+        if value is not None and not any(word in value for word in SECRET_WORDS):
+            raise ValueError(f"expected a name holding one of {', '.join(SECRET_WORDS)}, found {value!r}")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host name")
+        if parts.query or parts.fragment:
+            raise ValueError("expected a base URL without a query or fragment")
+        if value.rstrip("/").endswith("/chat/completions"):
+            raise ValueError("expected the base URL, without the trailing /chat/completions")
+        return value.rstrip("/")
+
+
+class Theme(_Strict):
+    """The site's colours (quoted, `"#rrggbb"`: an unquoted `#` starts a YAML comment), logo and favicon."""
+
+    primary: HexColour = "#3f51b5"
+    """Header and link colour, as `#rrggbb`; becomes `--md-primary-fg-color`."""
+    primary_light: HexColour | None = None
+    """A lighter shade of `primary`, as `#rrggbb`; mixed from `primary` if unset."""
+    primary_dark: HexColour | None = None
+    """A darker shade of `primary`, as `#rrggbb`; mixed from `primary` if unset."""
+    accent: HexColour = "#526cfe"
+    """Hover and focus colour, as `#rrggbb`."""
+    logo: str | None = None
+    """A file under `docs/images/<resource_dir_name>/` (letters, digits, `.`, `_`, `-`); Material's default
+    icon if unset."""
+    favicon: str | None = None
+    """A file under `docs/images/<resource_dir_name>/` (letters, digits, `.`, `_`, `-`); the logo if unset."""
+
+    def css_variables(self) -> dict[str, str]:
+        """Material's `--md-*-fg-color*` variables for this palette; light/dark shades derived if unset."""
+        text = readable_on(self.primary)
+        return {
+            "--md-primary-fg-color": self.primary,
+            "--md-primary-fg-color--light": self.primary_light or mix(self.primary, "#ffffff", 0.25),
+            "--md-primary-fg-color--dark": self.primary_dark or mix(self.primary, "#000000", 0.25),
+            "--md-primary-bg-color": text,
+            "--md-primary-bg-color--light": text + "b3",
+            "--md-accent-fg-color": self.accent,
+            "--md-accent-fg-color--transparent": self.accent + "1a",
+        }
+
+    @field_validator("logo", "favicon")
+    @classmethod
+    def _plain_file_name(cls, value: str | None) -> str | None:
+        if value is not None and (not re.fullmatch(_FILE_NAME, value) or len(value) > 100):
+            raise ValueError(
+                "expected a file name inside the brand's image folder, such as logo.svg, of at most 100 letters, "
+                f"digits, '.', '_' and '-' (pattern {_FILE_NAME}); found {value!r}"
+            )
+        return value
+
+
+class Features(_Strict):
+    """What the tenant's platform offers, where the guide differs (`{% if features.streaming %}`)."""
+
+    streaming: bool = True
+    """The platform streams replies (`stream: true`, server-sent events); false: the guide never mentions it."""
+
+
+@cache
+def material_languages() -> frozenset[str]:
+    """The language codes Material for MkDocs has texts for (`partials/languages/<code>.html`)."""
+    spec = importlib.util.find_spec("material")
+    folders = [Path(f) / "templates" / "partials" / "languages" for f in (spec.submodule_search_locations or [])]
+    return frozenset(p.stem for folder in folders for p in folder.glob("*.html") if p.stem != "custom")
+
+
+class Brand(_Strict):
+    """One tenant's values for the templated guide: `brands/<id>.yml` (see docs/writing.md)."""
+
+    id: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
+    """The file name without `.yml`; not written in the file."""
+    user_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    """The tenant's name as readers see it; any characters."""
+    resource_dir_name: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
+    """The folder under `docs/images/` holding this brand's screenshots and logo."""
+    api: Api
+    models: Annotated[list[ModelId], Field(min_length=1)]
+    """The models this tenant serves, as the API names them."""
+    default_model: ModelId | None = None
+    """The model the examples call; the first of `models` if unset."""
+    portal_name: Annotated[str, StringConstraints(min_length=1)] = "Cloud Portal"
+    """The name of the tenant's web console, as the guide mentions it."""
+    theme: Theme = Theme()
+    site_url: str | None = None
+    """Where the published guide lives, e.g. `https://docs.acme.example/`."""
+    copyright: str | None = None
+    """Footer text; `© <user_name>` if unset."""
+    support_url: str | None = None
+    """Where readers get help, linked from the guide."""
+    language: str = "en"
+    """The readers' language, a Material for MkDocs code such as `en`, `de`, `ja`, `zh-TW`."""
+    features: Features = Features()
+
+    @field_validator("language")
+    @classmethod
+    def _material_language(cls, value: str) -> str:
+        if value not in material_languages():
+            near = sorted(c for c in material_languages() if c.lower().startswith(value.lower()[:2]))
+            hint = f" (close: {', '.join(near)})" if near else ""
+            raise ValueError(f"expected a Material for MkDocs language code such as en, de, ja, zh-TW{hint}")
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({m for m in value if value.count(m) > 1})
+        if duplicates:
+            raise ValueError(f"expected each model once, found {', '.join(duplicates)} more than once")
+        return value
+
+    @field_validator("site_url", "support_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("expected an http:// or https:// URL with a host name")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Brand:
+        if self.default_model is not None and self.default_model not in self.models:
+            raise ValueError(f"default_model: expected one of models {self.models}, found {self.default_model!r}")
+        key_env = self.api.key_env or derive_key_env(self.user_name)
+        if not re.match(_ENV_NAME, key_env) or key_env == "_API_KEY":
+            raise ValueError(
+                f"api.key_env: {self.user_name!r} gives no usable variable name ({key_env!r}); set api.key_env"
+            )
+        # Frozen models: fill derived defaults once, here, so every reader sees the same values.
+        object.__setattr__(self, "default_model", self.default_model or self.models[0])
+        object.__setattr__(self, "api", self.api.model_copy(update={"key_env": key_env}))
+        return self
+
+    @property
+    def key_env(self) -> str:
+        return self.api.key_env  # type: ignore[return-value]  # filled by _defaults
+
+    @property
+    def base_url(self) -> str:
+        return self.api.base_url
+
+    @property
+    def base_path(self) -> str:
+        """The base URL's path, e.g. `/api/v1/ai`: where the reference endpoint serves this brand."""
+        return urlsplit(self.api.base_url).path.rstrip("/")
+
+    def image_dir(self, docs_dir: Path) -> Path:
+        return docs_dir / "images" / self.resource_dir_name
+
+    def asset_paths(self, docs_dir: Path) -> list[Path]:
+        """Every file this brand's site needs from its image folder."""
+        names = ["endpoint.png", self.theme.logo, self.theme.favicon]
+        return [self.image_dir(docs_dir) / name for name in dict.fromkeys(names) if name]
+
+    def check_assets(self, docs_dir: Path) -> None:
+        """The brand's images are there, and no link under docs/, overrides/ or its brand file leaves them."""
+        links = unsafe_links(docs_dir.parent, self)
+        if links:
+            raise BrandError("\n".join(f"brand {self.id!r}: {link}" for link in links))
+        missing = [p for p in self.asset_paths(docs_dir) if not p.is_file()]
+        if missing:
+            listed = ", ".join(str(p) for p in missing)
+            raise BrandError(f"brand {self.id!r}: missing image file: {listed}")
+
+    def variables(self) -> dict[str, Any]:
+        """The names the templated guide uses, e.g. `{{ user_name }}`, `{{ base_url }}`."""
+        return {
+            "brand": self,
+            "brand_id": self.id,
+            "user_name": self.user_name,
+            "resource_dir_name": self.resource_dir_name,
+            "portal_name": self.portal_name,
+            "base_url": self.base_url,
+            "api_key_env": self.key_env,
+            "models": list(self.models),
+            "default_model": self.default_model,
+            "language": self.language,
+            "features": self.features.model_dump(),
+        }

@@ -13,7 +13,8 @@ BRAND ?=
 export NO_MKDOCS_2_WARNING := 1
 
 BRANDS = $(sort $(basename $(notdir $(wildcard brands/*.yml))))
-# Files that `make test` needs from the system (Debian packages chromium, curl and fonts-dejavu-core).
+# Files that `make test` needs from the system (Debian packages chromium, curl, fonts-dejavu-core and bubblewrap:
+# the sandbox examples run in).
 CHROMIUM ?= /usr/bin/chromium
 export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -54,6 +55,7 @@ system-packages:
 	test -x "$(CHROMIUM)" || missing="$$missing chromium"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	test -f "$(DEJAVU)" || missing="$$missing fonts-dejavu-core"; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "missing system packages:$$missing; install them with: sudo apt-get install -y --no-install-recommends$$missing" >&2; \

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -69,6 +70,15 @@ def _serve(kind: str, port: int) -> None:
     import uvicorn
 
     uvicorn.run(_app(kind), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (Linux): the cost of a request, however busy the machine is; 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -197,13 +207,17 @@ async def _run(args: argparse.Namespace) -> int:
                 except OSError:
                     await asyncio.sleep(0.05)
             await _non_stream(port, 200, 8)  # warm up
+            cpu = _cpu_seconds(proc.pid)
             runs = [await _non_stream(port, args.requests, args.concurrency) for _ in range(args.rounds)]
             rows[kind] = max(runs, key=lambda r: r["rps"])
+            rows[kind]["cpu_ms"] = 1000 * (_cpu_seconds(proc.pid) - cpu) / sum(r["requests"] for r in runs)
             if kind == "reference":
                 baseline = int(await _get(port, "/_bench/tasks"))
+                cpu = _cpu_seconds(proc.pid)
                 streams = [await _streams(port, args.streams) for _ in range(args.rounds)]
+                stream_cpu_ms = 1000 * (_cpu_seconds(proc.pid) - cpu) / (args.streams * args.rounds)
                 rows["streams"] = max(streams, key=lambda r: r["rps"])
-                rows["streams"] |= {"errors": sum(r["errors"] for r in streams),
+                rows["streams"] |= {"cpu_ms": stream_cpu_ms, "errors": sum(r["errors"] for r in streams),
                                     "lost_chunks": sum(r["lost_chunks"] for r in streams)}  # fmt: skip
                 rows["dropped"] = await _streams(port, args.streams // 4, drop_after=600)
                 await asyncio.sleep(1.0)
@@ -220,6 +234,10 @@ async def _run(args: argparse.Namespace) -> int:
                 f"{r['rps']:>10.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['errors']:>8}")  # fmt: skip
     ratio = rows["reference"]["rps"] / rows["bare"]["rps"]
     out.say(f"throughput ratio reference/bare: {ratio:.2f}")
+    bare_cpu, ref_cpu = rows["bare"]["cpu_ms"], rows["reference"]["cpu_ms"]
+    if bare_cpu and ref_cpu:  # the figures that vary least with the machine's load
+        out.say(f"server CPU per request: bare {bare_cpu:.3f} ms, reference {ref_cpu:.3f} ms "
+                f"(ratio {bare_cpu / ref_cpu:.2f}); per stream {rows['streams']['cpu_ms']:.3f} ms")  # fmt: skip
     s = rows["streams"]
     out.say(f"{args.streams} concurrent streams: {s['rps']:.0f} streams/s, p50 {s['p50_ms']:.0f} ms, "
             f"p99 {s['p99_ms']:.0f} ms, {s['errors']} errors, {s['lost_chunks']} lost chunks "

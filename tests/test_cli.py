@@ -41,8 +41,8 @@ def make(*args: str, user: int | None = None, directory: Path = ROOT) -> subproc
 
 
 @contextmanager
-def makefile_for(user: int) -> Iterator[Path]:
-    """A copy of the Makefile in a folder `user` can enter and read: the clone may live where others cannot (/root)."""
+def makefile_for(user: int | None) -> Iterator[Path]:
+    """A copy of the Makefile in a folder `user` (None: this one) can read: the clone may be where others cannot go."""
     folder = Path(tempfile.mkdtemp(prefix="branddocs-make-"))
     try:
         folder.chmod(0o755)

@@ -110,7 +110,7 @@ def test_make_test_pythons_lists_an_unsupported_python_with_its_reason_and_runs_
 def test_an_ordinary_user_without_system_packages_meets_one_apt_get_line_at_once() -> None:
     user = 65534 if os.getuid() == 0 else None  # as root: nobody; otherwise the ordinary user running this
     missing = ("CHROMIUM=/nonexistent/chromium", "DEJAVU=/nonexistent.ttf")
-    with makefile_for(65534 if user is not None else os.getuid()) as folder:
+    with makefile_for(user) as folder:
         done = make("-s", "test", *missing, user=user, directory=folder)
         assert done.returncode != 0
         assert done.stdout == ""

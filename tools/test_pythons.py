@@ -24,8 +24,9 @@ __all__ = ["Interpreter", "find_interpreters", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "reports" / "pythons"
-# The parts that depend most on the interpreter and its wheels: building sites, running examples, the endpoint.
-PARTS = ["tests/test_build.py", "tests/test_examples.py", "tests/test_endpoint.py"]
+# The parts that depend most on the interpreter and its wheels (building sites, running examples, the endpoint),
+# and the interpreter checks.
+PARTS = ["tests/test_build.py", "tests/test_examples.py", "tests/test_endpoint.py", "tests/test_pythons.py"]
 PROBE = "import os, sys; print(sys.implementation.name, '%d.%d.%d' % sys.version_info[:3], sys.executable)"
 # make passes its command-line variables down through MAKEFLAGS: each run starts afresh.
 ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "BRAND", "VIRTUAL_ENV")}
@@ -113,7 +114,8 @@ def main(argv: list[str]) -> int:
     failed = ran = 0
     for interpreter in interpreters:
         if interpreter.problem:
-            rows.append((interpreter.version, interpreter.executable, "not run: " + interpreter.problem, ""))
+            reason = interpreter.problem.rsplit("; ", 1)[-1]  # the version and path are in the row already
+            rows.append((interpreter.version, interpreter.executable, "not run: " + reason, ""))
             continue
         print(f"CPython {interpreter.version} ({interpreter.executable}) ...", flush=True)
         start = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 from branddocs.diff import BrandChange, DiffReport
 
@@ -87,6 +88,8 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
         out += ["", paint(f"## {title}")]
         for heading, lines in _sections(group[0]):
             out += [paint(f"### {heading}"), *(paint(line) for line in lines)]
+    for brand_id, shots in report.shots.items():
+        out.append(f"screenshots of {brand_id}: {', '.join(shots)}")
     out += [""] * bool(report.failures) + _failures(report)
     if report.changed:
         out += ["", f"Preview: {report.preview_command()}"]
@@ -109,7 +112,12 @@ def render_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
                  for f in report.failures]  # fmt: skip
     if not report.changed:
         return "\n".join(head) + "\n"
-    head += ["", f"Preview locally: `{report.preview_command()}`", "", "| Brands | Change |", "|---|---|"]
+    head += ["", f"Preview locally: `{report.preview_command()}`"]
+    if report.shots:
+        count = sum(len(s) for s in report.shots.values())
+        folder = Path(next(iter(report.shots.values()))[0]).parent.parent
+        head += ["", f"Screenshots, before and after, changed blocks outlined: {count} files in `{folder}`."]
+    head += ["", "| Brands | Change |", "|---|---|"]
     groups = group_changes(report)
     head += [f"| {_names(g)} | {_counts(g[0])} |" for g in groups]
     text = "\n".join(head) + "\n"

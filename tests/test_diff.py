@@ -319,3 +319,16 @@ def test_serve_checks_every_brands_port_first(repo: Project) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert f"--dev-addr 127.0.0.1:{port}: cannot listen there (Address already in use)" in done.stderr
+
+
+@pytest.mark.slow
+def test_screenshots_show_each_changed_page_before_and_after(repo: Project, tmp_path: Path) -> None:
+    with (repo.docs_dir / "brands" / "yushan" / "service-hours.md").open("a", encoding="utf-8") as page:
+        page.write("\n週末不提供服務。\n")
+    report = diff_json(repo, "HEAD", "--screenshots", str(tmp_path / "shots"))
+    shots = report["shots"]["yushan"]
+    assert shots == [str(tmp_path / "shots" / "yushan" / f"service-hours-{side}.png") for side in ("before", "after")]
+    before, after = (Path(p).read_bytes() for p in shots)
+    assert before.startswith(b"\x89PNG")
+    assert after.startswith(b"\x89PNG")
+    assert before != after

@@ -39,9 +39,24 @@ def _counts(change: BrandChange) -> str:
 
 
 def _headline(report: DiffReport) -> str:
+    failed = f", {len(report.failures)} builds FAILED" if report.failures else ""
     if not report.changed:
-        return f"no brand changes ({len(report.unchanged)} brands unchanged)"
-    return f"{len(report.changed)} brands changed, {len(report.unchanged)} unchanged"
+        return f"no brand changes ({len(report.unchanged)} brands unchanged{failed})"
+    return f"{len(report.changed)} brands changed, {len(report.unchanged)} unchanged{failed}"
+
+
+# Pages and brand values are untrusted text: on a terminal no control character (an escape sequence
+# could rewrite the screen) and in Markdown no markup (a `</details>` would break the comment) gets through.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x09}
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "<>&*_[]`\\|#"})
+
+
+def _plain(line: str) -> str:
+    return line.translate(_CONTROLS)
+
+
+def _md(text: str) -> str:
+    return _plain(text).translate(_MARKDOWN)
 
 
 def _sections(change: BrandChange) -> list[tuple[str, list[str]]]:
@@ -77,6 +92,7 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
     """For a terminal: the summary, then every diff; `colour` for a terminal that shows it."""
 
     def paint(line: str) -> str:
+        line = _plain(line)
         code = _COLOURS.get(line[:1]) if colour and not line.startswith(("+++", "---")) else None
         return f"{code}{line}{_RESET}" if code else line
 
@@ -99,17 +115,18 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
 def _fence(lines: list[str]) -> str:
     shown = lines[:_BLOCK_LINES]
     more = f"\n… {len(lines) - len(shown)} more lines" if len(lines) > len(shown) else ""
-    body = "\n".join(shown).replace("```", "`\u200b``")  # a fence inside the diff must not end the block
+    body = _plain("\n".join(shown)).replace("```", "`\u200b``")  # a fence inside the diff must not end the block
     return f"```diff\n{body}\n```{more}\n"
 
 
 def render_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
     """For a pull request's comment or $GITHUB_STEP_SUMMARY: a table, then one collapsed section per change."""
-    head = [f"## branddocs diff: {_headline(report)}", "", f"Compared with `{report.base}`."]
+    head = [f"## branddocs diff: {_headline(report)}", "", f"Compared with {_md(report.base)}."]
     if report.failures:
         head += ["", "**Build failures:**", ""]
-        head += [f"- `{f.brand_id}` on the {f.side} side:\n\n  ```\n  {f.error.replace(chr(10), chr(10) + '  ')}\n  ```"
-                 for f in report.failures]  # fmt: skip
+        head += [
+            f"- `{f.brand_id}` on the {_md(f.side)} side:\n\n" + _fence(f.error.splitlines()) for f in report.failures
+        ]
     if not report.changed:
         return "\n".join(head) + "\n"
     head += ["", f"Preview locally: `{report.preview_command()}`"]
@@ -128,7 +145,7 @@ def render_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
         if len(group) > 1:
             parts.append(f"\nBrands: {', '.join(c.brand_id for c in group)}\n")
         for heading, lines in _sections(group[0]):
-            parts.append(f"\n**{heading}**\n\n" + (_fence(lines) if lines else ""))
+            parts.append(f"\n**{_md(heading)}**\n\n" + (_fence(lines) if lines else ""))
         section = "".join(parts) + "\n</details>\n"
         if len(text) + len(section) > limit - 200:
             left_out += 1

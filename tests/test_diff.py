@@ -332,3 +332,19 @@ def test_screenshots_show_each_changed_page_before_and_after(repo: Project, tmp_
     assert before.startswith(b"\x89PNG")
     assert after.startswith(b"\x89PNG")
     assert before != after
+
+
+def test_untrusted_text_cannot_break_the_report() -> None:
+    hostile = "Kestrel </details><script>alert(1)</script>\x1b[2J"
+    page = PageChange("/", "changed", [f"-{hostile}", f"+{hostile}!"], {f"{hostile} › Python": ["+x```y"]})
+    report = DiffReport("main", "0" * 40, changed=[BrandChange("acme", pages=[page])])
+    markdown = render_markdown(report)
+    outside_fences = "".join(markdown.split("```")[::2])  # inside a fence, GitHub shows markup as text
+    assert outside_fences.count("</details>") == 1  # ours, closing acme's section
+    assert "<script>" not in outside_fences
+    assert "\x1b" not in markdown
+    assert "x```y" not in markdown  # a fence inside a diff does not end ours
+    for colour in (False, True):
+        shown = render_text(report, colour=colour)
+        assert "\x1b[2J" not in shown
+        assert "\\x1b[2J" in shown

@@ -1,8 +1,12 @@
 """`branddocs diff [BASE]`: what each brand's readers will see differently between BASE and the work tree.
 
-Only the brands whose inputs differ (the build's `inputs_digest`) are built, on both sides, into scratch
-folders; their sites are then compared page by page as a reader meets them (branddocs/diff_view.py):
-a brand whose digest differs but whose pages read the same is reported unchanged.
+Only the brands whose inputs differ (the build's `inputs_digest`) are built, on both sides; their sites
+are then compared page by page as a reader meets them (branddocs/diff_view.py): a brand whose digest
+differs but whose pages read the same is reported unchanged.
+
+The two sides' sites are kept in `.cache/diff/` and built incrementally (the build's own stamps): a
+second diff, or one against the same BASE after an edit, rebuilds only what changed since. A folder per
+side and per set of lock files, since the pages print package.json's versions, which the digest omits.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from branddocs.site import Project
 
 __all__ = ["BrandChange", "BuildFailure", "DiffReport", "FileChange", "PageChange", "compare_sites", "run_diff"]
 
+CACHE = ".cache/diff"
+"""Under the project: both sides' sites, `<side>-<hash of the lock files>/<id>/` (safe to delete)."""
+_LOCKS = ("package.json", "pyproject.toml", "requirements.lock", "package-lock.json")
 _IMAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".avif"}
 
 
@@ -167,6 +174,11 @@ def _read(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def _sites(project: Project, side: str, sources: Project) -> Path:
+    locks = hashlib.sha256(b"".join((_read(sources.root / name) or b"-") + b"\0" for name in _LOCKS))
+    return project.root / CACHE / f"{side}-{locks.hexdigest()[:12]}"
+
+
 def _work_view(project: Project, folder: Path) -> Project:
     """The work tree's sources seen through links in `folder`, for `inputs_digest` only.
 
@@ -190,7 +202,7 @@ def run_diff(
 ) -> DiffReport:
     """Compare every brand (or `brand_ids`) between BASE and the work tree; see the module's docstring.
 
-    `on_sites(report, base_root, work_root)` runs while the scratch sites (`<root>/<id>/`) still exist."""
+    `on_sites(report, base_root, work_root)` is given the folders holding both sides' sites (`<root>/<id>/`)."""
     say = log or (lambda line: print(f"branddocs diff: {line}", file=sys.stderr))
     start = time.perf_counter()
     commit, label = resolve_base(project, base)
@@ -199,6 +211,7 @@ def run_diff(
         scratch = Path(tmp)
         base_project = materialise(project, commit, scratch / "base")
         work_view = _work_view(project, scratch / "work")
+        say(f"BASE's sources in {time.perf_counter() - start:.2f} s")
         at_base, in_work = set(base_project.brand_ids()), set(project.brand_ids())
         ids = brand_ids or sorted(at_base | in_work)
         for brand_id in ids:
@@ -216,16 +229,18 @@ def run_diff(
         work_ids = [i for i in ids if i in report.rebuilt or i not in at_base]
         base_ids = [i for i in ids if i in report.rebuilt or i not in in_work]
         say(f"comparing with {label}: {len(ids)} brands, {len(report.rebuilt)} with changed inputs"
-            + (f", building them on both sides ({', '.join(report.rebuilt[:8])}"
+            + (f", built on both sides unless up to date in {CACHE}/ ({', '.join(report.rebuilt[:8])}"
                f"{', …' if len(report.rebuilt) > 8 else ''})" if report.rebuilt else ""))  # fmt: skip
-        sites = {"work": scratch / "work-site", "base": scratch / "base-site"}
+        sites = {"work": _sites(project, "work", project), "base": _sites(project, "base", base_project)}
         side_names = {"work": "work tree", "base": f"BASE ({label})"}
         # The work tree first: the build's bytecode cache is then the project's own, warm from earlier builds.
         for side, side_project, side_ids in (("work", project, work_ids), ("base", base_project, base_ids)):
             if side_ids:
-                for result in build_brands(side_project, side_ids, jobs=jobs, site_root=sites[side], force=True):
+                for result in build_brands(side_project, side_ids, jobs=jobs, site_root=sites[side]):
                     if not result.ok:
                         report.failures.append(BuildFailure(result.brand_id, side_names[side], result.error))
+        built = time.perf_counter()
+        say(f"built in {built - start:.2f} s")
         failed = {f.brand_id for f in report.failures}
         for brand_id in ids:
             if brand_id in failed:
@@ -239,6 +254,7 @@ def run_diff(
                 change = compare_sites(brand_id, sites["base"] / brand_id, sites["work"] / brand_id)
                 (report.unchanged.append(brand_id) if change.is_empty() else report.changed.append(change))
         report.unchanged.sort()
+        say(f"compared in {time.perf_counter() - built:.2f} s")
         if on_sites and report.changed:
             on_sites(report, sites["base"], sites["work"])
     report.seconds = time.perf_counter() - start

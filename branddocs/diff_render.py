@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 from branddocs.diff import BrandChange, DiffReport
 
@@ -38,9 +39,24 @@ def _counts(change: BrandChange) -> str:
 
 
 def _headline(report: DiffReport) -> str:
+    failed = f", {len(report.failures)} builds FAILED" if report.failures else ""
     if not report.changed:
-        return f"no brand changes ({len(report.unchanged)} brands unchanged)"
-    return f"{len(report.changed)} brands changed, {len(report.unchanged)} unchanged"
+        return f"no brand changes ({len(report.unchanged)} brands unchanged{failed})"
+    return f"{len(report.changed)} brands changed, {len(report.unchanged)} unchanged{failed}"
+
+
+# Pages and brand values are untrusted text: on a terminal no control character (an escape sequence
+# could rewrite the screen) and in Markdown no markup (a `</details>` would break the comment) gets through.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x09}
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "<>&*_[]`\\|#"})
+
+
+def _plain(line: str) -> str:
+    return line.translate(_CONTROLS)
+
+
+def _md(text: str) -> str:
+    return _plain(text).translate(_MARKDOWN)
 
 
 def _sections(change: BrandChange) -> list[tuple[str, list[str]]]:
@@ -76,6 +92,7 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
     """For a terminal: the summary, then every diff; `colour` for a terminal that shows it."""
 
     def paint(line: str) -> str:
+        line = _plain(line)
         code = _COLOURS.get(line[:1]) if colour and not line.startswith(("+++", "---")) else None
         return f"{code}{line}{_RESET}" if code else line
 
@@ -87,6 +104,8 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
         out += ["", paint(f"## {title}")]
         for heading, lines in _sections(group[0]):
             out += [paint(f"### {heading}"), *(paint(line) for line in lines)]
+    for brand_id, shots in report.shots.items():
+        out.append(f"screenshots of {brand_id}: {', '.join(shots)}")
     out += [""] * bool(report.failures) + _failures(report)
     if report.changed:
         out += ["", f"Preview: {report.preview_command()}"]
@@ -96,20 +115,26 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
 def _fence(lines: list[str]) -> str:
     shown = lines[:_BLOCK_LINES]
     more = f"\n… {len(lines) - len(shown)} more lines" if len(lines) > len(shown) else ""
-    body = "\n".join(shown).replace("```", "`\u200b``")  # a fence inside the diff must not end the block
+    body = _plain("\n".join(shown)).replace("```", "`\u200b``")  # a fence inside the diff must not end the block
     return f"```diff\n{body}\n```{more}\n"
 
 
 def render_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
     """For a pull request's comment or $GITHUB_STEP_SUMMARY: a table, then one collapsed section per change."""
-    head = [f"## branddocs diff: {_headline(report)}", "", f"Compared with `{report.base}`."]
+    head = [f"## branddocs diff: {_headline(report)}", "", f"Compared with {_md(report.base)}."]
     if report.failures:
         head += ["", "**Build failures:**", ""]
-        head += [f"- `{f.brand_id}` on the {f.side} side:\n\n  ```\n  {f.error.replace(chr(10), chr(10) + '  ')}\n  ```"
-                 for f in report.failures]  # fmt: skip
+        head += [
+            f"- `{f.brand_id}` on the {_md(f.side)} side:\n\n" + _fence(f.error.splitlines()) for f in report.failures
+        ]
     if not report.changed:
         return "\n".join(head) + "\n"
-    head += ["", f"Preview locally: `{report.preview_command()}`", "", "| Brands | Change |", "|---|---|"]
+    head += ["", f"Preview locally: `{report.preview_command()}`"]
+    if report.shots:
+        count = sum(len(s) for s in report.shots.values())
+        folder = Path(next(iter(report.shots.values()))[0]).parent.parent
+        head += ["", f"Screenshots, before and after, changed blocks outlined: {count} files in `{folder}`."]
+    head += ["", "| Brands | Change |", "|---|---|"]
     groups = group_changes(report)
     head += [f"| {_names(g)} | {_counts(g[0])} |" for g in groups]
     text = "\n".join(head) + "\n"
@@ -120,7 +145,7 @@ def render_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
         if len(group) > 1:
             parts.append(f"\nBrands: {', '.join(c.brand_id for c in group)}\n")
         for heading, lines in _sections(group[0]):
-            parts.append(f"\n**{heading}**\n\n" + (_fence(lines) if lines else ""))
+            parts.append(f"\n**{_md(heading)}**\n\n" + (_fence(lines) if lines else ""))
         section = "".join(parts) + "\n</details>\n"
         if len(text) + len(section) > limit - 200:
             left_out += 1

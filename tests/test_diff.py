@@ -319,3 +319,32 @@ def test_serve_checks_every_brands_port_first(repo: Project) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert f"--dev-addr 127.0.0.1:{port}: cannot listen there (Address already in use)" in done.stderr
+
+
+@pytest.mark.slow
+def test_screenshots_show_each_changed_page_before_and_after(repo: Project, tmp_path: Path) -> None:
+    with (repo.docs_dir / "brands" / "yushan" / "service-hours.md").open("a", encoding="utf-8") as page:
+        page.write("\n週末不提供服務。\n")
+    report = diff_json(repo, "HEAD", "--screenshots", str(tmp_path / "shots"))
+    shots = report["shots"]["yushan"]
+    assert shots == [str(tmp_path / "shots" / "yushan" / f"service-hours-{side}.png") for side in ("before", "after")]
+    before, after = (Path(p).read_bytes() for p in shots)
+    assert before.startswith(b"\x89PNG")
+    assert after.startswith(b"\x89PNG")
+    assert before != after
+
+
+def test_untrusted_text_cannot_break_the_report() -> None:
+    hostile = "Kestrel </details><script>alert(1)</script>\x1b[2J"
+    page = PageChange("/", "changed", [f"-{hostile}", f"+{hostile}!"], {f"{hostile} › Python": ["+x```y"]})
+    report = DiffReport("main", "0" * 40, changed=[BrandChange("acme", pages=[page])])
+    markdown = render_markdown(report)
+    outside_fences = "".join(markdown.split("```")[::2])  # inside a fence, GitHub shows markup as text
+    assert outside_fences.count("</details>") == 1  # ours, closing acme's section
+    assert "<script>" not in outside_fences
+    assert "\x1b" not in markdown
+    assert "x```y" not in markdown  # a fence inside a diff does not end ours
+    for colour in (False, True):
+        shown = render_text(report, colour=colour)
+        assert "\x1b[2J" not in shown
+        assert "\\x1b[2J" in shown

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from branddocs.brand import BrandError, load_brand
 from branddocs.errors import BranddocsError
-from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
+from branddocs.site.shard import parse_shard, shard_of
 
 __all__ = ["main"]
 
 
 def _cmd_build(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.build import build_brands
+    from branddocs.site.build import build_brands
 
     known = project.brand_ids()
     ids = args.brand or known
@@ -72,7 +72,7 @@ class _Progress:
 
 
 def _cmd_serve(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.serve import addresses, serve
+    from branddocs.site.serve import addresses, serve
 
     ids = list(dict.fromkeys(args.brand))
     for brand_id in ids:
@@ -122,7 +122,7 @@ def _cmd_check_brands(args: argparse.Namespace, project: Project) -> int:
 
 
 def _cmd_check_translations(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.translations import followers, report
+    from branddocs.site.translations import followers, report
 
     problems, notes = report(project)
     for line in problems + notes:
@@ -233,13 +233,13 @@ def _cmd_endpoint(args: argparse.Namespace, project: Project) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.diff import run_diff
-    from branddocs.diff_base import BaseError
-    from branddocs.diff_render import render_json, render_markdown, render_text
+    from branddocs.review.base import BaseError
+    from branddocs.review.diff import run_diff
+    from branddocs.review.render import render_json, render_markdown, render_text
 
     on_sites = None
     if args.screenshots:
-        from branddocs.diff_shots import screenshots
+        from branddocs.review.shots import screenshots
 
         on_sites = lambda report, before, after: screenshots(report, before, after, args.screenshots)  # noqa: E731
     try:

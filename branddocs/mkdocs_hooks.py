@@ -16,10 +16,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-from branddocs import secrets_scan
 from branddocs.brand import BrandError
-from branddocs.pages import is_other_content, site_pages, site_title
-from branddocs.site import brand_for_build
+from branddocs.site import brand_for_build, secrets_scan
+from branddocs.site.pages import is_other_content, site_pages, site_title
 
 __all__ = [
     "FENCE_SETTINGS",
@@ -38,7 +37,7 @@ _FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)
 _SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
-"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/build.py)."""
+"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/site/build.py)."""
 log = logging.getLogger("mkdocs.plugins.branddocs")
 
 

@@ -22,8 +22,8 @@ from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 from branddocs.brand import BrandError
-from branddocs.sdk import sdk_variables
 from branddocs.site import brand_for_build
+from branddocs.site.sdk import sdk_variables
 
 __all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
 
@@ -54,7 +54,7 @@ def _brand(env):
 
 
 def _variables(env) -> dict[str, Any]:
-    """The brand's values, and the SDK versions and requirements the guide states (branddocs/sdk.py)."""
+    """The brand's values, and the SDK versions and requirements the guide states (branddocs/site/sdk.py)."""
     # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
     # so `pip install "openai==3.*"` reads right inside a code block.
     values = sdk_variables(Path(env.conf.config_file_path).parent)

@@ -9,7 +9,9 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from branddocs.brand import load_brand
-from branddocs.browser_checks import (
+from branddocs.site import Project
+
+from .browser_checks import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Visit,
@@ -24,8 +26,6 @@ from branddocs.browser_checks import (
     search_problems,
     serve_site,
 )
-from branddocs.site import Project
-
 from .conftest import FIXTURES, ROOT, SCREENSHOTS, run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from branddocs.brand import Brand, load_brand
-from branddocs.pages import site_title
 from branddocs.site import Project
+from branddocs.site.pages import site_title
 
 from .conftest import BIN, run_branddocs, tree_digest
 from .test_brands import MINIMAL, write

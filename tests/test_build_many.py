@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from branddocs.cli import _Progress
-from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
+from branddocs.site.shard import parse_shard, shard_of
 
 from .conftest import BIN, run_branddocs
 

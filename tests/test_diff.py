@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.diff import BrandChange, DiffReport, PageChange, compare_sites
-from branddocs.diff_render import render_markdown, render_text
-from branddocs.diff_view import read_page
+from branddocs.review.diff import BrandChange, DiffReport, PageChange, compare_sites
+from branddocs.review.render import render_markdown, render_text
+from branddocs.review.view import read_page
 from branddocs.site import Project
 
 from .conftest import BIN, ROOT, run_branddocs, scratch_project

@@ -21,10 +21,9 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from branddocs import secrets_scan
 from branddocs.brand import MAX_BRAND_BYTES, BrandError, load_brand
-from branddocs.secrets_scan import find, forbidden, scan_site
-from branddocs.site import Project
+from branddocs.site import Project, secrets_scan
+from branddocs.site.secrets_scan import find, forbidden, scan_site
 
 from .conftest import run_branddocs
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.build import _publish
 from branddocs.site import Project
+from branddocs.site.publish import publish
 
 from .conftest import ROOT, run_branddocs, tree_digest
 
@@ -71,8 +71,8 @@ def test_a_second_build_waits_for_the_lock(scratch: Project, tmp_path: Path) -> 
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    import branddocs.build
-    from branddocs.build import _publish
+    import branddocs.site.build
+    from branddocs.site.publish import publish
 
     changes = (os.rename, os.replace, os.rmdir, os.unlink, os.remove)
     left = int(sys.argv[3])
@@ -87,14 +87,14 @@ KILLER = textwrap.dedent("""
         if event == "c_call" and any(arg is change for change in changes):
             change()
 
-    exchange = branddocs.build._exchange
+    exchange = branddocs.site.build._exchange
     def counted_exchange(a, b):  # a call through ctypes, which the profiler does not see
         change()
         return exchange(a, b)
-    branddocs.build._exchange = counted_exchange
+    branddocs.site.build._exchange = counted_exchange
 
     sys.setprofile(profile)
-    _publish(Path(sys.argv[1]), Path(sys.argv[2]), atomic=sys.argv[4] == "atomic")
+    publish(Path(sys.argv[1]), Path(sys.argv[2]), atomic=sys.argv[4] == "atomic")
     sys.setprofile(None)
 """)
 
@@ -203,7 +203,7 @@ def _absences_while_publishing(site: Path, atomic: bool, times: int) -> int:
         staging = site / f".staging-acme-{n}"
         staging.mkdir()
         (staging / "index.html").write_text(f"publish {n}")
-        _publish(staging, site / "acme", atomic=atomic)
+        publish(staging, site / "acme", atomic=atomic)
     stop.touch()
     out, _ = watcher.communicate(timeout=60)
     assert (site / "acme" / "index.html").read_text() == f"publish {times - 1}"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.sdk import declared_node_minimum, lock_problems, node_sdk, python_sdk, stated_problems
 from branddocs.site import Project
+from branddocs.site.sdk import declared_node_minimum, lock_problems, node_sdk, python_sdk, stated_problems
 
 from .conftest import ROOT, run_branddocs
 

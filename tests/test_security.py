@@ -18,9 +18,9 @@ import yaml
 from playwright.sync_api import sync_playwright
 
 from branddocs.brand import load_brand
-from branddocs.browser_checks import CHROMIUM, CHROMIUM_ARGS, serve_site
-from branddocs.secrets_scan import forbidden, scan_site
 from branddocs.site import Project
+from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS, serve_site
+from branddocs.site.secrets_scan import forbidden, scan_site
 
 from .conftest import BIN, run_branddocs, scratch_project, tree_digest
 

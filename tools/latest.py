@@ -1,6 +1,6 @@
 """`make test-latest`: every brand's examples with the newest `openai` releases the guide's install commands give.
 
-A reader who follows the guide types `pip install "openai==3.*"` and `npm install openai@6` (branddocs/sdk.py,
+A reader who follows the guide types `pip install "openai==3.*"` and `npm install openai@6` (branddocs/site/sdk.py,
 from the locks) and gets the newest releases within those majors, not the locked ones the checks use. This
 installs exactly those into scratch environments under .cache/latest/ (a fresh virtual environment with
 pytest-examples for the harness; a scratch npm folder; a Node.js from the npm package `node-<os>-<arch>` when
@@ -31,7 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 from branddocs.examples.junit import example_results
-from branddocs.sdk import declared_node_minimum, lower_bound, node_sdk, python_sdk
+from branddocs.site.sdk import declared_node_minimum, lower_bound, node_sdk, python_sdk
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -34,7 +34,7 @@ _HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 """A key variable's name holds one of these: the secret scan finds every key by its variable's name alone,
-without reading any brand file (branddocs/secrets_scan.py)."""
+without reading any brand file (branddocs/site/secrets_scan.py)."""
 _FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]

@@ -12,8 +12,8 @@ from typing import Literal
 
 from branddocs.brand import Brand
 from branddocs.examples.fences import Fence, FenceError, parse_fences
-from branddocs.pages import site_pages, translation_source
 from branddocs.site import Project
+from branddocs.site.pages import site_pages, translation_source
 
 __all__ = ["Example", "FenceError", "collect_examples", "render_pages", "translation_drift"]
 
@@ -146,7 +146,7 @@ def render_pages(project: Project, brand_id: str, pages: list[str] | None = None
     """{page source under docs/: rendered Markdown} for each page of the brand's site, as the build renders it.
 
     A translation stands in for its source on a brand with its language, and a brand's own pages are its
-    only (branddocs/pages.py)."""
+    only (branddocs/site/pages.py)."""
     rendered = _render(project, brand_id, _site_sources(project, project.brand(brand_id), pages))
     return {source: text for source, (text, _) in rendered.items()}
 

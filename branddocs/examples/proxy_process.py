@@ -44,7 +44,7 @@ _ALWAYS_SECRET = ("BRANDDOCS_API_KEY", "OPENAI_API_KEY")
 def without_secrets(environ: Mapping[str, str], project_root: Path) -> dict[str, str]:
     """`environ` less every variable named like a secret, the brands' key variables and the endpoint's key."""
     from branddocs.brand import BrandError, find_brand_files, load_brand
-    from branddocs.secrets_scan import SECRET_WORDS
+    from branddocs.site.secrets_scan import SECRET_WORDS
 
     key_envs = set(_ALWAYS_SECRET)
     for path in find_brand_files(project_root / "brands"):

@@ -18,8 +18,8 @@ from branddocs.examples.proxy import DEFAULT_TIMEOUT
 from branddocs.examples.proxy_process import PROXY_ENV, ProxyClient, running_proxy, without_secrets
 from branddocs.examples.responses import error_summary
 from branddocs.examples.runners import TIMEOUT_ENV, Target
-from branddocs.shard import parse_shard, shard_of
 from branddocs.site import Project
+from branddocs.site.shard import parse_shard, shard_of
 
 __all__ = [
     "ENDPOINT_ENV",

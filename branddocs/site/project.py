@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from branddocs import settings
 from branddocs.brand import BRAND_ID_RE, Brand, BrandError, find_brand_files, load_brand
 
 __all__ = ["Project", "brand_for_build"]
@@ -22,7 +23,7 @@ class Project:
     @classmethod
     def find(cls, start: Path | None = None) -> Project:
         """The project holding `start` (default: the current directory), or the one given by BRANDDOCS_ROOT."""
-        here = Path(os.environ.get("BRANDDOCS_ROOT") or start or Path.cwd()).resolve()
+        here = Path(settings.ROOT.get() or start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / "mkdocs.yml").is_file() and (folder / "brands").is_dir():
                 return cls(folder)
@@ -79,7 +80,7 @@ def _load_cached(path: Path, mtime_ns: int, size: int) -> Brand:
 def brand_for_build(config_file: str | Path) -> Brand:
     """The brand named by BRAND for the MkDocs config at `config_file`, validated with its images."""
     project = Project(Path(config_file).resolve().parent)
-    brand_id = os.environ.get("BRAND", "").strip()
+    brand_id = settings.BRAND.get()
     if not brand_id:
         known = ", ".join(project.brand_ids()) or "none"
         raise BrandError(f"BRAND is not set: run e.g. `BRAND=<id> mkdocs serve`; brands: {known}")

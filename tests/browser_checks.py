@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +10,8 @@ from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
-from branddocs.pages import site_title
+from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS, serve_site
+from branddocs.site.pages import site_title
 
 __all__ = [
     "CHROMIUM",
@@ -35,14 +30,6 @@ __all__ = [
     "serve_site",
 ]
 
-CHROMIUM = os.environ.get("BRANDDOCS_CHROMIUM") or "/usr/bin/chromium"
-"""Debian's Chromium; `make test CHROMIUM=...` (or `$BRANDDOCS_CHROMIUM`) names another."""
-# No background traffic: this machine's network is closed, and a test must talk to loopback only.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
 
 GUIDE_WORDS = {
     "en": {"python_tab": "Using Python", "search": "authentication"},
@@ -54,25 +41,6 @@ GUIDE_WORDS = {
 def guide_words(brand: Brand) -> dict[str, str]:
     """The guide's words in the brand's language; English where the guide falls back to English."""
     return GUIDE_WORDS.get(brand.language, GUIDE_WORDS["en"])
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve_site(site: Path) -> Iterator[str]:
-    """Serve a built site over HTTP on a free loopback port; yields its URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

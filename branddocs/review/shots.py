@@ -1,7 +1,7 @@
 """`branddocs diff --screenshots`: before/after screenshots of each changed page, the changed blocks outlined.
 
 Both sides' sites are served on loopback and opened in Debian's Chromium with Playwright, as the browser
-checks do (branddocs/browser_checks.py). A block (heading, paragraph, list item, table cell, code block)
+checks do (branddocs/site/browser.py). A block (heading, paragraph, list item, table cell, code block)
 whose text the other side lacks gets an outline: orange on the page before, green after. A brand whose
 change is only stylesheets, images or navigation is shown by its home page.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from branddocs.browser_checks import CHROMIUM, CHROMIUM_ARGS, serve_site
-from branddocs.diff import DiffReport
+from branddocs.review.diff import DiffReport
+from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS, serve_site
 
 __all__ = ["screenshots"]
 

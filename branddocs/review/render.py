@@ -6,7 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from branddocs.diff import BrandChange, DiffReport
+from branddocs.review.diff import BrandChange, DiffReport
 
 __all__ = ["MARKDOWN_LIMIT", "group_changes", "render_json", "render_markdown", "render_text"]
 

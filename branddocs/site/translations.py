@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from branddocs.examples.fences import Fence, FenceError, parse_fences
-from branddocs.pages import BRAND_PAGES, translation_source
+from branddocs.site.pages import BRAND_PAGES, translation_source
 from branddocs.site import Project
 
 __all__ = ["Follower", "followers", "report"]

@@ -33,14 +33,14 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from branddocs import settings
 from branddocs.site import Project
+from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_digest", "recover", "site_lock"]
 
 BYTECODE_DIR = ".cache/jinja-bytecode"
 """Under the project: Material's compiled templates, kept between runs (safe to delete)."""
-STAMP_DIR = ".branddocs"
-"""Under the site root: one stamp per brand, the digest of the inputs of its last successful build."""
 _NOTICES = "mkdocs.plugins.branddocs"
 """The logger of branddocs' MkDocs hooks, whose INFO lines are notices for people (branddocs/mkdocs_hooks.py)."""
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
@@ -79,7 +79,7 @@ def inputs_digest(project: Project, brand_id: str) -> str:
     """A hash of everything a brand's site is made from: its brand file, the docs (less other brands'
     images and pages, and translations into other languages), overrides, config, macros, branddocs' own
     sources and the versions of the packages."""
-    from branddocs.pages import BRAND_PAGES, translation_source
+    from branddocs.site.pages import BRAND_PAGES, translation_source
 
     brand_file = project.brands_dir / f"{brand_id}.yml"
     try:
@@ -179,101 +179,28 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     finally:
         logger.removeHandler(collect)
     stamp.unlink(missing_ok=True)
-    _publish(staging, final)
+    publish(staging, final)
     _write_stamp(stamp, digest, final)
     return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
 
 
-_RENAME_EXCHANGE = 2
-"""From linux/fs.h: swap the two paths atomically."""
-_AT_FDCWD = -100
 _PR_SET_PDEATHSIG = 1
-
-
-@lru_cache(maxsize=1)
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap `a` and `b` in one step; False where the system or filesystem cannot (then nothing changed)."""
-    libc = _libc()
-    renameat2 = getattr(libc, "renameat2", None) if libc else None
-    if renameat2 is None or sys.platform != "linux":
-        return False
-    done = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if done == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(a), None, str(b))
-
-
-def _publish(staging: Path, final: Path, atomic: bool = True) -> None:
-    """Put `staging` at `final`; `atomic=False` is the two-rename path, for filesystems without the exchange."""
-    if atomic and final.is_dir() and not final.is_symlink() and _exchange(staging, final):
-        shutil.rmtree(staging, ignore_errors=True)  # now the previous site; `recover` removes it if killed here
-        return
-    old = final.with_name(f".old-{final.name}")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)  # between the two renames, `recover` puts .old-<id> back
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def recover(site_root: Path) -> None:
-    """Repair what an interrupted build left in `site_root`: put back or remove .old-*, remove .staging-*."""
-    if not site_root.is_dir():
-        return
-    for path in sorted(site_root.iterdir()):
-        if path.name.startswith(".staging-"):
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(".old-"):
-            final = site_root / path.name.removeprefix(".old-")
-            if final.exists():
-                shutil.rmtree(path)  # the new site was published; the old one was being removed
-            else:
-                path.rename(final)  # interrupted between the two renames: the previous site goes back
-    for partial in (site_root / STAMP_DIR).glob(".*.tmp"):
-        partial.unlink()
-
-
-@contextmanager
-def site_lock(site_root: Path) -> Iterator[None]:
-    """Hold the site folder's lock; a second build waits for the first, saying so."""
-    lock_file = site_root / STAMP_DIR / "lock"
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"branddocs: another build is using {site_root} (lock {lock_file}); waiting for it", file=sys.stderr)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _die_with_parent(parent: int) -> None:
     """Pool initializer: the kernel kills this worker when the build that forked it dies, even by kill -9,
     so no orphan keeps the lock (an inherited descriptor) or publishes after the build is gone."""
-    if os.environ.get("BRANDDOCS_NO_PDEATHSIG") == "1":  # tests only: shows what the guard prevents
+    if settings.NO_PDEATHSIG.get() == "1":  # tests only: shows what the guard prevents
         return
-    libc = _libc()
-    if libc is not None and sys.platform == "linux":
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    c_library = libc()
+    if c_library is not None and sys.platform == "linux":
+        c_library.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
 def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool) -> BuildResult:
-    from branddocs import build_cache
+    from branddocs.site import build_cache
 
     build_cache.install(Path(root) / BYTECODE_DIR)
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
@@ -286,7 +213,7 @@ def _warm_up(project: Project) -> None:
     import mkdocs.commands.build  # noqa: F401
     import mkdocs_macros.plugin  # noqa: F401
 
-    from branddocs import build_cache
+    from branddocs.site import build_cache
 
     build_cache.install(project.root / BYTECODE_DIR)
 

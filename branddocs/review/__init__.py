@@ -1,0 +1,1 @@
+"""`branddocs diff`: what each brand's readers will see differently after a change."""

@@ -71,7 +71,7 @@ def test_a_second_build_waits_for_the_lock(scratch: Project, tmp_path: Path) -> 
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    import branddocs.site.build
+    import branddocs.site.publish
     from branddocs.site.publish import publish
 
     changes = (os.rename, os.replace, os.rmdir, os.unlink, os.remove)
@@ -87,11 +87,11 @@ KILLER = textwrap.dedent("""
         if event == "c_call" and any(arg is change for change in changes):
             change()
 
-    exchange = branddocs.site.build._exchange
+    exchange = branddocs.site.publish._exchange
     def counted_exchange(a, b):  # a call through ctypes, which the profiler does not see
         change()
         return exchange(a, b)
-    branddocs.site.build._exchange = counted_exchange
+    branddocs.site.publish._exchange = counted_exchange
 
     sys.setprofile(profile)
     publish(Path(sys.argv[1]), Path(sys.argv[2]), atomic=sys.argv[4] == "atomic")

@@ -216,8 +216,12 @@ def test_a_watcher_never_sees_the_site_absent_during_publishes(tmp_path: Path) -
 
 
 def test_the_two_rename_publish_does_blink(tmp_path: Path) -> None:
-    # The negative: the same watcher catches the old way's gap between its two renames.
-    assert _absences_while_publishing(tmp_path / "site", atomic=False, times=1500) > 0
+    # The negative: the same watcher catches the old way's gap between its two renames (a few tries: the
+    # gap is microseconds, and the watcher must be running on the other core at that moment).
+    seen = [_absences_while_publishing(tmp_path / f"site-{n}", atomic=False, times=1500) for n in range(1)]
+    while not seen[-1] and len(seen) < 5:
+        seen.append(_absences_while_publishing(tmp_path / f"site-{len(seen)}", atomic=False, times=1500))
+    assert seen[-1] > 0, seen
 
 
 def _descendants(pid: int) -> set[int]:

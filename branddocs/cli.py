@@ -238,10 +238,12 @@ def _cmd_diff(args: argparse.Namespace, project: Project) -> int:
     from branddocs.review.render import render_json, render_markdown, render_text
 
     on_sites = None
-    if args.screenshots:
+    if args.screenshots is not None:
+        from functools import partial
+
         from branddocs.review.shots import screenshots
 
-        on_sites = lambda report, before, after: screenshots(report, before, after, args.screenshots)  # noqa: E731
+        on_sites = partial(screenshots, folder=args.screenshots or project.root / "reports" / "diff")
     try:
         report = run_diff(project, args.base, args.brand, args.jobs, on_sites=on_sites)
     except BaseError as exc:
@@ -334,10 +336,10 @@ def _parser() -> argparse.ArgumentParser:
         "--screenshots",
         type=Path,
         nargs="?",
-        const=Path("reports/diff"),
+        const="",  # the project's reports/diff/
         default=None,
         metavar="DIR",
-        help="before/after screenshots of each changed page (default reports/diff/)",
+        help="before/after screenshots of each changed page (default: the project's reports/diff/)",
     )
     diff.set_defaults(func=_cmd_diff)
 

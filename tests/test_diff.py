@@ -230,7 +230,8 @@ def test_markdown_collapses_identical_changes_and_fits_a_comment() -> None:
     text = render_markdown(sample_report(47))
     assert "the same change in 47 brands" in text
     assert text.count("+Happy coding.") == 1
-    assert "<summary>`acme`: pages: 1 changed</summary>" in text
+    assert "<summary><code>acme</code>: pages: 1 changed</summary>" in text
+    assert "```diff\n@@ -1 +1 @@\n-Happy coding!\n+Happy coding.\n```" in text
     assert "Preview locally: `branddocs serve --brand brand-00" in text
     big = sample_report(0)
     big.changed = [BrandChange(f"b{k}", pages=[PageChange("/", "changed", [f"+{k} " + "x" * 3000])])

@@ -115,7 +115,9 @@ def render_text(report: DiffReport, colour: bool = False) -> str:
 def _fence(lines: list[str]) -> str:
     shown = lines[:_BLOCK_LINES]
     more = f"\n… {len(lines) - len(shown)} more lines" if len(lines) > len(shown) else ""
-    body = _plain("\n".join(shown)).replace("```", "`\u200b``")  # a fence inside the diff must not end the block
+    body = "\n".join(_plain(line) for line in shown).replace(
+        "```", "`\u200b``"
+    )  # a fence inside the diff must not end the block
     return f"```diff\n{body}\n```{more}\n"
 
 
@@ -140,7 +142,7 @@ def render_markdown(report: DiffReport, limit: int = MARKDOWN_LIMIT) -> str:
     text = "\n".join(head) + "\n"
     left_out = 0
     for group in groups:
-        title = f"`{group[0].brand_id}`" if len(group) == 1 else f"the same change in {len(group)} brands"
+        title = f"<code>{group[0].brand_id}</code>" if len(group) == 1 else f"the same change in {len(group)} brands"
         parts = [f"\n<details><summary>{title}: {_counts(group[0])}</summary>\n"]
         if len(group) > 1:
             parts.append(f"\nBrands: {', '.join(c.brand_id for c in group)}\n")

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from figures import Figures
 from synthetic import ROOT, make_project
 
 BIN = ROOT / ".venv" / "bin"
@@ -35,7 +36,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True, text=True)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--brands", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
@@ -69,15 +70,17 @@ def main() -> None:
             _run(diff, project)
             times["diff, BASE cached"].append(time.perf_counter() - start)
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"{args.brands} brands, one shared page changed, {args.runs} runs each, --jobs {args.jobs}, "
-          f"{os.cpu_count()} cores")  # fmt: skip
-    print(f"  diff said: {said}")
+    figures = Figures("diff", "branddocs diff against building the same brands")
+    figures.say(f"{args.brands} brands, one shared page changed, {args.runs} runs each, --jobs {args.jobs}, "
+                f"{os.cpu_count()} cores")  # fmt: skip
+    figures.say(f"  diff said: {said}")
     for name, values in times.items():
         runs = ", ".join(f"{v:.2f}" for v in values)
         ratio = f"  {medians[name] / medians['branddocs build']:.2f}x the build" if name != "branddocs build" else ""
-        print(f"  {name:<18} median {medians[name]:6.2f} s   (runs: {runs}){ratio}")
-    print("  goal: a diff at most 2x the build")
+        figures.say(f"  {name:<18} median {medians[name]:6.2f} s   (runs: {runs}){ratio}")
+    ok = medians["diff, cold"] <= 2 * medians["branddocs build"]
+    return figures.done(ok, "a cold `branddocs diff` at most 2x `branddocs build --force` of the same brands")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,7 +18,12 @@ __all__ = ["BENCHES", "render"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # In the order of the file; `make bench` runs each of them.
-BENCHES = {"endpoint": "Reference endpoint under load", "build": "Build speed", "examples": "Example-check speed"}
+BENCHES = {
+    "endpoint": "Reference endpoint under load",
+    "build": "Build speed",
+    "examples": "Example-check speed",
+    "diff": "branddocs diff against building the same brands",
+}
 INTRO = """\
 # Benchmarks
 

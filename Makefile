@@ -119,9 +119,9 @@ screenshots: $(BIN)/.installed
 compat: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python tools/compat.py $(if $(BRAND),--brand $(BRAND))
 
-# The build, example, endpoint and interpreter tests with every supported CPython found here (python3.11 to python3.14 on PATH,
-# /usr/bin/python3, pyenv's versions, $$PYTHONS), each in its own .venv-<version>; a table of Python by result.
-# TEST_PYTHONS_ARGS="--all" runs the whole suite with each.
+# The build, example, endpoint and interpreter tests with every supported CPython found here (python3.11 to
+# python3.14 on PATH, /usr/bin/python3, pyenv's versions, $$PYTHONS), one at a time, each in its own
+# .venv-<version>; then a table of Python by result. TEST_PYTHONS_ARGS="--all" runs the whole suite with each.
 test-pythons: system-packages node_modules/.installed
 	@$(PYTHON) tools/test_pythons.py $(TEST_PYTHONS_ARGS)
 

@@ -213,7 +213,7 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
     # The key goes to the proxy process alone, over a pipe; pytest and its workers, the examples' ancestors,
     # get an environment without any secret. This process then becomes pytest (exec): its own initial
     # environment, which held the key and which /proc/<pid>/environ shows, is gone with it.
-    env = {**without_secrets(os.environ, project.root), "BRANDDOCS_ROOT": str(project.root)}
+    env = {**without_secrets(os.environ), "BRANDDOCS_ROOT": str(project.root)}
     proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
     del key
     assert proxy.stdin is not None

@@ -148,7 +148,7 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
             pytest.exit(failed[1], returncode=failed[0])
     project = Project.find()
     settings = proxy_settings(project, upstream, key, timeout, pytestconfig.getoption("brand") or None)
-    with running_proxy(settings, without_secrets(os.environ, project.root)) as info:
+    with running_proxy(settings, without_secrets(os.environ)) as info:
         yield from _target(info, upstream, timeout, conformance)
 
 

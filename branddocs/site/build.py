@@ -77,8 +77,8 @@ class _Collect(logging.Handler):
 
 def inputs_digest(project: Project, brand_id: str) -> str:
     """A hash of everything a brand's site is made from: its brand file, the docs (less other brands'
-    images and pages, and translations into other languages), overrides, config, macros, branddocs' own
-    sources and the versions of the packages."""
+    images and pages, and translations into other languages), overrides, config, macros, package.json (the
+    guide states its openai version), branddocs' own sources, the Python and the versions of the packages."""
     from branddocs.site.pages import BRAND_PAGES, translation_source
 
     brand_file = project.brands_dir / f"{brand_id}.yml"
@@ -86,8 +86,9 @@ def inputs_digest(project: Project, brand_id: str) -> str:
         brand = project.brand(brand_id)
     except Exception:
         return "unreadable-brand"
-    files = [brand_file, project.config_file]
-    for folder in (project.docs_dir, project.root / "overrides", project.root / "macros", Path(__file__).parent):
+    files = [brand_file, project.config_file, *[p for p in [project.root / "package.json"] if p.is_file()]]
+    package = Path(__file__).parent.parent  # all of branddocs, not only this subpackage
+    for folder in (project.docs_dir, project.root / "overrides", project.root / "macros", package):
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder).parts
             if folder == project.docs_dir:
@@ -98,7 +99,7 @@ def inputs_digest(project: Project, brand_id: str) -> str:
                     continue
             if path.is_file() and "__pycache__" not in rel:
                 files.append(path)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"{sys.implementation.name} {sys.version}\n".encode())
     for name in _PACKAGES:
         try:
             digest.update(f"{name}=={metadata.version(name)}\n".encode())

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from branddocs.endpoint.dialects import Dialect, Reply
+from branddocs.endpoint.dialects import Reply, get_dialect
 from branddocs.endpoint.errors import ApiError
 from branddocs.endpoint.generate import complete, count_prompt_tokens
 from branddocs.endpoint.request import ChatRequest, parse_chat_request
@@ -68,7 +68,7 @@ def create_app(
     A request with a body over `inline_body_bytes` or more than `inline_choices` choices is worked on in a
     thread, any other on the event loop; `app.state.work` counts the requests each way ("loop", "thread").
     """
-    speaks = Dialect(dialect)
+    speaks = get_dialect(dialect)
     drifts = _drifts(drift)
     if isinstance(models, Mapping):
         served_at = {_path(p): list(dict.fromkeys(m)) for p, m in models.items()}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +23,6 @@ __all__ = [
     "MODELS",
     "Handlers",
     "base_path",
-    "brand_base_path",
     "brand_prefix",
     "route_table",
 ]
@@ -60,11 +58,6 @@ def base_path(path: str) -> str:
     return "/" + path.strip("/") if path.strip("/") else ""
 
 
-def brand_base_path(brand: Brand) -> str:
-    """The path of `brand`'s base URL, without a trailing slash: served to every brand that shares it."""
-    return urlsplit(brand.base_url).path.rstrip("/")
-
-
 def brand_prefix(brand: Brand) -> str:
     """Where the reference endpoint serves `brand`'s models only: `/brands/<id><its base-URL path>`."""
-    return f"{_BRANDS}/{brand.id}{brand_base_path(brand)}"
+    return f"{_BRANDS}/{brand.id}{brand.base_path}"

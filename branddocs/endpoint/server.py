@@ -16,7 +16,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from branddocs.brand import load_brands
 from branddocs.endpoint.app import create_app
-from branddocs.endpoint.routes import brand_base_path, brand_prefix
+from branddocs.endpoint.routes import brand_prefix
 from branddocs.errors import EXIT_USAGE
 from branddocs.settings import API_KEY
 from branddocs.site import Project
@@ -124,7 +124,7 @@ def app_for_brands(
     else:
         served = {}
         for brand in brands:
-            own, path = brand_prefix(brand), brand_base_path(brand)
+            own, path = brand_prefix(brand), brand.base_path
             own_paths.add(own)
             served[own] = list(brand.models)
             served.setdefault(path, []).extend(m for m in brand.models if m not in served[path])

@@ -8,7 +8,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -100,28 +100,21 @@ class _Served:
     """False where the platform does not stream: `stream: true` there is a 400."""
 
 
+@dataclass(eq=False)
 class _Endpoint:
     """The app's state, and one handler per route (routes.route_table gives each its path)."""
 
-    def __init__(
-        self,
-        speaks: Dialect,
-        drifts: set[str],
-        keys: list[bytes],
-        owned_by: str,
-        served: dict[str, _Served],
-        inline_body_bytes: int,
-        inline_choices: int,
-    ) -> None:
-        self.speaks = speaks
-        self.drifts = drifts
-        self.keys = keys
-        self.owned_by = owned_by
-        self.served = served
-        self.inline_body_bytes = inline_body_bytes
-        self.inline_choices = inline_choices
-        self.work = Counter(loop=0, thread=0)
-        """The requests worked on each way: "loop" and "thread" (as app.state.work)."""
+    speaks: Dialect
+    drifts: set[str]
+    keys: list[bytes]
+    """Every accepted API key, as bytes for the constant-time comparison."""
+    owned_by: str
+    served: dict[str, _Served]
+    """What each base path serves."""
+    inline_body_bytes: int
+    inline_choices: int
+    work: Counter[str] = field(default_factory=lambda: Counter(loop=0, thread=0))
+    """The requests worked on each way, "loop" and "thread" (app.state.work)."""
 
     # The routes.
 

@@ -106,3 +106,12 @@ def test_without_the_brand_prefix_a_run_misses_the_brands_paths(
 def test_a_brand_prefix_is_one_spelling_of_its_base_url_path(base_url: str, prefix: str) -> None:
     brand = Brand(id="x", user_name="X", resource_dir_name="x", api={"base_url": base_url}, models=[MODEL])
     assert brand_prefix(brand) == prefix
+
+
+def test_no_key_in_any_handlers_repr() -> None:
+    """The handlers are bound to the app's state: a traceback or log that shows one never shows a key."""
+    app = create_app([MODEL], [KEY, "sk-second-route-key"])
+    shown = " ".join(repr(route.endpoint) for route in app.routes) + repr(app.exception_handlers)
+    assert "_Endpoint(" in shown  # the state is shown: the check below reads it
+    assert KEY not in shown
+    assert "sk-second-route-key" not in shown

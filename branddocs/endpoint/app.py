@@ -106,7 +106,7 @@ class _Endpoint:
 
     speaks: Dialect
     drifts: set[str]
-    keys: list[bytes]
+    keys: list[bytes] = field(repr=False)
     """Every accepted API key, as bytes for the constant-time comparison."""
     owned_by: str
     served: dict[str, _Served]

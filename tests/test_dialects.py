@@ -3,6 +3,7 @@ and the example checks' verdict passes every real reply and names every real err
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from branddocs.cli import main as branddocs_main
 from branddocs.endpoint.app import create_app
+from branddocs.endpoint.dialects import DIALECTS, LiteLLMDialect, OpenAIDialect, VLLMDialect, get_dialect
 from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.collect import collect_examples
 from branddocs.examples.proxy import Exchange
@@ -197,3 +200,54 @@ def test_real_replies_drifted_fail(server: str, name: str, how: str, expected: s
     problems = exchange_problems(drifted(server, name, how))
     assert any(expected in p for p in problems), problems
     assert len(problems) <= 3, problems  # each difference once, not once per chunk
+
+
+# The registry: one class per server, in a module named after it, found by name.
+
+
+def test_each_server_is_one_dialect_class_found_by_name() -> None:
+    assert list(DIALECTS.items()) == [("vllm", VLLMDialect), ("litellm", LiteLLMDialect), ("openai", OpenAIDialect)]
+    for name, dialect in DIALECTS.items():
+        assert dialect.name == name
+        assert dialect.__module__ == f"branddocs.endpoint.dialects.{name}"
+        assert type(get_dialect(name)) is dialect
+    # The default (the registry's first) is create_app's.
+    assert next(iter(DIALECTS)) == inspect.signature(create_app).parameters["dialect"].default
+
+
+@pytest.mark.parametrize("name", ["vLLM", "ollama", "", "base"])
+def test_an_unknown_dialect_is_refused_with_the_known_names(name: str) -> None:
+    expected = f"unknown dialect {name!r}; expected one of vllm, litellm, openai"
+    with pytest.raises(ValueError, match=f"^{expected}$"):
+        get_dialect(name)
+    with pytest.raises(ValueError, match=f"^{expected}$"):
+        create_app([MODEL], [KEY], dialect=name)
+
+
+def test_the_cli_offers_every_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        branddocs_main(["endpoint", "--dialect", "ollama"])
+    assert refused.value.code == 2
+    assert f"(choose from {', '.join(repr(name) for name in DIALECTS)})" in capsys.readouterr().err
+
+
+def test_a_dialect_registered_from_outside_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server is one class: registered, it is served, and what it does not override is OpenAI's."""
+
+    class Quiet(OpenAIDialect):  # a server that lists no models
+        name = "quiet"
+
+        def models(self, served: list[str], created: int, owner: str) -> dict:
+            return {"object": "list", "data": []}
+
+    with pytest.raises(ValueError, match="unknown dialect 'quiet'"):  # not registered: refused
+        create_app([MODEL], [KEY], dialect="quiet")
+    monkeypatch.setitem(DIALECTS, Quiet.name, Quiet)
+    headers = {"Authorization": f"Bearer {KEY}"}
+    unknown_field = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "seeds": 1}
+    with running_endpoint(create_app([MODEL], [KEY], dialect="quiet")) as server:
+        listed = httpx.get(f"{server.url}/v1/models", headers=headers, timeout=10)
+        chat = httpx.post(f"{server.url}/v1/chat/completions", headers=headers, json=unknown_field, timeout=10)
+    assert (listed.status_code, listed.json()) == (200, {"object": "list", "data": []})
+    assert chat.status_code == 400  # OpenAI's refusal of an unknown field, inherited
+    assert chat.json()["error"]["param"] == "seeds"

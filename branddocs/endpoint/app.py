@@ -8,19 +8,20 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from branddocs.endpoint.dialects import Dialect, Reply
+from branddocs.endpoint.dialects import Dialect, Reply, get_dialect
 from branddocs.endpoint.errors import ApiError
 from branddocs.endpoint.generate import complete, count_prompt_tokens
 from branddocs.endpoint.request import ChatRequest, parse_chat_request
+from branddocs.endpoint.routes import CHAT_COMPLETIONS, base_path, route_table
 
 __all__ = ["DRIFTS", "INLINE_BODY_BYTES", "INLINE_CHOICES", "MAX_BODY_BYTES", "create_app"]
 
@@ -68,27 +69,104 @@ def create_app(
     A request with a body over `inline_body_bytes` or more than `inline_choices` choices is worked on in a
     thread, any other on the event loop; `app.state.work` counts the requests each way ("loop", "thread").
     """
-    speaks = Dialect(dialect)
+    speaks = get_dialect(dialect)
     drifts = _drifts(drift)
     if isinstance(models, Mapping):
-        served_at = {_path(p): list(dict.fromkeys(m)) for p, m in models.items()}
+        lists = {base_path(p): list(dict.fromkeys(m)) for p, m in models.items()}
     else:
         listed = list(dict.fromkeys(models))
-        served_at = {_path(p): listed for p in base_paths}
-    no_stream = {_path(p) for p in no_streaming}
+        lists = {base_path(p): listed for p in base_paths}
+    no_stream = {base_path(p) for p in no_streaming}
     keys = [k.encode() for k in api_keys if k]
     if not keys:
         raise ValueError("the reference endpoint needs at least one API key")
-    work = Counter(loop=0, thread=0)
+    served = {base: _Served(m, streams=base not in no_stream) for base, m in lists.items()}
+    endpoint = _Endpoint(speaks, drifts, keys, owned_by, served, inline_body_bytes, inline_choices)
+    app = Starlette(
+        routes=route_table(endpoint, list(served)),
+        exception_handlers={HTTPException: endpoint.http_error, Exception: endpoint.server_error},
+    )
+    app.router.redirect_slashes = False  # a trailing-slash redirect would take its host from the Host header
+    app.state.work = endpoint.work
+    return app
 
-    def error(err: ApiError, request: Request) -> Response:
-        status, content_type, body = speaks.error(err, key_given=bool(request.headers.get("authorization")))
-        headers = {"Allow": err.allow} if err.allow else None
-        if isinstance(body, str):
-            return Response(body, status, media_type=content_type.split(";")[0], headers=headers)
-        return _json(body, status, headers)
 
-    def authorise(request: Request) -> None:
+@dataclass(frozen=True)
+class _Served:
+    """What one base path serves."""
+
+    models: list[str]
+    streams: bool
+    """False where the platform does not stream: `stream: true` there is a 400."""
+
+
+@dataclass(eq=False)
+class _Endpoint:
+    """The app's state, and one handler per route (routes.route_table gives each its path)."""
+
+    speaks: Dialect
+    drifts: set[str]
+    keys: list[bytes] = field(repr=False)
+    """Every accepted API key, as bytes for the constant-time comparison."""
+    owned_by: str
+    served: dict[str, _Served]
+    """What each base path serves."""
+    inline_body_bytes: int
+    inline_choices: int
+    work: Counter[str] = field(default_factory=lambda: Counter(loop=0, thread=0))
+    """The requests worked on each way, "loop" and "thread" (app.state.work)."""
+
+    # The routes.
+
+    async def chat_completions(self, request: Request, base: str) -> Response:
+        try:
+            self.authorise(request)
+            body = await _read_body(request)
+            # A big body takes milliseconds to parse, and n choices n times as long to generate: such a
+            # request is worked on in a thread, so the event loop keeps serving other clients meanwhile.
+            # An ordinary one costs less than the hand-offs to a thread and back: it stays on the loop.
+            if len(body) > self.inline_body_bytes:
+                self.work["thread"] += 1
+                return await run_in_threadpool(lambda: self.answer(self.parse(body, base)))
+            chat = self.parse(body, base)
+            if chat.n > self.inline_choices:
+                self.work["thread"] += 1
+                return await run_in_threadpool(self.answer, chat)
+            self.work["loop"] += 1
+            return self.answer(chat)
+        except ApiError as err:
+            return self.error(err, request)
+        except ClientDisconnect:
+            return Response(status_code=499)
+
+    async def list_models(self, request: Request, base: str) -> Response:
+        try:
+            self.authorise(request)
+        except ApiError as err:
+            return self.error(err, request)
+        return _json(self.speaks.models(self.served[base].models, _MODELS_CREATED, self.owned_by))
+
+    async def health(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def http_error(self, request: Request, exc: HTTPException) -> Response:
+        # Routing errors (unknown path, wrong method) in the dialect's shape too, never Starlette's plain text.
+        path = request.url.path
+        if exc.status_code == 405:
+            allow = (exc.headers or {}).get("Allow") or ("POST" if path.endswith(CHAT_COMPLETIONS) else "GET")
+            err = ApiError(405, f"Method {request.method} is not allowed for {path}.", code="method_not_allowed",
+                           allow=allow)  # fmt: skip
+        else:
+            err = ApiError(exc.status_code, f"Invalid URL ({request.method} {path})", code="not_found")
+        return self.error(err, request)
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        return self.error(ApiError(500, "The server had an error while processing your request.",
+                                   type="server_error"), request)  # fmt: skip
+
+    # A request's steps.
+
+    def authorise(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -99,26 +177,10 @@ def create_app(
             )
         given = token.strip().encode()
         # Compare with every key, always, in constant time: no early exit that would time the match.
-        if not sum(hmac.compare_digest(given, key) for key in keys):
+        if not sum(hmac.compare_digest(given, key) for key in self.keys):
             raise ApiError(401, "Incorrect API key provided.", code="invalid_api_key")
 
-    async def read_body(request: Request) -> bytes:
-        declared = request.headers.get("content-length", "")
-        too_big = ApiError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", code="body_too_large")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise too_big
-        body = bytearray()
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT):  # a body trickled in byte by byte holds nothing for long
-                async for piece in request.stream():
-                    body += piece
-                    if len(body) > MAX_BODY_BYTES:
-                        raise too_big
-        except TimeoutError:
-            raise ApiError(408, f"The request body did not arrive within {BODY_TIMEOUT:g} s.", code="timeout") from None
-        return bytes(body)
-
-    def parse(body: bytes, served: list[str], streams: bool) -> ChatRequest:
+    def parse(self, body: bytes, base: str) -> ChatRequest:
         try:
             data = json.loads(body, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
@@ -127,92 +189,54 @@ def create_app(
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
                 "HTTP library correctly. The OpenAI API expects a JSON payload.)",
             ) from None
-        chat = parse_chat_request(data, strict_fields=speaks.rejects_unknown_fields)
-        if chat.model not in served:
+        chat = parse_chat_request(data, strict_fields=self.speaks.rejects_unknown_fields)
+        served = self.served[base]
+        if chat.model not in served.models:
             raise ApiError(
                 404,
                 f"The model `{chat.model}` does not exist or you do not have access to it.",
                 param="model",
                 code="model_not_found",
             )
-        if chat.stream and not streams:  # OpenAI's words for a model that does not stream
+        if chat.stream and not served.streams:  # OpenAI's words for a model that does not stream
             raise ApiError.bad("stream", "Unsupported value: 'stream' does not support true with this model. "
                                "Supported values are: false.", code="unsupported_value")  # fmt: skip
         return chat
 
-    def answer(chat: ChatRequest) -> Response:
+    def answer(self, chat: ChatRequest) -> Response:
         """The response to a valid request: generation, shaping and encoding, all of a request's work."""
+        speaks = self.speaks
         completions = [complete(chat.messages, i, chat.max_tokens, chat.stop) for i in range(chat.n)]
         reply = Reply(speaks.new_id(), int(time.time()), chat.model, completions, count_prompt_tokens(chat.messages))
         if chat.stream:
-            return _EventStream(_events(speaks.chunks(reply, chat.include_usage), drifts))
-        return _json(_drift_body(speaks.completion(reply), drifts))
+            return _EventStream(_events(speaks.chunks(reply, chat.include_usage), self.drifts))
+        return _json(_drift_body(speaks.completion(reply), self.drifts))
 
-    def chat_completions(served: list[str], streams: bool):
-        async def endpoint(request: Request) -> Response:
-            try:
-                authorise(request)
-                body = await read_body(request)
-                # A big body takes milliseconds to parse, and n choices n times as long to generate: such a
-                # request is worked on in a thread, so the event loop keeps serving other clients meanwhile.
-                # An ordinary one costs less than the hand-offs to a thread and back: it stays on the loop.
-                if len(body) > inline_body_bytes:
-                    work["thread"] += 1
-                    return await run_in_threadpool(lambda: answer(parse(body, served, streams)))
-                chat = parse(body, served, streams)
-                if chat.n > inline_choices:
-                    work["thread"] += 1
-                    return await run_in_threadpool(answer, chat)
-                work["loop"] += 1
-                return answer(chat)
-            except ApiError as err:
-                return error(err, request)
-            except ClientDisconnect:
-                return Response(status_code=499)
-
-        return endpoint
-
-    def list_models(served: list[str]):
-        async def endpoint(request: Request) -> Response:
-            try:
-                authorise(request)
-            except ApiError as err:
-                return error(err, request)
-            return _json(speaks.models(served, _MODELS_CREATED, owned_by))
-
-        return endpoint
-
-    async def health(request: Request) -> Response:
-        return _json({"status": "ok"})
-
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        # Routing errors (unknown path, wrong method) in the dialect's shape too, never Starlette's plain text.
-        if exc.status_code == 405:
-            allow = (exc.headers or {}).get("Allow") or ("POST" if request.url.path.endswith("/completions") else "GET")
-            err = ApiError(405, f"Method {request.method} is not allowed for {request.url.path}.",
-                           code="method_not_allowed", allow=allow)  # fmt: skip
-        else:
-            err = ApiError(exc.status_code, f"Invalid URL ({request.method} {request.url.path})", code="not_found")
-        return error(err, request)
-
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return error(ApiError(500, "The server had an error while processing your request.", type="server_error"),
-                     request)  # fmt: skip
-
-    routes = [Route("/health", health, methods=["GET"])]
-    for base, served in served_at.items():
-        chat = chat_completions(served, streams=base not in no_stream)
-        routes.append(Route(f"{base}/chat/completions", chat, methods=["POST"]))
-        routes.append(Route(f"{base}/models", list_models(served), methods=["GET"]))
-    # No trailing-slash redirect: it would take its host from the request's Host header.
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
-    app.router.redirect_slashes = False
-    app.state.work = work
-    return app
+    def error(self, err: ApiError, request: Request) -> Response:
+        """`err` in the dialect's shape; the Allow header on a 405."""
+        status, content_type, body = self.speaks.error(err, key_given=bool(request.headers.get("authorization")))
+        headers = {"Allow": err.allow} if err.allow else None
+        if isinstance(body, str):
+            return Response(body, status, media_type=content_type.split(";")[0], headers=headers)
+        return _json(body, status, headers)
 
 
-def _path(path: str) -> str:
-    return "/" + path.strip("/") if path.strip("/") else ""
+async def _read_body(request: Request) -> bytes:
+    """The body, up to MAX_BODY_BYTES (413 beyond), arrived within BODY_TIMEOUT (408 after)."""
+    declared = request.headers.get("content-length", "")
+    too_big = ApiError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes.", code="body_too_large")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_big
+    body = bytearray()
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):  # a body trickled in byte by byte holds nothing for long
+            async for piece in request.stream():
+                body += piece
+                if len(body) > MAX_BODY_BYTES:
+                    raise too_big
+    except TimeoutError:
+        raise ApiError(408, f"The request body did not arrive within {BODY_TIMEOUT:g} s.", code="timeout") from None
+    return bytes(body)
 
 
 def _drifts(drift: bool | str | Iterable[str]) -> set[str]:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import socket
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from branddocs.brand import load_brands
 from branddocs.endpoint.app import create_app
+from branddocs.endpoint.routes import brand_prefix
+from branddocs.errors import EXIT_USAGE
+from branddocs.settings import API_KEY
 from branddocs.site import Project
 
 __all__ = [
@@ -113,27 +114,28 @@ def app_for_brands(
 ):
     """The app serving each brand's models under its own paths only; every selected brand's under `base_path`.
 
-    Each brand is served at `/brands/<id><its base-URL path>` (the example checks call that) and at its
-    base-URL path, which lists the models of the brands that share that path (usually one brand).
+    Each brand is served at `/brands/<id><its base-URL path>` (routes.brand_prefix: the example checks call
+    that) and at its base-URL path, which lists the models of the brands that share that path (usually one brand).
     """
     brands = load_brands(project.brands_dir, brand_ids)
-    no_streaming, streams_at = [], {}
+    no_streaming, streams_at, own_paths = [], {}, set()
     if base_path:
         served = {base_path: [m for b in brands for m in b.models]}
     else:
         served = {}
         for brand in brands:
-            path = urlsplit(brand.base_url).path.rstrip("/")
-            served[f"/brands/{brand.id}{path}"] = list(brand.models)
+            own, path = brand_prefix(brand), brand.base_path
+            own_paths.add(own)
+            served[own] = list(brand.models)
             served.setdefault(path, []).extend(m for m in brand.models if m not in served[path])
             if not brand.features.streaming:
-                no_streaming.append(f"/brands/{brand.id}{path}")
+                no_streaming.append(own)
             streams_at[path] = streams_at.get(path, False) or brand.features.streaming
         # A base path shared with a brand that streams keeps streaming.
         no_streaming += [path for path, streams in streams_at.items() if not streams]
     owner = brands[0].user_name if len(brands) == 1 else "branddocs"
     app = create_app(served, api_keys, drift=drift, owned_by=owner, dialect=dialect, no_streaming=no_streaming)
-    paths = [p for p in served if not p.startswith("/brands/")]
+    paths = [p for p in served if p not in own_paths]
     return app, paths, list(dict.fromkeys(m for b in brands for m in b.models))
 
 
@@ -152,10 +154,10 @@ def serve_forever(args: argparse.Namespace, project: Project) -> int:
     problem = _port_problem(args.host, args.port)
     if problem:
         print(f"branddocs endpoint: {problem}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     keys = list(args.api_key or [])
-    if not keys and os.environ.get("BRANDDOCS_API_KEY"):
-        keys = [os.environ["BRANDDOCS_API_KEY"]]
+    if not keys and API_KEY.is_set():
+        keys = [API_KEY.get()]
     made = not keys
     if made:
         keys = ["sk-local-" + secrets.token_urlsafe(24)]

@@ -23,11 +23,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 
 from branddocs.brand import Brand
+from branddocs.endpoint.routes import brand_prefix
 from branddocs.examples import sandbox
 from branddocs.examples.collect import Example
 from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
@@ -90,7 +90,7 @@ class Target:
     """The proxy's Unix socket: examples then run in the sandbox, whose only way out it is."""
 
     def new_token(self, brand: Brand) -> str:
-        prefix = f"/brands/{brand.id}{urlsplit(brand.base_url).path}" if self.per_brand else ""
+        prefix = brand_prefix(brand) if self.per_brand else ""
         return self.proxy.new_token(prefix)
 
 

@@ -271,6 +271,8 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from branddocs.endpoint.dialects import DIALECTS
+
     parser = argparse.ArgumentParser(prog="branddocs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -349,7 +351,7 @@ def _parser() -> argparse.ArgumentParser:
     endpoint.add_argument("--brand", action="append", metavar="ID", help="serve this brand's models (default: all)")
     endpoint.add_argument("--base-path", default=None, help="default: each brand's base URL path")
     endpoint.add_argument("--api-key", action="append", metavar="KEY", help="accepted key (repeatable)")
-    endpoint.add_argument("--dialect", choices=["vllm", "litellm", "openai"], default="vllm",
+    endpoint.add_argument("--dialect", choices=list(DIALECTS), default="vllm",
                           help="answer as this server does (default: vllm)")  # fmt: skip
     endpoint.add_argument("--drift", action="append", nargs="?", const="guide", metavar="KIND",
                           choices=["guide", "envelope", "event-lines", "no-done", "no-usage", "rename-content"],

@@ -33,6 +33,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from branddocs.settings import BWRAP, NO_SANDBOX
+
 __all__ = [
     "BWRAP_ENV",
     "MEMORY_LIMIT",
@@ -46,9 +48,9 @@ __all__ = [
     "python_reads",
 ]
 
-NO_SANDBOX_ENV = "BRANDDOCS_NO_SANDBOX"
+NO_SANDBOX_ENV = NO_SANDBOX.name
 """Set to run examples without the sandbox (for debugging an example with tools of your own)."""
-BWRAP_ENV = "BRANDDOCS_BWRAP"
+BWRAP_ENV = BWRAP.name
 """The bubblewrap binary (default: `bwrap` on PATH); a path that does not exist makes the sandbox unavailable."""
 
 MEMORY_LIMIT = 1 << 30
@@ -60,10 +62,10 @@ PROCESS_LIMIT = 128
 FILE_LIMIT = 64 << 20
 """RLIMIT_FSIZE: no file written bigger than 64 MiB; /tmp is a tmpfs of the same size."""
 OUTPUT_LIMIT = 4 << 20
-"""Bytes of stdout and stderr (together) read from an example before it is stopped (runners.execute)."""
+"""Bytes of stdout and stderr (together) read from an example before it is stopped (run.execute)."""
 
 INSIDE = Path("/run/branddocs")
-"""Where the sandbox sees our own files: the relay (this file), pyrun.py, the proxy's socket."""
+"""Where the sandbox sees our own files: the relay (this file), languages/python_child.py, the proxy's socket."""
 _SANDBOX_UID_BASE = 1_900_000_000
 """As root, each launching process (pytest worker) runs its examples as uid BASE + its pid: a user no file on
 this machine belongs to, and one per concurrent example, so RLIMIT_NPROC (counted per user) bounds each alone."""
@@ -90,7 +92,7 @@ class Box:
 
 
 def _bwrap() -> str | None:
-    given = os.environ.get(BWRAP_ENV)
+    given = BWRAP.get()
     if given:
         return given if os.access(given, os.X_OK) else None
     return shutil.which("bwrap")
@@ -235,7 +237,7 @@ def _probe() -> str:
     if not sys.platform.startswith("linux"):
         return f"bubblewrap needs Linux, not {sys.platform}"
     if _bwrap() is None:
-        return f"no bubblewrap here ({os.environ.get(BWRAP_ENV) or 'bwrap'} not found; Debian package bubblewrap)"
+        return f"no bubblewrap here ({BWRAP.get() or 'bwrap'} not found; Debian package bubblewrap)"
     try:
         process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = process.communicate(timeout=30)
@@ -255,7 +257,7 @@ def available() -> tuple[bool, str]:
 
 def inside() -> bool:
     """Whether examples run in the sandbox in this process (available, and not switched off)."""
-    return available()[0] and not os.environ.get(NO_SANDBOX_ENV)
+    return available()[0] and not NO_SANDBOX.is_set()
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:

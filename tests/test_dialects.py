@@ -17,7 +17,9 @@ from branddocs.endpoint.dialects import DIALECTS, LiteLLMDialect, OpenAIDialect,
 from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.collect import collect_examples
 from branddocs.examples.proxy import Exchange
-from branddocs.examples.responses import exchange_problems, parse_sse, sample_problems
+from branddocs.examples.responses.samples import sample_problems
+from branddocs.examples.responses.sdk import exchange_problems
+from branddocs.examples.responses.sse import parse_sse
 from branddocs.site import Project
 
 from .conftest import ROOT

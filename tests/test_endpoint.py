@@ -27,7 +27,7 @@ from branddocs.endpoint import app as app_module
 from branddocs.endpoint.app import INLINE_BODY_BYTES, INLINE_CHOICES, MAX_BODY_BYTES, create_app
 from branddocs.endpoint.generate import GREETING_REPLY, tokenize
 from branddocs.endpoint.server import EndpointServer, app_for_brands, running_endpoint
-from branddocs.openai_schema import schema_errors
+from branddocs.examples.responses.conformance import schema_errors
 from branddocs.site import Project
 
 from .conftest import BIN, ROOT, scratch_project

@@ -13,7 +13,7 @@ from branddocs.endpoint.app import create_app
 from branddocs.endpoint.routes import base_path, brand_prefix
 from branddocs.endpoint.server import EndpointServer, app_for_brands, running_endpoint
 from branddocs.examples.proxy import RecordingProxy
-from branddocs.examples.runners import Target
+from branddocs.examples.run import Target
 from branddocs.site import Project
 
 from .conftest import scratch_project

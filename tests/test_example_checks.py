@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from branddocs.endpoint.server import running_endpoint
-from branddocs.examples.pytest_plugin import EXIT_REFUSED, EXIT_UNREACHABLE
+from branddocs.errors import EXIT_REFUSED, EXIT_UNREACHABLE
 from branddocs.site import Project
 
 from .conftest import ROOT, run_branddocs

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from branddocs.errors import EXIT_NO_SANDBOX
 from branddocs.examples import sandbox
-from branddocs.examples.pytest_plugin import EXIT_NO_SANDBOX
 from branddocs.site import Project
 
 from .conftest import BIN, scratch_project

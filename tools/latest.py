@@ -39,7 +39,8 @@ LATEST = ROOT / ".cache" / "latest"
 LOGS = LATEST / "logs"
 BRANDDOCS = str(ROOT / ".venv" / "bin" / "branddocs")
 CHECK_TIMEOUT = 20 * 60  # seconds for one `branddocs check` run
-# What the Python harness (branddocs/examples/pyrun.py) imports besides openai, at the project's own version.
+# What the Python harness (branddocs/examples/languages/python_child.py) imports besides openai, at the
+# project's own version.
 HARNESS = f"pytest-examples=={metadata.version('pytest-examples')}"
 
 
@@ -71,7 +72,7 @@ class Side:
     node_minimum: str
     node_version: str
     env: dict[str, str]
-    """What `branddocs check` gets to run the examples with these SDKs (runners.py reads it)."""
+    """What `branddocs check` gets to run the examples with these SDKs (languages/python.py, javascript.py read it)."""
 
 
 def locked() -> Side:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from branddocs.brand import Brand
-from branddocs.examples.fences import Fence, FenceError, parse_fences
+from branddocs.examples.fences import SAMPLE_FENCES, Fence, FenceError, parse_fences
+from branddocs.examples.languages.base import for_fence, languages
+from branddocs.settings import BRAND
 from branddocs.site import Project
 from branddocs.site.pages import site_pages, translation_source
 
@@ -19,12 +21,6 @@ __all__ = ["Example", "FenceError", "collect_examples", "render_pages", "transla
 
 _MARK = "\u27ealine {}\u27eb"
 _MARK_RE = re.compile(r" ?\u27ealine (\d+)\u27eb")
-_LANGS = {
-    "python": "python", "py": "python", "python3": "python",
-    "bash": "bash", "sh": "bash", "shell": "bash", "console": "bash",
-    "javascript": "javascript", "js": "javascript", "mjs": "javascript",
-    "json": "json",
-}  # fmt: skip
 Kind = Literal["run", "sample"]
 
 
@@ -40,7 +36,8 @@ class Example:
     line: int
     """1-based line of the opening fence in the template."""
     lang: str
-    """`python`, `bash`, `javascript`, `json` (a JSON response) or `sse` (a server-sent-events stream)."""
+    """A registered language's name (`python`, `bash`, `javascript`: languages/), or for a sample `json` (a JSON
+    response) or `sse` (a server-sent-events stream)."""
     kind: Kind
     code: str
     """The block as the brand's readers see it (rendered)."""
@@ -77,15 +74,16 @@ def shown(path: Path) -> str:
 
 @contextmanager
 def _brand_env(brand_id: str):
-    old = os.environ.get("BRAND")
-    os.environ["BRAND"] = brand_id
+    # The build's own config and macros read the brand from $BRAND (branddocs.settings), as `mkdocs build` does.
+    old = os.environ.get(BRAND.name)
+    os.environ[BRAND.name] = brand_id
     try:
         yield
     finally:
         if old is None:
-            os.environ.pop("BRAND", None)
+            os.environ.pop(BRAND.name, None)
         else:
-            os.environ["BRAND"] = old
+            os.environ[BRAND.name] = old
 
 
 def _marked(text: str, where: str) -> str:
@@ -179,7 +177,7 @@ def _sample_lang(fence: Fence) -> str | None:
     if fence.lang == "json":
         return "json"
     first = next((line for line in fence.code.splitlines() if line.strip()), "")
-    if fence.lang in ("", "text", "txt", "sse", "http") and first.startswith(("data:", "event:")):
+    if fence.lang in SAMPLE_FENCES and first.startswith(("data:", "event:")):
         return "sse"
     return None
 
@@ -206,8 +204,8 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
         previous: Example | None = None
         for source, fence in zip((raw[n] for n in lines), done, strict=True):
             settings = source.settings
-            lang = _LANGS.get(fence.lang)
-            if settings.get("title") == "Output" and lang is None:
+            language = for_fence(fence.lang)
+            if settings.get("title") == "Output" and language is None and fence.lang != "json":
                 if previous is None or previous.kind != "run" or previous.output is not None:
                     where = f"{shown(path)}:{source.line}"
                     raise FenceError(f"{where}: an Output block must follow the example it belongs to")
@@ -217,8 +215,9 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
             if settings.get("test") == "no":
                 continue
             sample = _sample_lang(fence)
-            if lang in ("python", "bash", "javascript"):
-                kind: Kind = "run"
+            kind: Kind = "run"
+            if language is not None:
+                lang = language.name
             elif sample:
                 lang, kind = sample, "sample"
             else:
@@ -226,12 +225,13 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
             example = Example(brand, page, path, source.line, lang, kind, fence.code, settings,
                               template_code=source.code)  # fmt: skip
             group = settings.get("group")
-            if group and kind == "run" and lang == "bash":
+            if group and language is not None and language.sample_request:
                 groups[group] = example
             elif group and kind == "sample":
                 if group not in groups:
                     where = f"{shown(path)}:{source.line}"
-                    raise FenceError(f'{where}: group="{group}" has no bash request before this sample')
+                    requests = " or ".join(x.name for x in languages() if x.sample_request)
+                    raise FenceError(f'{where}: group="{group}" has no {requests} request before this sample')
                 example.request = groups[group]
             examples.append(example)
             previous = example

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from branddocs.errors import EXIT_FENCE, BranddocsError
 
-__all__ = ["SETTINGS", "Fence", "FenceError", "parse_fences"]
+__all__ = ["FENCE_SETTINGS", "SAMPLE_FENCES", "SETTINGS", "Fence", "FenceError", "parse_fences"]
 
 # Settings branddocs reads; the highlight extension's own (title, linenums, hl_lines) are allowed too.
 SETTINGS = {
@@ -17,6 +17,10 @@ SETTINGS = {
     "lint": ("skip",),
     "group": None,
 }
+FENCE_SETTINGS = tuple(SETTINGS)
+"""Their names: the build removes them from fence lines, so the published page shows plain code."""
+SAMPLE_FENCES = ("json", "sse", "text", "txt", "http", "")
+"""Fence names a response sample is written under (JSON; an event stream under the others): never a language's."""
 _HIGHLIGHT = {"title", "linenums", "hl_lines", "anchor_linenums", "line_spans"}
 _OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})[ ]*(?P<lang>[\w+-]*)(?P<rest>.*)$")
 _SETTING = re.compile(r'\s*(?P<key>[\w-]+)="(?P<value>[^"]*)"')
@@ -67,6 +71,24 @@ def _settings(rest: str, where: str) -> dict[str, str]:
     return found
 
 
+def _run_marks(settings: dict[str, str]) -> list[str]:
+    """The settings that say a block is an example to run (test="skip" may mark any block: a brand file)."""
+    return [f'{key}="{value}"' for key, value in settings.items()
+            if key in ("lint", "group") or (key, value) == ("test", "xfail")]  # fmt: skip
+
+
+def _check_language(lang: str, settings: dict[str, str], where: str) -> None:
+    """A block marked to run must be in a registered language: never silently prose, never another's runner."""
+    marks = _run_marks(settings)
+    if not marks or lang in SAMPLE_FENCES:
+        return
+    # Imported here: the registry loads the languages, whose modules import this one.
+    from branddocs.examples.languages.base import for_fence, unknown_language
+
+    if for_fence(lang) is None:
+        raise unknown_language(lang, ", ".join(marks), where)
+
+
 def parse_fences(markdown: str, where: str) -> list[Fence]:
     """Every fenced block in `markdown`; `where` (a file name) prefixes error messages."""
     lines = markdown.splitlines()
@@ -82,13 +104,15 @@ def parse_fences(markdown: str, where: str) -> list[Fence]:
         if end is None:
             raise FenceError(f"{where}:{i + 1}: code block opened here is never closed")
         body = "\n".join(line[indent:] if line[:indent].strip() == "" else line for line in lines[i + 1 : end])
+        lang, settings = opened["lang"].lower(), _settings(opened["rest"], f"{where}:{i + 1}")
+        _check_language(lang, settings, f"{where}:{i + 1}")
         fences.append(
             Fence(
                 line=i + 1,
-                lang=opened["lang"].lower(),
+                lang=lang,
                 code=textwrap.dedent(body) + "\n" if body else "",
                 indent=indent,
-                settings=_settings(opened["rest"], f"{where}:{i + 1}"),
+                settings=settings,
                 end_line=end + 1,
             )
         )

@@ -32,13 +32,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from branddocs.examples.proxy import Exchange, RecordingProxy
+from branddocs.settings import API_KEY, PROXY
 
 __all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
 
-PROXY_ENV = "BRANDDOCS_PROXY"
+PROXY_ENV = PROXY.name
 """Set by `branddocs check` for pytest: where the proxy process it started serves (JSON; holds no key)."""
 _CONTROL_HEADER = "x-branddocs-control"
-_ALWAYS_SECRET = ("BRANDDOCS_API_KEY", "OPENAI_API_KEY")
+_ALWAYS_SECRET = (API_KEY.name, "OPENAI_API_KEY")
 
 
 def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:

@@ -11,22 +11,21 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from branddocs.brand import BrandError
+from branddocs.errors import EXIT_FENCE, EXIT_REFUSED, EXIT_UNREACHABLE, BranddocsError
 from branddocs.examples import sandbox
-from branddocs.examples.collect import Example, FenceError, collect_examples
+from branddocs.examples.collect import Example, collect_examples
 from branddocs.examples.proxy import DEFAULT_TIMEOUT
-from branddocs.examples.proxy_process import PROXY_ENV, ProxyClient, running_proxy, without_secrets
-from branddocs.examples.responses import error_summary
-from branddocs.examples.runners import TIMEOUT_ENV, Target
+from branddocs.examples.proxy_process import ProxyClient, running_proxy, without_secrets
+from branddocs.examples.responses.errors import error_summary
+from branddocs.examples.run import Target
+from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_SANDBOX, PROXY
 from branddocs.site import Project
 from branddocs.site.shard import parse_shard, shard_of
 
 __all__ = [
     "ENDPOINT_ENV",
-    "EXIT_NO_SANDBOX",
-    "EXIT_REFUSED",
-    "EXIT_UNREACHABLE",
     "KEY_ENV",
+    "NO_SANDBOX_ENV",
     "CollectionProblem",
     "collected_examples",
     "endpoint_target",
@@ -34,15 +33,10 @@ __all__ = [
     "proxy_settings",
 ]
 
-ENDPOINT_ENV = "BRANDDOCS_ENDPOINT"
-KEY_ENV = "BRANDDOCS_API_KEY"
-EXIT_UNREACHABLE = 10
-"""`branddocs check`'s exit code when the endpoint under test cannot be reached: no example was run."""
-EXIT_REFUSED = 11
-"""... when the endpoint refused the key (or answered the first request with an error): no example was run."""
-EXIT_NO_SANDBOX = 12
-"""... when a real key is given, examples cannot run in the sandbox here, and --unsafe-no-sandbox was not given."""
-NO_SANDBOX_ENV = sandbox.NO_SANDBOX_ENV
+# The variables' names, for messages (branddocs.settings reads and documents them).
+ENDPOINT_ENV = ENDPOINT.name
+KEY_ENV = API_KEY.name
+NO_SANDBOX_ENV = NO_SANDBOX.name
 _RESULTS = "branddocs_results"
 
 
@@ -53,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--shard", default=None, metavar="K/N", help="only the brands of shard K of N (as branddocs build)")
     group.addoption(
         "--example-timeout", type=float, default=None, metavar="SECONDS",
-        help=f"seconds one example may run (default ${TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g})",
+        help=f"seconds one example may run (default ${EXAMPLE_TIMEOUT.name}, else {DEFAULT_TIMEOUT:g})",
     )  # fmt: skip
     group.addoption(
         "--conformance", choices=["openai"], default=None,
@@ -63,11 +57,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def example_timeout(config: pytest.Config) -> float:
     """`--example-timeout`, else `$BRANDDOCS_EXAMPLE_TIMEOUT`, else 60 s."""
-    given = config.getoption("example_timeout", None) or os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT
+    given = config.getoption("example_timeout", None) or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT
     try:
         value = float(given)
     except ValueError:
-        raise pytest.UsageError(f"${TIMEOUT_ENV}={given!r}: expected a number of seconds") from None
+        raise pytest.UsageError(f"${EXAMPLE_TIMEOUT.name}={given!r}: expected a number of seconds") from None
     if value <= 0:
         raise pytest.UsageError(f"the example timeout must be more than 0 s, not {value:g}")
     return value
@@ -83,7 +77,7 @@ def collected_examples(config: pytest.Config, project: Project) -> list[Example]
         pages = [p.removeprefix("docs/") for p in config.getoption("page")] or None
         try:
             cached = [e for brand_id in ids for e in collect_examples(project, project.brand(brand_id), pages)]
-        except (FenceError, BrandError, FileNotFoundError) as exc:
+        except (BranddocsError, FileNotFoundError) as exc:
             cached = [CollectionProblem(str(exc))]  # one clean failure naming the file and line, no traceback
         config._branddocs_examples = cached
     return cached
@@ -131,18 +125,20 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """
     timeout = example_timeout(pytestconfig)
     conformance = pytestconfig.getoption("conformance", None) == "openai"
-    upstream = os.environ.get(ENDPOINT_ENV, "").rstrip("/")
+    upstream = ENDPOINT.get().rstrip("/")
     if upstream and pytestconfig.getoption("update_examples", False):
-        pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV, returncode=4)
-    given = os.environ.get(PROXY_ENV)
+        pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV,
+                    returncode=EXIT_FENCE)  # fmt: skip
+    given = PROXY.get()
     if given:
         yield from _target(json.loads(given), upstream, timeout, conformance)
         return
     key = ""
     if upstream:
-        key = os.environ.get(KEY_ENV, "")
+        key = API_KEY.get()
         if not key:
-            pytest.exit(f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}", returncode=4)
+            pytest.exit(f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}",
+                        returncode=EXIT_FENCE)  # fmt: skip
         failed = preflight(upstream, key)
         if failed:
             pytest.exit(failed[1], returncode=failed[0])
@@ -171,7 +167,7 @@ def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Ite
 def pytest_report_header(config: pytest.Config) -> str:
     """Once per run: whether examples run in the sandbox."""
     ok, why = sandbox.available()
-    if ok and not os.environ.get(NO_SANDBOX_ENV):
+    if ok and not NO_SANDBOX.is_set():
         return ("branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID and network "
                 "namespaces, its scratch folder only; its only way out: the recording proxy)")  # fmt: skip
     return f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"

@@ -33,10 +33,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# This file also runs alone inside the sandbox, as the relay (`python -I -S sandbox.py` below), where branddocs
+# cannot be imported; the settings are read outside only.
+if __name__ != "__main__":
+    from branddocs.settings import BWRAP, NO_SANDBOX
+
 __all__ = [
-    "BWRAP_ENV",
     "MEMORY_LIMIT",
-    "NO_SANDBOX_ENV",
     "OUTPUT_LIMIT",
     "PROCESS_LIMIT",
     "Box",
@@ -45,11 +48,6 @@ __all__ = [
     "launch",
     "python_reads",
 ]
-
-NO_SANDBOX_ENV = "BRANDDOCS_NO_SANDBOX"
-"""Set to run examples without the sandbox (for debugging an example with tools of your own)."""
-BWRAP_ENV = "BRANDDOCS_BWRAP"
-"""The bubblewrap binary (default: `bwrap` on PATH); a path that does not exist makes the sandbox unavailable."""
 
 MEMORY_LIMIT = 1 << 30
 """RLIMIT_DATA: 1 GiB of heap and private writable memory. Not RLIMIT_AS: Node.js reserves over 8 GiB of
@@ -60,10 +58,10 @@ PROCESS_LIMIT = 128
 FILE_LIMIT = 64 << 20
 """RLIMIT_FSIZE: no file written bigger than 64 MiB; /tmp is a tmpfs of the same size."""
 OUTPUT_LIMIT = 4 << 20
-"""Bytes of stdout and stderr (together) read from an example before it is stopped (runners.execute)."""
+"""Bytes of stdout and stderr (together) read from an example before it is stopped (run.execute)."""
 
 INSIDE = Path("/run/branddocs")
-"""Where the sandbox sees our own files: the relay (this file), pyrun.py, the proxy's socket."""
+"""Where the sandbox sees our own files: the relay (this file), languages/python_child.py, the proxy's socket."""
 _SANDBOX_UID_BASE = 1_900_000_000
 """As root, each launching process (pytest worker) runs its examples as uid BASE + its pid: a user no file on
 this machine belongs to, and one per concurrent example, so RLIMIT_NPROC (counted per user) bounds each alone."""
@@ -90,7 +88,8 @@ class Box:
 
 
 def _bwrap() -> str | None:
-    given = os.environ.get(BWRAP_ENV)
+    """$BRANDDOCS_BWRAP (a path that does not exist makes the sandbox unavailable), else `bwrap` on PATH."""
+    given = BWRAP.get()
     if given:
         return given if os.access(given, os.X_OK) else None
     return shutil.which("bwrap")
@@ -235,7 +234,7 @@ def _probe() -> str:
     if not sys.platform.startswith("linux"):
         return f"bubblewrap needs Linux, not {sys.platform}"
     if _bwrap() is None:
-        return f"no bubblewrap here ({os.environ.get(BWRAP_ENV) or 'bwrap'} not found; Debian package bubblewrap)"
+        return f"no bubblewrap here ({BWRAP.get() or 'bwrap'} not found; Debian package bubblewrap)"
     try:
         process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = process.communicate(timeout=30)
@@ -254,8 +253,8 @@ def available() -> tuple[bool, str]:
 
 
 def inside() -> bool:
-    """Whether examples run in the sandbox in this process (available, and not switched off)."""
-    return available()[0] and not os.environ.get(NO_SANDBOX_ENV)
+    """Whether examples run in the sandbox in this process (available, and not switched off: $BRANDDOCS_NO_SANDBOX)."""
+    return available()[0] and not NO_SANDBOX.is_set()
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pytest_examples import EvalExample
 
-from branddocs.examples.check import Checker
 from branddocs.examples.collect import Example
 from branddocs.examples.pytest_plugin import CollectionProblem, collected_examples
-from branddocs.examples.runners import Target
+from branddocs.examples.run import Target
+from branddocs.examples.verdict import Checker
 from branddocs.site import Project
 
 __all__ = ["pytest_generate_tests", "test_example"]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from branddocs.examples.collect import Example
 from branddocs.examples.fences import parse_fences
-from branddocs.examples.proxy import Exchange
+
+if TYPE_CHECKING:  # collect.py asks the languages, whose verdicts record their updates here
+    from branddocs.examples.collect import Example
+    from branddocs.examples.proxy import Exchange
 
 __all__ = ["apply_updates", "record_python_update", "record_sample_update"]
 

@@ -1,28 +1,33 @@
-"""Validate JSON against OpenAI's own OpenAPI schemas (the subset in branddocs/data/, or $BRANDDOCS_OPENAPI)."""
+"""`--conformance openai`: validate replies against OpenAI's own OpenAPI schemas, to the letter (opt-in).
+
+The schemas are the subset in branddocs/data/, or the full `openapi.json` $BRANDDOCS_OPENAPI names.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from branddocs.examples.proxy import Exchange
+from branddocs.examples.responses.sse import parse_sse
+from branddocs.settings import OPENAPI
 
-__all__ = ["OPENAPI_ENV", "openapi_path", "schema_errors"]
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
-OPENAPI_ENV = "BRANDDOCS_OPENAPI"
+__all__ = ["conformance_problems", "openapi_path", "schema_errors"]
+
 _URI = "urn:openai-openapi"
 
 
 def openapi_path() -> Path:
     """$BRANDDOCS_OPENAPI (a full `openapi.json`), else the subset shipped in branddocs/data/ (its README: source)."""
-    if os.environ.get(OPENAPI_ENV):
-        return Path(os.environ[OPENAPI_ENV])
-    return Path(__file__).resolve().parent / "data" / "openai-openapi-subset.json"
+    if OPENAPI.is_set():
+        return Path(OPENAPI.get())
+    return Path(__file__).resolve().parents[2] / "data" / "openai-openapi-subset.json"
 
 
 def _nullable(node: Any) -> Any:
@@ -44,15 +49,21 @@ def _nullable(node: Any) -> Any:
 
 @cache
 def _registry(path: Path) -> Registry:
+    # jsonschema is imported here, not at the top: only a run with --conformance pays for it.
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     try:
         document = _nullable(json.loads(path.read_text(encoding="utf-8")))
     except OSError as exc:
-        raise FileNotFoundError(f"OpenAI's OpenAPI description not found at {path}; set ${OPENAPI_ENV}") from exc
+        raise FileNotFoundError(f"OpenAI's OpenAPI description not found at {path}; set ${OPENAPI.name}") from exc
     return Registry().with_resource(_URI, Resource(contents=document, specification=DRAFT202012))
 
 
 @cache
 def _validator(name: str, path: Path) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator({"$ref": f"{_URI}#/components/schemas/{name}"}, registry=_registry(path))
 
 
@@ -63,3 +74,24 @@ def schema_errors(instance: Any, schema_name: str) -> list[str]:
         f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
         for e in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
     ]
+
+
+def conformance_problems(exchange: Exchange) -> list[str]:
+    """Where a 2xx reply breaks OpenAI's published schema to the letter (opt-in)."""
+    if not 200 <= exchange.status < 300:
+        return []
+    where = f"{exchange.method} {exchange.path}: conformance (OpenAI's schema)"
+    text = exchange.body.decode("utf-8", "replace")
+    if "text/event-stream" in exchange.content_type:
+        chunks, _ = parse_sse(text)
+        return [
+            f"{where}: chunk {i + 1}: {e}"
+            for i, chunk in enumerate(chunks)
+            for e in schema_errors(chunk, "CreateChatCompletionStreamResponse")
+        ]
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return []
+    schema = "ListModelsResponse" if exchange.path.endswith("/models") else "CreateChatCompletionResponse"
+    return [f"{where}: {e}" for e in schema_errors(body, schema)]

@@ -1,6 +1,6 @@
-"""Run one Python example in a process of its own and report what it printed (`python -I pyrun.py ...`).
+"""Run one Python example in a process of its own and report what it printed (`python -I python_child.py ...`).
 
-    python -I pyrun.py EXAMPLE.py RESULT.json MODE      MODE: plain | check (record prints for `#>`)
+    python -I python_child.py EXAMPLE.py RESULT.json MODE      MODE: plain | check (record prints for `#>`)
 
 In `check` mode `print` records each call made from the example's own lines (line number, separator,
 arguments as pytest-examples shows them) instead of writing it; the checks then rebuild the `#>` lines

@@ -1,0 +1,1 @@
+"""The example languages, one module each behind one small base class and registry (base.py)."""

@@ -1,0 +1,77 @@
+"""JavaScript examples: ES modules on Node.js with the `openai` npm package, syntax-checked first, then run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from branddocs.examples.collect import Example
+from branddocs.examples.languages.base import Context, Language
+from branddocs.examples.run import ExampleFailure, Run, execute, prepare, workdir
+from branddocs.settings import EXAMPLE_NODE, NODE_MODULES
+
+__all__ = ["LANGUAGE", "JavaScript"]
+
+_CREATE = re.compile(r"\.create\(\s*\{")
+
+
+class JavaScript(Language):
+    name = "javascript"
+    aliases = ("js", "mjs")
+    env_reads = re.compile(r"""process\.env(?:\.(?P<name>[^,;\n)}]*)|\[\s*(?P<q>["'])(?P<qname>.*?)(?P=q)\s*\])""")
+    stream = re.compile(r"\bstream\s*:\s*true\b")
+
+    def request_fields(self, code: str) -> list[str]:
+        """The keys of each `.create({...})` call's object, at its top level."""
+        names = []
+        for match in _CREATE.finditer(code):
+            depth, text = 1, []
+            for char in code[match.end() :]:
+                depth += {"{": 1, "[": 1, "(": 1, "}": -1, "]": -1, ")": -1}.get(char, 0)
+                if depth == 0:
+                    break
+                text.append(char if depth == 1 else " ")
+            names += re.findall(r"(?:^|[,{])\s*([A-Za-z_$][\w$]*)\s*:", "".join(text))
+        return names
+
+    def static_problems(self, example: Example) -> list[str]:
+        if "dangerouslyAllowBrowser" not in example.code:
+            return []
+        return [
+            "sets dangerouslyAllowBrowser: that option is for code in a browser, where it exposes the key; "
+            "server-side Node.js must not set it"
+        ]
+
+    def run(self, example: Example, context: Context) -> Run:
+        target, tmp, project_root = context.target, context.tmp_path, context.project_root
+        run = prepare(example, target, workdir(tmp))
+        # The project's node_modules (from package-lock.json), unless $BRANDDOCS_NODE_MODULES names another (and
+        # $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
+        modules = Path(NODE_MODULES.get() or project_root / "node_modules")
+        node = EXAMPLE_NODE.get() or shutil.which("node") or "node"
+        if target.sandbox_socket:
+            # In the sandbox: the script in its scratch folder, node_modules read-only at /node_modules, where
+            # Node.js looks last for `import 'openai'`.
+            folder, reads, binds = tmp, [Path(os.path.realpath(node))], {"/node_modules": modules.resolve()}
+            node = os.path.realpath(node)
+        else:  # beside node_modules/, so `import 'openai'` resolves to it
+            folder, reads, binds = modules.parent / ".cache" / "examples", [], {}
+            folder.mkdir(parents=True, exist_ok=True)
+        script = folder / f"{example.brand.id}-{run.token}.mjs"
+        script.write_text(run.code, encoding="utf-8")
+        try:
+            check = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60,
+                                   check=False)  # fmt: skip
+            if check.returncode:
+                detail = check.stderr.replace(str(script), f"{example.shown}:{example.line}+")
+                raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
+            return execute([node, str(script)], run, target, tmp if target.sandbox_socket else project_root,
+                           reads=reads, binds=binds)  # fmt: skip
+        finally:
+            script.unlink(missing_ok=True)
+
+
+LANGUAGE = JavaScript()

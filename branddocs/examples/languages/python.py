@@ -1,0 +1,162 @@
+"""Python examples: the `openai` package, linted with ruff, run in an interpreter of their own, `#>` lines compared.
+
+Each example runs in its own process (`python -I python_child.py`), which records what each `print()` printed;
+pytest-examples, in the checks' process, lays the prints out as `#>` lines (its convention) to compare with
+the template's, or to write into it under `--update-examples`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_examples import CodeExample
+from pytest_examples.config import ExamplesConfig
+from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
+
+from branddocs.examples import sandbox
+from branddocs.examples.collect import Example
+from branddocs.examples.languages.base import Context, Language
+from branddocs.examples.run import ExampleFailure, Run, execute, prepare, traffic_and_output_problems, workdir
+from branddocs.examples.update import record_python_update
+from branddocs.settings import EXAMPLE_PYTHON
+
+__all__ = ["LANGUAGE", "Python", "output_line_mismatches"]
+
+_CHILD = Path(__file__).with_name("python_child.py")
+
+
+class Python(Language):
+    name = "python"
+    aliases = ("py", "python3")
+    env_reads = re.compile(r"""os\.(?:getenv|environ\.get|environ)\s*[\(\[]\s*(?P<q>["'])(?P<qname>.*?)(?P=q)""")
+    stream = re.compile(r"\bstream\s*=\s*True\b")
+
+    def request_fields(self, code: str) -> list[str]:
+        """The keyword arguments of every `.create(...)` call."""
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return []
+        return [
+            kw.arg
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "create"
+            for kw in node.keywords
+            if kw.arg
+        ]
+
+    def lint(self, example: Example, context: Context) -> list[str]:
+        """ruff, through pytest-examples."""
+        assert context.eval_example is not None, "Python examples are linted with pytest-examples' fixture"
+        context.eval_example.set_config(target_version="py311", line_length=120, ruff_ignore=["E501"])
+        code = CodeExample.create(example.code, path=context.tmp_path / "lint.py", start_line=example.line)
+        try:
+            context.eval_example.lint_ruff(code)
+        except pytest.fail.Exception as exc:
+            return [f"ruff: {exc}"]
+        return []
+
+    def run(self, example: Example, context: Context) -> Run:
+        return self._run(example, context, "plain")[0]
+
+    def _run(self, example: Example, context: Context, mode: str) -> tuple[Run, dict]:
+        """Run in its own interpreter (python_child.py); `mode` "check" records prints for `#>`."""
+        target, tmp = context.target, context.tmp_path
+        run = prepare(example, target, workdir(tmp))
+        script, result = tmp / "example.py", tmp / "result.json"
+        script.write_text(run.code, encoding="utf-8")
+        result.unlink(missing_ok=True)
+        child, binds = _CHILD, {}
+        # Another interpreter (with pytest-examples and another openai) for `make test-latest`.
+        python = EXAMPLE_PYTHON.get() or sys.executable
+        reads = sandbox.python_reads(python) if target.sandbox_socket else []
+        if target.sandbox_socket:  # the child's script alone, not the project it lives in
+            child, binds = sandbox.INSIDE / _CHILD.name, {str(sandbox.INSIDE / _CHILD.name): _CHILD}
+        execute([python, "-I", str(child), str(script), str(result), mode], run, target, tmp, reads=reads,
+                binds=binds)  # fmt: skip
+        if not result.exists():
+            tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+            raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")
+        return run, json.loads(result.read_text(encoding="utf-8"))
+
+    def verdict(self, example: Example, context: Context) -> list[str]:
+        """Run in an interpreter of its own; against the reference endpoint, prints are compared with `#>`."""
+        exact, has_output_lines = context.target.exact, "#>" in example.code
+        try:
+            run, result = self._run(example, context, "check" if exact else "plain")
+        except ExampleFailure as exc:
+            return [str(exc)]
+        found = []
+        if result["error"]:
+            error, line = result["error"], result["error"]["line"]
+            where = f"{example.shown}:{example.line + line}" if line else example.where
+            found.append(f"raised {error['type']} at {where}: {error['message']}")
+        if exact:
+            run.stdout, updated = _printed_and_updated(context.tmp_path / "example.py", run.code, result["prints"])
+            if result["error"]:
+                updated = None
+            if updated is not None and context.update:
+                record_python_update(example, updated)
+            elif updated is not None and has_output_lines:
+                found += output_line_mismatches(example, run.code, updated)
+        found += traffic_and_output_problems(run, context.target)
+        if exact and not has_output_lines and not context.update:
+            found.append("has no `#>` output lines: print the reply and write what it prints below the print() call")
+        return found
+
+
+def _printed_and_updated(path: Path, source: str, prints: list[dict]) -> tuple[str, str]:
+    """What the example printed, and its source with the `#>` lines those prints give, as pytest-examples writes
+    them (the example's process recorded the prints; pytest-examples, loaded here already, lays them out)."""
+    statements = []
+    for call in prints:
+        args = []
+        for text, is_str in call["args"]:
+            arg = Arg.__new__(Arg)  # Arg(value) would re-render the value; the child sent it as text
+            arg.data, arg.is_str = text, is_str
+            args.append(arg)
+        statements.append(PrintStatement(call["line"], call["sep"], args))
+    recorder = InsertPrintStatements(path, ExamplesConfig(line_length=120, target_version="py311"), True, None, None)
+    recorder.print_func.statements = statements
+    printed = "".join(str(s) + "\n" for s in statements)
+    return printed, recorder.updated_print_statements(CodeExample.create(source, path=path)) or source
+
+
+def _output_lines(source: str) -> tuple[int, dict[int, list[str]]]:
+    """How many code lines `source` has, and {code line index: the `#>` lines below it}."""
+    count, outputs = 0, {}
+    for line in source.splitlines():
+        if line.lstrip().startswith("#>"):
+            outputs.setdefault(count - 1, []).append(line.strip().removeprefix("#>").strip())
+        else:
+            count += 1
+    return count, outputs
+
+
+def output_line_mismatches(example: Example, run_code: str, updated: str) -> list[str]:
+    """Each print whose output differs from its `#>` lines, at its template line, in template text."""
+    _, expected = _output_lines(run_code)
+    _, printed = _output_lines(updated)
+    lines = example.template_code.splitlines()
+    template = [(offset, text) for offset, text in enumerate(lines) if not text.lstrip().startswith("#>")]
+    problems = []
+    for index in sorted(set(expected) | set(printed)):
+        if expected.get(index) == printed.get(index):
+            continue
+        offset, text = template[index] if 0 <= index < len(template) else (-1, "")
+        said = "\n      ".join(expected.get(index, [])) or "(nothing: no #> lines)"
+        got = "\n      ".join(printed.get(index, [])) or "(nothing)"
+        problems.append(
+            f"{example.shown}:{example.line + 1 + offset}: `{text.strip()}` printed:\n      {got}\n"
+            f"    but the `#>` lines below it say:\n      {said}\n"
+            "    (fix the #> lines, or run `branddocs check --update-examples` against the reference endpoint)"
+        )
+    return problems
+
+
+LANGUAGE = Python()

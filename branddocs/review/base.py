@@ -58,7 +58,9 @@ def materialise(project: Project, commit: str, folder: Path) -> Project:
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as archive:  # fmt: skip
         assert archive.stdout is not None
         with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
-            tar.extractall(folder, filter="tar")  # "tar": a committed link may point anywhere, as in the work tree
+            # "tar": a committed link may point anywhere, as in the work tree (the build refuses such links);
+            # Python before 3.11.4 has no filters and extracts the same way.
+            tar.extractall(folder, **({"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}))  # noqa: S202
         error = archive.stderr.read().decode(errors="replace") if archive.stderr else ""
     if archive.returncode != 0:
         raise BaseError(f"git archive {tree} failed: {error.strip()}")

@@ -53,8 +53,14 @@ class Visit:
     def __post_init__(self) -> None:
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console error: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
+        self.page.on("requestfailed", self._failed)
         self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+
+    def _failed(self, request) -> None:
+        # ERR_ABORTED is the browser cancelling a request itself, as a reload does to a favicon still loading:
+        # nothing a reader misses. A missing file is an HTTP error (above); a broken server, another net:: error.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url} ({request.failure})")
 
 
 def _rgb(hex_colour: str) -> str:

@@ -42,7 +42,7 @@ __all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_di
 BYTECODE_DIR = ".cache/jinja-bytecode"
 """Under the project: Material's compiled templates, kept between runs (safe to delete)."""
 _NOTICES = "mkdocs.plugins.branddocs"
-"""The logger of branddocs' MkDocs hooks, whose INFO lines are notices for people (branddocs/mkdocs_hooks.py)."""
+"""The logger of branddocs' MkDocs plugin, whose INFO lines are notices for people (branddocs/plugin/plugin.py)."""
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
 
@@ -87,7 +87,8 @@ def inputs_digest(project: Project, brand_id: str) -> str:
     except Exception:
         return "unreadable-brand"
     files = [brand_file, project.config_file]
-    for folder in (project.docs_dir, project.root / "overrides", project.root / "macros", Path(__file__).parent):
+    package = Path(__file__).parents[1]  # all of branddocs: the plugin and the brand model as well as site/
+    for folder in (project.docs_dir, project.root / "overrides", project.root / "macros", package):
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder).parts
             if folder == project.docs_dir:

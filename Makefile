@@ -21,8 +21,9 @@ DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 .PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench test-pythons
 
-# The lock pins setuptools too: the project installs with it, without build isolation or a fallback that hides errors.
-# --no-deps, then pip check: a dependency this Python needs that the lock lacks fails here, by name, and is never
+# The lock pins the runtime dependencies and the extras screenshots and test (pyproject.toml): make site and
+# make test install all of them. It pins setuptools too: the project installs with it, without build isolation or a
+# fallback that hides errors. --no-deps, then pip check: a dependency this Python needs that the lock lacks fails here, by name, and is never
 # fetched unpinned.
 $(BIN)/.installed: pyproject.toml $(LOCK) tools/check_python.py
 	@PYTHON="$(PYTHON)" $(PYTHON) tools/check_python.py

@@ -23,8 +23,8 @@ DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 # The lock pins the runtime dependencies and the extras screenshots and test (pyproject.toml): make site and
 # make test install all of them. It pins setuptools too: the project installs with it, without build isolation or a
-# fallback that hides errors. --no-deps, then pip check: a dependency this Python needs that the lock lacks fails here, by name, and is never
-# fetched unpinned.
+# fallback that hides errors. --no-deps, then pip check: a dependency this Python needs that the lock lacks fails
+# here, by name, and is never fetched unpinned.
 $(BIN)/.installed: pyproject.toml $(LOCK) tools/check_python.py
 	@PYTHON="$(PYTHON)" $(PYTHON) tools/check_python.py
 	if [ -f $(VENV)/pyvenv.cfg ] && [ "$$(cat $@ 2>/dev/null)" != "$(PYTHON_ID)" ]; then rm -rf $(VENV); fi

@@ -43,8 +43,8 @@ log = logging.getLogger("mkdocs.plugins.branddocs")  # branddocs build reports t
 class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     """Puts the brand into the site's config, keeps other brands' files out, fails a build that leaks."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._brand: Brand | None = None
         self.variables: dict[str, Any] = {}
         """What a page's `{{ name }}` may print: the brand's values and the SDK facts the guide states."""

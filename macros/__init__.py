@@ -1,7 +1,4 @@
-"""mkdocs-macros entry point: the brand's values, printed as text, in Jinja's sandbox (branddocs/plugin/macros.py).
-
-A project's own macros and filters go here too, registered on `env` after branddocs' values.
-"""
+"""mkdocs-macros entry point: the brand's values, printed as text, in Jinja's sandbox (branddocs/plugin/macros.py)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,7 +20,7 @@ from .conftest import BIN, ROOT
 def _mkdocs_build(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`mkdocs build` in `project`, into site/<id>/."""
     inherited = {k: v for k, v in os.environ.items() if k not in ("BRAND", "BRANDDOCS_ROOT")}
-    return subprocess.run([str(BIN / "mkdocs"), "build", "--quiet"], cwd=project.root,
+    return subprocess.run([str(BIN / "mkdocs"), "build"], cwd=project.root,
                           env={**inherited, "NO_MKDOCS_2_WARNING": "1", **env}, capture_output=True, text=True,
                           timeout=300, check=False)  # fmt: skip
 
@@ -77,3 +78,25 @@ def test_the_brand_is_read_once_per_build(scratch: Project, monkeypatch: pytest.
     pages = list((scratch.site_dir / "acme").rglob("index.html"))
     assert len(pages) >= 2  # several pages, each with its events; one reading of the brand
     assert calls == [(str(scratch.config_file), None)]
+
+
+@pytest.mark.slow
+def test_a_new_projects_pages_render_in_the_sandbox(tmp_path: Path) -> None:
+    # `branddocs new` has mkdocs-macros load branddocs.plugin.macros itself (`modules:`), with no macros/ folder.
+    from branddocs.scaffold import new
+
+    project = Project(tmp_path / "proj")
+    new(project.root)
+    assert not (project.root / "macros").exists()
+    (project.docs_dir / "probe.md").write_text("# Probe\n\n{{ user_name }} at {{ base_url }}\n")
+    done = _mkdocs_build(project, {"BRAND": "mycloud"})
+    assert done.returncode == 0, done.stderr
+    assert (
+        "My Cloud at https://api.mycloud.example/v1"
+        in (project.site_dir / "mycloud" / "probe" / "index.html").read_text()
+    )
+    # The same page reaching for Python's internals stops the build: the sandbox is in place.
+    (project.docs_dir / "probe.md").write_text("# Probe\n\n{{ cycler.__init__.__globals__ }}\n")
+    done = _mkdocs_build(project, {"BRAND": "mycloud"})
+    assert done.returncode != 0
+    assert "SecurityError: access to attribute '__init__'" in done.stdout + done.stderr

@@ -1,6 +1,7 @@
 """What a project's mkdocs-macros module calls: the brand's values as template variables, in Jinja's sandbox.
 
-A project's `macros/__init__.py` defines `define_env(env)` and `on_pre_page_macros(env)` by calling the
+mkdocs-macros loads this module itself when mkdocs.yml lists it (`modules: ["branddocs:branddocs.plugin.macros"]`),
+or a project's own `macros/__init__.py` defines `define_env(env)` and `on_pre_page_macros(env)` by calling the
 functions of the same names here. The values come from the branddocs plugin, which resolved the brand once
 for the build (branddocs/plugin/plugin.py).
 

@@ -1,4 +1,4 @@
-"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint`: the command line."""
+"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint | new`: the command line."""
 
 from __future__ import annotations
 
@@ -251,6 +251,15 @@ def _cmd_diff(args: argparse.Namespace, project: Project) -> int:
     return 1 if report.failures else 0
 
 
+def _cmd_new(args: argparse.Namespace, project: None) -> int:
+    from branddocs.scaffold import BRAND_ID, new
+
+    written = new(args.folder)
+    print(f"branddocs: wrote {len(written)} files into {args.folder}; next, in that folder:")
+    print(f"  BRAND={BRAND_ID} mkdocs build   # or: branddocs build\n  branddocs check")
+    return 0
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) < 65536:
         raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535 (0: any free port), not {text!r}")
@@ -339,6 +348,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.set_defaults(func=_cmd_diff)
 
+    scaffold = sub.add_parser("new", help="write a new docs project (mkdocs.yml, a brand, a checked page) into DIR",
+                              description="Write a docs project of one's own into DIR (new or empty), e.g. "
+                              "`branddocs new my-docs`: mkdocs.yml with the branddocs plugin, one brand, one page "
+                              "with a checked cURL example, and a README with the commands.")  # fmt: skip
+    scaffold.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
+    scaffold.set_defaults(func=_cmd_new)
+
     endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")
     endpoint.add_argument("--host", default="127.0.0.1")
     endpoint.add_argument("--port", type=_port, default=8000)
@@ -364,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     args.pytest_args = extra
     try:
         # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
-        return args.func(args, None if args.func in (_cmd_schema, _cmd_env) else Project.find())
+        return args.func(args, None if args.func in (_cmd_schema, _cmd_env, _cmd_new) else Project.find())
     except BranddocsError as exc:
         print(f"branddocs: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -350,13 +350,14 @@ def test_image_names_are_escaped_where_material_prints_them(scratch: Project, mo
     from mkdocs.config import load_config
     from mkdocs.utils.templates import url_filter
 
-    from branddocs import mkdocs_hooks
+    from branddocs.plugin import plugin
 
     brand = scratch.brand("acme")
     bad = brand.model_copy(update={"theme": brand.theme.model_copy(update={"logo": XSS})})
     monkeypatch.setenv("BRAND", "acme")
-    monkeypatch.setattr(mkdocs_hooks, "brand_for_build", lambda _: bad)
-    config = mkdocs_hooks.on_config(load_config(str(scratch.config_file)))
+    monkeypatch.setattr(plugin, "brand_for_build", lambda *_: bad)
+    config = load_config(str(scratch.config_file))
+    config = config.plugins["branddocs"].on_config(config)
     env = config.theme.get_env()
     env.filters["url"] = url_filter
     logo = env.get_template("partials/logo.html")

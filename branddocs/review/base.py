@@ -44,7 +44,7 @@ def resolve_base(project: Project, base: str | None) -> tuple[str, str]:
 
 
 def materialise(project: Project, commit: str, folder: Path) -> Project:
-    """BASE's sources (SOURCES) in `folder`, built with this branddocs: its package is linked as copy_to does."""
+    """BASE's sources (SOURCES) in `folder`, to be built with this branddocs (the installed plugin)."""
     prefix = _git(project.root, "rev-parse", "--show-prefix").stdout.strip()  # the project in a subfolder
     tree = f"{commit}:{prefix}"
     listed = _git(project.root, "ls-tree", "--name-only", tree)
@@ -64,7 +64,4 @@ def materialise(project: Project, commit: str, folder: Path) -> Project:
         error = archive.stderr.read().decode(errors="replace") if archive.stderr else ""
     if archive.returncode != 0:
         raise BaseError(f"git archive {tree} failed: {error.strip()}")
-    # mkdocs.yml loads its hooks from branddocs/: both sides are built by the branddocs running now.
-    if (project.root / "branddocs").exists():
-        (folder / "branddocs").symlink_to((project.root / "branddocs").resolve())
-    return Project(folder)
+    return Project(folder)  # built with the installed branddocs plugin, the one running now, as the work tree is

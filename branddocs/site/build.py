@@ -42,7 +42,7 @@ __all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_di
 BYTECODE_DIR = ".cache/jinja-bytecode"
 """Under the project: Material's compiled templates, kept between runs (safe to delete)."""
 _NOTICES = "mkdocs.plugins.branddocs"
-"""The logger of branddocs' MkDocs hooks, whose INFO lines are notices for people (branddocs/mkdocs_hooks.py)."""
+"""The logger of branddocs' MkDocs plugin, whose INFO lines are notices for people (branddocs/plugin/plugin.py)."""
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
 

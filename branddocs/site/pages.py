@@ -5,7 +5,7 @@
 - `docs/brands/<brand-id>/<name>` is that brand's own: it replaces a shared page of the same name, or is
   added after the guide; no other brand's site has it.
 
-One answer, used by the MkDocs hooks (what is published), the example checks (what is collected), the
+One answer, used by the MkDocs plugin (what is published), the example checks (what is collected), the
 incremental build (what a brand's site is made from) and `branddocs check-translations`.
 """
 

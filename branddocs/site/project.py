@@ -46,13 +46,14 @@ class Project:
         return self.root / "site"
 
     def copy_to(self, folder: Path) -> Project:
-        """A scratch copy to change freely: the sources copied, the code, tests and node_modules linked."""
+        """A scratch copy to change freely: the sources copied; tests and node_modules linked for the tests' use.
+
+        branddocs itself is not copied or linked: the copy builds with the installed plugin, as any project does."""
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
             src = self.root / name
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
-        # Linked, not copied: mkdocs.yml loads hooks from branddocs/; `branddocs check` runs tests/.
-        for name in ("branddocs", "tests", "node_modules", "pyproject.toml", "package.json", "package-lock.json"):
+        for name in ("tests", "node_modules", "pyproject.toml", "package.json", "package-lock.json"):
             if (self.root / name).exists():
                 (folder / name).symlink_to(self.root / name)
         return Project(folder)
@@ -77,10 +78,10 @@ def _load_cached(path: Path, mtime_ns: int, size: int) -> Brand:
     return load_brand(path)
 
 
-def brand_for_build(config_file: str | Path) -> Brand:
-    """The brand named by BRAND for the MkDocs config at `config_file`, validated with its images."""
+def brand_for_build(config_file: str | Path, brand_id: str | None = None) -> Brand:
+    """The brand `brand_id` (default: BRAND's) for the MkDocs config at `config_file`, validated with its images."""
     project = Project(Path(config_file).resolve().parent)
-    brand_id = settings.BRAND.get()
+    brand_id = brand_id or settings.BRAND.get()
     if not brand_id:
         known = ", ".join(project.brand_ids()) or "none"
         raise BrandError(f"BRAND is not set: run e.g. `BRAND=<id> mkdocs serve`; brands: {known}")

@@ -77,12 +77,16 @@ def node_sdk(root: Path) -> Sdk:
 
 
 def sdk_variables(root: Path) -> dict[str, str]:
-    """`{{ python_min }}`, `{{ pip_install_openai }}`, `{{ node_min }}`, `{{ npm_install_openai }}` and versions."""
-    py, node = python_sdk(), node_sdk(root)
+    """`{{ python_min }}`, `{{ pip_install_openai }}`, `{{ node_min }}`, `{{ npm_install_openai }}` and versions.
+
+    The Node.js ones only in a project with a package.json (a guide with JavaScript examples)."""
+    py = python_sdk()
+    values = {"python_min": py.minimum, "pip_install_openai": py.install, "openai_python_version": py.version}
+    if not (root / "package.json").is_file():
+        return values  # a page that still names them fails on the undefined variable, by name
+    node = node_sdk(root)
     return {
-        "python_min": py.minimum,
-        "pip_install_openai": py.install,
-        "openai_python_version": py.version,
+        **values,
         "node_min": node.minimum,
         "npm_install_openai": node.install,
         "openai_node_version": node.version,

@@ -1,0 +1,14 @@
+"""The branddocs plugin's options in mkdocs.yml (`plugins: [branddocs]`)."""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+
+__all__ = ["BranddocsConfig"]
+
+
+class BranddocsConfig(Config):
+    brand = c.Optional(c.Type(str))
+    """The brand this build is for (`brands/<id>.yml`); unset: the BRAND environment variable
+    (`branddocs.settings.BRAND`), which is how `branddocs build` picks each brand in turn."""

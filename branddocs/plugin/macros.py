@@ -1,0 +1,128 @@
+"""What a project's mkdocs-macros module calls: the brand's values as template variables, in Jinja's sandbox.
+
+mkdocs-macros loads this module itself when mkdocs.yml lists it (`modules: ["branddocs:branddocs.plugin.macros"]`),
+or a project's own `macros/__init__.py` defines `define_env(env)` and `on_pre_page_macros(env)` by calling the
+functions of the same names here. The values come from the branddocs plugin, which resolved the brand once
+for the build (branddocs/plugin/plugin.py).
+
+Brand values come from tenants and pages from writers, so neither is trusted here:
+
+- every `{{ expression }}` prints as text: HTML's and Markdown's active characters become character
+  references, so `R&D <Labs>` reads as that name and `<script>` or `[x](javascript:...)` never becomes
+  markup (a macro that means to return Markdown returns `markupsafe.Markup`);
+- templates run in Jinja's sandbox (no `__globals__` and the like) and see only the brand's values and
+  the page's title, URL and metadata: not MkDocs' config object, the machine or git.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from jinja2 import BaseLoader
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+from mkdocs.exceptions import PluginError
+from mkdocs_macros.plugin import MacrosPlugin
+
+from branddocs.plugin.plugin import BranddocsPlugin
+
+__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
+
+# Character references keep the text as it was in prose, tables and headings. Quotes too: a writer's
+# raw `<div title="{{ user_name }}">` must not let a value close the attribute. Not `_`: key variables and
+# model ids hold it, in code where a reference would show as such (and mid-word it is no emphasis).
+_TEXT = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    "`": "&#96;", "*": "&#42;", "[": "&#91;", "]": "&#93;", "{": "&#123;", "}": "&#125;",
+})  # fmt: skip
+_PUBLIC_CONFIG = ("site_name", "site_url", "site_description", "copyright", "extra")
+_MARKERS = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+            "comment_start_string", "comment_end_string")  # fmt: skip
+
+
+def as_text(value: Any) -> str:
+    """What `{{ value }}` prints: the value as text in Markdown and HTML (StrictUndefined still raises)."""
+    if isinstance(value, Markup):
+        return value
+    return str(value).translate(_TEXT)
+
+
+def _plugin(env: MacrosPlugin) -> BranddocsPlugin:
+    """The build's branddocs plugin, which holds the brand and its values."""
+    for plugin in env.conf.plugins.values():
+        if isinstance(plugin, BranddocsPlugin):
+            return plugin
+    raise PluginError(
+        f"{env.conf.config_file_path}: the macros module calls branddocs, but `branddocs` is not listed under "
+        "plugins: add `- branddocs` to plugins"
+    )
+
+
+def define_env(env: MacrosPlugin) -> None:
+    """Expose the build's brand, e.g. `{{ user_name }}`, `{{ base_url }}`, `{{ api_key_env }}`."""
+    env.variables.update(_plugin(env).variables)
+
+
+def include_problem(name: str, brand_id: str, resource_dir_name: str) -> str | None:
+    """Why a page of brand `brand_id` may not include (or import) `name`, or None if it may."""
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        return "expected a path relative to docs/, without `..`, `.` or empty parts"
+    if parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name:
+        return f"another brand's image folder: this brand's is images/{resource_dir_name}/"
+    if parts[0] == "brands" and len(parts) > 2 and parts[1] != brand_id:
+        return f"another brand's pages: this brand's are brands/{brand_id}/"
+    return None
+
+
+class BrandLoader(BaseLoader):
+    """mkdocs-macros' loader, limited to shared files and the brand's own: an include of another tenant's
+    image or page would publish it in this tenant's site."""
+
+    def __init__(self, inner: BaseLoader, brand_id: str = "", resource_dir_name: str = "") -> None:
+        self.inner = inner
+        self.brand_id, self.resource_dir_name = brand_id, resource_dir_name
+        self.page = "(a page)"
+
+    def get_source(self, environment, template):
+        problem = include_problem(template, self.brand_id, self.resource_dir_name)
+        if problem:
+            raise SecurityError(f"{self.page}: include of {template!r} refused: {problem}")
+        return self.inner.get_source(environment, template)
+
+
+def _sandboxed(env, brand_id: str, resource_dir_name: str) -> SandboxedEnvironment:
+    """mkdocs-macros' environment (loader, strictness, markers and filters) in Jinja's sandbox."""
+    sandbox = SandboxedEnvironment(
+        loader=BrandLoader(env.loader, brand_id, resource_dir_name),
+        undefined=env.undefined,
+        finalize=as_text,
+        **{m: getattr(env, m) for m in _MARKERS},
+    )
+    sandbox.filters.update(env.filters)
+    # No globals from mkdocs-macros: `context()` and `macros_info()` print every variable, config included.
+    return sandbox
+
+
+def on_pre_page_macros(env: MacrosPlugin) -> None:
+    """Before each page renders: the sandbox, and only the variables a page may publish."""
+    plugin = _plugin(env)
+    if not isinstance(env.env, SandboxedEnvironment):
+        # mkdocs-macros 1.5.0 makes its Jinja environment in its on_config, after define_env has run, and
+        # offers no public way to choose its class: `env.env` is a read-only property and register_macros/
+        # register_filters/register_variables only add names. So its private `_env` is replaced, here only,
+        # once per build, before the first page renders.
+        env._env = _sandboxed(env.env, plugin.brand.id, plugin.brand.resource_dir_name)
+    allowed: dict[str, Any] = dict(plugin.variables)
+    # The branddocs plugin keeps these as escaped Markup; a page gets them as text, escaped when printed.
+    public = {name: env.conf[name] for name in _PUBLIC_CONFIG}
+    allowed["config"] = {k: v.unescape() if isinstance(v, Markup) else v for k, v in public.items()}
+    allowed["extra"] = env.conf["extra"]
+    page = env.variables.get("page")
+    if page is not None:  # mkdocs-macros reads `.meta` from it (render_macros: false)
+        env.env.loader.page = page.file.src_uri
+        allowed["page"] = SimpleNamespace(title=page.title, url=page.url, meta=page.meta)
+    env.variables.clear()
+    env.variables.update(allowed)

@@ -1,0 +1,184 @@
+"""The branddocs MkDocs plugin: one brand's site from the shared guide, with no other brand's files and no secret.
+
+Listed in mkdocs.yml as `plugins: [branddocs, ...]` and found through its `mkdocs.plugins` entry point. The
+brand (`brand:` or BRAND) is resolved once, in `on_config`, and kept on the plugin for the build's other
+events and for the project's macros (branddocs/plugin/macros.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from branddocs.brand import Brand, BrandError
+from branddocs.examples.fences import FENCE_SETTINGS
+from branddocs.plugin.config import BranddocsConfig
+from branddocs.site import brand_for_build, secrets_scan
+from branddocs.site.pages import is_other_content, site_pages, site_title
+from branddocs.site.sdk import sdk_variables
+
+__all__ = ["BranddocsPlugin"]
+
+# Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
+# removed before Markdown sees them so the published page shows plain code.
+_FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
+_SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
+_TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
+_STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
+"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/site/build.py)."""
+log = logging.getLogger("mkdocs.plugins.branddocs")  # branddocs build reports this logger's INFO lines
+
+
+class BranddocsPlugin(BasePlugin[BranddocsConfig]):
+    """Puts the brand into the site's config, keeps other brands' files out, fails a build that leaks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._brand: Brand | None = None
+        self.variables: dict[str, Any] = {}
+        """What a page's `{{ name }}` may print: the brand's values and the SDK facts the guide states."""
+        self._forbidden: dict[str, str] = {}
+
+    @property
+    def brand(self) -> Brand:
+        """The brand this build is for; resolved in `on_config`."""
+        if self._brand is None:
+            raise PluginError("branddocs: the brand is read in on_config, which has not run yet")
+        return self._brand
+
+    # First, before the search plugin reads the theme's language for its index and before mkdocs-macros
+    # asks the project's macros for the brand's values.
+    @event_priority(100)
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        try:
+            brand = self._brand = brand_for_build(config.config_file_path, self.config.brand)
+        except BrandError as exc:
+            raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
+        root = Path(config.config_file_path).parent
+        # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
+        # so `pip install "openai==3.*"` reads right inside a code block.
+        sdk = {name: Markup(value) for name, value in sdk_variables(root).items()}  # noqa: S704 - our lock files
+        self.variables = {**sdk, **brand.variables()}
+        self._forbidden = secrets_scan.forbidden(root)
+        images = f"images/{brand.resource_dir_name}"
+        config.site_dir = _site_dir(config, brand.id)
+        config.theme["language"] = brand.language
+        if config.nav:
+            config.nav = _nav(config, brand)
+        name, description = site_title(brand)
+        # Markup: Material prints these both raw and through `| e`; escaped once here, they read right in both.
+        config.site_name = escape(name)
+        config.site_description = escape(description)
+        if brand.site_url:
+            config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
+        config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
+        # Percent-encoded as well as restricted to safe characters by the brand model: Material prints both
+        # inside attributes without escaping them.
+        if brand.theme.logo:
+            config.theme["logo"] = quote(f"{images}/{brand.theme.logo}")
+        if brand.theme.favicon or brand.theme.logo:
+            config.theme["favicon"] = quote(f"{images}/{brand.theme.favicon or brand.theme.logo}")
+        config.extra["brand"] = brand.model_dump(mode="json")
+        config.extra["brand_css"] = brand.theme.css_variables()
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        # A plain build into site/<id>/ replaces what `branddocs build` published there: its stamp no longer
+        # vouches for the folder, so the next `branddocs build` rebuilds the brand.
+        site = Path(config.site_dir)
+        if site.parent == _site_root(config):
+            (site.parent / ".branddocs" / f"{site.name}.json").unlink(missing_ok=True)
+
+    # Late, after the other plugins have added theirs: the brand's pages only (its translations, its own
+    # pages), and no other brand's images.
+    @event_priority(-50)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        brand = self.brand
+        own = f"images/{brand.resource_dir_name}/"
+        for file in list(files):
+            parts = file.src_uri.split("/")
+            other_images = parts[0] == "images" and len(parts) > 2 and not file.src_uri.startswith(own)
+            if other_images or is_other_content(file.src_uri, brand):
+                files.remove(file)
+        docs = Path(config.docs_dir)
+        pages = site_pages(docs, brand)
+        for uri, source in pages.sources.items():
+            if uri != source:  # a translation or a page of the brand's own, published under the shared name
+                replaced = files.get_file_from_path(uri)
+                if replaced is not None:
+                    files.remove(replaced)
+                files.append(File.generated(config, uri, abs_src_path=str(docs / source)))
+        for uri in pages.untranslated:
+            file = files.get_file_from_path(uri)
+            if file is not None and not file.inclusion.is_excluded():
+                log.info(f"{uri} has no {brand.language} translation ({uri.removesuffix('.md')}.{brand.language}.md): "
+                         "the English page is published")  # fmt: skip
+        return files
+
+    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
+    @event_priority(-50)
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        return _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
+
+    @event_priority(-50)
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        where = page.file.src_uri
+        # A page that opts out of macros (the writers' page) shows template syntax on purpose.
+        leftover = page.meta.get("render_macros", True) and _TEMPLATE_LEFTOVER.search(page.content or "")
+        if leftover:
+            raise PluginError(f"{where}: template text {leftover.group()!r} left in the rendered page")
+        found = secrets_scan.find(output, self._forbidden)
+        if found:
+            raise PluginError(f"{where}: {found[0]} appears in the page; remove it")
+        return output
+
+    # Last: every file of the site (search index, sitemap, 404 page, assets too), after every other plugin.
+    @event_priority(-100)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        site = Path(config.site_dir)
+        hits = secrets_scan.scan_site(site, self._forbidden)
+        for name in dict.fromkeys(name for name, _ in hits):
+            (site / name).unlink()  # never left on disk where it could be served or uploaded
+        if hits:
+            lines = "\n".join(f"  {name}: {what} appears in this file" for name, what in hits)
+            raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")
+
+
+def _site_root(config: MkDocsConfig) -> Path:
+    return Path(os.path.realpath(Path(config.config_file_path).parent / "site"))
+
+
+def _site_dir(config: MkDocsConfig, brand_id: str) -> str:
+    """Where this build may write: MkDocs empties site_dir first, so never site/ or another brand's folder."""
+    root, site = _site_root(config), Path(os.path.realpath(config.site_dir))
+    if site == root:
+        return str(root / brand_id)  # plain `BRAND=x mkdocs build`: site/x/, beside the other brands
+    staging = _STAGING.match(site.name)
+    if root.is_relative_to(site) or (
+        site.is_relative_to(root) and site != root / brand_id and not (staging and staging["id"] == brand_id)
+    ):
+        raise PluginError(
+            f"site_dir {config.site_dir}: building brand {brand_id!r} there would delete other brands' sites "
+            f"in {root}; leave site_dir unset (it becomes {root / brand_id}) or pass -d {root / brand_id}"
+        )
+    return config.site_dir
+
+
+def _nav(config: MkDocsConfig, brand: Brand) -> list:
+    """mkdocs.yml's navigation, then the brand's own new pages; titles from the pages when not in English."""
+    nav = list(config.nav or [])
+    if brand.language != "en":  # mkdocs.yml's titles are English: a translated page's own heading names it
+        nav = [next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 else item for item in nav]
+    own = site_pages(Path(config.docs_dir), brand).own
+    return nav + own

@@ -20,12 +20,7 @@ __all__ = ["main"]
 def _cmd_build(args: argparse.Namespace, project: Project) -> int:
     from branddocs.site.build import build_brands
 
-    known = project.brand_ids()
-    ids = args.brand or known
-    unknown = sorted(set(ids) - set(known))
-    if unknown:
-        raise BrandError(f"unknown brand {', '.join(unknown)}; brands: {', '.join(known)}")
-    ids = shard_of(ids, args.shard)
+    ids = shard_of(project.known_brands(args.brand), args.shard)
     progress = _Progress(len(ids), sys.stdout.isatty())
     start = time.perf_counter()
     results = build_brands(project, ids, jobs=args.jobs, site_root=args.site_dir, on_result=progress.update,
@@ -156,8 +151,7 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.pytest_plugin import ENDPOINT_ENV, KEY_ENV, NO_SANDBOX_ENV, preflight, proxy_settings
     from branddocs.examples.run import TIMEOUT_ENV
 
-    for brand_id in args.brand or []:
-        project.brand(brand_id)  # an unknown brand: say so here, not as an empty test run
+    project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
     for page in pages:  # fence mistakes first: one line naming the file and line, before anything runs
         if not page.is_file():
@@ -273,6 +267,20 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _brands_option(parser: argparse.ArgumentParser, verb: str, required: bool = False) -> None:
+    default = "" if required else "; default all"
+    parser.add_argument("--brand", action="append", metavar="ID", required=required,
+                        help=f"{verb} this brand (repeatable{default})")  # fmt: skip
+
+
+def _jobs_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> None:
+    parser.add_argument("--jobs", "-j", *aliases, type=int, default=None, help=f"{what} (default: number of cores)")
+
+
+def _shard_option(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--shard", type=_shard, default=None, metavar="K/N", help=f"{verb} only shard K of N")
+
+
 def _parser() -> argparse.ArgumentParser:
     from branddocs.endpoint.dialects import DIALECTS
 
@@ -280,16 +288,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     build = sub.add_parser("build", help="build brand sites into site/<id>/")
-    build.add_argument("--brand", action="append", metavar="ID", help="build this brand (repeatable; default all)")
-    build.add_argument("--jobs", "-j", type=int, default=None, help="parallel builds (default: number of cores)")
+    _brands_option(build, "build")
+    _jobs_option(build, "parallel builds")
     build.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ go (default: ./site)")
     build.add_argument("--force", action="store_true", help="rebuild brands whose inputs did not change")
-    build.add_argument("--shard", type=_shard, default=None, metavar="K/N", help="build only shard K of N")
+    _shard_option(build, "build")
     build.set_defaults(func=_cmd_build)
 
     serve = sub.add_parser("serve", help="preview brands with live reload (several: consecutive ports)")
-    serve.add_argument("--brand", required=True, action="append", metavar="ID",
-                       help="serve this brand (repeatable: each on the next port)")  # fmt: skip
+    _brands_option(serve, "serve", required=True)
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
                        help="the first brand's address (default 127.0.0.1:8000)")  # fmt: skip
     serve.set_defaults(func=_cmd_serve)
@@ -314,10 +321,10 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="run the example checks (all brands and pages by default); after --, pytest options"
     )
     check.add_argument("pages", nargs="*", metavar="PAGE", help="pages under docs/, e.g. serverless-endpoints.md")
-    check.add_argument("--brand", action="append", metavar="ID", help="check this brand (repeatable; default all)")
+    _brands_option(check, "check")
     check.add_argument("--update-examples", action="store_true", help="rewrite expected outputs in the templates")
-    check.add_argument("--shard", type=_shard, default=None, metavar="K/N", help="check only shard K of N")
-    check.add_argument("--jobs", "-n", type=int, default=None, help="run examples in parallel (pytest-xdist)")
+    _shard_option(check, "check")
+    _jobs_option(check, "examples run in parallel (pytest-xdist; -n as in pytest)", "-n")
     check.add_argument("--example-timeout", type=float, default=None, metavar="SECONDS",
                        help="seconds one example may run (default $BRANDDOCS_EXAMPLE_TIMEOUT, else 60)")  # fmt: skip
     check.add_argument("--conformance", choices=["openai"], default=None,
@@ -334,9 +341,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BASE",
         help="a git revision (default: the merge base with origin/HEAD or main; HEAD: uncommitted work)",
     )
-    diff.add_argument("--brand", action="append", metavar="ID", help="compare this brand (repeatable; default all)")
+    _brands_option(diff, "compare")
     diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    diff.add_argument("--jobs", "-j", type=int, default=None, help="parallel builds (default: number of cores)")
+    _jobs_option(diff, "parallel builds")
     diff.add_argument(
         "--screenshots",
         type=Path,
@@ -358,7 +365,7 @@ def _parser() -> argparse.ArgumentParser:
     endpoint = sub.add_parser("endpoint", help="run the reference OpenAI-compatible endpoint on loopback")
     endpoint.add_argument("--host", default="127.0.0.1")
     endpoint.add_argument("--port", type=_port, default=8000)
-    endpoint.add_argument("--brand", action="append", metavar="ID", help="serve this brand's models (default: all)")
+    _brands_option(endpoint, "serve the models of")
     endpoint.add_argument("--base-path", default=None, help="default: each brand's base URL path")
     endpoint.add_argument("--api-key", action="append", metavar="KEY", help="accepted key (repeatable)")
     endpoint.add_argument("--dialect", choices=list(DIALECTS), default="vllm",

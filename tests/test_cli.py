@@ -291,3 +291,28 @@ def test_errors_carry_their_exit_codes():
     assert BrandError("x").exit_code == EXIT_USAGE
     assert issubclass(FenceError, BranddocsError)
     assert FenceError("x").exit_code == EXIT_FENCE
+
+
+def test_shared_options_mean_the_same_in_every_command():
+    from branddocs.cli import _parser
+
+    parser = _parser()
+    for command in ("build", "check", "diff"):
+        args = parser.parse_args([command, "--jobs", "3", "--brand", "acme"])
+        assert (args.jobs, args.brand) == (3, ["acme"])
+        assert parser.parse_args([command, "-j", "2"]).jobs == 2
+    assert parser.parse_args(["check", "-n", "4"]).jobs == 4  # pytest-xdist's spelling, kept for check
+
+
+def test_an_unknown_brand_reads_the_same_in_every_command(tmp_path):
+    from branddocs.brand import BrandError
+
+    project = Project.find(ROOT)
+    messages = set()
+    for call in (lambda: project.known_brands(["nope"]), lambda: project.brand("nope")):
+        with pytest.raises(BrandError) as raised:
+            call()
+        messages.add(str(raised.value))
+    assert len(messages) == 1
+    assert "unknown brand 'nope'" in messages.pop()
+    assert project.known_brands(None) == project.brand_ids()  # the negative: no brand named, every brand

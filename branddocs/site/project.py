@@ -61,11 +61,21 @@ class Project:
     def brand_ids(self) -> list[str]:
         return [p.stem for p in find_brand_files(self.brands_dir)]
 
-    def brand(self, brand_id: str) -> Brand:
+    def known_brands(self, brand_ids: list[str] | None) -> list[str]:
+        """`brand_ids` (all brands when empty), each checked to name a brand file; the one unknown-brand error."""
+        for brand_id in brand_ids or []:
+            self._brand_file(brand_id)
+        return list(dict.fromkeys(brand_ids)) if brand_ids else self.brand_ids()
+
+    def _brand_file(self, brand_id: str) -> Path:
         path = self.brands_dir / f"{brand_id}.yml"
         if not BRAND_ID_RE.match(brand_id) or not path.is_file():
             known = ", ".join(self.brand_ids()) or "none"
             raise BrandError(f"unknown brand {brand_id!r}: no {path}; brands: {known}")
+        return path
+
+    def brand(self, brand_id: str) -> Brand:
+        path = self._brand_file(brand_id)
         stat = path.stat()
         brand = _load_cached(path, stat.st_mtime_ns, stat.st_size)
         brand.check_assets(self.docs_dir)

@@ -18,6 +18,7 @@ from branddocs.brand import load_brands
 from branddocs.endpoint.app import create_app
 from branddocs.endpoint.routes import brand_prefix
 from branddocs.errors import EXIT_USAGE
+from branddocs.ports import listen_problem
 from branddocs.settings import API_KEY
 from branddocs.site import Project
 
@@ -139,21 +140,10 @@ def app_for_brands(
     return app, paths, list(dict.fromkeys(m for b in brands for m in b.models))
 
 
-def _port_problem(host: str, port: int) -> str | None:
-    """Why `host:port` cannot be served, found before anything claims to be running."""
-    try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-    return None
-
-
 def serve_forever(args: argparse.Namespace, project: Project) -> int:
-    problem = _port_problem(args.host, args.port)
+    problem = listen_problem(args.host, args.port)
     if problem:
-        print(f"branddocs endpoint: {problem}", file=sys.stderr)
+        print(f"branddocs endpoint: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     keys = list(args.api_key or [])
     if not keys and API_KEY.is_set():

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from branddocs.ports import listen_problem
+
 __all__ = ["addresses", "check_address", "serve"]
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -25,15 +27,9 @@ def check_address(dev_addr: str) -> tuple[str, int]:
     if not host or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise ValueError(f"--dev-addr: expected HOST:PORT with a port from 1 to 65535, found {dev_addr!r}")
     port = int(port_text)
-    try:
-        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
-            # As mkdocs' server does: a port left in TIME_WAIT is free, one that something listens on is not.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind(infos[0][4])
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise ValueError(f"--dev-addr {dev_addr}: cannot listen there ({reason}); choose another port") from None
+    reason = listen_problem(host, port)
+    if reason:
+        raise ValueError(f"--dev-addr {dev_addr}: cannot listen there ({reason}); choose another port")
     return host, port
 
 

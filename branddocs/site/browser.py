@@ -22,7 +22,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -97,5 +97,3 @@ def site_lock(site_root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from branddocs.examples.fences import Fence, FenceError, parse_fences
-from branddocs.site.pages import BRAND_PAGES, translation_source
 from branddocs.site import Project
+from branddocs.site.pages import BRAND_PAGES, translation_source
 
 __all__ = ["Follower", "followers", "report"]
 

@@ -17,7 +17,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 from branddocs.brand import BrandError
-from branddocs.site import brand_for_build, secrets_scan
+from branddocs.site import brand_for_build, llms, search, secrets_scan
 from branddocs.site.pages import is_other_content, site_pages, site_title
 
 __all__ = [
@@ -84,6 +84,7 @@ def on_config(config):
     images = f"images/{brand.resource_dir_name}"
     config.site_dir = _site_dir(config, brand.id)
     config.theme["language"] = brand.language
+    search.configure_search(config, brand.language)
     if config.nav:
         config.nav = _nav(config, brand)
     name, description = site_title(brand)
@@ -154,11 +155,13 @@ def on_post_page(output: str, page, config) -> str:
     found = secrets_scan.find(output, _forbidden(config))
     if found:
         raise PluginError(f"{where}: {found[0]} appears in the page; remove it")
+    llms.write_twin(page, config)
     return output
 
 
 def on_post_build(config) -> None:
     """Every file of the site (search index, sitemap, 404 page, assets too), after every other plugin."""
+    llms.write_index(config)
     site = Path(config.site_dir)
     hits = secrets_scan.scan_site(site, _forbidden(config))
     for name in dict.fromkeys(name for name, _ in hits):

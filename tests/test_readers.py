@@ -8,6 +8,7 @@ the Copy page button copies the twin. Negative tests build a Chinese brand of th
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from branddocs.site.llms import FULL, INDEX
 from branddocs.site.pages import site_pages, site_title
 
 from .browser_checks import CHROMIUM, CHROMIUM_ARGS, serve_site, tofu_problems
-from .conftest import run_branddocs, scratch_project
+from .conftest import ROOT, run_branddocs, scratch_project
 from .reader_checks import page_texts, search_hits, search_words
 from .test_browser import DESKTOP, open_page
 
@@ -140,6 +141,22 @@ def test_tofu_check_sees_text_without_a_font(
     bare.close()
     assert len(problems) == 1, problems
     assert "(tofu)" in problems[0]
+
+
+def test_portal_screenshot_is_drawn_in_the_brands_language(brand_id: str, project: Project, browser: Browser) -> None:
+    """tools/make_screenshots.py's page for the brand: its labels in the brand's language, every glyph drawn."""
+    spec = importlib.util.spec_from_file_location("make_screenshots", ROOT / "tools" / "make_screenshots.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    brand = project.brand(brand_id)
+    page = browser.new_page()
+    page.set_content(tool.render(brand))
+    text = page.inner_text("body")
+    labels = tool.LABELS.get(brand.language, tool.LABELS["en"])
+    assert all(label in text for label in labels.values()), text
+    assert page.evaluate("document.documentElement.lang") == brand.language
+    assert tofu_problems(page) == []
+    page.context.close()
 
 
 # llms.txt, llms-full.txt and the Markdown twins.

@@ -116,6 +116,7 @@ def test_every_language_gets_a_search_language_lunr_ships() -> None:
     assert chosen["zh-TW"] == chosen["zh"] == chosen["zh-Hant"] == "zh"
     assert (chosen["en"], chosen["de"], chosen["ja"], chosen["nb"], chosen["pt-BR"]) == ("en", "de", "ja", "no", "pt")
     assert chosen["sl"] == "en", "Material's partial names sl, which lunr has no file for"
+    assert chosen["pl"] == chosen["ko"] == "en"
 
 
 def test_tofu_check_sees_text_without_a_font(

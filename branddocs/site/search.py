@@ -7,10 +7,12 @@ brand may declare (`material_languages()`) gets a lunr language that both MkDocs
 - Chinese (`zh`, `zh-TW`, `zh-Hant`): `zh`. Material segments Chinese text with jieba (a dependency)
   while it writes the index, with zero-width spaces that its Chinese separator splits on, and segments
   a reader's query against the index in the browser.
-- a language Material's partial maps to a lunr language (`de`, `be` -> `ru`, `nb` -> `no`, ...): that one;
-- a language lunr has a file for that Material leaves on English (`ko`, `hi`, `ar`, ...): that one;
-- any other (`pl`, `cs`, `uk`, ...): lunr's English pipeline with Material's separator and pipeline for the
-  language: words are found as written (and by prefix), without a stemmer of their own.
+- a language Material's partial maps to a lunr language both ship (`de`, `be` -> `ru`, `nb` -> `no`, ...):
+  that one;
+- any other (`pl`, `cs`, `uk`, `ko`, `ar`, `sl`, ...): lunr's English pipeline with Material's separator
+  and pipeline for the language: words are found as written (and by prefix), without a stemmer of their
+  own. lunr-languages has files for some of these (`ko`, `ar`, `ta`, ...) that Material does not map
+  to; they are left alone until a browser test covers them.
 """
 
 from __future__ import annotations
@@ -52,14 +54,10 @@ def _material_default(language: str) -> str | None:
 
 def search_language(language: str) -> str:
     """The lunr language for a brand's `language` (a Material code such as `zh-TW`); `en` if lunr has none."""
-    primary = language.split("-")[0].lower()
-    supported = lunr_languages()
-    if primary == "zh":
+    if language.split("-")[0].lower() == "zh":
         return "zh"
-    for candidate in (_material_default(language), primary):
-        if candidate in supported:
-            return candidate
-    return LUNR_FALLBACK
+    material = _material_default(language)
+    return material if material in lunr_languages() else LUNR_FALLBACK
 
 
 def configure_search(config, language: str) -> None:

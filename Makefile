@@ -13,11 +13,13 @@ BRAND ?=
 export NO_MKDOCS_2_WARNING := 1
 
 BRANDS = $(sort $(basename $(notdir $(wildcard brands/*.yml))))
-# Files that `make test` needs from the system (Debian packages chromium, curl, fonts-dejavu-core and bubblewrap:
-# the sandbox examples run in).
+# Files that `make test` needs from the system (Debian packages chromium, curl, fonts-dejavu-core, bubblewrap:
+# the sandbox examples run in, and fonts-wqy-microhei: Chinese, Simplified and Traditional, for the browser checks
+# and `make screenshots`; 5 MB installed, where fonts-noto-cjk is 90 MB).
 CHROMIUM ?= /usr/bin/chromium
 export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench test-pythons
 
@@ -56,6 +58,7 @@ system-packages:
 	test -x "$(CHROMIUM)" || missing="$$missing chromium"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	test -f "$(DEJAVU)" || missing="$$missing fonts-dejavu-core"; \
+	test -f "$(CJK_FONT)" || missing="$$missing fonts-wqy-microhei"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \

@@ -28,6 +28,7 @@ __all__ = [
     "palette_problems",
     "search_problems",
     "serve_site",
+    "tofu_problems",
 ]
 
 
@@ -188,3 +189,29 @@ def accessibility_problems(page: Page, axe_js: Path) -> list[str]:
             summary = re.sub(r"\s+", " ", violation["help"])
             problems.append(f"axe {violation['impact']}: {violation['id']}: {summary} ({where})")
     return problems
+
+
+def tofu_problems(page: Page) -> list[str]:
+    """Text drawn without a glyph (tofu): characters measured exactly as a character no font has.
+
+    Chromium draws a character none of the page's fonts nor the system's fallback fonts has as a .notdef
+    box; a private-use character of plane 16 has none anywhere, so its advance and ink bounds are the box's.
+    """
+    bad, font = page.evaluate(
+        """() => {
+            const style = getComputedStyle(document.body);
+            const canvas = document.createElement('canvas').getContext('2d');
+            canvas.font = `${style.fontSize} ${style.fontFamily}`;
+            const shape = c => {
+                const m = canvas.measureText(c);
+                return [m.width, m.actualBoundingBoxLeft, m.actualBoundingBoxRight,
+                        m.actualBoundingBoxAscent, m.actualBoundingBoxDescent].map(v => v.toFixed(2)).join();
+            };
+            const missing = shape('\\u{10FFFD}');
+            const chars = [...new Set(document.body.innerText)].filter(c => !/[\\s\\p{Cc}\\p{Cf}]/u.test(c));
+            return [chars.filter(c => shape(c) === missing).join(''), canvas.font];
+        }"""
+    )
+    if not bad:
+        return []
+    return [f"{len(bad)} characters have no glyph in {font} or any fallback font (tofu): {bad[:20]}"]

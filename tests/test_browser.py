@@ -25,6 +25,7 @@ from .browser_checks import (
     palette_problems,
     search_problems,
     serve_site,
+    tofu_problems,
 )
 from .conftest import FIXTURES, ROOT, SCREENSHOTS, run_branddocs, scratch_project
 
@@ -63,7 +64,7 @@ def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser
     with serve_site(built_sites[brand_id]) as url:
         page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
         problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
-        problems += layout_problems(page) + accessibility_problems(page, AXE)
+        problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
         problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
         page.screenshot(path=SCREENSHOTS / f"{brand_id}-desktop.png", full_page=True)
         problems += search_problems(page, words["search"], "serverless-endpoints/")

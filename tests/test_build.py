@@ -19,7 +19,7 @@ from .test_brands import MINIMAL, write
 
 pytestmark = pytest.mark.slow
 
-TEXT_SUFFIXES = {".html", ".xml", ".json", ".js", ".css", ".txt", ".svg"}
+TEXT_SUFFIXES = {".html", ".xml", ".json", ".js", ".css", ".txt", ".svg", ".md"}
 
 
 def html_pages(site: Path) -> list[Path]:

@@ -1,7 +1,9 @@
 """Draw each brand's "Playground > API tab" screenshot (docs/images/<dir>/endpoint.png) in headless Chromium.
 
 Usage: .venv/bin/python tools/make_screenshots.py [BRAND ...]   (needs /usr/bin/chromium)
-The PNGs are checked in; rerun this after changing a brand's name, portal, models or base URL.
+The PNGs are checked in; rerun this after changing a brand's name, portal, models, base URL or language.
+The portal's labels are in the brand's language (English where LABELS has none); Chinese is drawn with
+WenQuanYi Micro Hei (Debian's fonts-wqy-microhei, which `make test` installs), never as empty boxes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,24 @@ from branddocs.brand import load_brands
 from branddocs.site import Project
 
 CHROMIUM = "/usr/bin/chromium"
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+_TRADITIONAL = {
+    "service": "推論即服務", "playground": "測試區", "models": "模型", "chat": "對話", "api": "API",
+    "model": "模型", "endpoint": "端點", "example": "範例",
+}  # fmt: skip
+LABELS = {
+    "en": {
+        "service": "Inference As A Service", "playground": "Playground", "models": "Models", "chat": "Chat",
+        "api": "API", "model": "Model", "endpoint": "Endpoint", "example": "Example",
+    },
+    "zh-TW": _TRADITIONAL,
+    "zh-Hant": _TRADITIONAL,
+    "zh": {
+        "service": "推理即服务", "playground": "测试区", "models": "模型", "chat": "对话", "api": "API",
+        "model": "模型", "endpoint": "端点", "example": "示例",
+    },
+}  # fmt: skip
+"""The portal's labels per language (the brand's `language`); English for a language not listed."""
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -28,8 +48,9 @@ FLAGS = [
     "--hide-scrollbars",
 ]
 
-PAGE = """<!doctype html><meta charset="utf-8"><style>
-body {{ margin: 0; font: 14px/1.5 "DejaVu Sans", sans-serif; background: #f4f5f7; color: #1f2328; }}
+PAGE = """<!doctype html><html lang="{lang}"><meta charset="utf-8"><style>
+body {{ margin: 0; font: 14px/1.5 "DejaVu Sans", "WenQuanYi Micro Hei", sans-serif; background: #f4f5f7; }}
+body {{ color: #1f2328; }}
 header {{ background: {primary}; color: {on_primary}; padding: 12px 20px; font-size: 18px; font-weight: bold; }}
 header small {{ font-weight: normal; opacity: .85; margin-left: 12px; }}
 nav {{ padding: 8px 20px; color: #57606a; }}
@@ -46,12 +67,12 @@ pre {{ background: #24292f; color: #e6edf3; padding: 12px; border-radius: 6px; f
 select {{ float: right; }}
 </style>
 <header>{name}<small>{portal}</small></header>
-<nav>{portal} &rsaquo; Inference As A Service &rsaquo; Playground</nav>
-<main><aside><b>Models</b>{models}</aside>
-<section><div class="tabs"><span>Chat</span><span class="on">API</span></div>
-<label>Model</label><div class="url">{model}</div>
-<label>Endpoint</label><div class="url">{endpoint}</div>
-<label>Example <select><option>cURL</option><option>Python</option><option>Node.js</option></select></label>
+<nav>{portal} &rsaquo; {t[service]} &rsaquo; {t[playground]}</nav>
+<main><aside><b>{t[models]}</b>{models}</aside>
+<section><div class="tabs"><span>{t[chat]}</span><span class="on">{t[api]}</span></div>
+<label>{t[model]}</label><div class="url">{model}</div>
+<label>{t[endpoint]}</label><div class="url">{endpoint}</div>
+<label>{t[example]} <select><option>cURL</option><option>Python</option><option>Node.js</option></select></label>
 <pre>curl {endpoint} \\
   -H "Content-Type: application/json" \\
   -H "Authorization: Bearer ${key_env}" \\
@@ -64,6 +85,8 @@ def render(brand) -> str:
     css = brand.theme.css_variables()
     models = "".join(f'<div class="{"on" if m == brand.default_model else ""}">{esc(m)}</div>' for m in brand.models)
     return PAGE.format(
+        lang=esc(brand.language),
+        t=LABELS.get(brand.language, LABELS["en"]),
         name=esc(brand.user_name),
         portal=esc(brand.portal_name),
         models=models,
@@ -97,6 +120,8 @@ def screenshot(page_html: str, out: Path, size: str = "1000,520") -> None:
 def main(ids: list[str]) -> None:
     project = Project.find()
     for brand in load_brands(project.brands_dir, ids or None):
+        if brand.language.split("-")[0] in ("zh", "ja", "ko") and not CJK_FONT.is_file():
+            sys.exit(f"{brand.id}: language {brand.language} needs {CJK_FONT}: sudo apt-get install fonts-wqy-microhei")
         out = brand.image_dir(project.docs_dir) / "endpoint.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         screenshot(render(brand), out)

@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 from branddocs.brand import Brand, BrandError
 from branddocs.examples.fences import FENCE_SETTINGS
 from branddocs.plugin.config import BranddocsConfig
-from branddocs.site import brand_for_build, secrets_scan
+from branddocs.site import brand_for_build, llms, search, secrets_scan
 from branddocs.site.pages import is_other_content, site_pages, site_title
 from branddocs.site.sdk import sdk_variables
 
@@ -74,6 +74,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         images = f"images/{brand.resource_dir_name}"
         config.site_dir = _site_dir(config, brand.id)
         config.theme["language"] = brand.language
+        search.configure_search(config, brand.language)  # before Material's search reads its settings
         if config.nav:
             config.nav = _nav(config, brand)
         name, description = site_title(brand)
@@ -141,11 +142,13 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         found = secrets_scan.find(output, self._forbidden)
         if found:
             raise PluginError(f"{where}: {found[0]} appears in the page; remove it")
+        llms.write_twin(page, config)  # the page's Markdown twin, after its own secret check
         return output
 
     # Last: every file of the site (search index, sitemap, 404 page, assets too), after every other plugin.
     @event_priority(-100)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        llms.write_index(config)  # llms.txt and llms-full.txt, before the scan of every file
         site = Path(config.site_dir)
         hits = secrets_scan.scan_site(site, self._forbidden)
         for name in dict.fromkeys(name for name, _ in hits):

@@ -1,0 +1,72 @@
+"""Material's search in the brand's language: lunr's language, Material's separator, Chinese segmentation.
+
+Material picks the search language from `theme.language` through its language partials, which leave
+Chinese (and some others) on English and name `sl`, which lunr has no file for. Here every language a
+brand may declare (`material_languages()`) gets a lunr language that both MkDocs and Material ship:
+
+- Chinese (`zh`, `zh-TW`, `zh-Hant`): `zh`. Material segments Chinese text with jieba (a dependency)
+  while it writes the index, with zero-width spaces that its Chinese separator splits on, and segments
+  a reader's query against the index in the browser.
+- a language Material's partial maps to a lunr language both ship (`de`, `be` -> `ru`, `nb` -> `no`, ...):
+  that one;
+- any other (`pl`, `cs`, `uk`, `ko`, `ar`, `sl`, ...): lunr's English pipeline with Material's separator
+  and pipeline for the language: words are found as written (and by prefix), without a stemmer of their
+  own. lunr-languages has files for some of these (`ko`, `ar`, `ta`, ...) that Material does not map
+  to; they are left alone until a browser test covers them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from functools import cache
+from pathlib import Path
+
+__all__ = ["LUNR_FALLBACK", "configure_search", "lunr_languages", "search_language"]
+
+LUNR_FALLBACK = "en"
+"""lunr's own (English) pipeline, for a language lunr-languages has no file for."""
+_PARTIAL_LANG = re.compile(r'"search\.config\.lang":\s*"(?P<lang>[^"]+)"')
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    return Path(next(iter(spec.submodule_search_locations or [])))
+
+
+@cache
+def lunr_languages() -> frozenset[str]:
+    """lunr languages both MkDocs accepts (`search.lang`) and Material's search worker can load."""
+    mkdocs = _package_dir("mkdocs") / "contrib" / "search" / "lunr-language"
+    material = _package_dir("material") / "templates" / "assets" / "javascripts" / "lunr" / "min"
+    accepted = {p.name.split(".")[1] for p in mkdocs.glob("lunr.*.js")}
+    loadable = {p.name.split(".")[1] for p in material.glob("lunr.*.min.js")}
+    return frozenset((accepted & loadable) - {"multi", "stemmer"}) | {"en"}
+
+
+@cache
+def _material_default(language: str) -> str | None:
+    partial = _package_dir("material") / "templates" / "partials" / "languages" / f"{language}.html"
+    match = _PARTIAL_LANG.search(partial.read_text(encoding="utf-8")) if partial.is_file() else None
+    return match["lang"] if match else None
+
+
+def search_language(language: str) -> str:
+    """The lunr language for a brand's `language` (a Material code such as `zh-TW`); `en` if lunr has none."""
+    if language.split("-")[0].lower() == "zh":
+        return "zh"
+    material = _material_default(language)
+    return material if material in lunr_languages() else LUNR_FALLBACK
+
+
+def configure_search(config, language: str) -> None:
+    """Set Material's search plugin (when the site uses it) for `language`, before its own on_config runs."""
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    if plugin is None or not hasattr(plugin.config, "separator"):
+        return
+    # Only `lang`: Material fills the separator and pipeline from the brand's language partial (the
+    # Chinese separator splits on the zero-width spaces segmentation puts between words).
+    plugin.config.lang = [search_language(language)]
+    # jieba (Material's Chinese segmenter) logs its dictionary loading to stderr at DEBUG level.
+    logging.getLogger("jieba").setLevel(logging.WARNING)

@@ -1,0 +1,79 @@
+"""What a reader of a brand's site meets in its language: search words from its own pages, and glyphs (no tofu)."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections import Counter
+from pathlib import Path
+
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+__all__ = ["page_texts", "search_hits", "search_words"]
+
+_ARTICLE = re.compile(r"<article\b[^>]*>(?P<body>.*?)</article>", re.S)
+_CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_HAN_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+_LETTER_WORD = re.compile(r"[^\W\d_]{6,}")
+
+
+def page_texts(site: Path) -> dict[str, str]:
+    """Each published page's prose (its article without code), by its path under the site (`""` for the home)."""
+    texts = {}
+    for path in sorted(site.rglob("index.html")):
+        match = _ARTICLE.search(path.read_text(encoding="utf-8"))
+        if match:
+            prose = html.unescape(_TAG.sub(" ", _CODE.sub(" ", match["body"])))
+            where = path.parent.relative_to(site).as_posix()
+            texts["" if where == "." else where + "/"] = prose
+    return texts
+
+
+def _words(text: str, language: str) -> list[str]:
+    if language.split("-")[0] == "zh":
+        import jieba  # the segmenter Material indexes Chinese with: a reader's words, as the index splits them
+
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        return [w for w in jieba.cut(text) if _HAN_WORD.fullmatch(w)]
+    return [w.lower() for w in _LETTER_WORD.findall(text)]
+
+
+def search_words(site: Path, language: str, count: int = 3) -> list[tuple[str, str]]:
+    """`count` words of the site's own pages in `language`, each with the page it comes from, spread over pages.
+
+    Each page's most frequent word found on no other page (else its most frequent word), then the next.
+    """
+    texts = page_texts(site)
+    ranked = {}
+    for path, text in texts.items():
+        others = " ".join(t for p, t in texts.items() if p != path).lower()
+        counts = Counter(_words(text, language))
+        ranked[path] = sorted(counts, key=lambda w: (w in others, -counts[w], -len(w)))
+    picked: list[tuple[str, str]] = []
+    for depth in range(max(map(len, ranked.values()), default=0)):
+        for path, words in ranked.items():
+            if depth < len(words) and len(picked) < count and words[depth] not in {w for w, _ in picked}:
+                picked.append((words[depth], path))
+    return picked
+
+
+def search_hits(page: Page, word: str, timeout_ms: int = 10_000) -> list[str]:
+    """Type `word` into the site's search as a reader does; the pages (absolute URLs, no anchor) it lists."""
+    opener = page.locator("label.md-header__button[for='__search']").first
+    if opener.is_visible():
+        opener.click()
+    field = page.locator("input.md-search__input")
+    field.click()
+    field.press_sequentially(word, delay=20)
+    field.press("End")  # a character no key makes (Chinese) sends no key event: the reader's last key does
+    try:
+        page.wait_for_selector(".md-search-result__item a", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return []
+    page.wait_for_timeout(300)  # results arrive in one batch from the worker; let it render
+    return sorted(
+        set(page.evaluate("() => [...document.querySelectorAll('.md-search-result__item a')].map(a => a.href)"))
+    )

@@ -1,0 +1,255 @@
+"""What each brand's readers get beyond the pages: search in their language, every glyph drawn, pages for AI assistants.
+
+Per brand (parametrised over brands/): three words of its own built guide found by its site's search;
+llms.txt lists exactly its pages with links that resolve; the Markdown twins' code blocks are the HTML's;
+the Copy page button copies the twin. Negative tests build a Chinese brand of their own in a scratch project.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from branddocs.site import Project
+from branddocs.site.llms import FULL, INDEX
+from branddocs.site.pages import site_pages, site_title
+
+from .browser_checks import CHROMIUM, CHROMIUM_ARGS, serve_site, tofu_problems
+from .conftest import ROOT, run_branddocs, scratch_project
+from .reader_checks import page_texts, search_hits, search_words
+from .test_browser import DESKTOP, open_page
+
+pytestmark = pytest.mark.slow
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S
+)
+_HTML_CODE = re.compile(r"<pre\b[^>]*>(?:<span></span>)?<code\b[^>]*>(?P<code>.*?)</code></pre>", re.S)
+_LINK = re.compile(r"^- \[(?P<title>[^\]]+)\]\((?P<url>[^)\s]+)\)", re.M)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+def search_problems(browser: Browser, site: Path, words: list[tuple[str, str]]) -> list[str]:
+    """Each word typed into the site's search lists the page it comes from."""
+    problems = []
+    with serve_site(site) as url:
+        for word, path in words:
+            page, _ = open_page(browser, f"{url}/", DESKTOP)
+            hits = {h.split("#")[0].split("?")[0] for h in search_hits(page, word)}  # ?h=: search.highlight
+            if f"{url}/{path}" not in hits:
+                problems.append(f"searching for {word!r} does not list /{path} (it lists {sorted(hits) or 'nothing'})")
+            page.context.close()
+    return problems
+
+
+def test_search_finds_words_of_the_brands_own_guide(
+    brand_id: str, built_sites: dict[str, Path], browser: Browser, project: Project
+) -> None:
+    brand = project.brand(brand_id)
+    words = search_words(built_sites[brand_id], brand.language)
+    assert len(words) == 3, f"fewer than three words in {brand_id}'s pages: {words}"
+    if brand.language.startswith("zh"):
+        assert all(re.search(r"[\u4e00-\u9fff]", w) for w, _ in words), words
+    assert search_problems(browser, built_sites[brand_id], words) == []
+
+
+@pytest.fixture(scope="module")
+def chinese_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test brand acme with `language: zh-TW`: the guide's translations, a Chinese search index."""
+    folder = scratch_project(tmp_path_factory.mktemp("zh")).root
+    brand = folder / "brands" / "acme.yml"
+    brand.write_text(brand.read_text(encoding="utf-8") + "language: zh-TW\n", encoding="utf-8")
+    result = run_branddocs("build", "--brand", "acme", "--site-dir", str(folder / "site"), cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return folder / "site" / "acme"
+
+
+def test_search_check_fails_on_the_index_without_chinese_search(
+    chinese_site: Path, browser: Browser, tmp_path: Path
+) -> None:
+    words = search_words(chinese_site, "zh-TW")
+    assert search_problems(browser, chinese_site, words) == []
+    # Before branddocs configured search: lunr's English pipeline, and Chinese text unsegmented (no jieba).
+    before = tmp_path / "before"
+    shutil.copytree(chinese_site, before)
+    index_file = before / "search" / "search_index.json"
+    index = json.loads(index_file.read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    assert any("\u200b" in d["text"] for d in index["docs"]), "no zero-width space: Chinese was not segmented"
+    index["config"]["lang"] = ["en"]
+    for doc in index["docs"]:
+        doc["title"], doc["text"] = doc["title"].replace("\u200b", ""), doc["text"].replace("\u200b", "")
+    index_file.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    problems = search_problems(browser, before, words)
+    assert len(problems) == 3, problems
+
+
+def test_every_language_gets_a_search_language_lunr_ships() -> None:
+    from branddocs.brand import material_languages
+    from branddocs.site.search import lunr_languages, search_language
+
+    chosen = {code: search_language(code) for code in material_languages()}
+    assert set(chosen.values()) <= lunr_languages()
+    assert chosen["zh-TW"] == chosen["zh"] == chosen["zh-Hant"] == "zh"
+    assert (chosen["en"], chosen["de"], chosen["ja"], chosen["nb"], chosen["pt-BR"]) == ("en", "de", "ja", "no", "pt")
+    assert chosen["sl"] == "en", "Material's partial names sl, which lunr has no file for"
+    assert chosen["pl"] == chosen["ko"] == "en"
+
+
+def test_tofu_check_sees_text_without_a_font(
+    chinese_site: Path, browser: Browser, playwright: Playwright, tmp_path: Path
+) -> None:
+    with serve_site(chinese_site) as url:
+        page, _ = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        assert tofu_problems(page) == []
+        page.context.close()
+    # The same page in a Chromium that sees only DejaVu's fonts (this machine before its CJK font).
+    config = tmp_path / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>'
+        f"<cachedir>{tmp_path}/cache</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "FONTCONFIG_FILE": str(config)}
+    bare = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env)
+    with serve_site(chinese_site) as url:
+        page = bare.new_page()
+        page.goto(f"{url}/serverless-endpoints/")
+        problems = tofu_problems(page)
+    bare.close()
+    assert len(problems) == 1, problems
+    assert "(tofu)" in problems[0]
+
+
+def test_portal_screenshot_is_drawn_in_the_brands_language(brand_id: str, project: Project, browser: Browser) -> None:
+    """tools/make_screenshots.py's page for the brand: its labels in the brand's language, every glyph drawn."""
+    spec = importlib.util.spec_from_file_location("make_screenshots", ROOT / "tools" / "make_screenshots.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    brand = project.brand(brand_id)
+    page = browser.new_page()
+    page.set_content(tool.render(brand))
+    text = page.inner_text("body")
+    labels = tool.LABELS.get(brand.language, tool.LABELS["en"])
+    assert all(label in text for label in labels.values()), text
+    assert page.evaluate("document.documentElement.lang") == brand.language
+    assert tofu_problems(page) == []
+    page.context.close()
+
+
+# llms.txt, llms-full.txt and the Markdown twins.
+
+
+def published_pages(site: Path) -> dict[str, Path]:
+    """Every page of a built site (`index.html` files but the 404's), by its twin's path."""
+    return {("index.md" if p == "" else p.rstrip("/") + ".md"): site / p / "index.html" for p in page_texts(site)}
+
+
+def test_llms_txt_lists_exactly_the_brands_pages(
+    brand_id: str, built_sites: dict[str, Path], project: Project, all_brands: list
+) -> None:
+    brand, site = project.brand(brand_id), built_sites[brand_id]
+    text = (site / INDEX).read_text(encoding="utf-8")
+    name, description = site_title(brand)
+    assert text.startswith(f"# {html.escape(name, quote=False)}\n\n> {html.escape(description, quote=False)}\n")
+    links = {m["url"]: m["title"] for m in _LINK.finditer(text)}
+    base = (brand.site_url or "").rstrip("/") + "/" if brand.site_url else ""
+    assert all(url.startswith(base) for url in links), links
+    paths = {unquote(urlsplit(url).path if base else url).removeprefix(urlsplit(base).path): url for url in links}
+    assert set(paths) == set(published_pages(site)) | {FULL}
+    for path in paths:
+        assert (site / path).is_file(), f"{INDEX} links {path}, which the site lacks"
+    for other in (b for b in all_brands if b.id != brand_id):
+        own = set(site_pages(project.docs_dir, other).own) - set(site_pages(project.docs_dir, brand).own)
+        assert not own & set(paths), f"{other.id}'s own pages listed in {brand_id}'s {INDEX}"
+    full = (site / FULL).read_text(encoding="utf-8")
+    for path in published_pages(site):
+        assert (site / path).read_text(encoding="utf-8").strip() in full
+
+
+def test_twins_are_the_pages_in_the_brands_language(
+    brand_id: str, built_sites: dict[str, Path], project: Project
+) -> None:
+    brand, site = project.brand(brand_id), built_sites[brand_id]
+    for twin, page in published_pages(site).items():
+        markup = page.read_text(encoding="utf-8")
+        h1 = html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", markup, re.S)[1]))
+        h1 = h1.removesuffix("¶").strip()  # the heading's permalink
+        first = (site / twin).read_text(encoding="utf-8").splitlines()[0]
+        assert html.unescape(re.sub(r"\s*\{[^}]*\}\s*$", "", first.removeprefix("# "))) == h1, twin
+        source = site_pages(project.docs_dir, brand).sources.get(twin, twin)
+        if brand.language != "en" and source != twin and not source.startswith("brands/"):
+            assert re.search(r"[^\x00-\x7f]", first), f"{twin}: expected the {brand.language} translation's heading"
+        assert '<link rel="alternate" type="text/markdown" href="' in markup
+
+
+def test_twins_code_blocks_are_the_pages_code_blocks(brand_id: str, built_sites: dict[str, Path]) -> None:
+    site = built_sites[brand_id]
+    for twin, page in published_pages(site).items():
+        markdown = (site / twin).read_text(encoding="utf-8")
+        fenced = [
+            "\n".join(line.removeprefix(m["indent"]) for line in m["body"].splitlines())
+            for m in _FENCE.finditer(markdown)
+        ]
+        published = [
+            html.unescape(re.sub(r"<[^>]+>", "", m["code"])).rstrip("\n")
+            for m in _HTML_CODE.finditer(page.read_text(encoding="utf-8"))
+        ]
+        assert fenced == published, f"{twin}: its code blocks differ from {page.relative_to(site)}'s"
+        assert not re.search(r'^\s*(`{3,}|~{3,}).*\b(test|lint|group|reason|output|request|xfail)="', markdown, re.M)
+
+
+def test_copy_page_button_copies_the_twin(brand_id: str, built_sites: dict[str, Path], browser: Browser) -> None:
+    site = built_sites[brand_id]
+    with serve_site(site) as url:
+        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        button = page.locator("button.branddocs-copy-page")
+        assert button.is_visible()
+        assert button.get_attribute("aria-label")
+        button.click()
+        page.wait_for_timeout(300)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        page.context.close()
+    assert copied == (site / "serverless-endpoints.md").read_text(encoding="utf-8")
+    assert visit.problems == []
+
+
+def test_a_key_in_a_twin_alone_fails_the_build(scratch: Project, tmp_path: Path) -> None:
+    """The secret scan reads every output file: a key only the Markdown carries (an unused link reference)."""
+    secret = "sk-branddocs-twin-secret-5678"
+    with (scratch.docs_dir / "serverless-endpoints.md").open("a", encoding="utf-8") as page:
+        page.write(f"\n[unused]: https://keys.example/{secret}\n")
+    result = run_branddocs(
+        "build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root,
+        env={"ACME_CLOUD_API_KEY": secret},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "appears in the page" not in result.stderr, "the HTML carries it: this test proves nothing"
+    assert (
+        "serverless-endpoints.md: the value of $ACME_CLOUD_API_KEY (an API key) appears in this file" in result.stderr
+    )
+    assert f"{FULL}: the value of $ACME_CLOUD_API_KEY" in result.stderr
+    assert secret not in result.stdout + result.stderr

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from branddocs.brand import BrandError, load_brand
-from branddocs.errors import BranddocsError
+from branddocs.errors import EXIT_USAGE, BranddocsError
 from branddocs.site import Project
 from branddocs.site.shard import parse_shard, shard_of
 
@@ -76,7 +76,7 @@ def _cmd_serve(args: argparse.Namespace, project: Project) -> int:
         dev_addrs = addresses(args.dev_addr, len(ids))  # before MkDocs builds and prints anything
     except ValueError as exc:
         print(f"branddocs serve: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     return serve(project.config_file, ids, dev_addrs)
 
 
@@ -142,36 +142,38 @@ def _cmd_schema(args: argparse.Namespace, project: Project | None) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.errors import EXIT_NO_SANDBOX
+    from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX
     from branddocs.examples import sandbox
     from branddocs.examples.collect import shown
     from branddocs.examples.fences import FenceError, parse_fences
     from branddocs.examples.proxy import DEFAULT_TIMEOUT
     from branddocs.examples.proxy_process import PROXY_ENV, start, without_secrets
-    from branddocs.examples.pytest_plugin import ENDPOINT_ENV, KEY_ENV, NO_SANDBOX_ENV, preflight, proxy_settings
-    from branddocs.examples.run import TIMEOUT_ENV
+    from branddocs.examples.pytest_plugin import preflight, proxy_settings
+    from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_SANDBOX, ROOT
 
     project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
     for page in pages:  # fence mistakes first: one line naming the file and line, before anything runs
         if not page.is_file():
             print(f"branddocs: no page {page}", file=sys.stderr)
-            return 4
+            return EXIT_FENCE
         try:
             parse_fences(page.read_text(encoding="utf-8"), shown(page))
         except FenceError as exc:
             print(f"branddocs: {exc}", file=sys.stderr)
-            return 4
-    upstream, key = os.environ.get(ENDPOINT_ENV, "").rstrip("/"), os.environ.get(KEY_ENV, "")
+            return EXIT_FENCE
+    upstream, key = ENDPOINT.get().rstrip("/"), API_KEY.get()
     if upstream and not key:
-        print(f"branddocs: {ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}", file=sys.stderr)
-        return 4
+        print(
+            f"branddocs: {ENDPOINT.name} is set but {API_KEY.name} is not: give the key for {upstream}", file=sys.stderr
+        )
+        return EXIT_FENCE
     if upstream and args.update_examples:
-        print(f"branddocs: --update-examples records what the reference endpoint sends: unset {ENDPOINT_ENV}",
+        print(f"branddocs: --update-examples records what the reference endpoint sends: unset {ENDPOINT.name}",
               file=sys.stderr)  # fmt: skip
-        return 4
+        return EXIT_FENCE
     if upstream and not sandbox.inside() and not args.unsafe_no_sandbox:
-        why = sandbox.available()[1] or f"${NO_SANDBOX_ENV} is set"
+        why = sandbox.available()[1] or f"${NO_SANDBOX.name} is set"
         print(f"branddocs: examples cannot run in a sandbox here ({why}); refusing to run them with the real key "
               f"of {upstream}: run where bubblewrap works, or pass --unsafe-no-sandbox", file=sys.stderr)  # fmt: skip
         return EXIT_NO_SANDBOX
@@ -195,13 +197,13 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
     if args.conformance:
         argv += ["--conformance", args.conformance]
     try:
-        timeout = float(args.example_timeout or os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
+        timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
     except ValueError:
         timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
     # The key goes to the proxy process alone, over a pipe; pytest and its workers, the examples' ancestors,
     # get an environment without any secret. This process then becomes pytest (exec): its own initial
     # environment, which held the key and which /proc/<pid>/environ shows, is gone with it.
-    env = {**without_secrets(os.environ), "BRANDDOCS_ROOT": str(project.root)}
+    env = {**without_secrets(os.environ), ROOT.name: str(project.root)}
     proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
     del key
     assert proxy.stdin is not None
@@ -236,7 +238,7 @@ def _cmd_diff(args: argparse.Namespace, project: Project) -> int:
         report = run_diff(project, args.base, args.brand, args.jobs, on_sites=on_sites)
     except BaseError as exc:
         print(f"branddocs diff: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     render = {"json": render_json, "markdown": render_markdown}.get(args.format)
     sys.stdout.write(render(report) if render else render_text(report, colour))

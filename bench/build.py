@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--goal", type=float, default=8.0, help="speed-up over the naive loop (default 8)")
     args = parser.parse_args()
-    out = Figures("build", "Build speed")
+    figures = Figures("build", "Build speed")
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp) / "project", args.brands)
         brands = sorted(p.stem for p in (project / "brands").glob("*.yml"))
@@ -57,18 +57,18 @@ def main() -> None:
             sides = [("naive mkdocs loop", lambda out: _naive(project, brands, out)),
                      ("branddocs build", lambda out: _branddocs(project, args.jobs, out))]  # fmt: skip
             for name, side in sides if run % 2 == 0 else reversed(sides):
-                out = Path(tmp) / f"out-{run}-{name.split()[0]}"
+                folder = Path(tmp) / f"out-{run}-{name.split()[0]}"
                 start = time.perf_counter()
-                side(out)
+                side(folder)
                 times[name].append(time.perf_counter() - start)
-                shutil.rmtree(out)
+                shutil.rmtree(folder)
     naive, ours = (statistics.median(times[k]) for k in ("naive mkdocs loop", "branddocs build"))
-    out.say(f"{args.brands} brands, {args.runs} runs each, --jobs {args.jobs}, {os.cpu_count()} cores")
+    figures.say(f"{args.brands} brands, {args.runs} runs each, --jobs {args.jobs}, {os.cpu_count()} cores")
     for name, values in times.items():
         runs = ", ".join(f"{v:.2f}" for v in values)
-        out.say(f"  {name:<18} median {statistics.median(values):6.2f} s   (runs: {runs})")
-    out.say(f"  speed-up: {naive / ours:.1f}x")
-    sys.exit(out.done(naive / ours >= args.goal, f"speed-up >= {args.goal:g}x"))
+        figures.say(f"  {name:<18} median {statistics.median(values):6.2f} s   (runs: {runs})")
+    figures.say(f"  speed-up: {naive / ours:.1f}x")
+    sys.exit(figures.done(naive / ours >= args.goal, f"speed-up >= {args.goal:g}x"))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LUNR_FALLBACK", "configure_search", "lunr_languages", "search_language"]
+__all__ = ["LUNR_FALLBACK", "configure_search", "lunr_languages", "search_language", "warm_up"]
 
 LUNR_FALLBACK = "en"
 """lunr's own (English) pipeline, for a language lunr-languages has no file for."""
@@ -70,3 +70,12 @@ def configure_search(config, language: str) -> None:
     plugin.config.lang = [search_language(language)]
     # jieba (Material's Chinese segmenter) logs its dictionary loading to stderr at DEBUG level.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+def warm_up(languages: set[str]) -> None:
+    """Load jieba's dictionary now when a brand's search is Chinese, so forked build workers share it."""
+    if any(search_language(language) == "zh" for language in languages):
+        import jieba
+
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        jieba.initialize()

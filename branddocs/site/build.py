@@ -219,7 +219,7 @@ def _warm_up(project: Project, brand_ids: list[str]) -> None:
     for brand_id in brand_ids:
         with contextlib.suppress(Exception):  # a broken brand fails in its own worker, with its own message
             languages.add(project.brand(brand_id).language)
-    search.warm_up(languages)
+    search.warm_up(languages, project.root / ".cache")
 
 
 def build_brands(

@@ -70,12 +70,24 @@ def configure_search(config, language: str) -> None:
     plugin.config.lang = [search_language(language)]
     # jieba (Material's Chinese segmenter) logs its dictionary loading to stderr at DEBUG level.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    if search_language(language) == "zh":
+        _jieba_cache(Path(config.config_file_path).parent / ".cache")
 
 
-def warm_up(languages: set[str]) -> None:
+def _jieba_cache(folder: Path) -> None:
+    """jieba keeps its dictionary's cache in the project's .cache/, not a shared /tmp/jieba.cache that another
+    user's build may own (then jieba logs a traceback and rebuilds it every time)."""
+    import jieba
+
+    folder.mkdir(parents=True, exist_ok=True)
+    jieba.dt.tmp_dir = str(folder)
+
+
+def warm_up(languages: set[str], cache: Path) -> None:
     """Load jieba's dictionary now when a brand's search is Chinese, so forked build workers share it."""
     if any(search_language(language) == "zh" for language in languages):
         import jieba
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
+        _jieba_cache(cache)
         jieba.initialize()

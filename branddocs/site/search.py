@@ -70,8 +70,8 @@ def configure_search(config, language: str) -> None:
     plugin.config.lang = [search_language(language)]
     # jieba (Material's Chinese segmenter) logs its dictionary loading to stderr at DEBUG level.
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    if search_language(language) == "zh":
-        _jieba_cache(Path(config.config_file_path).parent / ".cache")
+    # Whatever the language: Material segments any Chinese text it indexes with jieba when jieba is installed.
+    _jieba_cache(Path(config.config_file_path).parent / ".cache")
 
 
 def _jieba_cache(folder: Path) -> None:

@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 from branddocs import settings
+from branddocs.brand import load_brand
 from branddocs.site import Project
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
@@ -218,7 +219,8 @@ def _warm_up(project: Project, brand_ids: list[str]) -> None:
     languages = set()
     for brand_id in brand_ids:
         with contextlib.suppress(Exception):  # a broken brand fails in its own worker, with its own message
-            languages.add(project.brand(brand_id).language)
+            # The file alone: Project.brand also walks docs/ for links, which the brand's own build does.
+            languages.add(load_brand(project.brands_dir / f"{brand_id}.yml").language)
     search.warm_up(languages, project.root / ".cache")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from branddocs.review.base import BaseError, _check_hooks
 from branddocs.review.diff import BrandChange, DiffReport, PageChange, compare_sites
 from branddocs.review.render import render_markdown, render_text
 from branddocs.review.view import read_page
@@ -164,6 +165,30 @@ def test_a_base_that_does_not_exist_gives_one_line(repo: Project) -> None:
         == f"branddocs diff: no revision 'no-such-branch' in {repo.root} (expected a commit, branch or tag)\n"
     )
     assert done.stdout == ""
+
+
+def test_a_base_from_before_the_plugin_gives_one_line(repo: Project) -> None:
+    """A BASE whose mkdocs.yml runs hooks from the engine's own files (as before 0ba9199) fails once, not per brand."""
+    config = repo.root / "mkdocs.yml"
+    config.write_text(config.read_text() + "hooks:\n  - branddocs/mkdocs_hooks.py  # the engine, then\n")
+    git(repo.root, "commit", "-q", "-am", "old style")
+    old = git(repo.root, "rev-parse", "HEAD").strip()
+    git(repo.root, "reset", "-q", "--hard", "HEAD~1")
+    done = run_branddocs("diff", old, cwd=repo.root)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1
+    assert f"{old[:12]}:mkdocs.yml runs the hook file branddocs/mkdocs_hooks.py" in done.stderr
+    assert "before the branddocs plugin" in done.stderr
+
+
+def test_only_a_hook_file_the_base_lacks_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: x\nhooks:\n  - 'hooks/own.py'\n\nplugins:\n  - search\n")
+    with pytest.raises(BaseError, match=r"runs the hook file hooks/own\.py"):
+        _check_hooks(config, "f" * 40)
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "own.py").write_text("")
+    _check_hooks(config, "f" * 40)  # the BASE holds its hook: built as it is
 
 
 def test_without_a_base_it_compares_with_the_merge_base_of_main(repo: Project) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tarfile
 from pathlib import Path
@@ -64,4 +65,27 @@ def materialise(project: Project, commit: str, folder: Path) -> Project:
         error = archive.stderr.read().decode(errors="replace") if archive.stderr else ""
     if archive.returncode != 0:
         raise BaseError(f"git archive {tree} failed: {error.strip()}")
+    _check_hooks(folder / "mkdocs.yml", commit)
     return Project(folder)  # built with the installed branddocs plugin, the one running now, as the work tree is
+
+
+_HOOKS = re.compile(r"^hooks:[ \t]*(?:#.*)?\n((?:[ \t]+-[^\n]*\n?)+)", re.MULTILINE)
+
+
+def _check_hooks(config: Path, commit: str) -> None:
+    """One line for a BASE whose mkdocs.yml runs hook files it does not hold, instead of a failed build per brand.
+
+    Before the branddocs plugin (0ba9199), mkdocs.yml named `branddocs/mkdocs_hooks.py`, a file of the engine, which
+    is not among SOURCES: such a BASE can only be built by the branddocs of its own time.
+    """
+    found = _HOOKS.search(config.read_text(encoding="utf-8", errors="replace"))
+    if found is None:
+        return
+    for item in found.group(1).splitlines():
+        hook = item.strip().removeprefix("-").split("#", 1)[0].strip().strip("'\"")
+        if hook and not (config.parent / hook).is_file():
+            raise BaseError(
+                f"{commit[:12]}:mkdocs.yml runs the hook file {hook}, which is not among the sources a BASE is "
+                f"built from ({', '.join(SOURCES)}); a revision from before the branddocs plugin cannot be built "
+                "by this branddocs: compare with a later BASE"
+            )

@@ -38,6 +38,8 @@ _READ_ONLY = 0o444
 _NO_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 """What `link()` says where hard links cannot be made: then the file stays a plain copy."""
 _CHUNK = 1 << 20
+_IN_MEMORY = 16 << 20
+"""Files up to this size are read once, for their hash and the comparison with the store's entry."""
 _names = itertools.count()
 
 
@@ -84,7 +86,8 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
 
 
 def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify: bool, result: Shared) -> None:
-    digest = _sha256(path)
+    data = path.read_bytes() if path.stat().st_size <= _IN_MEMORY else None
+    digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256(path)
     entry = store / digest[:2] / digest[2:]
     entry.parent.mkdir(exist_ok=True)
     temporary = scratch / f"{os.getpid()}-{next(_names)}"
@@ -105,7 +108,7 @@ def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify:
             result.stored += 1
             return
         break
-    if not verify or _trustworthy(temporary, path, read_only):
+    if not verify or _trustworthy(temporary, path, data, read_only):
         try:
             os.replace(temporary, path)
         except OSError:
@@ -127,12 +130,15 @@ def _protect(path: Path, read_only: bool) -> None:
         os.chmod(path, _READ_ONLY)
 
 
-def _trustworthy(entry: Path, built: Path, read_only: bool) -> bool:
-    """True if the store's entry is still read-only and byte for byte the file just built."""
-    if read_only and entry.stat().st_mode & 0o7777 != _READ_ONLY:
+def _trustworthy(entry: Path, built: Path, data: bytes | None, read_only: bool) -> bool:
+    """True if the store's entry is still read-only and byte for byte the file just built (`data`, if read)."""
+    status = entry.stat()
+    if read_only and status.st_mode & 0o7777 != _READ_ONLY:
         return False
-    if entry.stat().st_size != built.stat().st_size:
+    if status.st_size != built.stat().st_size:
         return False
+    if data is not None:
+        return entry.read_bytes() == data
     with entry.open("rb") as stored, built.open("rb") as new:
         while True:
             chunk = stored.read(_CHUNK)

@@ -164,6 +164,22 @@ def test_a_tar_of_one_site_restores_a_working_site(
     assert site_problems(browser, restored / "nebula", "nebula") == []
 
 
+def test_two_builds_at_once_take_turns_and_share(scratch: Project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    runs = []
+    for brand_id in ("acme", "nebula"):
+        command = [str(BIN / "branddocs"), "build", "--brand", brand_id, "--site-dir", str(site)]
+        runs.append(subprocess.Popen(command, cwd=scratch.root, **pipes))  # type: ignore[call-overload]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("another build is using" in err for _, err in outputs) == 1, outputs  # one waited for the lock
+    bundles = [next((site / b / "assets" / "javascripts").glob("bundle.*.min.js")) for b in ("acme", "nebula")]
+    assert bundles[0].stat().st_ino == bundles[1].stat().st_ino
+    assert min(entries(site).values()) >= 2
+    assert not list((store.store_dir(site) / "tmp").iterdir())
+
+
 # --- another brand's build never changes a site ------------------------------------------------------------------
 
 

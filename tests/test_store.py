@@ -407,3 +407,19 @@ def test_make_clean_removes_the_sites_and_their_store(shared: tuple[Project, Pat
     done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "clean"], cwd=project, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert not (project / "site").exists()
+
+
+def test_a_file_linked_from_outside_the_site_is_left_alone(tmp_path: Path) -> None:
+    """A file some plugin linked into the site from the sources would tie docs/ to every site: left a copy."""
+    source = tmp_path / "docs" / "logo.svg"
+    source.parent.mkdir()
+    source.write_text("<svg/>")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    os.link(source, staging / "linked.svg")
+    (staging / "copied.svg").write_text("<svg/>")  # the control: the same bytes, its own file
+    done = store.share(staging, tmp_path / "store")
+    assert (done.stored, done.copies) == (1, 1)
+    assert stat.S_IMODE(source.stat().st_mode) != 0o444
+    assert source.stat().st_nlink == 2  # the source and the site's name for it, nothing in the store
+    assert (staging / "copied.svg").stat().st_nlink == 2  # the site's file and the store's entry

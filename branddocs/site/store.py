@@ -72,7 +72,8 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
     for path in sorted(site.rglob("*")):
         if path.is_symlink() or not path.is_file():
             continue
-        if not links_work:
+        # Already linked elsewhere (a plugin that linked a source file in): never tie it to the sites.
+        if not links_work or path.stat().st_nlink > 1:
             result.copies += 1
             continue
         try:

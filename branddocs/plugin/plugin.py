@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 from branddocs.brand import Brand, BrandError
 from branddocs.examples.fences import FENCE_SETTINGS
 from branddocs.plugin.config import BranddocsConfig
-from branddocs.site import brand_for_build, llms, search, secrets_scan
+from branddocs.site import brand_for_build, llms, search, secrets_scan, store
 from branddocs.site.pages import is_other_content, site_pages, site_title
 from branddocs.site.sdk import sdk_variables
 
@@ -100,6 +100,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         site = Path(config.site_dir)
         if site.parent == _site_root(config):
             (site.parent / ".branddocs" / f"{site.name}.json").unlink(missing_ok=True)
+        # Its files may be hard links shared with other brands' sites (branddocs/site/store.py), and a
+        # `--dirty` build writes into existing files: private copies first, so no other site changes.
+        store.detach(site)
 
     # Late, after the other plugins have added theirs: the brand's pages only (its translations, its own
     # pages), and no other brand's images.

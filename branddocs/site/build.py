@@ -32,7 +32,7 @@ from pathlib import Path
 
 from branddocs import settings
 from branddocs.brand import load_brand
-from branddocs.site import Project
+from branddocs.site import Project, store
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "build_brand", "build_brands", "inputs_digest", "recover", "site_lock"]
@@ -178,6 +178,7 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     finally:
         logger.removeHandler(collect)
     stamp.unlink(missing_ok=True)
+    store.share(staging, store.store_dir(site_root))  # after the secret scan read every file, before publishing
     publish(staging, final)
     _write_stamp(stamp, digest, final)
     return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
@@ -248,6 +249,7 @@ def build_brands(
             results.append(result)
             if on_result:
                 on_result(result)
+        store.collect(store.store_dir(folder))  # the previous sites' files no site links any more
     # Once per page and language, however many brands share the language.
     for notice in dict.fromkeys(n for r in results for n in r.notices):
         print(f"branddocs: {notice}", file=sys.stderr)

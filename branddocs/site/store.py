@@ -1,0 +1,215 @@
+"""Identical output stored once: every site's files are hard links into a content-addressed store.
+
+Material's assets, the search worker and shared images are the same in every brand's site. Before a brand's
+staging folder is published, each of its files becomes a hard link to `site/.branddocs/store/<ab>/<cdef...>`
+(named by the sha256 of its bytes), so a thousand sites hold one copy on disk; every `site/<id>/` is still a
+complete folder of ordinary files that static servers, `cp -a`, `rsync -aH` and `tar` publish as before.
+
+A hard link shares the inode, so nothing may write into a shared file in place:
+
+- Stored files are read-only (0444): an editor or tool run by an ordinary user cannot write through them.
+- A build writes only new files (a fresh staging folder) and links; it never opens a published file.
+- A store entry is linked into a site only if its bytes equal the file just built (which the secret scan
+  read) and it is still read-only; one changed in place (root ignores 0444) is replaced, never spread.
+- A plain `mkdocs build` into `site/<id>/` first gives that folder private, writable copies (`detach`),
+  as MkDocs' `--dirty` builds write into existing files.
+
+Where the filesystem refuses hard links (another filesystem, EPERM, too many links), files stay plain copies.
+Entries no site links any more (link count 1) are removed by `collect`, under the build lock.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import itertools
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from branddocs.site.publish import STAMP_DIR
+
+__all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "share", "store_dir"]
+
+STORE_DIR = "store"
+"""Under the site root's `.branddocs/`: one file per distinct content, `<first 2 hex digits>/<the other 62>`."""
+_READ_ONLY = 0o444
+_NO_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+"""What `link()` says where hard links cannot be made: then the file stays a plain copy."""
+_CHUNK = 1 << 20
+_IN_MEMORY = 16 << 20
+"""Files up to this size are read once, for their hash and the comparison with the store's entry."""
+_names = itertools.count()
+
+
+def store_dir(site_root: Path) -> Path:
+    return site_root / STAMP_DIR / STORE_DIR
+
+
+@dataclass
+class Shared:
+    """What `share` did with a folder's files."""
+
+    linked: int = 0
+    """Files now a link to content already in the store."""
+    stored: int = 0
+    """Files whose content was new: the file itself became the store's entry."""
+    copies: int = 0
+    """Files left as plain copies because the filesystem refused a hard link."""
+    replaced: int = 0
+    """Store entries that had changed since they were stored (written in place): replaced by the new file."""
+
+
+def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = True) -> Shared:
+    """Make each file of `site` (a staging folder nobody else sees yet) a hard link into `store`.
+
+    `read_only=False` and `verify=False` turn the guards off, only to show what they prevent."""
+    result = Shared()
+    scratch = store / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    links_work = True
+    for path in sorted(site.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        # Already linked elsewhere (a plugin that linked a source file in): never tie it to the sites.
+        if not links_work or path.stat().st_nlink > 1:
+            result.copies += 1
+            continue
+        try:
+            _share_file(path, store, scratch, read_only, verify, result)
+        except OSError as error:
+            if error.errno not in _NO_LINKS:
+                raise
+            result.copies += 1
+            links_work = error.errno == errno.EMLINK  # that inode is full; the others may still link
+    return result
+
+
+def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify: bool, result: Shared) -> None:
+    data = path.read_bytes() if path.stat().st_size <= _IN_MEMORY else None
+    digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256(path)
+    entry = store / digest[:2] / digest[2:]
+    entry.parent.mkdir(exist_ok=True)
+    temporary = scratch / f"{os.getpid()}-{next(_names)}"
+    temporary.unlink(missing_ok=True)  # a killed build's, whose process id this one has
+    while True:
+        try:
+            os.link(entry, temporary)  # hold the entry's inode: what is checked is what gets published
+        except FileNotFoundError:
+            mode = path.stat().st_mode
+            _protect(path, read_only)
+            try:
+                os.link(path, entry)
+            except FileExistsError:
+                continue  # another worker stored the same content a moment ago: link to theirs
+            except OSError:
+                os.chmod(path, mode)  # stays a plain copy, as built
+                raise
+            result.stored += 1
+            return
+        break
+    if not verify or _trustworthy(temporary, path, data, read_only):
+        try:
+            os.replace(temporary, path)
+        except OSError:
+            os.unlink(temporary)
+            raise
+        result.linked += 1
+        return
+    # Changed in place since it was stored: never link it into another site. The new file takes its place;
+    # the sites that hold the changed inode keep it (they are theirs), and their own next build replaces it.
+    os.unlink(temporary)
+    _protect(path, read_only)
+    os.link(path, temporary)
+    os.replace(temporary, entry)
+    result.replaced += 1
+
+
+def _protect(path: Path, read_only: bool) -> None:
+    if read_only:
+        os.chmod(path, _READ_ONLY)
+
+
+def _trustworthy(entry: Path, built: Path, data: bytes | None, read_only: bool) -> bool:
+    """True if the store's entry is still read-only and byte for byte the file just built (`data`, if read)."""
+    status = entry.stat()
+    if read_only and status.st_mode & 0o7777 != _READ_ONLY:
+        return False
+    if status.st_size != built.stat().st_size:
+        return False
+    if data is not None:
+        return entry.read_bytes() == data
+    with entry.open("rb") as stored, built.open("rb") as new:
+        while True:
+            chunk = stored.read(_CHUNK)
+            if chunk != new.read(_CHUNK):
+                return False
+            if not chunk:
+                return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def collect(store: Path) -> int:
+    """Remove the entries no site links any more, and what a killed build left in the store's tmp/.
+
+    Call it under the site's lock, with no build running: an entry is orphaned when its link count is 1."""
+    if not store.is_dir():
+        return 0
+    removed = 0
+    for folder in store.iterdir():
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            if folder.name == "tmp" or entry.stat(follow_symlinks=False).st_nlink == 1:
+                os.unlink(entry.path)
+                removed += folder.name != "tmp"
+    return removed
+
+
+def detach(folder: Path) -> int:
+    """Copy-on-write: give every shared file in `folder` a private, writable copy of its own, so a tool that
+    writes into existing files (MkDocs' `--dirty` builds) cannot change other sites through the links."""
+    detached = 0
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_symlink() or not path.is_file() or path.stat().st_nlink < 2:
+            continue
+        private = path.with_name(f".{path.name}.detach")
+        shutil.copy2(path, private)  # keeps the time: MkDocs' --dirty compares it with the source's
+        os.chmod(private, 0o644)
+        os.replace(private, path)
+        detached += 1
+    return detached
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """Bytes of a folder's files: every path counted (what copies would take) and every inode once."""
+
+    apparent: int
+    shared: int
+    files: int
+    inodes: int
+
+
+def disk_usage(folder: Path, skip: tuple[str, ...] = ()) -> DiskUsage:
+    """What the files under `folder` take, less the top-level names in `skip` (e.g. `.branddocs`)."""
+    apparent = shared = files = 0
+    seen: set[tuple[int, int]] = set()
+    for path in folder.rglob("*"):
+        if path.relative_to(folder).parts[0] in skip or path.is_symlink() or not path.is_file():
+            continue
+        stat = path.stat()
+        apparent += stat.st_size
+        files += 1
+        if (stat.st_dev, stat.st_ino) not in seen:
+            seen.add((stat.st_dev, stat.st_ino))
+            shared += stat.st_size
+    return DiskUsage(apparent, shared, files, len(seen))

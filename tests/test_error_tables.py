@@ -80,8 +80,10 @@ def rows_of(text: str) -> list:
 
 
 def test_a_table_reads_as_rows_naming_their_lines() -> None:
-    rows = rows_of(TABLE.format(row='| an unknown model (`"model": "x"`) | `404` | `openai.NotFoundError` | `OpenAI.NotFoundError` |'))
-    assert [(r.line, r.wrong_key, r.fields, r.status) for r in rows] == [(7, True, {}, 401), (8, False, {"model": "x"}, 404)]
+    row = '| an unknown model (`"model": "x"`) | `404` | `openai.NotFoundError` | `OpenAI.NotFoundError` |'
+    rows = rows_of(TABLE.format(row=row))
+    read = [(r.line, r.wrong_key, r.fields, r.status) for r in rows]
+    assert read == [(7, True, {}, 401), (8, False, {"model": "x"}, 404)]
     assert [r.brand_field() for r in rows] == ["wrong_key", "unknown_model"]
 
 
@@ -89,8 +91,10 @@ def test_a_table_reads_as_rows_naming_their_lines() -> None:
     ("row", "expected"),
     [
         ("| no code span | `400` | `a` | `b` |", "page.md:8: the request cell has no code span"),
-        ("| `temperature = 5` | `400` | `a` | `b` |", "page.md:8: the request cell's code span 'temperature = 5': expected request fields as JSON"),
-        ('| `"temperature": 5` | `4xx` | `a` | `b` |', "page.md:8: the HTTP status cell: expected a status from 200 to 599, found '4xx'"),
+        ("| `temperature = 5` | `400` | `a` | `b` |",
+         "page.md:8: the request cell's code span 'temperature = 5': expected request fields"),
+        ('| `"temperature": 5` | `4xx` | `a` | `b` |',
+         "page.md:8: the HTTP status cell: expected a status from 200 to 599"),
         ('| `"temperature": 5` | `400` | `a` |', "page.md:8: an error table row needs 4 cells"),
         ('| `"temperature": 5` | `400` | prose | `b` |', "page.md:8: the Python cell has no code span"),
     ],
@@ -135,9 +139,11 @@ def test_a_declared_platform_changes_what_the_guide_says(scratch: Project) -> No
 
 # Against platforms: the reference endpoint's dialects.
 
+
 @contextmanager
 def dialect(project: Project, tmp_path: Path, name: str) -> Iterator[str]:
-    with endpoint_command(tmp_path, "--dialect", name, "--api-key", KEY, "--brand", "acme", cwd=project.root) as (url, _):
+    args = ("--dialect", name, "--api-key", KEY, "--brand", "acme")
+    with endpoint_command(tmp_path, *args, cwd=project.root) as (url, _):
         yield f"{url}/v1"
 
 
@@ -197,7 +203,8 @@ def replay_app(server: str, seen: list[str]) -> Starlette:
         return recorded("unknown-field-maxTokens" if "maxTokens" in body else "chat")
 
     async def models(request: Request) -> Response:
-        return recorded("models" if request.headers.get("authorization") == f"Bearer {KEY}" else "error-models-wrong-key")
+        right = request.headers.get("authorization") == f"Bearer {KEY}"
+        return recorded("models" if right else "error-models-wrong-key")
 
     return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/v1/models", models)])
 

@@ -99,7 +99,7 @@ def mark_rows(text: str, where: str) -> str:
     fenced = _outside_fences([line.rstrip("\r\n") for line in lines], where)
     i = 0
     while i < len(lines):
-        if i in fenced or lines[i].strip() != MARKER:
+        if i in fenced or lines[i].rstrip() != MARKER:  # at a line's start, as the build removes it
             i += 1
             continue
         lines[i] = _with_mark(lines[i], i + 1)
@@ -127,7 +127,7 @@ def table_texts(rendered: str) -> list[tuple[int, str]]:
     lines, found, i = rendered.splitlines(), [], 0
     while i < len(lines):
         mark = _ROW_MARK_RE.search(lines[i])
-        if not (mark and strip_row_marks(lines[i]).strip() == MARKER):
+        if not (mark and strip_row_marks(lines[i]).rstrip() == MARKER):
             i += 1
             continue
         start, table = int(mark[1]), []

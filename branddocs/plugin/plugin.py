@@ -33,7 +33,7 @@ __all__ = ["BranddocsPlugin"]
 # Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
 # removed before Markdown sees them so the published page shows plain code.
 _FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
-_ERROR_TABLE = re.compile(rf"^[ ]*{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)
+_ERROR_TABLE = re.compile(rf"^{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)  # at a line's start only
 _SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")

@@ -261,3 +261,14 @@ def test_a_server_that_serves_unknown_models_fails_those_rows(scratch: Project) 
         declare(scratch, {"unknown_model": 200, "out_of_range": 200})
         code, output = check_errors(scratch, f"{running.url}/v1")
         assert code == 0, output
+
+
+def test_a_translations_table_must_claim_what_its_sources_does(tmp_path: Path) -> None:
+    from branddocs.examples.collect import collect_examples
+
+    project = Project(ROOT).copy_to(tmp_path)
+    assert [e for e in collect_examples(project, project.brand("yushan")) if e.kind == "errors"]
+    page = project.docs_dir / "serverless-endpoints.zh-TW.md"
+    page.write_text(page.read_text(encoding="utf-8").replace('`"maxTokens": 8`', '`"maxTokens": 9`'), "utf-8")
+    with pytest.raises(FenceError, match=r"serverless-endpoints.zh-TW.md: its error tables claim .*'maxTokens': 9"):
+        collect_examples(project, project.brand("yushan"))

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # collect.py marks the tables' rows with this module's help
 __all__ = [
     "MARKER",
     "ErrorRow",
+    "claims",
     "mark_rows",
     "parse_table",
     "strip_row_marks",
@@ -185,6 +186,15 @@ def parse_table(code: str, where: str) -> list[ErrorRow]:
         row.python, row.node = _span(cells[2], "Python", at), _span(cells[3], "Node.js", at)
         rows.append(row)
     return rows
+
+
+def claims(rendered: str, where: str) -> list[list[tuple]]:
+    """What each error table of a rendered page claims, row by row, without its prose (a translation's must be
+    its source's)."""
+    return [
+        [(r.wrong_key, r.fields, r.status, r.python, r.node) for r in parse_table(table, f"{where}:{line}")]
+        for line, table in table_texts(rendered)
+    ]
 
 
 # The programs a reader would write, one per client, trying every row in turn; each prints one JSON line per row.

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from branddocs.brand import Brand
-from branddocs.examples.claims import mark_rows, parse_table, strip_row_marks, table_texts
+from branddocs.examples.claims import claims, mark_rows, parse_table, strip_row_marks, table_texts
 from branddocs.examples.fences import SAMPLE_FENCES, Fence, FenceError, parse_fences
 from branddocs.examples.languages.base import for_fence, languages
 from branddocs.settings import BRAND
@@ -160,9 +160,14 @@ def _fence_key(fence: Fence) -> tuple:
 def translation_drift(project: Project, brand: Brand, uri: str, translation: str, rendered: str) -> list[str]:
     """Where the translation's code blocks differ from its source's, both rendered for `brand`."""
     source = translation_source(translation)[0]  # type: ignore[index]  # only called for translations
-    english = parse_fences(_render(project, brand.id, {uri: source})[source][0], source)
+    english_text = _render(project, brand.id, {uri: source})[source][0]
+    english = parse_fences(english_text, source)
     translated = parse_fences(rendered, translation)
     docs = project.docs_dir
+    said, says = claims(english_text, source), claims(rendered, translation)
+    if said != says:  # the error tables' code spans: what the checks try and the reader is told
+        return [f"{docs / translation}: its error tables claim {says}, but its source {docs / source} claims "
+                f"{said} (for brand {brand.id}); translate the prose, keep the code spans"]  # fmt: skip
     if len(english) != len(translated):
         return [f"{docs / translation}: {len(translated)} code blocks, but its source {docs / source} has "
                 f"{len(english)} (for brand {brand.id})"]  # fmt: skip

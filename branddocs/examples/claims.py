@@ -83,7 +83,7 @@ class ErrorRow:
         return "out_of_range" if set(self.fields) <= _PARAMS else "unknown_field"
 
 
-def _outside_fences(lines: list[str], where: str) -> set[int]:
+def _fenced_lines(lines: list[str], where: str) -> set[int]:
     """0-based indexes of lines inside fenced code blocks (a marker written in a code block is not one)."""
     inside: set[int] = set()
     for fence in parse_fences("\n".join(lines), where):
@@ -96,8 +96,10 @@ def mark_rows(text: str, where: str) -> str:
 
     Rendering keeps the marks (as it keeps the fences' own, collect.py), so a row names its template line; lines
     of template tags between rows (`{% if ... -%}`) are part of the table."""
+    if MARKER not in text:  # most pages: no table, nothing to parse
+        return text
     lines = text.splitlines(keepends=True)
-    fenced = _outside_fences([line.rstrip("\r\n") for line in lines], where)
+    fenced = _fenced_lines([line.rstrip("\r\n") for line in lines], where)
     i = 0
     while i < len(lines):
         if i in fenced or lines[i].rstrip() != MARKER:  # at a line's start, as the build removes it
@@ -206,7 +208,7 @@ def _python_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> s
     for row in rows:
         body = row.body(brand.default_model)
         # As a reader writes them: keyword arguments, so a field the SDK does not know is its TypeError.
-        args = ", ".join(f"{k}={v!r}" for k, v in body.items() if k.isidentifier())
+        args = ", ".join(f"{k}={v!r}" if k.isidentifier() else f"**{{{k!r}: {v!r}}}" for k, v in body.items())
         key = repr(wrong_key) if row.wrong_key else f"os.environ[{brand.key_env!r}]"
         calls.append(f"    lambda: openai.OpenAI(base_url={brand.base_url!r}, api_key={key}, max_retries=0)"
                      f".chat.completions.create({args}),")  # fmt: skip

@@ -23,6 +23,7 @@ __all__ = [
     "Brand",
     "BrandError",
     "Features",
+    "PlatformErrors",
     "Theme",
     "derive_key_env",
     "material_languages",
@@ -144,6 +145,26 @@ class Features(_Strict):
     """The platform streams replies (`stream: true`, server-sent events); false: the guide never mentions it."""
 
 
+Status = Annotated[int, Field(ge=200, le=599)]
+"""An HTTP status a platform answers with: 200 (the request is served) or an error's 4xx or 5xx."""
+
+
+class PlatformErrors(_Strict):
+    """What the tenant's platform answers to a reader's mistakes: the statuses the guide's error table states.
+
+    The defaults are vLLM's (and the reference endpoint's); a platform that answers otherwise says so here, and
+    the guide's error table follows it (`{% if errors.unknown_model == 200 %}`)."""
+
+    wrong_key: Status = 401
+    """A wrong API key (a LiteLLM gateway without a database: 400)."""
+    unknown_model: Status = 404
+    """A model the platform does not serve (LiteLLM: 400; 200: the platform serves it with its default model)."""
+    unknown_field: Status = 200
+    """A misspelled field such as `maxTokens` (200: ignored, as vLLM and LiteLLM do; OpenAI: 400)."""
+    out_of_range: Status = 400
+    """A field out of its range, such as `"temperature": 5`."""
+
+
 @cache
 def material_languages() -> frozenset[str]:
     """The language codes Material for MkDocs has texts for (`partials/languages/<code>.html`)."""
@@ -178,6 +199,8 @@ class Brand(_Strict):
     language: str = "en"
     """The readers' language, a Material for MkDocs code such as `en`, `de`, `ja`, `zh-TW`."""
     features: Features = Features()
+    errors: PlatformErrors = PlatformErrors()
+    """What the platform answers to a wrong key, an unknown model, a misspelled or out-of-range field."""
 
     @field_validator("language")
     @classmethod
@@ -262,4 +285,5 @@ class Brand(_Strict):
             "default_model": self.default_model,
             "language": self.language,
             "features": self.features.model_dump(),
+            "errors": self.errors.model_dump(),
         }

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from branddocs.brand import Brand
+from branddocs.examples.claims import claims, mark_rows, parse_table, strip_row_marks, table_texts
 from branddocs.examples.fences import SAMPLE_FENCES, Fence, FenceError, parse_fences
 from branddocs.examples.languages.base import for_fence, languages
 from branddocs.settings import BRAND
@@ -21,12 +22,13 @@ __all__ = ["Example", "FenceError", "collect_examples", "render_pages", "transla
 
 _MARK = "\u27ealine {}\u27eb"
 _MARK_RE = re.compile(r" ?\u27ealine (\d+)\u27eb")
-Kind = Literal["run", "sample"]
+Kind = Literal["run", "sample", "errors"]
 
 
 @dataclass
 class Example:
-    """One test: a block to run, or a response sample to compare with what the endpoint returns."""
+    """One test: a block to run, a response sample to compare with what the endpoint returns, or an error table
+    whose rows are tried (kind and lang `errors`: claims.py)."""
 
     brand: Brand
     page: str
@@ -88,6 +90,7 @@ def _brand_env(brand_id: str):
 
 def _marked(text: str, where: str) -> str:
     """`text` with each opening fence line ending in its line number, which rendering keeps."""
+    text = mark_rows(text, where)  # error tables' rows too (claims.py)
     lines = text.splitlines(keepends=True)
     for fence in parse_fences(text, where):
         body = lines[fence.line - 1].rstrip("\r\n")
@@ -146,7 +149,7 @@ def render_pages(project: Project, brand_id: str, pages: list[str] | None = None
     A translation stands in for its source on a brand with its language, and a brand's own pages are its
     only (branddocs/site/pages.py)."""
     rendered = _render(project, brand_id, _site_sources(project, project.brand(brand_id), pages))
-    return {source: text for source, (text, _) in rendered.items()}
+    return {source: strip_row_marks(text) for source, (text, _) in rendered.items()}
 
 
 def _fence_key(fence: Fence) -> tuple:
@@ -157,9 +160,14 @@ def _fence_key(fence: Fence) -> tuple:
 def translation_drift(project: Project, brand: Brand, uri: str, translation: str, rendered: str) -> list[str]:
     """Where the translation's code blocks differ from its source's, both rendered for `brand`."""
     source = translation_source(translation)[0]  # type: ignore[index]  # only called for translations
-    english = parse_fences(_render(project, brand.id, {uri: source})[source][0], source)
+    english_text = _render(project, brand.id, {uri: source})[source][0]
+    english = parse_fences(english_text, source)
     translated = parse_fences(rendered, translation)
     docs = project.docs_dir
+    said, says = claims(english_text, source), claims(rendered, translation)
+    if said != says:  # the error tables' code spans: what the checks try and the reader is told
+        return [f"{docs / translation}: its error tables claim {says}, but its source {docs / source} claims "
+                f"{said} (for brand {brand.id}); translate the prose, keep the code spans"]  # fmt: skip
     if len(english) != len(translated):
         return [f"{docs / translation}: {len(translated)} code blocks, but its source {docs / source} has "
                 f"{len(english)} (for brand {brand.id})"]  # fmt: skip
@@ -235,4 +243,7 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
                 example.request = groups[group]
             examples.append(example)
             previous = example
+        for line, table in table_texts(rendered):  # each error table is one test trying its rows
+            parse_table(table, f"{shown(path)}:{line}")  # a row it cannot read stops the run now, named
+            examples.append(Example(brand, page, path, line, "errors", "errors", table))
     return examples

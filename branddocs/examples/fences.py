@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from branddocs.errors import EXIT_FENCE, BranddocsError
 
-__all__ = ["FENCE_SETTINGS", "SAMPLE_FENCES", "SETTINGS", "Fence", "FenceError", "parse_fences"]
+__all__ = ["ERROR_TABLE_MARKER", "FENCE_SETTINGS", "SAMPLE_FENCES", "SETTINGS", "Fence", "FenceError", "parse_fences"]
 
 # Settings branddocs reads; the highlight extension's own (title, linenums, hl_lines) are allowed too.
 SETTINGS = {
@@ -21,6 +21,8 @@ FENCE_SETTINGS = tuple(SETTINGS)
 """Their names: the build removes them from fence lines, so the published page shows plain code."""
 SAMPLE_FENCES = ("json", "sse", "text", "txt", "http", "")
 """Fence names a response sample is written under (JSON; an event stream under the others): never a language's."""
+ERROR_TABLE_MARKER = "<!-- branddocs: error-table -->"
+"""The line above a table of the guide's claims about errors (claims.py); the build removes it, as fence settings."""
 _HIGHLIGHT = {"title", "linenums", "hl_lines", "anchor_linenums", "line_spans"}
 _OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})[ ]*(?P<lang>[\w+-]*)(?P<rest>.*)$")
 _SETTING = re.compile(r'\s*(?P<key>[\w-]+)="(?P<value>[^"]*)"')

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pytest_examples import EvalExample
 
+from branddocs.examples.claims import table_problems
 from branddocs.examples.collect import Example
 from branddocs.examples.pytest_plugin import CollectionProblem, collected_examples
 from branddocs.examples.run import Target
@@ -45,7 +46,12 @@ def test_example(
         request.applymarker(pytest.mark.xfail(reason=example.settings["reason"], strict=True))
     checker = Checker(endpoint_target, eval_example, tmp_path, Project.find().root,
                       update=bool(request.config.getoption("update_examples")))  # fmt: skip
-    problems = checker.problems(example)
+    if example.kind == "errors":  # the guide's error table: each row tried against the platform
+        problems = table_problems(example, checker)
+        what = "error table's claims are"
+    else:
+        problems = checker.problems(example)
+        what = f"{example.lang} example is"
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
-        pytest.fail(f"{example.where}: the {example.lang} example is wrong:\n{listed}", pytrace=False)
+        pytest.fail(f"{example.where}: the {what} wrong:\n{listed}", pytrace=False)

@@ -22,7 +22,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from branddocs.brand import Brand, BrandError
-from branddocs.examples.fences import FENCE_SETTINGS
+from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.site import brand_for_build, llms, search, secrets_scan, store
 from branddocs.site.pages import is_other_content, site_pages, site_title
@@ -33,6 +33,7 @@ __all__ = ["BranddocsPlugin"]
 # Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
 # removed before Markdown sees them so the published page shows plain code.
 _FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
+_ERROR_TABLE = re.compile(rf"^{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)  # at a line's start only
 _SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
@@ -133,7 +134,8 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        return _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
+        markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
+        return _ERROR_TABLE.sub("", markdown)  # the error-table marker (examples/claims.py) is the checks' alone
 
     @event_priority(-50)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:

@@ -1,0 +1,326 @@
+"""The guide's claims about errors, checked like examples: each row of an error table is a request to try.
+
+A writer puts the marker line `<!-- branddocs: error-table -->` (then a blank line) above a Markdown table whose
+first four columns are: the request (a code span: `Authorization: Bearer sk-wrong` for a wrong key, or request
+fields as JSON, `"model": "no-such-model"`, added to a plain chat request), the HTTP status curl shows, what
+the Python `openai` package gives (the exception it raises, `openai.AuthenticationError`, or `ChatCompletion`
+when the call succeeds) and what the Node.js `openai` package gives (`OpenAI.AuthenticationError`, or
+`ChatCompletion`). Further columns are prose for readers. `branddocs check` sends every row's request to the
+brand's platform three ways, as curl, as the Python SDK and as the Node.js SDK (each a process of its own, through
+the recording proxy, in the sandbox, like every example), and fails a row whose platform or SDKs answer
+otherwise, naming the row, what the guide says and what the server did.
+
+A wrong-key row sends a key made up for the row: the proxy swaps only the run's own key for the real one, so
+that key reaches the platform as it was sent. The build removes the marker line (plugin.py): readers see the table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+
+from branddocs.examples.fences import ERROR_TABLE_MARKER, FenceError, parse_fences
+from branddocs.examples.responses.errors import error_summary
+from branddocs.examples.run import ExampleFailure, Run
+
+if TYPE_CHECKING:  # collect.py marks the tables' rows with this module's help
+    from branddocs.examples.collect import Example
+    from branddocs.examples.languages.base import Context
+
+__all__ = [
+    "MARKER",
+    "ErrorRow",
+    "claims",
+    "mark_rows",
+    "parse_table",
+    "strip_row_marks",
+    "table_problems",
+    "table_texts",
+]
+
+MARKER = ERROR_TABLE_MARKER
+"""The line above an error table; the build removes it from the published page."""
+SUCCESS = "ChatCompletion"
+"""What a row's Python and Node.js cells say when the call succeeds (the type the SDKs give back)."""
+_ROW_MARK = "\u27earow {}\u27eb"
+_ROW_MARK_RE = re.compile(r" ?\u27earow (\d+)\u27eb")
+_SPAN = re.compile(r"`([^`]+)`")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_PARAMS = {*CompletionCreateParamsBase.__annotations__, "stream"}
+_USER = [{"role": "user", "content": "Hello!"}]
+
+
+@dataclass
+class ErrorRow:
+    """One row of an error table: a request and what the guide says the reader sees."""
+
+    line: int
+    """1-based line of the row in the template."""
+    text: str
+    """The request cell as readers see it."""
+    wrong_key: bool
+    fields: dict = field(default_factory=dict)
+    """Request fields added to the plain chat request (`{"model": "no-such-model"}`)."""
+    status: int = 0
+    python: str = ""
+    node: str = ""
+
+    def body(self, model: str) -> dict:
+        return {"model": model, "messages": _USER, "max_tokens": 8, **self.fields}
+
+    def brand_field(self) -> str:
+        """The brand file's field (under `errors:`) that says what the platform answers to this row."""
+        if self.wrong_key:
+            return "wrong_key"
+        if "model" in self.fields:
+            return "unknown_model"
+        return "out_of_range" if set(self.fields) <= _PARAMS else "unknown_field"
+
+
+def _fenced_lines(lines: list[str], where: str) -> set[int]:
+    """0-based indexes of lines inside fenced code blocks (a marker written in a code block is not one)."""
+    inside: set[int] = set()
+    for fence in parse_fences("\n".join(lines), where):
+        inside.update(range(fence.line - 1, fence.end_line))
+    return inside
+
+
+def mark_rows(text: str, where: str) -> str:
+    """`text` (a template) with each error-table marker and table line ending in its line number.
+
+    Rendering keeps the marks (as it keeps the fences' own, collect.py), so a row names its template line; lines
+    of template tags between rows (`{% if ... -%}`) are part of the table."""
+    if MARKER not in text:  # most pages: no table, nothing to parse
+        return text
+    lines = text.splitlines(keepends=True)
+    fenced = _fenced_lines([line.rstrip("\r\n") for line in lines], where)
+    i = 0
+    while i < len(lines):
+        if i in fenced or lines[i].rstrip() != MARKER:  # at a line's start, as the build removes it
+            i += 1
+            continue
+        lines[i] = _with_mark(lines[i], i + 1)
+        i += 1
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        while i < len(lines) and lines[i].strip().startswith(("|", "{%")):
+            if lines[i].strip().startswith("|"):
+                lines[i] = _with_mark(lines[i], i + 1)
+            i += 1
+    return "".join(lines)
+
+
+def _with_mark(line: str, number: int) -> str:
+    body = line.rstrip("\r\n")
+    return f"{body} {_ROW_MARK.format(number)}{line[len(body) :]}"
+
+
+def strip_row_marks(text: str) -> str:
+    return _ROW_MARK_RE.sub("", text)
+
+
+def table_texts(rendered: str) -> list[tuple[int, str]]:
+    """[(the marker's template line, the table's rendered lines with their marks)] for each error table."""
+    lines, found, i = rendered.splitlines(), [], 0
+    while i < len(lines):
+        mark = _ROW_MARK_RE.search(lines[i])
+        if not (mark and strip_row_marks(lines[i]).rstrip() == MARKER):
+            i += 1
+            continue
+        start, table = int(mark[1]), []
+        i += 1
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        while i < len(lines) and lines[i].strip().startswith("|"):
+            table.append(lines[i])
+            i += 1
+        found.append((start, "\n".join(table) + "\n"))
+    return found
+
+
+def _cells(line: str) -> list[str]:
+    inner = line.strip().removeprefix("|").removesuffix("|")
+    return [html.unescape(c.strip().replace("\\|", "|")) for c in _CELL_SPLIT.split(inner)]
+
+
+def _span(cell: str, what: str, where: str) -> str:
+    found = _SPAN.search(cell)
+    if not found:
+        raise FenceError(f"{where}: the {what} cell has no code span (`...`); found {cell!r}")
+    return found[1].strip()
+
+
+def parse_table(code: str, where: str) -> list[ErrorRow]:
+    """The rows of one error table (`code` from table_texts); a row branddocs cannot read is a FenceError."""
+    rows = []
+    lines = [line for line in code.splitlines() if line.strip()]
+    if len(lines) < 3:
+        raise FenceError(f"{where}: an error table needs a header, a delimiter row and at least one row below "
+                         f"{MARKER} (then a blank line)")  # fmt: skip
+    for line in lines[2:]:
+        mark = _ROW_MARK_RE.search(line)
+        at = f"{where.rsplit(':', 1)[0]}:{mark[1]}" if mark else where
+        cells = _cells(strip_row_marks(line))
+        if len(cells) < 4:
+            raise FenceError(f"{at}: an error table row needs 4 cells (request, HTTP status, Python, Node.js); "
+                             f"found {len(cells)}")  # fmt: skip
+        request = _span(cells[0], "request", at)
+        row = ErrorRow(int(mark[1]) if mark else 0, cells[0], wrong_key=request.lower().startswith("authorization:"))
+        if not row.wrong_key:
+            try:
+                fields = json.loads("{" + request + "}")
+            except ValueError:
+                fields = None
+            if not isinstance(fields, dict) or not fields:
+                raise FenceError(f"{at}: the request cell's code span {request!r}: expected request fields as JSON "
+                                 '(`"temperature": 5`) or a header `Authorization: Bearer sk-wrong`')  # fmt: skip
+            row.fields = fields
+        status = _span(cells[1], "HTTP status", at)
+        if not (status.isdigit() and 200 <= int(status) <= 599):
+            raise FenceError(f"{at}: the HTTP status cell: expected a status from 200 to 599, found {status!r}")
+        row.status = int(status)
+        row.python, row.node = _span(cells[2], "Python", at), _span(cells[3], "Node.js", at)
+        rows.append(row)
+    return rows
+
+
+def claims(rendered: str, where: str) -> list[list[tuple]]:
+    """What each error table of a rendered page claims, row by row, without its prose (a translation's must be
+    its source's)."""
+    return [
+        [(r.wrong_key, r.fields, r.status, r.python, r.node) for r in parse_table(table, f"{where}:{line}")]
+        for line, table in table_texts(rendered)
+    ]
+
+
+# The programs a reader would write, one per client, trying every row in turn; each prints one JSON line per row.
+
+
+def _python_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> str:
+    brand = example.brand
+    calls = []
+    for row in rows:
+        body = row.body(brand.default_model)
+        # As a reader writes them: keyword arguments, so a field the SDK does not know is its TypeError.
+        args = ", ".join(f"{k}={v!r}" if k.isidentifier() else f"**{{{k!r}: {v!r}}}" for k, v in body.items())
+        key = repr(wrong_key) if row.wrong_key else f"os.environ[{brand.key_env!r}]"
+        calls.append(f"    lambda: openai.OpenAI(base_url={brand.base_url!r}, api_key={key}, max_retries=0)"
+                     f".chat.completions.create({args}),")  # fmt: skip
+    return f"""import json
+import os
+
+import openai
+
+for call in [
+{chr(10).join(calls)}
+]:
+    try:
+        call()
+        print(json.dumps({{"shows": {SUCCESS!r}}}))
+    except Exception as exc:
+        module = "openai." if type(exc).__module__.startswith("openai") else ""
+        print(json.dumps({{"shows": module + type(exc).__name__, "message": str(exc)[:300]}}))
+"""
+
+
+def _node_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> str:
+    brand = example.brand
+    calls = []
+    for row in rows:
+        key = json.dumps(wrong_key) if row.wrong_key else f"process.env.{brand.key_env}"
+        calls.append(f"  () => new OpenAI({{ baseURL: {json.dumps(brand.base_url)}, apiKey: {key}, maxRetries: 0 }})"
+                     f".chat.completions.create({json.dumps(row.body(brand.default_model))}),")  # fmt: skip
+    return f"""import OpenAI from "openai";
+
+for (const call of [
+{chr(10).join(calls)}
+]) {{
+  try {{
+    await call();
+    console.log(JSON.stringify({{ shows: {json.dumps(SUCCESS)} }}));
+  }} catch (err) {{
+    const name = err instanceof OpenAI.APIError ? `OpenAI.${{err.constructor.name}}` : err.constructor.name;
+    console.log(JSON.stringify({{ shows: name, message: String(err.message).slice(0, 300) }}));
+  }}
+}}
+"""
+
+
+def _curl_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> str:
+    brand = example.brand
+    lines = []
+    for row in rows:
+        key = wrong_key if row.wrong_key else f"${brand.key_env}"
+        body = json.dumps(row.body(brand.default_model)).replace("'", "'\\''")
+        lines.append(f"curl -s -o /dev/null -w '%{{http_code}}\\n' {brand.base_url}/chat/completions "
+                     f"-H \"Authorization: Bearer {key}\" -H 'Content-Type: application/json' -d '{body}'")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _run(lang: str, code: str, example: Example, context: Context) -> Run:
+    from branddocs.examples.collect import Example
+    from branddocs.examples.languages.base import get
+
+    program = Example(example.brand, example.page, example.template, example.line, lang, "run", code)
+    return get(lang).run(program, context)
+
+
+def _answers(run: Run, rows: list[ErrorRow], what: str) -> list[str]:
+    """One line of output per row: what the client showed."""
+    out = [line for line in run.stdout.splitlines() if line.strip()]
+    if len(out) != len(rows):
+        tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+        raise ExampleFailure(f"the {what} program trying the rows printed {len(out)} lines for {len(rows)} rows "
+                             f"(status {run.returncode}):\n{tail}")  # fmt: skip
+    if what == "curl":
+        return [line.strip() for line in out]
+    return [json.loads(line)["shows"] for line in out]
+
+
+def _server_did(run: Run, index: int, rows: list[ErrorRow]) -> str:
+    """What the platform sent for row `index`, from the curl run's exchanges (one per row, in order)."""
+    if len(run.exchanges) != len(rows):
+        return "(no record of its answer)"
+    exchange = run.exchanges[index]
+    if exchange.status == 0:
+        return exchange.body.decode(errors="replace")
+    if 200 <= exchange.status < 300:
+        try:
+            model = json.loads(exchange.body).get("model")
+        except (ValueError, AttributeError):
+            model = None
+        return f"the endpoint answered {exchange.status}" + (f" with a reply from model {model!r}" if model else "")
+    return error_summary(exchange.status, exchange.body, exchange.content_type)
+
+
+def table_problems(example: Example, context: Context) -> list[str]:
+    """Every row of the error table `example` whose platform or SDKs answer otherwise than the guide says."""
+    rows = parse_table(example.code, example.where)
+    wrong_key = "sk-wrong-" + secrets.token_hex(12)  # not the run's key: the proxy forwards it as it is
+    try:
+        curl = _run("bash", _curl_program(rows, example, wrong_key), example, context)
+        statuses = _answers(curl, rows, "curl")
+        python = _answers(_run("python", _python_program(rows, example, wrong_key), example, context), rows, "Python")
+        node = _answers(_run("javascript", _node_program(rows, example, wrong_key), example, context), rows, "Node.js")
+    except ExampleFailure as exc:
+        return [str(exc)]
+    problems = []
+    for i, row in enumerate(rows):
+        said = (str(row.status), row.python, row.node)
+        seen = (statuses[i], python[i], node[i])
+        if said == seen:
+            continue
+        problems.append(
+            f"{example.shown}:{row.line}: the error table's row {row.text!r} says: HTTP {row.status}, Python "
+            f"{row.python}, Node.js {row.node}; but {_server_did(curl, i, rows)}: curl shows HTTP {seen[0]}, Python "
+            f"gives {seen[1]}, Node.js gives {seen[2]} (fix the row; if that is how {example.brand.user_name}'s "
+            f"platform answers, declare `errors: {{{row.brand_field()}: {seen[0]}}}` in brands/{example.brand.id}.yml "
+            "and have the guide say so)"
+        )
+    return problems

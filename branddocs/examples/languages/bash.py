@@ -16,6 +16,10 @@ from branddocs.examples.run import Run, execute, prepare, workdir
 
 __all__ = ["LANGUAGE", "Bash", "curl_fields", "shellcheck"]
 
+_JQ = re.compile(r"\bjq\b(?P<args>(?:[^\n]|\\\n)*)")
+_JQ_FIELD = re.compile(r"""\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*"([^"\n]+)"\s*\]""")
+_REPLY = frozenset({"choices", "message", "delta", "content"})
+"""What a reader of curl's raw JSON looks for: the reply, `choices[0].message.content` (the guide says so)."""
 _CURL_DATA = re.compile(r"""(?:--data(?:-raw|-binary)?|-d)\s+'(?P<body>[^']*)'""")
 
 
@@ -60,6 +64,11 @@ class Bash(Language):
 
     def request_fields(self, code: str) -> list[str]:
         return curl_fields(code)
+
+    def reads(self, code: str) -> frozenset[str] | None:
+        """The reply's text, and each field a `jq` filter names (`jq -r '.choices[0].message.content'`)."""
+        named = {a or b for match in _JQ.finditer(code) for a, b in _JQ_FIELD.findall(match["args"])}
+        return _REPLY | named
 
     def static_problems(self, example: Example) -> list[str]:
         # Quotes paired as bash pairs them (bash_quotes.py): `-H 'a' -H "Bearer $KEY"` expands the key.

@@ -169,3 +169,58 @@ def test_yushan_passes_against_a_models_list_without_created(tmp_path: Path) -> 
     assert [k for k in others if "service-hours.md" in k and k.endswith("::python")], sorted(others)
     assert all(v == "passed" or v.startswith("skipped") for v in others.values()), output
     assert "passed" in others.values()
+
+
+# Samples: a field no platform is required to send is shown as optional; a required one, or another type, fails.
+
+
+def litellm(name: str) -> tuple[dict, dict]:
+    return load(RECORDINGS / SERVERS["litellm"] / name)
+
+
+def without(body: str, field: str, stream: bool) -> str:
+    """The recorded body with `field` removed from the reply (from every chunk of a stream)."""
+    if not stream:
+        return json.dumps({k: v for k, v in json.loads(body).items() if k != field})
+    lines = [
+        "data: " + json.dumps({k: v for k, v in json.loads(line[6:]).items() if k != field})
+        if line.startswith("data: {") else line
+        for line in body.split("\n")
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("lang", "name"), [("json", "chat.json"), ("sse", "chat-stream-usage-length.json")])
+def test_a_sample_field_no_platform_must_send_is_optional(lang: str, name: str) -> None:
+    from branddocs.examples.responses.samples import sample_problems
+
+    from .test_dialects import guide_sample
+
+    request, response = litellm(name)
+    body = without(response["body"], "system_fingerprint", lang == "sse")
+    assert "system_fingerprint" not in body
+    assert sample_problems(lang, guide_sample(lang), as_exchange(request, {**response, "body": body}), False) == []
+
+
+@pytest.mark.parametrize(("lang", "name"), [("json", "chat.json"), ("sse", "chat-stream-usage-length.json")])
+def test_a_sample_field_every_platform_must_send_still_fails(lang: str, name: str) -> None:
+    """The negative: `created` is required by the SDK's types: a reply without it differs from the sample."""
+    from branddocs.examples.responses.samples import sample_problems
+
+    from .test_dialects import guide_sample
+
+    request, response = litellm(name)
+    body = without(response["body"], "created", lang == "sse")
+    problems = sample_problems(lang, guide_sample(lang), as_exchange(request, {**response, "body": body}), False)
+    assert any("created" in p and p.startswith("differs from the response") for p in problems), problems
+
+
+def test_an_optional_sample_field_of_another_type_still_fails() -> None:
+    from branddocs.examples.responses.samples import sample_problems
+
+    from .test_dialects import guide_sample
+
+    request, response = litellm("chat.json")
+    body = json.dumps({**json.loads(response["body"]), "system_fingerprint": 7})
+    problems = sample_problems("json", guide_sample("json"), as_exchange(request, {**response, "body": body}), False)
+    assert any(".system_fingerprint: the guide shows string" in p and "sent integer" in p for p in problems), problems

@@ -18,12 +18,12 @@ from branddocs.errors import UsageError
 
 __all__ = [
     "BRAND_ID_RE",
+    "SAMPLE_FINGERPRINT",
     "SECRET_WORDS",
     "Api",
     "Brand",
     "BrandError",
     "Features",
-    "SAMPLE_FINGERPRINT",
     "Theme",
     "derive_key_env",
     "material_languages",

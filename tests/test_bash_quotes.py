@@ -110,3 +110,22 @@ def test_the_bash_check_names_line_and_variable(tmp_path: Path) -> None:
         f"{tmp_path / 'x.md'}:12: $ACME_CLOUD_API_KEY is inside single quotes ('Authorization: Bearer "
         "$ACME_CLOUD_API_KEY'): the shell never expands it"
     ]
+
+
+def test_the_guides_own_curl_is_in_the_common_style_and_passes() -> None:
+    """The guide's chat example is written `-H '...' -H "...$KEY" -d '...'`: the old pattern reported it."""
+    from branddocs.examples.collect import collect_examples
+    from branddocs.site import Project
+
+    from .conftest import ROOT
+
+    project = Project(ROOT)
+    brand = project.brand("acme")
+    chat = next(
+        e for e in collect_examples(project, brand, ["serverless-endpoints.md"])
+        if e.lang == "bash" and e.settings.get("group") == "chat"
+    )  # fmt: skip
+    assert f"-H 'Content-Type: application/json' -H \"Authorization: Bearer ${brand.key_env}\" -d '{{" in chat.code
+    old = re.compile(r"'[^'\n]*(?P<var>\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)[^'\n]*'")
+    assert old.search(chat.code)["var"] == f"${brand.key_env}"
+    assert LANGUAGE.static_problems(chat) == []

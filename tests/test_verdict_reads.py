@@ -224,3 +224,20 @@ def test_an_optional_sample_field_of_another_type_still_fails() -> None:
     body = json.dumps({**json.loads(response["body"]), "system_fingerprint": 7})
     problems = sample_problems("json", guide_sample("json"), as_exchange(request, {**response, "body": body}), False)
     assert any(".system_fingerprint: the guide shows string" in p and "sent integer" in p for p in problems), problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dialect", ["vllm", "litellm", "openai"])
+def test_yushan_passes_on_every_dialect_of_the_reference_endpoint(tmp_path: Path, dialect: str) -> None:
+    """The demo brand with a models example of its own, no streaming and a translated guide, on each dialect."""
+    from .test_endpoint import endpoint_command
+
+    project = scratch_project(tmp_path / "project")
+    shutil.copy(ROOT / "brands" / "yushan.yml", project.brands_dir)
+    shutil.copytree(ROOT / "docs" / "images" / "yushan", project.docs_dir / "images" / "yushan")
+    args = ("--dialect", dialect, "--api-key", "sk-right", "--brand", "yushan")
+    with endpoint_command(tmp_path, *args, cwd=project.root) as (url, _):
+        env = {"BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": "sk-right"}
+        code, results, output = check(project, "--brand", "yushan", env=env)
+    assert code == 0, output
+    assert any("service-hours.md" in k and v == "passed" for k, v in results.items()), results

@@ -78,3 +78,50 @@ def test_a_bad_fingerprint_names_field_pattern_and_value(tmp_path: Path, value: 
     message = str(info.value)
     assert f"{path}:5: api.system_fingerprint: expected what the platform sends as system_fingerprint" in message
     assert f"found {value.strip(chr(39))!r}" in message
+
+
+NEW_SAMPLES = """
+# New samples
+
+```bash group="chat"
+curl -sS --fail-with-body {{ base_url }}/chat/completions -H 'Content-Type: application/json' \\
+  -H "Authorization: Bearer ${{ api_key_env }}" -d '{"model": "{{ default_model }}", "max_tokens": 2,
+    "messages": [{"role": "user", "content": "hi"}]}'
+```
+
+```json group="chat"
+{"object": "chat.completion", "model": "{{ default_model }}", "choices": []}
+```
+
+```bash group="stream"
+curl -sS --fail-with-body {{ base_url }}/chat/completions -H 'Content-Type: application/json' \\
+  -H "Authorization: Bearer ${{ api_key_env }}" -d '{"model": "{{ default_model }}", "max_tokens": 2,
+    "messages": [{"role": "user", "content": "hi"}], "stream": true, "stream_options": {"include_usage": true}}'
+```
+
+```text group="stream"
+data: {"object":"chat.completion.chunk","model":"{{ default_model }}","choices":[]}
+
+data: [DONE]
+```
+"""
+
+
+@pytest.mark.slow
+def test_update_examples_writes_placeholders_not_the_backends_values(scratch: Project) -> None:
+    """A new sample written from the reference endpoint (vLLM's dialect) shows no `vllm-...` fingerprint and no
+    real id or timestamp; the page then passes against the reference endpoint."""
+    from .test_example_checks import check, write_page
+
+    page = write_page(scratch, "new-samples.md", NEW_SAMPLES)
+    code, _, output = check(scratch, "--brand", "acme", "new-samples.md", "--update-examples")
+    assert code == 0, output
+    after = page.read_text(encoding="utf-8")
+    assert not BACKENDS.search(after.encode()), after
+    assert '"system_fingerprint": "{{ system_fingerprint }}"' in after  # the JSON sample
+    assert '"system_fingerprint":"{{ system_fingerprint }}"' in after  # the stream's last chunk
+    assert '"id": "chatcmpl-abc123"' in after
+    assert '"created": 1700000000' in after
+    code, results, output = check(scratch, "--brand", "acme", "new-samples.md")
+    assert code == 0, output
+    assert sum(r == "passed" for r in results.values()) == 4

@@ -54,6 +54,19 @@ def test_the_localai_recording_has_no_created_and_the_strict_types_say_so() -> N
     ]
 
 
+def test_the_sdk_itself_builds_the_reply_without_validating_it() -> None:
+    """Why the rule holds: the openai package's own path for a response (`_models.construct_type`, what
+    `client.models.list()` uses unless strict validation is asked for) gives `created` as None, no error."""
+    from openai._models import construct_type
+    from openai.types import Model
+
+    _, response = load(LOCALAI)
+    item = json.loads(response["body"])["data"][0]
+    model = construct_type(type_=Model, value=item)
+    assert isinstance(model, Model)
+    assert (model.id, model.created, model.owned_by) == ("meta-llama-3-8b-instruct", None, None)
+
+
 @pytest.mark.parametrize("example", guide_examples(), ids=lambda e: e.id)
 def test_no_demo_example_fails_on_a_real_reply_for_a_field_it_does_not_read(example: Example) -> None:
     reads = get(example.lang).reads(example.code)
@@ -241,3 +254,12 @@ def test_yushan_passes_on_every_dialect_of_the_reference_endpoint(tmp_path: Path
         code, results, output = check(project, "--brand", "yushan", env=env)
     assert code == 0, output
     assert any("service-hours.md" in k and v == "passed" for k, v in results.items()), results
+
+
+def test_a_body_that_is_no_object_fails_whatever_the_example_reads() -> None:
+    request, response = load(RECORDINGS / SERVERS["vllm"] / "chat.json")
+    problems = exchange_problems(as_exchange(request, {**response, "body": '["a list"]'}), frozenset({"id"}))
+    assert problems == [
+        "POST /chat/completions: the openai SDK cannot read it as a chat.completion: (top): Input should be a valid "
+        "dictionary or instance of ChatCompletion"
+    ]

@@ -56,9 +56,9 @@ def sdk_problems(body: Any, model: type[BaseModel], what: str, reads: Reads = No
         if not errors:
             return []
         said = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in errors[:6])
-        if reads is None:
+        if reads is None or any(read_field(e["loc"]) is None for e in errors):  # the whole body: no reader gets far
             return [f"the openai SDK cannot read it as a {what}: {said}"]
-        fields = ", ".join(f"`{f}`" for f in dict.fromkeys(read_field(e["loc"]) or "(top)" for e in errors))
+        fields = ", ".join(f"`{f}`" for f in dict.fromkeys(str(read_field(e["loc"])) for e in errors))
         return [f"the example reads {fields}, which the openai SDK cannot give it from this {what}: {said}"]
     return []
 

@@ -323,16 +323,14 @@ def test_every_dialect_passes_the_guide(scratch: Project, tmp_path: Path, dialec
     with endpoint(scratch, tmp_path, "--dialect", dialect, "--api-key", "sk-right", "--brand", "acme") as url:
         env = {"BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": "sk-right"}
         code, results, output = check(scratch, "--brand", "acme", GUIDE, env=env)
-    if dialect == "litellm":  # LiteLLM sends no system_fingerprint in a stream: the one field the guide shows
-        sse = [k for k in results if k.endswith("::sse")]
-        assert code == 1
-        assert "system_fingerprint: the guide shows string" in results[sse[0]]
-        results = {k: v for k, v in results.items() if k not in sse}
+    # LiteLLM sends no system_fingerprint in a stream: the guide shows it as optional, so that passes too.
     # The error table states vLLM's answers (the demo brands declare no others): LiteLLM and OpenAI answer some rows
     # otherwise, and those rows fail, named (tests/test_error_tables.py tries every row against every dialect).
     errors = [k for k in results if k.endswith("::errors")]
     assert len(errors) == 1, results
-    if dialect != "vllm":
+    if dialect == "vllm":
+        assert code == 0, output
+    else:
         assert code == 1
         differ = {"litellm": "A wrong API key", "openai": "A misspelled field"}[dialect]
         assert f"the error table's row '{differ}" in results[errors[0]], results[errors[0]]

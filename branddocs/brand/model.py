@@ -18,6 +18,7 @@ from branddocs.errors import UsageError
 
 __all__ = [
     "BRAND_ID_RE",
+    "SAMPLE_FINGERPRINT",
     "SECRET_WORDS",
     "Api",
     "Brand",
@@ -38,6 +39,10 @@ SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 without reading any brand file (branddocs/site/secrets_scan.py)."""
 _FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
+_FINGERPRINT = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+SAMPLE_FINGERPRINT = "fp_abc123"
+"""What the guide's samples show as `system_fingerprint` unless the brand says what its platform sends: plainly
+a placeholder, naming no backend (a vendor's `vllm-0.32.0-...` would tell every tenant's readers the stack)."""
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
 ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
 
@@ -75,6 +80,20 @@ class Api(_Strict):
     key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
     """The environment variable the examples read the API key from, its name holding KEY, TOKEN, SECRET,
     PASSWORD or CREDENTIAL; derived from `user_name` if unset."""
+
+    system_fingerprint: str | None = None
+    """The `system_fingerprint` this platform sends, shown in the guide's response samples (letters, digits,
+    `.`, `_`, `:`, `-`; at most 64); a placeholder naming no backend if unset."""
+
+    @field_validator("system_fingerprint")
+    @classmethod
+    def _fingerprint(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(_FINGERPRINT, value):
+            raise ValueError(
+                "expected what the platform sends as system_fingerprint: 1 to 64 letters, digits, '.', '_', ':' "
+                f"or '-', starting with a letter or digit (pattern {_FINGERPRINT}); found {value!r}"
+            )
+        return value
 
     @field_validator("key_env")
     @classmethod
@@ -286,4 +305,5 @@ class Brand(_Strict):
             "language": self.language,
             "features": self.features.model_dump(),
             "errors": self.errors.model_dump(),
+            "system_fingerprint": self.api.system_fingerprint or SAMPLE_FINGERPRINT,
         }

@@ -25,7 +25,7 @@ from branddocs.examples import sandbox
 from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
 from branddocs.examples.proxy_process import ProxyClient
 from branddocs.examples.responses.conformance import conformance_problems
-from branddocs.examples.responses.sdk import exchange_problems
+from branddocs.examples.responses.sdk import Reads, exchange_problems
 from branddocs.settings import EXAMPLE_TIMEOUT
 
 if TYPE_CHECKING:  # collect.py asks the languages, which run here
@@ -84,6 +84,8 @@ class Run:
     stderr: str = ""
     returncode: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
+    reads: Reads = None
+    """The response fields the example's code touches (its language's `reads`); None: all the SDK requires."""
 
 
 def prepare(example: Example, target: Target, home: Path) -> Run:
@@ -96,7 +98,10 @@ def prepare(example: Example, target: Target, home: Path) -> Run:
         "LANG": "C.UTF-8",
         example.brand.key_env: target.proxy.run_key(token),
     }
-    return Run(token=token, code=code, env=env)
+    from branddocs.examples.languages.base import for_fence  # here: the languages import this module
+
+    language = for_fence(example.lang)
+    return Run(token=token, code=code, env=env, reads=language.reads(example.code) if language else None)
 
 
 def execute(
@@ -192,7 +197,7 @@ def traffic_and_output_problems(run: Run, target: Target | None = None) -> list[
     """What the requests and the printed output show, whatever the language: shared by every runner."""
     problems = [] if run.exchanges else ["made no request to the endpoint"]
     for exchange in run.exchanges:
-        problems += exchange_problems(exchange)
+        problems += exchange_problems(exchange, run.reads)
         if target is not None and target.conformance:
             problems += conformance_problems(exchange)
     out = run.stdout.strip()

@@ -45,6 +45,8 @@ def record_python_update(example: Example, new_source: str) -> None:
 
 
 _VOLATILE = ("id", "created", "system_fingerprint")
+_PLACEHOLDERS = {"id": "chatcmpl-abc123", "created": 1700000000}
+"""A new sample's id and timestamp: plainly examples, true of no platform in particular."""
 
 
 def _old_values(example: Example) -> dict[str, object]:
@@ -66,6 +68,12 @@ def _templated(chunk: object, example: Example, old: dict[str, object]) -> objec
     chunk = {k: kept.get(k, v) for k, v in chunk.items()}
     if chunk.get("model") == example.brand.default_model:
         chunk["model"] = "{{ default_model }}"
+    # Never the reference endpoint's own values: a sample shows the tenant's platform, not the vendor's backend.
+    for key, placeholder in _PLACEHOLDERS.items():
+        if key in chunk and key not in kept:
+            chunk[key] = placeholder
+    if "system_fingerprint" in chunk:
+        chunk["system_fingerprint"] = "{{ system_fingerprint }}"
     return chunk
 
 

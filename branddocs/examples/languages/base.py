@@ -104,6 +104,11 @@ class Language(ABC):
         """What only this language's code gets wrong before running (static.py holds the rules for all)."""
         return []
 
+    def reads(self, code: str) -> frozenset[str] | None:
+        """The response fields `code` touches (`choices`, `message`, `content`): a reply is judged on those
+        (responses/sdk.py). None, the default, means every field the openai SDK's types require."""
+        return None
+
     def lint(self, example: Example, context: Context) -> list[str]:
         """The linter's findings, each naming its template line; `lint="skip"` means this is not called."""
         return []

@@ -11,11 +11,15 @@ from pathlib import Path
 
 from branddocs.examples.collect import Example
 from branddocs.examples.languages.base import Context, Language
+from branddocs.examples.languages.bash_quotes import single_quoted_vars
 from branddocs.examples.run import Run, execute, prepare, workdir
 
 __all__ = ["LANGUAGE", "Bash", "curl_fields", "shellcheck"]
 
-_SINGLE_QUOTED_VAR = re.compile(r"'[^'\n]*(?P<var>\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)[^'\n]*'")
+_JQ = re.compile(r"\bjq\b(?P<args>(?:[^\n]|\\\n)*)")
+_JQ_FIELD = re.compile(r"""\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*"([^"\n]+)"\s*\]""")
+_REPLY = frozenset({"choices", "message", "delta", "content"})
+"""What a reader of curl's raw JSON looks for: the reply, `choices[0].message.content` (the guide says so)."""
 _CURL_DATA = re.compile(r"""(?:--data(?:-raw|-binary)?|-d)\s+'(?P<body>[^']*)'""")
 
 
@@ -61,10 +65,17 @@ class Bash(Language):
     def request_fields(self, code: str) -> list[str]:
         return curl_fields(code)
 
+    def reads(self, code: str) -> frozenset[str] | None:
+        """The reply's text, and each field a `jq` filter names (`jq -r '.choices[0].message.content'`)."""
+        named = {a or b for match in _JQ.finditer(code) for a, b in _JQ_FIELD.findall(match["args"])}
+        return _REPLY | named
+
     def static_problems(self, example: Example) -> list[str]:
+        # Quotes paired as bash pairs them (bash_quotes.py): `-H 'a' -H "Bearer $KEY"` expands the key.
         return [
-            f"{match['var']} is inside single quotes ({match.group()[:50]}): the shell never expands it"
-            for match in _SINGLE_QUOTED_VAR.finditer(example.code)
+            f"{example.shown}:{example.line + found.line}: {found.var} is inside single quotes "
+            f"({found.quoted[:50]}): the shell never expands it"
+            for found in single_quoted_vars(example.code)
         ]
 
     def lint(self, example: Example, context: Context) -> list[str]:

@@ -16,6 +16,8 @@ from branddocs.settings import EXAMPLE_NODE, NODE_MODULES
 __all__ = ["LANGUAGE", "JavaScript"]
 
 _CREATE = re.compile(r"\.create\(\s*\{")
+_READS = re.compile(r"""\.\s*([A-Za-z_$][\w$]*)|\[\s*["'`]([^"'`\n]+)["'`]\s*\]""")
+"""`.name`, `?.name` and `['name']`: what a script reads of an object."""
 
 
 class JavaScript(Language):
@@ -36,6 +38,12 @@ class JavaScript(Language):
                 text.append(char if depth == 1 else " ")
             names += re.findall(r"(?:^|[,{])\s*([A-Za-z_$][\w$]*)\s*:", "".join(text))
         return names
+
+    def reads(self, code: str) -> frozenset[str] | None:
+        """Every `.name` and `['name']` in the code; None when it prints a whole object (`JSON.stringify`)."""
+        if "JSON.stringify" in code:
+            return None
+        return frozenset(a or b for a, b in _READS.findall(code))
 
     def static_problems(self, example: Example) -> list[str]:
         if "dangerouslyAllowBrowser" not in example.code:

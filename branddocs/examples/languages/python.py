@@ -28,6 +28,8 @@ from branddocs.settings import EXAMPLE_PYTHON
 __all__ = ["LANGUAGE", "Python", "output_line_mismatches"]
 
 _CHILD = Path(__file__).with_name("python_child.py")
+_WHOLE = {"model_dump", "model_dump_json", "to_dict", "to_json", "json", "dict"}
+"""Methods that turn a whole response into output: the example then reads every field."""
 
 
 class Python(Language):
@@ -49,6 +51,29 @@ class Python(Language):
             for kw in node.keywords
             if kw.arg
         ]
+
+    def reads(self, code: str) -> frozenset[str] | None:
+        """Every attribute, string subscript, `getattr(x, "name")` and `.get("name")` in the code; None when it
+        dumps a whole object (`model_dump_json()`) or cannot be parsed."""
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return None
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                if node.attr in _WHOLE:
+                    return None
+                names.add(node.attr)
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                names.add(node.slice.value)
+            elif isinstance(node, ast.Call) and len(node.args) >= 1:
+                getter = isinstance(node.func, ast.Name) and node.func.id == "getattr"
+                method = isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                arg = node.args[1 if getter else 0] if len(node.args) > int(getter) else None
+                if (getter or method) and isinstance(arg, ast.Constant):
+                    names.add(arg.value)
+        return frozenset(n for n in names if isinstance(n, str))
 
     def lint(self, example: Example, context: Context) -> list[str]:
         """ruff, through pytest-examples."""

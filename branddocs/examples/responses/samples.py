@@ -2,22 +2,28 @@
 
 Samples must be replies the SDKs can read (sdk.py, sse.py). Beside a real response, a JSON sample is compared
 by shape (each field it shows with a value, of the same type), a stream by the kinds of chunk it carries;
-against the reference endpoint, values must match too, ids and timestamps aside.
+against the reference endpoint, values must match too, ids and timestamps aside. A field the sample shows that
+no platform is required to send (optional in the openai SDK's types, such as `system_fingerprint`, or unknown to
+them, a platform's own extension) is shown as optional: a response without it passes; sent as another type, it
+still fails.
 """
 
 from __future__ import annotations
 
 import json
+import types
+import typing
 from typing import Any
 
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from pydantic import BaseModel
 
 from branddocs.examples.proxy import Exchange
 from branddocs.examples.responses.conformance import schema_errors
 from branddocs.examples.responses.sdk import missing_content, sdk_problems, usage_problems
 from branddocs.examples.responses.sse import chunk_kinds, parse_sse
 
-__all__ = ["normalise", "sample_problems", "shape_differences", "stream_differences"]
+__all__ = ["normalise", "required_by_sdk", "sample_problems", "shape_differences", "stream_differences"]
 
 _VOLATILE = {"id": "<id>", "created": 0, "system_fingerprint": "<fingerprint>"}
 
@@ -31,6 +37,28 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds (`Optional[List[Choice]]` -> Choice), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            if found := _model_in(arg):
+                return found
+    return None
+
+
+def required_by_sdk(model: type[BaseModel] | None, keys: list[str]) -> bool:
+    """Whether every platform must send the field at `keys` (list indexes left out): required at each step in
+    the openai SDK's type `model`. An optional field, or one the SDK does not know, is nobody's obligation."""
+    for key in keys:
+        field = model.model_fields.get(key) if model is not None else None
+        if field is None or not field.is_required():
+            return False
+        model = _model_in(field.annotation)
+    return True
+
+
 def _type(value: Any) -> str:
     return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}.get(
         type(value), "null"
@@ -41,10 +69,14 @@ def _same_type(sample: Any, actual: Any) -> bool:
     return _type(sample) == _type(actual) or (_type(sample) == "number" and _type(actual) == "integer")
 
 
-def shape_differences(sample: Any, actual: Any, exact_keys: bool, path: str = "") -> list[str]:
+def shape_differences(
+    sample: Any, actual: Any, exact_keys: bool, path: str = "", model: type[BaseModel] | None = ChatCompletion,
+    keys: tuple[str, ...] = (),
+) -> list[str]:  # fmt: skip
     """Where `actual` lacks what `sample` shows, or has it as another type, recursively.
 
-    A `null` in the sample is a field the guide does not rely on: absent or any value passes. With
+    A `null` in the sample is a field the guide does not rely on: absent or any value passes. A field `model`
+    (the SDK's type; None: every field counts) does not require is shown as optional: absent passes too. With
     `exact_keys` (the reference endpoint) the response may not carry fields the sample leaves out.
     """
     where = path or "(top)"
@@ -57,20 +89,22 @@ def shape_differences(sample: Any, actual: Any, exact_keys: bool, path: str = ""
         problems = [
             f"{path}.{k}: the guide shows it, the endpoint does not send it"
             for k, v in sample.items()
-            if k not in actual and v is not None
+            if k not in actual and v is not None and (model is None or required_by_sdk(model, [*keys, k]))
         ]
         if exact_keys:
             extra = [k for k in actual if k not in sample]
             problems += [f"{path}.{k}: the endpoint sends it, the guide does not show it" for k in extra]
         for key in sample:
             if key in actual:
-                problems += shape_differences(sample[key], actual[key], exact_keys, f"{path}.{key}")
+                problems += shape_differences(
+                    sample[key], actual[key], exact_keys, f"{path}.{key}", model, (*keys, key)
+                )
         return problems
     if isinstance(sample, list) and sample and actual:
         return [
             p
             for i, item in enumerate(actual)
-            for p in shape_differences(sample[min(i, len(sample) - 1)], item, exact_keys, f"{path}[{i}]")
+            for p in shape_differences(sample[min(i, len(sample) - 1)], item, exact_keys, f"{path}[{i}]", model, keys)
         ]
     return []
 
@@ -133,7 +167,8 @@ def stream_differences(sample: list[dict], actual: list[dict]) -> list[str]:
             shown = json.dumps(value, ensure_ascii=False)[:40]
             where = "any chunk" if owner == "any" else f"its {owner} chunk"
             if not found:
-                problems.append(f"{path}: the guide shows {_type(value)} {shown} in the stream; not in {where}")
+                if required_by_sdk(ChatCompletionChunk, path.replace("[]", "").split(".")):
+                    problems.append(f"{path}: the guide shows {_type(value)} {shown} in the stream; not in {where}")
             elif not any(_same_type(value, f) for f in found):
                 problems.append(
                     f"{path}: the guide shows {_type(value)} {shown}, the endpoint sent {_type(found[0])} "

@@ -1,17 +1,22 @@
 """What a reader's client accepts: the `openai` Python package's own response types, and usage that adds up.
 
-"Compatible" means what a reader's client accepts: the `openai` Python package's own response types
-(`ChatCompletion`, `ChatCompletionChunk`, `Model`) validate every body, so extra fields, `null` for an
-optional field and a field left out that the SDK does not need all pass, as they do for curl and both SDKs.
-What breaks a reader fails: a non-2xx status, a body the SDK cannot read, an envelope around the reply,
-`event:` lines, a stream without `data: [DONE]`, usage that does not add up, no usage chunk when
-`stream_options.include_usage` asked for one, a reply without `content`. OpenAI's published schema, to the
-letter, is an opt-in report (`--conformance openai`, conformance.py).
+"Compatible" means what a reader's client accepts, as the SDK really behaves. The `openai` package builds its
+response objects without validating them (`construct_type`: a missing field becomes `None`, a field of another
+type is kept as sent), so a reply lets a reader down only where the reader's code touches it. Its types
+(`ChatCompletion`, `ChatCompletionChunk`, `Model`) say what each field should be; a departure counts when the
+example reads that field (`Reads`: the names its code accesses, from its language's `reads`), or always when
+nothing is known of the reader (`reads=None`: every field the types require). What the guide's samples show is
+judged beside them (samples.py). What breaks every reader fails whatever it reads: a non-2xx status, a body
+that is not a JSON object, an envelope around the reply, `event:` lines, a stream without `data: [DONE]`,
+usage that does not add up, no usage chunk when `stream_options.include_usage` asked for one, a reply without
+`content`, a `/models` answer without a `data` list. OpenAI's published schema, to the letter, is an opt-in
+report (`--conformance openai`, conformance.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from openai.types import Model
@@ -21,20 +26,40 @@ from pydantic import BaseModel, ValidationError
 from branddocs.examples.proxy import Exchange
 from branddocs.examples.responses.errors import error_summary
 
-__all__ = ["exchange_problems", "missing_content", "request_json", "sdk_problems", "usage_problems"]
+__all__ = ["Reads", "exchange_problems", "missing_content", "read_field", "request_json", "sdk_problems",
+           "usage_problems"]  # fmt: skip
+
+Reads = frozenset[str] | None
+"""The field names a reader's code touches (`choices`, `message`, `content`, `id`), or None: nothing is known of
+the reader, so every field the SDK's types require counts."""
+_FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def sdk_problems(body: Any, model: type[BaseModel], what: str) -> list[str]:
-    """Why the `openai` package's own type `model` rejects `body`: the SDK's idea of a readable reply."""
+def read_field(loc: tuple[int | str, ...]) -> str | None:
+    """The field a validation error is about: its path's last field name (list indexes and union tags aside)."""
+    names = [part for part in loc if isinstance(part, str) and _FIELD.match(part)]
+    return names[-1] if names else None
+
+
+def sdk_problems(body: Any, model: type[BaseModel], what: str, reads: Reads = None) -> list[str]:
+    """Where `body` departs from the `openai` package's own type `model`, in a field `reads` holds (all: None).
+
+    The SDK builds objects without validating them: a reader meets a departure only in a field their code
+    reads. A body that is not an object, or an error about the whole body, counts whatever is read.
+    """
     if isinstance(body, dict) and {"code", "data"} <= body.keys() and ({"msg", "message"} & body.keys()):
         return [f"wraps the reply in an envelope {{{', '.join(body)}}}: a reader's SDK expects the {what} itself"]
     try:
         model.model_validate(body)
     except ValidationError as exc:
-        return [
-            f"the openai SDK cannot read it as a {what}: "
-            + "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()[:6])
-        ]
+        errors = [e for e in exc.errors() if reads is None or read_field(e["loc"]) in reads | {None}]
+        if not errors:
+            return []
+        said = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in errors[:6])
+        if reads is None or any(read_field(e["loc"]) is None for e in errors):  # the whole body: no reader gets far
+            return [f"the openai SDK cannot read it as a {what}: {said}"]
+        fields = ", ".join(f"`{f}`" for f in dict.fromkeys(str(read_field(e["loc"])) for e in errors))
+        return [f"the example reads {fields}, which the openai SDK cannot give it from this {what}: {said}"]
     return []
 
 
@@ -70,8 +95,11 @@ def request_json(exchange: Exchange) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def exchange_problems(exchange: Exchange) -> list[str]:
-    """Why this request/response would let a reader down; empty if curl and both SDKs read it fine."""
+def exchange_problems(exchange: Exchange, reads: Reads = None) -> list[str]:
+    """Why this request/response would let a reader whose code touches `reads` down; empty if it reads fine.
+
+    `reads=None` (nothing known of the reader): every field the SDK's types require counts.
+    """
     from branddocs.examples.responses.sse import parse_sse  # here: sse.py reads each chunk with this module's checks
 
     where = f"{exchange.method} {exchange.path}"
@@ -87,7 +115,7 @@ def exchange_problems(exchange: Exchange) -> list[str]:
     if "text/event-stream" in exchange.content_type or (streamed and text.lstrip().startswith(("data:", "event:"))):
         options = request.get("stream_options")
         want_usage = isinstance(options, dict) and options.get("include_usage") is True
-        problems = parse_sse(text, want_usage=want_usage)[1]
+        problems = parse_sse(text, want_usage=want_usage, reads=reads)[1]
         if "text/event-stream" not in exchange.content_type:
             problems.insert(0, f"a stream sent as {exchange.content_type or 'no content type'}, not text/event-stream")
         return [f"{where}: {p}" for p in problems]
@@ -101,8 +129,9 @@ def exchange_problems(exchange: Exchange) -> list[str]:
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             return [f"{where}: no `data` list of models: {text[:120]!r}"]
-        return [f"{where}: {p}" for item in data for p in sdk_problems(item, Model, "model")][:6]
-    problems = sdk_problems(body, ChatCompletion, "chat.completion")
+        found = [f"{where}: {p}" for item in data for p in sdk_problems(item, Model, "model", reads)]
+        return list(dict.fromkeys(found))[:6]  # the same departure in every model once
+    problems = sdk_problems(body, ChatCompletion, "chat.completion", reads)
     if isinstance(body, dict):
         problems += missing_content(body.get("choices"), "message")
         if isinstance(body.get("usage"), dict):

@@ -6,7 +6,7 @@ import json
 
 from openai.types.chat import ChatCompletionChunk
 
-from branddocs.examples.responses.sdk import sdk_problems, usage_problems
+from branddocs.examples.responses.sdk import Reads, sdk_problems, usage_problems
 
 __all__ = ["chunk_kinds", "parse_sse"]
 
@@ -23,10 +23,13 @@ def _collapse(found: list[tuple[str, str, int]]) -> list[str]:
     return lines
 
 
-def parse_sse(text: str, sample: bool = False, want_usage: bool = False) -> tuple[list[dict], list[str]]:
+def parse_sse(
+    text: str, sample: bool = False, want_usage: bool = False, reads: Reads = None
+) -> tuple[list[dict], list[str]]:
     """The JSON chunks of a chat-completions event stream, and every way it would let a reader down.
 
     `want_usage`: the request asked for `stream_options.include_usage`, so a usage chunk must come.
+    `reads`: the fields the reader's code touches (sdk.py); None, every field the SDK's types require.
     For a documented `sample`, usage reported along the way must also count the text sent so far.
     Each kind of problem is reported once, with the event lines or chunks where it occurs.
     """
@@ -54,7 +57,7 @@ def parse_sse(text: str, sample: bool = False, want_usage: bool = False) -> tupl
         except ValueError:
             found.append((f"not JSON: {payload[:60]!r}", "event line", number))
     for i, chunk in enumerate(chunks, 1):
-        found += [(p, "chunk", i) for p in sdk_problems(chunk, ChatCompletionChunk, "chat.completion.chunk")]
+        found += [(p, "chunk", i) for p in sdk_problems(chunk, ChatCompletionChunk, "chat.completion.chunk", reads)]
         if isinstance(chunk, dict):
             found += [(p, "chunk", i) for p in _renamed_delta(chunk)]
     problems = _collapse(found) + problems

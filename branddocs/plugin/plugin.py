@@ -28,7 +28,7 @@ from branddocs.site import brand_for_build, llms, search, secrets_scan
 from branddocs.site.pages import is_other_content, site_pages, site_title
 from branddocs.site.sdk import sdk_variables
 
-__all__ = ["BranddocsPlugin"]
+__all__ = ["BranddocsPlugin", "strip_fence_settings"]
 
 # Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
 # removed before Markdown sees them so the published page shows plain code.
@@ -130,7 +130,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        return _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
+        return strip_fence_settings(markdown)
 
     @event_priority(-50)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -156,6 +156,11 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         if hits:
             lines = "\n".join(f"  {name}: {what} appears in this file" for name, what in hits)
             raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")
+
+
+def strip_fence_settings(markdown: str) -> str:
+    """The page with branddocs' settings removed from its fence lines: what readers (and any engine) get."""
+    return _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
 
 
 def _site_root(config: MkDocsConfig) -> Path:

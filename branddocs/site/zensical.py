@@ -1,0 +1,267 @@
+"""`branddocs build --engine zensical`: a brand's site built by Zensical, Material's successor, from the same sources.
+
+Zensical reads mkdocs.yml but runs no MkDocs plugin or hook, so nothing of branddocs' plugin runs inside it.
+Each brand is therefore made ready before Zensical sees it, by the same code the MkDocs build runs:
+
+1. branddocs' plugin resolves the brand (`on_config`: name, URL, palette, logo, favicon, language, navigation
+   with the brand's own pages, copyright), and mkdocs-macros renders every page of the brand's site with
+   branddocs' macros (Jinja's sandbox, values printed as text, `on_undefined: strict`, `on_error_fail`),
+   exactly as the MkDocs build and the example checks render them (branddocs/examples/collect.py);
+2. the rendered pages (fence settings removed), the shared files and the brand's own images only go into a
+   work folder, site/.staging-<id>-<unique>/docs/, with a configuration generated for that brand
+   (mkdocs.yml: Zensical's own macros and search plugins are not listed: the pages are already rendered);
+3. Zensical builds it in strict mode (a broken link, anchor or image fails the brand); then each page's
+   Markdown twin and llms.txt are written, the rendered pages are checked for template leftovers, and
+   every output file goes through the secret scan;
+4. the site is published with the same atomic swap as the MkDocs build (branddocs/site/publish.py) and
+   stamped with a digest that includes the engine, so switching engines rebuilds.
+
+Why not Zensical's own macros (zensical/extensions/macros.py): it renders with a plain `jinja2.Environment`,
+not Jinja's sandbox, without branddocs' `finalize` that prints brand values as text, and its variables are not
+branddocs' plugin's; the pages would render differently from the MkDocs build and the example checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import yaml
+
+from branddocs.site import Project, llms, secrets_scan
+from branddocs.site.pages import site_pages
+
+__all__ = ["ENGINES", "build_brand", "engine_digest", "prepare"]
+
+ENGINES = ("mkdocs", "zensical")
+"""`--engine`: MkDocs + Material (the default), or Zensical."""
+_TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
+_ARTICLE = re.compile(r"<article\b.*?</article>", re.S)
+# Settings Zensical has no use for, or that belong to plugins it does not run (the pages arrive rendered).
+_DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks")
+
+
+def engine_digest(inputs: str) -> str:
+    """The stamp's digest for a Zensical build: the brand's inputs, the engine and Zensical's version."""
+    try:
+        version = metadata.version("zensical")
+    except metadata.PackageNotFoundError:
+        version = "missing"
+    return hashlib.sha256(f"{inputs}\nengine=zensical zensical=={version}\n".encode()).hexdigest()
+
+
+def _other_brand_image(uri: str, resource_dir_name: str) -> bool:
+    parts = uri.split("/")
+    return parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name
+
+
+def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
+    """Write `work`/mkdocs.yml and `work`/docs/ for the brand: the pages rendered, its files only.
+
+    Returns the MkDocs config after branddocs' `on_config` (what the site's name, URL and nav are).
+    Raises whatever MkDocs, mkdocs-macros or branddocs raise for a bad brand, page or macro."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.pages import Page
+
+    from branddocs.examples.collect import _brand_env
+    from branddocs.plugin.plugin import strip_fence_settings
+
+    brand = project.brand(brand_id)
+    pages = site_pages(project.docs_dir, brand)
+    docs = work / "docs"
+    with _brand_env(brand_id):
+        config = load_config(str(project.config_file), site_dir=str(work / "site"))
+        config = config.plugins.on_config(config)
+        macros = config.plugins["macros"]
+        # Drafts (the writers' page) are for `mkdocs serve` only, as in the MkDocs build.
+        sources = {u: s for u, s in pages.sources.items() if not (config.draft_docs and config.draft_docs.match_file(u))}
+        md = {u: s for u, s in sources.items() if u.endswith(".md")}
+        files = Files([File.generated(config, u, abs_src_path=str(project.docs_dir / s)) for u, s in md.items()])
+        for file in files:
+            page = Page(None, file, config)
+            page.read_source(config)
+            text = macros.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            text = strip_fence_settings(text)
+            if page.meta.get("render_macros", True) and _TEMPLATE_LEFTOVER.search(text):
+                found = _TEMPLATE_LEFTOVER.search(text).group()  # type: ignore[union-attr]
+                raise ValueError(f"{md[file.src_uri]}: template text {found!r} left in the rendered page")
+            front = f"---\n{yaml.safe_dump(page.meta, allow_unicode=True)}---\n\n" if page.meta else ""
+            out = docs / file.src_uri
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(front + text, encoding="utf-8")
+    # Shared files (stylesheets, ...) and the brand's own images; never another brand's images or pages.
+    for path in sorted(project.docs_dir.rglob("*")):
+        uri = path.relative_to(project.docs_dir).as_posix()
+        if (
+            path.is_file()
+            and not uri.endswith(".md")
+            and not uri.startswith("brands/")
+            and not _other_brand_image(uri, brand.resource_dir_name)
+        ):
+            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, docs / uri)
+    for uri, source in sources.items():
+        if not uri.endswith(".md") and source != uri:  # a brand's own file under docs/brands/<id>/
+            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(project.docs_dir / source, docs / uri)
+    _write_config(project, config, work)
+    return config
+
+
+def _text(value: Any) -> Any:
+    """branddocs' plugin keeps names as escaped Markup for Material's Jinja templates; Zensical escapes itself."""
+    return value.unescape() if hasattr(value, "unescape") else value
+
+
+def _write_config(project: Project, config: Any, work: Path) -> None:
+    """The brand's mkdocs.yml for Zensical: the project's, with what branddocs' plugin set for the brand."""
+    raw = yaml.load(project.config_file.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - see _Loader
+    for key in _DROPPED:
+        raw.pop(key, None)
+    theme = dict(raw.get("theme") or {})
+    for key in ("language", "logo", "favicon"):
+        if config.theme.get(key):
+            theme[key] = config.theme[key]
+    if theme.get("custom_dir"):
+        shutil.copytree(project.root / theme["custom_dir"], work / "overrides")
+        theme["custom_dir"] = "overrides"
+    generated = {
+        **raw,
+        "site_name": str(_text(config.site_name)),
+        "site_description": str(_text(config.site_description)),
+        "copyright": str(_text(config.copyright)) if config.copyright else None,
+        "theme": theme,
+        "nav": config.nav,
+        "extra": {**(raw.get("extra") or {}), **config.extra},
+        "strict": True,
+        "docs_dir": "docs",
+        "site_dir": "site",
+    }
+    if config.site_url:
+        generated["site_url"] = str(config.site_url)
+    (work / "mkdocs.yml").write_text(yaml.safe_dump(_plain(generated), allow_unicode=True), encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """Config values as plain YAML types (MkDocs' config holds Markup, LegacyConfig and the like)."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class _Loader(yaml.SafeLoader):
+    """mkdocs.yml's tags (`!ENV`, `!relative`, Python names) read as plain values: the generated file is data."""
+
+
+_Loader.add_multi_constructor("", lambda loader, suffix, node: loader.construct_scalar(node)
+                              if isinstance(node, yaml.ScalarNode) else None)  # fmt: skip
+
+
+def _zensical_build(config_file: Path, log: Path) -> str | None:
+    """Run Zensical's build in this process, its output into `log`; its error, or None when it succeeded."""
+    import zensical
+
+    saved = os.dup(1), os.dup(2)
+    with log.open("wb") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            zensical.build(str(config_file), {"strict": True, "clean": True})
+            error = None
+        except Exception as exc:  # Zensical raises RuntimeError with its message; anything else is a failure too
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+    said = log.read_text(encoding="utf-8", errors="replace").strip()
+    if error is None and re.search(r"(?im)^(error|warning)\b", said):
+        error = said  # strict: a warning Zensical printed fails the brand even if it returned
+    if error is not None:
+        return f"{said}\n{error}".strip() if said and said not in error else error
+    return None
+
+
+def _twins_and_index(work: Path, site: Path, config: Any) -> None:
+    """Each page's Markdown twin (the rendered page) beside its HTML, then llms.txt from them (branddocs/site/llms.py)."""
+    docs = work / "docs"
+    for page in sorted(docs.rglob("*.md")):
+        uri = page.relative_to(docs).as_posix()
+        text = page.read_text(encoding="utf-8")
+        if text.startswith("---\n"):
+            text = text.split("\n---\n", 1)[1].lstrip("\n")
+        (site / llms.twin_uri(uri)).parent.mkdir(parents=True, exist_ok=True)
+        (site / llms.twin_uri(uri)).write_text(text.rstrip() + "\n", encoding="utf-8")
+    llms.write_index(SimpleNamespace(site_dir=str(site), nav=config.nav, site_url=config.site_url,
+                                     site_name=config.site_name, site_description=config.site_description))  # fmt: skip
+
+
+def _check_site(project: Project, site: Path) -> str | None:
+    """Template leftovers in a page's content, and the secret scan over every output file (hits deleted)."""
+    for page in sorted(site.rglob("*.html")):
+        for article in _ARTICLE.findall(page.read_text(encoding="utf-8")):
+            leftover = _TEMPLATE_LEFTOVER.search(re.sub(r"<[^>]+>", "", article))
+            if leftover:
+                return f"{page.relative_to(site)}: template text {leftover.group()!r} left in the rendered page"
+    forbidden = secrets_scan.forbidden(project.root)
+    hits = secrets_scan.scan_site(site, forbidden)
+    for name in dict.fromkeys(name for name, _ in hits):
+        (site / name).unlink()
+    if hits:
+        lines = "\n".join(f"  {name}: {what} appears in this file" for name, what in hits)
+        return f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}"
+    return None
+
+
+def build_brand(project: Project, brand_id: str, site_root: Path | None = None, force: bool = True) -> Any:
+    """Build one brand with Zensical; its previous site stays untouched unless the build succeeds.
+
+    Call it under `site_lock`, as `build_brands` does. Returns build.py's BuildResult."""
+    from branddocs.site.build import BuildResult, _stamp, _up_to_date, _write_stamp, inputs_digest
+    from branddocs.site.publish import publish
+
+    site_root = Path(site_root or project.site_dir)
+    final = site_root / brand_id
+    start = time.perf_counter()
+    digest = engine_digest(inputs_digest(project, brand_id))
+    stamp = _stamp(site_root, brand_id)
+    if not force and _up_to_date(final, stamp, digest):
+        return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
+    site_root.mkdir(parents=True, exist_ok=True)
+    # .staging-<id>-: what `recover` removes after a killed build, as for the MkDocs build's staging folders.
+    work = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
+    site = work / "site"
+    try:
+        try:
+            config = prepare(project, brand_id, work)
+        except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
+            error = str(exc) or f"{type(exc).__name__} (a macro error: see above)"
+        else:
+            error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
+            if error is None:
+                _twins_and_index(work, site, config)
+                error = _check_site(project, site)
+        if error is not None:
+            if not final.is_dir():
+                error += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
+            return BuildResult(brand_id, False, time.perf_counter() - start, final, error)
+        stamp.unlink(missing_ok=True)
+        publish(site, final)
+        _write_stamp(stamp, digest, final)
+        return BuildResult(brand_id, True, time.perf_counter() - start, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -83,7 +83,8 @@ def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
         config = config.plugins.on_config(config)
         macros = config.plugins["macros"]
         # Drafts (the writers' page) are for `mkdocs serve` only, as in the MkDocs build.
-        sources = {u: s for u, s in pages.sources.items() if not (config.draft_docs and config.draft_docs.match_file(u))}
+        drafts = config.draft_docs
+        sources = {u: s for u, s in pages.sources.items() if not (drafts and drafts.match_file(u))}
         md = {u: s for u, s in sources.items() if u.endswith(".md")}
         files = Files([File.generated(config, u, abs_src_path=str(project.docs_dir / s)) for u, s in md.items()])
         for file in files:
@@ -197,7 +198,7 @@ def _zensical_build(config_file: Path, log: Path) -> str | None:
 
 
 def _twins_and_index(work: Path, site: Path, config: Any) -> None:
-    """Each page's Markdown twin (the rendered page) beside its HTML, then llms.txt from them (branddocs/site/llms.py)."""
+    """Each page's Markdown twin (the rendered page) beside its HTML, then llms.txt from them (site/llms.py)."""
     docs = work / "docs"
     for page in sorted(docs.rglob("*.md")):
         uri = page.relative_to(docs).as_posix()

@@ -24,6 +24,8 @@ branddocs' plugin's; the pages would render differently from the MkDocs build an
 from __future__ import annotations
 
 import hashlib
+import html
+import logging
 import os
 import re
 import shutil
@@ -33,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -45,6 +48,8 @@ ENGINES = ("mkdocs", "zensical")
 """`--engine`: MkDocs + Material (the default), or Zensical."""
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _ARTICLE = re.compile(r"<article\b.*?</article>", re.S)
+_IMAGE = re.compile(r"<img\b[^>]*?\bsrc=\"(?P<src>[^\"]+)\"")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Settings Zensical has no use for, or that belong to plugins it does not run (the pages arrive rendered).
 _DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks")
 
@@ -79,7 +84,9 @@ def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
     pages = site_pages(project.docs_dir, brand)
     docs = work / "docs"
     with _brand_env(brand_id):
-        config = load_config(str(project.config_file), site_dir=str(work / "site"))
+        # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand
+        # under site/ (nothing is written there by MkDocs: Zensical writes work/site/).
+        config = load_config(str(project.config_file), site_dir=str(work))
         config = config.plugins.on_config(config)
         macros = config.plugins["macros"]
         # Drafts (the writers' page) are for `mkdocs serve` only, as in the MkDocs build.
@@ -189,7 +196,7 @@ def _zensical_build(config_file: Path, log: Path) -> str | None:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
-    said = log.read_text(encoding="utf-8", errors="replace").strip()
+    said = _ANSI.sub("", log.read_text(encoding="utf-8", errors="replace")).strip()
     if error is None and re.search(r"(?im)^(error|warning)\b", said):
         error = said  # strict: a warning Zensical printed fails the brand even if it returned
     if error is not None:
@@ -211,8 +218,31 @@ def _twins_and_index(work: Path, site: Path, config: Any) -> None:
                                      site_name=config.site_name, site_description=config.site_description))  # fmt: skip
 
 
+def _source_of(page: Path) -> str:
+    """`serverless-endpoints/index.html` -> `serverless-endpoints.md (serverless-endpoints/index.html)`."""
+    if page.name != "index.html":
+        return str(page)
+    return f"{page.parent.as_posix() if page.parent != Path() else 'index'}.md ({page})"
+
+
+def _missing_images(site: Path) -> list[str]:
+    """Images a page shows whose file is not in the site: Zensical's strict mode checks links, not images."""
+    missing = []
+    for page in sorted(site.rglob("*.html")):
+        for match in _IMAGE.finditer(page.read_text(encoding="utf-8")):
+            parts = urlsplit(html.unescape(match["src"]))
+            if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+                continue
+            if not (page.parent / unquote(parts.path)).resolve().is_file():
+                missing.append(f"{_source_of(page.relative_to(site))}: image {match['src']!r} not found in the site")
+    return missing
+
+
 def _check_site(project: Project, site: Path) -> str | None:
-    """Template leftovers in a page's content, and the secret scan over every output file (hits deleted)."""
+    """Missing images, template leftovers in a page's content, and the secret scan over every output file."""
+    missing = _missing_images(site)
+    if missing:
+        return "\n".join(missing)
     for page in sorted(site.rglob("*.html")):
         for article in _ARTICLE.findall(page.read_text(encoding="utf-8")):
             leftover = _TEMPLATE_LEFTOVER.search(re.sub(r"<[^>]+>", "", article))
@@ -246,11 +276,14 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     # .staging-<id>-: what `recover` removes after a killed build, as for the MkDocs build's staging folders.
     work = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
     site = work / "site"
+    collect = _Collect()
+    logging.getLogger("mkdocs").addHandler(collect)
     try:
         try:
             config = prepare(project, brand_id, work)
         except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
-            error = str(exc) or f"{type(exc).__name__} (a macro error: see above)"
+            said = "\n".join(collect.messages)
+            error = said if isinstance(exc, SystemExit) and said else f"{said}\n{exc}".strip()
         else:
             error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
             if error is None:
@@ -265,4 +298,16 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
         _write_stamp(stamp, digest, final)
         return BuildResult(brand_id, True, time.perf_counter() - start, final)
     finally:
+        logging.getLogger("mkdocs").removeHandler(collect)
         shutil.rmtree(work, ignore_errors=True)
+
+
+class _Collect(logging.Handler):
+    """MkDocs' and mkdocs-macros' warnings and errors while the pages render: the brand's error message."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().strip())

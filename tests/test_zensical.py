@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
 from branddocs.examples.collect import collect_examples
@@ -21,7 +22,21 @@ from branddocs.examples.fences import parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import site_title
 
+from .browser_checks import (
+    accessibility_problems,
+    copy_button_problems,
+    guide_words,
+    header_problems,
+    image_problems,
+    layout_problems,
+    linked_tabs_problems,
+    palette_problems,
+    serve_site,
+    tofu_problems,
+)
 from .conftest import run_branddocs, tree_digest
+from .test_browser import AXE, DESKTOP, PHONE, open_page
+from .test_browser import browser as browser  # the fixture: one Chromium for this module too
 from .test_build import BREAKAGES, broken_links, leaks
 
 pytestmark = pytest.mark.slow
@@ -176,7 +191,9 @@ def test_same_content_page_by_page(sites: dict[str, Path], brand_id: str) -> Non
         assert theirs.links == ours.links, page
     guide = content(mkdocs / "serverless-endpoints" / "index.html")
     assert guide.code, "no code block read: the reader is broken"
-    assert guide.headings and guide.tables and guide.admonitions, "the reader missed a kind of content"
+    assert guide.headings, "the reader missed the headings"
+    assert guide.tables, "the reader missed the tables"
+    assert guide.admonitions, "the reader missed the admonitions"
 
 
 def test_comparison_can_fail(tmp_path: Path) -> None:
@@ -217,6 +234,55 @@ def test_each_brand_has_its_values_and_no_other_brands(
     assert leaks(site, brand, all_brands) == []
     base_path = re.sub(r"^https?://[^/]+", "", brand.site_url or "http://x/")
     assert broken_links(site, base_path) == []
+
+
+def zensical_search_problems(page, word: str, expected_path: str) -> list[str]:
+    """Searching for `word` lists the page at `expected_path`: Zensical's search (a dialog in a shadow root,
+    which Playwright's CSS selectors pierce), where Material's is `input.md-search__input` (search_problems)."""
+    opener = page.locator("label.md-header__button[for='__search']").first
+    (opener if opener.is_visible() else page.locator(".md-search__button").first).click()
+    field = page.locator("dialog[aria-modal] input[role='combobox']")
+    field.click()
+    field.press_sequentially(word, delay=20)
+    field.press("End")  # Chinese comes through an input method: the last key commits it (search_problems)
+    try:
+        page.wait_for_selector(f"ol[role='listbox'] a[href*='{expected_path}']", timeout=10_000)
+    except PlaywrightTimeout:
+        status = page.locator("dialog[aria-modal] [role='status']")
+        found = status.first.inner_text() if status.count() else "no results"
+        return [f"searching for {word!r} does not find {expected_path} ({found})"]
+    return []
+
+
+def test_zensical_search_check_can_fail(sites: dict[str, Path], browser, brand_id: str) -> None:
+    with serve_site(sites["zensical"] / brand_id) as url:
+        page, _ = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        assert zensical_search_problems(page, "zyzzyva", "serverless-endpoints/")[0].startswith(
+            "searching for 'zyzzyva' does not find serverless-endpoints/"
+        )
+        page.context.close()
+
+
+def test_zensical_guide_in_a_browser(sites: dict[str, Path], browser, project: Project, brand_id: str) -> None:
+    """tests/test_browser.py's checks (axe included) on the Zensical site: header, palette, logo, images, layout,
+    linked tabs, copy buttons, search in the brand's language, on a desktop and a phone."""
+    brand = project.brand(brand_id)
+    words = guide_words(brand)
+    problems: list[str] = []
+    with serve_site(sites["zensical"] / brand_id) as url:
+        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
+        problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
+        problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
+        problems += zensical_search_problems(page, words["search"], "serverless-endpoints/")
+        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
+        problems += accessibility_problems(home, AXE) + header_problems(home, brand)
+        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
+        problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
+        for context in {p.context for p in (page, home, phone)}:
+            context.close()
+    problems += visit.problems + home_visit.problems + phone_visit.problems
+    assert problems == [], "\n".join(problems)
 
 
 def test_examples_are_the_same_whatever_the_engine(sites: dict[str, Path], project: Project, brand_id: str) -> None:

@@ -135,7 +135,8 @@ def _write_config(project: Project, config: Any, work: Path) -> None:
     raw = yaml.load(project.config_file.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - see _Loader
     for key in _DROPPED:
         raw.pop(key, None)
-    theme = dict(raw.get("theme") or {})
+    # Material's look (Zensical's default, "modern", draws its own header colours over the brand's palette).
+    theme = {"variant": "classic", **(raw.get("theme") or {})}
     for key in ("language", "logo", "favicon"):
         if config.theme.get(key):
             theme[key] = config.theme[key]

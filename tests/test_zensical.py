@@ -359,3 +359,25 @@ def test_a_secret_fails_the_brand(scratch: Project, tmp_path: Path, monkeypatch:
     assert "secrets or local paths in the built site" in done.stderr, done.stderr
     assert not (site_root / "acme").exists()
     assert not any(key in p.read_text(errors="replace") for p in site_root.rglob("*") if p.is_file())
+
+
+def test_what_differs(sites: dict[str, Path], brand_id: str) -> None:
+    """README (Choosing an engine) lists these differences: each is asserted here, so the list stays true."""
+    mkdocs, zensical = (sites[e] / brand_id for e in ENGINES)
+    # Search: Material's lunr index and dialog, or Zensical's own index and dialog (a shadow root).
+    assert (mkdocs / "search" / "search_index.json").is_file()
+    assert not (mkdocs / "search.json").exists()
+    assert (zensical / "search.json").is_file()
+    assert not (zensical / "search").exists()
+    # Sitemap: both write sitemap.xml; only MkDocs also writes its gzip copy.
+    assert (mkdocs / "sitemap.xml.gz").is_file()
+    assert (zensical / "sitemap.xml").is_file()
+    assert not (zensical / "sitemap.xml.gz").exists()
+    guide = (zensical / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="generator" content="zensical-0.0.73">' in guide
+    assert "mkdocs-material" in (mkdocs / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+    # The theme's own files: Zensical's are a fraction of Material's (no lunr language packs).
+    size = {
+        e: sum(p.stat().st_size for p in (sites[e] / brand_id / "assets").rglob("*") if p.is_file()) for e in ENGINES
+    }
+    assert size["zensical"] < size["mkdocs"] / 2, size

@@ -8,12 +8,14 @@ differently on purpose is listed in README (Choosing an engine) and asserted in 
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
@@ -34,7 +36,7 @@ from .browser_checks import (
     serve_site,
     tofu_problems,
 )
-from .conftest import run_branddocs, tree_digest
+from .conftest import run_branddocs, scratch_project, tree_digest
 from .test_browser import AXE, DESKTOP, PHONE, open_page
 from .test_browser import browser as browser  # the fixture: one Chromium for this module too
 from .test_build import BREAKAGES, broken_links, leaks
@@ -376,8 +378,38 @@ def test_what_differs(sites: dict[str, Path], brand_id: str) -> None:
     guide = (zensical / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
     assert '<meta name="generator" content="zensical-0.0.73">' in guide
     assert "mkdocs-material" in (mkdocs / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+    # The home page's <title>: Material gives the site's name alone, Zensical prefixes the page's title.
+    titles = {e: re.search(r"<title>(.*?)</title>", (sites[e] / brand_id / "index.html").read_text("utf-8"))[1]
+              for e in ENGINES}  # fmt: skip
+    assert titles["zensical"].endswith(" - " + titles["mkdocs"]), titles
     # The theme's own files: Zensical's are a fraction of Material's (no lunr language packs).
     size = {
         e: sum(p.stat().st_size for p in (sites[e] / brand_id / "assets").rglob("*") if p.is_file()) for e in ENGINES
     }
     assert size["zensical"] < size["mkdocs"] / 2, size
+
+
+def test_hostile_brand_values_stay_text(tmp_path: Path) -> None:
+    """tests/test_security.py's hostile brand, built by Zensical: every value shows as its text (not escaped
+    twice: the name reads right in the title, header and footer), none becomes markup in any file."""
+    from .test_security import COPYRIGHT, NAME, PORTAL, _Markup, markup_problems
+
+    project = scratch_project(tmp_path / "project")
+    fields = {"user_name": NAME, "portal_name": PORTAL, "copyright": COPYRIGHT, "resource_dir_name": "acme",
+              "api": {"base_url": "https://api.kestrel.example/v1"}, "models": ["kestrel-1"]}  # fmt: skip
+    (project.brands_dir / "acme.yml").write_text(yaml.safe_dump(fields, allow_unicode=True), encoding="utf-8")
+    site = tmp_path / "site"
+    built = run_branddocs("build", "--engine", "zensical", "--brand", "acme", "--site-dir", str(site), cwd=project.root)
+    assert built.returncode == 0, built.stdout + built.stderr
+    for page in sorted((site / "acme").rglob("*.html")):
+        assert markup_problems(page.read_text(encoding="utf-8")) == [], page
+    for item in json.loads((site / "acme" / "search.json").read_text(encoding="utf-8"))["items"]:
+        assert markup_problems(item["title"] + item["text"]) == [], item["location"]
+    everything = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in site.rglob("*") if p.is_file())
+    for raw in ("<script>alert", "<Labs>", "<img src=x", "<b>bold"):
+        assert raw not in everything
+    doc = _Markup((site / "acme" / "index.html").read_text(encoding="utf-8"))
+    assert doc.text_of("title") == [f"Home - {NAME} Learning Guide"]  # Material: the name alone (test_what_differs)
+    assert f"{NAME} Learning Guide" in doc.text_of("span", "md-ellipsis")
+    assert doc.text_of("div", "md-copyright__highlight") == [COPYRIGHT]
+    assert doc.text_of("h1")[0].startswith(f"{NAME} Learning Guide")

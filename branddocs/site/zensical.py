@@ -31,6 +31,7 @@ import re
 import shutil
 import tempfile
 import time
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
@@ -125,9 +126,42 @@ def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
     return config
 
 
-def _text(value: Any) -> Any:
-    """branddocs' plugin keeps names as escaped Markup for Material's Jinja templates; Zensical escapes itself."""
-    return value.unescape() if hasattr(value, "unescape") else value
+# branddocs' plugin gives Material the site's name, description and copyright as Markup, escaped once: printed raw
+# (title, meta, aria-label) or through `| e` (a no-op on Markup), they read right and stay text. Zensical's
+# templates print them the same two ways, but MiniJinja has no Markup from a config file: so they are given
+# escaped, and every template that pipes them through `| e`, Zensical's or the project's own, is used without
+# it, which is what `| e` did in Material.
+_ESCAPED_TWICE = re.compile(r"(config\.(?:site_name|site_description|copyright))\s*\|\s*e\b")
+
+
+@lru_cache(maxsize=1)
+def _theme_templates_to_patch() -> tuple[tuple[str, str], ...]:
+    """(path under the theme, text without `| e` on those values) for Zensical's own templates that need it."""
+    from zensical.config import get_theme_dir
+
+    root = Path(get_theme_dir("material"))
+    found = []
+    for path in sorted(root.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        if _ESCAPED_TWICE.search(text):
+            found.append((path.relative_to(root).as_posix(), _ESCAPED_TWICE.sub(r"\1", text)))
+    return tuple(found)
+
+
+def _overrides(project: Project, custom_dir: str | None, work: Path) -> None:
+    """work/overrides: the project's overrides, then Zensical's templates that escape the site's name twice."""
+    folder = work / "overrides"
+    if custom_dir:
+        shutil.copytree(project.root / custom_dir, folder)
+    folder.mkdir(exist_ok=True)
+    for path in folder.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        if _ESCAPED_TWICE.search(text):
+            path.write_text(_ESCAPED_TWICE.sub(r"\1", text), encoding="utf-8")
+    for name, text in _theme_templates_to_patch():
+        if not (folder / name).exists():  # the project's own override of it wins, as in Material
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
 
 
 def _write_config(project: Project, config: Any, work: Path) -> None:
@@ -140,14 +174,13 @@ def _write_config(project: Project, config: Any, work: Path) -> None:
     for key in ("language", "logo", "favicon"):
         if config.theme.get(key):
             theme[key] = config.theme[key]
-    if theme.get("custom_dir"):
-        shutil.copytree(project.root / theme["custom_dir"], work / "overrides")
-        theme["custom_dir"] = "overrides"
+    _overrides(project, theme.get("custom_dir"), work)
+    theme["custom_dir"] = "overrides"
     generated = {
         **raw,
-        "site_name": str(_text(config.site_name)),
-        "site_description": str(_text(config.site_description)),
-        "copyright": str(_text(config.copyright)) if config.copyright else None,
+        "site_name": str(config.site_name),  # escaped once (above)
+        "site_description": str(config.site_description),
+        "copyright": str(config.copyright) if config.copyright else None,
         "theme": theme,
         "nav": config.nav,
         "extra": {**(raw.get("extra") or {}), **config.extra},

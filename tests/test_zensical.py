@@ -312,7 +312,7 @@ def test_a_failing_brand_publishes_nothing_on_either_engine(scratch: Project, tm
     expected = {
         "undefined variable": ["serverless-endpoints.md", "'user_nmae' is undefined"],
         "macro error": ["serverless-endpoints.md", "No filter named 'no_such_filter'"],
-        "template text left over": ["serverless-endpoints.md: template text '{{' left in the rendered page"],
+        "template text left over": ["serverless-endpoints.md", "template text '{{' left in the rendered page"],
         "broken link": ["serverless-endpoints.md", "faq.md", "page does not exist"],  # Zensical's words
         "missing image": ["serverless-endpoints.md", "images/acme/chart.png", "not found"],
         "missing screenshot": ["brand 'acme': missing image file:", "images/acme/endpoint.png"],

@@ -69,10 +69,11 @@ def _other_brand_image(uri: str, resource_dir_name: str) -> bool:
     return parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name
 
 
-def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
+def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]:
     """Write `work`/mkdocs.yml and `work`/docs/ for the brand: the pages rendered, its files only.
 
-    Returns the MkDocs config after branddocs' `on_config` (what the site's name, URL and nav are).
+    Returns the MkDocs config after branddocs' `on_config` (what the site's name, URL and nav are), and the
+    pages that opt out of macros (`render_macros: false`: their template text is on purpose).
     Raises whatever MkDocs, mkdocs-macros or branddocs raise for a bad brand, page or macro."""
     from mkdocs.config import load_config
     from mkdocs.structure.files import File, Files
@@ -84,6 +85,7 @@ def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
     brand = project.brand(brand_id)
     pages = site_pages(project.docs_dir, brand)
     docs = work / "docs"
+    verbatim = set()
     with _brand_env(brand_id):
         # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand
         # under site/ (nothing is written there by MkDocs: Zensical writes work/site/).
@@ -100,9 +102,8 @@ def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
             page.read_source(config)
             text = macros.on_page_markdown(page.markdown, page=page, config=config, files=files)
             text = strip_fence_settings(text)
-            if page.meta.get("render_macros", True) and _TEMPLATE_LEFTOVER.search(text):
-                found = _TEMPLATE_LEFTOVER.search(text).group()  # type: ignore[union-attr]
-                raise ValueError(f"{md[file.src_uri]}: template text {found!r} left in the rendered page")
+            if not page.meta.get("render_macros", True):
+                verbatim.add(file.src_uri)
             front = f"---\n{yaml.safe_dump(page.meta, allow_unicode=True)}---\n\n" if page.meta else ""
             out = docs / file.src_uri
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +124,7 @@ def prepare(project: Project, brand_id: str, work: Path) -> SimpleNamespace:
             (docs / uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(project.docs_dir / source, docs / uri)
     _write_config(project, config, work)
-    return config
+    return config, verbatim
 
 
 # branddocs' plugin gives Material the site's name, description and copyright as Markup, escaped once: printed raw
@@ -272,16 +273,20 @@ def _missing_images(site: Path) -> list[str]:
     return missing
 
 
-def _check_site(project: Project, site: Path) -> str | None:
-    """Missing images, template leftovers in a page's content, and the secret scan over every output file."""
+def _check_site(project: Project, site: Path, verbatim: set[str]) -> str | None:
+    """Missing images, template leftovers in a page's content (as branddocs' plugin checks the page's HTML), and
+    the secret scan over every output file (files with a secret are deleted)."""
     missing = _missing_images(site)
     if missing:
         return "\n".join(missing)
     for page in sorted(site.rglob("*.html")):
+        source = _source_of(page.relative_to(site))
+        if source.split(" ")[0] in verbatim:
+            continue
         for article in _ARTICLE.findall(page.read_text(encoding="utf-8")):
-            leftover = _TEMPLATE_LEFTOVER.search(re.sub(r"<[^>]+>", "", article))
+            leftover = _TEMPLATE_LEFTOVER.search(article)
             if leftover:
-                return f"{page.relative_to(site)}: template text {leftover.group()!r} left in the rendered page"
+                return f"{source}: template text {leftover.group()!r} left in the rendered page"
     forbidden = secrets_scan.forbidden(project.root)
     hits = secrets_scan.scan_site(site, forbidden)
     for name in dict.fromkeys(name for name, _ in hits):
@@ -314,7 +319,7 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
     logging.getLogger("mkdocs").addHandler(collect)
     try:
         try:
-            config = prepare(project, brand_id, work)
+            config, verbatim = prepare(project, brand_id, work)
         except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
             said = "\n".join(collect.messages)
             error = said if isinstance(exc, SystemExit) and said else f"{said}\n{exc}".strip()
@@ -322,7 +327,7 @@ def build_brand(project: Project, brand_id: str, site_root: Path | None = None, 
             error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
             if error is None:
                 _twins_and_index(work, site, config)
-                error = _check_site(project, site)
+                error = _check_site(project, site, verbatim)
         if error is not None:
             if not final.is_dir():
                 error += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"

@@ -24,7 +24,7 @@ def _cmd_build(args: argparse.Namespace, project: Project) -> int:
     progress = _Progress(len(ids), sys.stdout.isatty())
     start = time.perf_counter()
     results = build_brands(project, ids, jobs=args.jobs, site_root=args.site_dir, on_result=progress.update,
-                           force=args.force)  # fmt: skip
+                           force=args.force, engine=args.engine)  # fmt: skip
     progress.close()
     if progress.tty and results:  # the bar showed each brand only in passing
         print("  " + ", ".join(f"{r.brand_id} {'up to date' if r.skipped else f'{r.seconds:.2f} s'}" for r in results))
@@ -294,6 +294,8 @@ def _parser() -> argparse.ArgumentParser:
     _jobs_option(build, "parallel builds")
     build.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ go (default: ./site)")
     build.add_argument("--force", action="store_true", help="rebuild brands whose inputs did not change")
+    build.add_argument("--engine", choices=["mkdocs", "zensical"], default="mkdocs",
+                       help="MkDocs + Material (default) or Zensical (README: Choosing an engine)")  # fmt: skip
     _shard_option(build, "build")
     build.set_defaults(func=_cmd_build)
 

@@ -28,7 +28,7 @@ from branddocs.site import brand_for_build, llms, search, secrets_scan, store
 from branddocs.site.pages import is_other_content, site_pages, site_title
 from branddocs.site.sdk import sdk_variables
 
-__all__ = ["BranddocsPlugin"]
+__all__ = ["BranddocsPlugin", "strip_fence_settings"]
 
 # Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
 # removed before Markdown sees them so the published page shows plain code.
@@ -134,8 +134,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
-        return _ERROR_TABLE.sub("", markdown)  # the error-table marker (examples/claims.py) is the checks' alone
+        return strip_fence_settings(markdown)
 
     @event_priority(-50)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -161,6 +160,13 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         if hits:
             lines = "\n".join(f"  {name}: {what} appears in this file" for name, what in hits)
             raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")
+
+
+def strip_fence_settings(markdown: str) -> str:
+    """The page with branddocs' settings removed from its fence lines, and the error-table marker
+    (examples/claims.py, the checks' alone) removed: what readers (and any engine) get."""
+    markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
+    return _ERROR_TABLE.sub("", markdown)
 
 
 def _site_root(config: MkDocsConfig) -> Path:

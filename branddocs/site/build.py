@@ -199,12 +199,13 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool) -> BuildResult:
-    from branddocs.site import build_cache
+def _build_in_worker(root: str, brand_id: str, site_root: str | None, force: bool, engine: str) -> BuildResult:
+    from branddocs.site import build_cache, zensical
 
     build_cache.install(Path(root) / BYTECODE_DIR)
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
-    return build_brand(Project(Path(root)), brand_id, Path(site_root) if site_root else None, force)
+    build_one = zensical.build_brand if engine == "zensical" else build_brand  # --engine (branddocs/site/zensical.py)
+    return build_one(Project(Path(root)), brand_id, Path(site_root) if site_root else None, force)
 
 
 def _warm_up(project: Project, brand_ids: list[str]) -> None:
@@ -232,8 +233,11 @@ def build_brands(
     site_root: Path | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
     force: bool = False,
+    engine: str = "mkdocs",
 ) -> list[BuildResult]:
-    """Build brands over a pool of forked workers; one brand's failure never stops the others."""
+    """Build brands over a pool of forked workers; one brand's failure never stops the others.
+
+    `engine`: "mkdocs" (MkDocs + Material) or "zensical" (branddocs/site/zensical.py)."""
     ids = list(brand_ids)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(ids) or 1))
     _warm_up(project, ids)
@@ -243,7 +247,7 @@ def build_brands(
     fork = multiprocessing.get_context("fork")
     with site_lock(folder), ProcessPoolExecutor(jobs, fork, _die_with_parent, (os.getpid(),)) as pool:
         recover(folder)
-        futures = [pool.submit(_build_in_worker, root, i, site, force) for i in ids]
+        futures = [pool.submit(_build_in_worker, root, i, site, force, engine) for i in ids]
         for future in as_completed(futures):
             result = future.result()
             results.append(result)

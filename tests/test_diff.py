@@ -80,7 +80,7 @@ def page_text(change: dict, page: str) -> list[str]:
 @pytest.mark.slow
 def test_a_shared_page_change_lists_every_brand_with_its_own_values(repo: Project) -> None:
     edit(repo.docs_dir / "serverless-endpoints.md", "Happy coding!", "Happy coding, {{ user_name }} readers!")
-    edit(repo.docs_dir / "serverless-endpoints.md", "--data '{", "--data-raw '{")  # in cURL code blocks
+    edit(repo.docs_dir / "serverless-endpoints.md", " -d '{", " --data-raw '{")  # in the cURL code block
     report = diff_json(repo, "HEAD")
     # yushan reads serverless-endpoints.zh-TW.md: its inputs include the source page, so it is rebuilt,
     # and its output has the final word.

@@ -24,23 +24,27 @@ pytestmark = pytest.mark.slow
 # folder with mode 000 would for an ordinary user, the listed events (os.scandir, os.listdir, open...) on
 # anything inside the trapped paths, and logs each refusal (os.walk and pathlib's glob skip a folder they may
 # not list, silently: the log is the proof). Forked workers inherit the hook. chmod 000 itself proves nothing
-# here: the tests may run as root, which reads such folders anyway.
+# here: the tests may run as root, which reads such folders anyway. Events on the `counted` paths themselves
+# are only logged, as "counted <event> <path>".
 TRAP = textwrap.dedent("""
     import os, runpy, sys
     log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     events, trapped = sys.argv[2].split(","), [p for p in sys.argv[3].split(os.pathsep) if p]
+    counted = [p for p in sys.argv[4].split(os.pathsep) if p]
 
     def hook(event, args):
         if event not in events or not args or isinstance(args[0], int):
             return
         path = os.path.abspath(os.fsdecode(args[0]))
+        if path in counted:
+            os.write(log, f"counted {event} {path}\\n".encode())
         for place in trapped:
             if path == place or path.startswith(place + os.sep):
                 os.write(log, f"{event} {path}\\n".encode())
                 raise PermissionError(13, "Permission denied (trapped)", path)
 
     sys.addaudithook(hook)
-    sys.argv = sys.argv[4:]
+    sys.argv = sys.argv[5:]
     if sys.argv[0] == "-c":
         exec(sys.argv[1])
     else:
@@ -50,13 +54,20 @@ LISTING = "os.scandir,os.listdir,glob.glob,open"
 
 
 def trapped(
-    command: list[str], places: list[Path], events: str, cwd: Path, log: Path, env: dict[str, str] | None = None
+    command: list[str],
+    places: list[Path],
+    events: str,
+    cwd: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    counted: list[Path] = (),
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Run `command` with `places` trapped; its result and the refusals it met."""
+    """Run `command` with `places` trapped; its result and the refusals it met (and the `counted` events)."""
     log.write_text("")
     inherited = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
     result = subprocess.run(
-        [sys.executable, "-c", TRAP, str(log), events, os.pathsep.join(map(str, places)), *command],
+        [sys.executable, "-c", TRAP, str(log), events, os.pathsep.join(map(str, places)),
+         os.pathsep.join(map(str, counted)), *command],
         cwd=cwd, env={**inherited, "NO_MKDOCS_2_WARNING": "1", **(env or {})}, capture_output=True, text=True,
         timeout=300, check=False,
     )  # fmt: skip
@@ -155,3 +166,32 @@ def test_without_the_stamps_records_every_brands_files_are_read_again(scratch: P
     result, refused = trapped(build, _unchanged_files(scratch, brand_ids), "open", scratch.root, tmp_path / "log")
     assert any(line.endswith("acme.yml") for line in refused), refused
     assert result.returncode != 0  # the trapped files are needed: the brands read them again and fail
+
+
+def test_the_folders_of_all_brands_are_listed_once_per_process_not_once_per_brand(
+    scratch: Project, tmp_path: Path
+) -> None:
+    for k in range(4):
+        shutil.copytree(scratch.docs_dir / "images" / "acme", scratch.docs_dir / "images" / f"acme-{k}")
+        text = (scratch.brands_dir / "acme.yml").read_text(encoding="utf-8")
+        (scratch.brands_dir / f"acme-{k}.yml").write_text(
+            text.replace("resource_dir_name: acme", f"resource_dir_name: acme-{k}")
+        )
+    images = scratch.docs_dir / "images"
+    hour_ago = time.time() - 3600  # a listing is kept only for a folder not changed in the last moments
+    os.utime(images, (hour_ago, hour_ago))
+    build = [str(BIN / "branddocs"), "build", "--jobs", "1", "--site-dir", str(tmp_path / "site")]
+    result, log = trapped(build, [], "os.scandir,os.listdir", scratch.root, tmp_path / "log", counted=[images])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "7 built" in result.stdout
+    # The build lists docs/images/ once, and its forked worker inherits the listing: not once per brand.
+    assert 1 <= len(log) <= 2, log
+    # The control: a folder whose time is not in the past (changed a moment ago, or a clock ahead) is listed
+    # afresh by each walk, as every walk listed it before: the count catches a listing per brand.
+    hour_ahead = time.time() + 3600
+    os.utime(images, (hour_ahead, hour_ahead))
+    result, log = trapped(
+        [*build, "--force"], [], "os.scandir,os.listdir", scratch.root, tmp_path / "log", counted=[images]
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(log) >= 7 * 3, log  # the page map, the file collection and the link check of each brand

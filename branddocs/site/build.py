@@ -224,18 +224,27 @@ def _up_to_date(final: Path, recorded: dict, digest: Digest) -> bool:
 
 
 def _write_stamp(stamp: Path, digest: Digest, final: Path) -> None:
+    _save(stamp, {"inputs": digest.value, "files": _listing(final), "own": digest.files, "brand": digest.brand})
+
+
+def _save(stamp: Path, record: dict) -> None:
     stamp.parent.mkdir(exist_ok=True)
     partial = stamp.with_name(f".{stamp.name}.tmp")
-    record = {"inputs": digest.value, "files": _listing(final), "own": digest.files, "brand": digest.brand}
     partial.write_text(json.dumps(record) + "\n")
     partial.replace(stamp)  # never a half-written stamp
 
 
 def _check(inputs: Inputs, brand_id: str, site_root: Path) -> tuple[Digest, bool]:
     """The brand's digest, and whether its published site is up to date with it."""
-    final, recorded = site_root / brand_id, _read_stamp(_stamp(site_root, brand_id))
+    final, stamp = site_root / brand_id, _stamp(site_root, brand_id)
+    recorded = _read_stamp(stamp)
     digest = inputs.digest(brand_id, _known(recorded))
-    return digest, _up_to_date(final, recorded, digest)
+    up_to_date = _up_to_date(final, recorded, digest)
+    if up_to_date and (recorded.get("own") != digest.files or recorded.get("brand") != digest.brand):
+        # Same inputs, but files touched or just written: record them as they are now, so that the next run
+        # need not read them again either.
+        _save(stamp, {**recorded, "own": digest.files, "brand": digest.brand})
+    return digest, up_to_date
 
 
 def build_brand(

@@ -220,9 +220,12 @@ def _read_stamp(stamp: Path) -> dict:
 def _known(recorded: dict) -> Digest:
     """What a stamp recorded of the brand's inputs (an older stamp's, or a damaged one's, is empty)."""
     files, brand = recorded.get("own"), recorded.get("brand")
-    if isinstance(files, dict) and isinstance(brand, dict):
-        return Digest(str(recorded.get("inputs", "")), files, brand)
-    return Digest("")
+    if not isinstance(files, dict) or not isinstance(brand, dict):
+        return Digest("")
+    names = [brand.get("resource_dir_name"), brand.get("language")]
+    if not all(isinstance(n, str) and n and "/" not in n and not n.startswith(".") for n in names):
+        return Digest("", files)  # a folder name the brand model would refuse: read the brand file again
+    return Digest(str(recorded.get("inputs", "")), files, brand)
 
 
 def _up_to_date(final: Path, recorded: dict, digest: Digest) -> bool:

@@ -3,7 +3,8 @@
 Usage: .venv/bin/python bench/scale.py [--sizes 20,200,1000] [--jobs 2]
 For each size, in a scratch project of its own (bench/synthetic.py): `branddocs build --force` from an empty
 site folder, then one brand file changed and `branddocs build` again. Printed per size: wall time, time per
-brand, the build's peak memory (its process tree, sampled from /proc: the sum of the processes' RSS, and of
+brand, CPU time (user and system, of the build and its workers: what the build costs however busy the
+machine is), peak memory (the build's process tree, sampled from /proc: the sum of the processes' RSS, and of
 their PSS, which counts pages the forked workers share once), bytes on disk (apparent: every file's size;
 shared: each inode once, so hard-linked files count once), file count, and the incremental build's time and
 how many brands it rebuilt. Kept in .cache/bench/scale.md for BENCHMARKS.md; exits 1 when a goal is missed.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,8 @@ GOALS = {
 class Run:
     brands: int
     seconds: float
+    cpu: float
+    """User and system time of the build's processes: what the build costs, however busy the machine is."""
     rss_mb: float
     pss_mb: float
     apparent_mb: float
@@ -90,8 +94,14 @@ def _memory(pids: list[int]) -> tuple[int, int]:
     return rss, pss
 
 
-def _timed(command: list[str], cwd: Path) -> tuple[float, int, int, str]:
-    """Run `command`; its wall time, peak tree RSS and PSS (sampled every 0.2 s), and its output."""
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for descendants: the build and its workers
+    return used.ru_utime + used.ru_stime
+
+
+def _timed(command: list[str], cwd: Path) -> tuple[float, float, int, int, str]:
+    """Run `command`; its wall time, CPU time, peak tree RSS and PSS (sampled every 0.2 s), and its output."""
+    cpu = _cpu()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0, 0]
@@ -109,7 +119,7 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, int, int, str]:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return seconds, peak[0], peak[1], output
+    return seconds, _cpu() - cpu, peak[0], peak[1], output
 
 
 def _disk(folder: Path) -> tuple[int, int, int, int]:
@@ -128,17 +138,17 @@ def measure(count: int, jobs: int, scratch: Path) -> Run:
     project = make_project(scratch / f"project-{count}", count)
     site = scratch / f"site-{count}"
     build = [str(BIN / "branddocs"), "build", "--jobs", str(jobs), "--site-dir", str(site)]
-    seconds, rss, pss, _ = _timed([*build, "--force"], project)
+    seconds, cpu, rss, pss, _ = _timed([*build, "--force"], project)
     apparent, shared, files, inodes = _disk(site)
     brand = sorted((project / "brands").glob("*.yml"))[count // 2]
     text = brand.read_text(encoding="utf-8")
     brand.write_text(text.replace("user_name: ", "user_name: Changed ", 1), encoding="utf-8")
-    incremental, _, _, output = _timed(build, project)
+    incremental, _, _, _, output = _timed(build, project)
     summary = re.search(r"(\d+) built, (\d+) up to date, (\d+) failed", output)
     rebuilt = int(summary[1]) if summary else -1
     shutil.rmtree(project)
     shutil.rmtree(site)
-    return Run(count, seconds, rss / MB, pss / MB, apparent / MB, shared / MB, files, inodes, incremental, rebuilt)
+    return Run(count, seconds, cpu, rss / MB, pss / MB, apparent / MB, shared / MB, files, inodes, incremental, rebuilt)
 
 
 def main() -> None:
@@ -150,14 +160,14 @@ def main() -> None:
     figures = Figures("scale", "Build at scale")
     figures.say(f"synthetic brands (bench/synthetic.py), --jobs {args.jobs}, {os.cpu_count()} cores; "
                 "each size from scratch, then one brand file changed")  # fmt: skip
-    figures.say(f"{'brands':>6} {'wall s':>8} {'s/brand':>8} {'RSS MB':>7} {'PSS MB':>7} {'disk MB':>8} "
+    figures.say(f"{'brands':>6} {'wall s':>8} {'s/brand':>8} {'CPU s':>7} {'RSS MB':>7} {'PSS MB':>7} {'disk MB':>8} "
                 f"{'shared MB':>9} {'files':>7} {'inodes':>7} {'incr. s':>7} {'rebuilt':>7}")  # fmt: skip
     runs = []
     with tempfile.TemporaryDirectory(prefix="branddocs-scale-") as tmp:
         for count in sizes:
             run = measure(count, args.jobs, Path(tmp))
             runs.append(run)
-            figures.say(f"{run.brands:>6} {run.seconds:>8.1f} {run.per_brand:>8.3f} {run.rss_mb:>7.0f} "
+            figures.say(f"{run.brands:>6} {run.seconds:>8.1f} {run.per_brand:>8.3f} {run.cpu:>7.1f} {run.rss_mb:>7.0f} "
                         f"{run.pss_mb:>7.0f} {run.apparent_mb:>8.0f} {run.shared_mb:>9.0f} {run.files:>7} "
                         f"{run.inodes:>7} {run.incremental_s:>7.2f} {run.rebuilt:>7}")  # fmt: skip
     first, last = runs[0], runs[-1]

@@ -1,4 +1,8 @@
-"""JavaScript examples: ES modules on Node.js with the `openai` npm package, syntax-checked first, then run."""
+"""JavaScript examples: ES modules on Node.js with the `openai` npm package, syntax-checked, then run.
+
+In the sandbox each runs in a `node` process started ahead for it alone, `openai` imported (pool.py); its syntax
+check runs beside it (an ES module that does not parse is never evaluated).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from branddocs.examples.collect import Example
 from branddocs.examples.languages.base import Context, Language
-from branddocs.examples.run import ExampleFailure, Run, execute, prepare, workdir
+from branddocs.examples.run import ExampleFailure, Run, execute, finish, prepare, workdir
 from branddocs.settings import EXAMPLE_NODE, NODE_MODULES
 
 __all__ = ["LANGUAGE", "JavaScript"]
@@ -52,6 +56,8 @@ class JavaScript(Language):
         # $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
         modules = Path(NODE_MODULES.get() or project_root / "node_modules")
         node = EXAMPLE_NODE.get() or shutil.which("node") or "node"
+        if target.pool is not None:
+            return self._pooled(example, context, run, node, modules)
         if target.sandbox_socket:
             # In the sandbox: the script in its scratch folder, node_modules read-only at /node_modules, where
             # Node.js looks last for `import 'openai'`.
@@ -72,6 +78,33 @@ class JavaScript(Language):
                            reads=reads, binds=binds)  # fmt: skip
         finally:
             script.unlink(missing_ok=True)
+
+    def _pooled(self, example: Example, context: Context, run: Run, node: str, modules: Path) -> Run:
+        """Run in a sandboxed `node` started ahead for this example alone, with `openai` imported (pool.py)."""
+        assert context.target.pool is not None
+        key_env = example.brand.key_env
+        base = {k: v for k, v in run.env.items() if k != key_env}
+        standby = context.target.pool.standby(os.path.realpath(node), modules.resolve(), base)
+        script = standby.scratch / f"{example.brand.id}-{run.token}.mjs"
+        try:
+            script.write_text(run.code, encoding="utf-8")
+            # The syntax check runs beside the example: a module that does not parse is never evaluated.
+            check = subprocess.Popen([node, "--check", str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)  # fmt: skip
+            process = standby.take(script, {key_env: run.env[key_env]})
+            try:
+                _, err = check.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                check.kill()
+                standby.stop()
+                raise ExampleFailure("node --check did not finish in 60 s") from None
+            if check.returncode:
+                standby.stop()
+                detail = err.replace(str(script), f"{example.shown}:{example.line}+")
+                raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
+            return finish(process, run, context.target)
+        finally:
+            shutil.rmtree(standby.scratch, ignore_errors=True)
 
 
 LANGUAGE = JavaScript()

@@ -144,6 +144,7 @@ class Standby:
         try:
             self.process.stdin.write(json.dumps({"script": str(script), "env": key_env}).encode() + b"\n")
             self.process.stdin.close()
+            self.process.stdin = None  # the one line it reads: nothing more goes in
         except OSError as exc:
             raise PoolError(f"standby process {self.process.pid} ended before its example: {exc}") from None
         return self.process

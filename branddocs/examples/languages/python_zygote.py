@@ -175,7 +175,8 @@ def main() -> int:
     child = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(child)
     for name in WARM:
-        __import__(name)
+        with contextlib.suppress(ImportError):  # an interpreter without openai: its examples say so themselves
+            __import__(name)
     # Forking is safe only without threads; the warm modules start none.
     assert threading.active_count() == 1, f"threads after import: {threading.enumerate()}"
     _prctl(_PR_SET_DUMPABLE, 0)

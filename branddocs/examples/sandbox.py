@@ -12,6 +12,10 @@ Each example process gets:
   proxy's Unix socket, bound into the sandbox. A URL built at run time, another port or address goes nowhere;
 - limits on memory, processes, file size (below) and, from the caller, on time and output size.
 
+A Python example forked by the zygote (pool.py, as root) shares its zygote's sandbox with the examples forked
+before and after it, one at a time: its user, scratch folder and environment are its own, and whatever it
+leaves (processes, files in /tmp and /dev/shm) is gone before the next one starts.
+
     bwrap --args FD   (…) -- python -I -S sandbox.py SOCKET PORT CWD -- COMMAND...     (inside: relay, then run)
 
 `available()` probes once whether this machine provides it (bwrap present, namespaces allowed); where it does

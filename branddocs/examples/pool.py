@@ -194,7 +194,7 @@ class Pool:
         if os.geteuid() != 0:
             return None
         found = self.zygotes.get(python)
-        if found is None or not found.alive():
+        if found is None or not found.alive() or found.busy:  # busy: its last example's end was never read
             if found is not None:
                 found.close()
             found = self.zygotes[python] = Zygote(self, python)

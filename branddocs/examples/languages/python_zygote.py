@@ -186,12 +186,15 @@ def main() -> int:
         data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
         if not data:
             return 0
+        order = json.loads(data)
+        if order.get("kill") and not fds:  # for an example that had ended as it was sent: nothing left to kill
+            continue
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             print(f"python_zygote: an order without its stdout and stderr: {data[:200]!r}", file=sys.stderr)
             return 2
-        if not _one(sock, json.loads(data), fds, child.main):
+        if not _one(sock, order, fds, child.main):
             return 0
 
 

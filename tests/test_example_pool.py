@@ -169,6 +169,16 @@ def test_a_dead_zygote_is_started_again(pool: Pool) -> None:
     assert json.loads(second)["pid"]
 
 
+@needs_root
+def test_a_kill_sent_as_its_example_ended_leaves_the_zygote_serving(pool: Pool) -> None:
+    run_forked(pool, LOOK)
+    zygote = pool.zygotes[sys.executable]
+    zygote.sock.send(json.dumps({"kill": True}).encode())  # a time limit reached as the example's end came in
+    run_forked(pool, LOOK)
+    assert pool.zygotes[sys.executable] is zygote
+    assert zygote.alive()
+
+
 def _standby_env() -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": "/nowhere", "LANG": "C.UTF-8"}
 

@@ -235,3 +235,16 @@ def test_a_failing_example_in_a_standby_fails_as_node_would(pool: Pool) -> None:
     status, _, err = _run_standby(pool, _standby_env(), "throw new Error('broken example');\n")
     assert status == 1
     assert "Error: broken example" in err
+
+
+@pytest.mark.skipif(not MODULES.is_dir(), reason="needs node_modules (npm ci, as make test does)")
+def test_a_standby_parses_the_example_before_running_it(pool: Pool) -> None:
+    """Code that does not parse never runs (its first line would print); the negative: a SyntaxError the example
+    throws as it runs (JSON.parse) is the example's own failure, not a parse error."""
+    status, out, err = _run_standby(pool, _standby_env(), "console.log('ran');\nconst = 5;\n")
+    assert (status, out) == (65, "")
+    assert "branddocs: the example is not valid JavaScript" in err
+    status, out, err = _run_standby(pool, _standby_env(), "console.log('ran');\nJSON.parse('{');\n")
+    assert (status, out) == (1, "ran\n")
+    assert "SyntaxError" in err
+    assert "not valid JavaScript" not in err

@@ -221,7 +221,8 @@ class Pool:
         own = {**env, "HOME": str(folder / "home")}
         box = sandbox.Box(folder, self.socket_path, self.port, reads=[Path(node)],
                           binds={"/node_modules": modules, str(sandbox.INSIDE / _STANDBY.name): _STANDBY})  # fmt: skip
-        process = sandbox.launch([node, str(sandbox.INSIDE / _STANDBY.name)], box, own, uid=uid,
+        process = sandbox.launch([node, "--experimental-vm-modules", str(sandbox.INSIDE / _STANDBY.name)], box, own,
+                                 uid=uid,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
         return Standby(process, own, folder, shape)
 

@@ -1,7 +1,7 @@
 """JavaScript examples: ES modules on Node.js with the `openai` npm package, syntax-checked, then run.
 
-In the sandbox each runs in a `node` process started ahead for it alone, `openai` imported (pool.py); its syntax
-check runs beside it (an ES module that does not parse is never evaluated).
+In the sandbox each runs in a `node` process started ahead for it alone, `openai` imported (pool.py), which parses
+it before running it; `node --check` is asked for the message only when it does not parse.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from branddocs.settings import EXAMPLE_NODE, NODE_MODULES
 __all__ = ["LANGUAGE", "JavaScript"]
 
 _CREATE = re.compile(r"\.create\(\s*\{")
+_NOT_VALID, _NOT_VALID_STATUS = "branddocs: the example is not valid JavaScript", 65  # node_standby.mjs
 
 
 class JavaScript(Language):
@@ -88,23 +89,21 @@ class JavaScript(Language):
         script = standby.scratch / f"{example.brand.id}-{run.token}.mjs"
         try:
             script.write_text(run.code, encoding="utf-8")
-            # The syntax check runs beside the example: a module that does not parse is never evaluated.
-            check = subprocess.Popen([node, "--check", str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)  # fmt: skip
-            process = standby.take(script, {key_env: run.env[key_env]})
-            try:
-                _, err = check.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                check.kill()
-                standby.stop()
-                raise ExampleFailure("node --check did not finish in 60 s") from None
-            if check.returncode:
-                standby.stop()
-                detail = err.replace(str(script), f"{example.shown}:{example.line}+")
-                raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
-            return finish(process, run, context.target)
+            finish(standby.take(script, {key_env: run.env[key_env]}), run, context.target)
+            if run.returncode == _NOT_VALID_STATUS and _NOT_VALID in run.stderr:  # parsed there, never run
+                self._syntax_check(example, node, script)
+            return run
         finally:
             shutil.rmtree(standby.scratch, ignore_errors=True)
+
+    @staticmethod
+    def _syntax_check(example: Example, node: str, script: Path) -> None:
+        """`node --check`: its message names the line and points at the mistake."""
+        check = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60,
+                               check=False)  # fmt: skip
+        if check.returncode:
+            detail = check.stderr.replace(str(script), f"{example.shown}:{example.line}+")
+            raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
 
 
 LANGUAGE = JavaScript()

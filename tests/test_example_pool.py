@@ -23,6 +23,9 @@ import pytest
 
 from branddocs.examples import sandbox
 from branddocs.examples.pool import UID_BASE, Pool, PoolError
+from branddocs.site import Project
+
+from .test_example_checks import check, outcome, write_page
 
 pytestmark = [
     pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available"),
@@ -248,3 +251,30 @@ def test_a_standby_parses_the_example_before_running_it(pool: Pool) -> None:
     assert (status, out) == (1, "ran\n")
     assert "SyntaxError" in err
     assert "not valid JavaScript" not in err
+
+
+BROKEN_JS = """
+# Broken
+
+```javascript
+import OpenAI from 'openai';
+
+const client = new OpenAI({ apiKey: process.env.{{ api_key_env }}, baseURL: '{{ base_url }}' });
+const completion = await client.chat.completions.create({
+  model: '{{ default_model }}', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2,
+});
+console.log(completion.choices[0].message.content);
+const = 5;
+```
+"""
+
+
+@pytest.mark.slow
+def test_javascript_that_does_not_parse_fails_with_node_checks_message(scratch: Project) -> None:
+    page = write_page(scratch, "broken-js.md", BROKEN_JS)
+    code, results, output = check(scratch, "--brand", "acme", "broken-js.md")
+    assert code == 1, output
+    found = outcome(results, page, "const = 5", "javascript")
+    assert "not valid JavaScript (node --check)" in found, found
+    assert "broken-js.md:" in found
+    assert "Unexpected token" in found

@@ -192,6 +192,7 @@ def _run_standby(pool: Pool, env: dict[str, str], code: str) -> tuple[int, str, 
     script.write_text(code)
     process = standby.take(script, {"RUN_KEY": "sk-run"})
     out, err = process.communicate(timeout=60)
+    pool.ahead(NODE, MODULES, env)  # as javascript.py does once its example has ended
     return process.returncode, out.decode(), err.decode()
 
 
@@ -206,7 +207,9 @@ def test_a_standby_runs_one_example_with_its_key_and_is_never_handed_out_again(p
     assert set(env) - {"PWD"} == {"PATH", "HOME", "LANG", "RUN_KEY"}  # bwrap sets PWD, as for any sandboxed example
     assert env["HOME"] != "/nowhere", "its own scratch HOME"
     # The next one was started ahead for the same environment: handed out once; a second time is refused.
+    (ahead,) = pool.standbys.values()
     standby = pool.standby(NODE, MODULES, _standby_env())
+    assert standby is ahead
     script = standby.scratch / "example.mjs"
     script.write_text(code)
     process = standby.take(script, {"RUN_KEY": "sk-run-2"})
@@ -228,7 +231,9 @@ def test_a_standby_started_for_another_environment_is_never_handed_out(pool: Poo
     assert standby is not ahead
     assert ahead.process.poll() is not None, "the one started for the other environment was stopped"
     assert {k: v for k, v in standby.env.items() if k != "HOME"} == {k: v for k, v in other.items() if k != "HOME"}
+    standby.stop()
     # The negative: for the same environment as the one started ahead, that very process is handed out.
+    pool.ahead(NODE, MODULES, other)
     (ahead,) = pool.standbys.values()
     assert pool.standby(NODE, MODULES, other) is ahead
 

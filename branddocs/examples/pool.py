@@ -7,10 +7,10 @@ Two kinds, one per pytest worker and interpreter, both in the sandbox (sandbox.p
   process of its user is killed and its files in the sandbox's /tmp and /dev/shm removed, so the next one finds
   nothing of it. Start-up (about a second, mostly `import openai`) is paid once per worker.
 - `Standby` (Node.js): a whole sandbox with `node` that has imported `openai` and waits on stdin for its one
-  example (languages/node_standby.mjs): one process per example, as without a pool, started while the
-  previous example runs. It is handed out once (`Standby.take`: a second time is an error), and only for an
-  example whose environment, less its key (sent with the example) and HOME (its own), is the one it was
-  started with; any other is stopped and a fresh one started.
+  example (languages/node_standby.mjs): one process per example, as without a pool, started when the
+  previous JavaScript example has ended (`Pool.ahead`), while other examples run. It is handed out once
+  (`Standby.take`: a second time is an error), and only for an example whose environment, less its key (sent
+  with the example) and HOME (its own), is the one it was started with; any other is stopped, never used.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ below 2^32 for any pid (at most 2^22), so no two workers, and no two examples wi
 _ZYGOTE = Path(__file__).parent / "languages" / "python_zygote.py"
 _CHILD = Path(__file__).parent / "languages" / "python_child.py"
 _STANDBY = Path(__file__).parent / "languages" / "node_standby.mjs"
+
+
+def _shape(node: str, modules: Path, env: dict[str, str]) -> tuple:
+    """What a Node.js standby is started for: the node, node_modules, the environment less HOME (its own)."""
+    return (node, str(modules), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")))
 
 
 class PoolError(RuntimeError):
@@ -201,18 +206,22 @@ class Pool:
         return found
 
     def standby(self, node: str, modules: Path, env: dict[str, str]) -> Standby:
-        """A Node.js process started ahead for an example run with `env` (less its key), then the next one
-        started for the same setup. One started for any other setup is stopped, never handed out."""
-        shape = (node, str(modules), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")))
+        """A Node.js process started ahead for an example run with `env` (less its key), or a new one. One
+        started for any other setup is stopped, never handed out."""
+        shape = _shape(node, modules, env)
         found = self.standbys.pop(shape, None)
         if found is not None and (found.shape != shape or found.process.poll() is not None):
             found.stop()  # defensive: the table is keyed by shape; a standby that died is no use either
             found = None
         for other in [k for k in self.standbys if k[:2] == shape[:2]]:  # the same node, another environment
             self.standbys.pop(other).stop()
-        taken = found or self._start_standby(shape, env)
-        self.standbys[shape] = self._start_standby(shape, env)
-        return taken
+        return found or self._start_standby(shape, env)
+
+    def ahead(self, node: str, modules: Path, env: dict[str, str]) -> None:
+        """Start the next example's Node.js process now, after an example (not during it: both want the CPU)."""
+        shape = _shape(node, modules, env)
+        if shape not in self.standbys:
+            self.standbys[shape] = self._start_standby(shape, env)
 
     def _start_standby(self, shape: tuple, env: dict[str, str]) -> Standby:
         node, modules = shape[0], Path(shape[1])

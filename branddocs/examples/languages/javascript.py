@@ -95,6 +95,7 @@ class JavaScript(Language):
             return run
         finally:
             shutil.rmtree(standby.scratch, ignore_errors=True)
+            context.target.pool.ahead(os.path.realpath(node), modules.resolve(), base)
 
     @staticmethod
     def _syntax_check(example: Example, node: str, script: Path) -> None:

@@ -36,6 +36,7 @@ below 2^32 for any pid (at most 2^22), so no two workers, and no two examples wi
 _ZYGOTE = Path(__file__).parent / "languages" / "python_zygote.py"
 _CHILD = Path(__file__).parent / "languages" / "python_child.py"
 _STANDBY = Path(__file__).parent / "languages" / "node_standby.mjs"
+_READY_TIMEOUT = 120  # seconds for a zygote to import openai: several on a busy machine, never minutes
 
 
 def _shape(node: str, modules: Path, env: dict[str, str]) -> tuple:
@@ -102,8 +103,16 @@ class Zygote:
         """A fresh process for one example, running `python_child.py ARGV` as `uid` in `cwd` with `env`."""
         assert not self.busy, "one example at a time per zygote"
         if not self.ready:
-            if json.loads(self.sock.recv(1 << 16) or b"{}").get("ready") is not True:
-                raise PoolError(f"the Python zygote did not start (status {self.process.wait()}; see above)")
+            self.sock.settimeout(_READY_TIMEOUT)
+            try:
+                said = self.sock.recv(1 << 16)
+            except TimeoutError:
+                said = b""
+            finally:
+                self.sock.settimeout(None)
+            if json.loads(said or b"{}").get("ready") is not True:
+                self.close()
+                raise PoolError(f"the Python zygote did not start within {_READY_TIMEOUT} s (see its output above)")
             self.ready = True
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()

@@ -182,6 +182,15 @@ def test_a_kill_sent_as_its_example_ended_leaves_the_zygote_serving(pool: Pool) 
     assert zygote.alive()
 
 
+@needs_root
+def test_a_zygote_that_fails_to_start_is_named(pool: Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "python_zygote.py"
+    broken.write_text("raise SystemExit(3)\n")
+    monkeypatch.setattr("branddocs.examples.pool._ZYGOTE", broken)
+    with pytest.raises(PoolError, match="the Python zygote did not start"):
+        run_forked(pool, LOOK)
+
+
 def _standby_env() -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": "/nowhere", "LANG": "C.UTF-8"}
 

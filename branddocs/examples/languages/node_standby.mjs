@@ -1,4 +1,5 @@
-// A Node.js process started ahead of its one example (pool.py): `openai` imported, then it waits on stdin.
+// A Node.js process started ahead of its one example (pool.py): `openai` imported and warmed up, then it waits
+// on stdin.
 //
 //     node --experimental-vm-modules node_standby.mjs
 //         stdin: one JSON line {"script": "/path/example.mjs", "env": {"KEY_VAR": "..."}}
@@ -9,12 +10,29 @@
 // environment and imports the example, as `node example.mjs` would run it: an error the example throws ends
 // the process with Node.js's own message and status 1. One example only: stdin is closed after the first line,
 // and the process ends when the example's work does.
-import 'openai';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import OpenAI from 'openai';
 
 const NOT_VALID = 'branddocs: the example is not valid JavaScript';
+
+// One request of the SDK to a server of our own on this sandbox's loopback, before any example: the first
+// request compiles fetch's HTTP parser and the SDK's request path (about 50 ms), which no example should pay.
+const reply = { id: 'warm-up', object: 'chat.completion', created: 0, model: 'warm-up', choices: [] };
+const server = http.createServer((_, response) => {
+  response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+  response.end(JSON.stringify(reply));
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+try {
+  const client = new OpenAI({ apiKey: 'warm-up', baseURL: `http://127.0.0.1:${server.address().port}/v1`,
+    maxRetries: 0 });
+  await client.chat.completions.create({ model: 'warm-up', messages: [{ role: 'user', content: 'hi' }] });
+} catch {} finally {
+  server.close();
+}
 
 const line = await new Promise((resolve, reject) => {
   let text = '';

@@ -167,6 +167,39 @@ def _one(sock: socket.socket, order: dict, fds: list[int], child_main: object) -
     return alive
 
 
+def _warm_up() -> None:
+    """One request of the SDK to a server of our own on the sandbox's loopback: the first request builds the
+    response models' validators and loads the HTTP stack's lazy parts, which no example should pay."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from openai import OpenAI
+
+    reply = {"id": "warm-up", "object": "chat.completion", "created": 0, "model": "warm-up", "choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}]}  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with HTTPServer(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.handle_request)
+        thread.start()
+        with OpenAI(api_key="warm-up", base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+                    max_retries=0) as client:  # fmt: skip
+            client.chat.completions.create(model="warm-up", messages=[{"role": "user", "content": "hi"}])
+        thread.join()
+
+
 def main() -> int:
     sock = socket.socket(fileno=0)
     spec = importlib.util.spec_from_file_location("python_child", _CHILD)
@@ -177,6 +210,8 @@ def main() -> int:
     for name in WARM:
         with contextlib.suppress(ImportError):  # an interpreter without openai: its examples say so themselves
             __import__(name)
+    with contextlib.suppress(Exception):  # a warm-up only: without it, each example pays it
+        _warm_up()
     # Forking is safe only without threads; the warm modules start none.
     assert threading.active_count() == 1, f"threads after import: {threading.enumerate()}"
     _prctl(_PR_SET_DUMPABLE, 0)

@@ -86,7 +86,7 @@ test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
 # that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the
 # others keep their last figures, each dated).
-BENCHES ?= endpoint build examples diff
+BENCHES ?= endpoint build scale examples diff
 bench: $(BIN)/.installed node_modules/.installed
 	rm -f $(BENCHES:%=.cache/bench/%.md)
 	@status=0; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; done; \

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHES = {
     "endpoint": "Reference endpoint under load",
     "build": "Build speed",
+    "scale": "Build at scale",
     "examples": "Example-check speed",
     "diff": "branddocs diff against building the same brands",
 }

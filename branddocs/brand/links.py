@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from branddocs.brand.folders import walk_docs
+
 if TYPE_CHECKING:  # the model imports this module
     from branddocs.brand.model import Brand
 
@@ -32,19 +34,17 @@ def unsafe_links(root: Path, brand: Brand) -> list[str]:
     """Symbolic links that would publish, for `brand`, a file outside the project or another brand's.
 
     Walks what the brand's site is made from: docs/ (less other brands' image and page folders, which its
-    site never holds), overrides/ and its brand file; a link is never followed into."""
+    site never holds and which are never listed), overrides/ and its brand file; a link is never followed into."""
     root = Path(os.path.realpath(root))
-    docs = root / "docs"
-    skip = {docs / "images" / brand.resource_dir_name, docs / "brands" / brand.id}
     found = []
     brand_file = root / "brands" / f"{brand.id}.yml"
     if brand_file.is_symlink():
         found.append(_link_problem(brand_file, root, brand))
-    for top in (docs, root / "overrides"):
-        for folder, dirs, files in os.walk(top):
+    walks = (walk_docs(root / "docs", brand.resource_dir_name, brand.id, followlinks=False),
+             os.walk(root / "overrides"))  # fmt: skip
+    for walk in walks:
+        for folder, dirs, files in walk:
             here = Path(folder)
-            if here in (docs / "images", docs / "brands"):  # other brands' folders: never in this site
-                dirs[:] = [d for d in dirs if here / d in skip]
             for name in [*dirs, *files]:
                 if (here / name).is_symlink():
                     found.append(_link_problem(here / name, root, brand))

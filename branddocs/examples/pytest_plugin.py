@@ -14,6 +14,7 @@ import pytest
 from branddocs.errors import EXIT_FENCE, EXIT_REFUSED, EXIT_UNREACHABLE, BranddocsError
 from branddocs.examples import sandbox
 from branddocs.examples.collect import Example, collect_examples
+from branddocs.examples.pool import Pool
 from branddocs.examples.proxy import DEFAULT_TIMEOUT
 from branddocs.examples.proxy_process import ProxyClient, running_proxy, without_secrets
 from branddocs.examples.responses.errors import error_summary
@@ -157,10 +158,15 @@ def proxy_settings(project: Project, upstream: str, key: str, timeout: float, br
 def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Iterator[Target]:
     # Against the reference endpoint: exact outputs, and each brand's own path (`/brands/<id>...`).
     proxy = ProxyClient(info, timeout)
+    socket_path = info["socket"] if sandbox.inside() else None
+    # Example processes started ahead, one per example, in the sandbox only (pool.py).
+    pool = Pool(socket_path, int(info["url"].rsplit(":", 1)[1])) if socket_path else None
     try:
         yield Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
-                     per_brand=not upstream, sandbox_socket=info["socket"] if sandbox.inside() else None)  # fmt: skip
+                     per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
     finally:
+        if pool is not None:
+            pool.close()
         proxy.close()
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from branddocs.endpoint.routes import brand_prefix
 from branddocs.examples import sandbox
+from branddocs.examples.pool import Forked, Pool
 from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
 from branddocs.examples.proxy_process import ProxyClient
 from branddocs.examples.responses.conformance import conformance_problems
@@ -39,6 +40,7 @@ __all__ = [
     "Target",
     "check_run",
     "execute",
+    "finish",
     "prepare",
     "traffic_and_output_problems",
     "workdir",
@@ -68,6 +70,8 @@ class Target:
     """The reference endpoint: each brand's runs go to `/brands/<id><path>`, which serves its models only."""
     sandbox_socket: str | None = None
     """The proxy's Unix socket: examples then run in the sandbox, whose only way out it is."""
+    pool: Pool | None = None
+    """Processes started ahead in the sandbox, one per example (pool.py); None: each example starts its own."""
 
     def new_token(self, brand: Brand) -> str:
         prefix = brand_prefix(brand) if self.per_brand else ""
@@ -120,6 +124,11 @@ def execute(
         process = sandbox.launch(cmd, box, run.env, **pipes)
     else:
         process = subprocess.Popen(cmd, env=run.env, cwd=cwd, start_new_session=True, **pipes)
+    return finish(process, run, target, what)
+
+
+def finish(process: subprocess.Popen | Forked, run: Run, target: Target, what: str = "example") -> Run:
+    """Read the started example's output within the time and output limits, then its exit status and traffic."""
     try:
         out, err, too_much = _read_bounded(process, target.timeout)
     except subprocess.TimeoutExpired:
@@ -144,17 +153,21 @@ def execute(
     return run
 
 
-def _kill(process: subprocess.Popen) -> None:
-    """The process's whole group (a sandbox's processes die with its first one, which dies with bwrap)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+def _kill(process: subprocess.Popen | Forked) -> None:
+    """The process's whole group (a sandbox's processes die with its first one, which dies with bwrap); a forked
+    example's user's every process."""
+    if isinstance(process, Forked):
+        process.kill()
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     for stream in (process.stdout, process.stderr):
         if stream:
             stream.close()
 
 
-def _read_bounded(process: subprocess.Popen, timeout: float) -> tuple[bytes, bytes, bool]:
+def _read_bounded(process: subprocess.Popen | Forked, timeout: float) -> tuple[bytes, bytes, bool]:
     """stdout and stderr until both end and the process exits; (…, True) as soon as they exceed OUTPUT_LIMIT."""
     deadline = time.monotonic() + timeout
     got: dict[int, bytearray] = {}

@@ -12,12 +12,17 @@ Each example process gets:
   proxy's Unix socket, bound into the sandbox. A URL built at run time, another port or address goes nowhere;
 - limits on memory, processes, file size (below) and, from the caller, on time and output size.
 
+A Python example forked by the zygote (pool.py, as root) shares its zygote's sandbox with the examples forked
+before and after it, one at a time: its user, scratch folder and environment are its own, and whatever it
+leaves (processes, files in /tmp and /dev/shm) is gone before the next one starts.
+
     bwrap --args FD   (…) -- python -I -S sandbox.py SOCKET PORT CWD -- COMMAND...     (inside: relay, then run)
 
 `available()` probes once whether this machine provides it (bwrap present, namespaces allowed); where it does
 not, `branddocs check` refuses a real key unless told `--unsafe-no-sandbox`, and says so in one line.
-`launch()` is the one place that starts a sandboxed process (a pre-forked interpreter per language could
-reuse it).
+`launch()` is the one place that starts a sandboxed process; pool.py starts its processes ahead through it (a
+Python zygote, which stays root in its sandbox to give each example it forks a user of its own, and Node.js
+processes waiting for their one example).
 """
 
 from __future__ import annotations
@@ -146,7 +151,7 @@ def _system() -> list[str]:
     return args
 
 
-def _arguments(box: Box | None, command: list[str], uid: int) -> tuple[list[str], list[str]]:
+def _arguments(box: Box | None, command: list[str], uid: int, zygote: bool = False) -> tuple[list[str], list[str]]:
     """bwrap's options (given over a pipe: /proc/1/cmdline inside shows none of them), and the command it runs."""
     args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session"]  # fmt: skip
@@ -176,7 +181,9 @@ def _arguments(box: Box | None, command: list[str], uid: int) -> tuple[list[str]
     if box is not None:
         args += ["--bind", str(box.scratch), str(box.scratch)]
     run: list[str] = []
-    if root:
+    if root and zygote:  # it stays root, with these two capabilities only, to switch each forked example's user
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    elif root:
         # bwrap as root sets the sandbox up, then the example runs as a user no file belongs to. Not a user
         # namespace mapping the caller's uid: that process would still be root (or the caller) to the kernel,
         # owner of the caller's files and able to read its processes' memory, should any path or process of the
@@ -201,19 +208,25 @@ def _prefixes(python: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(done.stdout.split()))
 
 
-def launch(command: list[str], box: Box | None, env: dict[str, str], **popen: object) -> subprocess.Popen:
+def launch(
+    command: list[str], box: Box | None, env: dict[str, str], uid: int | None = None, zygote: bool = False,
+    **popen: object,
+) -> subprocess.Popen:  # fmt: skip
     """Start `command` in the sandbox `box` with the environment `env` (None: a probe that runs `command` alone).
 
+    As root, it runs as `uid` (default: one per launching process); `zygote` (as root only): it stays root in
+    the sandbox, with CAP_SETUID and CAP_SETGID alone, and owns nothing in `box.scratch` (pool.py).
     The process is a session leader: killing its group (or it) ends the sandbox, whose first process dies with it.
     """
     bwrap = _bwrap()
     assert bwrap is not None, "check available() first"
-    uid = _sandbox_uid()
-    if box is not None and os.geteuid() == 0:  # the example's user writes there, and nowhere else
+    assert not zygote or os.geteuid() == 0, "a zygote needs root: it switches each example to a user of its own"
+    uid = _sandbox_uid() if uid is None or os.geteuid() != 0 else uid
+    if box is not None and os.geteuid() == 0 and not zygote:  # the example's user writes there, and nowhere else
         for folder, dirs, files in os.walk(box.scratch):
             for name in [".", *dirs, *files]:
                 os.lchown(os.path.join(folder, name), uid, uid)
-    options, run = _arguments(box, command, uid)
+    options, run = _arguments(box, command, uid, zygote)
     read, write = os.pipe()
     try:
         os.write(write, b"".join(a.encode() + b"\0" for a in options))

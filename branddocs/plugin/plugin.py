@@ -23,9 +23,10 @@ from mkdocs.structure.pages import Page
 
 from branddocs.brand import Brand, BrandError
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
+from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.site import brand_for_build, llms, search, secrets_scan, store
-from branddocs.site.pages import is_other_content, site_pages, site_title
+from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
 from branddocs.site.sdk import sdk_variables
 
 __all__ = ["BranddocsPlugin", "strip_fence_settings"]
@@ -50,6 +51,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         self.variables: dict[str, Any] = {}
         """What a page's `{{ name }}` may print: the brand's values and the SDK facts the guide states."""
         self._forbidden: dict[str, str] = {}
+        self._pages = SitePages()
 
     @property
     def brand(self) -> Brand:
@@ -67,6 +69,8 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         except BrandError as exc:
             raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
         root = Path(config.config_file_path).parent
+        brand_files.install()  # this build's walk of docs/ skips other brands' folders (branddocs/plugin/files.py)
+        self._pages = site_pages(Path(config.docs_dir), brand)  # once per build: the nav and on_files use it
         # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
         # so `pip install "openai==3.*"` reads right inside a code block.
         sdk = {name: Markup(value) for name, value in sdk_variables(root).items()}  # noqa: S704 - our lock files
@@ -77,7 +81,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         config.theme["language"] = brand.language
         search.configure_search(config, brand.language)  # before Material's search reads its settings
         if config.nav:
-            config.nav = _nav(config, brand)
+            config.nav = _nav(config, brand, self._pages)
         name, description = site_title(brand)
         # Markup: Material prints these both raw and through `| e`; escaped once here, they read right in both.
         config.site_name = escape(name)
@@ -117,7 +121,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             if other_images or is_other_content(file.src_uri, brand):
                 files.remove(file)
         docs = Path(config.docs_dir)
-        pages = site_pages(docs, brand)
+        pages = self._pages
         for uri, source in pages.sources.items():
             if uri != source:  # a translation or a page of the brand's own, published under the shared name
                 replaced = files.get_file_from_path(uri)
@@ -189,10 +193,9 @@ def _site_dir(config: MkDocsConfig, brand_id: str) -> str:
     return config.site_dir
 
 
-def _nav(config: MkDocsConfig, brand: Brand) -> list:
+def _nav(config: MkDocsConfig, brand: Brand, pages: SitePages) -> list:
     """mkdocs.yml's navigation, then the brand's own new pages; titles from the pages when not in English."""
     nav = list(config.nav or [])
     if brand.language != "en":  # mkdocs.yml's titles are English: a translated page's own heading names it
         nav = [next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 else item for item in nav]
-    own = site_pages(Path(config.docs_dir), brand).own
-    return nav + own
+    return nav + pages.own

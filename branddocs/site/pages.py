@@ -11,16 +11,24 @@ incremental build (what a brand's site is made from) and `branddocs check-transl
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from branddocs.brand import Brand, material_languages
+from branddocs.brand.folders import BRAND_PAGES, walk_docs
 
-__all__ = ["BRAND_PAGES", "SitePages", "is_other_content", "site_pages", "site_title", "translation_source"]
+__all__ = [
+    "BRAND_PAGES",
+    "SitePages",
+    "docs_files",
+    "is_other_content",
+    "site_pages",
+    "site_title",
+    "translation_source",
+]
 
-BRAND_PAGES = "brands"
-"""The folder under docs/ holding each brand's own pages, `brands/<brand-id>/`."""
 _TRANSLATION = re.compile(r"^(?P<stem>.+)\.(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z]{2,4})?)\.md$")
 _TITLES = {
     "en": ("{name} Learning Guide", "How to call {name}'s serverless LLM endpoints"),
@@ -63,9 +71,20 @@ def is_other_content(uri: str, brand: Brand) -> bool:
     return uri.startswith(f"{BRAND_PAGES}/") or translation_source(uri) is not None
 
 
-def site_pages(docs_dir: Path, brand: Brand) -> SitePages:
-    """Every Markdown page and brand file of `brand`'s site, with the file it is made from."""
-    files = sorted(p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*") if p.is_file())
+def docs_files(docs_dir: Path, brand: Brand) -> list[str]:
+    """Every file under docs/ `brand`'s site may be made from, as sorted uris; other brands' folders unvisited."""
+    found = []
+    for folder, _, files in walk_docs(docs_dir, brand.resource_dir_name, brand.id):
+        rel = Path(folder).relative_to(docs_dir)
+        found += [(rel / name).as_posix() for name in files if os.path.isfile(os.path.join(folder, name))]
+    return sorted(found)
+
+
+def site_pages(docs_dir: Path, brand: Brand, files: list[str] | None = None) -> SitePages:
+    """Every Markdown page and brand file of `brand`'s site, with the file it is made from.
+
+    `files`: `docs_files(docs_dir, brand)` when the caller has it already."""
+    files = docs_files(docs_dir, brand) if files is None else files
     present = set(files)
     pages = SitePages()
     for uri in files:

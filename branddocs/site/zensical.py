@@ -297,19 +297,25 @@ def _check_site(project: Project, site: Path, verbatim: set[str]) -> str | None:
     return None
 
 
-def build_brand(project: Project, brand_id: str, site_root: Path | None = None, force: bool = True) -> Any:
+def build_brand(
+    project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Any = None
+) -> Any:
     """Build one brand with Zensical; its previous site stays untouched unless the build succeeds.
 
-    Call it under `site_lock`, as `build_brands` does. Returns build.py's BuildResult."""
-    from branddocs.site.build import BuildResult, _stamp, _up_to_date, _write_stamp, inputs_digest
+    Call it under `site_lock`, as `build_brands` does. Returns build.py's BuildResult; `inputs`, build.py's
+    Inputs for the Zensical engine (the command's, so shared inputs are hashed once)."""
+    from branddocs.site.build import BuildResult, Inputs, _check, _stamp, _write_stamp
     from branddocs.site.publish import publish
 
+    inputs = inputs or Inputs(project, "zensical")
+    if inputs.engine != "zensical":
+        raise ValueError(f"Inputs for the {inputs.engine} engine given to the Zensical build")
     site_root = Path(site_root or project.site_dir)
     final = site_root / brand_id
     start = time.perf_counter()
-    digest = engine_digest(inputs_digest(project, brand_id))
+    digest, up_to_date = _check(inputs, brand_id, site_root)
     stamp = _stamp(site_root, brand_id)
-    if not force and _up_to_date(final, stamp, digest):
+    if not force and up_to_date:
         return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
     site_root.mkdir(parents=True, exist_ok=True)
     # .staging-<id>-: what `recover` removes after a killed build, as for the MkDocs build's staging folders.

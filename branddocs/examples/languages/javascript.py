@@ -1,4 +1,8 @@
-"""JavaScript examples: ES modules on Node.js with the `openai` npm package, syntax-checked first, then run."""
+"""JavaScript examples: ES modules on Node.js with the `openai` npm package, syntax-checked, then run.
+
+In the sandbox each runs in a `node` process started ahead for it alone, `openai` imported (pool.py), which parses
+it before running it; `node --check` is asked for the message only when it does not parse.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from branddocs.examples.collect import Example
 from branddocs.examples.languages.base import Context, Language
-from branddocs.examples.run import ExampleFailure, Run, execute, prepare, workdir
+from branddocs.examples.run import ExampleFailure, Run, execute, finish, prepare, workdir
 from branddocs.settings import EXAMPLE_NODE, NODE_MODULES
 
 __all__ = ["LANGUAGE", "JavaScript"]
@@ -18,6 +22,7 @@ __all__ = ["LANGUAGE", "JavaScript"]
 _CREATE = re.compile(r"\.create\(\s*\{")
 _READS = re.compile(r"""\.\s*([A-Za-z_$][\w$]*)|\[\s*["'`]([^"'`\n]+)["'`]\s*\]""")
 """`.name`, `?.name` and `['name']`: what a script reads of an object."""
+_NOT_VALID, _NOT_VALID_STATUS = "branddocs: the example is not valid JavaScript", 65  # node_standby.mjs
 
 
 class JavaScript(Language):
@@ -60,6 +65,8 @@ class JavaScript(Language):
         # $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
         modules = Path(NODE_MODULES.get() or project_root / "node_modules")
         node = EXAMPLE_NODE.get() or shutil.which("node") or "node"
+        if target.pool is not None:
+            return self._pooled(example, context, run, node, modules)
         if target.sandbox_socket:
             # In the sandbox: the script in its scratch folder, node_modules read-only at /node_modules, where
             # Node.js looks last for `import 'openai'`.
@@ -80,6 +87,32 @@ class JavaScript(Language):
                            reads=reads, binds=binds)  # fmt: skip
         finally:
             script.unlink(missing_ok=True)
+
+    def _pooled(self, example: Example, context: Context, run: Run, node: str, modules: Path) -> Run:
+        """Run in a sandboxed `node` started ahead for this example alone, with `openai` imported (pool.py)."""
+        assert context.target.pool is not None
+        key_env = example.brand.key_env
+        base = {k: v for k, v in run.env.items() if k != key_env}
+        standby = context.target.pool.standby(os.path.realpath(node), modules.resolve(), base)
+        script = standby.scratch / f"{example.brand.id}-{run.token}.mjs"
+        try:
+            script.write_text(run.code, encoding="utf-8")
+            finish(standby.take(script, {key_env: run.env[key_env]}), run, context.target)
+            if run.returncode == _NOT_VALID_STATUS and _NOT_VALID in run.stderr:  # parsed there, never run
+                self._syntax_check(example, node, script)
+            return run
+        finally:
+            shutil.rmtree(standby.scratch, ignore_errors=True)
+            context.target.pool.ahead(os.path.realpath(node), modules.resolve(), base)
+
+    @staticmethod
+    def _syntax_check(example: Example, node: str, script: Path) -> None:
+        """`node --check`: its message names the line and points at the mistake."""
+        check = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60,
+                               check=False)  # fmt: skip
+        if check.returncode:
+            detail = check.stderr.replace(str(script), f"{example.shown}:{example.line}+")
+            raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
 
 
 LANGUAGE = JavaScript()

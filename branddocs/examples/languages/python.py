@@ -1,6 +1,7 @@
 """Python examples: the `openai` package, linted with ruff, run in an interpreter of their own, `#>` lines compared.
 
-Each example runs in its own process (`python -I python_child.py`), which records what each `print()` printed;
+Each example runs in its own process (`python -I python_child.py`, or in the sandbox as root a process forked for
+it alone by a zygote that imported `openai` once: pool.py), which records what each `print()` printed;
 pytest-examples, in the checks' process, lays the prints out as `#>` lines (its convention) to compare with
 the template's, or to write into it under `--update-examples`.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,7 +23,16 @@ from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
 from branddocs.examples import sandbox
 from branddocs.examples.collect import Example
 from branddocs.examples.languages.base import Context, Language
-from branddocs.examples.run import ExampleFailure, Run, execute, prepare, traffic_and_output_problems, workdir
+from branddocs.examples.pool import Zygote
+from branddocs.examples.run import (
+    ExampleFailure,
+    Run,
+    execute,
+    finish,
+    prepare,
+    traffic_and_output_problems,
+    workdir,
+)
 from branddocs.examples.update import record_python_update
 from branddocs.settings import EXAMPLE_PYTHON
 
@@ -90,15 +101,18 @@ class Python(Language):
         return self._run(example, context, "plain")[0]
 
     def _run(self, example: Example, context: Context, mode: str) -> tuple[Run, dict]:
-        """Run in its own interpreter (python_child.py); `mode` "check" records prints for `#>`."""
+        """Run in its own process (python_child.py); `mode` "check" records prints for `#>`."""
         target, tmp = context.target, context.tmp_path
+        # Another interpreter (with pytest-examples and another openai) for `make test-latest`.
+        python = EXAMPLE_PYTHON.get() or sys.executable
+        zygote = target.pool.zygote(python) if target.pool else None
+        if zygote is not None:
+            return self._forked(example, context, mode, zygote)
         run = prepare(example, target, workdir(tmp))
         script, result = tmp / "example.py", tmp / "result.json"
         script.write_text(run.code, encoding="utf-8")
         result.unlink(missing_ok=True)
         child, binds = _CHILD, {}
-        # Another interpreter (with pytest-examples and another openai) for `make test-latest`.
-        python = EXAMPLE_PYTHON.get() or sys.executable
         reads = sandbox.python_reads(python) if target.sandbox_socket else []
         if target.sandbox_socket:  # the child's script alone, not the project it lives in
             child, binds = sandbox.INSIDE / _CHILD.name, {str(sandbox.INSIDE / _CHILD.name): _CHILD}
@@ -108,6 +122,24 @@ class Python(Language):
             tail = "\n".join(run.stderr.strip().splitlines()[-8:])
             raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")
         return run, json.loads(result.read_text(encoding="utf-8"))
+
+    def _forked(self, example: Example, context: Context, mode: str, zygote: Zygote) -> tuple[Run, dict]:
+        """Run in a process forked for it alone by the sandbox's zygote, which imported `openai` once (pool.py)."""
+        target, pool = context.target, zygote.pool
+        uid = pool.new_uid()
+        folder = pool.scratch(uid)
+        try:
+            run = prepare(example, target, folder / "home")
+            script, result = folder / "example.py", folder / "result.json"
+            script.write_text(run.code, encoding="utf-8")
+            (context.tmp_path / "example.py").write_text(run.code, encoding="utf-8")  # kept for the reader
+            finish(zygote.fork(uid, folder, run.env, [str(script), str(result), mode]), run, target)
+            if not result.exists():
+                tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+                raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")
+            return run, json.loads(result.read_text(encoding="utf-8"))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def verdict(self, example: Example, context: Context) -> list[str]:
         """Run in an interpreter of its own; against the reference endpoint, prints are compared with `#>`."""

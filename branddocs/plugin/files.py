@@ -1,0 +1,85 @@
+"""MkDocs' file collection for one brand: docs/ walked without entering or listing other brands' folders.
+
+MkDocs 1.6 walks the whole of docs_dir (`get_files`) before any plugin sees the files, and `exclude_docs`
+only marks files after the walk: with 1,000 brands, each brand's build would list 1,000 image folders to drop
+them. No plugin event comes between the walk and the config, so the plugin puts its own `get_files` in
+`mkdocs.commands.build` (where `build()` looks it up at each call): for a build with the branddocs plugin it
+is MkDocs' own function with the walk pruned (`walk_docs`); for any other build it is MkDocs' unchanged.
+The Files collection is the same, in the same order, less the files the plugin's `on_files` drops anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import mkdocs.commands.build
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure import files as mkdocs_files
+from mkdocs.structure.files import File, Files, set_exclusions
+
+from branddocs.brand import Brand
+from branddocs.brand.folders import walk_docs
+
+__all__ = ["brand_get_files", "install"]
+
+log = logging.getLogger("mkdocs.structure.files")  # MkDocs' own logger for its one warning below
+_mkdocs_get_files = mkdocs_files.get_files
+
+
+def install() -> None:
+    """Make MkDocs' builds in this process collect files with `brand_get_files` (idempotent)."""
+    mkdocs.commands.build.get_files = brand_get_files
+
+
+def _brand_of(config: MkDocsConfig) -> Brand | None:
+    from branddocs.plugin.plugin import BranddocsPlugin  # the plugin imports this module
+
+    for plugin in config.plugins.values():
+        if isinstance(plugin, BranddocsPlugin):
+            return plugin._brand
+    return None
+
+
+def brand_get_files(config: MkDocsConfig) -> Files:
+    """`mkdocs.structure.files.get_files` (MkDocs 1.6.1, BSD-2-Clause), walking only the brand's part of docs/."""
+    brand = _brand_of(config)
+    if brand is None:
+        return _mkdocs_get_files(config)
+    files: list[File] = []
+    conflicting_files: list[tuple[File, File]] = []
+    for source_dir, dirnames, filenames in walk_docs(config["docs_dir"], brand.resource_dir_name, brand.id):
+        relative_dir = os.path.relpath(source_dir, config["docs_dir"])
+        dirnames.sort()
+        filenames.sort(key=_file_sort_key)
+
+        files_by_dest: dict[str, File] = {}
+        for filename in filenames:
+            file = File(
+                os.path.join(relative_dir, filename),
+                config["docs_dir"],
+                config["site_dir"],
+                config["use_directory_urls"],
+            )
+            # Skip README.md if an index file also exists in dir (part 1)
+            prev_file = files_by_dest.setdefault(file.dest_uri, file)
+            if prev_file is not file:
+                conflicting_files.append((prev_file, file))
+            files.append(file)
+
+    set_exclusions(files, config)
+    # Skip README.md if an index file also exists in dir (part 2)
+    for a, b in conflicting_files:
+        if b.inclusion.is_included():
+            if a.inclusion.is_included():
+                log.warning(f"Excluding '{a.src_uri}' from the site because it conflicts with '{b.src_uri}'.")
+            if a in files:
+                files.remove(a)
+        elif b in files:
+            files.remove(b)
+    return Files(files)
+
+
+def _file_sort_key(name: str) -> tuple[bool, str]:
+    """MkDocs' order of a folder's files: `index` or `README` first."""
+    return (os.path.splitext(name)[0] not in ("index", "README"), name)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from branddocs.brand import load_brand
+from branddocs.brand import Brand, load_brand
 from branddocs.site import Project
 
 from .browser_checks import (
@@ -56,26 +56,33 @@ def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Pag
     return page, visit
 
 
-def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser: Browser, project: Project) -> None:
-    brand = project.brand(brand_id)
+def guide_problems(browser: Browser, site: Path, brand: Brand, search=search_problems, shots: str = "") -> list[str]:
+    """Every check of a brand's guide, its site folder served alone on loopback, on a desktop and a phone:
+    header, palette, images, layout, axe, tofu, linked tabs, copy buttons, search (`search`: the engine's)."""
     words = guide_words(brand)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    with serve_site(built_sites[brand_id]) as url:
+    with serve_site(site) as url:
         page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
         problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
         problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
         problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
-        page.screenshot(path=SCREENSHOTS / f"{brand_id}-desktop.png", full_page=True)
-        problems += search_problems(page, words["search"], "serverless-endpoints/")
+        if shots:
+            page.screenshot(path=SCREENSHOTS / f"{shots}-desktop.png", full_page=True)
+        problems += search(page, words["search"], "serverless-endpoints/")
         home, home_visit = open_page(browser, f"{url}/", DESKTOP)
         problems += accessibility_problems(home, AXE) + header_problems(home, brand)
         phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
         problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
-        phone.screenshot(path=SCREENSHOTS / f"{brand_id}-phone.png", full_page=True)
+        if shots:
+            phone.screenshot(path=SCREENSHOTS / f"{shots}-phone.png", full_page=True)
         for context in {p.context for p in (page, home, phone)}:
             context.close()
-    problems += visit.problems + home_visit.problems + phone_visit.problems
+    return problems + visit.problems + home_visit.problems + phone_visit.problems
+
+
+def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser: Browser, project: Project) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = guide_problems(browser, built_sites[brand_id], project.brand(brand_id), shots=brand_id)
     assert problems == [], "\n".join(problems)
 
 

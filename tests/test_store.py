@@ -24,20 +24,9 @@ from branddocs.site import Project, secrets_scan, store
 from .browser_checks import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    accessibility_problems,
-    copy_button_problems,
-    guide_words,
-    header_problems,
-    image_problems,
-    layout_problems,
-    linked_tabs_problems,
-    palette_problems,
-    search_problems,
-    serve_site,
-    tofu_problems,
 )
 from .conftest import BIN, ROOT, run_branddocs, scratch_project
-from .test_browser import AXE, DESKTOP, PHONE, open_page
+from .test_browser import guide_problems
 
 pytestmark = pytest.mark.slow
 BRANDS = ("acme", "brightline", "nebula")
@@ -120,22 +109,7 @@ def browser() -> Iterator[Browser]:
 
 def site_problems(browser: Browser, site: Path, brand_id: str) -> list[str]:
     """tests/test_browser.py's checks of one brand's guide, its folder served alone on loopback."""
-    brand = load_brand(ROOT / "tests" / "fixtures" / "brands" / f"{brand_id}.yml")
-    words = guide_words(brand)
-    problems: list[str] = []
-    with serve_site(site) as url:
-        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
-        problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
-        problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
-        problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
-        problems += search_problems(page, words["search"], "serverless-endpoints/")
-        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
-        problems += accessibility_problems(home, AXE) + header_problems(home, brand)
-        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
-        problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
-        for context in {p.context for p in (page, home, phone)}:
-            context.close()
-    return problems + visit.problems + home_visit.problems + phone_visit.problems
+    return guide_problems(browser, site, load_brand(ROOT / "tests" / "fixtures" / "brands" / f"{brand_id}.yml"))
 
 
 @pytest.mark.parametrize("tenant", BRANDS)

@@ -25,19 +25,10 @@ from branddocs.site import Project
 from branddocs.site.pages import site_title
 
 from .browser_checks import (
-    accessibility_problems,
-    copy_button_problems,
-    guide_words,
-    header_problems,
-    image_problems,
-    layout_problems,
-    linked_tabs_problems,
-    palette_problems,
     serve_site,
-    tofu_problems,
 )
 from .conftest import run_branddocs, scratch_project, tree_digest
-from .test_browser import AXE, DESKTOP, PHONE, open_page
+from .test_browser import DESKTOP, guide_problems, open_page
 from .test_browser import browser as browser  # the fixture: one Chromium for this module too
 from .test_build import BREAKAGES, broken_links, leaks
 
@@ -268,22 +259,8 @@ def test_zensical_search_check_can_fail(sites: dict[str, Path], browser, brand_i
 def test_zensical_guide_in_a_browser(sites: dict[str, Path], browser, project: Project, brand_id: str) -> None:
     """tests/test_browser.py's checks (axe included) on the Zensical site: header, palette, logo, images, layout,
     linked tabs, copy buttons, search in the brand's language, on a desktop and a phone."""
-    brand = project.brand(brand_id)
-    words = guide_words(brand)
-    problems: list[str] = []
-    with serve_site(sites["zensical"] / brand_id) as url:
-        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
-        problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
-        problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
-        problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
-        problems += zensical_search_problems(page, words["search"], "serverless-endpoints/")
-        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
-        problems += accessibility_problems(home, AXE) + header_problems(home, brand)
-        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
-        problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
-        for context in {p.context for p in (page, home, phone)}:
-            context.close()
-    problems += visit.problems + home_visit.problems + phone_visit.problems
+    site, brand = sites["zensical"] / brand_id, project.brand(brand_id)
+    problems = guide_problems(browser, site, brand, search=zensical_search_problems)
     assert problems == [], "\n".join(problems)
 
 

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figures
 from synthetic import ROOT, make_project
 
+from branddocs.examples import sandbox
+
 MEDIAN_GOALS = {"python": 250.0, "javascript": 200.0}
 """Milliseconds for one example, median (issue 18): start-up is paid ahead (branddocs/examples/pool.py)."""
 
@@ -63,6 +65,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--goal", type=float, default=None, help="seconds of wall time (default 30, or 0.6 a brand)")
     args = parser.parse_args()
+    boxed, why = sandbox.available()
+    if not boxed:  # without it every example skips the sandbox's start-up: figures no user with a key gets
+        sys.exit(f"bench/examples.py: examples cannot run in the sandbox here ({why}); run `make system-packages`")
     out = Figures("examples", "Example-check speed")
     ok, goals = True, []
     for brands in (int(n) for n in args.brands.split(",")):

@@ -10,6 +10,7 @@ import asyncio
 import json
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import openai
 import pytest
+import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -618,3 +620,39 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     # The tests talk to loopback only; a proxy in the environment must not intercept them.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
+
+
+@contextmanager
+def _one_keep_alive_connection(server: EndpointServer) -> Iterator[list[int]]:
+    """A request on a connection left open (keep-alive), its reply read; TCP_NODELAY of the server's connections."""
+    conn = socket.create_connection(("127.0.0.1", urlsplit(server.url).port))
+    try:
+        conn.sendall(b"GET /missing HTTP/1.1\r\nhost: x\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += conn.recv(65536)
+        sockets = [c.transport.get_extra_info("socket") for c in server.server_state.connections]
+        yield [s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets]
+    finally:
+        conn.close()
+
+
+def test_accepted_connections_send_without_waiting_for_acks() -> None:
+    """Without TCP_NODELAY a keep-alive client waits up to 40 ms (its delayed ACK) for each reply's body."""
+    app = create_app(["m"], ["sk-x"])
+    with running_endpoint(app) as server, _one_keep_alive_connection(server) as nodelay:
+        assert nodelay == [1]
+    # The negative: uvicorn's own h11 protocol, on a socket made the same way, leaves it off.
+    plain = EndpointServer(uvicorn.Config(app, http="h11", log_level="warning"))
+    listener = socket.create_server(("127.0.0.1", 0))
+    thread = threading.Thread(target=plain.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        while not plain.started:
+            time.sleep(0.01)
+        with _one_keep_alive_connection(plain) as nodelay:
+            assert nodelay == [0]
+    finally:
+        plain.should_exit = True
+        thread.join(timeout=10)
+        listener.close()

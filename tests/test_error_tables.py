@@ -272,3 +272,20 @@ def test_a_translations_table_must_claim_what_its_sources_does(tmp_path: Path) -
     page.write_text(page.read_text(encoding="utf-8").replace('`"maxTokens": 8`', '`"maxTokens": 9`'), "utf-8")
     with pytest.raises(FenceError, match=r"serverless-endpoints.zh-TW.md: its error tables claim .*'maxTokens': 9"):
         collect_examples(project, project.brand("yushan"))
+
+
+# The clients that try the rows: branddocs' own, one process per worker and language (row_clients.py).
+
+
+@pytest.mark.slow
+def test_a_client_that_cannot_run_is_named(scratch: Project, tmp_path: Path) -> None:
+    empty = tmp_path / "empty" / "node_modules"  # no `openai` package: the Node.js client ends before it answers
+    empty.mkdir(parents=True)
+    done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root,
+                         env={"BRANDDOCS_NODE_MODULES": str(empty)})  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "branddocs' Node.js client for the error tables ended while trying the rows" in output, output
+    assert "Cannot find package 'openai'" in output, output
+    done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root)
+    assert done.returncode == 0, done.stdout + done.stderr  # the negative: with its package, the same table passes

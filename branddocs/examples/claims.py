@@ -6,9 +6,9 @@ fields as JSON, `"model": "no-such-model"`, added to a plain chat request), the 
 the Python `openai` package gives (the exception it raises, `openai.AuthenticationError`, or `ChatCompletion`
 when the call succeeds) and what the Node.js `openai` package gives (`OpenAI.AuthenticationError`, or
 `ChatCompletion`). Further columns are prose for readers. `branddocs check` sends every row's request to the
-brand's platform three ways, as curl, as the Python SDK and as the Node.js SDK (each a process of its own, through
-the recording proxy, in the sandbox, like every example), and fails a row whose platform or SDKs answer
-otherwise, naming the row, what the guide says and what the server did.
+brand's platform three ways, as curl, as the Python SDK and as the Node.js SDK (branddocs' own clients, started
+once per worker: row_clients.py; through the recording proxy, in the sandbox, like every example), and fails a
+row whose platform or SDKs answer otherwise, naming the row, what the guide says and what the server did.
 
 A wrong-key row sends a key made up for the row: the proxy swaps only the run's own key for the real one, so
 that key reaches the platform as it was sent. The build removes the marker line (plugin.py): readers see the table.
@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FenceError, parse_fences
+from branddocs.examples.proxy import Exchange
 from branddocs.examples.responses.errors import error_summary
-from branddocs.examples.run import ExampleFailure, Run
+from branddocs.examples.row_clients import rows_client
+from branddocs.examples.run import ExampleFailure
 
 if TYPE_CHECKING:  # collect.py marks the tables' rows with this module's help
     from branddocs.examples.collect import Example
@@ -199,95 +201,27 @@ def claims(rendered: str, where: str) -> list[list[tuple]]:
     ]
 
 
-# The programs a reader would write, one per client, trying every row in turn; each prints one JSON line per row.
+def _order(rows: list[ErrorRow], example: Example, context: Context, wrong_key: str) -> tuple[str, dict]:
+    """A client's order: the rows as requests to the proxy, under a run of their own; (the run's token, order)."""
+    target, brand = context.target, example.brand
+    token = target.new_token(brand)
+    rows_data = [{"body": row.body(brand.default_model), "wrong_key": row.wrong_key} for row in rows]
+    order = {"base_url": f"{target.proxy_url}/_x/{token}", "key": target.proxy.run_key(token),
+             "wrong_key": wrong_key, "timeout": target.timeout, "rows": rows_data}  # fmt: skip
+    return token, order
 
 
-def _python_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> str:
-    brand = example.brand
-    calls = []
-    for row in rows:
-        body = row.body(brand.default_model)
-        # As a reader writes them: keyword arguments, so a field the SDK does not know is its TypeError.
-        args = ", ".join(f"{k}={v!r}" if k.isidentifier() else f"**{{{k!r}: {v!r}}}" for k, v in body.items())
-        key = repr(wrong_key) if row.wrong_key else f"os.environ[{brand.key_env!r}]"
-        calls.append(f"    lambda: openai.OpenAI(base_url={brand.base_url!r}, api_key={key}, max_retries=0)"
-                     f".chat.completions.create({args}),")  # fmt: skip
-    return f"""import json
-import os
-
-import openai
-
-for call in [
-{chr(10).join(calls)}
-]:
-    try:
-        call()
-        print(json.dumps({{"shows": {SUCCESS!r}}}))
-    except Exception as exc:
-        module = "openai." if type(exc).__module__.startswith("openai") else ""
-        print(json.dumps({{"shows": module + type(exc).__name__, "message": str(exc)[:300]}}))
-"""
+def _answers(shows: list[str], rows: list[ErrorRow], what: str) -> list[str]:
+    if len(shows) != len(rows):
+        raise ExampleFailure(f"branddocs' {what} client answered {len(shows)} of {len(rows)} rows: {shows}")
+    return shows
 
 
-def _node_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> str:
-    brand = example.brand
-    calls = []
-    for row in rows:
-        key = json.dumps(wrong_key) if row.wrong_key else f"process.env.{brand.key_env}"
-        calls.append(f"  () => new OpenAI({{ baseURL: {json.dumps(brand.base_url)}, apiKey: {key}, maxRetries: 0 }})"
-                     f".chat.completions.create({json.dumps(row.body(brand.default_model))}),")  # fmt: skip
-    return f"""import OpenAI from "openai";
-
-for (const call of [
-{chr(10).join(calls)}
-]) {{
-  try {{
-    await call();
-    console.log(JSON.stringify({{ shows: {json.dumps(SUCCESS)} }}));
-  }} catch (err) {{
-    const name = err instanceof OpenAI.APIError ? `OpenAI.${{err.constructor.name}}` : err.constructor.name;
-    console.log(JSON.stringify({{ shows: name, message: String(err.message).slice(0, 300) }}));
-  }}
-}}
-"""
-
-
-def _curl_program(rows: list[ErrorRow], example: Example, wrong_key: str) -> str:
-    brand = example.brand
-    lines = []
-    for row in rows:
-        key = wrong_key if row.wrong_key else f"${brand.key_env}"
-        body = json.dumps(row.body(brand.default_model)).replace("'", "'\\''")
-        lines.append(f"curl -s -o /dev/null -w '%{{http_code}}\\n' {brand.base_url}/chat/completions "
-                     f"-H \"Authorization: Bearer {key}\" -H 'Content-Type: application/json' -d '{body}'")  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
-def _run(lang: str, code: str, example: Example, context: Context) -> Run:
-    from branddocs.examples.collect import Example
-    from branddocs.examples.languages.base import get
-
-    program = Example(example.brand, example.page, example.template, example.line, lang, "run", code)
-    return get(lang).run(program, context)
-
-
-def _answers(run: Run, rows: list[ErrorRow], what: str) -> list[str]:
-    """One line of output per row: what the client showed."""
-    out = [line for line in run.stdout.splitlines() if line.strip()]
-    if len(out) != len(rows):
-        tail = "\n".join(run.stderr.strip().splitlines()[-8:])
-        raise ExampleFailure(f"the {what} program trying the rows printed {len(out)} lines for {len(rows)} rows "
-                             f"(status {run.returncode}):\n{tail}")  # fmt: skip
-    if what == "curl":
-        return [line.strip() for line in out]
-    return [json.loads(line)["shows"] for line in out]
-
-
-def _server_did(run: Run, index: int, rows: list[ErrorRow]) -> str:
+def _server_did(exchanges: list[Exchange], index: int, rows: list[ErrorRow]) -> str:
     """What the platform sent for row `index`, from the curl run's exchanges (one per row, in order)."""
-    if len(run.exchanges) != len(rows):
+    if len(exchanges) != len(rows):
         return "(no record of its answer)"
-    exchange = run.exchanges[index]
+    exchange = exchanges[index]
     if exchange.status == 0:
         return exchange.body.decode(errors="replace")
     if 200 <= exchange.status < 300:
@@ -303,23 +237,30 @@ def table_problems(example: Example, context: Context) -> list[str]:
     """Every row of the error table `example` whose platform or SDKs answer otherwise than the guide says."""
     rows = parse_table(example.code, example.where)
     wrong_key = "sk-wrong-" + secrets.token_hex(12)  # not the run's key: the proxy forwards it as it is
+    target = context.target
+    node = rows_client(target, "javascript", context.project_root)
+    python = rows_client(target, "python", context.project_root)
+    curl_token, curl_order = _order(rows, example, context, wrong_key)
     try:
-        curl = _run("bash", _curl_program(rows, example, wrong_key), example, context)
-        statuses = _answers(curl, rows, "curl")
-        python = _answers(_run("python", _python_program(rows, example, wrong_key), example, context), rows, "Python")
-        node = _answers(_run("javascript", _node_program(rows, example, wrong_key), example, context), rows, "Node.js")
+        node.send(_order(rows, example, context, wrong_key)[1])  # Node.js tries the rows while curl and Python do
+        python.send({**curl_order, "client": "curl"})
+        statuses = _answers(python.answer(target.timeout), rows, "curl")
+        python.send({**_order(rows, example, context, wrong_key)[1], "client": "python"})
+        sdk = _answers(python.answer(target.timeout), rows, "Python")
+        js = _answers(node.answer(target.timeout), rows, "Node.js")
     except ExampleFailure as exc:
         return [str(exc)]
+    exchanges = target.proxy.exchanges(curl_token)
     problems = []
     for i, row in enumerate(rows):
         said = (str(row.status), row.python, row.node)
-        seen = (statuses[i], python[i], node[i])
+        seen = (statuses[i], sdk[i], js[i])
         if said == seen:
             continue
         problems.append(
             f"{example.shown}:{row.line}: the error table's row {row.text!r} says: HTTP {row.status}, Python "
-            f"{row.python}, Node.js {row.node}; but {_server_did(curl, i, rows)}: curl shows HTTP {seen[0]}, Python "
-            f"gives {seen[1]}, Node.js gives {seen[2]} (fix the row; if that is how {example.brand.user_name}'s "
+            f"{row.python}, Node.js {row.node}; but {_server_did(exchanges, i, rows)}: curl shows HTTP {seen[0]}, "
+            f"Python gives {seen[1]}, Node.js gives {seen[2]} (fix the row; if that is how {example.brand.user_name}'s "
             f"platform answers, declare `errors: {{{row.brand_field()}: {seen[0]}}}` in brands/{example.brand.id}.yml "
             "and have the guide say so)"
         )

@@ -161,12 +161,12 @@ def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Ite
     socket_path = info["socket"] if sandbox.inside() else None
     # Example processes started ahead, one per example, in the sandbox only (pool.py).
     pool = Pool(socket_path, int(info["url"].rsplit(":", 1)[1])) if socket_path else None
+    target = Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
+                    per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
     try:
-        yield Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
-                     per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
+        yield target
     finally:
-        if pool is not None:
-            pool.close()
+        target.close()
         proxy.close()
 
 

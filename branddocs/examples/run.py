@@ -72,6 +72,16 @@ class Target:
     """The proxy's Unix socket: examples then run in the sandbox, whose only way out it is."""
     pool: Pool | None = None
     """Processes started ahead in the sandbox, one per example (pool.py); None: each example starts its own."""
+    clients: dict = field(default_factory=dict)
+    """branddocs' own clients for the error tables, one per language, started once (row_clients.py)."""
+
+    def close(self) -> None:
+        """Stop what the checks started: the error tables' clients, the pool's processes."""
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
+        if self.pool is not None:
+            self.pool.close()
 
     def new_token(self, brand: Brand) -> str:
         prefix = brand_prefix(brand) if self.per_brand else ""

@@ -16,7 +16,7 @@ A Python example forked by the zygote (pool.py, as root) shares its zygote's san
 before and after it, one at a time: its user, scratch folder and environment are its own, and whatever it
 leaves (processes, files in /tmp and /dev/shm) is gone before the next one starts.
 
-    bwrap --args FD   (…) -- python -I -S sandbox.py SOCKET PORT CWD -- COMMAND...     (inside: relay, then run)
+    bwrap --args FD   (…) -- python -I -S relay.py SOCKET PORT CWD -- COMMAND...     (inside: relay, then run)
 
 `available()` probes once whether this machine provides it (bwrap present, namespaces allowed); where it does
 not, `branddocs check` refuses a real key unless told `--unsafe-no-sandbox`, and says so in one line.
@@ -31,17 +31,12 @@ import contextlib
 import functools
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# This file also runs alone inside the sandbox, as the relay (`python -I -S sandbox.py` below), where branddocs
-# cannot be imported; the settings are read outside only.
-if __name__ != "__main__":
-    from branddocs.settings import BWRAP, NO_SANDBOX
+from branddocs.settings import BWRAP, NO_SANDBOX
 
 __all__ = [
     "MEMORY_LIMIT",
@@ -66,7 +61,8 @@ OUTPUT_LIMIT = 4 << 20
 """Bytes of stdout and stderr (together) read from an example before it is stopped (run.execute)."""
 
 INSIDE = Path("/run/branddocs")
-"""Where the sandbox sees our own files: the relay (this file), languages/python_child.py, the proxy's socket."""
+"""Where the sandbox sees our own files: the relay (relay.py), languages/python_child.py, the proxy's socket."""
+_RELAY = Path(__file__).with_name("relay.py")
 _SANDBOX_UID_BASE = 1_900_000_000
 """As root, each launching process (pytest worker) runs its examples as uid BASE + its pid: a user no file on
 this machine belongs to, and one per concurrent example, so RLIMIT_NPROC (counted per user) bounds each alone."""
@@ -162,9 +158,9 @@ def _arguments(box: Box | None, command: list[str], uid: int, zygote: bool = Fal
              "--tmpfs", _TMP]  # fmt: skip
     # The relay needs no packages: the base interpreter, without site (a venv's python is a link to it).
     base = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
-    relay = [base, "-I", "-S", str(INSIDE / "sandbox.py")]
+    relay = [base, "-I", "-S", str(INSIDE / _RELAY.name)]
     reads = {Path(sys.base_prefix)}  # the relay's interpreter
-    mounts = {str(INSIDE / "sandbox.py"): Path(__file__)}
+    mounts = {str(INSIDE / _RELAY.name): _RELAY}
     if box is not None:
         reads |= set(box.reads)
         mounts |= {str(INSIDE / "proxy.sock"): Path(box.socket_path), **box.binds}
@@ -268,47 +264,3 @@ def available() -> tuple[bool, str]:
 def inside() -> bool:
     """Whether examples run in the sandbox in this process (available, and not switched off: $BRANDDOCS_NO_SANDBOX)."""
     return available()[0] and not NO_SANDBOX.is_set()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for end, how in ((sink, socket.SHUT_WR), (source, socket.SHUT_RD)):
-            with contextlib.suppress(OSError):
-                end.shutdown(how)
-
-
-def _relay(listener: socket.socket, socket_path: str) -> None:
-    while True:
-        client, _ = listener.accept()
-        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            upstream.connect(socket_path)
-        except OSError:
-            client.close()
-            upstream.close()
-            continue
-        for a, b in ((client, upstream), (upstream, client)):
-            threading.Thread(target=_pump, args=(a, b), daemon=True).start()
-
-
-def main(socket_path: str, port: str, cwd: str, separator: str, *command: str) -> int:
-    """Inside the sandbox: relay 127.0.0.1:PORT to the proxy's socket, then run COMMAND in CWD."""
-    assert separator == "--", "usage: sandbox.py SOCKET PORT CWD -- COMMAND..."
-    os.chdir(cwd)
-    if socket_path != "-":
-        listener = socket.create_server(("127.0.0.1", int(port)))
-        threading.Thread(target=_relay, args=(listener, socket_path), daemon=True).start()
-    try:
-        return subprocess.call(list(command))
-    except OSError as exc:
-        print(f"branddocs sandbox: cannot run {command[0]}: {exc}", file=sys.stderr)
-        return 127
-
-
-if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,73 @@
+"""branddocs' own curl and Python clients for the guide's error tables (claims.py), one order after another.
+
+    python -I rows_client.py       (in the sandbox; stdin: one JSON order a line; stdout: one JSON answer a line)
+
+An order is {"client": "curl" or "python", "base_url": URL, "key": RUN_KEY, "wrong_key": KEY, "timeout": SECONDS,
+"rows": [{"body": {...}, "wrong_key": BOOL}, ...]}; its answer {"shows": [...]}, one entry a row: the HTTP status
+curl shows (`401`; `000` when no answer came), or what the `openai` package gives (`ChatCompletion`,
+`openai.AuthenticationError`, `TypeError`). The requests are the table's, as data: no example's code runs here.
+Like python_child.py this file runs alone, with the standard library and `openai`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openai
+
+
+def _quoted(text: str) -> str:
+    """A string in a curl config file (`--config`): double quotes, backslash escapes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def curl(order: dict) -> list[str]:
+    """Each row as `curl -s -o /dev/null -w '%{http_code}' URL -H ... -d BODY` would send it; the key not in argv."""
+    config = []
+    for row in order["rows"]:
+        key = order["wrong_key"] if row["wrong_key"] else order["key"]
+        config += [
+            f"url = {_quoted(order['base_url'] + '/chat/completions')}",
+            "silent",
+            'output = "/dev/null"',
+            'write-out = "%{http_code}\\n"',
+            f"max-time = {float(order['timeout']):g}",
+            f"header = {_quoted('Authorization: Bearer ' + key)}",
+            'header = "Content-Type: application/json"',
+            f"data = {_quoted(json.dumps(row['body']))}",
+            "next",
+        ]
+    done = subprocess.run(["curl", "--config", "-"], input="\n".join(config[:-1]) + "\n", capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+
+
+def python(order: dict) -> list[str]:
+    """Each row as a reader calls the SDK: `OpenAI(...).chat.completions.create(**fields)`."""
+    shows = []
+    for row in order["rows"]:
+        key = order["wrong_key"] if row["wrong_key"] else order["key"]
+        client = openai.OpenAI(base_url=order["base_url"], api_key=key, max_retries=0, timeout=order["timeout"])
+        try:
+            client.chat.completions.create(**row["body"])
+            shows.append("ChatCompletion")
+        except Exception as exc:  # what the reader's program would get: the exception's type
+            module = "openai." if type(exc).__module__.startswith("openai") else ""
+            shows.append(module + type(exc).__name__)
+        finally:
+            client.close()
+    return shows
+
+
+def main() -> int:
+    clients = {"curl": curl, "python": python}
+    for line in sys.stdin:
+        order = json.loads(line)
+        print(json.dumps({"shows": clients[order["client"]](order)}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

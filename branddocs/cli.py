@@ -183,7 +183,9 @@ def _cmd_check(args: argparse.Namespace, project: Project) -> int:
             print(f"branddocs: {failed[1]}", file=sys.stderr)
             return failed[0]
     suite = Path(__file__).resolve().parent / "examples" / "suite.py"  # not imported: pytest imports it
-    argv = [str(suite), "-p", "no:cacheprovider", f"--rootdir={project.root}"]
+    # --assert=plain: pytest would otherwise rewrite every module of branddocs (a pytest11 plugin) in each worker,
+    # a second or more of each process's start where bytecode is not cached; the checks report with pytest.fail.
+    argv = [str(suite), "-p", "no:cacheprovider", "--assert=plain", f"--rootdir={project.root}"]
     argv += [arg for brand_id in args.brand or [] for arg in ("--brand", brand_id)]
     argv += [arg for page in args.pages for arg in ("--page", page)]
     if args.update_examples:

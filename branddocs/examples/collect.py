@@ -110,7 +110,9 @@ def _unmarked(rendered: str) -> tuple[str, list[int]]:
 
 # What renders a page: the branddocs plugin's on_config (the brand's values) and mkdocs-macros' (its Jinja
 # environment and the project's macros). Search and any other plugin have nothing to do with a page's Markdown,
-# and Material search's on_config alone (compiling its language templates) cost a third of collecting.
+# and Material search's on_config alone (compiling its language templates) cost a third of collecting. A
+# plugin whose on_config changed what a page prints (`extra`, a filter given to mkdocs-macros) would belong
+# here: tests/test_collect.py holds collection to the full config's examples.
 def _rendering_plugins() -> tuple[type, ...]:
     from mkdocs_macros.plugin import MacrosPlugin
 

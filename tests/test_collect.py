@@ -101,6 +101,20 @@ def test_collected_examples_are_those_of_the_full_config(
     assert _differences(found, expected) == []
 
 
+def test_only_the_plugins_that_render_a_page_are_configured(project: Project, tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+
+    copy = project.copy_to(tmp_path)
+    _with_other_plugins(copy)
+    with collect._brand_env(copy.brand_ids()[0]):
+        config = load_config(str(copy.config_file))
+        assert len(config.plugins.events["config"]) > 2  # search, tags and meta have one too
+        config = collect._configured(config)
+    ran = [type(method.__self__).__name__ for method in config.plugins.events["config"]]
+    assert ran == ["BranddocsPlugin", "MacrosPlugin"]  # by priority: branddocs (100) first
+    assert config.plugins["macros"].variables["user_name"]  # both ran: the brand's values are mkdocs-macros'
+
+
 def test_the_comparison_sees_each_kind_of_difference(project: Project) -> None:
     brand_id = "yushan" if "yushan" in project.brand_ids() else project.brand_ids()[0]
     examples = collect_examples(project, project.brand(brand_id))

@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from branddocs.brand import Brand
 from branddocs.examples.claims import claims, mark_rows, parse_table, strip_row_marks, table_texts
 from branddocs.examples.fences import SAMPLE_FENCES, Fence, FenceError, parse_fences
 from branddocs.examples.languages.base import for_fence, languages
 from branddocs.settings import BRAND
-from branddocs.site import Project
+from branddocs.site import Project, build_cache
 from branddocs.site.pages import site_pages, translation_source
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 __all__ = ["Example", "FenceError", "collect_examples", "render_pages", "translation_drift"]
 
@@ -104,8 +108,34 @@ def _unmarked(rendered: str) -> tuple[str, list[int]]:
     return _MARK_RE.sub("", rendered), lines
 
 
-def _render(project: Project, brand_id: str, sources: dict[str, str]) -> dict[str, tuple[str, list[int]]]:
-    """{source: (rendered Markdown, each code block's template line)} for {published uri: source under docs/}.
+# What renders a page: the branddocs plugin's on_config (the brand's values) and mkdocs-macros' (its Jinja
+# environment and the project's macros). Search and any other plugin have nothing to do with a page's Markdown,
+# and Material search's on_config alone (compiling its language templates) cost a third of collecting. A
+# plugin whose on_config changed what a page prints (`extra`, a filter given to mkdocs-macros) would belong
+# here: tests/test_collect.py holds collection to the full config's examples.
+def _rendering_plugins() -> tuple[type, ...]:
+    from mkdocs_macros.plugin import MacrosPlugin
+
+    from branddocs.plugin import BranddocsPlugin
+
+    return BranddocsPlugin, MacrosPlugin
+
+
+def _configured(config: MkDocsConfig) -> MkDocsConfig:
+    """`config` after the on_config events of the plugins that render a page, run by MkDocs as always (by
+    priority, then as listed): this config is collection's own, its other plugins' events are dropped."""
+    rendering = _rendering_plugins()
+    events = config.plugins.events
+    events["config"] = [m for m in events["config"] if isinstance(getattr(m, "__self__", None), rendering)]
+    return config.plugins.on_config(config)
+
+
+Renderer = Callable[[dict[str, str]], dict[str, tuple[str, list[int]]]]
+
+
+def _renderer(project: Project, brand_id: str) -> Renderer:
+    """A function rendering pages for the brand: {source: (rendered Markdown, each code block's template
+    line)} for {published uri: source under docs/}; the config is loaded once for all its calls.
 
     Rendered by the build's own mkdocs-macros. Blocks inside `{% if %}` may vanish, so each opening fence
     carries its template line through rendering."""
@@ -114,21 +144,26 @@ def _render(project: Project, brand_id: str, sources: dict[str, str]) -> dict[st
     from mkdocs.structure.pages import Page
     from mkdocs.utils.meta import get_data
 
+    build_cache.cache_git_info()  # the same for every brand: mkdocs-macros' dozen `git` processes once
     with _brand_env(brand_id):
         logging.getLogger("mkdocs").setLevel(logging.ERROR)
-        config = load_config(str(project.config_file))
-        config = config.plugins.on_config(config)
-        macros = config.plugins["macros"]
-        docs = Path(config.docs_dir)
+        config = _configured(load_config(str(project.config_file)))
+    macros = config.plugins["macros"]
+    docs = Path(config.docs_dir)
+
+    def render(sources: dict[str, str]) -> dict[str, tuple[str, list[int]]]:
         files = Files([File.generated(config, uri, abs_src_path=str(docs / src)) for uri, src in sources.items()])
         out = {}
-        for file, source in zip(files, sources.values(), strict=True):
-            page = Page(None, file, config)
-            page.read_source(config)
-            text = (docs / source).read_text(encoding="utf-8-sig")
-            marked, _ = get_data(_marked(text, str(docs / source)))
-            out[source] = _unmarked(macros.on_page_markdown(marked, page=page, config=config, files=files))
+        with _brand_env(brand_id):
+            for file, source in zip(files, sources.values(), strict=True):
+                page = Page(None, file, config)
+                page.read_source(config)
+                text = (docs / source).read_text(encoding="utf-8-sig")
+                marked, _ = get_data(_marked(text, str(docs / source)))
+                out[source] = _unmarked(macros.on_page_markdown(marked, page=page, config=config, files=files))
         return out
+
+    return render
 
 
 def _site_sources(project: Project, brand: Brand, pages: list[str] | None) -> dict[str, str]:
@@ -148,7 +183,7 @@ def render_pages(project: Project, brand_id: str, pages: list[str] | None = None
 
     A translation stands in for its source on a brand with its language, and a brand's own pages are its
     only (branddocs/site/pages.py)."""
-    rendered = _render(project, brand_id, _site_sources(project, project.brand(brand_id), pages))
+    rendered = _renderer(project, brand_id)(_site_sources(project, project.brand(brand_id), pages))
     return {source: strip_row_marks(text) for source, (text, _) in rendered.items()}
 
 
@@ -157,10 +192,14 @@ def _fence_key(fence: Fence) -> tuple:
     return fence.lang, fence.code, {k: v for k, v in fence.settings.items() if k != "reason"}
 
 
-def translation_drift(project: Project, brand: Brand, uri: str, translation: str, rendered: str) -> list[str]:
-    """Where the translation's code blocks differ from its source's, both rendered for `brand`."""
+def translation_drift(
+    project: Project, brand: Brand, uri: str, translation: str, rendered: str, render: Renderer | None = None
+) -> list[str]:
+    """Where the translation's code blocks differ from its source's, both rendered for `brand`; `render`: the
+    brand's renderer, when the caller has one."""
     source = translation_source(translation)[0]  # type: ignore[index]  # only called for translations
-    english_text = _render(project, brand.id, {uri: source})[source][0]
+    render = render or _renderer(project, brand.id)
+    english_text = render({uri: source})[source][0]
     english = parse_fences(english_text, source)
     translated = parse_fences(rendered, translation)
     docs = project.docs_dir
@@ -194,12 +233,13 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
     """The brand's examples, in page order; a fence mistake raises FenceError naming the template line."""
     examples: list[Example] = []
     sources = _site_sources(project, brand, pages)
-    rendered_pages = _render(project, brand.id, sources)
+    render = _renderer(project, brand.id)  # one config for the brand's pages and their translations' sources
+    rendered_pages = render(sources)
     for uri, page in sources.items():
         rendered, lines = rendered_pages[page]
         path = project.docs_dir / page
         if translation_source(page):
-            drift = translation_drift(project, brand, uri, page, rendered)
+            drift = translation_drift(project, brand, uri, page, rendered, render)
             if drift:
                 raise FenceError("a translation's code must be its source's (fix both alike):\n" + "\n".join(drift))
         # Line numbers from the file itself: MkDocs drops front matter and leading blank lines from `template`.

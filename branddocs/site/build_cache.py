@@ -1,28 +1,33 @@
 """Reuse, between brand builds in one process, what does not change from one brand to the next.
 
-`install()` is called once in each build worker (never by a plain `mkdocs build`):
+`install()` is called once in each build worker (never by a plain `mkdocs build`), `cache_git_info()` also
+by the example checks' collection (branddocs/examples/collect.py), which renders every brand's pages:
 
 - Jinja bytecode: MkDocs makes a new theme environment per build, which recompiles every Material
   template; a shared bytecode cache turns that into unmarshalling. It is kept in memory and, when a
   folder is given, on disk too (Jinja's own FileSystemBytecodeCache: entries are checked against the
   template source's checksum and Jinja's version), so the next run's first build skips compiling.
 - The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
-- mkdocs-macros' git metadata: its dozen `git` processes per build run once per process.
+- mkdocs-macros' git metadata: its dozen `git` processes per build run once per process and folder (git
+  reads the current folder's repository). Never in `mkdocs serve`, which must see a new commit.
 
 The output is unchanged: the tests compare every brand with `BRAND=<id> mkdocs build`, byte for byte.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-__all__ = ["install"]
+__all__ = ["cache_git_info", "install"]
 
 _installed = False
+_git_cached = False
 
 
 class _BytecodeCache(jinja2.BytecodeCache):
@@ -55,7 +60,6 @@ def install(bytecode_folder: Path | None = None) -> None:
         return
     _installed = True
     from mkdocs.theme import Theme
-    from mkdocs_macros import context
 
     bytecode = _BytecodeCache(bytecode_folder)
     listings: dict[Any, list[str]] = {}
@@ -78,13 +82,27 @@ def install(bytecode_folder: Path | None = None) -> None:
 
     Theme.get_env = get_env
 
+    cache_git_info()
+
+
+def cache_git_info() -> None:
+    """mkdocs-macros' `git` variable (`get_git_info()`: a dozen `git` processes) once per process and current
+    folder, a fresh copy each time: its `define_env` looks the function up in its module at each call
+    (idempotent)."""
+    global _git_cached
+    if _git_cached:
+        return
+    _git_cached = True
+    from mkdocs_macros import context
+
     git_info = context.get_git_info
     by_folder: dict[str, Any] = {}
 
+    @functools.wraps(git_info)
     def cached_git_info() -> Any:
         folder = os.getcwd()
         if folder not in by_folder:
             by_folder[folder] = git_info()
-        return by_folder[folder]
+        return copy.deepcopy(by_folder[folder])
 
     context.get_git_info = cached_git_info

@@ -144,6 +144,10 @@ def copy_button_problems(page: Page) -> list[str]:
     return []
 
 
+_SETTLED = """(none) => !!document.querySelector('.md-search-result__item a')
+    || document.querySelector('.md-search-result__meta')?.textContent === none"""
+
+
 def search_problems(page: Page, word: str, expected_path: str) -> list[str]:
     """Searching for `word` lists the page at `expected_path`."""
     opener = page.locator("label.md-header__button[for='__search']").first
@@ -155,8 +159,11 @@ def search_problems(page: Page, word: str, expected_path: str) -> list[str]:
     # Characters no key makes (Chinese, typed through an input method) send no key event: the reader's
     # last key, committing the input, does.
     field.press("End")
-    try:
-        page.wait_for_selector(f".md-search-result__item a[href*='{expected_path}']", timeout=10_000)
+    none = page.evaluate("() => JSON.parse(document.getElementById('__config').textContent)"
+                         ".translations['search.result.none']")  # fmt: skip
+    try:  # results, or Material's own "no results" line (an earlier keystroke's query may leave it: a second more)
+        page.wait_for_function(_SETTLED, arg=none, timeout=10_000)
+        page.wait_for_selector(f".md-search-result__item a[href*='{expected_path}']", timeout=1_000)
     except PlaywrightTimeout:
         meta = page.locator(".md-search-result__meta")
         found = meta.first.inner_text() if meta.count() else "no results"

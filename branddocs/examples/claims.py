@@ -241,13 +241,12 @@ def table_problems(example: Example, context: Context) -> list[str]:
     node = rows_client(target, "javascript", context.project_root)
     python = rows_client(target, "python", context.project_root)
     curl_token, curl_order = _order(rows, example, context, wrong_key)
-    try:
-        node.send(_order(rows, example, context, wrong_key)[1])  # Node.js tries the rows while curl and Python do
-        python.send({**curl_order, "client": "curl"})
-        statuses = _answers(python.answer(target.timeout), rows, "curl")
-        python.send({**_order(rows, example, context, wrong_key)[1], "client": "python"})
-        sdk = _answers(python.answer(target.timeout), rows, "Python")
-        js = _answers(node.answer(target.timeout), rows, "Node.js")
+    try:  # the three clients at once, each under a run of its own
+        node.send(_order(rows, example, context, wrong_key)[1])
+        python.send({"curl": curl_order, "python": _order(rows, example, context, wrong_key)[1]})
+        answer = python.answer(target.timeout)
+        statuses, sdk = _answers(answer["curl"], rows, "curl"), _answers(answer["python"], rows, "Python")
+        js = _answers(node.answer(target.timeout)["shows"], rows, "Node.js")
     except ExampleFailure as exc:
         return [str(exc)]
     exchanges = target.proxy.exchanges(curl_token)

@@ -2,52 +2,60 @@
 
     python -I -S relay.py SOCKET PORT CWD -- COMMAND...     (SOCKET `-`: no relay, as for sandbox.py's probe)
 
-The first process of every sandbox (sandbox.py), so every example pays its start-up: it imports only what the
-relay needs (no subprocess, dataclasses or pathlib), and spawns the command rather than exec'ing it, since it
-stays to relay. Its exit status is the command's (or 127 when the command cannot be started).
+The first process of every sandbox (sandbox.py), so every example waits for its start: it imports only built-in
+modules (`_socket` and `_thread`, not `socket` and `threading`, whose enums and imports take three times as long
+as Python's own start), and spawns the command rather than exec'ing it, since it stays to relay. Its exit status
+is the command's (or 127 when the command cannot be started).
 """
 
-from __future__ import annotations
-
-import contextlib
+import _socket
+import _thread
 import os
-import socket
 import sys
-import threading
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def _shut(end: _socket.socket, how: int) -> None:
+    try:  # noqa: SIM105 - contextlib would import collections and functools
+        end.shutdown(how)
+    except OSError:
+        pass
+
+
+def _pump(source: _socket.socket, sink: _socket.socket) -> None:
     try:
         while data := source.recv(65536):
             sink.sendall(data)
     except OSError:
         pass
     finally:
-        for end, how in ((sink, socket.SHUT_WR), (source, socket.SHUT_RD)):
-            with contextlib.suppress(OSError):
-                end.shutdown(how)
+        _shut(sink, _socket.SHUT_WR)
+        _shut(source, _socket.SHUT_RD)
 
 
-def _relay(listener: socket.socket, socket_path: str) -> None:
+def _relay(listener: _socket.socket, socket_path: str) -> None:
     while True:
-        client, _ = listener.accept()
-        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        fd, _ = listener._accept()
+        client = _socket.socket(fileno=fd)
+        upstream = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             upstream.connect(socket_path)
         except OSError:
             client.close()
             upstream.close()
             continue
-        for a, b in ((client, upstream), (upstream, client)):
-            threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+        _thread.start_new_thread(_pump, (client, upstream))
+        _thread.start_new_thread(_pump, (upstream, client))
 
 
 def main(socket_path: str, port: str, cwd: str, separator: str, *command: str) -> int:
     assert separator == "--", "usage: relay.py SOCKET PORT CWD -- COMMAND..."
     os.chdir(cwd)
     if socket_path != "-":
-        listener = socket.create_server(("127.0.0.1", int(port)))
-        threading.Thread(target=_relay, args=(listener, socket_path), daemon=True).start()
+        listener = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+        listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", int(port)))
+        listener.listen(128)
+        _thread.start_new_thread(_relay, (listener, socket_path))
     try:
         pid = os.posix_spawnp(command[0], list(command), os.environ)
     except OSError as exc:

@@ -46,7 +46,7 @@ class RowsClient:
         except OSError:
             self._failed("ended before it was given the rows")
 
-    def answer(self, timeout: float) -> list[str]:
+    def answer(self, timeout: float) -> dict:
         """The answer to the order sent last, read within `timeout` seconds."""
         assert self.process.stdout is not None
         deadline, got = time.monotonic() + timeout, bytearray()
@@ -62,7 +62,7 @@ class RowsClient:
                 if not data:
                     self._failed("ended while trying the rows")
                 got += data
-        return json.loads(got)["shows"]
+        return json.loads(got)
 
     def alive(self) -> bool:
         return self.process.poll() is None

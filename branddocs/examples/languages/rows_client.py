@@ -2,10 +2,11 @@
 
     python -I rows_client.py       (in the sandbox; stdin: one JSON order a line; stdout: one JSON answer a line)
 
-An order is {"client": "curl" or "python", "base_url": URL, "key": RUN_KEY, "wrong_key": KEY, "timeout": SECONDS,
-"rows": [{"body": {...}, "wrong_key": BOOL}, ...]}; its answer {"shows": [...]}, one entry a row: the HTTP status
-curl shows (`401`; `000` when no answer came), or what the `openai` package gives (`ChatCompletion`,
-`openai.AuthenticationError`, `TypeError`). The requests are the table's, as data: no example's code runs here.
+An order is {"curl": RUN, "python": RUN}, each RUN {"base_url": URL, "key": RUN_KEY, "wrong_key": KEY, "timeout":
+SECONDS, "rows": [{"body": {...}, "wrong_key": BOOL}, ...]}; its answer {"curl": [...], "python": [...]}, one entry a
+row: the HTTP status curl shows (`401`; `000` when no answer came), and what the `openai` package gives
+(`ChatCompletion`, `openai.AuthenticationError`, `TypeError`). curl runs while the SDK tries the rows. The requests
+are the table's, as data: no example's code runs here.
 Like python_child.py this file runs alone, with the standard library and `openai`.
 """
 
@@ -23,8 +24,9 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def curl(order: dict) -> list[str]:
-    """Each row as `curl -s -o /dev/null -w '%{http_code}' URL -H ... -d BODY` would send it; the key not in argv."""
+def curl(order: dict) -> subprocess.Popen:
+    """Each row as `curl -s -o /dev/null -w '%{http_code}' URL -H ... -d BODY` would send it; the key not in argv.
+    Started, not waited for: `shows` reads what it printed."""
     config = []
     for row in order["rows"]:
         key = order["wrong_key"] if row["wrong_key"] else order["key"]
@@ -39,9 +41,18 @@ def curl(order: dict) -> list[str]:
             f"data = {_quoted(json.dumps(row['body']))}",
             "next",
         ]
-    done = subprocess.run(["curl", "--config", "-"], input="\n".join(config[:-1]) + "\n", capture_output=True,
-                          text=True, check=False)  # fmt: skip
-    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    process = subprocess.Popen(["curl", "--config", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdin is not None
+    process.stdin.write("\n".join(config[:-1]) + "\n")
+    process.stdin.close()
+    return process
+
+
+def shows(process: subprocess.Popen) -> list[str]:
+    assert process.stdout is not None
+    out = process.stdout.read()
+    process.wait()
+    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 _HTTP = openai.DefaultHttpxClient()
@@ -65,10 +76,11 @@ def python(order: dict) -> list[str]:
 
 
 def main() -> int:
-    clients = {"curl": curl, "python": python}
     for line in sys.stdin:
         order = json.loads(line)
-        print(json.dumps({"shows": clients[order["client"]](order)}), flush=True)
+        started = curl(order["curl"])
+        answer = {"python": python(order["python"]), "curl": shows(started)}
+        print(json.dumps(answer), flush=True)
     return 0
 
 

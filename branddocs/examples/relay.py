@@ -3,8 +3,8 @@
     python -I -S relay.py SOCKET PORT CWD -- COMMAND...     (SOCKET `-`: no relay, as for sandbox.py's probe)
 
 The first process of every sandbox (sandbox.py), so every example waits for its start: it imports only built-in
-modules (`_socket` and `_thread`, not `socket` and `threading`, whose enums and imports take three times as long
-as Python's own start), and spawns the command rather than exec'ing it, since it stays to relay. Its exit status
+modules (`_socket` and `_thread`, not `socket` and `threading`, whose enums and imports take longer than Python's
+own start), and spawns the command rather than exec'ing it, since it stays to relay. Its exit status
 is the command's (or 127 when the command cannot be started).
 """
 

@@ -285,7 +285,8 @@ def test_a_client_that_cannot_run_is_named(scratch: Project, tmp_path: Path) -> 
                          env={"BRANDDOCS_NODE_MODULES": str(empty)})  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert "branddocs' Node.js client for the error tables ended while trying the rows" in output, output
+    # Before or after it was handed the rows, as its start and the checks' timing fall.
+    assert "branddocs' Node.js client for the error tables ended " in output, output
     assert "Cannot find package 'openai'" in output, output
     done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root)
     assert done.returncode == 0, done.stdout + done.stderr  # the negative: with its package, the same table passes

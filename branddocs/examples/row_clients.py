@@ -17,14 +17,12 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from branddocs.examples import sandbox
-from branddocs.examples.run import ExampleFailure, Target
-from branddocs.settings import EXAMPLE_NODE, EXAMPLE_PYTHON, NODE_MODULES
+from branddocs.examples.run import ExampleFailure, Target, example_node, example_python
 
 __all__ = ["RowsClient", "rows_client"]
 
@@ -33,7 +31,7 @@ _PYTHON, _NODE = _HERE / "rows_client.py", _HERE / "rows_client.mjs"
 
 
 class RowsClient:
-    """One client process: `ask` sends it a table's order and reads its one-line answer within the time limit."""
+    """One client process: `send` gives it a table's order, `answer` reads its one-line answer within a time limit."""
 
     def __init__(self, what: str, process: subprocess.Popen, scratch: Path, stderr: Path) -> None:
         self.what, self.process, self.scratch, self.stderr = what, process, scratch, stderr
@@ -106,8 +104,8 @@ def _start(target: Target, language: str, project_root: Path) -> RowsClient:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(scratch / "home"), "LANG": "C.UTF-8"}
     boxed = target.sandbox_socket is not None
     if language == "javascript":
-        node = os.path.realpath(EXAMPLE_NODE.get() or shutil.which("node") or "node")
-        modules = Path(NODE_MODULES.get() or project_root / "node_modules").resolve()
+        node, modules = example_node(project_root)
+        node, modules = os.path.realpath(node), modules.resolve()
         script = sandbox.INSIDE / _NODE.name
         if not boxed:  # beside node_modules/, so `import 'openai'` resolves to it
             script = modules.parent / ".cache" / "examples" / _NODE.name
@@ -116,7 +114,7 @@ def _start(target: Target, language: str, project_root: Path) -> RowsClient:
         command, reads, binds = [node, str(script)], [Path(node)], {"/node_modules": modules, str(script): _NODE}
         what = "Node.js"
     else:
-        python = EXAMPLE_PYTHON.get() or sys.executable
+        python = example_python()
         script = sandbox.INSIDE / _PYTHON.name if boxed else _PYTHON
         command, reads, binds = [python, "-I", str(script)], sandbox.python_reads(python), {str(script): _PYTHON}
         what = "curl and Python"

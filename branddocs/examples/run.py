@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
 from branddocs.examples.proxy_process import ProxyClient
 from branddocs.examples.responses.conformance import conformance_problems
 from branddocs.examples.responses.sdk import Reads, exchange_problems
-from branddocs.settings import EXAMPLE_TIMEOUT
+from branddocs.settings import EXAMPLE_NODE, EXAMPLE_PYTHON, EXAMPLE_TIMEOUT, NODE_MODULES
 
 if TYPE_CHECKING:  # collect.py asks the languages, which run here
     from branddocs.brand import Brand
@@ -39,6 +41,8 @@ __all__ = [
     "Run",
     "Target",
     "check_run",
+    "example_node",
+    "example_python",
     "execute",
     "finish",
     "prepare",
@@ -100,6 +104,20 @@ class Run:
     exchanges: list[Exchange] = field(default_factory=list)
     reads: Reads = None
     """The response fields the example's code touches (its language's `reads`); None: all the SDK requires."""
+
+
+def example_python() -> str:
+    """The interpreter Python examples run with: this one, unless $BRANDDOCS_EXAMPLE_PYTHON names another (with
+    pytest-examples and another `openai`: `make test-latest`)."""
+    return EXAMPLE_PYTHON.get() or sys.executable
+
+
+def example_node(project_root: Path) -> tuple[str, Path]:
+    """(node, node_modules) JavaScript examples run with: the `node` on PATH and the project's node_modules (from
+    package-lock.json), unless $BRANDDOCS_EXAMPLE_NODE and $BRANDDOCS_NODE_MODULES name others (`make test-latest`)."""
+    return EXAMPLE_NODE.get() or shutil.which("node") or "node", Path(
+        NODE_MODULES.get() or project_root / "node_modules"
+    )
 
 
 def prepare(example: Example, target: Target, home: Path) -> Run:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from branddocs.examples.collect import Example
 from branddocs.examples.languages.base import Context, Language
-from branddocs.examples.run import ExampleFailure, Run, execute, finish, prepare, workdir
-from branddocs.settings import EXAMPLE_NODE, NODE_MODULES
+from branddocs.examples.run import ExampleFailure, Run, example_node, execute, finish, prepare, workdir
 
 __all__ = ["LANGUAGE", "JavaScript"]
 
@@ -61,10 +60,7 @@ class JavaScript(Language):
     def run(self, example: Example, context: Context) -> Run:
         target, tmp, project_root = context.target, context.tmp_path, context.project_root
         run = prepare(example, target, workdir(tmp))
-        # The project's node_modules (from package-lock.json), unless $BRANDDOCS_NODE_MODULES names another (and
-        # $BRANDDOCS_EXAMPLE_NODE another node): `make test-latest`.
-        modules = Path(NODE_MODULES.get() or project_root / "node_modules")
-        node = EXAMPLE_NODE.get() or shutil.which("node") or "node"
+        node, modules = example_node(project_root)
         if target.pool is not None:
             return self._pooled(example, context, run, node, modules)
         if target.sandbox_socket:

@@ -12,7 +12,6 @@ import ast
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from branddocs.examples.pool import Zygote
 from branddocs.examples.run import (
     ExampleFailure,
     Run,
+    example_python,
     execute,
     finish,
     prepare,
@@ -34,7 +34,6 @@ from branddocs.examples.run import (
     workdir,
 )
 from branddocs.examples.update import record_python_update
-from branddocs.settings import EXAMPLE_PYTHON
 
 __all__ = ["LANGUAGE", "Python", "output_line_mismatches"]
 
@@ -103,8 +102,7 @@ class Python(Language):
     def _run(self, example: Example, context: Context, mode: str) -> tuple[Run, dict]:
         """Run in its own process (python_child.py); `mode` "check" records prints for `#>`."""
         target, tmp = context.target, context.tmp_path
-        # Another interpreter (with pytest-examples and another openai) for `make test-latest`.
-        python = EXAMPLE_PYTHON.get() or sys.executable
+        python = example_python()
         zygote = target.pool.zygote(python) if target.pool else None
         if zygote is not None:
             return self._forked(example, context, mode, zygote)

@@ -13,7 +13,14 @@ import pytest
 
 from branddocs.cli import main as branddocs_main
 from branddocs.endpoint.app import create_app
-from branddocs.endpoint.dialects import DIALECTS, LiteLLMDialect, OpenAIDialect, VLLMDialect, get_dialect
+from branddocs.endpoint.dialects import (
+    DIALECTS,
+    LiteLLMDialect,
+    OpenAIDialect,
+    TransformersDialect,
+    VLLMDialect,
+    get_dialect,
+)
 from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.collect import collect_examples
 from branddocs.examples.proxy import Exchange
@@ -25,7 +32,7 @@ from branddocs.site import Project
 from .conftest import ROOT
 
 RECORDINGS = ROOT / "tests" / "fixtures" / "wire-recordings"
-SERVERS = {"vllm": "vllm-0.32.0", "litellm": "litellm-1.106.12-vllm-0.32.0"}
+SERVERS = {"vllm": "vllm-0.32.0", "litellm": "litellm-1.106.12-vllm-0.32.0", "transformers": "transformers-5.25.0"}
 MODEL = "meta-llama-3-8b-instruct"
 KEY = "sk-dialect-test"
 
@@ -132,6 +139,11 @@ def test_real_errors_read_as_http_in_one_line(server: str) -> None:
                  "error-unknown-model": "the endpoint answered 404: The model `no-such-model` does not exist"},
         "litellm": {"error-wrong-key": "the endpoint answered 400: No connected db. (no_db_connection)",
                     "error-no-key": "the endpoint answered 500: Internal Server Error"},
+        "transformers": {
+            "error-unknown-model": "the endpoint answered 400: Server is pinned to 'meta-llama-3-8b-instruct'; "
+                                   "requested 'no-such-model'.",
+            "unknown-field-maxTokens": "the endpoint answered 422: Unexpected fields in the request: {'maxTokens'}",
+            "error-no-messages": "the endpoint answered 500: Internal Server Error"},
     }[server]  # fmt: skip
     for path in recordings(server):
         request, response = load(path)
@@ -202,7 +214,8 @@ def test_real_replies_drifted_fail(server: str, name: str, how: str, expected: s
 
 
 def test_each_server_is_one_dialect_class_found_by_name() -> None:
-    assert list(DIALECTS.items()) == [("vllm", VLLMDialect), ("litellm", LiteLLMDialect), ("openai", OpenAIDialect)]
+    assert list(DIALECTS.items()) == [("vllm", VLLMDialect), ("litellm", LiteLLMDialect), ("openai", OpenAIDialect),
+                                      ("transformers", TransformersDialect)]  # fmt: skip
     for name, dialect in DIALECTS.items():
         assert dialect.name == name
         assert dialect.__module__ == f"branddocs.endpoint.dialects.{name}"
@@ -213,7 +226,7 @@ def test_each_server_is_one_dialect_class_found_by_name() -> None:
 
 @pytest.mark.parametrize("name", ["vLLM", "ollama", "", "base"])
 def test_an_unknown_dialect_is_refused_with_the_known_names(name: str) -> None:
-    expected = f"unknown dialect {name!r}; expected one of vllm, litellm, openai"
+    expected = f"unknown dialect {name!r}; expected one of vllm, litellm, openai, transformers"
     with pytest.raises(ValueError, match=f"^{expected}$"):
         get_dialect(name)
     with pytest.raises(ValueError, match=f"^{expected}$"):

@@ -1,0 +1,177 @@
+"""What the guide's prose says about the wire, checked on the platform: each claim names the line that makes it.
+
+A writer ends a line of prose that states how the platform's replies look with a comment naming the claims
+it makes, `... `data: [DONE]` ends the stream. <!-- branddocs: claims stream-done stream-usage -->` (WIRE_CLAIMS
+lists them); the build removes the comment. Rendering keeps it (a brand whose page leaves the line out makes
+no claim), so each claim reaches the checks with the template line it stands on. `branddocs check` sends the
+few requests the line's claims need through the recording proxy (as the error tables' rows go) and fails the
+line where the platform sends otherwise, saying what it sent.
+
+These are claims of the page, not rules of the examples: a stream without `data: [DONE]` is read to its end by
+both SDKs (departures.py), so no runnable example fails for it; a page that says `[DONE]` ends the stream is
+wrong on that platform, and this says so at that line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from branddocs.examples.fences import FenceError, parse_fences
+from branddocs.examples.proxy import Exchange
+from branddocs.examples.responses.errors import error_summary
+from branddocs.examples.responses.sse import parse_sse
+
+__all__ = [
+    "CLAIM_COMMENT",
+    "WIRE_CLAIMS",
+    "Probe",
+    "claim_lines",
+    "claim_problems",
+    "mark_claims",
+    "probes",
+    "strip_claim_marks",
+]
+
+WIRE_CLAIMS = {
+    "stream-done": "`data: [DONE]` ends a stream",
+    "stream-events": "a stream is `data:` lines, each one JSON chunk",
+    "stream-usage": "with `stream_options.include_usage`, one more chunk carries the usage",
+    "usage-sum": "`prompt_tokens` + `completion_tokens` = `total_tokens`",
+    "error-body": "an error comes as JSON whose `error` says what went wrong",
+}
+"""Every claim a line can make, with what it says."""
+CLAIM_COMMENT = re.compile(r"[ ]?<!-- branddocs: claims ([^>]*?) -->")
+"""The comment at the end of a line of prose; the build removes it."""
+_MARK = "\u27eaclaim {}\u27eb"
+_MARK_RE = re.compile(r"<!-- branddocs: claims ([^>]*?) -->\u27eaclaim (\d+)\u27eb")
+
+
+def _names(found: str, where: str) -> list[str]:
+    names = found.split()
+    unknown = [n for n in names if n not in WIRE_CLAIMS]
+    if unknown or not names:
+        raise FenceError(f"{where}: `<!-- branddocs: claims ... -->` names {', '.join(unknown) or 'no claim'}; "
+                         f"expected some of {', '.join(WIRE_CLAIMS)}")  # fmt: skip
+    return names
+
+
+def mark_claims(text: str, where: str) -> str:
+    """`text` (a template) with each claims comment outside code blocks followed by its line's number, which
+    rendering keeps; an unknown claim is a FenceError naming the line."""
+    if "<!-- branddocs: claims" not in text:
+        return text
+    lines = text.splitlines(keepends=True)
+    fenced: set[int] = set()
+    for fence in parse_fences(text, where):
+        fenced.update(range(fence.line - 1, fence.end_line))
+    for i, line in enumerate(lines):
+        found = CLAIM_COMMENT.search(line)
+        if found and i not in fenced:
+            _names(found[1], f"{where}:{i + 1}")
+            lines[i] = line[: found.end()] + _MARK.format(i + 1) + line[found.end() :]
+    return "".join(lines)
+
+
+def strip_claim_marks(text: str) -> str:
+    return re.sub(r"\u27eaclaim \d+\u27eb", "", text)
+
+
+def claim_lines(rendered: str) -> list[tuple[int, list[str]]]:
+    """[(template line, the claims it makes)] for each marked line the brand's page still has."""
+    return [(int(m[2]), m[1].split()) for m in _MARK_RE.finditer(rendered)]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request a line's claims need: a stream, a plain reply, an error."""
+
+    label: str
+    body: dict
+    wrong_key: bool = False
+
+
+def probes(names: list[str], model: str) -> list[Probe]:
+    """The requests that show whether the platform does what `names` claim (each sent once)."""
+    hi = [{"role": "user", "content": "hi"}]
+    found: dict[str, Probe] = {}
+    if {"stream-done", "stream-events", "stream-usage"} & set(names):
+        body = {"model": model, "messages": hi, "max_tokens": 3, "stream": True,
+                "stream_options": {"include_usage": True}}  # fmt: skip
+        found["stream"] = Probe("stream", body)
+    if "usage-sum" in names:
+        found["reply"] = Probe("reply", {"model": model, "messages": hi, "max_tokens": 3})
+    if "error-body" in names:  # two of the commonest mistakes: whichever the platform refuses shows its errors
+        found["unknown model"] = Probe("unknown model", {"model": "no-such-model", "messages": hi, "max_tokens": 3})
+        found["wrong key"] = Probe("wrong key", {"model": model, "messages": hi, "max_tokens": 3}, wrong_key=True)
+    return list(found.values())
+
+
+def _sent(exchange: Exchange) -> str:
+    text = exchange.body.decode("utf-8", "replace")
+    return " ".join(text.split())[:160] or "an empty body"
+
+
+def _stream_problems(names: list[str], exchange: Exchange) -> list[tuple[str, str]]:
+    if not 200 <= exchange.status < 300:
+        said = error_summary(exchange.status, exchange.body, exchange.content_type)
+        return [(n, f"a stream request got no stream: {said}") for n in names]
+    text = exchange.body.decode("utf-8", "replace")
+    events = [line for line in text.splitlines() if line.strip() and not line.startswith(":")]
+    chunks, _ = parse_sse(text)
+    found = []
+    if "stream-done" in names and (not events or events[-1].strip() != "data: [DONE]"):
+        last = events[-1][:100] if events else "nothing"
+        found.append(("stream-done", f"the platform's stream ends without it; its last line: {last!r}"))
+    if "stream-events" in names:
+        others = [line for line in events if not line.startswith("data:")]
+        if others:
+            found.append(("stream-events", f"the platform's stream has other lines: {others[0][:80]!r}"))
+    if "stream-usage" in names:
+        usage = [c for c in chunks if isinstance(c, dict) and isinstance(c.get("usage"), dict)]
+        if not usage:
+            found.append(("stream-usage", "the platform sent no chunk with `usage` although the request asked"))
+    return found
+
+
+def _usage_problems(exchange: Exchange) -> list[tuple[str, str]]:
+    try:
+        usage = json.loads(exchange.body).get("usage")
+    except (ValueError, AttributeError):
+        usage = None
+    if not 200 <= exchange.status < 300 or not isinstance(usage, dict):
+        return [("usage-sum", f"a plain request got no usage to add up: {_sent(exchange)}")]
+    prompt, completion, total = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
+    if not all(isinstance(n, int) for n in (prompt, completion, total)) or prompt + completion != total:
+        return [("usage-sum", f"the platform's usage: {json.dumps(usage)[:160]}")]
+    return []
+
+
+def _error_problems(exchanges: list[Exchange]) -> list[tuple[str, str]]:
+    errors = [x for x in exchanges if x.status >= 400]
+    if not errors:  # nothing refused: the error table's rows say so; no error body to judge here
+        return []
+    for exchange in errors:
+        try:
+            body = json.loads(exchange.body)
+        except ValueError:
+            body = None
+        if not (isinstance(body, dict) and body.get("error")):
+            kind = exchange.content_type or "no content type"
+            said = f"the platform answered {exchange.status} with {_sent(exchange)} ({kind})"
+            return [("error-body", f"{said}: the SDKs then raise without its words")]
+    return []
+
+
+def claim_problems(where: str, names: list[str], answers: dict[str, Exchange]) -> list[str]:
+    """Each claim of the line `where` (`docs/page.md:275`) that the platform's `answers` (by probe label) belie."""
+    found: list[tuple[str, str]] = []
+    streamed = [n for n in names if n.startswith("stream-")]
+    if streamed and "stream" in answers:
+        found += _stream_problems(streamed, answers["stream"])
+    if "usage-sum" in names and "reply" in answers:
+        found += _usage_problems(answers["reply"])
+    if "error-body" in names:
+        found += _error_problems([answers[k] for k in ("unknown model", "wrong key") if k in answers])
+    return [f"{where}: the guide says {WIRE_CLAIMS[name]}; but {what}" for name, what in found]

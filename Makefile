@@ -72,9 +72,11 @@ system-packages:
 endpoint: $(BIN)/.installed
 	$(BIN)/branddocs endpoint $(if $(BRAND),--brand $(BRAND))
 
+# ruff, then the import contracts in pyproject.toml ([tool.importlinter]: the floors, no circles).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

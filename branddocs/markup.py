@@ -1,14 +1,34 @@
-"""Fenced code blocks of a Markdown page, with their fence settings (```python test="skip" reason="...")."""
+"""The guide's markup for the checks: fence settings (```python test="skip" reason="..."), the error-table marker,
+and their parsing. The ground floor: it imports nothing of branddocs but the root of its error hierarchy.
+
+What a writer puts on a fence line or above a table is read here, once, by the example checks (collection,
+`--update-examples`), `branddocs check`'s fence pre-check and `check-translations`; the build removes it here too
+(`strip_fence_settings`), so readers see plain code. Which languages exist is not this module's business: the
+language registry checks that a block marked to run is in one (examples/languages/base.py, `check_language`).
+"""
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from branddocs.errors import EXIT_FENCE, BranddocsError
 
-__all__ = ["ERROR_TABLE_MARKER", "FENCE_SETTINGS", "SAMPLE_FENCES", "SETTINGS", "Fence", "FenceError", "parse_fences"]
+__all__ = [
+    "ERROR_TABLE_MARKER",
+    "FENCE_SETTINGS",
+    "SAMPLE_FENCES",
+    "SETTINGS",
+    "Fence",
+    "FenceCheck",
+    "FenceError",
+    "fenced_lines",
+    "parse_fences",
+    "run_marks",
+    "strip_fence_settings",
+]
 
 # Settings branddocs reads; the highlight extension's own (title, linenums, hl_lines) are allowed too.
 SETTINGS = {
@@ -22,10 +42,15 @@ FENCE_SETTINGS = tuple(SETTINGS)
 SAMPLE_FENCES = ("json", "sse", "text", "txt", "http", "")
 """Fence names a response sample is written under (JSON; an event stream under the others): never a language's."""
 ERROR_TABLE_MARKER = "<!-- branddocs: error-table -->"
-"""The line above a table of the guide's claims about errors (claims.py); the build removes it, as fence settings."""
+"""The line above a table of the guide's claims about errors (examples/judge/claims.py); the build removes it, as
+fence settings."""
 _HIGHLIGHT = {"title", "linenums", "hl_lines", "anchor_linenums", "line_spans"}
 _OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})[ ]*(?P<lang>[\w+-]*)(?P<rest>.*)$")
 _SETTING = re.compile(r'\s*(?P<key>[\w-]+)="(?P<value>[^"]*)"')
+# What the build removes: branddocs' settings on any fence line, the marker line at a line's start only.
+_FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
+_ERROR_TABLE = re.compile(rf"^{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)
+_OURS = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 
 
 class FenceError(BranddocsError, ValueError):
@@ -73,26 +98,19 @@ def _settings(rest: str, where: str) -> dict[str, str]:
     return found
 
 
-def _run_marks(settings: dict[str, str]) -> list[str]:
+def run_marks(settings: dict[str, str]) -> list[str]:
     """The settings that say a block is an example to run (test="skip" may mark any block: a brand file)."""
     return [f'{key}="{value}"' for key, value in settings.items()
             if key in ("lint", "group") or (key, value) == ("test", "xfail")]  # fmt: skip
 
 
-def _check_language(lang: str, settings: dict[str, str], where: str) -> None:
-    """A block marked to run must be in a registered language: never silently prose, never another's runner."""
-    marks = _run_marks(settings)
-    if not marks or lang in SAMPLE_FENCES:
-        return
-    # Imported here: the registry loads the languages, whose modules import this one.
-    from branddocs.examples.languages.base import for_fence, unknown_language
-
-    if for_fence(lang) is None:
-        raise unknown_language(lang, ", ".join(marks), where)
+FenceCheck = Callable[[Fence, str], None]
+"""Called on each block as it is read, with `file:line`; raises FenceError (the language registry's
+`check_language`: a block marked to run must be in a registered language)."""
 
 
-def parse_fences(markdown: str, where: str) -> list[Fence]:
-    """Every fenced block in `markdown`; `where` (a file name) prefixes error messages."""
+def parse_fences(markdown: str, where: str, check: FenceCheck | None = None) -> list[Fence]:
+    """Every fenced block in `markdown`; `where` (a file name) prefixes error messages; `check` each block's own."""
     lines = markdown.splitlines()
     fences, i = [], 0
     while i < len(lines):
@@ -107,16 +125,31 @@ def parse_fences(markdown: str, where: str) -> list[Fence]:
             raise FenceError(f"{where}:{i + 1}: code block opened here is never closed")
         body = "\n".join(line[indent:] if line[:indent].strip() == "" else line for line in lines[i + 1 : end])
         lang, settings = opened["lang"].lower(), _settings(opened["rest"], f"{where}:{i + 1}")
-        _check_language(lang, settings, f"{where}:{i + 1}")
-        fences.append(
-            Fence(
-                line=i + 1,
-                lang=lang,
-                code=textwrap.dedent(body) + "\n" if body else "",
-                indent=indent,
-                settings=settings,
-                end_line=end + 1,
-            )
+        fence = Fence(
+            line=i + 1,
+            lang=lang,
+            code=textwrap.dedent(body) + "\n" if body else "",
+            indent=indent,
+            settings=settings,
+            end_line=end + 1,
         )
+        if check is not None:
+            check(fence, f"{where}:{i + 1}")
+        fences.append(fence)
         i = end + 1
     return fences
+
+
+def fenced_lines(lines: list[str], where: str, check: FenceCheck | None = None) -> set[int]:
+    """0-based indexes of `lines` inside fenced code blocks (a marker written in a code block is not one)."""
+    inside: set[int] = set()
+    for fence in parse_fences("\n".join(lines), where, check):
+        inside.update(range(fence.line - 1, fence.end_line))
+    return inside
+
+
+def strip_fence_settings(markdown: str) -> str:
+    """The page with branddocs' settings removed from its fence lines, and the error-table marker (the checks'
+    alone) removed: what readers (and any engine) get."""
+    markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _OURS.sub("", m["rest"]), markdown)
+    return _ERROR_TABLE.sub("", markdown)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from branddocs.examples.collect import Example
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import get
 
 __all__ = ["feature_problems"]

@@ -12,7 +12,7 @@ import re
 
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 
-from branddocs.examples.collect import Example
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import get
 
 __all__ = ["static_problems"]

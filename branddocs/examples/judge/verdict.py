@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from branddocs.examples.collect import Example
-from branddocs.examples.features import feature_problems
+from branddocs.examples.example import Example
+from branddocs.examples.judge.features import feature_problems
+from branddocs.examples.judge.static import static_problems
 from branddocs.examples.languages.base import Context, get
 from branddocs.examples.responses.samples import sample_problems
-from branddocs.examples.run import ExampleFailure
-from branddocs.examples.static import static_problems
+from branddocs.examples.run.process import ExampleFailure
 from branddocs.examples.update import record_sample_update
 
 __all__ = ["Checker"]

@@ -1,6 +1,6 @@
 """The recording proxy in a process of its own: the one process that holds the real key.
 
-    python -m branddocs.examples.proxy_process     (its settings, the key among them, as one JSON line on stdin)
+    python -m branddocs.examples.proxy.process     (its settings, the key among them, as one JSON line on stdin)
 
 `branddocs check` starts it and hands it the key over a pipe, never in argv or the environment (which
 /proc/<pid>/cmdline and /proc/<pid>/environ show to every process of the same user, and which are an
@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from branddocs.examples.proxy import Exchange, RecordingProxy
+from branddocs.examples.proxy.recording import Exchange, RecordingProxy
 from branddocs.settings import API_KEY, PROXY
 
 __all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
@@ -126,7 +126,7 @@ def start(settings: Mapping[str, object], environ: Mapping[str, str]) -> tuple[s
     It lives as long as the returned process's stdin stays open.
     """
     process = subprocess.Popen(
-        [sys.executable, "-m", "branddocs.examples.proxy_process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         env=dict(environ),
     )  # fmt: skip
     assert process.stdin is not None

@@ -2,7 +2,7 @@
 
 `branddocs check` runs this file; a project's own tests can import `test_example` and `pytest_generate_tests`
 from here (this repository's tests/test_examples.py does). Ids read `<brand>::<page>.md:<line>::<language>`;
-failures name the template file and line. Options come from branddocs' pytest plugin (pytest_plugin.py).
+failures name the template file and line. Options come from branddocs' pytest plugin (this folder).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from pytest_examples import EvalExample
 
-from branddocs.examples.claims import table_problems
-from branddocs.examples.collect import Example
-from branddocs.examples.pytest_plugin import CollectionProblem, collected_examples
-from branddocs.examples.run import Target
-from branddocs.examples.verdict import Checker
+from branddocs.examples.example import Example
+from branddocs.examples.judge.claims import table_problems
+from branddocs.examples.judge.verdict import Checker
+from branddocs.examples.pytest_plugin.share import CollectionProblem, collected_examples
+from branddocs.examples.run.process import Target
 from branddocs.site import Project
 
 __all__ = ["pytest_generate_tests", "test_example"]

@@ -2,12 +2,12 @@
 
 Two kinds, one per pytest worker and interpreter, both in the sandbox (sandbox.py):
 - `Zygote` (Python, as root): one sandbox whose interpreter has imported `openai` and forks a fresh process per
-  example (languages/python_zygote.py). Each forked process gets a user of its own (`Pool.new_uid`), its own
+  example (python_zygote.py). Each forked process gets a user of its own (`Pool.new_uid`), its own
   scratch folder, the minimal environment with its run key, its own stdout and stderr; when it ends, every
   process of its user is killed and its files in the sandbox's /tmp and /dev/shm removed, so the next one finds
   nothing of it. Start-up (about a second, mostly `import openai`) is paid once per worker.
 - `Standby` (Node.js): a whole sandbox with `node` that has imported `openai` and waits on stdin for its one
-  example (languages/node_standby.mjs): one process per example, as without a pool, started when the
+  example (node_standby.mjs): one process per example, as without a pool, started when the
   previous JavaScript example has ended (`Pool.ahead`), while other examples run. It is handed out once
   (`Standby.take`: a second time is an error), and only for an example whose environment, less its key (sent
   with the example) and HOME (its own), is the one it was started with; any other is stopped, never used.
@@ -26,16 +26,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from branddocs.examples import sandbox
+from branddocs.examples.run import sandbox
 
-__all__ = ["UID_BASE", "Forked", "Pool", "PoolError", "Standby", "Zygote"]
+__all__ = ["PYTHON_CHILD", "UID_BASE", "Forked", "Pool", "PoolError", "Standby", "Zygote"]
 
 UID_BASE = 3_000_000_000
 """Users of pooled examples: UID_BASE + 256 x (the worker's pid) + a counter, above sandbox.py's own users and
 below 2^32 for any pid (at most 2^22), so no two workers, and no two examples within 256, share one."""
-_ZYGOTE = Path(__file__).parent / "languages" / "python_zygote.py"
-_CHILD = Path(__file__).parent / "languages" / "python_child.py"
-_STANDBY = Path(__file__).parent / "languages" / "node_standby.mjs"
+PYTHON_CHILD = Path(__file__).with_name("python_child.py")
+"""Runs one Python example in a process of its own, started alone or forked by the zygote."""
+_ZYGOTE = Path(__file__).with_name("python_zygote.py")
+_STANDBY = Path(__file__).with_name("node_standby.mjs")
 _READY_TIMEOUT = 120  # seconds for a zygote to import openai: several on a busy machine, never minutes
 
 
@@ -88,8 +89,8 @@ class Zygote:
         self.pool, self.python, self.busy = pool, python, False
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         inside = sandbox.INSIDE
-        box = sandbox.Box(pool.root, pool.socket_path, pool.port, reads=sandbox.python_reads(python),
-                          binds={str(inside / _ZYGOTE.name): _ZYGOTE, str(inside / _CHILD.name): _CHILD})  # fmt: skip
+        binds = {str(inside / _ZYGOTE.name): _ZYGOTE, str(inside / PYTHON_CHILD.name): PYTHON_CHILD}
+        box = sandbox.Box(pool.root, pool.socket_path, pool.port, reads=sandbox.python_reads(python), binds=binds)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pool.root), "LANG": "C.UTF-8"}
         self.process = sandbox.launch([python, "-I", str(inside / _ZYGOTE.name)], box, env, zygote=True,
                                       stdin=theirs, stdout=subprocess.DEVNULL)  # fmt: skip

@@ -23,17 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from branddocs.endpoint.routes import brand_prefix
-from branddocs.examples import sandbox
-from branddocs.examples.pool import Forked, Pool
-from branddocs.examples.proxy import DEFAULT_TIMEOUT, Exchange, RecordingProxy
-from branddocs.examples.proxy_process import ProxyClient
+from branddocs.examples.proxy.process import ProxyClient
+from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT, Exchange, RecordingProxy
 from branddocs.examples.responses.conformance import conformance_problems
-from branddocs.examples.responses.sdk import Reads, exchange_problems
+from branddocs.examples.responses.exchange import exchange_problems
+from branddocs.examples.responses.sdk import Reads
+from branddocs.examples.run import sandbox
+from branddocs.examples.run.pool import Forked, Pool
 from branddocs.settings import EXAMPLE_NODE, EXAMPLE_PYTHON, EXAMPLE_TIMEOUT, NODE_MODULES
 
-if TYPE_CHECKING:  # collect.py asks the languages, which run here
+if TYPE_CHECKING:
     from branddocs.brand import Brand
-    from branddocs.examples.collect import Example
+    from branddocs.examples.example import Example
 
 __all__ = [
     "TIMEOUT_ENV",
@@ -103,7 +104,8 @@ class Run:
     returncode: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
     reads: Reads = None
-    """The response fields the example's code touches (its language's `reads`); None: all the SDK requires."""
+    """The response fields the example's code touches (its language's `reads`, set by Language.checked_run);
+    None: all the SDK requires."""
 
 
 def example_python() -> str:
@@ -130,10 +132,7 @@ def prepare(example: Example, target: Target, home: Path) -> Run:
         "LANG": "C.UTF-8",
         example.brand.key_env: target.proxy.run_key(token),
     }
-    from branddocs.examples.languages.base import for_fence  # here: the languages import this module
-
-    language = for_fence(example.lang)
-    return Run(token=token, code=code, env=env, reads=language.reads(example.code) if language else None)
+    return Run(token=token, code=code, env=env)
 
 
 def execute(

@@ -1,10 +1,10 @@
-"""The clients that try the rows of the guide's error tables (claims.py): branddocs' own programs, started once.
+"""The clients that try the rows of the guide's error tables (judge/claims.py): branddocs' own programs, started once.
 
 A row is a request branddocs makes, as data, with the clients a reader has: curl and the `openai` Python package
-(languages/rows_client.py) and the `openai` npm package (languages/rows_client.mjs). Each client is one process per
+(rows_client.py) and the `openai` npm package (rows_client.mjs). Each client is one process per
 pytest worker, fed one table after another: in the sandbox like the examples (its own user, the minimal
 environment, its only way out the recording proxy), or, where examples run without it, a plain process. No
-example's code ever runs in them: each example still gets a process of its own (run.py, pool.py).
+example's code ever runs in them: each example still gets a process of its own (process.py, pool.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from branddocs.examples import sandbox
-from branddocs.examples.run import ExampleFailure, Target, example_node, example_python
+from branddocs.examples.run import sandbox
+from branddocs.examples.run.process import ExampleFailure, Target, example_node, example_python
 
 __all__ = ["RowsClient", "rows_client"]
 
-_HERE = Path(__file__).parent / "languages"
+_HERE = Path(__file__).parent
 _PYTHON, _NODE = _HERE / "rows_client.py", _HERE / "rows_client.mjs"
 
 

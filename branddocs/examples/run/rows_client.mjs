@@ -1,4 +1,4 @@
-// branddocs' own Node.js client for the guide's error tables (claims.py), one order after another.
+// branddocs' own Node.js client for the guide's error tables (judge/claims.py), one order after another.
 //
 //     node rows_client.mjs      (in the sandbox; stdin: one JSON order a line; stdout: one JSON answer a line)
 //

@@ -1,4 +1,4 @@
-"""branddocs' own curl and Python clients for the guide's error tables (claims.py), one order after another.
+"""branddocs' own curl and Python clients for the guide's error tables (judge/claims.py), one order after another.
 
     python -I rows_client.py       (in the sandbox; stdin: one JSON order a line; stdout: one JSON answer a line)
 

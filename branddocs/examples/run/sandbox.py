@@ -61,7 +61,7 @@ OUTPUT_LIMIT = 4 << 20
 """Bytes of stdout and stderr (together) read from an example before it is stopped (run.execute)."""
 
 INSIDE = Path("/run/branddocs")
-"""Where the sandbox sees our own files: the relay (relay.py), languages/python_child.py, the proxy's socket."""
+"""Where the sandbox sees our own files: the relay (relay.py), python_child.py, the proxy's socket."""
 _RELAY = Path(__file__).with_name("relay.py")
 _SANDBOX_UID_BASE = 1_900_000_000
 """As root, each launching process (pytest worker) runs its examples as uid BASE + its pid: a user no file on

@@ -6,14 +6,14 @@ Each brand is therefore made ready before Zensical sees it, by the same code the
 1. branddocs' plugin resolves the brand (`on_config`: name, URL, palette, logo, favicon, language, navigation
    with the brand's own pages, copyright), and mkdocs-macros renders every page of the brand's site with
    branddocs' macros (Jinja's sandbox, values printed as text, `on_undefined: strict`, `on_error_fail`),
-   exactly as the MkDocs build and the example checks render them (branddocs/examples/collect.py);
+   exactly as the MkDocs build and the example checks render them (branddocs/examples/collection/collect.py);
 2. the rendered pages (fence settings removed), the shared files and the brand's own images only go into a
    work folder, site/.staging-<id>-<unique>/docs/, with a configuration generated for that brand
    (mkdocs.yml: Zensical's own macros and search plugins are not listed: the pages are already rendered);
 3. Zensical builds it in strict mode (a broken link, anchor or image fails the brand); then each page's
    Markdown twin and llms.txt are written, the rendered pages are checked for template leftovers, and
    every output file goes through the secret scan;
-4. the site is published with the same atomic swap as the MkDocs build (branddocs/site/publish.py) and
+4. the site is published with the same atomic swap as the MkDocs build (site/publish.py) and
    stamped with a digest that includes the engine, so switching engines rebuilds.
 
 Why not Zensical's own macros (zensical/extensions/macros.py): it renders with a plain `jinja2.Environment`,
@@ -23,7 +23,6 @@ branddocs' plugin's; the pages would render differently from the MkDocs build an
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import os
@@ -32,7 +31,6 @@ import shutil
 import tempfile
 import time
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -40,10 +38,15 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from branddocs.builder.result import BuildResult, LogCollector
+from branddocs.builder.stamps import Inputs, check, stamp_path, write_stamp
+from branddocs.markup import strip_fence_settings
+from branddocs.plugin.render import brand_env
 from branddocs.site import Project, llms, secrets_scan, store
 from branddocs.site.pages import site_pages
+from branddocs.site.publish import publish
 
-__all__ = ["ENGINES", "build_brand", "engine_digest", "prepare"]
+__all__ = ["ENGINES", "build_brand", "prepare"]
 
 ENGINES = ("mkdocs", "zensical")
 """`--engine`: MkDocs + Material (the default), or Zensical."""
@@ -53,15 +56,6 @@ _IMAGE = re.compile(r"<img\b[^>]*?\bsrc=\"(?P<src>[^\"]+)\"")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Settings Zensical has no use for, or that belong to plugins it does not run (the pages arrive rendered).
 _DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks")
-
-
-def engine_digest(inputs: str) -> str:
-    """The stamp's digest for a Zensical build: the brand's inputs, the engine and Zensical's version."""
-    try:
-        version = metadata.version("zensical")
-    except metadata.PackageNotFoundError:
-        version = "missing"
-    return hashlib.sha256(f"{inputs}\nengine=zensical zensical=={version}\n".encode()).hexdigest()
 
 
 def _other_brand_image(uri: str, resource_dir_name: str) -> bool:
@@ -79,14 +73,11 @@ def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]
     from mkdocs.structure.files import File, Files
     from mkdocs.structure.pages import Page
 
-    from branddocs.examples.collect import _brand_env
-    from branddocs.plugin.plugin import strip_fence_settings
-
     brand = project.brand(brand_id)
     pages = site_pages(project.docs_dir, brand)
     docs = work / "docs"
     verbatim = set()
-    with _brand_env(brand_id):
+    with brand_env(brand_id):
         # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand
         # under site/ (nothing is written there by MkDocs: Zensical writes work/site/).
         config = load_config(str(project.config_file), site_dir=str(work))
@@ -298,30 +289,27 @@ def _check_site(project: Project, site: Path, verbatim: set[str]) -> str | None:
 
 
 def build_brand(
-    project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Any = None
-) -> Any:
+    project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Inputs | None = None
+) -> BuildResult:
     """Build one brand with Zensical; its previous site stays untouched unless the build succeeds.
 
-    Call it under `site_lock`, as `build_brands` does. Returns build.py's BuildResult; `inputs`, build.py's
-    Inputs for the Zensical engine (the command's, so shared inputs are hashed once)."""
-    from branddocs.site.build import BuildResult, Inputs, _check, _stamp, _write_stamp
-    from branddocs.site.publish import publish
-
+    Call it under `site_lock`, as `build_brands` does. `inputs`: the Inputs for the Zensical engine (the
+    command's, so shared inputs are hashed once)."""
     inputs = inputs or Inputs(project, "zensical")
     if inputs.engine != "zensical":
         raise ValueError(f"Inputs for the {inputs.engine} engine given to the Zensical build")
     site_root = Path(site_root or project.site_dir)
     final = site_root / brand_id
     start = time.perf_counter()
-    digest, up_to_date = _check(inputs, brand_id, site_root)
-    stamp = _stamp(site_root, brand_id)
+    digest, up_to_date = check(inputs, brand_id, site_root)
+    stamp = stamp_path(site_root, brand_id)
     if not force and up_to_date:
         return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
     site_root.mkdir(parents=True, exist_ok=True)
     # .staging-<id>-: what `recover` removes after a killed build, as for the MkDocs build's staging folders.
     work = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
     site = work / "site"
-    collect = _Collect()
+    collect = LogCollector()
     logging.getLogger("mkdocs").addHandler(collect)
     try:
         try:
@@ -341,19 +329,8 @@ def build_brand(
         stamp.unlink(missing_ok=True)
         store.share(site, store.store_dir(site_root))  # after the secret scan read every file, before publishing
         publish(site, final)
-        _write_stamp(stamp, digest, final)
+        write_stamp(stamp, digest, final)
         return BuildResult(brand_id, True, time.perf_counter() - start, final)
     finally:
         logging.getLogger("mkdocs").removeHandler(collect)
         shutil.rmtree(work, ignore_errors=True)
-
-
-class _Collect(logging.Handler):
-    """MkDocs' and mkdocs-macros' warnings and errors while the pages render: the brand's error message."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage().strip())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from branddocs.brand.model import PlatformErrors
-from branddocs.examples.collect import render_pages
+from branddocs.examples.collection.collect import render_pages
 from branddocs.site import Project
 
 from .conftest import run_branddocs

@@ -16,7 +16,8 @@ from starlette.routing import Route
 from branddocs.endpoint.app import create_app
 from branddocs.endpoint.server import running_endpoint
 from branddocs.errors import EXIT_NO_API, EXIT_REFUSED
-from branddocs.examples.first_run import endpoint_line, preflight, sdks
+from branddocs.examples.pytest_plugin.first_run import endpoint_line, preflight
+from branddocs.examples.run.sdks import sdks
 
 from .conftest import ROOT
 

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from branddocs.examples.fences import FenceError
-from branddocs.examples.proxy import Exchange
-from branddocs.examples.wire_claims import WIRE_CLAIMS, claim_lines, claim_problems, mark_claims, probes
+from branddocs.examples.collection.marks import claim_lines, mark_claims
+from branddocs.examples.judge.wire_claims import claim_problems, probes
+from branddocs.examples.proxy.recording import Exchange
+from branddocs.markup import WIRE_CLAIMS, FenceError
 
 from .conftest import FIXTURES
 

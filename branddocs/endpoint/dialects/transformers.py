@@ -14,7 +14,7 @@ import dataclasses
 import uuid
 
 from branddocs.endpoint.dialects.base import Dialect, Reply
-from branddocs.endpoint.errors import ApiError
+from branddocs.endpoint.api_error import ApiError
 from branddocs.endpoint.generate import Completion
 
 __all__ = ["TransformersDialect"]

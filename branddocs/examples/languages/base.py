@@ -114,6 +114,11 @@ class Language(ABC):
         """The linter's findings, each naming its template line; `lint="skip"` means this is not called."""
         return []
 
+    def missing(self, project_root: Path) -> str:
+        """What this machine lacks to run the language's examples, with the command that installs it; empty if
+        nothing (then the examples are skipped with it: a missing install is no example's fault)."""
+        return ""
+
     @abstractmethod
     def run(self, example: Example, context: Context) -> Run:
         """Run the example once in a process of its own (run.prepare, then run.execute), and return the run."""

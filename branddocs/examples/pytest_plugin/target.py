@@ -1,5 +1,5 @@
-"""The endpoint under test, behind the recording proxy (a session fixture), and the one request that says up front
-whether a real endpoint answers."""
+"""The endpoint under test, behind the recording proxy (a session fixture); what a real endpoint must answer before
+any example runs is first_run.py's."""
 
 from __future__ import annotations
 
@@ -7,41 +7,23 @@ import json
 import os
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from branddocs.errors import EXIT_FENCE, EXIT_REFUSED, EXIT_UNREACHABLE
+from branddocs.errors import EXIT_FENCE
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
+from branddocs.examples.pytest_plugin.first_run import preflight
 from branddocs.examples.pytest_plugin.options import example_timeout
-from branddocs.examples.responses.summary import error_summary
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import Pool
 from branddocs.examples.run.process import Target
 from branddocs.settings import API_KEY, ENDPOINT, PROXY
 from branddocs.site import Project
 
-__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_target", "preflight", "proxy_settings"]
+__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_target", "proxy_settings"]
 
 # The variables' names, for messages (branddocs.settings reads and documents them).
 ENDPOINT_ENV = ENDPOINT.name
 KEY_ENV = API_KEY.name
-
-
-def preflight(upstream: str, key: str, timeout: float = 10.0) -> tuple[int, str] | None:
-    """One authenticated `GET {upstream}/models` before any example: (exit code, one line) if it fails."""
-    try:
-        response = httpx.get(f"{upstream}/models", headers={"Authorization": f"Bearer {key}"}, timeout=timeout,
-                             trust_env=False)  # fmt: skip
-    except httpx.HTTPError as exc:
-        return (
-            EXIT_UNREACHABLE,
-            f"{ENDPOINT_ENV}={upstream} is unreachable ({type(exc).__name__}: {exc}); no example was run",
-        )
-    if response.is_success or response.status_code in (404, 405):  # a platform without /models is still fine
-        return None
-    summary = error_summary(response.status_code, response.content, response.headers.get("content-type", ""))
-    hint = " (is $BRANDDOCS_API_KEY the key for it?)" if response.status_code in (400, 401, 403, 500) else ""
-    return EXIT_REFUSED, f"{ENDPOINT_ENV}={upstream}: GET /models: {summary}{hint}; no example was run"
 
 
 @pytest.fixture(scope="session")

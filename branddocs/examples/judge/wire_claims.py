@@ -1,86 +1,33 @@
 """What the guide's prose says about the wire, checked on the platform: each claim names the line that makes it.
 
-A writer ends a line of prose that states how the platform's replies look with a comment naming the claims
-it makes, `... `data: [DONE]` ends the stream. <!-- branddocs: claims stream-done stream-usage -->` (WIRE_CLAIMS
-lists them); the build removes the comment. Rendering keeps it (a brand whose page leaves the line out makes
-no claim), so each claim reaches the checks with the template line it stands on. `branddocs check` sends the
-few requests the line's claims need through the recording proxy (as the error tables' rows go) and fails the
-line where the platform sends otherwise, saying what it sent.
+A writer ends a line of prose that states how the platform's replies look with a comment naming the claims it
+makes, `... `data: [DONE]` ends the stream. <!-- branddocs: claims stream-done stream-usage -->` (markup.WIRE_CLAIMS
+lists them); the build removes the comment, collection/marks.py carries its template line through rendering (a
+brand whose page leaves the line out makes no claim). `branddocs check` sends the few requests the line's claims
+need through the recording proxy, as the error tables' rows go, and fails the line where the platform sends
+otherwise, saying what it sent.
 
 These are claims of the page, not rules of the examples: a stream without `data: [DONE]` is read to its end by
-both SDKs (departures.py), so no runnable example fails for it; a page that says `[DONE]` ends the stream is
-wrong on that platform, and this says so at that line.
+both SDKs (responses/departures.py), so no runnable example fails for it; a page that says `[DONE]` ends the
+stream is wrong on that platform, and this says so at that line.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import secrets
 from dataclasses import dataclass
 
-from branddocs.examples.fences import FenceError, parse_fences
-from branddocs.examples.proxy import Exchange
-from branddocs.examples.responses.errors import error_summary
+import httpx
+
+from branddocs.examples.example import Example
+from branddocs.examples.languages.base import Context
+from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.sse import parse_sse
+from branddocs.examples.responses.summary import error_summary
+from branddocs.markup import WIRE_CLAIMS
 
-__all__ = [
-    "CLAIM_COMMENT",
-    "WIRE_CLAIMS",
-    "Probe",
-    "claim_lines",
-    "claim_problems",
-    "mark_claims",
-    "probes",
-    "strip_claim_marks",
-]
-
-WIRE_CLAIMS = {
-    "stream-done": "`data: [DONE]` ends a stream",
-    "stream-events": "a stream is `data:` lines, each one JSON chunk",
-    "stream-usage": "with `stream_options.include_usage`, one more chunk carries the usage",
-    "usage-sum": "`prompt_tokens` + `completion_tokens` = `total_tokens`",
-    "error-body": "an error comes as JSON whose `error` says what went wrong",
-}
-"""Every claim a line can make, with what it says."""
-CLAIM_COMMENT = re.compile(r"[ ]?<!-- branddocs: claims ([^>]*?) -->")
-"""The comment at the end of a line of prose; the build removes it."""
-_MARK = "\u27eaclaim {}\u27eb"
-_MARK_RE = re.compile(r"<!-- branddocs: claims ([^>]*?) -->\u27eaclaim (\d+)\u27eb")
-
-
-def _names(found: str, where: str) -> list[str]:
-    names = found.split()
-    unknown = [n for n in names if n not in WIRE_CLAIMS]
-    if unknown or not names:
-        raise FenceError(f"{where}: `<!-- branddocs: claims ... -->` names {', '.join(unknown) or 'no claim'}; "
-                         f"expected some of {', '.join(WIRE_CLAIMS)}")  # fmt: skip
-    return names
-
-
-def mark_claims(text: str, where: str) -> str:
-    """`text` (a template) with each claims comment outside code blocks followed by its line's number, which
-    rendering keeps; an unknown claim is a FenceError naming the line."""
-    if "<!-- branddocs: claims" not in text:
-        return text
-    lines = text.splitlines(keepends=True)
-    fenced: set[int] = set()
-    for fence in parse_fences(text, where):
-        fenced.update(range(fence.line - 1, fence.end_line))
-    for i, line in enumerate(lines):
-        found = CLAIM_COMMENT.search(line)
-        if found and i not in fenced:
-            _names(found[1], f"{where}:{i + 1}")
-            lines[i] = line[: found.end()] + _MARK.format(i + 1) + line[found.end() :]
-    return "".join(lines)
-
-
-def strip_claim_marks(text: str) -> str:
-    return re.sub(r"\u27eaclaim \d+\u27eb", "", text)
-
-
-def claim_lines(rendered: str) -> list[tuple[int, list[str]]]:
-    """[(template line, the claims it makes)] for each marked line the brand's page still has."""
-    return [(int(m[2]), m[1].split()) for m in _MARK_RE.finditer(rendered)]
+__all__ = ["Probe", "claim_problems", "claims_problems", "probes"]
 
 
 @dataclass(frozen=True)
@@ -175,3 +122,25 @@ def claim_problems(where: str, names: list[str], answers: dict[str, Exchange]) -
     if "error-body" in names:
         found += _error_problems([answers[k] for k in ("unknown model", "wrong key") if k in answers])
     return [f"{where}: the guide says {WIRE_CLAIMS[name]}; but {what}" for name, what in found]
+
+
+def claims_problems(example: Example, context: Context) -> list[str]:
+    """The claims of the line `example` stands for (its code: their names) that the brand's platform belies."""
+    names = example.code.split()
+    target, brand = context.target, example.brand
+    token = target.new_token(brand)
+    base, key = f"{target.proxy_url}/_x/{token}", target.proxy.run_key(token)
+    answers = {}
+    with httpx.Client(timeout=target.timeout, trust_env=False) as client:
+        for probe in probes(names, brand.default_model):
+            # A wrong key is one made up here: the proxy forwards it as it is (as for the error tables' rows).
+            sent = "sk-wrong-" + secrets.token_hex(12) if probe.wrong_key else key
+            try:
+                response = client.post(f"{base}/chat/completions", json=probe.body,
+                                       headers={"Authorization": f"Bearer {sent}"})  # fmt: skip
+            except httpx.HTTPError as exc:
+                return [f"{example.where}: its claims could not be tried: {type(exc).__name__}: {exc}"]
+            answers[probe.label] = Exchange("POST", "/chat/completions", json.dumps(probe.body).encode(),
+                                            response.status_code, response.headers.get("content-type", ""),
+                                            response.content)  # fmt: skip
+    return claim_problems(example.where, names, answers)

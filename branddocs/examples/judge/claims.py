@@ -32,7 +32,7 @@ def _order(rows: list[ErrorRow], example: Example, context: Context, wrong_key: 
     token = target.new_token(brand)
     rows_data = [{"body": row.body(brand.default_model), "wrong_key": row.wrong_key} for row in rows]
     order = {"base_url": f"{target.proxy_url}/_x/{token}", "key": target.proxy.run_key(token),
-             "wrong_key": wrong_key, "timeout": target.timeout, "rows": rows_data}  # fmt: skip
+             "wrong_key": wrong_key, "timeout": target.limit_for(brand)[0], "rows": rows_data}  # fmt: skip
     return token, order
 
 
@@ -72,10 +72,14 @@ def table_problems(example: Example, context: Context) -> list[str]:
         if node is not None:
             node.send(_order(rows, example, context, wrong_key)[1])
         python.send({"curl": curl_order, "python": _order(rows, example, context, wrong_key)[1]})
-        answer = python.answer(target.timeout)
+        answer = python.answer(target.limit_for(example.brand)[0])
         statuses, sdk = _answers(answer["curl"], rows, "curl"), _answers(answer["python"], rows, "Python")
         untried = [row.node for row in rows]  # as the guide says: not tried, so not contradicted
-        js = untried if node is None else _answers(node.answer(target.timeout)["shows"], rows, "Node.js")
+        js = (
+            untried
+            if node is None
+            else _answers(node.answer(target.limit_for(example.brand)[0])["shows"], rows, "Node.js")
+        )
     except (ExampleFailure, StartError) as exc:  # a client that cannot start says what failed
         return [str(exc)]
     exchanges = target.proxy.exchanges(curl_token)

@@ -131,7 +131,7 @@ def claims_problems(example: Example, context: Context) -> list[str]:
     token = target.new_token(brand)
     base, key = f"{target.proxy_url}/_x/{token}", target.proxy.run_key(token)
     answers = {}
-    with httpx.Client(timeout=target.timeout, trust_env=False) as client:
+    with httpx.Client(timeout=target.limit_for(brand)[0], trust_env=False) as client:
         for probe in probes(names, brand.default_model):
             # A wrong key is one made up here: the proxy forwards it as it is (as for the error tables' rows).
             sent = "sk-wrong-" + secrets.token_hex(12) if probe.wrong_key else key

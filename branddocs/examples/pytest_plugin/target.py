@@ -12,7 +12,7 @@ import pytest
 from branddocs.errors import EXIT_FENCE
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
 from branddocs.examples.pytest_plugin.first_run import preflight
-from branddocs.examples.pytest_plugin.options import example_timeout
+from branddocs.examples.pytest_plugin.options import example_timeout, timeout_given
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import Pool
 from branddocs.examples.run.process import Target
@@ -33,15 +33,15 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     The proxy, which alone holds the real key, runs in a process of its own: the one `branddocs check` started
     ($BRANDDOCS_PROXY; then this process never had the key), else one started here.
     """
-    timeout = example_timeout(pytestconfig)
+    timeout, given = example_timeout(pytestconfig), timeout_given(pytestconfig)
     conformance = pytestconfig.getoption("conformance", None) == "openai"
     upstream = ENDPOINT.get().rstrip("/")
     if upstream and pytestconfig.getoption("update_examples", False):
         pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV,
                     returncode=EXIT_FENCE)  # fmt: skip
-    given = PROXY.get()
-    if given:
-        yield from _target(json.loads(given), upstream, timeout, conformance)
+    proxy = PROXY.get()
+    if proxy:
+        yield from _target(json.loads(proxy), upstream, timeout, conformance, given)
         return
     key = ""
     if upstream:
@@ -55,23 +55,25 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     project = Project.find()
     settings = proxy_settings(project, upstream, key, timeout, pytestconfig.getoption("brand") or None)
     with running_proxy(settings, without_secrets(os.environ)) as info:
-        yield from _target(info, upstream, timeout, conformance)
+        yield from _target(info, upstream, timeout, conformance, given)
 
 
 def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
-    """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands."""
-    return {"upstream": upstream, "key": key, "timeout": timeout, "root": str(project.root), "brands": brands,
-            "sandbox": sandbox.inside()}  # fmt: skip
+    """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands; its time limit
+    the longest any of them may take (a brand's own `checks.example_timeout`), so it never cuts an example short."""
+    limits = [project.brand(i).checks.example_timeout or 0 for i in brands or project.brand_ids()]
+    return {"upstream": upstream, "key": key, "timeout": max([timeout, *limits]), "root": str(project.root),
+            "brands": brands, "sandbox": sandbox.inside()}  # fmt: skip
 
 
-def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Iterator[Target]:
+def _target(info: dict, upstream: str, timeout: float, conformance: bool, given: bool) -> Iterator[Target]:
     # Against the reference endpoint: exact outputs, and each brand's own path (`/brands/<id>...`).
     proxy = ProxyClient(info, timeout)
     socket_path = info["socket"] if sandbox.inside() else None
     # Example processes started ahead, one per example, in the sandbox only (pool.py).
     pool = Pool(socket_path, int(info["url"].rsplit(":", 1)[1])) if socket_path else None
-    target = Target(proxy, info["url"], exact=not upstream, timeout=timeout, conformance=conformance,
-                    per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
+    target = Target(proxy, info["url"], exact=not upstream, timeout=timeout, timeout_given=given,
+                    conformance=conformance, per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
     try:
         yield target
     finally:

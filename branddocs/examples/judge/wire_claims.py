@@ -87,7 +87,10 @@ def _usage_problems(exchange: Exchange) -> list[tuple[str, str]]:
         usage = json.loads(exchange.body).get("usage")
     except (ValueError, AttributeError):
         usage = None
-    if not 200 <= exchange.status < 300 or not isinstance(usage, dict):
+    if not 200 <= exchange.status < 300:
+        said = error_summary(exchange.status, exchange.body, exchange.content_type)
+        return [("usage-sum", f"a plain request got no reply: {said}")]
+    if not isinstance(usage, dict):
         return [("usage-sum", f"a plain request got no usage to add up: {_sent(exchange)}")]
     prompt, completion, total = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
     if not all(isinstance(n, int) for n in (prompt, completion, total)) or prompt + completion != total:

@@ -17,9 +17,11 @@ from branddocs.endpoint.app import create_app
 from branddocs.endpoint.server import running_endpoint
 from branddocs.errors import EXIT_NO_API, EXIT_REFUSED
 from branddocs.examples.pytest_plugin.first_run import endpoint_line, preflight
+from branddocs.examples.pytest_plugin.junit import example_results
 from branddocs.examples.run.sdks import sdks
+from branddocs.site import Project
 
-from .conftest import ROOT
+from .conftest import ROOT, run_branddocs
 
 MODEL, KEY = "meta-llama-3-8b-instruct", "sk-first-run"
 
@@ -86,3 +88,24 @@ def test_a_missing_npm_install_is_named_with_the_command(tmp_path: Path, monkeyp
         "(in this repository: make node_modules/.installed)"
     )
     assert found.lines()[1] == f"branddocs: Node.js examples are SKIPPED: {found.node_missing}"
+
+
+def test_a_project_without_npm_install_runs_the_rest_and_names_the_step(scratch: Project, tmp_path: Path) -> None:
+    """A newcomer's first run: no node_modules yet. The header names the step once; the Node.js example is skipped,
+    never blamed; curl, Python and the error table's curl and Python columns still run."""
+    (scratch.root / "node_modules").unlink()
+    with running_endpoint(create_app([MODEL], [KEY])) as server:
+        junit = tmp_path / "junit.xml"
+        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": KEY, "BRANDDOCS_NODE_MODULES": ""}
+        done = run_branddocs("check", "--brand", "acme", "serverless-endpoints.md", "--", f"--junitxml={junit}",
+                             cwd=scratch.root, env=env)  # fmt: skip
+    output = done.stdout + done.stderr
+    missing = f"{scratch.root / 'node_modules'} has no openai package: run `npm ci` in {scratch.root}"
+    assert f"branddocs: Node.js examples are SKIPPED: {missing}" in output
+    results = example_results(junit, scratch.root)
+    javascript = [r for k, r in results.items() if k.endswith("::javascript")]
+    assert javascript == [("skip", "")], results
+    assert done.returncode == 0, output  # everything else passes on the reference endpoint's own dialect
+    assert sum(outcome == "pass" for outcome, _ in results.values()) == 9  # all but the Node.js example
+    assert "Can't find source path" not in output
+    assert "ended before it was given the rows" not in output

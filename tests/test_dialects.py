@@ -144,7 +144,8 @@ def test_real_errors_read_as_http_in_one_line(server: str) -> None:
             "error-unknown-model": "the endpoint answered 400: Server is pinned to 'meta-llama-3-8b-instruct'; "
                                    "requested 'no-such-model'.",
             "unknown-field-maxTokens": "the endpoint answered 422: Unexpected fields in the request: {'maxTokens'}",
-            "error-no-messages": "the endpoint answered 500: Internal Server Error"},
+            "error-no-messages": "the endpoint answered 500: Internal Server Error",
+            "error-malformed-json": "the endpoint answered 422: JSON decode error (json_invalid)"},
     }[server]  # fmt: skip
     for path in recordings(server):
         request, response = load(path)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from branddocs.endpoint.dialects.base import Dialect, Reply
 from branddocs.endpoint.api_error import ApiError
+from branddocs.endpoint.dialects.base import Dialect, Reply
 from branddocs.endpoint.generate import Completion
 
 __all__ = ["TransformersDialect"]

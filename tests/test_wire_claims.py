@@ -10,7 +10,7 @@ import pytest
 from branddocs.examples.collection.marks import claim_lines, mark_claims
 from branddocs.examples.judge.wire_claims import claim_problems, probes
 from branddocs.examples.proxy.recording import Exchange
-from branddocs.markup import WIRE_CLAIMS, FenceError
+from branddocs.markup import WIRE_CLAIMS, FenceError, strip_fence_settings
 
 from .conftest import FIXTURES
 
@@ -101,3 +101,12 @@ def test_claims_are_found_with_their_template_line_and_not_in_code() -> None:
 def test_an_unknown_claim_names_its_line() -> None:
     with pytest.raises(FenceError, match=r"^docs/page.md:2: `<!-- branddocs: claims \.\.\. -->` names stream-end;"):
         mark_claims("# P\nIt ends. <!-- branddocs: claims stream-end -->\n", "docs/page.md")
+
+
+def test_the_build_removes_the_claims_comments_outside_code_only() -> None:
+    published = strip_fence_settings(PAGE)
+    assert "The stream ends with `data: [DONE]`.\n" in published
+    assert "Errors are JSON.\n" in published
+    assert "Not a claim: <!-- branddocs: claims usage-sum -->" in published  # code shows it as written
+    assert published.count("branddocs: claims") == 1
+    assert PAGE.count("branddocs: claims") == 3  # the negative: there were three to remove

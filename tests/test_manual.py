@@ -29,6 +29,8 @@ from .manual_checks import (
     missing_helps,
     missing_names,
     pre_blocks,
+    stale_uses,
+    uses,
 )
 
 pytestmark = pytest.mark.slow
@@ -102,6 +104,19 @@ def test_a_new_option_or_command_is_caught_then_appears_by_itself(
     # Built by that branddocs, the manual has them with no edit.
     site = build_manual(tmp_path / "site", canary_env)
     assert missing_helps(helps, pre_blocks(_page(site, "reference/cli"))) == []
+
+
+def test_every_command_the_pages_use_exists_with_its_options() -> None:
+    helps = cli_helps(BIN / "branddocs")
+    found = uses(MANUAL / "docs")
+    assert len(found) >= 30
+    assert stale_uses(found, helps) == []
+    # The negative: a command branddocs lacks, and an option its command lacks, are named; pytest's are not.
+    stale = [("x.md", "frobnicate --all"), ("y.md", "build --brand a --no-such-option"), ("z.md", "check -- -x")]
+    assert stale_uses(stale, helps) == [
+        "x.md: `branddocs frobnicate --all`: no such command",
+        "y.md: `branddocs build --brand a --no-such-option`: branddocs build has no --no-such-option",
+    ]
 
 
 def _stdout(*args: str) -> str:

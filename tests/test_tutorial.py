@@ -75,6 +75,15 @@ def test_first_brand_then_first_checked_example(walk: tuple[Path, dict[str, str]
                   "https://api.mycloud.example/v1, $MY_CLOUD_API_KEY, 1 models)")  # fmt: skip
     assert said[0].replace("/home/you/my-docs", str(project)) in checked.stdout
     assert said[1] in checked.stdout
+    unquoted = sh(
+        block("first-brand.md", "sed -i 's/primary: \"#1e4fa0\"/primary: #1e4fa0/' brands/mycloud.yml"), project, env
+    )
+    assert unquoted.returncode == 1, both(unquoted)
+    for line in quoted("first-brand.md", "/home/you/my-docs/brands/mycloud.yml:11: theme.primary: expected a value, "
+                       "found none: `#` starts a YAML comment, so quote the value: primary: \"#1e4fa0\""):  # fmt: skip
+        assert line.replace("/home/you/my-docs", str(project)) in both(unquoted)
+    assert sh(block("first-brand.md", "sed -i 's/primary: #1e4fa0/primary: \"#1e4fa0\"/' brands/mycloud.yml"), project,
+              env).returncode == 0  # fmt: skip
     built = sh(block("first-brand.md", "BRAND=mycloud mkdocs build"), project, env)
     assert built.returncode == 0, both(built)
     assert (project / "site" / "mycloud" / "index.html").is_file()

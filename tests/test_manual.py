@@ -176,6 +176,22 @@ def test_readme_is_an_entry_point_into_the_manual() -> None:
     assert [link for link in links if not (ROOT / link).is_file()] == []
 
 
+def phony_targets(makefile: str) -> list[str]:
+    """The targets the Makefile declares phony (what a user runs), less `known-brand`: a guard the others call."""
+    lines = re.findall(r"^\.PHONY: ([\w -]+)$", makefile, re.MULTILINE)
+    return [t for line in lines for t in line.split() if t != "known-brand"]
+
+
+def test_every_make_target() -> None:
+    page = (MANUAL / "docs" / "reference" / "make-targets.md").read_text(encoding="utf-8")
+    targets = phony_targets((ROOT / "Makefile").read_text(encoding="utf-8"))
+    assert {"site", "test", "manual", "serve"} <= set(targets)
+    assert [t for t in targets if not re.search(rf"`make {t}\b", page)] == []
+    # The negative: a target the page lacks is named.
+    more = phony_targets(".PHONY: site canary-target known-brand\n")
+    assert [t for t in more if not re.search(rf"`make {t}\b", page)] == ["canary-target"]
+
+
 def test_every_page_is_in_the_navigation(manual_site: Path) -> None:
     sources = {p.relative_to(MANUAL / "docs").as_posix() for p in (MANUAL / "docs").rglob("*.md")}
     config = (MANUAL / "mkdocs.yml").read_text(encoding="utf-8")

@@ -34,7 +34,10 @@ __all__ = [
 
 HELP_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
 """The width and colour `--help` is printed with, as the manual prints it (manual/manual_macros/entry.py)."""
-_SUBCOMMANDS = re.compile(r"^positional arguments:\n  \{([\w,-]+)\}", re.MULTILINE)
+# argparse lists a parser's sub-commands as `{a,b,c}` on a line of its own (under "positional arguments:", or
+# a title of the CLI's choosing); a positional argument with choices looks the same, and is told apart by its
+# `--help`, which is then not a command's.
+_SUBCOMMANDS = re.compile(r"^\s+\{([\w,-]+)\}\s*$", re.MULTILINE)
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 _FENCE = re.compile(r"^[ ]*(`{3,})(\w*)[^\n]*\n(.*?)^[ ]*\1[ ]*$", re.MULTILINE | re.DOTALL)
 _SHELLS = {"", "sh", "bash", "console", "shell"}
@@ -53,12 +56,15 @@ def cli_helps(branddocs: Path, env: Mapping[str, str] | None = None) -> dict[str
     pending: list[tuple[str, ...]] = [()]
     while pending:
         words = pending.pop(0)
+        name = " ".join(("branddocs", *words))
         done = subprocess.run([str(branddocs), *words, "--help"], env=env, capture_output=True, text=True,
                               timeout=120, check=False)  # fmt: skip
-        assert done.returncode == 0, f"branddocs {' '.join(words)} --help: exit {done.returncode}\n{done.stderr}"
-        helps[" ".join(("branddocs", *words))] = done.stdout
-        listed = _SUBCOMMANDS.search(done.stdout)
-        pending += [(*words, name) for name in (listed[1].split(",") if listed else ())]
+        if words and not done.stdout.startswith(f"usage: {name}"):
+            continue  # a positional argument's choice, not a command
+        assert done.returncode == 0, f"{name} --help: exit {done.returncode}\n{done.stderr}"
+        helps[name] = done.stdout
+        listed = dict.fromkeys(n for found in _SUBCOMMANDS.findall(done.stdout) for n in found.split(","))
+        pending += [(*words, n) for n in listed if (*words, n) not in pending]
     return helps
 
 

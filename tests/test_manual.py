@@ -81,7 +81,9 @@ def canary_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _page(site: Path, name: str) -> Path:
-    return site / name / "index.html"
+    """A built page by its source's path less `.md` (`reference/cli`, `tutorial` for tutorial/index.md)."""
+    page = site / f"{name}.html"
+    return page if page.is_file() else site / name / "index.html"
 
 
 def test_every_command_and_option_as_help_prints_them(manual_site: Path) -> None:

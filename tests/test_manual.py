@@ -178,6 +178,18 @@ def test_readme_is_an_entry_point_into_the_manual() -> None:
     assert [link for link in links if not (ROOT / link).is_file()] == []
 
 
+def test_every_page_variable() -> None:
+    from branddocs.brand import load_brand
+    from branddocs.site.sdk import sdk_variables
+
+    page = (MANUAL / "docs" / "reference" / "page-variables.md").read_text(encoding="utf-8")
+    names = [*load_brand(ROOT / "brands" / "acme.yml").variables(), *sdk_variables(ROOT)]
+    assert {"user_name", "base_url", "pip_install_openai"} <= set(names)
+    assert [n for n in names if f"`{{{{ {n} " not in page and f"`{{{{ {n}." not in page] == []
+    # The negative: a variable the page lacks is named.
+    assert [n for n in ["user_name", "canary_variable"] if f"`{{{{ {n} " not in page] == ["canary_variable"]
+
+
 def phony_targets(makefile: str) -> list[str]:
     """The targets the Makefile declares phony (what a user runs), less `known-brand`: a guard the others call."""
     lines = re.findall(r"^\.PHONY: ([\w -]+)$", makefile, re.MULTILINE)

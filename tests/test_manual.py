@@ -190,6 +190,17 @@ def test_every_page_variable() -> None:
     assert [n for n in ["user_name", "canary_variable"] if f"`{{{{ {n} " not in page] == ["canary_variable"]
 
 
+def test_every_fence_setting() -> None:
+    from branddocs.examples.fences import SETTINGS
+
+    page = (MANUAL / "docs" / "reference" / "fence-settings.md").read_text(encoding="utf-8")
+    said = {f'{key}="{value}"' for key, values in SETTINGS.items() for value in values or ("",)}
+    assert {'test="skip"', 'lint="skip"', 'group=""'} <= said
+    assert [s for s in sorted(said) if s.rstrip('"') not in page] == []
+    # The negative: a setting the page lacks is named.
+    assert [s for s in ['test="no"', 'test="canary"'] if s.rstrip('"') not in page] == ['test="canary"']
+
+
 def phony_targets(makefile: str) -> list[str]:
     """The targets the Makefile declares phony (what a user runs), less `known-brand`: a guard the others call."""
     lines = re.findall(r"^\.PHONY: ([\w -]+)$", makefile, re.MULTILINE)

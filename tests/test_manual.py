@@ -180,7 +180,7 @@ def test_readme_is_an_entry_point_into_the_manual() -> None:
 
 def test_every_page_variable() -> None:
     from branddocs.brand import load_brand
-    from branddocs.site.sdk import sdk_variables
+    from branddocs.site.sdk_versions import sdk_variables
 
     page = (MANUAL / "docs" / "reference" / "page-variables.md").read_text(encoding="utf-8")
     names = [*load_brand(ROOT / "brands" / "acme.yml").variables(), *sdk_variables(ROOT)]
@@ -191,7 +191,7 @@ def test_every_page_variable() -> None:
 
 
 def test_every_fence_setting() -> None:
-    from branddocs.examples.fences import SETTINGS
+    from branddocs.markup import SETTINGS
 
     page = (MANUAL / "docs" / "reference" / "fence-settings.md").read_text(encoding="utf-8")
     said = {f'{key}="{value}"' for key, values in SETTINGS.items() for value in values or ("",)}
@@ -215,6 +215,26 @@ def test_every_make_target() -> None:
     # The negative: a target the page lacks is named.
     more = phony_targets(".PHONY: site canary-target known-brand\n")
     assert [t for t in more if not re.search(rf"`make {t}\b", page)] == ["canary-target"]
+
+
+def named_paths(docs: Path) -> list[tuple[str, str]]:
+    """(page, path) for each file of this repository a page names in code: `branddocs/site/store.py`."""
+    found = []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(r"`((?:branddocs|tests|tools|bench|\.github)/[\w./-]+\.\w+)`", text):
+            found.append((str(page.relative_to(docs)), path))
+    return found
+
+
+def test_every_file_the_pages_name_exists() -> None:
+    found = named_paths(MANUAL / "docs")
+    assert len(found) >= 30
+    assert [f"{page}: {path}" for page, path in found if not (ROOT / path).exists()] == []
+    # The negative: a path that is not there (a module moved away) is named.
+    assert [p for p in ["branddocs/errors.py", "branddocs/examples/fences.py"] if not (ROOT / p).exists()] == [
+        "branddocs/examples/fences.py"
+    ]
 
 
 def test_every_page_is_in_the_navigation(manual_site: Path) -> None:

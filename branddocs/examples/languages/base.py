@@ -238,7 +238,7 @@ def unknown_language(fence: str, why: str, where: str) -> UnknownLanguage:
     """The error for a block in a language nobody registered that `why` (a setting) marks as an example to run."""
     return UnknownLanguage(
         f"{where}: ```{fence} is marked as an example to run ({why}), but no example language {fence!r} is "
-        f"registered; registered: {_registered()}. Register one (docs/writing.md: Adding a language), or mark "
+        f"registered; registered: {_registered()}. Register one (the manual: how-to/add-a-language.md), or mark "
         'the block test="no"'
     )
 

@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup, escape
 from mkdocs.config.defaults import MkDocsConfig
@@ -21,6 +20,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from branddocs import text
 from branddocs.brand import Brand, BrandError
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
 from branddocs.plugin import files as brand_files
@@ -87,14 +87,14 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         config.site_name = escape(name)
         config.site_description = escape(description)
         if brand.site_url:
-            config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
+            config.site_url = text.url_path(brand.site_url.rstrip("/") + "/")
         config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
         # Percent-encoded as well as restricted to safe characters by the brand model: Material prints both
         # inside attributes without escaping them.
         if brand.theme.logo:
-            config.theme["logo"] = quote(f"{images}/{brand.theme.logo}")
+            config.theme["logo"] = text.url_path(f"{images}/{brand.theme.logo}")
         if brand.theme.favicon or brand.theme.logo:
-            config.theme["favicon"] = quote(f"{images}/{brand.theme.favicon or brand.theme.logo}")
+            config.theme["favicon"] = text.url_path(f"{images}/{brand.theme.favicon or brand.theme.logo}")
         config.extra["brand"] = brand.model_dump(mode="json")
         config.extra["brand_css"] = brand.theme.css_variables()
         return config

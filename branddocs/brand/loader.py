@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from branddocs.brand.lookalikes import lookalike_brands
 from branddocs.brand.model import BRAND_ID_RE, Brand, BrandError
 
 __all__ = ["MAX_BRAND_BYTES", "MAX_YAML_DEPTH", "find_brand_files", "load_brand", "load_brands", "shared_image_folders"]
@@ -177,7 +178,7 @@ def load_brands(brands_dir: Path, ids: list[str] | None = None) -> list[Brand]:
     if not files:
         raise BrandError(f"no brand files (*.yml) in {brands_dir}")
     brands = {p: load_brand(p) for p in files.values()}
-    shared = shared_image_folders(brands)
-    if shared:
-        raise BrandError("\n".join(dict.fromkeys(shared.values())))
+    conflicts = [*shared_image_folders(brands).values(), *lookalike_brands(brands).values()]
+    if conflicts:
+        raise BrandError("\n".join(dict.fromkeys(line for c in conflicts for line in c.splitlines())))
     return list(brands.values())

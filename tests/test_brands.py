@@ -131,7 +131,8 @@ def test_two_brands_in_one_image_folder_are_an_error(tmp_path: Path) -> None:
         f"{tmp_path / 'one.yml'} and {tmp_path / 'two.yml'}: resource_dir_name: expected one image folder per brand, "
         "found 'example-co' in each"
     )
-    write(tmp_path, MINIMAL.replace("example-co\n", "other-co\n"), "two.yml")
+    # Another tenant has a name of its own too (tests/security/test_lookalikes.py).
+    write(tmp_path, MINIMAL.replace("example-co\n", "other-co\n").replace("Example Co", "Other Co"), "two.yml")
     assert [b.id for b in load_brands(tmp_path)] == ["one", "two"]
 
 

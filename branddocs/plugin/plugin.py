@@ -22,6 +22,7 @@ from mkdocs.structure.pages import Page
 
 from branddocs import text
 from branddocs.brand import Brand, BrandError
+from branddocs.brand.links import outside_project
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
@@ -69,6 +70,13 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         except BrandError as exc:
             raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
         root = Path(config.config_file_path).parent
+        # What the build reads stays in the project: mkdocs.yml's folders as well as the top-level ones (links.py).
+        folders = {"docs_dir": Path(config.docs_dir)}
+        if config.theme.custom_dir:
+            folders["theme.custom_dir"] = Path(config.theme.custom_dir)
+        outside = outside_project(root, folders)
+        if outside:
+            raise PluginError(f"{config.config_file_path}: {outside[0]}")
         brand_files.install()  # this build's walk of docs/ skips other brands' folders (branddocs/plugin/files.py)
         self._pages = site_pages(Path(config.docs_dir), brand)  # once per build: the nav and on_files use it
         # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),

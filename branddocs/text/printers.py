@@ -76,12 +76,12 @@ def js_str(value: str) -> str:
     return json_str(value).replace("`", "\\u0060").replace("$", "\\u0024")
 
 
-_URL_SAFE = "/:@+-._~!*,;="
+_URL_SAFE = "/:@+-._~"
 
 
 def url_path(value: str) -> str:
-    """`value` as a URL's path: percent-encoded but for unreserved characters, `/`, `:`, `@`, sub-delimiters
-    that need no quoting in an attribute, and `%XX` sequences already encoded."""
+    """`value` as a URL's path: percent-encoded but for unreserved characters, `/`, `:`, `@`, `+` and `%XX`
+    sequences already encoded."""
     parts = re.split(r"(%[0-9A-Fa-f]{2})", value)
     return "".join(p if i % 2 else quote(p, safe=_URL_SAFE) for i, p in enumerate(parts))
 
@@ -89,7 +89,7 @@ def url_path(value: str) -> str:
 def markdown_link_destination(value: str) -> str:
     """A Markdown link's destination, `[text](HERE)`: nothing in it ends the link or starts another one."""
     parts = re.split(r"(%[0-9A-Fa-f]{2})", value)
-    return "".join(p if i % 2 else quote(p, safe=_URL_SAFE + "?#$") for i, p in enumerate(parts))
+    return "".join(p if i % 2 else quote(p, safe=_URL_SAFE + "?#") for i, p in enumerate(parts))
 
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})

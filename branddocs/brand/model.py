@@ -216,7 +216,7 @@ def material_languages() -> frozenset[str]:
 
 
 class Brand(_Strict):
-    """One tenant's values for the templated guide: `brands/<id>.yml` (see docs/writing.md)."""
+    """One tenant's values for the templated guide: `brands/<id>.yml` (`branddocs schema` lists its fields)."""
 
     id: Slug
     """The file name without `.yml`; not written in the file."""

@@ -16,6 +16,7 @@ from branddocs import text
 from branddocs.brand.colours import mix, readable_on
 from branddocs.brand.links import unsafe_links
 from branddocs.errors import UsageError
+from branddocs.settings import SECRET_WORDS  # a key variable's name holds one: the scan needs no brand file
 
 __all__ = [
     "BRAND_ID_RE",
@@ -35,9 +36,6 @@ BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ENV_NAME = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"
 _HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
-SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
-"""A key variable's name holds one of these: the secret scan finds every key by its variable's name alone,
-without reading any brand file (branddocs/site/secrets_scan.py)."""
 _FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
 _FINGERPRINT = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"

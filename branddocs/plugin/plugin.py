@@ -26,7 +26,7 @@ from branddocs.brand.links import outside_project
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
-from branddocs.site import brand_for_build, llms, search, secrets_scan, store
+from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
 from branddocs.site.sdk import sdk_variables
 
@@ -65,6 +65,12 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # asks the project's macros for the brand's values.
     @event_priority(100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # A build holds no secrets (`branddocs build` withdrew them before loading the config; a plain `mkdocs build`
+        # here, before any other plugin's on_config or page), and its config names none.
+        no_secrets.withdraw_secrets()
+        problems = no_secrets.secret_env_tags(Path(config.config_file_path))
+        if problems:
+            raise PluginError("\n".join(problems))
         try:
             brand = self._brand = brand_for_build(config.config_file_path, self.config.brand)
         except BrandError as exc:

@@ -139,7 +139,14 @@ def url(value: str) -> Token:
     host = re.match(r"[^:/]*", rest).group()  # type: ignore[union-attr]
     if not host:
         raise GrammarError(f"expected {what}, with a host name after {scheme[0]}; found {value!r}")
-    host_name(host)
+    try:
+        host_name(host)
+    except GrammarError:
+        bad = _first_outside(host, re.compile(r"[A-Za-z0-9.-]"), scheme.end())
+        raise GrammarError(
+            f"expected {what}, the host an ASCII name of letters, digits, '-' and dots (an IDN in its xn-- form); "
+            f"found {bad or repr(host)} in {value!r}"
+        ) from None
     port = re.match(r"(?::([0-9]{1,5}))?", rest[len(host) :])
     if port and port[1] is not None and not 0 < int(port[1]) < 65536:
         raise GrammarError(f"expected a port from 1 to 65535; found {port[1]} in {value!r}")

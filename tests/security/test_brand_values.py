@@ -41,11 +41,13 @@ TABLE = {
     "a quote": "https://api.x.example/v1'",
     "a Markdown link": "https://x.example/)[IMPORTANT](https://phish.example/",
     "a space": "https://api.x.example/v 1",
-    "a non-ASCII host": "https://аpi.x.example/v1",  # noqa: RUF001 - a Cyrillic a, on purpose
+    "a non-ASCII host": "https://\u0430pi.x.example/v1",  # a Cyrillic a
     "a user before the host": "https://user@api.x.example/v1",
     "a query": "https://api.x.example/v1?x=1&y=2",
 }
-GUIDE_CURL = 'curl --silent --show-error --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}"'
+GUIDE_CURL = (
+    'curl --silent --show-error --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}"'
+)
 
 
 def _old_base_url_check(value: str) -> bool:
@@ -65,7 +67,8 @@ def _brand_file(tmp_path: Path, base_url: str) -> Path:
 @pytest.mark.parametrize("case", TABLE)
 def test_each_hostile_url_is_refused_naming_file_line_and_field(tmp_path: Path, case: str) -> None:
     path = _brand_file(tmp_path, TABLE[case])
-    with pytest.raises(BrandError, match=rf"^{re.escape(str(path))}:4: api\.base_url: expected an http:// or https:// URL"):
+    expected = rf"^{re.escape(str(path))}:4: api\.base_url: expected an http:// or https:// URL"
+    with pytest.raises(BrandError, match=expected):
         load_brand(path)
 
 

@@ -34,9 +34,9 @@ def workflow_problems(text: str) -> list[str]:
         problems.append("expected no secret passed to a job: a pull request's code would read it")
     for job_id, job in (workflow.get("jobs") or {}).items():
         for step in job.get("steps") or []:
-            if str(step.get("uses", "")).startswith("actions/checkout@"):
-                if (step.get("with") or {}).get("persist-credentials") is not False:
-                    problems.append(f"job {job_id}: expected `persist-credentials: false` on actions/checkout")
+            checkout = str(step.get("uses", "")).startswith("actions/checkout@")
+            if checkout and (step.get("with") or {}).get("persist-credentials") is not False:
+                problems.append(f"job {job_id}: expected `persist-credentials: false` on actions/checkout")
     return problems
 
 

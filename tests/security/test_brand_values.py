@@ -45,7 +45,7 @@ TABLE = {
     "a user before the host": "https://user@api.x.example/v1",
     "a query": "https://api.x.example/v1?x=1&y=2",
 }
-GUIDE_CURL = 'curl --silent --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}"'
+GUIDE_CURL = 'curl --silent {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}"'
 
 
 def _old_base_url_check(value: str) -> bool:
@@ -93,8 +93,8 @@ def _render(line: str, **values: str) -> str:
 def test_a_checked_url_is_one_word_for_bash(tmp_path: Path) -> None:
     brand = load_brand(_brand_file(tmp_path, "http://llm.brightline.example:8080/openai/v1"))
     words = _run_curl_line(_render(GUIDE_CURL, base_url=brand.base_url, api_key_env=brand.key_env), tmp_path)
-    assert words[2] == "http://llm.brightline.example:8080/openai/v1/chat/completions"
-    assert len(words) == 5
+    assert words[1] == "http://llm.brightline.example:8080/openai/v1/chat/completions"
+    assert len(words) == 4
 
 
 def test_without_the_grammar_the_published_curl_runs_a_command(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_without_the_grammar_the_published_curl_runs_a_command(tmp_path: Path) -
     hostile = TABLE["shell commands after ;"].replace("/tmp/p", str(tmp_path / "planted"))
     words = _run_curl_line(_render(GUIDE_CURL, base_url=hostile, api_key_env="X_API_KEY"), tmp_path)
     assert (tmp_path / "planted").exists()
-    assert words[2] != hostile + "/chat/completions"
+    assert words[1] != hostile + "/chat/completions"
 
 
 GRAMMARS = {

@@ -79,7 +79,7 @@ def test_explicit_values_win(tmp_path: Path) -> None:
         (MINIMAL + "id: other\n", ":6: id: the id is the file name"),
         (
             "user_name: '!!!'\nresource_dir_name: x\napi: {base_url: 'http://a.example'}\nmodels: [m]\n",
-            ":3: api.key_env: '!!!' gives no usable variable name",
+            ":3: api.key_env: expected a variable name derived from user_name",
         ),
         # Brand values are untrusted text: template syntax is refused at its field, not found later in a page.
         (MINIMAL.replace("Example Co", "Example {{ 7*7 }}"), ":1: user_name: expected plain text, found template"),

@@ -270,7 +270,8 @@ class Brand(_Strict):
             key_env = text.env_name(key_env)
         except text.GrammarError:
             raise ValueError(
-                f"api.key_env: {self.user_name!r} gives no usable variable name ({key_env!r}); set api.key_env"
+                f"api.key_env: expected a variable name derived from user_name (capitals, digits, single `_`, "
+                f"starting with a letter), found {key_env!r} from {self.user_name!r}; set api.key_env"
             ) from None
         # Frozen models: fill derived defaults once, here, so every reader sees the same values.
         object.__setattr__(self, "default_model", self.default_model or self.models[0])

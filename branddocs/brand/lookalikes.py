@@ -26,8 +26,10 @@ def _fields(brand: Brand) -> dict[str, set[str]]:
 
 
 def _keys(value: str) -> set[str]:
-    # Both cases: `CIoud` (capital I) looks like `Cloud` as written, `ACME` like `Acme` once case is set aside.
-    return {skeleton(value), skeleton(value.casefold())}
+    # As written (`CIoud` with a capital I is `Cloud`), case set aside (`ACME` is `Acme`), and case set aside after
+    # the mapping (a digit 0 maps to a capital O, which is an o once case is set aside: `d0cs` is `docs`).
+    folded = skeleton(value)
+    return {folded, skeleton(value.casefold()), skeleton(folded.casefold())}
 
 
 def _unusual(value: str) -> str:

@@ -138,16 +138,8 @@ def markdown_text(value: str) -> str:
 
 def terminal_text(value: str) -> str:
     """`value` on one terminal line: each character that is not printable (ESC, CR, LF, U+202E, ...) as an
-    escape such as `\\x1b`, and a backslash doubled, so nothing moves the cursor, recolours or hides text."""
-    out = []
-    for char in value:
-        if char == "\\":
-            out.append("\\\\")
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.append(_code_point_escape(char, "python"))
-    return "".join(out)
+    escape such as `\\x1b`, so nothing moves the cursor, recolours, reorders or hides text."""
+    return "".join(c if c.isprintable() else _code_point_escape(c, "python") for c in value)
 
 
 _WORKFLOW_COMMAND = re.compile(r"^\s*(?:::|##)")
@@ -157,7 +149,7 @@ Pipelines one starting `##vso[` or `##[`."""
 
 def terminal_line(line: str) -> str:
     """One line of a command's output: `terminal_text`, and a leading `\\` if a CI runner would read the line
-    as a command. Printed values never hold a newline here, so the only line starts are ours."""
+    as a command (`\\::error`). Printed values never hold a newline here, so the only line starts are ours."""
     text = terminal_text(line)
     return "\\" + text if _WORKFLOW_COMMAND.match(text) else text
 

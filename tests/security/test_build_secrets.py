@@ -90,6 +90,9 @@ def test_without_the_refusal_the_key_is_published_and_the_scan_misses_it(
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
+    from .test_hostile_values import import_jieba
+
+    import_jieba()
     _leak(scratch, FILTERS["reverse"])
     monkeypatch.setattr(no_secrets, "secret_env_tags", lambda _: [])
     monkeypatch.setenv("ACME_CLOUD_API_KEY", KEY)

@@ -84,15 +84,12 @@ def test_env_of_a_plain_variable_still_builds(scratch: Project, tmp_path: Path) 
 
 
 def test_without_the_refusal_the_key_is_published_and_the_scan_misses_it(
-    scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jieba_compiled: None
 ) -> None:
     # The negative: the same config and page, built in this process with secret_env_tags switched off.
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from .test_hostile_values import import_jieba
-
-    import_jieba()
     _leak(scratch, FILTERS["reverse"])
     monkeypatch.setattr(no_secrets, "secret_env_tags", lambda _: [])
     monkeypatch.setenv("ACME_CLOUD_API_KEY", KEY)

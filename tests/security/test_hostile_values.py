@@ -19,7 +19,6 @@ import re
 import shutil
 import subprocess
 import textwrap
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -169,19 +168,8 @@ class _Hostile:
         return self.baselines[field]
 
 
-def import_jieba() -> None:
-    """Import jieba (Material's Chinese search) before an in-process build: jieba 0.42.1's source has invalid
-    escapes, a DeprecationWarning when Python compiles it, which happens here where pip left no bytecode (a
-    legacy setup.py install); ignored for that compile alone, not for our code."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "invalid escape sequence", DeprecationWarning)
-        warnings.filterwarnings("ignore", "invalid escape sequence", SyntaxWarning)
-        import jieba  # noqa: F401
-
-
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> _Hostile:
-    import_jieba()
+def hostile(tmp_path_factory: pytest.TempPathFactory, jieba_compiled: None) -> _Hostile:
     return _Hostile(tmp_path_factory.mktemp("hostile-values"))
 
 

@@ -44,8 +44,8 @@ SAMPLE_FINGERPRINT = "fp_abc123"
 a placeholder, naming no backend (a vendor's `vllm-0.32.0-...` would tell every tenant's readers the stack)."""
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
 # Values that land in code, URLs and attributes: each checked by its allow-list grammar (branddocs/text/grammar.py)
-# and kept as a text.Token, which every output printer leaves unchanged. The patterns are for editors' schema.
-# The grammar's message, not pydantic's, is what people read: the patterns go to the schema only.
+# and accepted only if every output printer leaves it unchanged (text.printed_as_is). The grammar's message, not
+# pydantic's, is what people read: the patterns go to the schema only.
 _MODEL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"
 _URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._:@%+/-]*)?$"
 ModelId = Annotated[
@@ -134,7 +134,7 @@ class Api(_Strict):
     def _base_url(cls, value: str) -> str:
         if value.rstrip("/").endswith("/chat/completions"):
             raise ValueError("expected the base URL, without the trailing /chat/completions")
-        return text.Token(value.rstrip("/"))
+        return text.printed_as_is(value.rstrip("/"))
 
 
 class Theme(_Strict):
@@ -251,7 +251,7 @@ class Brand(_Strict):
             near = sorted(c for c in material_languages() if c.lower().startswith(value.lower()[:2]))
             hint = f" (close: {', '.join(near)})" if near else ""
             raise ValueError(f"expected a Material for MkDocs language code such as en, de, ja, zh-TW{hint}")
-        return text.Token(value)
+        return text.printed_as_is(value)
 
     @field_validator("models")
     @classmethod

@@ -10,9 +10,9 @@ Brand values come from tenants and pages from writers, so neither is trusted her
 - every `{{ expression }}` prints as Markdown text (branddocs/text/printers.py's `markdown_text`): what
   starts Markdown or HTML syntax becomes a character reference, so `R&D <Labs>` reads as that name and
   `<script>` or `[x](javascript:...)` never becomes markup, and nothing else is escaped (`Brightline & Co.`
-  stays so in the Markdown twin). A value that passed a code grammar (a `text.Token`: the base URL, model
-  ids, the key variable) prints as written: every printer leaves it unchanged. A macro that means to return
-  Markdown returns `markupsafe.Markup`;
+  stays so in the Markdown twin). A value that passed a code grammar (the base URL, model ids, the key
+  variable) prints as written: its grammar accepts only what every printer leaves unchanged. A macro that
+  means to return Markdown returns `markupsafe.Markup`;
 - elsewhere a page names the place a value lands with a filter, one per printer: `| shell_word`,
   `| python_str`, `| js_str`, `| json_str`, `| url_path`, `| markdown_link_destination`, and Jinja's `| e`
   for HTML; a value inside a raw HTML tag must be printed with `| e` (or `| url_path`), or the build fails
@@ -50,9 +50,8 @@ _MARKERS = ("block_start_string", "block_end_string", "variable_start_string", "
 
 
 def as_text(value: Any) -> str:
-    """What `{{ value }}` prints: the value as Markdown text (StrictUndefined still raises); Markup and a
-    grammar-checked Token as they are."""
-    if isinstance(value, (Markup, text.Token)):
+    """What `{{ value }}` prints: the value as Markdown text (StrictUndefined still raises); Markup as it is."""
+    if isinstance(value, Markup):
         return value
     return text.markdown_text(str(value))
 

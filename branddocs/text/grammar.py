@@ -3,9 +3,11 @@
 Two kinds of value:
 
 - a **code value** (a URL, host name, model id, variable name, file name, id) lands in code, URLs and
-  attributes. Its grammar allows only characters that no output context gives a meaning to, so it comes
-  back as a `Token`: a string every printer of branddocs/text/printers.py leaves unchanged, checked when
-  the token is made. Printed as written, it is one inert word in a shell, one string in Python or JSON.
+  attributes. Its grammar allows only characters that no output context gives a meaning to, and a value is
+  accepted only if every printer of branddocs/text/printers.py leaves it unchanged (`printed_as_is`, the
+  grammar's last check). Printed as written, it is one inert word in a shell, one string in Python or JSON.
+  It stays a plain `str`: nothing downstream needs to know it was checked, since printing it as Markdown
+  text (what a page's `{{ value }}` does) leaves it as it is.
 - **free text** (a name, a copyright line) lands in prose. Its grammar refuses what no prose needs (control
   characters, newlines, bidirectional controls, unassigned and private code points) and it is NFC-normalised;
   the printers escape the rest for each output.
@@ -25,12 +27,12 @@ from branddocs.text.printers import CODE_PRINTERS
 __all__ = [
     "BIDI_CONTROLS",
     "GrammarError",
-    "Token",
     "env_name",
     "file_name",
     "free_text",
     "host_name",
     "model_id",
+    "printed_as_is",
     "slug",
     "token",
     "url",
@@ -49,16 +51,13 @@ class GrammarError(ValueError):
     """A value outside its grammar; the message says what was expected and what was found."""
 
 
-class Token(str):
-    """A value that passed a code grammar: every printer leaves it unchanged, so it prints as written anywhere."""
-
-    __slots__ = ()
-
-    def __new__(cls, value: str) -> Token:
-        for context, printer in CODE_PRINTERS.items():
-            if printer(value) != value:
-                raise GrammarError(f"expected a value printed as is in a {context}; found {value!r}")
-        return super().__new__(cls, value)
+def printed_as_is(value: str) -> str:
+    """`value` (a plain str) if every printer leaves it unchanged, so it prints as written anywhere; else an
+    error naming the first context that would change it."""
+    for context, printer in CODE_PRINTERS.items():
+        if printer(value) != value:
+            raise GrammarError(f"expected a value printed as is in a {context}; found {value!r}")
+    return str(value)
 
 
 def _first_outside(value: str, allowed: re.Pattern[str], offset: int = 0) -> str:
@@ -78,8 +77,8 @@ def _underscores(value: str, what: str) -> None:
         raise GrammarError(f"expected {what} with `_` only between letters or digits; found {value!r}")
 
 
-def token(value: str, pattern: str, what: str, alphabet: str, max_length: int = 200) -> Token:
-    """`value` as a Token if it matches `pattern` (whole) and is made of `alphabet` (a character class)."""
+def token(value: str, pattern: str, what: str, alphabet: str, max_length: int = 200) -> str:
+    """`value` if it matches `pattern` (whole) and is made of `alphabet` (a character class)."""
     if not isinstance(value, str):
         raise GrammarError(f"expected {what}, found {type(value).__name__} {value!r}")
     if len(value) > max_length:
@@ -90,27 +89,27 @@ def token(value: str, pattern: str, what: str, alphabet: str, max_length: int = 
     if not re.fullmatch(pattern, value):
         raise GrammarError(f"expected {what} (pattern {pattern}); found {value!r}")
     _underscores(value, what)
-    return Token(value)
+    return printed_as_is(value)
 
 
-def slug(value: str, what: str = "an id") -> Token:
+def slug(value: str, what: str = "an id") -> str:
     """A brand id or folder name: lower-case letters and digits in runs joined by single `-`."""
     return token(value, r"[a-z0-9]+(?:-[a-z0-9]+)*", what, r"[a-z0-9-]", 100)
 
 
-def env_name(value: str) -> Token:
+def env_name(value: str) -> str:
     """An environment variable's name: `ACME_CLOUD_API_KEY` (capitals and digits in runs joined by single `_`)."""
     return token(value, r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*", "an environment variable name such as ACME_API_KEY",
                  r"[A-Z0-9_]", 100)  # fmt: skip
 
 
-def model_id(value: str) -> Token:
+def model_id(value: str) -> str:
     """A model id as an API names it: `meta-llama/Llama-3-8B`, `llama3.1:8b-instruct-q4_K_M`."""
     return token(value, r"[A-Za-z0-9][A-Za-z0-9._:/@+-]*", "a model id starting with a letter or digit",
                  r"[A-Za-z0-9._:/@+-]")  # fmt: skip
 
 
-def file_name(value: str) -> Token:
+def file_name(value: str) -> str:
     """A file name inside a brand's image folder: `logo.svg`, no folder, quote or space."""
     return token(value, r"[A-Za-z0-9][A-Za-z0-9._-]*", "a file name such as logo.svg", r"[A-Za-z0-9._-]", 100)
 
@@ -120,14 +119,14 @@ _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
 _PATH_CHAR = r"[A-Za-z0-9._:@%+/-]"
 
 
-def host_name(value: str) -> Token:
+def host_name(value: str) -> str:
     """A DNS host name in ASCII (an IDN in its `xn--` form), at most 253 characters."""
     if any(ord(c) > 127 for c in value):
         raise GrammarError(f"expected an ASCII host name (an IDN in its xn-- form); found {value!r}")
     return token(value, _HOST, "a host name of letters, digits, '-' and dots", r"[A-Za-z0-9.-]", 253)
 
 
-def url(value: str) -> Token:
+def url(value: str) -> str:
     """An http(s) URL: scheme, host name, optional port, optional path. No query, fragment, user or space."""
     what = "an http:// or https:// URL: a host name, an optional :port and a path"
     if not isinstance(value, str):
@@ -164,7 +163,7 @@ def url(value: str) -> Token:
     if re.search(r"%(?![0-9A-Fa-f]{2})", path):
         raise GrammarError(f"expected '%' only as a %XX escape; found {value!r}")
     _underscores(path, what)
-    return Token(value)
+    return printed_as_is(value)
 
 
 def free_text(value: str, what: str = "text") -> str:

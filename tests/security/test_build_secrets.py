@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.examples import proxy_process
+from branddocs.examples.proxy import process as proxy_process
 from branddocs.settings import is_secret_name, without_secrets
 from branddocs.site import Project, no_secrets
 from branddocs.site.secrets_scan import forbidden, scan_site

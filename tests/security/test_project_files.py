@@ -57,9 +57,9 @@ def test_the_walk_alone_misses_a_linked_top_folder(scratch: Project, tmp_path: P
     os.rename(link, target.parent / "moved")
     link.symlink_to(target)
     acme = load_brand(scratch.brands_dir / "acme.yml")
-    assert unsafe_links(scratch.root, acme)
+    assert unsafe_links(scratch.root, acme.id, acme.resource_dir_name)
     monkeypatch.setattr(brand_links, "TOP_FOLDERS", ())
-    assert unsafe_links(scratch.root, acme) == []
+    assert unsafe_links(scratch.root, acme.id, acme.resource_dir_name) == []
 
 
 def test_a_docs_dir_outside_the_project_is_refused(scratch: Project, tmp_path: Path) -> None:

@@ -117,6 +117,23 @@ def test_a_macro_finds_no_secret_in_the_environment(scratch: Project, tmp_path: 
     assert [n for n in names if is_secret_name(n)] == []
 
 
+def test_a_hook_finds_no_secret_while_the_config_loads(scratch: Project, tmp_path: Path) -> None:
+    # MkDocs runs a hook module's top-level code while it loads mkdocs.yml, before any plugin's on_config:
+    # `branddocs build` withdraws the secrets before that.
+    seen = tmp_path / "seen.txt"
+    (scratch.root / "hook.py").write_text(
+        f"import os\nopen({str(seen)!r}, 'w').write(' '.join(sorted(os.environ)))\n", encoding="utf-8"
+    )
+    config = scratch.config_file.read_text(encoding="utf-8") + "\nhooks:\n  - hook.py\n"
+    scratch.config_file.write_text(config, encoding="utf-8")
+    built = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root,
+                          env={"ACME_CLOUD_API_KEY": KEY, "GH_TOKEN": KEY, "SITE_MOTTO": "x"})  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    names = seen.read_text(encoding="utf-8").split()
+    assert "SITE_MOTTO" in names
+    assert [n for n in names if is_secret_name(n)] == []
+
+
 def test_the_scan_still_knows_the_withdrawn_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(no_secrets, "_withdrawn", {})
     environ = {"ACME_CLOUD_API_KEY": KEY, "HOME": "/home/x"}

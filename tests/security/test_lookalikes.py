@@ -2,8 +2,8 @@
 
 Mechanism: each value is folded to its UTS #39 confusable skeleton (branddocs/text/skeleton.py, Unicode's
 confusables.txt vendored with its provenance), as written and case-folded; two brand files with a shared
-skeleton are refused wherever all brands are loaded (`load_brands`: the reference endpoint, the tests), naming
-both files. Negative: comparing the
+skeleton are refused by `check-brands` and wherever all brands are loaded (`load_brands`: the reference
+endpoint), naming both files. Negative: comparing the
 values as strings lets each pair through.
 """
 
@@ -81,6 +81,15 @@ def test_tenants_may_share_a_host_but_not_a_lookalike(tmp_path: Path) -> None:
     _write(tmp_path, "acme", ACME)
     _write(tmp_path, "two", _other({"api": {"base_url": "https://api.acme.example/tenant-two/v1"}}))
     assert [b.id for b in load_brands(tmp_path)] == ["acme", "two"]
+
+
+def test_check_brands_names_both_files_and_the_hidden_letter(scratch: Project) -> None:
+    _write(scratch.brands_dir, "acme2", _other(PAIRS["a Greek capital Alpha in the name"][1]))
+    shutil.copytree(scratch.docs_dir / "images" / "acme", scratch.docs_dir / "images" / "other")
+    done = run_branddocs("check-brands", cwd=scratch.root)
+    assert done.returncode == 1
+    assert f"{scratch.brands_dir / 'acme.yml'} and {scratch.brands_dir / 'acme2.yml'}: user_name:" in done.stderr
+    assert "U+0391 GREEK CAPITAL LETTER ALPHA" in done.stderr
 
 
 def test_the_endpoint_refuses_to_serve_lookalikes_naming_both_files(scratch: Project) -> None:

@@ -9,7 +9,7 @@ from branddocs.examples.collection.tables import parse_table, table_texts
 from branddocs.examples.example import Example, Kind, shown
 from branddocs.examples.languages.base import check_language, for_fence, languages
 from branddocs.markup import SAMPLE_FENCES, Fence, FenceError, parse_fences
-from branddocs.plugin.render import renderer
+from branddocs.plugin.render import BrandRenderer
 from branddocs.site import Project
 from branddocs.site.pages import site_pages, translation_source
 
@@ -18,8 +18,8 @@ __all__ = ["collect_examples", "render_pages"]
 
 def _render(project: Project, brand_id: str) -> Render:
     """The build's renderer for the brand, each code block's and error-table row's template line carried through."""
-    render = renderer(project, brand_id, before=marked)
-    return lambda sources: {source: unmarked(text) for source, text in render(sources).items()}
+    renderer = BrandRenderer(project, brand_id)
+    return lambda sources: {page.source: unmarked(page.markdown) for page in renderer.pages(sources, before=marked)}
 
 
 def _site_sources(project: Project, brand: Brand, pages: list[str] | None) -> dict[str, str]:

@@ -18,7 +18,6 @@ import pytest
 
 import branddocs.errors
 
-from .conftest import BIN, ROOT
 from .manual_checks import (
     article,
     cli_helps,
@@ -30,6 +29,7 @@ from .manual_checks import (
     missing_names,
     pre_blocks,
 )
+from .support.project import BIN, ROOT
 
 pytestmark = pytest.mark.slow
 MANUAL = ROOT / "manual"

@@ -8,6 +8,7 @@ build removes them) are one text. And the renderer is not right by luck: one tha
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,17 @@ def test_a_renderer_that_skips_a_plugins_on_config_renders_differently(
     assert "Greetings from a hook on_config" in BrandRenderer(scratch, "acme").pages(sources)[0].markdown
     monkeypatch.setattr(render, "SKIPPED_ON_CONFIG", (*render.SKIPPED_ON_CONFIG, "greeting_hook.py"))
     assert "no greeting" in BrandRenderer(scratch, "acme").pages(sources)[0].markdown
+
+
+def test_the_brand_travels_as_an_argument(scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From `branddocs build` to the page without the process environment: a build with BRAND unset builds the
+    brand it was given, and leaves BRAND unset (a plain `BRAND=x mkdocs build` reads it: tests/test_plugin.py)."""
+    from branddocs.builder.build import build_brand
+
+    monkeypatch.delenv("BRAND", raising=False)
+    result = build_brand(scratch, "nebula", tmp_path / "site")
+    assert result.ok, result.error
+    assert "BRAND" not in os.environ
+    assert "Nébula AI" in (tmp_path / "site" / "nebula" / "index.md").read_text(encoding="utf-8")
+    assert "Nébula AI" in BrandRenderer(scratch, "nebula").pages({"index.md": "index.md"})[0].markdown
+    assert "BRAND" not in os.environ

@@ -18,7 +18,7 @@ MODEL = "meta-llama-3-8b-instruct"
 RECORDINGS = ROOT / "tests" / "fixtures" / "wire-recordings"
 
 
-SERVERS = {"vllm": "vllm-0.32.0", "litellm": "litellm-1.106.12-vllm-0.32.0"}
+SERVERS = {"vllm": "vllm-0.32.0", "litellm": "litellm-1.106.12-vllm-0.32.0", "transformers": "transformers-5.25.0"}
 
 
 def recordings(server: str) -> list[Path]:

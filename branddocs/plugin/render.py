@@ -16,7 +16,6 @@ tests/test_render.py holds the three to the same Markdown for every page of ever
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +70,6 @@ class BrandRenderer:
 
     def __init__(self, project: Project, brand_id: str, site_dir: Path | None = None) -> None:
         build_cache.cache_git_info()  # the same for every brand: mkdocs-macros' dozen `git` processes once
-        logging.getLogger("mkdocs").setLevel(logging.ERROR)
         config = brand_config(project, brand_id, site_dir)
         events, plugins = config.plugins.events, config.plugins  # this config is the renderer's own
         skipped = [plugins[name].on_config for name in SKIPPED_ON_CONFIG if name in plugins]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from branddocs.brand import Brand
 from branddocs.examples.collection.drift import Render, translation_drift
 from branddocs.examples.collection.marks import claim_lines, marked, strip_row_marks, unmarked
@@ -18,6 +20,7 @@ __all__ = ["collect_examples", "render_pages"]
 
 def _render(project: Project, brand_id: str) -> Render:
     """The build's renderer for the brand, each code block's and error-table row's template line carried through."""
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)  # a fence mistake is what collection reports, not MkDocs' notes
     renderer = BrandRenderer(project, brand_id)
     return lambda sources: {page.source: unmarked(page.markdown) for page in renderer.pages(sources, before=marked)}
 

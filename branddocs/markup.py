@@ -26,10 +26,13 @@ __all__ = [
     "Fence",
     "FenceCheck",
     "FenceError",
+    "code_key",
+    "differing_code",
     "fenced_lines",
     "parse_fences",
     "run_marks",
     "strip_fence_settings",
+    "template_leftover",
 ]
 
 # Settings branddocs reads; the highlight extension's own (title, linenums, hl_lines) are allowed too.
@@ -62,6 +65,7 @@ _SETTING = re.compile(r'\s*(?P<key>[\w-]+)="(?P<value>[^"]*)"')
 # What the build removes: branddocs' settings on any fence line, the marker line at a line's start only.
 _FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
 _ERROR_TABLE = re.compile(rf"^{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)
+_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
 _OURS = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 
 
@@ -179,3 +183,19 @@ def _strip_claims(markdown: str) -> str:
         elif not fence:
             lines[i] = CLAIM_COMMENT.sub("", line)
     return "".join(lines)
+
+
+def template_leftover(rendered: str) -> str | None:
+    """The first piece of template syntax (`{{`, `{%`, `{#`) left in a rendered page, if any: a build fails on it."""
+    found = _TEMPLATE.search(rendered)
+    return found.group() if found else None
+
+
+def code_key(fence: Fence) -> tuple:
+    """What of a block a translation keeps as it is: its language, code and settings, but a skip's reason (prose)."""
+    return fence.lang, fence.code, {k: v for k, v in fence.settings.items() if k != "reason"}
+
+
+def differing_code(source: list[Fence], translation: list[Fence]) -> list[tuple[Fence, Fence]]:
+    """(the source's block, the translation's) for each pair, in order, whose code differs (`code_key`)."""
+    return [(a, b) for a, b in zip(source, translation, strict=False) if code_key(a) != code_key(b)]

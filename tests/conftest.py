@@ -1,4 +1,7 @@
-"""Shared fixtures: the project, its brands, sites built once per session, scratch copies to break.
+"""Shared fixtures: the project, its brands, sites built once per session, scratch copies to break, a browser.
+
+Helpers the tests share are in tests/support/ (the project and running `branddocs`, `branddocs check` and its
+report, the endpoint, browser and reader checks, wire recordings, ...), never imported from another test file.
 
 Tests over the project's own brands are parametrised over whatever `brands/` holds (`brand_id`), or use
 `brands` / `built_sites`; `--brand ID` (`make test BRAND=ID`) narrows them to that brand and skips the slow
@@ -8,22 +11,22 @@ brands are the test brands in tests/fixtures/.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from branddocs.brand import Brand, load_brands
 from branddocs.site import Project
+from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-FIXTURES = ROOT / "tests" / "fixtures"
+from .support.project import ROOT, SCREENSHOTS, run_branddocs, scratch_project
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
 # Fixtures that make a test about the selected brands (and nothing else).
 BRAND_FIXTURES = {"brand_id", "brands", "built_sites", "example"}
 
@@ -60,21 +63,6 @@ def all_brands(project: Project) -> list[Brand]:
     return load_brands(project.brands_dir)
 
 
-def run_branddocs(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `branddocs` command as a user would, on the project at `cwd`."""
-    # BRANDDOCS_ROOT (set when these tests check another project) would override the folder it runs in.
-    inherited = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
-    return subprocess.run(
-        [str(BIN / "branddocs"), *args],
-        cwd=cwd,
-        env={**inherited, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="session")
 def built_sites(tmp_path_factory: pytest.TempPathFactory, project: Project, brands: list[Brand]) -> dict[str, Path]:
     """Every selected brand built once with `branddocs build`, read back from disk by the tests."""
@@ -85,16 +73,11 @@ def built_sites(tmp_path_factory: pytest.TempPathFactory, project: Project, bran
     return {b.id: site_root / b.id for b in brands}
 
 
-def scratch_project(folder: Path) -> Project:
-    """A copy of the project's sources in `folder`, with the test brands (tests/fixtures/) as its brands."""
-    copy = Project(ROOT).copy_to(folder)
-    for path in copy.brands_dir.glob("*.yml"):
-        path.unlink()  # brand.schema.json stays: discovery must ignore it
-    shutil.copytree(FIXTURES / "brands", copy.brands_dir, dirs_exist_ok=True)
-    for image_dir in (p for p in (copy.docs_dir / "images").iterdir() if p.is_dir()):
-        shutil.rmtree(image_dir)
-    shutil.copytree(FIXTURES / "images", copy.docs_dir / "images", dirs_exist_ok=True)
-    return copy
+@pytest.fixture(scope="module")
+def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A scratch project whose brands are the test brands (tests/fixtures/brands), whatever brands/ holds, shared by
+    one module's tests, which leave it as they found it (`scratch` is each test's own)."""
+    return scratch_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture
@@ -103,15 +86,6 @@ def scratch(tmp_path: Path) -> Project:
     return scratch_project(tmp_path)
 
 
-def tree_digest(folder: Path) -> str:
-    """One hash of every file's path and bytes under `folder`."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-SCREENSHOTS = Path(os.environ.get("BRANDDOCS_ROOT") or ROOT) / "reports" / "screenshots"
 _started = time.time()
 
 
@@ -120,3 +94,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     shots = [p for p in SCREENSHOTS.glob("*.png") if p.stat().st_mtime >= _started] if SCREENSHOTS.is_dir() else []
     if shots:
         terminalreporter.write_line(f"screenshots of each brand's guide: {SCREENSHOTS}/ ({len(shots)} files)")
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Playwright, for one module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless, for one module's browser tests (the one `browser` fixture)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()

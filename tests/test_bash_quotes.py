@@ -17,7 +17,7 @@ from branddocs.brand import load_brand
 from branddocs.examples.example import Example
 from branddocs.examples.languages.bash import LANGUAGE, QuotedVar, single_quoted_vars
 
-from .conftest import FIXTURES
+from .support.project import FIXTURES
 
 CURL_STYLE = (
     "curl -sS https://api.acme.example/v1/chat/completions -H 'Content-Type: application/json' "
@@ -116,7 +116,7 @@ def test_the_guides_own_curl_is_in_the_common_style_and_passes() -> None:
     from branddocs.examples.collection.collect import collect_examples
     from branddocs.site import Project
 
-    from .conftest import ROOT
+    from .support.project import ROOT
 
     project = Project(ROOT)
     brand = project.brand("acme")

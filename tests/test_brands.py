@@ -10,21 +10,8 @@ import pytest
 from branddocs.brand import BrandError, contrast_ratio, derive_key_env, load_brand, load_brands
 from branddocs.site import Project
 
-from .conftest import run_branddocs
-
-MINIMAL = """\
-user_name: Example Co
-resource_dir_name: example-co
-api:
-  base_url: https://api.example-co.example/api/v1/ai
-models: [meta-llama-3-8b-instruct]
-"""
-
-
-def write(tmp_path: Path, text: str, name: str = "example-co.yml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+from .support.brands import MINIMAL, write
+from .support.project import run_branddocs
 
 
 @pytest.mark.parametrize(

@@ -2,82 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser
 
-from branddocs.brand import Brand, load_brand
+from branddocs.brand import load_brand
 from branddocs.site import Project
 
-from .browser_checks import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    Visit,
+from .support.browser import (
+    AXE,
+    DESKTOP,
+    PHONE,
     accessibility_problems,
     copy_button_problems,
-    guide_words,
+    guide_problems,
     header_problems,
     image_problems,
     layout_problems,
     linked_tabs_problems,
+    open_page,
     palette_problems,
     search_problems,
     serve_site,
-    tofu_problems,
 )
-from .conftest import FIXTURES, ROOT, SCREENSHOTS, run_branddocs, scratch_project
+from .support.project import FIXTURES, SCREENSHOTS, run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, Visit]:
-    context = browser.new_context(viewport=viewport, reduced_motion="reduce")
-    context.grant_permissions(
-        ["clipboard-read", "clipboard-write"], origin=url.split("/", 3)[0] + "//" + url.split("/")[2]
-    )
-    page = context.new_page()
-    visit = Visit(page)
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
-    return page, visit
-
-
-def guide_problems(browser: Browser, site: Path, brand: Brand, search=search_problems, shots: str = "") -> list[str]:
-    """Every check of a brand's guide, its site folder served alone on loopback, on a desktop and a phone:
-    header, palette, images, layout, axe, tofu, linked tabs, copy buttons, search (`search`: the engine's)."""
-    words = guide_words(brand)
-    problems: list[str] = []
-    with serve_site(site) as url:
-        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
-        problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
-        problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
-        problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
-        if shots:
-            page.screenshot(path=SCREENSHOTS / f"{shots}-desktop.png", full_page=True)
-        problems += search(page, words["search"], "serverless-endpoints/")
-        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
-        problems += accessibility_problems(home, AXE) + header_problems(home, brand)
-        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
-        problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
-        if shots:
-            phone.screenshot(path=SCREENSHOTS / f"{shots}-phone.png", full_page=True)
-        for context in {p.context for p in (page, home, phone)}:
-            context.close()
-    return problems + visit.problems + home_visit.problems + phone_visit.problems
 
 
 def test_guide_in_a_browser(brand_id: str, built_sites: dict[str, Path], browser: Browser, project: Project) -> None:

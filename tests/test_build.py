@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -14,52 +13,15 @@ from branddocs.brand import Brand, load_brand
 from branddocs.site import Project
 from branddocs.site.pages import site_title
 
-from .conftest import BIN, run_branddocs, tree_digest
-from .test_brands import MINIMAL, write
+from .support.brands import MINIMAL, write
+from .support.project import BIN, run_branddocs, tree_digest
+from .support.sites import BREAKAGES, TEXT_SUFFIXES, broken_links, html_pages, leaks
 
 pytestmark = pytest.mark.slow
-
-TEXT_SUFFIXES = {".html", ".xml", ".json", ".js", ".css", ".txt", ".svg", ".md"}
-
-
-def html_pages(site: Path) -> list[Path]:
-    return sorted(site.rglob("*.html"))
 
 
 def text_of(site: Path) -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(site.rglob("*")) if p.suffix in TEXT_SUFFIXES)
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value and (name == "src" or (name == "href" and tag in ("a", "link"))):
-                self.links.append(value)
-
-
-def broken_links(site: Path, base_path: str = "/") -> list[str]:
-    """Links and images in `site` whose target file is missing; `base_path` is the site URL's path."""
-    broken = []
-    for page in html_pages(site):
-        parser = _Links()
-        parser.feed(page.read_text(encoding="utf-8"))
-        for link in parser.links:
-            parts = urlsplit(link)
-            if parts.scheme or parts.netloc or not parts.path:
-                continue
-            path = unquote(parts.path)
-            if path.startswith("/"):  # 404.html links from the site root, as it can be served at any depth
-                path = str(site) + "/" + path.removeprefix(base_path)
-            target = (page.parent / path).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            if not target.is_file():
-                broken.append(f"{page.relative_to(site)}: {link}")
-    return broken
 
 
 def test_every_brand_carries_its_own_values(built_sites: dict[str, Path], project: Project, brand_id: str) -> None:
@@ -75,32 +37,6 @@ def test_every_brand_carries_its_own_values(built_sites: dict[str, Path], projec
     if brand.theme.logo:
         assert f'src="../images/{brand.resource_dir_name}/{brand.theme.logo}"' in guide
         assert (site / "images" / brand.resource_dir_name / brand.theme.logo).is_file()
-
-
-def own_values(brand: Brand) -> list[str]:
-    """What is one tenant's own: its name, portal, URLs and key variable (models and colours may be shared)."""
-    values = (brand.user_name, brand.portal_name, brand.base_url, brand.key_env, brand.site_url, brand.support_url)
-    return [v for v in values if v]
-
-
-def leaks(site: Path, brand: Brand, others: list[Brand]) -> list[str]:
-    """Other tenants' own values and image folders found in `brand`'s built site."""
-    # The theme's assets are the same for every brand; the pages, search index and our CSS are what we render.
-    text = "\n".join(
-        p.read_text(encoding="utf-8")
-        for p in sorted(site.rglob("*"))
-        if p.suffix in TEXT_SUFFIXES and p.relative_to(site).parts[0] != "assets"
-    ).replace("&amp;", "&")
-    mine = own_values(brand)
-    found = []
-    for other in (o for o in others if o.id != brand.id):
-        for value in own_values(other):
-            # A value this brand shares (`Cloud Portal`, one site_url) or contains is not the other's to leak.
-            if not any(value in own for own in mine) and value in text:
-                found.append(f"{other.id}'s {value!r} in {brand.id}'s site")
-        if (site / "images" / other.resource_dir_name).exists():
-            found.append(f"{other.id}'s images/{other.resource_dir_name}/ in {brand.id}'s site")
-    return found
 
 
 def test_no_brand_leaks_into_another(built_sites: dict[str, Path], all_brands: list[Brand], brand_id: str) -> None:
@@ -150,9 +86,11 @@ def test_link_checker_can_fail(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.content
 def test_guide_keeps_every_section_of_the_original(
     built_sites: dict[str, Path], project: Project, brand_id: str
 ) -> None:
+    """A content test: the demo guide's sections, tabs and closing words, as the original had them."""
     guide = (built_sites[brand_id] / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
     # By anchor: a translation keeps the English headings' anchors ({ #step-1-authentication }).
     for heading in (
@@ -234,54 +172,6 @@ def test_minimal_brand_builds_with_no_code_change(scratch: Project, tmp_path: Pa
     assert "EXAMPLE_CO_API_KEY" in guide
     assert "Example Co Learning Guide" in guide
     assert "Cloud Portal" in guide
-
-
-def _break_page(scratch: Project, text: str) -> None:
-    with (scratch.docs_dir / "serverless-endpoints.md").open("a", encoding="utf-8") as page:
-        page.write(text)
-
-
-def _replace_in_brand(scratch: Project, old: str, new: str) -> None:
-    path = scratch.brands_dir / "acme.yml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-BREAKAGES = {
-    "undefined variable": (
-        lambda s: _break_page(s, "\nSee {{ user_nmae }}.\n"),
-        ["serverless-endpoints.md", "'user_nmae' is undefined"],
-    ),
-    "macro error": (
-        lambda s: _break_page(s, "\n{{ models | no_such_filter }}\n"),
-        ["serverless-endpoints.md", "No filter named 'no_such_filter'"],
-    ),
-    "template text left over": (
-        lambda s: _break_page(s, "\n{% raw %}Dear {{ reader }}{% endraw %}\n"),
-        ["serverless-endpoints.md: template text '{{' left in the rendered page"],
-    ),
-    "broken link": (
-        lambda s: _break_page(s, "\nSee [the FAQ](faq.md).\n"),
-        ["serverless-endpoints.md", "'faq.md'", "not found"],
-    ),
-    "missing image": (
-        lambda s: _break_page(s, "\n![Chart](images/{{ resource_dir_name }}/chart.png)\n"),
-        ["serverless-endpoints.md", "images/acme/chart.png", "not found"],
-    ),
-    "bad field": (
-        lambda s: _replace_in_brand(s, 'primary: "#1e4fa0"', "primary: blue"),
-        ["acme.yml:11: theme.primary: String should match pattern"],
-    ),
-    "unknown key": (
-        lambda s: _replace_in_brand(s, "portal_name:", "portal_nmae:"),
-        ["acme.yml:4: portal_nmae: unknown key"],
-    ),
-    "missing screenshot": (
-        lambda s: (s.docs_dir / "images" / "acme" / "endpoint.png").unlink(),
-        ["brand 'acme': missing image file:", "images/acme/endpoint.png"],
-    ),
-}
 
 
 BRAND_BREAKAGES = ("bad field", "unknown key", "missing screenshot")

@@ -15,7 +15,7 @@ from branddocs.cli.build import _Progress
 from branddocs.site import Project
 from branddocs.site.shard import parse_shard, shard_of
 
-from .conftest import BIN, run_branddocs
+from .support.project import BIN, run_branddocs
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,9 @@
-"""Collecting a brand's examples cheaply: what it skips of the build's config must change no example.
+"""Collecting a brand's examples cheaply: what the renderer skips of the build's config must change no example.
 
-`collect_examples` runs only the on_config of the plugins that render a page (branddocs, mkdocs-macros),
-loads the config once per brand (its pages and their translations' sources) and runs mkdocs-macros' `git`
-processes once per process. The slow path it replaced is kept here as the reference: a fresh config for
-each render, every plugin's on_config, git asked each time.
+The renderer (plugin/render.py) runs every plugin's on_config but search's, loads the config once per brand (its
+pages and their translations' sources) and runs mkdocs-macros' `git` processes once per process. The slow path
+it replaced is kept here as the reference: a fresh config for each render, every plugin's on_config, git asked
+each time.
 """
 
 from __future__ import annotations
@@ -21,33 +21,31 @@ from branddocs.examples.collection.collect import collect_examples
 from branddocs.examples.collection.drift import Render
 from branddocs.examples.collection.marks import marked, unmarked
 from branddocs.examples.example import Example
-from branddocs.plugin import render as plugin_render
+from branddocs.plugin.render import BrandRenderer, brand_config
 from branddocs.site import Project, build_cache
 
 
 def _reference_renderer(project: Project, brand_id: str) -> Render:
     """The renderer as it was: each call loads the config and runs every plugin's on_config."""
-    from mkdocs.config import load_config
     from mkdocs.structure.files import File, Files
     from mkdocs.structure.pages import Page
     from mkdocs.utils.meta import get_data
 
     def render(sources: dict[str, str]) -> dict[str, tuple[str, list[int]]]:
-        with plugin_render.brand_env(brand_id):
-            logging.getLogger("mkdocs").setLevel(logging.ERROR)
-            config = load_config(str(project.config_file))
-            config = config.plugins.on_config(config)
-            macros = config.plugins["macros"]
-            docs = Path(config.docs_dir)
-            files = Files([File.generated(config, u, abs_src_path=str(docs / s)) for u, s in sources.items()])
-            out = {}
-            for file, source in zip(files, sources.values(), strict=True):
-                page = Page(None, file, config)
-                page.read_source(config)
-                text = (docs / source).read_text(encoding="utf-8-sig")
-                text, _ = get_data(marked(text, str(docs / source)))
-                out[source] = unmarked(macros.on_page_markdown(text, page=page, config=config, files=files))
-            return out
+        logging.getLogger("mkdocs").setLevel(logging.ERROR)
+        config = brand_config(project, brand_id)
+        config = config.plugins.on_config(config)
+        macros = config.plugins["macros"]
+        docs = Path(config.docs_dir)
+        files = Files([File.generated(config, u, abs_src_path=str(docs / s)) for u, s in sources.items()])
+        out = {}
+        for file, source in zip(files, sources.values(), strict=True):
+            page = Page(None, file, config)
+            page.read_source(config)
+            text = (docs / source).read_text(encoding="utf-8-sig")
+            text, _ = get_data(marked(text, str(docs / source)))
+            out[source] = unmarked(macros.on_page_markdown(text, page=page, config=config, files=files))
+        return out
 
     return render
 
@@ -105,17 +103,14 @@ def test_collected_examples_are_those_of_the_full_config(
     assert _differences(found, expected) == []
 
 
-def test_only_the_plugins_that_render_a_page_are_configured(project: Project, tmp_path: Path) -> None:
-    from mkdocs.config import load_config
-
+def test_every_plugin_but_search_is_configured(project: Project, tmp_path: Path) -> None:
     copy = project.copy_to(tmp_path)
     _with_other_plugins(copy)
-    with plugin_render.brand_env(copy.brand_ids()[0]):
-        config = load_config(str(copy.config_file))
-        assert len(config.plugins.events["config"]) > 2  # search, tags and meta have one too
-        config = plugin_render._configured(config)
+    config = BrandRenderer(copy, copy.brand_ids()[0]).config
     ran = [type(method.__self__).__name__ for method in config.plugins.events["config"]]
-    assert ran == ["BranddocsPlugin", "MacrosPlugin"]  # by priority: branddocs (100) first
+    assert "SearchPlugin" not in ran
+    assert ran[0] == "BranddocsPlugin"  # by priority (100): the brand's values before anyone asks for them
+    assert {"MacrosPlugin", "TagsPlugin"} <= set(ran)  # material/meta has no on_config
     assert config.plugins["macros"].variables["user_name"]  # both ran: the brand's values are mkdocs-macros'
 
 

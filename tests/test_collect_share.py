@@ -16,7 +16,7 @@ from branddocs.examples.pytest_plugin import share
 from branddocs.examples.pytest_plugin.share import _collect, _shared
 from branddocs.site import Project
 
-from .conftest import ROOT
+from .support.project import ROOT
 
 
 def ids_of(by_brand: dict) -> dict[str, list[str]]:

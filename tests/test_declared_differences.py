@@ -9,7 +9,7 @@ from branddocs.brand.model import PlatformErrors
 from branddocs.examples.collection.collect import render_pages
 from branddocs.site import Project
 
-from .conftest import run_branddocs
+from .support.project import run_branddocs
 
 GUIDE = "serverless-endpoints.md"
 # transformers serve 5.25: no key check, a pinned model's 400, a 422 for an unknown field, temperature 5 taken.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,38 +21,15 @@ from branddocs.endpoint.dialects import (
     get_dialect,
 )
 from branddocs.endpoint.server import running_endpoint
-from branddocs.examples.collection.collect import collect_examples
 from branddocs.examples.judge.wire_claims import claim_problems
-from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.exchange import exchange_problems
 from branddocs.examples.responses.samples import sample_problems
 from branddocs.examples.responses.sse import parse_sse
-from branddocs.site import Project
 
-from .conftest import ROOT
+from .support.recordings import RECORDINGS, SERVERS, as_exchange, drifted, guide_sample, load, recordings
 
-RECORDINGS = ROOT / "tests" / "fixtures" / "wire-recordings"
-SERVERS = {"vllm": "vllm-0.32.0", "litellm": "litellm-1.106.12-vllm-0.32.0", "transformers": "transformers-5.25.0"}
 MODEL = "meta-llama-3-8b-instruct"
 KEY = "sk-dialect-test"
-
-
-def recordings(server: str) -> list[Path]:
-    found = sorted((RECORDINGS / SERVERS[server]).glob("*.json"))
-    assert len(found) == 14, f"expected the 14 recorded exchanges of {server}, found {len(found)}"
-    return found
-
-
-def load(path: Path) -> tuple[dict, dict]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data["request"], data["response"]
-
-
-def as_exchange(request: dict, response: dict) -> Exchange:
-    body = request["body"]
-    raw = b"" if body is None else (body if isinstance(body, str) else json.dumps(body)).encode()
-    return Exchange(request["method"], request["path"], raw, response["status"], response["content_type"],
-                    response["body"].encode())  # fmt: skip
 
 
 def shape(value: object) -> object:
@@ -158,13 +134,6 @@ def test_real_errors_read_as_http_in_one_line(server: str) -> None:
                 assert expected[path.stem] in problems[0]
 
 
-def guide_sample(lang: str) -> str:
-    project = Project(ROOT)
-    found = [e for e in collect_examples(project, project.brand("acme"), ["serverless-endpoints.md"]) if e.lang == lang]
-    assert found, f"the guide has no {lang} sample"
-    return found[0].code.replace('"model": "' + project.brand("acme").default_model, '"model": "' + MODEL)
-
-
 def test_the_guides_samples_hold_against_real_servers() -> None:
     """Nothing to report on vLLM and LiteLLM: LiteLLM sends no `system_fingerprint` in a stream, which the guide shows
     as optional (no platform is required to send it; tests/test_verdict_reads.py holds the negatives). transformers
@@ -177,23 +146,6 @@ def test_the_guides_samples_hold_against_real_servers() -> None:
         assert json_problems == [], server
         expected = ["the guide shows the stream ending with `data: [DONE]`; the endpoint's stream ends without it"]
         assert sse_problems == (expected if server == "transformers" else []), server
-
-
-def drifted(server: str, name: str, how: str) -> Exchange:
-    """A real recording broken one way, as a drifting platform would send it."""
-    request, response = load(RECORDINGS / SERVERS[server] / f"{name}.json")
-    body = response["body"]
-    if how == "no-done":
-        body = body.replace("data: [DONE]", "")
-    elif how == "no-usage":
-        body = "\n\n".join(e for e in body.split("\n\n") if '"usage"' not in e)
-    elif how == "event-lines":
-        body = body.replace("data: {", "event: message\ndata: {")
-    elif how == "rename-content":
-        body = body.replace('"content":', '"text":')
-    elif how == "envelope":
-        body = json.dumps({"code": 0, "msg": "ok", "data": json.loads(body)})
-    return as_exchange(request, {**response, "body": body})
 
 
 @pytest.mark.parametrize("server", list(SERVERS))

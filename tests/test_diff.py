@@ -22,7 +22,7 @@ from branddocs.review.render import render_markdown, render_text
 from branddocs.review.view import read_page
 from branddocs.site import Project
 
-from .conftest import BIN, ROOT, run_branddocs, scratch_project
+from .support.project import BIN, ROOT, run_branddocs, scratch_project
 
 GIT = ["git", "-c", "user.name=branddocs", "-c", "user.email=dev@branddocs.example"]
 
@@ -79,7 +79,8 @@ def page_text(change: dict, page: str) -> list[str]:
 
 @pytest.mark.slow
 def test_a_shared_page_change_lists_every_brand_with_its_own_values(repo: Project) -> None:
-    edit(repo.docs_dir / "serverless-endpoints.md", "Happy coding!", "Happy coding, {{ user_name }} readers!")
+    guide = repo.docs_dir / "serverless-endpoints.md"  # a line of the writer's own, whatever the guide says
+    guide.write_text(guide.read_text(encoding="utf-8") + "\nThanks for reading, {{ user_name }} readers.\n")
     edit(repo.docs_dir / "serverless-endpoints.md", " -d '{", " --data-raw '{")  # in the cURL code block
     report = diff_json(repo, "HEAD")
     # yushan reads serverless-endpoints.zh-TW.md: its inputs include the source page, so it is rebuilt,
@@ -89,8 +90,7 @@ def test_a_shared_page_change_lists_every_brand_with_its_own_values(repo: Projec
     assert sorted(report["rebuilt"]) == ["acme", "nebula", "yushan"]
     for brand_id, name in (("acme", "Acme Cloud"), ("nebula", "Nébula AI")):
         text = page_text(changed(report)[brand_id], "/serverless-endpoints/")
-        assert "-Happy coding!" in text
-        assert f"+Happy coding, {name} readers!" in text
+        assert f"+Thanks for reading, {name} readers." in text
         code = next(p["code"] for p in changed(report)[brand_id]["pages"] if p["page"] == "/serverless-endpoints/")
         curl = code["Example in Different Languages › Using cURL"]
         assert any(line.startswith("+") and "--data-raw" in line for line in curl), curl

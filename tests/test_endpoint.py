@@ -32,7 +32,8 @@ from branddocs.endpoint.server import EndpointServer, app_for_brands, running_en
 from branddocs.examples.responses.conformance import schema_errors
 from branddocs.site import Project
 
-from .conftest import BIN, ROOT, scratch_project
+from .support.endpoint import endpoint_command
+from .support.project import BIN, ROOT
 
 KEY = "sk-test-endpoint-key"
 MODEL = "meta-llama-3-8b-instruct"
@@ -46,12 +47,6 @@ def server() -> Iterator[EndpointServer]:
     app = create_app(PATHS, [KEY, "sk-second-key"], dialect="openai")
     with running_endpoint(app) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def test_brands(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A scratch project whose brands are the test brands (tests/fixtures/brands), whatever brands/ holds."""
-    return scratch_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="module")
@@ -176,10 +171,10 @@ def test_models_list(base: str, server: EndpointServer) -> None:
     assert [m["id"] for m in body["data"]] == PATHS["/v1"]
 
 
-def test_each_tenant_path_serves_only_its_models(test_brands: Project) -> None:
+def test_each_tenant_path_serves_only_its_models(fixture_project: Project) -> None:
     """A brand's base path lists and serves its own models, never another tenant's (issue: tenant isolation)."""
-    brands = [test_brands.brand(i) for i in test_brands.brand_ids()]
-    app, paths, models = app_for_brands(test_brands, None, [KEY])
+    brands = [fixture_project.brand(i) for i in fixture_project.brand_ids()]
+    app, paths, models = app_for_brands(fixture_project, None, [KEY])
     auth = {"Authorization": f"Bearer {KEY}"}
     with TestClient(app) as test:
         for brand in brands:
@@ -338,7 +333,6 @@ _bodies = st.fixed_dictionaries(
     optional={"x": st.dictionaries(_fields, _json, max_size=5)},
 )
 
-
 _APPS = {d: create_app([MODEL], [KEY], dialect=d) for d in ("vllm", "litellm", "openai")}
 
 
@@ -397,32 +391,10 @@ def test_node_sdk(base: str) -> None:
 # The command
 
 
-@contextmanager
-def endpoint_command(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
-) -> Iterator[tuple[str, Path]]:
-    """`branddocs endpoint --port 0 ...` as a process in the project at `cwd`; yields its URL and its log file."""
-    log = tmp_path / "endpoint.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "branddocs"), "endpoint", "--port", "0", *args],
-            cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env={"PATH": "/usr/bin:/bin", **(env or {})},
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while "Uvicorn running on" not in log.read_text() and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            time.sleep(0.05)
-        yield log.read_text().split("Uvicorn running on ")[1].split()[0], log
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_cli_makes_a_key_prints_it_once_and_never_logs_keys(tmp_path: Path, test_brands: Project) -> None:
-    brand = test_brands.brand(test_brands.brand_ids()[0])
+def test_cli_makes_a_key_prints_it_once_and_never_logs_keys(tmp_path: Path, fixture_project: Project) -> None:
+    brand = fixture_project.brand(fixture_project.brand_ids()[0])
     path, model = urlsplit(brand.base_url).path, brand.default_model
-    with endpoint_command(tmp_path, "--brand", brand.id, cwd=test_brands.root) as (url, log):
+    with endpoint_command(tmp_path, "--brand", brand.id, cwd=fixture_project.root) as (url, log):
         key = log.read_text().split("API key (made for this run): ")[1].split()[0]
         assert raw(f"{url}{path}", {"model": model, "messages": HI}, key).status_code == 200
         assert raw(f"{url}{path}", {"model": model, "messages": HI}, "sk-wrong-but-secret").status_code == 401
@@ -433,20 +405,20 @@ def test_cli_makes_a_key_prints_it_once_and_never_logs_keys(tmp_path: Path, test
     assert "(vllm dialect)" in text
 
 
-def test_cli_takes_keys_from_the_environment_and_options(tmp_path: Path, test_brands: Project) -> None:
+def test_cli_takes_keys_from_the_environment_and_options(tmp_path: Path, fixture_project: Project) -> None:
     env = {"BRANDDOCS_API_KEY": "sk-from-the-environment"}
-    brands = [test_brands.brand(i) for i in test_brands.brand_ids()]
+    brands = [fixture_project.brand(i) for i in fixture_project.brand_ids()]
     brand, other = brands[0], next(b for b in brands[1:] if set(b.models) - set(brands[0].models))
     foreign = next(m for m in other.models if m not in brand.models)
     path = urlsplit(brand.base_url).path
-    with endpoint_command(tmp_path, "--brand", brand.id, env=env, cwd=test_brands.root) as (url, log):
+    with endpoint_command(tmp_path, "--brand", brand.id, env=env, cwd=fixture_project.root) as (url, log):
         key = env["BRANDDOCS_API_KEY"]
         assert raw(f"{url}{path}", {"model": brand.default_model, "messages": HI}, key).status_code == 200
         assert raw(f"{url}{path}", {"model": foreign, "messages": HI}, key).status_code == 404
     assert "made for this run" not in log.read_text()
     assert env["BRANDDOCS_API_KEY"] not in log.read_text()
     args = ("--api-key", "sk-a", "--api-key", "sk-b", "--base-path", "/custom", "--dialect", "openai")
-    with endpoint_command(tmp_path, *args, cwd=test_brands.root) as (url, _):
+    with endpoint_command(tmp_path, *args, cwd=fixture_project.root) as (url, _):
         for key in ("sk-a", "sk-b"):
             assert raw(f"{url}/custom", {"model": brand.default_model, "messages": HI}, key).status_code == 200
         assert raw(f"{url}/v1", {"model": brand.default_model, "messages": HI}, "sk-a").status_code == 404

@@ -16,8 +16,6 @@ from branddocs.examples.proxy.recording import RecordingProxy
 from branddocs.examples.run.process import Target
 from branddocs.site import Project
 
-from .conftest import scratch_project
-
 KEY = "sk-test-routes"
 MODEL = "meta-llama-3-8b-instruct"
 HI = [{"role": "user", "content": "hi"}]
@@ -53,14 +51,9 @@ def test_a_base_path_has_one_spelling(spelt: str, expected: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def test_brands(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return scratch_project(tmp_path_factory.mktemp("project"))
-
-
-@pytest.fixture(scope="module")
-def checks_proxy(test_brands: Project) -> Iterator[tuple[RecordingProxy, EndpointServer]]:
+def checks_proxy(fixture_project: Project) -> Iterator[tuple[RecordingProxy, EndpointServer]]:
     """The example checks' set-up against the reference endpoint: the recording proxy in front of it."""
-    app, _, _ = app_for_brands(test_brands, None, [KEY])
+    app, _, _ = app_for_brands(fixture_project, None, [KEY])
     with running_endpoint(app) as endpoint:
         proxy = RecordingProxy(endpoint.url, KEY, timeout=10)
         with running_endpoint(proxy.app) as server:
@@ -72,11 +65,11 @@ def _models_for(proxy: RecordingProxy, server: EndpointServer, token: str) -> ht
 
 
 def test_a_brands_runs_reach_its_own_prefix_and_see_its_models_only(
-    test_brands: Project, checks_proxy: tuple[RecordingProxy, EndpointServer]
+    fixture_project: Project, checks_proxy: tuple[RecordingProxy, EndpointServer]
 ) -> None:
     """The checks (Target.new_token) and the endpoint (app_for_brands) meet at brand_prefix, for every brand."""
     proxy, server = checks_proxy
-    brands = [test_brands.brand(i) for i in test_brands.brand_ids()]
+    brands = [fixture_project.brand(i) for i in fixture_project.brand_ids()]
     assert len({brand_prefix(b) for b in brands}) == len(brands) > 1
     target = Target(proxy, server.url, exact=True, per_brand=True)
     for brand in brands:
@@ -87,11 +80,11 @@ def test_a_brands_runs_reach_its_own_prefix_and_see_its_models_only(
 
 
 def test_without_the_brand_prefix_a_run_misses_the_brands_paths(
-    test_brands: Project, checks_proxy: tuple[RecordingProxy, EndpointServer]
+    fixture_project: Project, checks_proxy: tuple[RecordingProxy, EndpointServer]
 ) -> None:
     """The prefix is what routes a run: without it (per_brand off) the same request finds no route."""
     proxy, server = checks_proxy
-    brand = test_brands.brand(test_brands.brand_ids()[0])
+    brand = fixture_project.brand(fixture_project.brand_ids()[0])
     unprefixed = Target(proxy, server.url, exact=True, per_brand=False).new_token(brand)
     missing = _models_for(proxy, server, unprefixed)
     assert missing.status_code == 404

@@ -26,8 +26,8 @@ from branddocs.markup import FenceError
 from branddocs.plugin.plugin import BranddocsPlugin
 from branddocs.site import Project
 
-from .conftest import ROOT, run_branddocs
-from .test_endpoint import endpoint_command
+from .support.endpoint import endpoint_command
+from .support.project import ROOT, run_branddocs
 
 GUIDE = "serverless-endpoints.md"
 RECORDINGS = ROOT / "tests" / "fixtures" / "wire-recordings"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,52 +16,13 @@ from starlette.routing import Route
 
 from branddocs.endpoint.server import running_endpoint
 from branddocs.errors import EXIT_REFUSED, EXIT_UNREACHABLE
+from branddocs.examples.collection.collect import collect_examples
 from branddocs.site import Project
 
-from .conftest import ROOT, run_branddocs
-from .test_endpoint import endpoint_command
+from .support.checks import SEED, check, fence_line, outcome, write_page
+from .support.endpoint import endpoint_command
 
 pytestmark = pytest.mark.slow
-SEED = ROOT / "tests" / "fixtures" / "seed" / "serverless-endpoints.md"
-
-
-def check(project: Project, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    """Run `branddocs check ARGS`; returns its exit code, {example id: outcome or failure text}, its output."""
-    junit = project.root / "junit.xml"
-    junit.unlink(missing_ok=True)
-    env = {"BRANDDOCS_ENDPOINT": "", "BRANDDOCS_API_KEY": "", **(env or {})}
-    done = run_branddocs("check", *args, "--", f"--junitxml={junit}", cwd=project.root, env=env)
-    results = {}
-    if junit.exists():
-        for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 - our own JUnit file
-            name = re.sub(r"^test_example\[(.*)\]$", r"\1", case.get("name", ""))
-            outcome = "passed"
-            for tag in ("failure", "error", "skipped"):
-                node = case.find(tag)
-                if node is not None:
-                    outcome = f"{tag}: {node.get('message', '')}\n{node.text or ''}"
-                    break
-            results[name] = outcome
-    return done.returncode, results, done.stdout + done.stderr
-
-
-def fence_line(page: Path, marker: str) -> int:
-    """The 1-based line of the fence opening the block that contains `marker`."""
-    lines = page.read_text(encoding="utf-8").splitlines()
-    at = next(i for i, line in enumerate(lines) if marker in line)
-    return next(i for i in range(at, -1, -1) if lines[i].lstrip().startswith("```")) + 1
-
-
-def outcome(results: dict[str, str], page: Path, marker: str, lang: str, brand: str = "acme") -> str:
-    key = f"{brand}::{page.name}:{fence_line(page, marker)}::{lang}"
-    assert key in results, f"{key} not among {sorted(results)}"
-    return results[key]
-
-
-def write_page(project: Project, name: str, text: str) -> Path:
-    page = project.docs_dir / name
-    page.write_text(text, encoding="utf-8")
-    return page
 
 
 # The original guide's defects, each caught with a message a writer understands.
@@ -464,8 +423,10 @@ def test_check_works_in_a_project_without_tests(scratch: Project) -> None:
     (scratch.root / "tests").unlink()  # a user's project: brands, docs, mkdocs.yml, no test folder
     code, results, output = check(scratch, "--brand", "acme", GUIDE)
     assert code == 0, output
-    # The guide's six runnable examples, its error table and its three lines of claims about the wire.
-    assert sum(r == "passed" for r in results.values()) == 10
+    collected = collect_examples(scratch, scratch.brand("acme"), [GUIDE])
+    runnable = [e for e in collected if e.settings.get("test") != "skip"]
+    assert runnable, "the guide has no example to run"
+    assert sum(r == "passed" for r in results.values()) == len(runnable)
 
 
 STALE_SAMPLES = """

@@ -29,9 +29,9 @@ from branddocs.errors import EXIT_NO_SANDBOX
 from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
-from .conftest import BIN, scratch_project
-from .test_endpoint import endpoint_command
-from .test_example_checks import check, outcome, write_page
+from .support.checks import check, outcome, write_page
+from .support.endpoint import endpoint_command
+from .support.project import BIN, scratch_project
 
 pytestmark = pytest.mark.slow
 needs_sandbox = pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")

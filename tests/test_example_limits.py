@@ -15,7 +15,7 @@ from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.pytest_plugin.junit import example_results
 from branddocs.site import Project
 
-from .conftest import run_branddocs
+from .support.project import run_branddocs
 
 PAGE = """# Slow
 

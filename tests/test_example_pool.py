@@ -25,7 +25,7 @@ from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import UID_BASE, Pool, PoolError
 from branddocs.site import Project
 
-from .test_example_checks import check, outcome, write_page
+from .support.checks import check, outcome, write_page
 
 pytestmark = [
     pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available"),

@@ -21,7 +21,7 @@ from branddocs.examples.pytest_plugin.junit import example_results
 from branddocs.examples.run.sdks import sdks
 from branddocs.site import Project
 
-from .conftest import ROOT, run_branddocs
+from .support.project import ROOT, run_branddocs
 
 MODEL, KEY = "meta-llama-3-8b-instruct", "sk-first-run"
 

@@ -25,7 +25,7 @@ from branddocs.brand import MAX_BRAND_BYTES, BrandError, load_brand
 from branddocs.site import Project, secrets_scan
 from branddocs.site.secrets_scan import find, forbidden, scan_site
 
-from .conftest import run_branddocs
+from .support.project import run_branddocs
 
 pytestmark = pytest.mark.slow
 

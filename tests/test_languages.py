@@ -25,9 +25,9 @@ from branddocs.examples.languages.base import (
 from branddocs.markup import parse_fences
 from branddocs.site import Project
 
-from .conftest import FIXTURES
-from .dash_language import Dash
-from .test_example_checks import check, outcome, write_page
+from .support.checks import check, outcome, write_page
+from .support.dash_language import Dash
+from .support.project import FIXTURES
 
 BUILT_IN = "registered: bash (sh, shell, console), javascript (js, mjs), python (py, python3)"
 
@@ -180,7 +180,7 @@ def _installed(folder: Path, entry_point: str) -> dict[str, str]:
 
     Returns the environment that puts it on Python's path, as `pip install` into the environment would."""
     folder.mkdir()
-    shutil.copy(Path(__file__).with_name("dash_language.py"), folder / "branddocs_dash.py")
+    shutil.copy(Path(__file__).parent / "support" / "dash_language.py", folder / "branddocs_dash.py")
     info = folder / "branddocs_dash-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: branddocs-dash\nVersion: 0.1\n", encoding="utf-8")

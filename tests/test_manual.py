@@ -18,7 +18,6 @@ import pytest
 
 import branddocs.errors
 
-from .conftest import BIN, ROOT
 from .manual_checks import (
     article,
     cli_helps,
@@ -32,6 +31,7 @@ from .manual_checks import (
     stale_uses,
     uses,
 )
+from .support.project import BIN, ROOT
 
 pytestmark = pytest.mark.slow
 MANUAL = ROOT / "manual"

@@ -15,7 +15,7 @@ import pytest
 from branddocs.examples.pytest_plugin.junit import example_results
 from branddocs.site import Project
 
-from .conftest import run_branddocs
+from .support.project import run_branddocs
 
 # Standard library only: a bare virtual environment has no `openai`, and needs none for this.
 PAGE = """# Another interpreter

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BIN, ROOT
+from .support.project import BIN, ROOT
 
 TEST_TOOLS = {"hypothesis", "playwright", "pytest-timeout"}
 """Used by this repository's tests (and `diff --screenshots`), never by a user's `build` or `check`."""

@@ -14,7 +14,7 @@ import yaml
 from branddocs.plugin.plugin import BranddocsPlugin
 from branddocs.site import Project
 
-from .conftest import BIN, ROOT
+from .support.project import BIN, ROOT
 
 
 def _mkdocs_build(project: Project, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,7 @@ import pytest
 from branddocs.site import Project
 from branddocs.site.publish import publish
 
-from .conftest import ROOT, run_branddocs, tree_digest
+from .support.project import ROOT, run_branddocs, tree_digest
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from .conftest import BIN, ROOT
-from .test_cli import make, makefile_for
+from .support.make import make, makefile_for
+from .support.project import BIN, ROOT
 
 CHECK = ROOT / "tools" / "check_python.py"
 # Debian 12's own python3 (3.11.2) where there is one: the oldest supported, and the one Debian splits venv from.

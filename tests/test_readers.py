@@ -13,21 +13,19 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright
 
 from branddocs.site import Project
 from branddocs.site.llms import FULL, INDEX
 from branddocs.site.pages import site_pages, site_title
 
-from .browser_checks import CHROMIUM, CHROMIUM_ARGS, serve_site, tofu_problems
-from .conftest import ROOT, run_branddocs, scratch_project
-from .reader_checks import page_texts, search_hits, search_words
-from .test_browser import DESKTOP, open_page
+from .support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, open_page, serve_site, tofu_problems
+from .support.project import ROOT, run_branddocs, scratch_project
+from .support.readers import page_texts, search_hits, search_words
 
 pytestmark = pytest.mark.slow
 _FENCE = re.compile(
@@ -35,21 +33,6 @@ _FENCE = re.compile(
 )
 _HTML_CODE = re.compile(r"<pre\b[^>]*>(?:<span></span>)?<code\b[^>]*>(?P<code>.*?)</code></pre>", re.S)
 _LINK = re.compile(r"^- \[(?P<title>[^\]]+)\]\((?P<url>[^)\s]+)\)", re.M)
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
 
 
 def search_problems(browser: Browser, site: Path, words: list[tuple[str, str]]) -> list[str]:

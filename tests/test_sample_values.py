@@ -12,7 +12,7 @@ import pytest
 from branddocs.brand import BrandError, load_brand
 from branddocs.site import Project
 
-from .conftest import run_branddocs
+from .support.project import run_branddocs
 
 BACKENDS = re.compile(rb"vllm|litellm", re.IGNORECASE)
 _BINARY = {".png", ".jpg", ".ico", ".gz", ".woff", ".woff2", ".ttf", ".zip"}
@@ -111,7 +111,7 @@ data: [DONE]
 def test_update_examples_writes_placeholders_not_the_backends_values(scratch: Project) -> None:
     """A new sample written from the reference endpoint (vLLM's dialect) shows no `vllm-...` fingerprint and no
     real id or timestamp; the page then passes against the reference endpoint."""
-    from .test_example_checks import check, write_page
+    from .support.checks import check, write_page
 
     page = write_page(scratch, "new-samples.md", NEW_SAMPLES)
     code, _, output = check(scratch, "--brand", "acme", "new-samples.md", "--update-examples")

@@ -16,7 +16,7 @@ import pytest
 
 from branddocs.site import Project
 
-from .conftest import BIN, run_branddocs
+from .support.project import BIN, run_branddocs
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.responses.departures import DEPARTURES, breaks_a_reader
 
-from .conftest import FIXTURES, ROOT
+from .support.project import FIXTURES, ROOT
 
 VLLM = FIXTURES / "wire-recordings" / "vllm-0.32.0"
 SERVER_WORDS = "Server is pinned to meta-llama-3-8b-instruct"

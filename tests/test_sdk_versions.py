@@ -15,22 +15,12 @@ from pathlib import Path
 import pytest
 
 from branddocs.site import Project
-from branddocs.site.sdk_versions import declared_node_minimum, lock_problems, node_sdk, python_sdk, stated_problems
+from branddocs.site.sdk_versions import declared_node_minimum, lock_problems, node_sdk, python_sdk, site_problems
 
-from .conftest import ROOT, run_branddocs
+from .support.project import ROOT, run_branddocs
 
 STATEMENTS = {"python", "node", "pip", "npm"}
 LATEST_PYTHON = ROOT / ".cache" / "latest" / "python" / "bin" / "python"
-
-
-def site_problems(site: Path, root: Path) -> tuple[list[str], set[str]]:
-    """Every built page's statements about the SDKs checked against the packages; which statements the site makes."""
-    problems, made = [], set()
-    for page in sorted(site.rglob("*.html")):
-        found, said = stated_problems(page.read_text(encoding="utf-8"), str(page.relative_to(site.parent)), root)
-        problems += found
-        made |= said
-    return problems, made
 
 
 def test_the_locks_the_packages_and_package_json_agree() -> None:
@@ -57,7 +47,12 @@ def test_a_pin_or_engines_that_disagree_with_the_packages_fails(tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_every_built_guide_states_what_the_packages_declare(built_sites: dict[str, Path]) -> None:
+def test_every_built_guide_states_what_the_packages_declare(project: Project, built_sites: dict[str, Path]) -> None:
+    ids = [arg for brand in built_sites for arg in ("--brand", brand)]
+    site_dir = str(next(iter(built_sites.values())).parent)
+    done = run_branddocs("check-sdk", *ids, "--site-dir", site_dir, cwd=project.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(built_sites)} built sites and the locks checked: 0 problems" in done.stdout
     for brand, site in built_sites.items():
         problems, made = site_problems(site, ROOT)
         assert problems == [], brand
@@ -80,6 +75,9 @@ def test_a_built_guide_that_states_other_versions_fails(scratch: Project, tmp_pa
     done = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
     assert done.returncode == 0, done.stdout + done.stderr
     problems = "\n".join(site_problems(site / "acme", scratch.root)[0])
+    command = run_branddocs("check-sdk", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert command.returncode == 1, command.stdout + command.stderr  # users reach the same check
+    assert problems in command.stderr
 
     py = python_sdk()
     page = "acme/serverless-endpoints/index.html"

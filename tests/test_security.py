@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -22,53 +21,12 @@ from branddocs.site import Project
 from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS, serve_site
 from branddocs.site.secrets_scan import forbidden, scan_site
 
-from .conftest import BIN, run_branddocs, scratch_project, tree_digest
+from .support.markup import COPYRIGHT, NAME, PORTAL, MarkupText, markup_problems
+from .support.project import BIN, run_branddocs, scratch_project, tree_digest
 
 pytestmark = pytest.mark.slow
 
-NAME = "Kestrel <script>alert(1)</script> R&D <Labs> \"q\" 'a' `x` *y*"
-PORTAL = "Kestrel <img src=x onerror=alert(2)> [click](javascript:alert(3)) & Co"
-COPYRIGHT = "© Kestrel <b>bold</b> & \"quotes\" 'single'"
 BRACES = "{{ 7*7 }}"
-
-
-class _Markup(HTMLParser):
-    """Tags, attributes and text of an HTML document (character references decoded, as a browser does)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str]]] = []
-        self.texts: dict[int, list[str]] = {}
-        self._open: list[tuple[int, str]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, {k: v or "" for k, v in attrs}))
-        self._open.append((len(self.tags) - 1, tag))
-        self.texts[len(self.tags) - 1] = []
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._open and self._open.pop()[1] != tag:
-            pass
-
-    def handle_data(self, data: str) -> None:
-        for index, _ in self._open:
-            self.texts[index].append(data)
-
-    def text_of(self, tag: str, css_class: str = "") -> list[str]:
-        classes = [[*a.get("class", "").split(), ""] for _, a in self.tags]
-        found = [i for i, (t, _) in enumerate(self.tags) if t == tag and css_class in classes[i]]
-        return [" ".join("".join(self.texts[i]).split()) for i in found]
-
-
-def markup_problems(html: str) -> list[str]:
-    """Elements or attributes that came from a hostile brand value instead of showing as its text."""
-    doc = _Markup(html)
-    problems = [f"<{tag}> element" for tag, _ in doc.tags if tag in ("labs", "b")]
-    problems += [f"{tag} {name}=" for tag, attrs in doc.tags for name in attrs if name.startswith("on")]
-    problems += [f"<{t} {a}>" for t, a in doc.tags if t == "a" and a.get("href", "").startswith("javascript:")]
-    problems += ["<script> running alert()" for text in doc.text_of("script") if "alert(" in text]
-    return problems
 
 
 def test_markup_check_can_fail() -> None:
@@ -116,7 +74,7 @@ def test_title_header_and_meta_show_the_name(hostile: Path) -> None:
     site_name = f"{NAME} Learning Guide"
     for page, title in (("index.html", site_name), ("404.html", site_name),
                         ("serverless-endpoints/index.html", f"Serverless endpoints - {site_name}")):  # fmt: skip
-        doc = _Markup((hostile / page).read_text(encoding="utf-8"))
+        doc = MarkupText((hostile / page).read_text(encoding="utf-8"))
         assert doc.text_of("title") == [title], page
         assert site_name in doc.text_of("span", "md-ellipsis"), page  # the header
         logo = [a for t, a in doc.tags if t == "a" and "md-logo" in a.get("class", "")]
@@ -126,21 +84,21 @@ def test_title_header_and_meta_show_the_name(hostile: Path) -> None:
 
 
 def test_body_and_footer_show_the_values(hostile: Path) -> None:
-    doc = _Markup((hostile / "index.html").read_text(encoding="utf-8"))
+    doc = MarkupText((hostile / "index.html").read_text(encoding="utf-8"))
     assert doc.text_of("h1")[0].startswith(f"{NAME} Learning Guide")
     body = doc.text_of("article")[0]
     assert f"Call {NAME}'s hosted Large Language Models" in body
     assert f"{PORTAL} > Settings > API Token" in body
     assert f"Braces from a writer's expression: {BRACES}." in body  # printed, not run: no 49
     for page in ("index.html", "404.html"):
-        footer = _Markup((hostile / page).read_text(encoding="utf-8"))
+        footer = MarkupText((hostile / page).read_text(encoding="utf-8"))
         assert footer.text_of("div", "md-copyright__highlight") == [COPYRIGHT], page
         assert f"{NAME} {PORTAL}" in footer.text_of("div", "md-copyright")[0], page
 
 
 def test_search_index_shows_the_values(hostile: Path) -> None:
     docs = json.loads((hostile / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
-    home = _Markup(f"<h1>{docs[0]['title']}</h1><div>{docs[0]['text']}</div>")
+    home = MarkupText(f"<h1>{docs[0]['title']}</h1><div>{docs[0]['text']}</div>")
     assert home.text_of("h1") == [f"{NAME} Learning Guide"]
     assert f"Call {NAME}'s hosted" in home.text_of("div")[0]
 

@@ -21,12 +21,8 @@ from playwright.sync_api import Browser, sync_playwright
 from branddocs.brand import load_brand
 from branddocs.site import Project, secrets_scan, store
 
-from .browser_checks import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-)
-from .conftest import BIN, ROOT, run_branddocs, scratch_project
-from .test_browser import guide_problems
+from .support.browser import CHROMIUM, CHROMIUM_ARGS, guide_problems
+from .support.project import BIN, ROOT, run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow
 BRANDS = ("acme", "brightline", "nebula")

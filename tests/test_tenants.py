@@ -17,7 +17,7 @@ from branddocs.markup import FenceError
 from branddocs.site import Project
 from branddocs.site.pages import site_pages
 
-from .conftest import run_branddocs
+from .support.project import run_branddocs
 
 KEY = "sk-test-tenants"
 

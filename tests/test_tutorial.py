@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BIN, ROOT
+from .support.project import BIN, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 TUTORIAL = ROOT / "manual" / "docs" / "tutorial"

@@ -27,9 +27,9 @@ from branddocs.examples.languages.base import get
 from branddocs.examples.responses.exchange import exchange_problems
 from branddocs.site import Project
 
-from .conftest import ROOT, scratch_project
-from .test_dialects import RECORDINGS, SERVERS, as_exchange, drifted, load, recordings
-from .test_example_checks import check, fence_line, write_page
+from .support.checks import check, fence_line, write_page
+from .support.project import ROOT, scratch_project
+from .support.recordings import RECORDINGS, SERVERS, as_exchange, drifted, load, recordings
 
 LOCALAI = RECORDINGS / "localai-models" / "models.json"
 KEY = "sk-localai-shaped"
@@ -219,7 +219,7 @@ def without(body: str, field: str, stream: bool) -> str:
 def test_a_sample_field_no_platform_must_send_is_optional(lang: str, name: str) -> None:
     from branddocs.examples.responses.samples import sample_problems
 
-    from .test_dialects import guide_sample
+    from .support.recordings import guide_sample
 
     request, response = litellm(name)
     body = without(response["body"], "system_fingerprint", lang == "sse")
@@ -232,7 +232,7 @@ def test_a_sample_field_every_platform_must_send_still_fails(lang: str, name: st
     """The negative: `created` is required by the SDK's types: a reply without it differs from the sample."""
     from branddocs.examples.responses.samples import sample_problems
 
-    from .test_dialects import guide_sample
+    from .support.recordings import guide_sample
 
     request, response = litellm(name)
     body = without(response["body"], "created", lang == "sse")
@@ -243,7 +243,7 @@ def test_a_sample_field_every_platform_must_send_still_fails(lang: str, name: st
 def test_an_optional_sample_field_of_another_type_still_fails() -> None:
     from branddocs.examples.responses.samples import sample_problems
 
-    from .test_dialects import guide_sample
+    from .support.recordings import guide_sample
 
     request, response = litellm("chat.json")
     body = json.dumps({**json.loads(response["body"]), "system_fingerprint": 7})
@@ -255,7 +255,7 @@ def test_an_optional_sample_field_of_another_type_still_fails() -> None:
 @pytest.mark.parametrize("dialect", ["vllm", "litellm", "openai"])
 def test_yushan_passes_on_every_dialect_of_the_reference_endpoint(tmp_path: Path, dialect: str) -> None:
     """The demo brand with a models example of its own, no streaming and a translated guide, on each dialect."""
-    from .test_endpoint import endpoint_command
+    from .support.endpoint import endpoint_command
 
     project = scratch_project(tmp_path / "project")
     shutil.copy(ROOT / "brands" / "yushan.yml", project.brands_dir)

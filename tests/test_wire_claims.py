@@ -12,7 +12,7 @@ from branddocs.examples.judge.wire_claims import claim_problems, probes
 from branddocs.examples.proxy.recording import Exchange
 from branddocs.markup import WIRE_CLAIMS, FenceError, strip_fence_settings
 
-from .conftest import FIXTURES
+from .support.project import FIXTURES
 
 RECORDINGS = FIXTURES / "wire-recordings"
 SERVERS = {"vllm": "vllm-0.32.0", "litellm": "litellm-1.106.12-vllm-0.32.0", "transformers": "transformers-5.25.0"}

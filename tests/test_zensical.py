@@ -2,6 +2,9 @@
 
 Both engines build every brand of the project once per session (`sites`); each page's content is read back
 from disk into its headings, tables, admonitions and code blocks (`Content`) and compared. What the engines do
+from .support.browser import DESKTOP, guide_problems, open_page, serve_site
+from .support.project import run_branddocs, scratch_project, tree_digest
+from .support.sites import BREAKAGES, broken_links, leaks
 differently on purpose is listed in README (Choosing an engine) and asserted in `test_what_differs`.
 """
 
@@ -24,13 +27,9 @@ from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import site_title
 
-from .browser_checks import (
-    serve_site,
-)
-from .conftest import run_branddocs, scratch_project, tree_digest
-from .test_browser import DESKTOP, guide_problems, open_page
-from .test_browser import browser as browser  # the fixture: one Chromium for this module too
-from .test_build import BREAKAGES, broken_links, leaks
+from .support.browser import DESKTOP, guide_problems, open_page, serve_site
+from .support.project import run_branddocs, scratch_project, tree_digest
+from .support.sites import BREAKAGES, broken_links, leaks
 
 pytestmark = pytest.mark.slow
 
@@ -370,7 +369,7 @@ def test_what_differs(sites: dict[str, Path], brand_id: str) -> None:
 def test_hostile_brand_values_stay_text(tmp_path: Path) -> None:
     """tests/test_security.py's hostile brand, built by Zensical: every value shows as its text (not escaped
     twice: the name reads right in the title, header and footer), none becomes markup in any file."""
-    from .test_security import COPYRIGHT, NAME, PORTAL, _Markup, markup_problems
+    from .support.markup import COPYRIGHT, NAME, PORTAL, MarkupText, markup_problems
 
     project = scratch_project(tmp_path / "project")
     fields = {"user_name": NAME, "portal_name": PORTAL, "copyright": COPYRIGHT, "resource_dir_name": "acme",
@@ -386,7 +385,7 @@ def test_hostile_brand_values_stay_text(tmp_path: Path) -> None:
     everything = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in site.rglob("*") if p.is_file())
     for raw in ("<script>alert", "<Labs>", "<img src=x", "<b>bold"):
         assert raw not in everything
-    doc = _Markup((site / "acme" / "index.html").read_text(encoding="utf-8"))
+    doc = MarkupText((site / "acme" / "index.html").read_text(encoding="utf-8"))
     assert doc.text_of("title") == [f"Home - {NAME} Learning Guide"]  # Material: the name alone (test_what_differs)
     assert f"{NAME} Learning Guide" in doc.text_of("span", "md-ellipsis")
     assert doc.text_of("div", "md-copyright__highlight") == [COPYRIGHT]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from branddocs.brand.colours import contrast_ratio
+from branddocs.brand.languages import material_languages
 from branddocs.brand.links import unsafe_links
 from branddocs.brand.loader import MAX_BRAND_BYTES, find_brand_files, load_brand, load_brands, shared_image_folders
 from branddocs.brand.lookalikes import lookalike_brands
@@ -16,7 +17,6 @@ from branddocs.brand.model import (
     Features,
     Theme,
     derive_key_env,
-    material_languages,
 )
 from branddocs.brand.schema import brand_schema
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["BRAND_PAGES", "IMAGES", "walk_docs"]
+__all__ = ["BRAND_PAGES", "IMAGES", "other_brands", "own_folders", "walk_docs"]
 
 IMAGES = "images"
 """The folder under docs/ holding each brand's images, `images/<resource_dir_name>/`."""
@@ -23,6 +23,22 @@ BRAND_PAGES = "brands"
 _RACY_NS = 2_000_000_000
 """A folder changed this recently may change again within its timestamp's granularity: its listing is not kept."""
 _files_in: dict[str, tuple[tuple[int, ...], list[str]]] = {}
+_WHAT = {IMAGES: "image folder", BRAND_PAGES: "pages"}
+
+
+def own_folders(resource_dir_name: str | None, brand_id: str | None) -> dict[str, str | None]:
+    """{folder under docs/ that holds one folder per brand: the name of this brand's own in it}."""
+    return {IMAGES: resource_dir_name, BRAND_PAGES: brand_id}
+
+
+def other_brands(uri: str, resource_dir_name: str, brand_id: str) -> str | None:
+    """What of another brand's `uri` (a path under docs/, `/`-separated) is in: "image folder" or "pages"; None
+    for a shared file or one of this brand's own. The one answer to "is this another brand's file?": the build's
+    file list, its walk of docs/, Zensical's staging, the macros' includes and the link check all ask it."""
+    parts = uri.split("/")
+    if len(parts) < 3 or parts[0] not in _WHAT:  # a file directly in images/ or brands/ is shared
+        return None
+    return None if parts[1] == own_folders(resource_dir_name, brand_id)[parts[0]] else _WHAT[parts[0]]
 
 
 def walk_docs(
@@ -38,7 +54,7 @@ def walk_docs(
         return
     dirs, files = entries
     yield top, dirs, files
-    own = {IMAGES: resource_dir_name, BRAND_PAGES: brand_id}
+    own = own_folders(resource_dir_name, brand_id)
     for name in dirs:  # as os.walk, after the caller's in-place changes
         path = os.path.join(top, name)
         if not followlinks and os.path.islink(path):

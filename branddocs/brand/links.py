@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from branddocs.brand.folders import walk_docs
+from branddocs.brand.folders import other_brands, walk_docs
 
 __all__ = ["TOP_FOLDERS", "outside_project", "unsafe_links"]
 
@@ -18,12 +18,10 @@ def _link_problem(link: Path, root: Path, brand_id: str, resource_dir_name: str)
         return None
     if not (target.is_relative_to(docs) or target.is_relative_to(overrides)):
         return f"symbolic link {link} -> {target}: expected a target inside {docs} or {overrides}"
-    rel = target.relative_to(docs).parts if target.is_relative_to(docs) else ()
-    if len(rel) > 1 and rel[0] == "images" and rel[1] != resource_dir_name:
-        return f"symbolic link {link} -> {target}: points into another brand's image folder"
-    if len(rel) > 1 and rel[0] == "brands" and rel[1] != brand_id:
-        return f"symbolic link {link} -> {target}: points into another brand's pages"
-    return None
+    # The folder itself counts: a link to docs/images/<other>/ is one into it (`/.` makes it a path below it).
+    rel = f"{target.relative_to(docs).as_posix()}/." if target.is_relative_to(docs) else ""
+    what = other_brands(rel, resource_dir_name, brand_id)
+    return f"symbolic link {link} -> {target}: points into another brand's {what}" if what else None
 
 
 TOP_FOLDERS = ("docs", "overrides", "brands", "macros")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -14,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from branddocs import text
 from branddocs.brand.colours import mix, readable_on
+from branddocs.brand.languages import material_languages
 from branddocs.brand.links import unsafe_links
 from branddocs.errors import UsageError
 from branddocs.settings import SECRET_WORDS  # a key variable's name holds one: the scan needs no brand file
@@ -30,7 +29,6 @@ __all__ = [
     "PlatformErrors",
     "Theme",
     "derive_key_env",
-    "material_languages",
 ]
 
 BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -226,14 +224,6 @@ class Checks(_Strict):
     example_timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
     """Seconds one example may take on this platform (a slow one: 180); `--example-timeout` or
     `$BRANDDOCS_EXAMPLE_TIMEOUT`, when given, wins; 60 if neither says."""
-
-
-@cache
-def material_languages() -> frozenset[str]:
-    """The language codes Material for MkDocs has texts for (`partials/languages/<code>.html`)."""
-    spec = importlib.util.find_spec("material")
-    folders = [Path(f) / "templates" / "partials" / "languages" for f in (spec.submodule_search_locations or [])]
-    return frozenset(p.stem for folder in folders for p in folder.glob("*.html") if p.stem != "custom")
 
 
 class Brand(_Strict):

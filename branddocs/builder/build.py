@@ -1,4 +1,5 @@
-"""Build brand sites: each into a staging folder, published by rename only when its build succeeded.
+"""Build brand sites: each into a staging folder by its engine (builder/engines/), published by rename only when
+its build succeeded.
 
 One build per site folder at a time (a lock in site/.branddocs/), and each run first repairs what an
 interrupted one left. A publish swaps the staging folder and site/<id> in one step (renameat2 with
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from branddocs import settings
 from branddocs.brand import load_brand
-from branddocs.builder import zensical
+from branddocs.builder import engines
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
 from branddocs.builder.stamps import Inputs, check, inputs_digest, stamp_path, write_stamp
 from branddocs.site import Project, build_cache, search, store
@@ -43,43 +44,41 @@ BYTECODE_DIR = ".cache/jinja-bytecode"
 def build_brand(
     project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Inputs | None = None
 ) -> BuildResult:
-    """Build one brand in this process; its previous site stays untouched unless the build succeeds.
+    """Build one brand in this process with `inputs`' engine; its previous site stays untouched unless the build
+    succeeds.
 
     Call it under `site_lock`, as `build_brands` does: publishing assumes no other build of the folder.
     `inputs`: the command's, so that the shared inputs are hashed once for all brands."""
-    # Imported here so `branddocs --help` and the endpoint don't pay for MkDocs' imports.
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
+    inputs = inputs or Inputs(project)
+    engine = engines.get(inputs.engine)
     site_root = Path(site_root or project.site_dir)
     final = site_root / brand_id
     start = time.perf_counter()
-    digest, up_to_date = check(inputs or Inputs(project), brand_id, site_root)
+    digest, up_to_date = check(inputs, brand_id, site_root)
     stamp = stamp_path(site_root, brand_id)
     if not force and up_to_date:
         return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
     site_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
+    # .staging-<id>-: what `recover` removes after a killed build, and what branddocs' plugin lets a build write.
+    work = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
     collect = LogCollector()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
     logging.getLogger(NOTICES).setLevel(logging.INFO)
-    os.environ["BRAND"] = brand_id
     try:
-        build(load_config(str(project.config_file), site_dir=str(staging)))
+        site = engine.build(project, brand_id, work)
     except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
-        shutil.rmtree(staging, ignore_errors=True)
-        detail = "\n".join(collect.messages)
-        if not isinstance(exc, SystemExit) and str(exc) not in detail:
-            detail = f"{detail}\n{exc}".strip()
+        shutil.rmtree(work, ignore_errors=True)
+        detail = collect.failure(exc)
         if not final.is_dir():
             detail += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
         return BuildResult(brand_id, False, time.perf_counter() - start, final, detail)
     finally:
         logger.removeHandler(collect)
     stamp.unlink(missing_ok=True)
-    store.share(staging, store.store_dir(site_root))  # after the secret scan read every file, before publishing
-    publish(staging, final)
+    store.share(site, store.store_dir(site_root))  # after the secret scan read every file, before publishing
+    publish(site, final)
+    shutil.rmtree(work, ignore_errors=True)  # what the engine left beside the site (MkDocs: nothing)
     write_stamp(stamp, digest, final)
     return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
 
@@ -102,8 +101,7 @@ def _die_with_parent(parent: int) -> None:
 def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> BuildResult:
     build_cache.install(inputs.project.root / BYTECODE_DIR)
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
-    build_one = zensical.build_brand if inputs.engine == "zensical" else build_brand  # --engine
-    return build_one(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
+    return build_brand(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
 
 
 def _warm_up(project: Project, brand_ids: list[str]) -> None:
@@ -129,13 +127,12 @@ def build_brands(
     site_root: Path | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
     force: bool = False,
-    engine: str = "mkdocs",
+    engine: str = engines.DEFAULT,
 ) -> list[BuildResult]:
     """Build brands over a pool of forked workers; one brand's failure never stops the others.
 
     Brands whose inputs did not change are found here first, without MkDocs: the pool (and its imports) is
-    started only for the brands that need building. `engine`: "mkdocs" (MkDocs + Material) or "zensical"
-    (branddocs/builder/zensical.py)."""
+    started only for the brands that need building. `engine`: a build engine's name (builder/engines/)."""
     ids = list(dict.fromkeys(brand_ids))
     results = []
     folder = Path(site_root or project.site_dir)

@@ -35,6 +35,13 @@ class LogCollector(logging.Handler):
         self.messages: list[str] = []
         self.notices: list[str] = []
 
+    def failure(self, exc: BaseException) -> str:
+        """Why the build failed, in MkDocs', mkdocs-macros' and the engine's own words."""
+        detail = "\n".join(self.messages)
+        if not isinstance(exc, SystemExit) and str(exc) not in detail:  # mkdocs-macros exits after logging why
+            detail = f"{detail}\n{exc}".strip()
+        return detail
+
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.WARNING:
             self.messages.append(record.getMessage().strip())

@@ -19,23 +19,15 @@ from pathlib import Path
 
 from branddocs.brand import load_brand
 from branddocs.brand.folders import BRAND_PAGES, IMAGES, walk_docs
+from branddocs.builder import engines
 from branddocs.site import Project
 from branddocs.site.pages import translation_source
 from branddocs.site.publish import STAMP_DIR
 
-__all__ = ["Digest", "Inputs", "check", "engine_digest", "inputs_digest", "stamp_path", "write_stamp"]
+__all__ = ["Digest", "Inputs", "check", "inputs_digest", "stamp_path", "write_stamp"]
 
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
-
-
-def engine_digest(inputs: str, engine: str) -> str:
-    """The stamp's digest for a build by another engine than MkDocs: the inputs, the engine and its version."""
-    try:
-        version = metadata.version(engine)
-    except metadata.PackageNotFoundError:
-        version = "missing"
-    return hashlib.sha256(f"{inputs}\nengine={engine} {engine}=={version}\n".encode()).hexdigest()
 
 
 _RACY_NS = 2_000_000_000
@@ -70,10 +62,10 @@ class Inputs:
     page folders) are hashed by themselves; a file whose size, times and inode match what its stamp recorded
     is not read again, and an unchanged brand file is not parsed again."""
 
-    def __init__(self, project: Project, engine: str = "mkdocs") -> None:
+    def __init__(self, project: Project, engine: str = engines.DEFAULT) -> None:
         self.project = project
         self.engine = engine
-        """"mkdocs" (MkDocs + Material) or "zensical" (builder/zensical.py): part of every digest."""
+        """The build engine's name (builder/engines/): part of every digest."""
         self._shared: dict[str, str] = {}
 
     def shared(self, language: str) -> str:
@@ -101,9 +93,7 @@ class Inputs:
                 digest.update(f"{name} missing\n".encode())
         for path in sorted(p for p in files if p.is_file()):
             digest.update(f"{self._name(path)}\0{_shared_hash(path, *_record(path.stat()))}\0".encode())
-        if self.engine != "mkdocs":  # switching engines rebuilds; MkDocs' digests stay as they were
-            return engine_digest(digest.hexdigest(), self.engine)
-        return digest.hexdigest()
+        return engines.get(self.engine).digest(digest.hexdigest())  # switching engines rebuilds
 
     def _name(self, path: Path) -> str:
         root = self.project.root

@@ -1,4 +1,4 @@
-"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint | new`: the command line.
+"""`branddocs build | serve | check | check-brands | check-translations | check-sdk | diff | endpoint | new`: the CLI.
 
 One module per command, each with `add_parser(sub)` (its options and help) and `run(args, project)`; a command
 is added by writing its module and naming it in COMMANDS. Each command imports what it runs inside `run`, so
@@ -11,13 +11,25 @@ import argparse
 import os
 import sys
 
-from branddocs.cli import build, check, check_brands, check_translations, diff, endpoint, env, new, schema, serve
+from branddocs.cli import (
+    build,
+    check,
+    check_brands,
+    check_sdk,
+    check_translations,
+    diff,
+    endpoint,
+    env,
+    new,
+    schema,
+    serve,
+)
 from branddocs.errors import BranddocsError
 from branddocs.site import Project
 
 __all__ = ["COMMANDS", "main", "parser"]
 
-COMMANDS = (build, serve, check_brands, check_translations, schema, env, check, diff, new, endpoint)
+COMMANDS = (build, serve, check_brands, check_translations, check_sdk, schema, env, check, diff, new, endpoint)
 """The commands, in the order `branddocs --help` lists them."""
 
 

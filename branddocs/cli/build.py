@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from branddocs.builder import engines
 from branddocs.cli.options import brands_option, jobs_option, shard_option
 from branddocs.site import Project
 from branddocs.site.no_secrets import withdraw_secrets
@@ -21,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     jobs_option(parser, "parallel builds")
     parser.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ go (default: ./site)")
     parser.add_argument("--force", action="store_true", help="rebuild brands whose inputs did not change")
-    parser.add_argument("--engine", choices=["mkdocs", "zensical"], default="mkdocs",
+    parser.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT,
                         help="MkDocs + Material (default) or Zensical (README: Choosing an engine)")  # fmt: skip
     shard_option(parser, "build")
     parser.set_defaults(func=run)

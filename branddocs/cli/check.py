@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.proxy.process import PROXY_ENV, start, without_secrets
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
     from branddocs.examples.pytest_plugin.first_run import preflight
-    from branddocs.examples.pytest_plugin.target import proxy_settings
+    from branddocs.examples.pytest_plugin.target import proxy_settings, refusal
     from branddocs.examples.run import sandbox
     from branddocs.markup import FenceError, parse_fences
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_SANDBOX, ROOT
@@ -56,15 +56,10 @@ def run(args: argparse.Namespace, project: Project) -> int:
             print(f"branddocs: {exc}", file=sys.stderr)
             return EXIT_FENCE
     upstream, key = ENDPOINT.get().rstrip("/"), API_KEY.get()
-    if upstream and not key:
-        print(
-            f"branddocs: {ENDPOINT.name} is set but {API_KEY.name} is not: give the key for {upstream}", file=sys.stderr
-        )
-        return EXIT_FENCE
-    if upstream and args.update_examples:
-        print(f"branddocs: --update-examples records what the reference endpoint sends: unset {ENDPOINT.name}",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_FENCE
+    refused = refusal(upstream, key, args.update_examples)
+    if refused is not None:
+        print(f"branddocs: {refused[1]}", file=sys.stderr)
+        return refused[0]
     if upstream and not sandbox.inside() and not args.unsafe_no_sandbox:
         why = sandbox.available()[1] or f"${NO_SANDBOX.name} is set"
         print(f"branddocs: examples cannot run in a sandbox here ({why}); refusing to run them with the real key "

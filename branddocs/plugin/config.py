@@ -10,5 +10,6 @@ __all__ = ["BranddocsConfig"]
 
 class BranddocsConfig(Config):
     brand = c.Optional(c.Type(str))
-    """The brand this build is for (`brands/<id>.yml`); unset: the BRAND environment variable
-    (`branddocs.settings.BRAND`), which is how `branddocs build` picks each brand in turn."""
+    """The brand this build is for (`brands/<id>.yml`): `branddocs build` and the renderer set it for each brand
+    (plugin/render.py, brand_config); unset, the BRAND environment variable of a plain `BRAND=x mkdocs build`
+    (`branddocs.settings.BRAND`)."""

@@ -35,7 +35,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs_macros.plugin import MacrosPlugin
 
 from branddocs import text
-from branddocs.plugin.plugin import BranddocsPlugin
+from branddocs.brand.folders import other_brands, own_folders
+from branddocs.plugin.plugin import BranddocsPlugin, plugin_of
 
 __all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros", "unprinted_in_tags"]
 
@@ -78,13 +79,7 @@ def _printer_filter(printer):
 
 def _plugin(env: MacrosPlugin) -> BranddocsPlugin:
     """The build's branddocs plugin, which holds the brand and its values."""
-    for plugin in env.conf.plugins.values():
-        if isinstance(plugin, BranddocsPlugin):
-            return plugin
-    raise PluginError(
-        f"{env.conf.config_file_path}: the macros module calls branddocs, but `branddocs` is not listed under "
-        "plugins: add `- branddocs` to plugins"
-    )
+    return plugin_of(env.conf, "the macros module")
 
 
 def define_env(env: MacrosPlugin) -> None:
@@ -97,11 +92,11 @@ def include_problem(name: str, brand_id: str, resource_dir_name: str) -> str | N
     parts = name.split("/")
     if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
         return "expected a path relative to docs/, without `..`, `.` or empty parts"
-    if parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name:
-        return f"another brand's image folder: this brand's is images/{resource_dir_name}/"
-    if parts[0] == "brands" and len(parts) > 2 and parts[1] != brand_id:
-        return f"another brand's pages: this brand's are brands/{brand_id}/"
-    return None
+    what = other_brands(name, resource_dir_name, brand_id)
+    if what is None:
+        return None
+    own = own_folders(resource_dir_name, brand_id)[parts[0]]
+    return f"another brand's {what}: this brand's {'is' if what == 'image folder' else 'are'} {parts[0]}/{own}/"
 
 
 class BrandLoader(BaseLoader):

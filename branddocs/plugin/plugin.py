@@ -22,17 +22,17 @@ from mkdocs.structure.pages import Page
 
 from branddocs import text
 from branddocs.brand import Brand, BrandError
+from branddocs.brand.folders import IMAGES
 from branddocs.brand.links import outside_project
-from branddocs.markup import strip_fence_settings
+from branddocs.markup import strip_fence_settings, template_leftover
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store
-from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
+from branddocs.site.pages import SitePages, kept_out, site_pages, site_title
 from branddocs.site.sdk_versions import sdk_variables
 
-__all__ = ["BranddocsPlugin", "brand_of"]
+__all__ = ["BranddocsPlugin", "brand_of", "plugin_of"]
 
-_TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
 """`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/builder/build.py)."""
 log = logging.getLogger("mkdocs.plugins.branddocs")  # branddocs build reports this logger's INFO lines
@@ -85,7 +85,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         sdk = {name: Markup(value) for name, value in sdk_variables(root).items()}  # noqa: S704 - our lock files
         self.variables = {**sdk, **brand.variables()}
         self._forbidden = secrets_scan.forbidden(root)
-        images = f"images/{brand.resource_dir_name}"
+        images = f"{IMAGES}/{brand.resource_dir_name}"
         config.site_dir = _site_dir(config, brand.id)
         config.theme["language"] = brand.language
         search.configure_search(config, brand.language)  # before Material's search reads its settings
@@ -123,11 +123,8 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     @event_priority(-50)
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         brand = self.brand
-        own = f"images/{brand.resource_dir_name}/"
         for file in list(files):
-            parts = file.src_uri.split("/")
-            other_images = parts[0] == "images" and len(parts) > 2 and not file.src_uri.startswith(own)
-            if other_images or is_other_content(file.src_uri, brand):
+            if kept_out(file.src_uri, brand):  # the brand's own pages and translations come back below, renamed
                 files.remove(file)
         docs = Path(config.docs_dir)
         pages = self._pages
@@ -153,9 +150,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         where = page.file.src_uri
         # A page that opts out of macros (the writers' page) shows template syntax on purpose.
-        leftover = page.meta.get("render_macros", True) and _TEMPLATE_LEFTOVER.search(page.content or "")
+        leftover = page.meta.get("render_macros", True) and template_leftover(page.content or "")
         if leftover:
-            raise PluginError(f"{where}: template text {leftover.group()!r} left in the rendered page")
+            raise PluginError(f"{where}: template text {leftover!r} left in the rendered page")
         found = secrets_scan.find(output, self._forbidden)
         if found:
             raise PluginError(f"{where}: {found[0]} appears in the page; remove it")
@@ -175,12 +172,21 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")
 
 
-def brand_of(config: MkDocsConfig) -> Brand | None:
-    """The brand the branddocs plugin of this build resolved; None without the plugin or before its on_config."""
+def plugin_of(config: MkDocsConfig, caller: str = "branddocs") -> BranddocsPlugin:
+    """The build's branddocs plugin; a PluginError, saying that `caller` needs it, when mkdocs.yml lists none."""
     for plugin in config.plugins.values():
         if isinstance(plugin, BranddocsPlugin):
-            return plugin._brand
-    return None
+            return plugin
+    raise PluginError(
+        f"{config.config_file_path}: {caller} calls branddocs, but `branddocs` is not listed under plugins: add "
+        "`- branddocs` to plugins"
+    )
+
+
+def brand_of(config: MkDocsConfig) -> Brand | None:
+    """The brand the branddocs plugin of this build resolved; None without the plugin or before its on_config."""
+    plugin = next((p for p in config.plugins.values() if isinstance(p, BranddocsPlugin)), None)
+    return plugin._brand if plugin is not None else None
 
 
 def _site_root(config: MkDocsConfig) -> Path:

@@ -1,90 +1,98 @@
-"""A brand's pages rendered as the MkDocs build renders them: the config's on_config, then mkdocs-macros."""
+"""A brand's pages rendered as its build renders them: the one renderer, for every engine and the example checks.
+
+1. `brand_config`: mkdocs.yml loaded for the brand, which is given to branddocs' plugin as an argument (never
+   through $BRAND: that is `mkdocs build`'s interface, read once, in settings.py). The MkDocs engine builds
+   this config; the renderer also runs every plugin's on_config on it, search's aside (it changes nothing a
+   page is made from, and compiling its language templates was a third of collecting's time).
+2. `BrandRenderer.pages`: each page read as MkDocs reads it, then rendered by mkdocs-macros' page_markdown event,
+   as in MkDocs' build (other plugins' page events lean on the whole build's earlier events, and change no text
+   a page is made of: the test below holds the build's Markdown to the renderer's). The fence settings the
+   example checks read are still on it.
+3. `published`: branddocs' own page_markdown event, the fence settings and the error-table marker removed:
+   the Markdown readers get, from MkDocs (each page's Markdown twin) and from Zensical (its staged pages).
+
+tests/test_render.py holds the three to the same Markdown for every page of every brand.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from branddocs.settings import BRAND
+from branddocs.markup import strip_fence_settings
 from branddocs.site import Project, build_cache
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
-__all__ = ["Renderer", "brand_env", "renderer"]
+__all__ = ["SKIPPED_ON_CONFIG", "BrandRenderer", "RenderedPage", "brand_config", "published"]
+
+SKIPPED_ON_CONFIG = ("search", "material/search")
+"""Plugins whose on_config the renderer does not run: they change nothing a page's Markdown is made from."""
 
 
-@contextmanager
-def brand_env(brand_id: str) -> Iterator[None]:
-    """$BRAND set to `brand_id` for the block: the build's config and macros read the brand from it (settings.py),
-    as `mkdocs build` does."""
-    old = os.environ.get(BRAND.name)
-    os.environ[BRAND.name] = brand_id
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(BRAND.name, None)
-        else:
-            os.environ[BRAND.name] = old
+def published(markdown: str) -> str:
+    """A rendered page as readers get it: branddocs' own page_markdown event (markup.strip_fence_settings)."""
+    return strip_fence_settings(markdown)
 
 
-# What renders a page: the branddocs plugin's on_config (the brand's values) and mkdocs-macros' (its Jinja
-# environment and the project's macros). Search and any other plugin have nothing to do with a page's Markdown,
-# and Material search's on_config alone (compiling its language templates) cost a third of collecting. A
-# plugin whose on_config changed what a page prints (`extra`, a filter given to mkdocs-macros) would belong
-# here: tests/test_collect.py holds collection to the full config's examples.
-def _rendering_plugins() -> tuple[type, ...]:
+def brand_config(project: Project, brand_id: str, site_dir: Path | None = None) -> MkDocsConfig:
+    """The project's mkdocs.yml for `brand_id`: its branddocs plugin given the brand (a BrandError names a
+    config without the plugin); `site_dir` overrides the config's."""
     # Here, not at the top: the example checks import this module in every pytest process, MkDocs only to render.
-    from mkdocs_macros.plugin import MacrosPlugin
-
-    from branddocs.plugin.plugin import BranddocsPlugin
-
-    return BranddocsPlugin, MacrosPlugin
-
-
-def _configured(config: MkDocsConfig) -> MkDocsConfig:
-    """`config` after the on_config events of the plugins that render a page, run by MkDocs as always (by
-    priority, then as listed): this config is collection's own, its other plugins' events are dropped."""
-    rendering = _rendering_plugins()
-    events = config.plugins.events
-    events["config"] = [m for m in events["config"] if isinstance(getattr(m, "__self__", None), rendering)]
-    return config.plugins.on_config(config)
-
-
-Renderer = Callable[[dict[str, str]], dict[str, str]]
-"""{source under docs/: rendered Markdown} for {published uri: source under docs/}."""
-
-
-def renderer(project: Project, brand_id: str, before: Callable[[str, str], str] | None = None) -> Renderer:
-    """A function rendering pages for the brand, by the build's own mkdocs-macros; the config is loaded once for all
-    its calls. `before(text, path)`: what a page's source becomes before rendering (the checks mark its lines)."""
     from mkdocs.config import load_config
-    from mkdocs.structure.files import File, Files
-    from mkdocs.structure.pages import Page
-    from mkdocs.utils.meta import get_data
 
-    build_cache.cache_git_info()  # the same for every brand: mkdocs-macros' dozen `git` processes once
-    with brand_env(brand_id):
-        logging.getLogger("mkdocs").setLevel(logging.ERROR)
-        config = _configured(load_config(str(project.config_file)))
-    macros = config.plugins["macros"]
-    docs = Path(config.docs_dir)
+    from branddocs.plugin.plugin import plugin_of
 
-    def render(sources: dict[str, str]) -> dict[str, str]:
+    config = load_config(str(project.config_file), **({"site_dir": str(site_dir)} if site_dir is not None else {}))
+    plugin_of(config).config["brand"] = brand_id
+    return config
+
+
+@dataclass
+class RenderedPage:
+    """One page of a brand's site, rendered."""
+
+    uri: str
+    """Where it is published, under the site (`serverless-endpoints.md`)."""
+    source: str
+    """The file under docs/ it is made from (a translation, a brand's own page, or `uri` itself)."""
+    markdown: str
+    """Rendered by mkdocs-macros: fence settings still on it (`published`: off, as the build takes them off)."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Its front matter."""
+
+
+class BrandRenderer:
+    """Renders a brand's pages; the config is loaded and configured once, for all its calls."""
+
+    def __init__(self, project: Project, brand_id: str, site_dir: Path | None = None) -> None:
+        build_cache.cache_git_info()  # the same for every brand: mkdocs-macros' dozen `git` processes once
+        config = brand_config(project, brand_id, site_dir)
+        events, plugins = config.plugins.events, config.plugins  # this config is the renderer's own
+        skipped = [plugins[name].on_config for name in SKIPPED_ON_CONFIG if name in plugins]
+        events["config"] = [m for m in events["config"] if m not in skipped]
+        self.config = config.plugins.on_config(config)
+        """The config after the on_config events: what the brand's site is called, its navigation and theme."""
+
+    def pages(self, sources: dict[str, str], before: Callable[[str, str], str] | None = None) -> list[RenderedPage]:
+        """The pages `sources` ({published uri: source under docs/}) rendered, in order. `before(text, path)`: what
+        a page's source becomes before rendering (the checks mark its lines)."""
+        from mkdocs.structure.files import File, Files
+        from mkdocs.structure.pages import Page
+        from mkdocs.utils.meta import get_data
+
+        config, docs = self.config, Path(self.config.docs_dir)
         files = Files([File.generated(config, uri, abs_src_path=str(docs / src)) for uri, src in sources.items()])
-        out = {}
-        with brand_env(brand_id):
-            for file, source in zip(files, sources.values(), strict=True):
-                page = Page(None, file, config)
-                page.read_source(config)
-                text = (docs / source).read_text(encoding="utf-8-sig")
-                text, _ = get_data(before(text, str(docs / source)) if before else text)
-                out[source] = macros.on_page_markdown(text, page=page, config=config, files=files)
-        return out
-
-    return render
+        rendered = []
+        for file, (uri, source) in zip(files, sources.items(), strict=True):
+            page = Page(None, file, config)
+            page.read_source(config)
+            text = page.markdown or ""
+            if before is not None:
+                text = get_data(before((docs / source).read_text(encoding="utf-8-sig"), str(docs / source)))[0]
+            text = config.plugins["macros"].on_page_markdown(text, page=page, config=config, files=files)
+            rendered.append(RenderedPage(uri, source, text, dict(page.meta)))
+        return rendered

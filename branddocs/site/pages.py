@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from branddocs.brand import Brand, material_languages
-from branddocs.brand.folders import BRAND_PAGES, walk_docs
+from branddocs.brand.folders import BRAND_PAGES, other_brands, walk_docs
 
 __all__ = [
     "BRAND_PAGES",
     "SitePages",
     "docs_files",
     "is_other_content",
+    "kept_out",
     "site_pages",
     "site_title",
     "translation_source",
@@ -69,6 +70,12 @@ def _own_prefix(brand_id: str) -> str:
 def is_other_content(uri: str, brand: Brand) -> bool:
     """True for a translation, or a file under docs/brands/ (other brands' and the brand's own, as filed)."""
     return uri.startswith(f"{BRAND_PAGES}/") or translation_source(uri) is not None
+
+
+def kept_out(uri: str, brand: Brand) -> bool:
+    """A file under docs/ that `brand`'s site never publishes as filed: another brand's (brand/folders.py says
+    whose), a translation, or a brand's own page (published under the shared name instead: `site_pages`)."""
+    return other_brands(uri, brand.resource_dir_name, brand.id) is not None or is_other_content(uri, brand)
 
 
 def docs_files(docs_dir: Path, brand: Brand) -> list[str]:

@@ -7,8 +7,7 @@ which tests/test_sdk_versions.py holds equal to the installed package's own `eng
 pin the locked major version, so a reader gets a release the checks can speak for; `make test-latest`
 (tools/latest.py) installs exactly those specs to run the examples with the newest releases they give.
 
-`lock_problems()` and `stated_problems()` are what tests/test_sdk_versions.py holds the project and every
-built guide to.
+`lock_problems()` and `site_problems()` are what `branddocs check-sdk` holds the project and every built guide to.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ __all__ = [
     "node_sdk",
     "python_sdk",
     "sdk_variables",
+    "site_problems",
     "stated_problems",
 ]
 
@@ -180,4 +180,14 @@ def stated_problems(page_html: str, where: str, root: Path) -> tuple[list[str], 
             problems.append(
                 f"{where}: shows {command!r}; the checks run openai {node_version}, installed by {node.install!r}"
             )
+    return problems, made
+
+
+def site_problems(site: Path, root: Path) -> tuple[list[str], set[str]]:
+    """Every built page's statements about the SDKs checked against the packages; which statements the site makes."""
+    problems, made = [], set()
+    for page in sorted(site.rglob("*.html")):
+        found, said = stated_problems(page.read_text(encoding="utf-8"), str(page.relative_to(site.parent)), root)
+        problems += found
+        made |= said
     return problems, made

@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from branddocs.markup import Fence, FenceCheck, FenceError, parse_fences
+from branddocs.markup import FenceCheck, FenceError, differing_code, parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import BRAND_PAGES, translation_source
 
@@ -49,11 +49,6 @@ def _changed_at(project: Project, path: Path) -> float:
     return float(git("log", "-1", "--format=%ct"))
 
 
-def _code(fences: list[Fence]) -> list[tuple]:
-    # A skip's reason is prose and is translated; the rest of a block is code.
-    return [(f.lang, f.code, {k: v for k, v in f.settings.items() if k != "reason"}) for f in fences]
-
-
 def report(project: Project, check: FenceCheck | None = None) -> tuple[list[str], list[str]]:
     """(problems: translations whose code is not their source's; notes: followers older than their source);
     `check`: each block's own check as the pages are read (the language registry's, from the command line)."""
@@ -69,9 +64,8 @@ def report(project: Project, check: FenceCheck | None = None) -> tuple[list[str]
                 continue
             if len(theirs) != len(ours):
                 problems.append(f"{rel}: {len(ours)} code blocks, but {source} has {len(theirs)}")
-            for a, b in zip(theirs, ours, strict=False):
-                if _code([a]) != _code([b]):
-                    problems.append(f"{rel}:{b.line}: code block differs from {source}:{a.line}; copy it from there")
+            for a, b in differing_code(theirs, ours):
+                problems.append(f"{rel}:{b.line}: code block differs from {source}:{a.line}; copy it from there")
         if _changed_at(project, follower.source) > _changed_at(project, follower.path):
             kind = "translation" if follower.translation else "brand page"
             notes.append(f"{rel}: {kind} older than {source}; see what changed: git log -p -- {source}")

@@ -21,7 +21,7 @@ from branddocs import text
 from branddocs.brand import BrandError, load_brand
 from branddocs.plugin.macros import as_text
 
-from ..conftest import ROOT
+from ..support.project import ROOT
 
 MINIMAL = """\
 user_name: Example Co

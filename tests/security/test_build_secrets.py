@@ -19,7 +19,7 @@ from branddocs.settings import is_secret_name, without_secrets
 from branddocs.site import Project, no_secrets
 from branddocs.site.secrets_scan import forbidden, scan_site
 
-from ..conftest import BIN, run_branddocs
+from ..support.project import BIN, run_branddocs
 
 KEY = "sk-branddocs-config-0123456789abcdef"
 FILTERS = {

@@ -22,7 +22,7 @@ from branddocs.brand import BrandError, load_brand
 from branddocs.plugin.macros import as_text, unprinted_in_tags
 from branddocs.site import Project
 
-from ..conftest import run_branddocs
+from ..support.project import run_branddocs
 
 MINIMAL = {"user_name": "Example Co", "resource_dir_name": "acme", "api": {"base_url": "https://api.acme.example/v1"},
            "models": ["m1"]}  # fmt: skip
@@ -73,7 +73,7 @@ def _printable(output: str) -> list[str]:
 @pytest.fixture(scope="module")
 def refused_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     """check-brands' output on a project whose brand files hold every refused value, one field each."""
-    from ..conftest import scratch_project
+    from ..support.project import scratch_project
 
     project = scratch_project(tmp_path_factory.mktemp("free-text"))
     for index, value in enumerate(REFUSED.values()):
@@ -103,7 +103,7 @@ def test_the_terminal_printer_is_what_makes_a_value_printable() -> None:
 
 @pytest.fixture(scope="module")
 def brightline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ..conftest import scratch_project
+    from ..support.project import scratch_project
 
     folder = tmp_path_factory.mktemp("brightline")
     project = scratch_project(folder / "project")

@@ -33,7 +33,7 @@ from branddocs.brand import BrandError, load_brand
 from branddocs.cli import main as branddocs_main
 from branddocs.text import markdown_text
 
-from ..conftest import scratch_project
+from ..support.project import scratch_project
 
 pytestmark = pytest.mark.slow
 

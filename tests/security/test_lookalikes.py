@@ -20,7 +20,7 @@ from branddocs.brand import BrandError, load_brands
 from branddocs.site import Project
 from branddocs.text import skeleton
 
-from ..conftest import run_branddocs
+from ..support.project import run_branddocs
 
 ACME = {"user_name": "Acme Cloud", "resource_dir_name": "acme", "api": {"base_url": "https://api.acme.example/v1"},
         "models": ["m1"], "site_url": "https://docs.acme.example/"}  # fmt: skip

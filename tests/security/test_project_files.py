@@ -18,7 +18,7 @@ from branddocs.brand import MAX_BRAND_BYTES, BrandError, load_brand, unsafe_link
 from branddocs.brand import links as brand_links
 from branddocs.site import Project
 
-from ..conftest import run_branddocs
+from ..support.project import run_branddocs
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-PROJECT"
 

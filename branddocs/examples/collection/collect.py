@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from branddocs.brand import Brand
 from branddocs.examples.collection.drift import Render, translation_drift
 from branddocs.examples.collection.marks import claim_lines, marked, strip_row_marks, unmarked
@@ -9,7 +11,7 @@ from branddocs.examples.collection.tables import parse_table, table_texts
 from branddocs.examples.example import Example, Kind, shown
 from branddocs.examples.languages.base import check_language, for_fence, languages
 from branddocs.markup import SAMPLE_FENCES, Fence, FenceError, parse_fences
-from branddocs.plugin.render import renderer
+from branddocs.plugin.render import BrandRenderer
 from branddocs.site import Project
 from branddocs.site.pages import site_pages, translation_source
 
@@ -18,8 +20,9 @@ __all__ = ["collect_examples", "render_pages"]
 
 def _render(project: Project, brand_id: str) -> Render:
     """The build's renderer for the brand, each code block's and error-table row's template line carried through."""
-    render = renderer(project, brand_id, before=marked)
-    return lambda sources: {source: unmarked(text) for source, text in render(sources).items()}
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)  # a fence mistake is what collection reports, not MkDocs' notes
+    renderer = BrandRenderer(project, brand_id)
+    return lambda sources: {page.source: unmarked(page.markdown) for page in renderer.pages(sources, before=marked)}
 
 
 def _site_sources(project: Project, brand: Brand, pages: list[str] | None) -> dict[str, str]:

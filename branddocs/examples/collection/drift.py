@@ -7,7 +7,7 @@ from collections.abc import Callable
 from branddocs.brand import Brand
 from branddocs.examples.collection.tables import claims
 from branddocs.examples.languages.base import check_language
-from branddocs.markup import Fence, parse_fences
+from branddocs.markup import differing_code, parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import translation_source
 
@@ -15,11 +15,6 @@ __all__ = ["translation_drift"]
 
 Render = Callable[[dict[str, str]], dict[str, tuple[str, list[int]]]]
 """Collection's renderer: {source: (rendered Markdown, each code block's template line)} for {uri: source}."""
-
-
-def _fence_key(fence: Fence) -> tuple:
-    # The reason of a skip is prose, translated with the page; everything else is code.
-    return fence.lang, fence.code, {k: v for k, v in fence.settings.items() if k != "reason"}
 
 
 def translation_drift(
@@ -38,11 +33,8 @@ def translation_drift(
     if len(english) != len(translated):
         return [f"{docs / translation}: {len(translated)} code blocks, but its source {docs / source} has "
                 f"{len(english)} (for brand {brand.id})"]  # fmt: skip
-    problems = []
-    for theirs, ours in zip(english, translated, strict=True):
-        if _fence_key(theirs) != _fence_key(ours):
-            problems.append(
-                f"{docs / translation}:{ours.line}: the code block differs from its source's at "
-                f"{docs / source}:{theirs.line} (for brand {brand.id}): expected\n{theirs.code}\nfound\n{ours.code}"
-            )
-    return problems
+    return [
+        f"{docs / translation}:{ours.line}: the code block differs from its source's at "
+        f"{docs / source}:{theirs.line} (for brand {brand.id}): expected\n{theirs.code}\nfound\n{ours.code}"
+        for theirs, ours in differing_code(english, translated)
+    ]

@@ -19,11 +19,22 @@ from branddocs.examples.run.process import Target
 from branddocs.settings import API_KEY, ENDPOINT, PROXY
 from branddocs.site import Project
 
-__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_target", "proxy_settings"]
+__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_target", "proxy_settings", "refusal"]
 
 # The variables' names, for messages (branddocs.settings reads and documents them).
 ENDPOINT_ENV = ENDPOINT.name
 KEY_ENV = API_KEY.name
+
+
+def refusal(upstream: str, key: str | None, update: bool) -> tuple[int, str] | None:
+    """Why the example checks must not run as asked, said before anything runs: (exit code, one line), or None.
+    `upstream`: $BRANDDOCS_ENDPOINT; `key`: its key, None where the proxy process holds it; `update`:
+    `--update-examples`. `branddocs check` and the pytest plugin both ask it."""
+    if upstream and update:
+        return EXIT_FENCE, f"--update-examples records what the reference endpoint sends: unset {ENDPOINT_ENV}"
+    if upstream and key is not None and not key:
+        return EXIT_FENCE, f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}"
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -35,25 +46,18 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """
     timeout, given = example_timeout(pytestconfig), timeout_given(pytestconfig)
     conformance = pytestconfig.getoption("conformance", None) == "openai"
-    upstream = ENDPOINT.get().rstrip("/")
-    if upstream and pytestconfig.getoption("update_examples", False):
-        pytest.exit("--update-examples records what the reference endpoint sends: unset " + ENDPOINT_ENV,
-                    returncode=EXIT_FENCE)  # fmt: skip
-    proxy = PROXY.get()
+    upstream, proxy = ENDPOINT.get().rstrip("/"), PROXY.get()
+    key = None if proxy else API_KEY.get()  # proxy: `branddocs check` handed the key to its proxy process alone
+    refused = refusal(upstream, key, pytestconfig.getoption("update_examples", False))
+    if refused is None and upstream and key:
+        refused = preflight(upstream, key)
+    if refused is not None:
+        pytest.exit(refused[1], returncode=refused[0])
     if proxy:
         yield from _target(json.loads(proxy), upstream, timeout, conformance, given)
         return
-    key = ""
-    if upstream:
-        key = API_KEY.get()
-        if not key:
-            pytest.exit(f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}",
-                        returncode=EXIT_FENCE)  # fmt: skip
-        failed = preflight(upstream, key)
-        if failed:
-            pytest.exit(failed[1], returncode=failed[0])
     project = Project.find()
-    settings = proxy_settings(project, upstream, key, timeout, pytestconfig.getoption("brand") or None)
+    settings = proxy_settings(project, upstream, key or "", timeout, pytestconfig.getoption("brand") or None)
     with running_proxy(settings, without_secrets(os.environ)) as info:
         yield from _target(info, upstream, timeout, conformance, given)
 

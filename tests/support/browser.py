@@ -6,25 +6,32 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
 from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS, serve_site
 from branddocs.site.pages import site_title
 
+from .project import ROOT, SCREENSHOTS
+
 __all__ = [
+    "AXE",
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "DESKTOP",
     "GUIDE_WORDS",
+    "PHONE",
     "Visit",
     "accessibility_problems",
     "copy_button_problems",
+    "guide_problems",
     "guide_words",
     "header_problems",
     "image_problems",
     "layout_problems",
     "linked_tabs_problems",
+    "open_page",
     "palette_problems",
     "search_problems",
     "serve_site",
@@ -222,3 +229,43 @@ def tofu_problems(page: Page) -> list[str]:
     if not bad:
         return []
     return [f"{len(bad)} characters have no glyph in {font} or any fallback font (tofu): {bad[:20]}"]
+
+
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, Visit]:
+    context = browser.new_context(viewport=viewport, reduced_motion="reduce")
+    context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=url.split("/", 3)[0] + "//" + url.split("/")[2]
+    )
+    page = context.new_page()
+    visit = Visit(page)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, visit
+
+
+def guide_problems(browser: Browser, site: Path, brand: Brand, search=search_problems, shots: str = "") -> list[str]:
+    """Every check of a brand's guide, its site folder served alone on loopback, on a desktop and a phone:
+    header, palette, images, layout, axe, tofu, linked tabs, copy buttons, search (`search`: the engine's)."""
+    words = guide_words(brand)
+    problems: list[str] = []
+    with serve_site(site) as url:
+        page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
+        problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
+        problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
+        if shots:
+            page.screenshot(path=SCREENSHOTS / f"{shots}-desktop.png", full_page=True)
+        problems += search(page, words["search"], "serverless-endpoints/")
+        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
+        problems += accessibility_problems(home, AXE) + header_problems(home, brand)
+        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
+        problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
+        if shots:
+            phone.screenshot(path=SCREENSHOTS / f"{shots}-phone.png", full_page=True)
+        for context in {p.context for p in (page, home, phone)}:
+            context.close()
+    return problems + visit.problems + home_visit.problems + phone_visit.problems

@@ -13,8 +13,8 @@ Each brand is therefore made ready before Zensical sees it, by the same code the
 3. Zensical builds it in strict mode (a broken link, anchor or image fails the brand); then each page's
    Markdown twin and llms.txt are written, the rendered pages are checked for template leftovers, and
    every output file goes through the secret scan;
-4. the site is published with the same atomic swap as the MkDocs build (site/publish.py) and
-   stamped with a digest that includes the engine, so switching engines rebuilds.
+4. the build (builder/build.py) publishes it as it publishes every engine's, and stamps it with a digest that
+   includes the engine, so switching engines rebuilds.
 
 Why not Zensical's own macros (zensical/extensions/macros.py): it renders with a plain `jinja2.Environment`,
 not Jinja's sandbox, without branddocs' `finalize` that prints brand values as text, and its variables are not
@@ -24,12 +24,9 @@ branddocs' plugin's; the pages would render differently from the MkDocs build an
 from __future__ import annotations
 
 import html
-import logging
 import os
 import re
 import shutil
-import tempfile
-import time
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,19 +35,14 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from branddocs.builder.result import BuildResult, LogCollector
-from branddocs.builder.stamps import Inputs, check, stamp_path, write_stamp
-from branddocs.markup import strip_fence_settings
-from branddocs.plugin.render import brand_env
-from branddocs.site import Project, llms, secrets_scan, store
-from branddocs.site.pages import site_pages
-from branddocs.site.publish import publish
+from branddocs.builder.engine import BuildFailed, Engine
+from branddocs.markup import template_leftover
+from branddocs.plugin.render import BrandRenderer, published
+from branddocs.site import Project, llms, secrets_scan
+from branddocs.site.pages import docs_files, kept_out, site_pages
 
-__all__ = ["ENGINES", "build_brand", "prepare"]
+__all__ = ["ENGINE", "Zensical", "prepare"]
 
-ENGINES = ("mkdocs", "zensical")
-"""`--engine`: MkDocs + Material (the default), or Zensical."""
-_TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _ARTICLE = re.compile(r"<article\b.*?</article>", re.S)
 _IMAGE = re.compile(r"<img\b[^>]*?\bsrc=\"(?P<src>[^\"]+)\"")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -58,58 +50,32 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks")
 
 
-def _other_brand_image(uri: str, resource_dir_name: str) -> bool:
-    parts = uri.split("/")
-    return parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name
-
-
 def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]:
     """Write `work`/mkdocs.yml and `work`/docs/ for the brand: the pages rendered, its files only.
 
-    Returns the MkDocs config after branddocs' `on_config` (what the site's name, URL and nav are), and the
+    Returns the MkDocs config after the on_config events (what the site's name, URL and nav are), and the
     pages that opt out of macros (`render_macros: false`: their template text is on purpose).
     Raises whatever MkDocs, mkdocs-macros or branddocs raise for a bad brand, page or macro."""
-    from mkdocs.config import load_config
-    from mkdocs.structure.files import File, Files
-    from mkdocs.structure.pages import Page
-
-    brand = project.brand(brand_id)
-    pages = site_pages(project.docs_dir, brand)
+    # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand under
+    # site/ (nothing is written there by MkDocs: Zensical writes work/site/).
+    renderer = BrandRenderer(project, brand_id, site_dir=work)
+    config, brand = renderer.config, project.brand(brand_id)
     docs = work / "docs"
     verbatim = set()
-    with brand_env(brand_id):
-        # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand
-        # under site/ (nothing is written there by MkDocs: Zensical writes work/site/).
-        config = load_config(str(project.config_file), site_dir=str(work))
-        config = config.plugins.on_config(config)
-        macros = config.plugins["macros"]
-        # Drafts (the writers' page) are for `mkdocs serve` only, as in the MkDocs build.
-        drafts = config.draft_docs
-        sources = {u: s for u, s in pages.sources.items() if not (drafts and drafts.match_file(u))}
-        md = {u: s for u, s in sources.items() if u.endswith(".md")}
-        files = Files([File.generated(config, u, abs_src_path=str(project.docs_dir / s)) for u, s in md.items()])
-        for file in files:
-            page = Page(None, file, config)
-            page.read_source(config)
-            text = macros.on_page_markdown(page.markdown, page=page, config=config, files=files)
-            text = strip_fence_settings(text)
-            if not page.meta.get("render_macros", True):
-                verbatim.add(file.src_uri)
-            front = f"---\n{yaml.safe_dump(page.meta, allow_unicode=True)}---\n\n" if page.meta else ""
-            out = docs / file.src_uri
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(front + text, encoding="utf-8")
+    drafts = config.draft_docs  # the writers' page is for `mkdocs serve` only, as in the MkDocs build
+    sources = {u: s for u, s in site_pages(project.docs_dir, brand).sources.items()
+               if not (drafts and drafts.match_file(u))}  # fmt: skip
+    for page in renderer.pages({u: s for u, s in sources.items() if u.endswith(".md")}):
+        if not page.meta.get("render_macros", True):
+            verbatim.add(page.uri)
+        front = f"---\n{yaml.safe_dump(page.meta, allow_unicode=True)}---\n\n" if page.meta else ""
+        (docs / page.uri).parent.mkdir(parents=True, exist_ok=True)
+        (docs / page.uri).write_text(front + published(page.markdown), encoding="utf-8")
     # Shared files (stylesheets, ...) and the brand's own images; never another brand's images or pages.
-    for path in sorted(project.docs_dir.rglob("*")):
-        uri = path.relative_to(project.docs_dir).as_posix()
-        if (
-            path.is_file()
-            and not uri.endswith(".md")
-            and not uri.startswith("brands/")
-            and not _other_brand_image(uri, brand.resource_dir_name)
-        ):
+    for uri in docs_files(project.docs_dir, brand):
+        if not uri.endswith(".md") and not kept_out(uri, brand):  # the brand's own files: below, renamed
             (docs / uri).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, docs / uri)
+            shutil.copy2(project.docs_dir / uri, docs / uri)
     for uri, source in sources.items():
         if not uri.endswith(".md") and source != uri:  # a brand's own file under docs/brands/<id>/
             (docs / uri).parent.mkdir(parents=True, exist_ok=True)
@@ -275,9 +241,9 @@ def _check_site(project: Project, site: Path, verbatim: set[str]) -> str | None:
         if source.split(" ")[0] in verbatim:
             continue
         for article in _ARTICLE.findall(page.read_text(encoding="utf-8")):
-            leftover = _TEMPLATE_LEFTOVER.search(article)
+            leftover = template_leftover(article)
             if leftover:
-                return f"{source}: template text {leftover.group()!r} left in the rendered page"
+                return f"{source}: template text {leftover!r} left in the rendered page"
     forbidden = secrets_scan.forbidden(project.root)
     hits = secrets_scan.scan_site(site, forbidden)
     for name in dict.fromkeys(name for name, _ in hits):
@@ -288,49 +254,19 @@ def _check_site(project: Project, site: Path, verbatim: set[str]) -> str | None:
     return None
 
 
-def build_brand(
-    project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Inputs | None = None
-) -> BuildResult:
-    """Build one brand with Zensical; its previous site stays untouched unless the build succeeds.
+class Zensical(Engine):
+    name = "zensical"
 
-    Call it under `site_lock`, as `build_brands` does. `inputs`: the Inputs for the Zensical engine (the
-    command's, so shared inputs are hashed once)."""
-    inputs = inputs or Inputs(project, "zensical")
-    if inputs.engine != "zensical":
-        raise ValueError(f"Inputs for the {inputs.engine} engine given to the Zensical build")
-    site_root = Path(site_root or project.site_dir)
-    final = site_root / brand_id
-    start = time.perf_counter()
-    digest, up_to_date = check(inputs, brand_id, site_root)
-    stamp = stamp_path(site_root, brand_id)
-    if not force and up_to_date:
-        return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
-    site_root.mkdir(parents=True, exist_ok=True)
-    # .staging-<id>-: what `recover` removes after a killed build, as for the MkDocs build's staging folders.
-    work = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
-    site = work / "site"
-    collect = LogCollector()
-    logging.getLogger("mkdocs").addHandler(collect)
-    try:
-        try:
-            config, verbatim = prepare(project, brand_id, work)
-        except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
-            said = "\n".join(collect.messages)
-            error = said if isinstance(exc, SystemExit) and said else f"{said}\n{exc}".strip()
-        else:
-            error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
-            if error is None:
-                _twins_and_index(work, site, config)
-                error = _check_site(project, site, verbatim)
+    def build(self, project: Project, brand_id: str, work: Path) -> Path:
+        config, verbatim = prepare(project, brand_id, work)
+        site = work / "site"
+        error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
+        if error is None:
+            _twins_and_index(work, site, config)
+            error = _check_site(project, site, verbatim)
         if error is not None:
-            if not final.is_dir():
-                error += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
-            return BuildResult(brand_id, False, time.perf_counter() - start, final, error)
-        stamp.unlink(missing_ok=True)
-        store.share(site, store.store_dir(site_root))  # after the secret scan read every file, before publishing
-        publish(site, final)
-        write_stamp(stamp, digest, final)
-        return BuildResult(brand_id, True, time.perf_counter() - start, final)
-    finally:
-        logging.getLogger("mkdocs").removeHandler(collect)
-        shutil.rmtree(work, ignore_errors=True)
+            raise BuildFailed(error)
+        return site
+
+
+ENGINE = Zensical()

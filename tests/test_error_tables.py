@@ -20,8 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from branddocs.endpoint.server import running_endpoint
-from branddocs.examples.claims import mark_rows, parse_table, table_texts
-from branddocs.examples.fences import FenceError
+from branddocs.examples.collection.marks import mark_rows
+from branddocs.examples.collection.tables import parse_table, table_texts
+from branddocs.markup import FenceError
 from branddocs.plugin.plugin import BranddocsPlugin
 from branddocs.site import Project
 
@@ -127,7 +128,7 @@ def test_a_bad_errors_field_is_named(scratch: Project) -> None:
 
 
 def test_a_declared_platform_changes_what_the_guide_says(scratch: Project) -> None:
-    from branddocs.examples.collect import render_pages
+    from branddocs.examples.collection.collect import render_pages
 
     before = render_pages(scratch, "acme", [GUIDE])[GUIDE]
     declare(scratch, {"unknown_model": 200})
@@ -264,7 +265,7 @@ def test_a_server_that_serves_unknown_models_fails_those_rows(scratch: Project) 
 
 
 def test_a_translations_table_must_claim_what_its_sources_does(tmp_path: Path) -> None:
-    from branddocs.examples.collect import collect_examples
+    from branddocs.examples.collection.collect import collect_examples
 
     project = Project(ROOT).copy_to(tmp_path)
     assert [e for e in collect_examples(project, project.brand("yushan")) if e.kind == "errors"]
@@ -279,14 +280,18 @@ def test_a_translations_table_must_claim_what_its_sources_does(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_a_client_that_cannot_run_is_named(scratch: Project, tmp_path: Path) -> None:
-    empty = tmp_path / "empty" / "node_modules"  # no `openai` package: the Node.js client ends before it answers
-    empty.mkdir(parents=True)
+    # A broken `openai` package (its entry point missing): the Node.js client ends before it answers. (No package
+    # at all is a missing install: named once in the header, the column untried: tests/test_first_run.py.)
+    broken = tmp_path / "broken" / "node_modules" / "openai"
+    broken.mkdir(parents=True)
+    (broken / "package.json").write_text('{"name": "openai", "version": "0.0.0", "type": "module", '
+                                         '"exports": "./gone.mjs"}', encoding="utf-8")  # fmt: skip
     done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root,
-                         env={"BRANDDOCS_NODE_MODULES": str(empty)})  # fmt: skip
+                         env={"BRANDDOCS_NODE_MODULES": str(broken.parent)})  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     # Before or after it was handed the rows, as its start and the checks' timing fall.
     assert "branddocs' Node.js client for the error tables ended " in output, output
-    assert "Cannot find package 'openai'" in output, output
+    assert "Cannot find module" in output, output
     done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root)
     assert done.returncode == 0, done.stdout + done.stderr  # the negative: with its package, the same table passes

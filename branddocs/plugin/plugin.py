@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup, escape
 from mkdocs.config.defaults import MkDocsConfig
@@ -21,24 +20,21 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from branddocs import text
 from branddocs.brand import Brand, BrandError
-from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
+from branddocs.brand.links import outside_project
+from branddocs.markup import strip_fence_settings
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
-from branddocs.site import brand_for_build, llms, search, secrets_scan, store
+from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
-from branddocs.site.sdk import sdk_variables
+from branddocs.site.sdk_versions import sdk_variables
 
-__all__ = ["BranddocsPlugin", "strip_fence_settings"]
+__all__ = ["BranddocsPlugin", "brand_of"]
 
-# Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
-# removed before Markdown sees them so the published page shows plain code.
-_FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
-_ERROR_TABLE = re.compile(rf"^{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)  # at a line's start only
-_SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
-"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/site/build.py)."""
+"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/builder/build.py)."""
 log = logging.getLogger("mkdocs.plugins.branddocs")  # branddocs build reports this logger's INFO lines
 
 
@@ -64,12 +60,25 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # asks the project's macros for the brand's values.
     @event_priority(100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # A build holds no secrets (`branddocs build` withdrew them before loading the config; a plain `mkdocs build`
+        # here, before any other plugin's on_config or page), and its config names none.
+        no_secrets.withdraw_secrets()
+        problems = no_secrets.secret_env_tags(Path(config.config_file_path))
+        if problems:
+            raise PluginError("\n".join(problems))
         try:
             brand = self._brand = brand_for_build(config.config_file_path, self.config.brand)
         except BrandError as exc:
             raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
         root = Path(config.config_file_path).parent
-        brand_files.install()  # this build's walk of docs/ skips other brands' folders (branddocs/plugin/files.py)
+        # What the build reads stays in the project: mkdocs.yml's folders as well as the top-level ones (links.py).
+        folders = {"docs_dir": Path(config.docs_dir)}
+        if config.theme.custom_dir:
+            folders["theme.custom_dir"] = Path(config.theme.custom_dir)
+        outside = outside_project(root, folders)
+        if outside:
+            raise PluginError(f"{config.config_file_path}: {outside[0]}")
+        brand_files.install(brand_of)  # this build's walk of docs/ skips other brands' folders (plugin/files.py)
         self._pages = site_pages(Path(config.docs_dir), brand)  # once per build: the nav and on_files use it
         # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
         # so `pip install "openai==3.*"` reads right inside a code block.
@@ -87,14 +96,14 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         config.site_name = escape(name)
         config.site_description = escape(description)
         if brand.site_url:
-            config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
+            config.site_url = text.url_path(brand.site_url.rstrip("/") + "/")
         config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
         # Percent-encoded as well as restricted to safe characters by the brand model: Material prints both
         # inside attributes without escaping them.
         if brand.theme.logo:
-            config.theme["logo"] = quote(f"{images}/{brand.theme.logo}")
+            config.theme["logo"] = text.url_path(f"{images}/{brand.theme.logo}")
         if brand.theme.favicon or brand.theme.logo:
-            config.theme["favicon"] = quote(f"{images}/{brand.theme.favicon or brand.theme.logo}")
+            config.theme["favicon"] = text.url_path(f"{images}/{brand.theme.favicon or brand.theme.logo}")
         config.extra["brand"] = brand.model_dump(mode="json")
         config.extra["brand_css"] = brand.theme.css_variables()
         return config
@@ -135,7 +144,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
                          "the English page is published")  # fmt: skip
         return files
 
-    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
+    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too (markup.py).
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         return strip_fence_settings(markdown)
@@ -166,11 +175,12 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")
 
 
-def strip_fence_settings(markdown: str) -> str:
-    """The page with branddocs' settings removed from its fence lines, and the error-table marker
-    (examples/claims.py, the checks' alone) removed: what readers (and any engine) get."""
-    markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
-    return _ERROR_TABLE.sub("", markdown)
+def brand_of(config: MkDocsConfig) -> Brand | None:
+    """The brand the branddocs plugin of this build resolved; None without the plugin or before its on_config."""
+    for plugin in config.plugins.values():
+        if isinstance(plugin, BranddocsPlugin):
+            return plugin._brand
+    return None
 
 
 def _site_root(config: MkDocsConfig) -> Path:

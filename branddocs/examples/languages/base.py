@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from branddocs.errors import EXIT_USAGE, BranddocsError
-from branddocs.examples.fences import SAMPLE_FENCES, FenceError
-from branddocs.examples.run import ExampleFailure, Run, Target, check_run
+from branddocs.examples.run.process import ExampleFailure, Run, Target, check_run
 from branddocs.examples.update import record_sample_update
+from branddocs.markup import SAMPLE_FENCES, Fence, FenceError, run_marks
 
 if TYPE_CHECKING:
     from pytest_examples import EvalExample
 
-    from branddocs.examples.collect import Example
+    from branddocs.examples.example import Example
 
 __all__ = [
     "ENTRY_POINTS",
@@ -42,6 +42,7 @@ __all__ = [
     "Language",
     "LanguageError",
     "UnknownLanguage",
+    "check_language",
     "for_fence",
     "get",
     "languages",
@@ -113,6 +114,11 @@ class Language(ABC):
         """The linter's findings, each naming its template line; `lint="skip"` means this is not called."""
         return []
 
+    def missing(self, project_root: Path) -> str:
+        """What this machine lacks to run the language's examples, with the command that installs it; empty if
+        nothing (then the examples are skipped with it: a missing install is no example's fault)."""
+        return ""
+
     @abstractmethod
     def run(self, example: Example, context: Context) -> Run:
         """Run the example once in a process of its own (run.prepare, then run.execute), and return the run."""
@@ -120,6 +126,7 @@ class Language(ABC):
     def checked_run(self, example: Example, context: Context) -> tuple[Run, list[str]]:
         """The run, and every way it shows the example is wrong (its Output block compared unless updating)."""
         run = self.run(example, context)
+        run.reads = self.reads(example.code)  # what the reply is judged on (responses/sdk.py)
         # Under --update-examples the Output block is what gets rewritten, not what the run must match.
         expected = example.output.code if example.output and not context.update else None
         return run, check_run(example, run, context.target, expected)
@@ -231,6 +238,14 @@ def unknown_language(fence: str, why: str, where: str) -> UnknownLanguage:
     """The error for a block in a language nobody registered that `why` (a setting) marks as an example to run."""
     return UnknownLanguage(
         f"{where}: ```{fence} is marked as an example to run ({why}), but no example language {fence!r} is "
-        f"registered; registered: {_registered()}. Register one (docs/writing.md: Adding a language), or mark "
+        f"registered; registered: {_registered()}. Register one (the manual: how-to/add-a-language.md), or mark "
         'the block test="no"'
     )
+
+
+def check_language(fence: Fence, where: str) -> None:
+    """A block marked to run must be in a registered language: never silently prose, never another's runner (a
+    FenceCheck for markup.parse_fences)."""
+    marks = run_marks(fence.settings)
+    if marks and fence.lang not in SAMPLE_FENCES and for_fence(fence.lang) is None:
+        raise unknown_language(fence.lang, ", ".join(marks), where)

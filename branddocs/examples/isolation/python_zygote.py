@@ -1,0 +1,260 @@
+"""A Python interpreter that has imported `openai` once, and forks one isolation unit per example (in the sandbox).
+
+    python -I python_zygote.py        (stdin: a Unix SOCK_SEQPACKET socket to the checks' process, pool.py)
+
+It never runs an example's code itself, and never reads an example's key. Per example, one message each way, JSON:
+
+    -> {"uid": U, "scratch": DIR, "mode": MODE}   + fds: stdout, stderr, result, order[, memory cgroup's task file]
+    <- {"pid": P}                    forked: P is the unit's first process (below)
+    -> {"kill": true}                (only at a time or output limit)
+    <- {"status": N}                 the unit has ended: its processes, IPC objects and files are gone
+    (first) <- {"ready": true}       once the warm modules are imported
+
+`order` is a pipe the checks' process writes the example's own part into, {"env": {...}, "code": "..."}, which
+only the unit reads: its run key never passes through this process. `result` gets python_child's result (what
+`print` printed, the error raised). Each unit (namespaces.py does the kernel's part):
+1. as root, becomes U, a user no live unit has (pool.py, uids.py); joins its memory cgroup; sets its limits;
+2. makes a user namespace of its own (U mapped to itself), below which no other may be made, and in it mount,
+   PID and IPC namespaces of its own;
+3. forks its PID 1, which gets a fresh /proc, a private /tmp and its scratch folder DIR (each a tmpfs of
+   FILE_LIMIT bytes), reads its order, gives up every capability (no-new-privs too) and runs python_child.main.
+   When PID 1 ends, the kernel kills whatever it left behind; its IPC namespace and tmpfs go with the last of
+   them. Then this process answers with the status: the next unit finds nothing of this one.
+Like python_child.py and namespaces.py, which it loads from beside itself, it imports the standard library only
+(and the warm modules).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+WARM = ("openai", "httpx", "pydantic", "json", "urllib.request", "subprocess")
+"""Imported once here, so every example's `from openai import OpenAI` costs nothing."""
+UID_FLOOR = 1 << 31
+"""As root, an example's user is at least this (uids.py hands them out): never root, never a user of this machine."""
+FILE_LIMIT = 64 << 20
+"""Bytes: the largest file, and the size of /tmp and of the scratch folder (sandbox.FILE_LIMIT)."""
+MEMORY_LIMIT = 1 << 30
+"""RLIMIT_DATA (sandbox.MEMORY_LIMIT); the memory cgroup bounds every kind, where there is one."""
+PROCESS_LIMIT = 128
+"""RLIMIT_NPROC: counted per user namespace, so within the unit alone."""
+_HERE = Path(__file__).parent
+
+
+def _load(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, _HERE / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ns = _load("namespaces")
+child = _load("python_child")
+
+
+def _send(sock: socket.socket, message: dict) -> None:
+    sock.send(json.dumps(message).encode())
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _unit(order: dict, fds: list[int], sock: socket.socket) -> int:
+    """In the forked process: become the unit (steps 1 and 2 above), fork its PID 1, return PID 1's status."""
+    sock.close()
+    out, err, result, private, *cgroup = fds
+    ns.set_parent_death_signal(signal.SIGKILL)  # the zygote gone (or killing this process at a limit): PID 1 too
+    uid, gid = int(order["uid"]), int(order["uid"])
+    if os.geteuid() == 0:
+        assert uid >= UID_FLOOR, f"refusing user {uid}"
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # every capability in this namespace goes with root
+    else:
+        uid, gid = os.getuid(), os.getgid()
+    ns.set_dumpable(True)  # the zygote is not; this process must write its own /proc/self/uid_map below
+    for fd in cgroup:
+        os.write(fd, b"0")  # this process joins its memory cgroup: PID 1 and its children are born in it
+        os.close(fd)
+    for limit, value in ((resource.RLIMIT_DATA, MEMORY_LIMIT), (resource.RLIMIT_NPROC, PROCESS_LIMIT),
+                         (resource.RLIMIT_FSIZE, FILE_LIMIT), (resource.RLIMIT_CORE, 0)):  # fmt: skip
+        resource.setrlimit(limit, (value, value))
+    ns.unshare(ns.CLONE_NEWUSER)
+    ns.write_id_maps("self", [(uid, uid, 1)], [(gid, gid, 1)])
+    ns.forbid_user_namespaces()
+    ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWPID | ns.CLONE_NEWIPC)
+    ns.make_mounts_private()
+    first = os.fork()
+    if first == 0:
+        code = 70
+        try:
+            code = _first(order, (out, err, result, private), uid, gid)
+        except BaseException:  # our own failure (the example's are python_child's): say it, with a status that shows
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
+                    stream.flush()
+            os._exit(code)
+    for fd in (out, err, result, private):
+        os.close(fd)
+    return os.waitstatus_to_exitcode(os.waitpid(first, 0)[1])
+
+
+def _first(order: dict, fds: tuple[int, int, int, int], uid: int, gid: int) -> int:
+    """PID 1 of the unit: its own /proc, /tmp and scratch folder, its order read, no capability; then the example."""
+    out, err, result, private = fds
+    ns.set_parent_death_signal(signal.SIGKILL)
+    ns.mount_proc()
+    ns.mount_tmpfs("/tmp", FILE_LIMIT)  # noqa: S108 - the unit's own tmpfs
+    scratch = Path(order["scratch"])
+    ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, gid)
+    mine = json.loads(_read_all(private))
+    os.close(private)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for fd in {out, err, null} - {0, 1, 2}:
+        os.close(fd)
+    os.set_inheritable(result, False)
+    script, written = scratch / "example.py", scratch / "result.json"
+    script.write_text(mine["code"], encoding="utf-8")
+    (scratch / "home").mkdir(mode=0o700)
+    ns.drop_capabilities()
+    os.chdir(scratch)
+    os.environ.clear()
+    os.environ.update(mine["env"])
+    sys.argv = [str(_HERE / "python_child.py"), str(script), str(written), order["mode"]]
+    code = child.main(*sys.argv[1:])
+    threading._shutdown()  # what the interpreter does at exit: wait for the example's non-daemon threads,
+    atexit._run_exitfuncs()  # then its atexit functions
+    with contextlib.suppress(OSError):
+        data = written.read_bytes()
+        while data:
+            data = data[os.write(result, data) :]
+    return code
+
+
+def _one(sock: socket.socket, order: dict, fds: list[int]) -> bool:
+    """Fork one unit, wait for it (or kill it), and answer; False when the pool has gone."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            code = _unit(order, fds, sock)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code & 0xFF if code >= 0 else 128 - code)
+    for fd in fds:
+        os.close(fd)
+    _send(sock, {"pid": pid})
+    alive = True
+    with selectors.DefaultSelector() as selector:
+        pidfd = os.pidfd_open(pid)
+        selector.register(pidfd, selectors.EVENT_READ)
+        selector.register(sock, selectors.EVENT_READ)
+        ended = False
+        while not ended:
+            for key, _ in selector.select():
+                if key.fileobj is sock:
+                    alive = bool(sock.recv(1 << 16))
+                    with contextlib.suppress(ProcessLookupError):  # a kill, or the pool gone: it ends now
+                        os.kill(pid, signal.SIGKILL)  # and its PID 1 with it (its parent-death signal)
+                ended = True
+                break
+        os.close(pidfd)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    while True:  # PID 1 orphaned by a kill is this process's (a subreaper): the unit is over once it is reaped
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    if alive:
+        _send(sock, {"status": code})
+    return alive
+
+
+def _warm_up() -> None:
+    """One request of the SDK to a server of our own on the sandbox's loopback: the first request builds the
+    response models' validators and loads the HTTP stack's lazy parts, which no example should pay."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from openai import OpenAI
+
+    reply = {"id": "warm-up", "object": "chat.completion", "created": 0, "model": "warm-up", "choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}]}  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.send_header("connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with HTTPServer(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.handle_request)
+        thread.start()
+        with OpenAI(api_key="warm-up", base_url=f"http://127.0.0.1:{server.server_address[1]}/v1",
+                    max_retries=0) as client:  # fmt: skip
+            client.chat.completions.create(model="warm-up", messages=[{"role": "user", "content": "hi"}])
+        thread.join()
+
+
+def main() -> int:
+    sock = socket.socket(fileno=0)
+    for name in WARM:
+        with contextlib.suppress(ImportError):  # an interpreter without openai: its examples say so themselves
+            __import__(name)
+    with contextlib.suppress(Exception):  # a warm-up only: without it, each example pays it
+        _warm_up()
+    # Forking is safe only without threads; the warm modules start none.
+    assert threading.active_count() == 1, f"threads after import: {threading.enumerate()}"
+    ns.set_dumpable(False)
+    ns.set_child_subreaper()
+    _send(sock, {"ready": True})
+    while True:
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 5)
+        if not data:
+            return 0
+        order = json.loads(data)
+        if order.get("kill") and not fds:  # for an example that had ended as it was sent: nothing left to kill
+            continue
+        if len(fds) not in (4, 5):
+            for fd in fds:
+                os.close(fd)
+            print(f"python_zygote: an order without its four or five fds: {data[:200]!r}", file=sys.stderr)
+            return 2
+        if not _one(sock, order, fds):
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

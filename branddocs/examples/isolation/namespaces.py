@@ -36,6 +36,7 @@ __all__ = [
     "set_child_subreaper",
     "set_dumpable",
     "set_parent_death_signal",
+    "setns",
     "unshare",
     "user_namespaces_work",
     "write_id_maps",
@@ -66,6 +67,12 @@ def _checked(result: int, what: str) -> None:
 def unshare(flags: int) -> None:
     """unshare(2): the calling process enters new namespaces (`flags`, CLONE_NEW*)."""
     _checked(_libc.unshare(flags), f"unshare({flags:#x})")
+
+
+def setns(fd: int, kind: int) -> None:
+    """setns(2): the caller enters the namespace open at `fd` (of kind `kind`, CLONE_NEW*); for a PID namespace,
+    the one its next children are born in."""
+    _checked(_libc.setns(fd, kind), f"setns({kind:#x})")
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -164,12 +171,18 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def drop_capabilities() -> None:
-    """Give up every capability for good (bounding set, ambient, permitted, effective), and set no-new-privs
-    so that no program run later (a setuid binary, file capabilities) gets any back."""
-    with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as last:
+def drop_capabilities(user: int | None = None) -> None:
+    """Give up every capability for good (bounding set, ambient, permitted, effective), becoming `user` (uid and
+    gid) on the way if given, and set no-new-privs so that no program run later (a setuid binary, file
+    capabilities) gets any back. The bounding set goes first: dropping from it takes CAP_SETPCAP, which the
+    change of user takes away."""
+    with open("/proc/sys/kernel/cap_last_cap", "rb") as last:
         for cap in range(int(last.read()) + 1):
             _checked(_libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), f"dropping capability {cap}")
+    if user is not None:
+        os.setgroups([])
+        os.setresgid(user, user, user)
+        os.setresuid(user, user, user)
     _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL on kernels without ambient sets
     machine = os.uname().machine
     header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()

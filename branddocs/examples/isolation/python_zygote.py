@@ -63,6 +63,8 @@ def _load(name: str) -> object:
 
 
 ns = _load("namespaces")
+_OWN_PIDS = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+_ZYGOTE = os.getpid()
 child = _load("python_child")
 
 
@@ -78,55 +80,45 @@ def _read_all(fd: int) -> bytes:
 
 
 def _unit(order: dict, fds: list[int], sock: socket.socket) -> int:
-    """In the forked process: become the unit (steps 1 and 2 above), fork its PID 1, return PID 1's status."""
+    """In the forked process, PID 1 of its own PID namespace: the rest of its namespaces, its limits, its
+    /proc, /tmp and scratch folder, its order read; then, as its user and without any capability, the example."""
     sock.close()
+    os.close(_OWN_PIDS)
     out, err, result, private, *cgroup = fds
-    ns.set_parent_death_signal(signal.SIGKILL)  # the zygote gone (or killing this process at a limit): PID 1 too
-    uid, gid = int(order["uid"]), int(order["uid"])
-    if os.geteuid() == 0:
-        assert uid >= UID_FLOOR, f"refusing user {uid}"
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)  # every capability in this namespace goes with root
-    else:
-        uid, gid = os.getuid(), os.getgid()
-    ns.set_dumpable(True)  # the zygote is not; this process must write its own /proc/self/uid_map below
+    ns.set_parent_death_signal(signal.SIGKILL)  # the zygote gone: the unit too
     for fd in cgroup:
-        os.write(fd, b"0")  # this process joins its memory cgroup: PID 1 and its children are born in it
+        os.write(fd, b"0")  # joins its memory cgroup before it uses any memory of its own; its children are born in it
         os.close(fd)
-    for limit, value in ((resource.RLIMIT_DATA, MEMORY_LIMIT), (resource.RLIMIT_NPROC, PROCESS_LIMIT),
-                         (resource.RLIMIT_FSIZE, FILE_LIMIT), (resource.RLIMIT_CORE, 0)):  # fmt: skip
-        resource.setrlimit(limit, (value, value))
-    ns.unshare(ns.CLONE_NEWUSER)
-    ns.write_id_maps("self", [(uid, uid, 1)], [(gid, gid, 1)])
-    ns.forbid_user_namespaces()
-    ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWPID | ns.CLONE_NEWIPC)
+    ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWIPC)
     ns.make_mounts_private()
-    first = os.fork()
-    if first == 0:
-        code = 70
-        try:
-            code = _first(order, (out, err, result, private), uid, gid)
-        except BaseException:  # our own failure (the example's are python_child's): say it, with a status that shows
-            traceback.print_exc()
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
-                    stream.flush()
-            os._exit(code)
-    for fd in (out, err, result, private):
-        os.close(fd)
-    return os.waitstatus_to_exitcode(os.waitpid(first, 0)[1])
+    return _first(order, (out, err, result, private))
 
 
-def _first(order: dict, fds: tuple[int, int, int, int], uid: int, gid: int) -> int:
-    """PID 1 of the unit: its own /proc, /tmp and scratch folder, its order read, no capability; then the example."""
+def _tasks() -> int:
+    """Processes and threads of this user in the zygote's sandbox now (RLIMIT_NPROC counts them too)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and entry.stat().st_uid == os.getuid():
+                count += len(os.listdir(f"/proc/{entry.name}/task"))
+    return count
+
+
+def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
+    """PID 1 of the unit: its own /proc, /tmp and scratch folder, its order read; then, as its user and without
+    any capability, the example."""
     out, err, result, private = fds
-    ns.set_parent_death_signal(signal.SIGKILL)
+    root = os.getuid() == 0
+    uid = int(order["uid"]) if root else os.getuid()
+    assert not root or uid >= UID_FLOOR, f"refusing user {uid}"
+    processes = PROCESS_LIMIT + (0 if root else _tasks())  # as root the unit's user has none yet
+    for limit, value in ((resource.RLIMIT_DATA, MEMORY_LIMIT), (resource.RLIMIT_FSIZE, FILE_LIMIT),
+                         (resource.RLIMIT_CORE, 0)):  # fmt: skip
+        resource.setrlimit(limit, (value, value))
     ns.mount_proc()
     ns.mount_tmpfs("/tmp", FILE_LIMIT)  # noqa: S108 - the unit's own tmpfs
     scratch = Path(order["scratch"])
-    ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, gid)
+    ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, uid if root else os.getgid())
     mine = json.loads(_read_all(private))
     os.close(private)
     os.dup2(out, 1)
@@ -136,10 +128,11 @@ def _first(order: dict, fds: tuple[int, int, int, int], uid: int, gid: int) -> i
     for fd in {out, err, null} - {0, 1, 2}:
         os.close(fd)
     os.set_inheritable(result, False)
+    ns.drop_capabilities(uid if root else None)
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     script, written = scratch / "example.py", scratch / "result.json"
     script.write_text(mine["code"], encoding="utf-8")
     (scratch / "home").mkdir(mode=0o700)
-    ns.drop_capabilities()
     os.chdir(scratch)
     os.environ.clear()
     os.environ.update(mine["env"])
@@ -157,15 +150,23 @@ def _first(order: dict, fds: tuple[int, int, int, int], uid: int, gid: int) -> i
 def _one(sock: socket.socket, order: dict, fds: list[int]) -> bool:
     """Fork one unit, wait for it (or kill it), and answer; False when the pool has gone."""
     sys.stdout.flush()
-    pid = os.fork()
+    ns.unshare(ns.CLONE_NEWPID)  # the next child is PID 1 of a PID namespace of its own
+    try:
+        pid = os.fork()
+    finally:
+        if os.getpid() == _ZYGOTE:  # the next unit is not born into this one's namespace
+            ns.setns(_OWN_PIDS, ns.CLONE_NEWPID)
     if pid == 0:
         code = 70
         try:
             code = _unit(order, fds, sock)
-        except BaseException:
+        except BaseException:  # our own failure (the example's are python_child's): say it, with a status that shows
             traceback.print_exc()
         finally:
-            os._exit(code & 0xFF if code >= 0 else 128 - code)
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
+                    stream.flush()
+            os._exit(code)
     for fd in fds:
         os.close(fd)
     _send(sock, {"pid": pid})
@@ -179,17 +180,12 @@ def _one(sock: socket.socket, order: dict, fds: list[int]) -> bool:
             for key, _ in selector.select():
                 if key.fileobj is sock:
                     alive = bool(sock.recv(1 << 16))
-                    with contextlib.suppress(ProcessLookupError):  # a kill, or the pool gone: it ends now
-                        os.kill(pid, signal.SIGKILL)  # and its PID 1 with it (its parent-death signal)
+                    with contextlib.suppress(ProcessLookupError):  # a kill, or the pool gone: it ends now, and
+                        os.kill(pid, signal.SIGKILL)  # with its PID 1 the kernel kills the rest of the unit
                 ended = True
                 break
         os.close(pidfd)
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    while True:  # PID 1 orphaned by a kill is this process's (a subreaper): the unit is over once it is reaped
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
     if alive:
         _send(sock, {"status": code})
     return alive
@@ -238,7 +234,7 @@ def main() -> int:
     # Forking is safe only without threads; the warm modules start none.
     assert threading.active_count() == 1, f"threads after import: {threading.enumerate()}"
     ns.set_dumpable(False)
-    ns.set_child_subreaper()
+    ns.forbid_user_namespaces()  # in this sandbox's own user namespace: no unit can make one below it
     _send(sock, {"ready": True})
     while True:
         data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 5)

@@ -59,17 +59,29 @@ class UnitUsers:
             return first + index * BLOCK
         raise UserError(f"every block of {BLOCK} users is reserved ({locks})")
 
+    @property
+    def owner(self) -> int:
+        """The worker's own user in its block (the first): its zygotes run as root of a user namespace it owns,
+        which maps the rest of the block (`units`)."""
+        return self.first
+
+    @property
+    def units(self) -> tuple[int, int]:
+        """(first, count): the users units are given (as root), the block less its owner."""
+        return (self.first + 1, BLOCK - 1) if self.root else (self.first, 1)
+
     def take(self) -> int:
         """A user for a new unit: as root, one no live unit has; else the caller."""
         if not self.root:
             return self.first
-        for _ in range(BLOCK):
-            uid = self.first + self._next
-            self._next = (self._next + 1) % BLOCK
+        first, count = self.units
+        for _ in range(count):
+            uid = first + self._next
+            self._next = (self._next + 1) % count
             if uid not in self._held:
                 self._held.add(uid)
                 return uid
-        raise UserError(f"all {BLOCK} users of this worker's block are in use by units still alive")
+        raise UserError(f"all {count} users of this worker's block are in use by units still alive")
 
     def give_back(self, uid: int) -> None:
         """`uid`'s unit is over: nothing of it is left (its PID namespace has ended), so it may be given again."""

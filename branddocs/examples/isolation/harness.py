@@ -27,11 +27,14 @@ import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from branddocs.examples.isolation import namespaces as ns
 from branddocs.examples.isolation.uids import UNIT_UIDS
 
 __all__ = ["available", "run"]
+
+_INIT = Path(__file__).with_name("init.py")
 
 
 def _maps() -> tuple[ns.IdMap, ns.IdMap]:
@@ -49,8 +52,10 @@ def available() -> str:
     return ns.user_namespaces_work()
 
 
-def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdMap) -> int:
-    """PID 1 of the harness: a fresh /proc and loopback, then `argv` in user namespace 2; reaps until it ends."""
+def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdMap) -> None:
+    """PID 1 of the harness: a fresh /proc and loopback, `argv` started in user namespace 2, then init.py (exec'd:
+    this process is a copy of the engine's memory, which held the key, and stays in sight of the harness)."""
+    ns.set_parent_death_signal(signal.SIGKILL)  # the engine gone: the harness with it (kept across exec)
     ns.mount_proc()
     ns.loopback_up()
     child = ns.fork_into_user_namespace(uids, gids)  # the same ids again, one namespace down
@@ -58,13 +63,8 @@ def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdM
         ns.unshare(ns.CLONE_NEWNS)  # a copy made for a namespace below: every mount in it is locked
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(argv[0], list(argv), env)  # noqa: S606 - argv is the engine's own pytest command
-    while True:  # PID 1 adopts every orphan: reap them all, and end with pytest's status
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return 70
-        if pid == child:
-            return os.waitstatus_to_exitcode(status)
+    python = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+    os.execve(python, [python, "-I", "-S", str(_INIT), str(child)], {"PATH": "/usr/bin:/bin"})  # noqa: S606
 
 
 def run(argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = ()) -> int:
@@ -93,10 +93,8 @@ def run(argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = ()) 
                 ns.make_mounts_private()
                 init = os.fork()
                 if init == 0:
-                    ns.set_parent_death_signal(signal.SIGKILL)
-                    code = _init(argv, env, uids, gids)
-                else:
-                    code = os.waitstatus_to_exitcode(os.waitpid(init, 0)[1])
+                    _init(argv, env, uids, gids)
+                code = os.waitstatus_to_exitcode(os.waitpid(init, 0)[1])
             except BaseException:
                 traceback.print_exc()
             finally:

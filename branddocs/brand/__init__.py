@@ -7,6 +7,7 @@ from branddocs.brand.links import unsafe_links
 from branddocs.brand.loader import MAX_BRAND_BYTES, find_brand_files, load_brand, load_brands, shared_image_folders
 from branddocs.brand.model import (
     BRAND_ID_RE,
+    REQUEST_PATTERN,
     SECRET_WORDS,
     Api,
     Brand,
@@ -21,6 +22,7 @@ from branddocs.brand.schema import brand_schema
 __all__ = [
     "BRAND_ID_RE",
     "MAX_BRAND_BYTES",
+    "REQUEST_PATTERN",
     "SECRET_WORDS",
     "Api",
     "Brand",

@@ -73,7 +73,7 @@ def table_problems(example: Example, context: Context) -> list[str]:
         js = _answers(node.answer(target.timeout)["shows"], rows, "Node.js")
     except ExampleFailure as exc:
         return [str(exc)]
-    exchanges = target.proxy.exchanges(curl_token)
+    exchanges = target.proxy.exchanges(curl_token, close=True)
     problems = []
     for i, row in enumerate(rows):
         said = (str(row.status), row.python, row.node)

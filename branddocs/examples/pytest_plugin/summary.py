@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 
+from branddocs.examples.isolation import cgroups
 from branddocs.examples.run import sandbox
-from branddocs.settings import NO_SANDBOX
+from branddocs.settings import NO_SANDBOX, PROXY
 
 __all__ = ["NO_SANDBOX_ENV", "pytest_report_header", "pytest_runtest_logreport", "pytest_terminal_summary"]
 
@@ -15,13 +17,29 @@ NO_SANDBOX_ENV = NO_SANDBOX.name
 _RESULTS = "branddocs_results"
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Once per run: whether examples run in the sandbox."""
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Once per run: whether examples run in the sandbox, whether their memory is bounded, and (under `branddocs
+    check`) whether the repository's code runs in the harness."""
     ok, why = sandbox.available()
-    if ok and not NO_SANDBOX.is_set():
-        return ("branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID and network "
-                "namespaces, its scratch folder only; its only way out: the recording proxy)")  # fmt: skip
-    return f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"
+    if not ok or NO_SANDBOX.is_set():
+        return [f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"]
+    lines = ["branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID, IPC and network "
+             "namespaces, a tmpfs scratch folder only; its only way out: the recording proxy)"]  # fmt: skip
+    groups, no_group = cgroups.memory_groups()
+    if groups is not None:
+        groups.close()
+        lines.append(f"branddocs: each example's memory of every kind, shared mappings included, is bounded by a "
+                     f"memory cgroup of {cgroups.MEMORY_LIMIT >> 20} MiB")  # fmt: skip
+    else:
+        lines.append(f"branddocs: WARNING: an example's shared memory (MAP_SHARED mappings, SysV segments) is not "
+                     f"bounded here: {no_group}; its private memory is (RLIMIT_DATA)")  # fmt: skip
+    given = PROXY.get()
+    if given:
+        harness = json.loads(given).get("harness", "")
+        lines.append("branddocs: the repository's code runs in a harness (its own user, PID and network namespaces), "
+                     "out of sight of the recording proxy that holds the key" if not harness else
+                     f"branddocs: WARNING: the repository's code runs outside the harness ({harness})")  # fmt: skip
+    return lines
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

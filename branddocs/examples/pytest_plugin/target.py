@@ -3,6 +3,7 @@ whether a real endpoint answers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from branddocs.brand import BrandError
 from branddocs.errors import EXIT_FENCE, EXIT_REFUSED, EXIT_UNREACHABLE
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
 from branddocs.examples.pytest_plugin.options import example_timeout
@@ -77,9 +79,14 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
 
 
 def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
-    """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands."""
+    """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands, and the
+    requests those brands' examples make besides the guide's own (`api.example_requests`)."""
+    requests: dict[str, None] = {}
+    for brand_id in brands or project.brand_ids():
+        with contextlib.suppress(BrandError):  # a broken brand file fails its own examples when they are collected
+            requests.update(dict.fromkeys(project.brand(brand_id).api.example_requests))
     return {"upstream": upstream, "key": key, "timeout": timeout, "root": str(project.root), "brands": brands,
-            "sandbox": sandbox.inside()}  # fmt: skip
+            "sandbox": sandbox.inside(), "requests": list(requests)}  # fmt: skip
 
 
 def _target(info: dict, upstream: str, timeout: float, conformance: bool) -> Iterator[Target]:

@@ -4,7 +4,7 @@ The real key opens the whole of a tenant's account (its models, fine-tunes, file
 is hostile code: the proxy forwards only the methods and paths on this list, under the run's base path, and answers
 anything else 403 with one line naming the method and path. The list is DEFAULT_REQUESTS, which the guide's
 examples use, and what the checked brands add in their files (`api.example_requests`), each entry a method and a
-path under the base URL in which `*` stands for one path segment:
+path under the base URL in which `*` stands for one path segment (the brand model's REQUEST_PATTERN):
 
     api:
       example_requests: ["POST /embeddings", "GET /models/*"]
@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["DEFAULT_REQUESTS", "FIELD", "REQUEST_PATTERN", "Allowed"]
+from branddocs.brand import REQUEST_PATTERN
+
+__all__ = ["DEFAULT_REQUESTS", "FIELD", "Allowed"]
 
 DEFAULT_REQUESTS = ("POST /chat/completions", "GET /models")
 """What the guide's examples send: chat completions (streamed or not) and the list of models."""
-REQUEST_PATTERN = r"(GET|POST|PUT|PATCH|DELETE)( /([A-Za-z0-9._~-]+|\*))+"
-"""One entry: a method, a space, a path of one or more segments (letters, digits, `._~-`, or `*` for any one)."""
 FIELD = "api.example_requests"
 """Where a brand file adds requests to the list."""
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
@@ -36,7 +36,7 @@ class Allowed:
         self.entries = tuple(dict.fromkeys([*DEFAULT_REQUESTS, *extra]))
         self._rules = []
         for entry in self.entries:
-            if not re.fullmatch(REQUEST_PATTERN, entry):
+            if not re.match(REQUEST_PATTERN, entry):
                 raise ValueError(f"{FIELD}: expected METHOD /path (pattern {REQUEST_PATTERN}), found {entry!r}")
             method, path = entry.split(" ", 1)
             self._rules.append((method, path.split("/")[1:]))

@@ -261,8 +261,8 @@ def _probe() -> str:
     if _bwrap() is None:
         return f"no bubblewrap here ({BWRAP.get() or 'bwrap'} not found; Debian package bubblewrap)"
     try:
-        process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, PROBE_UID, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)  # fmt: skip
+        uid = PROBE_UID if os.geteuid() == 0 else os.getuid()
+        process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, uid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = process.communicate(timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap did not start: {exc}"

@@ -133,6 +133,7 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
         os.close(fd)
     os.set_inheritable(result, False)
     ns.drop_capabilities(uid if root else None)
+    ns.set_dumpable(True)  # the zygote is not, and a change of user is not either: its own /proc/self is its own
     processes = min(processes, resource.getrlimit(resource.RLIMIT_NPROC)[1])  # not above the zygote's own
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     script, written = scratch / "example.py", scratch / "result.json"

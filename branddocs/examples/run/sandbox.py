@@ -183,6 +183,9 @@ def _arguments(box: Box | None, command: list[str], uid: int, userns: int | None
         args += ["--ro-bind", str(path), str(path)]
     for dest, source in mounts.items():
         args += ["--ro-bind", str(source), dest]
+    # The sandbox's root and /dev are tmpfs of its own, writable by its user as an ordinary user's: read-only from
+    # here on, so that a zygote's units, one after another, share no writable place (device files still work).
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     run: list[str] = []
     if userns is not None:
         # The zygote: root of its own user namespace only, with what it needs to make each unit's namespaces

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from branddocs.cli.options import brands_option, jobs_option, shard_option
@@ -113,16 +115,24 @@ def run(args: argparse.Namespace, project: Project) -> int:
     proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
     del key
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
-    command = [sys.executable, "-m", "pytest", *argv, *args.pytest_args]
+    # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
+    # checks (and test suites) delete each other's folders as they clean up after themselves.
+    basetemp = tempfile.mkdtemp(prefix="branddocs-check-")
+    command = [sys.executable, "-m", "pytest", *argv, f"--basetemp={basetemp}", *args.pytest_args]
+    code = 1
     try:
         if not why:
-            return harness.run(command, env)
+            code = harness.run(command, env)
+            return code
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # pytest, in the same process group, answers it
         try:
-            return subprocess.call(command, env=env)
+            code = subprocess.call(command, env=env)
+            return code
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
+        if code == 0:  # kept when something failed: the examples' scripts are there to look at
+            shutil.rmtree(basetemp, ignore_errors=True)
         assert proxy.stdin is not None
         proxy.stdin.close()  # the proxy ends with its stdin
         try:

@@ -66,7 +66,37 @@ def _branddocs_attack(where):
         except OSError:
             return "?"
 
-    seen, found = [], []
+    def ancestors():
+        pid, found = os.getppid(), set()
+        while pid > 1:
+            found.add(str(pid))
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    pid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                break
+        return found
+
+    def memory(pid):
+        with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+            budget = 1 << 28
+            for line in maps:
+                fields = line.split()
+                if not fields[1].startswith("r") or (len(fields) > 5 and fields[5].startswith("/")):
+                    continue
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                if end - start > budget:
+                    continue
+                budget -= end - start
+                try:
+                    mem.seek(start)
+                    if holds(mem.read(end - start)):
+                        return True
+                except (OSError, OverflowError, ValueError):
+                    pass
+        return False
+
+    seen, found, mine = [], [], ancestors()
     for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]:
         who = name(pid)
         seen.append(who)
@@ -76,26 +106,13 @@ def _branddocs_attack(where):
                     found.append(f"environ of {who}")
         except OSError:
             pass
-        try:
-            with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
-                budget = 1 << 30
-                for line in maps:
-                    fields = line.split()
-                    if not fields[1].startswith("r") or (len(fields) > 5 and fields[5].startswith("/")):
-                        continue
-                    start, end = (int(x, 16) for x in fields[0].split("-"))
-                    if end - start > budget:
-                        continue
-                    budget -= end - start
-                    try:
-                        mem.seek(start)
-                        if holds(mem.read(end - start)):
-                            found.append(f"memory of {who}")
-                            break
-                    except (OSError, OverflowError, ValueError):
-                        pass
-        except OSError:
-            pass
+        # Memory is read where the key is likely: this process's ancestors, and anything named like branddocs.
+        if pid in mine or "branddocs" in who or "proxy" in who:
+            try:
+                if memory(pid):
+                    found.append(f"memory of {who}")
+            except OSError:
+                pass
     pid = os.getppid()
     while pid > 1:
         try:

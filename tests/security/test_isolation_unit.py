@@ -90,8 +90,8 @@ PYTHON_PLANT = """for top, dirs, names in os.walk("/"):
 for make in (lambda: libc.shmget(0x5EC1, 4096, 0o1666), lambda: libc.msgget(0x5EC2, 0o1666),
              lambda: libc.semget(0x5EC3, 1, 0o1666)):
     make()
-daemon = "import os, time\\nif os.fork(): os._exit(0)\\nos.setsid()\\n"
-daemon += f"while True:\\n    time.sleep(0.05)\\n    KILL\\n# {mark}"
+daemon = "import os, time\\nif os.fork(): os._exit(0)\\nos.setsid()\\nwhile True:\\n    time.sleep(0.05)\\n"
+daemon += f"    try:\\n        KILL\\n    except OSError:\\n        pass\\n# {mark}"
 subprocess.Popen([sys.executable, "-c", daemon], start_new_session=True, stdin=subprocess.DEVNULL,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait()
 seen = look()

@@ -153,7 +153,8 @@ def test_an_example_finds_nothing_an_earlier_one_left(pool: Pool) -> None:
     assert a["planted"] is True
     _, seen_by_b, _, _ = run_forked(pool, LOOK, key="sk-run-b")
     b = json.loads(seen_by_b)
-    assert not any(uid == uid_a or "sleep" in cmd for _, uid, cmd in b["procs"]), b["procs"]
+    assert [pid for pid, _, _ in b["procs"]] == [1], b["procs"]  # itself alone: nothing of A's, of any user
+    assert not any("sleep" in cmd for _, _, cmd in b["procs"]), b["procs"]
     assert "left-by-a" not in b["tmp"]
     assert not any("sk-run-a-secret" in env for env in b["environs"])
     assert b["planted"] is False

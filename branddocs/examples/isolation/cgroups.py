@@ -42,9 +42,13 @@ class Group:
         """The task file opened for writing, for a unit to join with (`os.write(fd, b"0")`)."""
         return os.open(self.tasks, os.O_WRONLY | os.O_CLOEXEC)
 
-    def empty(self) -> bool:
-        with contextlib.suppress(OSError):
-            return not (self.path / "cgroup.procs").read_text().strip()
+    def free(self) -> bool:
+        """No process in it, and little memory still charged to it: a SysV segment or tmpfs of a unit that has
+        ended is freed by the kernel a moment later (a work queue), and would count against the next unit."""
+        with contextlib.suppress(OSError, ValueError):
+            usage = "memory.usage_in_bytes" if self.tasks.name == "tasks" else "memory.current"
+            charged = int((self.path / usage).read_text())
+            return not (self.path / "cgroup.procs").read_text().strip() and charged < MEMORY_LIMIT // 4
         return False
 
 
@@ -54,14 +58,15 @@ class MemoryGroups:
 
     parent: Path
     version: int
-    free: list[Group] = field(default_factory=list)
+    spare: list[Group] = field(default_factory=list)
+    """Groups whose units are over, for the next units."""
     count: int = 0
 
     def take(self) -> Group:
-        """A group for a new unit: one whose unit is over, or a new one."""
-        while self.free:
-            group = self.free.pop()
-            if group.empty():
+        """A group for a new unit: one whose unit is over and whose memory is freed, or a new one."""
+        for group in self.spare:
+            if group.free():
+                self.spare.remove(group)
                 return group
         self.count += 1
         path = self.parent / f"u{self.count}"
@@ -78,7 +83,7 @@ class MemoryGroups:
 
     def give_back(self, group: Group) -> None:
         """`group`'s unit is over (its processes are gone): the next unit may have it."""
-        self.free.append(group)
+        self.spare.append(group)
 
     def close(self) -> None:
         for child in sorted(self.parent.glob("u*")):
@@ -86,7 +91,7 @@ class MemoryGroups:
                 child.rmdir()
         with contextlib.suppress(OSError):
             self.parent.rmdir()
-        self.free.clear()
+        self.spare.clear()
 
 
 def _mounts() -> list[tuple[str, str, str, str]]:

@@ -38,6 +38,7 @@ __all__ = [
     "set_parent_death_signal",
     "setns",
     "unshare",
+    "user_namespace",
     "user_namespaces_work",
     "write_id_maps",
 ]
@@ -156,6 +157,23 @@ def fork_into_user_namespace(uids: IdMap, gids: IdMap) -> int:
     os.close(mapped_w)
     os.close(ready_r)
     return pid
+
+
+def user_namespace(uids: IdMap, gids: IdMap) -> int:
+    """A new user namespace with `uids` and `gids` mapped, open (O_CLOEXEC) for bwrap's `--userns`; no process is
+    left in it. This process must be allowed to write those maps (see fork_into_user_namespace)."""
+    release_r, release_w = os.pipe()
+    pid = fork_into_user_namespace(uids, gids)
+    if pid == 0:
+        os.close(release_w)
+        os.read(release_r, 1)  # until the parent has opened the namespace
+        os._exit(0)
+    os.close(release_r)
+    try:
+        return os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(release_w)
+        os.waitpid(pid, 0)
 
 
 def forbid_user_namespaces() -> None:

@@ -16,12 +16,14 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["BLOCK", "UNIT_UIDS", "UnitUsers", "UserError"]
+__all__ = ["BLOCK", "PROBE_UID", "UNIT_UIDS", "UnitUsers", "UserError"]
 
 UNIT_UIDS = (1 << 31, (1 << 31) - 2)
 """(first, count): the users units run as (as root), above every system's own users and below 2^32 - 1."""
 BLOCK = 1024
 """Users per worker: far more than the units a worker has alive at once (an example, a standby, two clients)."""
+PROBE_UID = UNIT_UIDS[0] + UNIT_UIDS[1] - 1
+"""The user of sandbox.py's probe (`true`, run once per process): past the last whole block, no unit's."""
 _LOCKS = Path("/run/lock/branddocs-uids")
 """One lock file per reserved block: `<index>`, held locked by the worker that uses block <index>."""
 
@@ -59,29 +61,17 @@ class UnitUsers:
             return first + index * BLOCK
         raise UserError(f"every block of {BLOCK} users is reserved ({locks})")
 
-    @property
-    def owner(self) -> int:
-        """The worker's own user in its block (the first): its zygotes run as root of a user namespace it owns,
-        which maps the rest of the block (`units`)."""
-        return self.first
-
-    @property
-    def units(self) -> tuple[int, int]:
-        """(first, count): the users units are given (as root), the block less its owner."""
-        return (self.first + 1, BLOCK - 1) if self.root else (self.first, 1)
-
     def take(self) -> int:
         """A user for a new unit: as root, one no live unit has; else the caller."""
         if not self.root:
             return self.first
-        first, count = self.units
-        for _ in range(count):
-            uid = first + self._next
-            self._next = (self._next + 1) % count
+        for _ in range(BLOCK):
+            uid = self.first + self._next
+            self._next = (self._next + 1) % BLOCK
             if uid not in self._held:
                 self._held.add(uid)
                 return uid
-        raise UserError(f"all {count} users of this worker's block are in use by units still alive")
+        raise UserError(f"all {BLOCK} users of this worker's block are in use by units still alive")
 
     def give_back(self, uid: int) -> None:
         """`uid`'s unit is over: nothing of it is left (its PID namespace has ended), so it may be given again."""
@@ -89,6 +79,11 @@ class UnitUsers:
 
     def in_use(self) -> frozenset[int]:
         return frozenset(self._held)
+
+    @property
+    def block(self) -> tuple[int, int]:
+        """(first, count): this worker's users (as root), mapped into the zygotes' user namespaces."""
+        return (self.first, BLOCK) if self.root else (self.first, 1)
 
     def close(self) -> None:
         if self._lock is not None:

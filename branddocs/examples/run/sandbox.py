@@ -273,11 +273,14 @@ def launch(
 
 @functools.cache
 def _probe() -> str:
-    """Empty when a sandboxed `true` runs here; else why not (one line)."""
+    """Empty when a sandboxed `true` runs here and user namespaces may be made; else why not (one line)."""
     if not sys.platform.startswith("linux"):
         return f"bubblewrap needs Linux, not {sys.platform}"
     if _bwrap() is None:
         return f"no bubblewrap here ({BWRAP.get() or 'bwrap'} not found; Debian package bubblewrap)"
+    refused = namespaces.user_namespaces_work()  # as root too: a zygote's units are made in one (pool.py)
+    if refused:
+        return refused
     try:
         uid = PROBE_UID if os.geteuid() == 0 else os.getuid()
         process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, uid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

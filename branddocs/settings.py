@@ -53,9 +53,15 @@ OPENAPI = Setting("BRANDDOCS_OPENAPI", "a full OpenAI openapi.json for `--confor
 CHROMIUM = Setting("BRANDDOCS_CHROMIUM", "the Chromium the browser checks and screenshots drive", "/usr/bin/chromium")
 NO_PDEATHSIG = Setting("BRANDDOCS_NO_PDEATHSIG", "1: build workers outlive a killed build (only to test the guard)")
 PROXY = Setting("BRANDDOCS_PROXY", "internal: how `branddocs check` tells its pytest where the recording proxy is")
+NO_HARNESS = Setting(
+    "BRANDDOCS_NO_HARNESS",
+    "1: pytest and the repository's code run outside the harness, in sight of "
+    "the key holder (only to test the harness; with a real key it needs --unsafe-no-sandbox)",
+)
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
-                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY)  # fmt: skip
+                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY,
+                                 NO_HARNESS)  # fmt: skip
 
 
 def describe() -> str:

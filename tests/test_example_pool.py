@@ -1,9 +1,10 @@
 """Example processes started ahead (branddocs/examples/run/pool.py): each is used for one example only, and none
 carries anything from another example.
 
-The Python zygote forks a process per example in one sandbox: each test below has an example try to see what an
-earlier one left (its processes, files, key, module state) and its negative, the same look within the earlier
-example itself, which does find it. The Node.js standbys are handed out once, and only for the environment they
+The Python zygote forks an isolation unit per example (its own PID, mount and IPC namespaces, user, tmpfs), as
+root and as an ordinary user alike: each test below has an example try to see what an earlier one left (its
+processes, files, key, module state) and its negative, the same look within the earlier example itself, which does
+find it. The Node.js standbys are handed out once, and only for the environment they
 were started with. tests/test_example_isolation.py and test_sandbox_limits.py run the hostile examples through
 `branddocs check`, which uses the pool.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -21,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from branddocs.examples.isolation.uids import UNIT_UIDS
 from branddocs.examples.run import sandbox
-from branddocs.examples.run.pool import UID_BASE, Pool, PoolError
+from branddocs.examples.run.pool import Pool, PoolError
 from branddocs.site import Project
 
 from .support.checks import check, outcome, write_page
@@ -32,7 +35,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),  # the example's pipes, closed by the process's end
 ]
 ROOT = Path(__file__).resolve().parent.parent
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the Python zygote runs as root only (a user per example)")
 NODE = os.path.realpath(shutil.which("node") or "node")
 MODULES = (ROOT / "node_modules").resolve()
 
@@ -68,7 +70,7 @@ PLANT = """
 import builtins, subprocess, sys, types
 from pathlib import Path
 
-subprocess.Popen(["sleep", "300"], start_new_session=True, env={"KEY": __import__("os").environ["KEY"]})
+subprocess.Popen(["sleep", "SLEEP"], start_new_session=True, env={"KEY": __import__("os").environ["KEY"]})
 Path("/tmp/left-by-a").write_text("a's file")
 builtins.planted_by_an_example = True
 sys.modules["planted"] = types.ModuleType("planted")
@@ -88,80 +90,93 @@ def pool(tmp_path: Path) -> Iterator[Pool]:
         listener.close()
 
 
+SLEEP = f"300.{secrets.randbelow(10**6):06d}"
+"""How long the examples' child processes sleep: a number of this run's, to find them by among all processes."""
+ENV = {"PATH": "/usr/bin:/bin", "HOME": f"{sandbox.SCRATCH}/home", "LANG": "C.UTF-8"}
+
+
 def run_forked(pool: Pool, code: str, key: str = "sk-run-a") -> tuple[int, str, str, int]:
     """Run `code` as one example in the zygote: (status, stdout, stderr, its user)."""
     zygote = pool.zygote(sys.executable)
-    assert zygote is not None
-    uid = pool.new_uid()
-    folder = pool.scratch(uid)
-    (folder / "example.py").write_text(code)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(folder / "home"), "LANG": "C.UTF-8", "KEY": key}
-    process = zygote.fork(uid, folder, env, [str(folder / "example.py"), str(folder / "result.json"), "plain"])
-    out, err = process.stdout.read().decode(), process.stderr.read().decode()
-    status = process.wait(60)
-    result = json.loads((folder / "result.json").read_text())
+    with pool.unit() as unit:
+        process = zygote.fork(unit, {**ENV, "KEY": key}, code, "plain")
+        out, err = process.stdout.read().decode(), process.stderr.read().decode()
+        result = json.loads(process.result.read())
+        status = process.wait(60)
     assert result["error"] is None, (result, err)
-    shutil.rmtree(folder)
-    return status, out, err, uid
+    return status, out, err, unit.uid
 
 
-@needs_root
-def test_each_example_is_a_fresh_process_of_its_own_user(pool: Pool) -> None:
+def processes_with(marker: str) -> list[str]:
+    """Command lines holding `marker` among the processes this test can see (all of the harness, or the machine)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmdline = entry.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_each_example_is_a_fresh_unit_of_its_own(pool: Pool) -> None:
     _, first, _, uid_a = run_forked(pool, LOOK)
     zygote_pid = pool.zygotes[sys.executable].process.pid
     _, second, _, uid_b = run_forked(pool, LOOK, key="sk-run-b")
     a, b = json.loads(first), json.loads(second)
-    assert a["pid"] != b["pid"]
-    assert a["ppid"] == b["ppid"], "both forked by the one zygote"
     assert pool.zygotes[sys.executable].process.pid == zygote_pid, "the zygote was not restarted in between"
+    # PID 1 of a PID namespace of its own: no other process in sight, its parent (the zygote) outside it.
+    assert (a["pid"], a["ppid"], b["pid"], b["ppid"]) == (1, 0, 1, 0)
+    assert [pid for pid, _, _ in b["procs"]] == [1]
     assert (a["uid"], b["uid"]) == (uid_a, uid_b)
-    assert uid_a != uid_b
-    assert min(uid_a, uid_b) >= UID_BASE
-    assert b["env"] == {"PATH": "/usr/bin:/bin", "HOME": b["cwd"] + "/home", "LANG": "C.UTF-8", "KEY": "sk-run-b"}
-    assert a["cwd"] != b["cwd"]
-    # The zygote (root, not dumpable) is out of reach: its memory and environment (the negative: its own are not).
-    assert b["parent_memory"] == "PermissionError"
-    assert len(b["environs"]) == 1, "only the example's own environment is readable"
+    if os.geteuid() == 0:  # a user of its own each; as an ordinary user, the caller in a namespace of its own
+        assert uid_a != uid_b
+        assert min(uid_a, uid_b) >= UNIT_UIDS[0]
+    else:
+        assert uid_a == uid_b == os.getuid()
+    assert b["env"] == {**ENV, "KEY": "sk-run-b"}
+    assert a["cwd"] == b["cwd"] == sandbox.SCRATCH, "the same path, each its own tmpfs"
+    assert b["parent_memory"] == "FileNotFoundError", "the zygote is not even there to be named"
+    assert len(b["environs"]) == 1, "only the example's own environment is in sight"
 
 
-@needs_root
 def test_an_example_finds_nothing_an_earlier_one_left(pool: Pool) -> None:
     """A left a process holding its key, a file in /tmp and module state; B sees none of it. The negative: the
     same look at the end of A's own run finds all three."""
-    _, seen_by_a, _, uid_a = run_forked(pool, PLANT + LOOK, key="sk-run-a-secret")
+    _, seen_by_a, _, uid_a = run_forked(pool, PLANT.replace("SLEEP", SLEEP) + LOOK, key="sk-run-a-secret")
     a = json.loads(seen_by_a)
-    assert any(uid == uid_a and "sleep 300" in cmd for _, uid, cmd in a["procs"]), a["procs"]
+    assert any(uid == uid_a and f"sleep {SLEEP}" in cmd for _, uid, cmd in a["procs"]), a["procs"]
+    assert processes_with(f"sleep {SLEEP}") == [], "A's process outlived A's unit"
     assert "left-by-a" in a["tmp"]
     assert any("sk-run-a-secret" in env for env in a["environs"])
     assert a["planted"] is True
     _, seen_by_b, _, _ = run_forked(pool, LOOK, key="sk-run-b")
     b = json.loads(seen_by_b)
-    assert not any(uid == uid_a or "sleep" in cmd for _, uid, cmd in b["procs"]), b["procs"]
+    assert [pid for pid, _, _ in b["procs"]] == [1], b["procs"]  # itself alone: nothing of A's, of any user
+    assert not any("sleep" in cmd for _, _, cmd in b["procs"]), b["procs"]
     assert "left-by-a" not in b["tmp"]
     assert not any("sk-run-a-secret" in env for env in b["environs"])
     assert b["planted"] is False
     assert "sk-run-a-secret" not in seen_by_b
 
 
-@needs_root
 def test_a_killed_example_takes_its_processes_along_and_the_next_one_runs(pool: Pool) -> None:
     zygote = pool.zygote(sys.executable)
-    assert zygote is not None
-    uid = pool.new_uid()
-    folder = pool.scratch(uid)
-    (folder / "example.py").write_text("import subprocess, time\nsubprocess.Popen(['sleep', '300'])\ntime.sleep(300)\n")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(folder / "home"), "LANG": "C.UTF-8"}
-    process = zygote.fork(uid, folder, env, [str(folder / "example.py"), str(folder / "result.json"), "plain"])
-    with pytest.raises(subprocess.TimeoutExpired):
-        process.wait(0.5)
-    process.kill()
+    code = f"import subprocess, time\nsubprocess.Popen(['sleep', '{SLEEP}1'])\ntime.sleep(300)\n"
+    with pool.unit() as unit:
+        process = zygote.fork(unit, ENV, code, "plain")
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(0.5)
+        assert processes_with(f"sleep {SLEEP}1"), "the negative: its child is there while it runs"
+        process.kill()
     assert process.returncode == -9
     assert process.stdout.read() == b"", "every holder of its stdout is gone"
+    assert processes_with(f"sleep {SLEEP}1") == []
     _, out, _, _ = run_forked(pool, LOOK)
-    assert not any(u == uid for _, u, _ in json.loads(out)["procs"])
+    assert [pid for pid, _, _ in json.loads(out)["procs"]] == [1]
 
 
-@needs_root
 def test_a_dead_zygote_is_started_again(pool: Pool) -> None:
     run_forked(pool, LOOK)
     old = pool.zygotes[sys.executable]
@@ -172,7 +187,6 @@ def test_a_dead_zygote_is_started_again(pool: Pool) -> None:
     assert json.loads(second)["pid"]
 
 
-@needs_root
 def test_a_kill_sent_as_its_example_ended_leaves_the_zygote_serving(pool: Pool) -> None:
     run_forked(pool, LOOK)
     zygote = pool.zygotes[sys.executable]
@@ -182,7 +196,6 @@ def test_a_kill_sent_as_its_example_ended_leaves_the_zygote_serving(pool: Pool) 
     assert zygote.alive()
 
 
-@needs_root
 def test_a_zygote_that_fails_to_start_is_named(pool: Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "python_zygote.py"
     broken.write_text("raise SystemExit(3)\n")
@@ -195,13 +208,15 @@ def _standby_env() -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": "/nowhere", "LANG": "C.UTF-8"}
 
 
+SCRIPT = f"{sandbox.SCRATCH}/example.mjs"
+
+
 def _run_standby(pool: Pool, env: dict[str, str], code: str) -> tuple[int, str, str]:
     standby = pool.standby(NODE, MODULES, env)
-    script = standby.scratch / "example.mjs"
-    script.write_text(code)
-    process = standby.take(script, {"RUN_KEY": "sk-run"})
+    process = standby.take(SCRIPT, code, {"RUN_KEY": "sk-run"})
     out, err = process.communicate(timeout=60)
-    pool.ahead(NODE, MODULES, env)  # as javascript.py does once its example has ended
+    pool.done(standby)  # as javascript.py does once its example has ended
+    pool.ahead(NODE, MODULES, env)
     return process.returncode, out.decode(), err.decode()
 
 
@@ -219,11 +234,9 @@ def test_a_standby_runs_one_example_with_its_key_and_is_never_handed_out_again(p
     (ahead,) = pool.standbys.values()
     standby = pool.standby(NODE, MODULES, _standby_env())
     assert standby is ahead
-    script = standby.scratch / "example.mjs"
-    script.write_text(code)
-    process = standby.take(script, {"RUN_KEY": "sk-run-2"})
+    process = standby.take(SCRIPT, code, {"RUN_KEY": "sk-run-2"})
     with pytest.raises(PoolError, match="already used for an example: never reused"):
-        standby.take(script, {"RUN_KEY": "sk-run-3"})
+        standby.take(SCRIPT, code, {"RUN_KEY": "sk-run-3"})
     out, _ = process.communicate(timeout=60)
     assert json.loads(out)[0]["RUN_KEY"] == "sk-run-2"
     assert process.returncode == 0, "it ended with its one example"

@@ -115,7 +115,7 @@ def _recording_upstream(seen: list[tuple[str, str]]) -> Starlette:
 def guarded() -> Iterator[tuple[RecordingProxy, EndpointServer, list[tuple[str, str]]]]:
     seen: list[tuple[str, str]] = []
     with running_endpoint(_recording_upstream(seen)) as upstream:
-        proxy = RecordingProxy(upstream.url, REAL_KEY, timeout=10)
+        proxy = RecordingProxy(upstream.url, REAL_KEY, timeout=10, prefixes=frozenset({PREFIX}))
         with running_endpoint(proxy.app) as server:
             yield proxy, server, seen
 

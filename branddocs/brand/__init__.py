@@ -9,6 +9,7 @@ from branddocs.brand.loader import MAX_BRAND_BYTES, find_brand_files, load_brand
 from branddocs.brand.lookalikes import lookalike_brands
 from branddocs.brand.model import (
     BRAND_ID_RE,
+    REQUEST_PATTERN,
     SECRET_WORDS,
     Api,
     Brand,
@@ -23,6 +24,7 @@ from branddocs.brand.schema import brand_schema
 __all__ = [
     "BRAND_ID_RE",
     "MAX_BRAND_BYTES",
+    "REQUEST_PATTERN",
     "SECRET_WORDS",
     "Api",
     "Brand",

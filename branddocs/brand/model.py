@@ -19,6 +19,7 @@ from branddocs.settings import SECRET_WORDS  # a key variable's name holds one: 
 
 __all__ = [
     "BRAND_ID_RE",
+    "REQUEST_PATTERN",
     "SAMPLE_FINGERPRINT",
     "SECRET_WORDS",
     "Api",
@@ -39,6 +40,9 @@ _FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
 _FINGERPRINT = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 SAMPLE_FINGERPRINT = "fp_abc123"
+REQUEST_PATTERN = r"^(GET|POST|PUT|PATCH|DELETE) (/([A-Za-z0-9._~-]+|\*))+$"
+"""A request a brand's examples make: a method, a space, a path under the base URL of one or more segments
+(letters, digits, `._~-`, or `*` for any one segment). The recording proxy forwards these and no other."""
 """What the guide's samples show as `system_fingerprint` unless the brand says what its platform sends: plainly
 a placeholder, naming no backend (a vendor's `vllm-0.32.0-...` would tell every tenant's readers the stack)."""
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
@@ -103,6 +107,13 @@ class Api(_Strict):
     key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
     """The environment variable the examples read the API key from, its name holding KEY, TOKEN, SECRET,
     PASSWORD or CREDENTIAL; derived from `user_name` if unset."""
+
+    example_requests: Annotated[
+        list[Annotated[str, StringConstraints(pattern=REQUEST_PATTERN, max_length=200)]], Field(max_length=32)
+    ] = []
+    """Requests this brand's guide makes besides `POST /chat/completions` and `GET /models`, each a method and a
+    path under the base URL, `*` for any one segment (`POST /embeddings`, `GET /models/*`): during the checks the
+    recording proxy forwards these, with the real key, and answers any other request 403."""
 
     system_fingerprint: str | None = None
     """The `system_fingerprint` this platform sends, shown in the guide's response samples (letters, digits,

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from branddocs.cli.options import brands_option, jobs_option, shard_option
@@ -35,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX
     from branddocs.examples.example import shown
+    from branddocs.examples.isolation import harness
     from branddocs.examples.languages.base import check_language
     from branddocs.examples.proxy.process import PROXY_ENV, start, without_secrets
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
@@ -42,7 +47,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.pytest_plugin.target import proxy_settings, refusal
     from branddocs.examples.run import sandbox
     from branddocs.markup import FenceError, parse_fences
-    from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_SANDBOX, ROOT
+    from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_HARNESS, NO_SANDBOX, ROOT
 
     project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
@@ -64,6 +69,15 @@ def run(args: argparse.Namespace, project: Project) -> int:
         why = sandbox.available()[1] or f"${NO_SANDBOX.name} is set"
         print(f"branddocs: examples cannot run in a sandbox here ({why}); refusing to run them with the real key "
               f"of {upstream}: run where bubblewrap works, or pass --unsafe-no-sandbox", file=sys.stderr)  # fmt: skip
+        return EXIT_NO_SANDBOX
+    # The repository's code (conftest.py, macros, hooks, plugins) runs under pytest: in the harness, out of sight of
+    # this process and of the proxy, which hold the key. Only with examples in the sandbox (the relay is their way
+    # to the proxy, which the harness's network does not reach otherwise).
+    why = (f"${NO_HARNESS.name} is set" if NO_HARNESS.is_set() else harness.available()) if sandbox.inside() else "-"
+    if upstream and why and sandbox.inside() and not args.unsafe_no_sandbox:
+        print(f"branddocs: the repository's code cannot run in a harness here ({why}); refusing to run it with the "
+              f"real key of {upstream} in reach: run where user namespaces work, or pass --unsafe-no-sandbox",
+              file=sys.stderr)  # fmt: skip
         return EXIT_NO_SANDBOX
     if upstream:
         failed = preflight(upstream, key)  # one line up front, not one failure per example
@@ -90,17 +104,35 @@ def run(args: argparse.Namespace, project: Project) -> int:
         timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
     except ValueError:
         timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
-    # The key goes to the proxy process alone, over a pipe; pytest and its workers, the examples' ancestors,
-    # get an environment without any secret. This process then becomes pytest (exec): its own initial
-    # environment, which held the key and which /proc/<pid>/environ shows, is gone with it.
+    # The key goes to the proxy process alone, over a pipe, before any of the repository's code runs; pytest and its
+    # workers get an environment without any secret, and run in the harness, where neither this process nor the
+    # proxy (no descendant of pytest's) can be seen.
     env = {**without_secrets(os.environ), ROOT.name: str(project.root)}
     proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
     del key
-    assert proxy.stdin is not None
-    os.set_inheritable(proxy.stdin.fileno(), True)  # held by pytest: the proxy ends when pytest does
-    env[PROXY_ENV] = json.dumps(info)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # pytest in this process, replaced: it imports (and rewrites) its plugins fresh, as `pytest` on a terminal does.
-    os.execve(sys.executable, [sys.executable, "-m", "pytest", *argv, *args.pytest_args], env)  # noqa: S606
-    return 1  # not reached
+    env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
+    # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
+    # checks (and test suites) delete each other's folders as they clean up after themselves.
+    basetemp = tempfile.mkdtemp(prefix="branddocs-check-")
+    command = [sys.executable, "-m", "pytest", *argv, f"--basetemp={basetemp}", *args.pytest_args]
+    code = 1
+    try:
+        if not why:
+            code = harness.run(command, env)
+            return code
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # pytest, in the same process group, answers it
+        try:
+            code = subprocess.call(command, env=env)
+            return code
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        if code == 0:  # kept when something failed: the examples' scripts are there to look at
+            shutil.rmtree(basetemp, ignore_errors=True)
+        assert proxy.stdin is not None
+        proxy.stdin.close()  # the proxy ends with its stdin
+        try:
+            proxy.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proxy.kill()
+            proxy.wait()

@@ -13,6 +13,7 @@ from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.languages.bash import curl_fields, shellcheck
 from branddocs.examples.run.process import Run, execute, prepare, workdir
+from branddocs.examples.run.sandbox import SCRATCH
 
 __all__ = ["Dash"]
 
@@ -32,7 +33,11 @@ class Dash(Language):
         return shellcheck(example, context.tmp_path, dialect="dash")
 
     def run(self, example: Example, context: Context) -> Run:
-        run = prepare(example, context.target, workdir(context.tmp_path))
+        target = context.target
+        run = prepare(example, target, workdir(context.tmp_path, target))
         script = context.tmp_path / "example.sh"
         script.write_text(run.code, encoding="utf-8")
-        return execute([DASH, str(script)], run, context.target, context.tmp_path)
+        if not target.sandbox_socket:
+            return execute([DASH, str(script)], run, target, context.tmp_path)
+        inside = f"{SCRATCH}/example.sh"  # read-only, in the unit's own scratch folder
+        return execute([DASH, inside], run, target, context.tmp_path, binds={inside: script})

@@ -82,7 +82,7 @@ def table_problems(example: Example, context: Context) -> list[str]:
         )
     except (ExampleFailure, StartError) as exc:  # a client that cannot start says what failed
         return [str(exc)]
-    exchanges = target.proxy.exchanges(curl_token)
+    exchanges = target.proxy.exchanges(curl_token, close=True)
     problems = []
     for i, row in enumerate(rows):
         said = (str(row.status), row.python, row.node)

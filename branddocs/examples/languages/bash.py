@@ -24,6 +24,7 @@ from pathlib import Path
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.run.process import Run, execute, prepare, workdir
+from branddocs.examples.run.sandbox import SCRATCH
 
 __all__ = ["LANGUAGE", "Bash", "QuotedVar", "curl_fields", "shellcheck", "single_quoted_vars"]
 
@@ -93,10 +94,14 @@ class Bash(Language):
         return shellcheck(example, context.tmp_path)
 
     def run(self, example: Example, context: Context) -> Run:
-        run = prepare(example, context.target, workdir(context.tmp_path))
+        target = context.target
+        run = prepare(example, target, workdir(context.tmp_path, target))
         script = context.tmp_path / "example.sh"
         script.write_text(run.code, encoding="utf-8")
-        return execute(["bash", str(script)], run, context.target, context.tmp_path)
+        if not target.sandbox_socket:
+            return execute(["bash", str(script)], run, target, context.tmp_path)
+        inside = f"{SCRATCH}/example.sh"  # read-only, in the unit's own scratch folder
+        return execute(["bash", inside], run, target, context.tmp_path, binds={inside: script})
 
 
 _VAR = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")

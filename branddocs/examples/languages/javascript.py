@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.run.process import ExampleFailure, Run, example_node, execute, finish, prepare, workdir
+from branddocs.examples.run.sandbox import SCRATCH
 from branddocs.examples.run.sdks import node_missing
 
 __all__ = ["LANGUAGE", "JavaScript"]
@@ -64,18 +64,12 @@ class JavaScript(Language):
 
     def run(self, example: Example, context: Context) -> Run:
         target, tmp, project_root = context.target, context.tmp_path, context.project_root
-        run = prepare(example, target, workdir(tmp))
+        run = prepare(example, target, workdir(tmp, target))
         node, modules = example_node(project_root)
-        if target.pool is not None:
+        if target.pool is not None:  # in the sandbox
             return self._pooled(example, context, run, node, modules)
-        if target.sandbox_socket:
-            # In the sandbox: the script in its scratch folder, node_modules read-only at /node_modules, where
-            # Node.js looks last for `import 'openai'`.
-            folder, reads, binds = tmp, [Path(os.path.realpath(node))], {"/node_modules": modules.resolve()}
-            node = os.path.realpath(node)
-        else:  # beside node_modules/, so `import 'openai'` resolves to it
-            folder, reads, binds = modules.parent / ".cache" / "examples", [], {}
-            folder.mkdir(parents=True, exist_ok=True)
+        folder = modules.parent / ".cache" / "examples"  # beside node_modules/, so `import 'openai'` resolves to it
+        folder.mkdir(parents=True, exist_ok=True)
         script = folder / f"{example.brand.id}-{run.token}.mjs"
         script.write_text(run.code, encoding="utf-8")
         try:
@@ -84,8 +78,7 @@ class JavaScript(Language):
             if check.returncode:
                 detail = check.stderr.replace(str(script), f"{example.shown}:{example.line}+")
                 raise ExampleFailure(f"not valid JavaScript (node --check):\n{detail.strip()}")
-            return execute([node, str(script)], run, target, tmp if target.sandbox_socket else project_root,
-                           reads=reads, binds=binds)  # fmt: skip
+            return execute([node, str(script)], run, target, project_root)
         finally:
             script.unlink(missing_ok=True)
 
@@ -94,17 +87,19 @@ class JavaScript(Language):
         assert context.target.pool is not None
         key_env = example.brand.key_env
         base = {k: v for k, v in run.env.items() if k != key_env}
-        standby = context.target.pool.standby(os.path.realpath(node), modules.resolve(), base)
-        script = standby.scratch / f"{example.brand.id}-{run.token}.mjs"
+        pool = context.target.pool
+        standby = pool.standby(os.path.realpath(node), modules.resolve(), base)
+        inside = f"{SCRATCH}/{example.brand.id}-{run.token}.mjs"  # written there by the standby, in its own tmpfs
         try:
-            script.write_text(run.code, encoding="utf-8")
-            finish(standby.take(script, {key_env: run.env[key_env]}), run, context.target)
-            if run.returncode == _NOT_VALID_STATUS and _NOT_VALID in run.stderr:  # parsed there, never run
-                self._syntax_check(example, node, script)
-            return run
+            finish(standby.take(inside, run.code, {key_env: run.env[key_env]}), run, context.target)
         finally:
-            shutil.rmtree(standby.scratch, ignore_errors=True)
-            context.target.pool.ahead(os.path.realpath(node), modules.resolve(), base)
+            pool.done(standby)  # over: its unit is given back
+            pool.ahead(os.path.realpath(node), modules.resolve(), base)
+        if run.returncode == _NOT_VALID_STATUS and _NOT_VALID in run.stderr:  # parsed there, never run
+            script = context.tmp_path / "example.mjs"
+            script.write_text(run.code, encoding="utf-8")
+            self._syntax_check(example, node, script)
+        return run
 
     @staticmethod
     def _syntax_check(example: Example, node: str, script: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -102,41 +101,32 @@ class Python(Language):
         """Run in its own process (python_child.py); `mode` "check" records prints for `#>`."""
         target, tmp = context.target, context.tmp_path
         python = example_python()
-        zygote = target.pool.zygote(python) if target.pool else None
-        if zygote is not None:
-            return self._forked(example, context, mode, zygote)
-        run = prepare(example, target, workdir(tmp))
+        if target.pool is not None:  # in the sandbox
+            return self._forked(example, context, mode, target.pool.zygote(python))
+        run = prepare(example, target, workdir(tmp, target))
         script, result = tmp / "example.py", tmp / "result.json"
         script.write_text(run.code, encoding="utf-8")
         result.unlink(missing_ok=True)
-        child, binds = PYTHON_CHILD, {}
-        reads = sandbox.python_reads(python) if target.sandbox_socket else []
-        if target.sandbox_socket:  # the child's script alone, not the project it lives in
-            child, binds = sandbox.INSIDE / PYTHON_CHILD.name, {str(sandbox.INSIDE / PYTHON_CHILD.name): PYTHON_CHILD}
-        execute([python, "-I", str(child), str(script), str(result), mode], run, target, tmp, reads=reads,
-                binds=binds)  # fmt: skip
+        execute([python, "-I", str(PYTHON_CHILD), str(script), str(result), mode], run, target, tmp)
         if not result.exists():
             tail = "\n".join(run.stderr.strip().splitlines()[-8:])
             raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")
         return run, json.loads(result.read_text(encoding="utf-8"))
 
     def _forked(self, example: Example, context: Context, mode: str, zygote: Zygote) -> tuple[Run, dict]:
-        """Run in a process forked for it alone by the sandbox's zygote, which imported `openai` once (pool.py)."""
-        target, pool = context.target, zygote.pool
-        uid = pool.new_uid()
-        folder = pool.scratch(uid)
+        """Run as an isolation unit forked for it alone by the sandbox's zygote, which imported `openai` once."""
+        target = context.target
+        run = prepare(example, target, workdir(context.tmp_path, target))
+        (context.tmp_path / "example.py").write_text(run.code, encoding="utf-8")  # kept for the reader
+        with zygote.pool.unit() as unit:  # given back once finish() has had the unit's end
+            finish(zygote.fork(unit, run.env, run.code, mode), run, target)
         try:
-            run = prepare(example, target, folder / "home")
-            script, result = folder / "example.py", folder / "result.json"
-            script.write_text(run.code, encoding="utf-8")
-            (context.tmp_path / "example.py").write_text(run.code, encoding="utf-8")  # kept for the reader
-            finish(zygote.fork(uid, folder, run.env, [str(script), str(result), mode]), run, target)
-            if not result.exists():
-                tail = "\n".join(run.stderr.strip().splitlines()[-8:])
-                raise ExampleFailure(f"the Python process ended without a result (status {run.returncode}):\n{tail}")
-            return run, json.loads(result.read_text(encoding="utf-8"))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            return run, json.loads(run.result)
+        except ValueError:
+            tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+            raise ExampleFailure(
+                f"the Python process ended without a result (status {run.returncode}):\n{tail}"
+            ) from None
 
     def verdict(self, example: Example, context: Context) -> list[str]:
         """Run in an interpreter of its own; against the reference endpoint, prints are compared with `#>`."""

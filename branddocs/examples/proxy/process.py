@@ -2,13 +2,16 @@
 
     python -m branddocs.examples.proxy.process     (its settings, the key among them, as one JSON line on stdin)
 
-`branddocs check` starts it and hands it the key over a pipe, never in argv or the environment (which
-/proc/<pid>/cmdline and /proc/<pid>/environ show to every process of the same user, and which are an
-example's ancestors'), then runs pytest with an environment without secrets (`without_secrets`). Against the
-reference endpoint that endpoint runs here too, with a key made here. pytest's workers ask it over `control`
-for new runs and their exchanges (`ProxyClient`, with the same methods as RecordingProxy); examples reach it at
-`url`, or through `socket` from the sandbox. It answers with one JSON line on stdout once it serves, and exits
-when its stdin closes, that is when whoever started it ends, however it ends.
+`branddocs check` (the engine) starts it before any of the repository's code runs anywhere, and hands it the key
+over a pipe, never in argv or the environment (which /proc/<pid>/cmdline and /proc/<pid>/environ show to every
+process of the same user); it makes itself non-dumpable before it reads the key, so no process of its user may
+read its memory. The engine then runs pytest in the harness (isolation/harness.py), with an environment without
+secrets (`without_secrets`): this process is no descendant of pytest, and out of its sight. Against the reference
+endpoint that endpoint runs here too, with a key made here. pytest's workers ask it over `control_socket` for new
+runs and their exchanges (`ProxyClient`, with the same methods as RecordingProxy); examples reach it at `url`,
+or through `socket` from the sandbox. It forwards what allowed.py lists (`requests` in its settings: what the
+checked brands add), under the base paths of the run's brands only. It answers with one JSON line on stdout
+once it serves, and exits when its stdin closes, that is when whoever started it ends, however it ends.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from branddocs.examples.proxy.recording import Exchange, RecordingProxy
+from branddocs.examples.isolation.namespaces import set_dumpable
+from branddocs.examples.proxy.allowed import Allowed
+from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
 __all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
@@ -64,13 +69,16 @@ def _control_app(proxy: RecordingProxy, token: str) -> Starlette:
     def new_run(request: Request) -> JSONResponse:
         if not allowed(request):
             return JSONResponse({"error": "forbidden"}, 403)
-        return JSONResponse({"token": proxy.new_token(request.query_params.get("prefix", ""))})
+        try:
+            return JSONResponse({"token": proxy.new_token(request.query_params.get("prefix", ""))})
+        except PathRefused as exc:
+            return JSONResponse({"error": str(exc)}, 400)
 
     def run(request: Request) -> JSONResponse:
         if not allowed(request):
             return JSONResponse({"error": "forbidden"}, 403)
         run_token, wait = request.path_params["token"], float(request.query_params.get("wait", "0"))
-        seen = proxy.exchanges(run_token, wait=wait)
+        seen = proxy.exchanges(run_token, wait=wait, close=request.query_params.get("close") == "1")
         return JSONResponse({"in_flight": proxy.in_flight(run_token), "exchanges": [_exchange_json(x) for x in seen]})
 
     return Starlette(routes=[Route("/runs", new_run, methods=["POST"]), Route("/runs/{token}", run)])
@@ -81,8 +89,10 @@ class ProxyClient:
 
     def __init__(self, info: Mapping[str, object], timeout: float) -> None:
         self.timeout = timeout
-        self._client = httpx.Client(base_url=str(info["control"]), headers={_CONTROL_HEADER: str(info["token"])},
-                                    timeout=timeout + 30, trust_env=False)  # fmt: skip
+        # Over its Unix socket: the harness (harness.py) has a network of its own, where the proxy's ports are not.
+        transport = httpx.HTTPTransport(uds=str(info["control_socket"]))
+        self._client = httpx.Client(base_url="http://branddocs-proxy", headers={_CONTROL_HEADER: str(info["token"])},
+                                    timeout=timeout + 30, trust_env=False, transport=transport)  # fmt: skip
 
     def __repr__(self) -> str:  # never the control token
         return f"ProxyClient(timeout={self.timeout})"
@@ -97,8 +107,8 @@ class ProxyClient:
 
     run_key = staticmethod(RecordingProxy.run_key)
 
-    def exchanges(self, token: str, wait: float = 2.0) -> list[Exchange]:
-        response = self._client.get(f"/runs/{token}", params={"wait": wait})
+    def exchanges(self, token: str, wait: float = 2.0, close: bool = False) -> list[Exchange]:
+        response = self._client.get(f"/runs/{token}", params={"wait": wait, "close": int(close)})
         response.raise_for_status()
         return [_exchange(x) for x in response.json()["exchanges"]]
 
@@ -146,28 +156,34 @@ def running_proxy(settings: Mapping[str, object], environ: Mapping[str, str]) ->
 
 
 def main() -> int:
+    set_dumpable(False)  # before the key comes in: no process of this user may read this one's memory
+    from branddocs.brand import load_brands
+    from branddocs.endpoint.routes import brand_prefix
     from branddocs.endpoint.server import app_for_brands, running_endpoint
     from branddocs.site import Project
 
     settings = json.loads(sys.stdin.readline())
     key, upstream = settings.pop("key", ""), settings["upstream"]
+    prefixes = frozenset({""})
     with ExitStack() as stack:
         if not upstream:  # the reference endpoint, in this process, with a key made and kept here
             key = "sk-branddocs-" + secrets.token_hex(12)
-            app, _, _ = app_for_brands(Project.find(Path(settings["root"])), settings["brands"], [key])
+            project = Project.find(Path(settings["root"]))
+            app, _, _ = app_for_brands(project, settings["brands"], [key])
             upstream = stack.enter_context(running_endpoint(app)).url
-        proxy = RecordingProxy(upstream, key, float(settings["timeout"]))
+            prefixes = frozenset(brand_prefix(b) for b in load_brands(project.brands_dir, settings["brands"]))
+        proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
+                               prefixes)  # fmt: skip
         del key
-        socket_path = None
-        if settings["sandbox"]:
-            socket_path = str(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-"))) / "s")
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-")))
+        socket_path = str(folder / "s") if settings["sandbox"] else None
         server = stack.enter_context(running_endpoint(proxy.app, uds=socket_path))
         if socket_path:
             os.chmod(socket_path, 0o666)  # noqa: S103 - the examples' user connects; its folder stays private
         token = secrets.token_hex(16)
-        control = stack.enter_context(running_endpoint(_control_app(proxy, token)))
-        print(json.dumps({"url": server.url, "socket": socket_path, "control": control.url, "token": token}),
-              flush=True)  # fmt: skip
+        control = stack.enter_context(running_endpoint(_control_app(proxy, token), uds=str(folder / "control")))
+        print(json.dumps({"url": server.url, "socket": socket_path, "control": control.url,
+                          "control_socket": str(folder / "control"), "token": token}), flush=True)  # fmt: skip
         sys.stdin.read()  # until whoever started this process ends
     return 0
 

@@ -3,7 +3,9 @@
 The proxy holds the real API key. An example gets a key made for its run (`run_key(token)`), worthless
 anywhere else; the proxy swaps it for the real one on the way out. It forwards only under the run's base path:
 the path is decoded (percent-encoded dots and slashes too) and its dot segments resolved first, and a path that
-would climb out (`../admin`, `%2e%2e/`, `..%2f`) is refused with 403, never forwarded. An exchange is
+would climb out (`../admin`, `%2e%2e/`, `..%2f`) is refused with 403, never forwarded; so is any method and path
+the guide's examples do not use (allowed.py: the key opens the tenant's whole account). A run's key stops working
+once its example is over (`exchanges(close=True)`). An exchange is
 recorded as soon as its response has been forwarded (a stream at `data: [DONE]`), before the client can see
 its end, however the client then closes the connection.
 """
@@ -27,7 +29,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-__all__ = ["DEFAULT_TIMEOUT", "Exchange", "PathRefused", "RecordingProxy", "normalise_path"]
+from branddocs.examples.proxy.allowed import Allowed
+
+__all__ = ["DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy", "normalise_path"]
 
 DEFAULT_TIMEOUT = 60.0
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
@@ -88,18 +92,27 @@ class Exchange:
 
 
 class RecordingProxy:
-    """`/_x/<token>/<path>` is forwarded to `<upstream>/<path>`; exchanges are kept per token."""
+    """`/_x/<token>/<path>` is forwarded to `<upstream><prefix>/<path>` when `allowed` lists it; exchanges are kept
+    per token."""
 
-    def __init__(self, upstream: str, key: str = "", timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, upstream: str, key: str = "", timeout: float = DEFAULT_TIMEOUT, allowed: Allowed | None = None,
+        prefixes: frozenset[str] = frozenset({""}),
+    ) -> None:  # fmt: skip
         self.upstream = upstream.rstrip("/")
         self.timeout = timeout
+        self.allowed = allowed or Allowed()
+        """The requests forwarded (allowed.py); anything else is answered 403."""
+        self.prefixes = prefixes
+        """The paths under the upstream a run may be given (a tenant's own base path on the reference endpoint)."""
         self._key = key
         self._lock = threading.Lock()
         self._seen: dict[str, list[Exchange]] = defaultdict(list)
         self._open: dict[str, int] = defaultdict(int)
         self._prefix: dict[str, str] = {}
         self._client: httpx.AsyncClient | None = None
-        routes = [Route("/_x/{token}/{path:path}", self._forward, methods=["GET", "POST", "DELETE"])]
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]  # each refused unless allowed lists it
+        routes = [Route("/_x/{token}/{path:path}", self._forward, methods=methods)]
         self.app = Starlette(routes=routes, lifespan=self._lifespan)
 
     def __repr__(self) -> str:  # never the key
@@ -117,10 +130,14 @@ class RecordingProxy:
             await self._client.aclose()
 
     def new_token(self, prefix: str = "") -> str:
-        """A new run's token; its requests go to `<upstream><prefix>/<path>` (a tenant's own base path)."""
+        """A new run's token; its requests go to `<upstream><prefix>/<path>` (a tenant's own base path, one of
+        `prefixes`: the checks' process, which asks, cannot point a run anywhere else)."""
+        prefix = prefix.rstrip("/")
+        if prefix not in self.prefixes:
+            raise PathRefused(f"no run under {prefix[:200]!r}: expected one of {sorted(self.prefixes)[:10]}")
         token = secrets.token_hex(12)
         with self._lock:
-            self._prefix[token] = prefix.rstrip("/")
+            self._prefix[token] = prefix
         return token
 
     @staticmethod
@@ -128,17 +145,28 @@ class RecordingProxy:
         """The API key an example sees for run `token`: accepted by this proxy only, for that run only."""
         return f"sk-branddocs-run-{token}"
 
-    def exchanges(self, token: str, wait: float = 2.0) -> list[Exchange]:
-        """The run's exchanges, after waiting up to `wait` s for any still being forwarded."""
+    def exchanges(self, token: str, wait: float = 2.0, close: bool = False) -> list[Exchange]:
+        """The run's exchanges, after waiting up to `wait` s for any still being forwarded; `close`: the run is
+        over, and its key stops working (a request with it is an unknown run's)."""
         deadline = time.monotonic() + wait
         while self.in_flight(token) and time.monotonic() < deadline:
             time.sleep(0.01)
         with self._lock:
+            if close:
+                self._prefix.pop(token, None)
+                self._open.pop(token, None)
+                return self._seen.pop(token, [])
             return list(self._seen.get(token, []))
 
     def in_flight(self, token: str) -> int:
         with self._lock:
             return self._open.get(token, 0)
+
+    def _refused(self, token: str, method: str, path: str, body: bytes, why: str) -> Response:
+        """403 with one line saying why; recorded, so the example's failure says why its request got nowhere."""
+        with self._lock:
+            self._seen[token].append(Exchange(method[:20], path[:200], body, 403, "text/plain", why.encode()))
+        return Response(why, 403)
 
     async def _forward(self, request: Request) -> Response:
         assert self._client is not None, "the proxy serves requests only between startup and shutdown"
@@ -155,9 +183,9 @@ class RecordingProxy:
             path = normalise_path(sent)
         except (PathRefused, UnicodeDecodeError) as exc:
             why = f"branddocs proxy: not forwarded: {exc if isinstance(exc, PathRefused) else 'the path is not UTF-8'}"
-            with self._lock:  # recorded, so the example's failure says why its request got nowhere
-                self._seen[token].append(Exchange(request.method, sent[:200], body, 403, "text/plain", why.encode()))
-            return Response(why, 403)
+            return self._refused(token, request.method, sent, body, why)
+        if not self.allowed.permits(request.method, path):
+            return self._refused(token, request.method, path, body, self.allowed.refusal(request.method, path))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         if self._key and headers.get("authorization") == f"Bearer {self.run_key(token)}":
             headers["authorization"] = f"Bearer {self._key}"

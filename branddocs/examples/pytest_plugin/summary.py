@@ -3,16 +3,18 @@ a brand-by-language table."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 
 from branddocs.errors import BranddocsError
+from branddocs.examples.isolation import cgroups
 from branddocs.examples.pytest_plugin.first_run import endpoint_line
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.process import example_node, example_python
 from branddocs.examples.run.sdks import sdks
-from branddocs.settings import ENDPOINT, NO_SANDBOX
+from branddocs.settings import ENDPOINT, NO_SANDBOX, PROXY
 from branddocs.site import Project
 
 __all__ = ["NO_SANDBOX_ENV", "pytest_report_header", "pytest_runtest_logreport", "pytest_terminal_summary"]
@@ -22,19 +24,38 @@ _RESULTS = "branddocs_results"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Once per run: the endpoint under test, what the examples run with, whether they run in the sandbox."""
-    ok, why = sandbox.available()
-    if ok and not NO_SANDBOX.is_set():
-        boxed = ("branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID and network "
-                 "namespaces, its scratch folder only; its only way out: the recording proxy)")  # fmt: skip
-    else:
-        boxed = f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"
+    """Once per run: the endpoint under test, what the examples run with, whether they run in the sandbox, whether
+    their memory is bounded, and (under `branddocs check`) whether the repository's code runs in the harness."""
+    isolation = _isolation()
     try:
         root = Project.find().root
     except BranddocsError:  # pytest in a folder that is no branddocs project: nothing of ours runs there
-        return [boxed]
+        return isolation
     found = sdks(example_python(), *example_node(root))
-    return [endpoint_line(ENDPOINT.get().rstrip("/")), *found.lines(), boxed]
+    return [endpoint_line(ENDPOINT.get().rstrip("/")), *found.lines(), *isolation]
+
+
+def _isolation() -> list[str]:
+    ok, why = sandbox.available()
+    if not ok or NO_SANDBOX.is_set():
+        return [f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"]
+    lines = ["branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID, IPC and network "
+             "namespaces, a tmpfs scratch folder only; its only way out: the recording proxy)"]  # fmt: skip
+    groups, no_group = cgroups.memory_groups()
+    if groups is not None:
+        groups.close()
+        lines.append(f"branddocs: each example's memory of every kind, shared mappings included, is bounded by a "
+                     f"memory cgroup of {cgroups.MEMORY_LIMIT >> 20} MiB")  # fmt: skip
+    else:
+        lines.append(f"branddocs: WARNING: an example's shared memory (MAP_SHARED mappings, SysV segments) is not "
+                     f"bounded here: {no_group}; its private memory is (RLIMIT_DATA)")  # fmt: skip
+    given = PROXY.get()
+    if given:
+        harness = json.loads(given).get("harness", "")
+        lines.append("branddocs: the repository's code runs in a harness (its own user, PID and network namespaces), "
+                     "out of sight of the recording proxy that holds the key" if not harness else
+                     f"branddocs: WARNING: the repository's code runs outside the harness ({harness})")  # fmt: skip
+    return lines
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

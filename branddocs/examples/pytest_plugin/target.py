@@ -3,12 +3,14 @@ any example runs is first_run.py's."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
 
 import pytest
 
+from branddocs.brand import BrandError
 from branddocs.errors import EXIT_FENCE
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
 from branddocs.examples.pytest_plugin.first_run import preflight
@@ -64,10 +66,16 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
 
 def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
     """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands; its time limit
-    the longest any of them may take (a brand's own `checks.example_timeout`), so it never cuts an example short."""
-    limits = [project.brand(i).checks.example_timeout or 0 for i in brands or project.brand_ids()]
-    return {"upstream": upstream, "key": key, "timeout": max([timeout, *limits]), "root": str(project.root),
-            "brands": brands, "sandbox": sandbox.inside()}  # fmt: skip
+    the longest any of them may take (a brand's own `checks.example_timeout`), so it never cuts an example short; and
+    the requests those brands' examples make besides the guide's own (`api.example_requests`)."""
+    limits, requests = [timeout], {}
+    for brand_id in brands or project.brand_ids():
+        with contextlib.suppress(BrandError):  # a broken brand file fails its own examples when they are collected
+            brand = project.brand(brand_id)
+            limits.append(brand.checks.example_timeout or 0)
+            requests.update(dict.fromkeys(brand.api.example_requests))
+    return {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
+            "sandbox": sandbox.inside(), "requests": list(requests)}  # fmt: skip
 
 
 def _target(info: dict, upstream: str, timeout: float, conformance: bool, given: bool) -> Iterator[Target]:

@@ -2,15 +2,16 @@
 // on stdin.
 //
 //     node --experimental-vm-modules node_standby.mjs
-//         stdin: one JSON line {"script": "/path/example.mjs", "env": {"KEY_VAR": "..."}}
+//         stdin: one JSON line {"script": "/home/example/x.mjs", "code": "...", "env": {"KEY_VAR": "..."}}
 //
-// It parses the example first, as `node --check` does (vm.SourceTextModule: parsed, never run); one that does
-// not parse ends it with status 65 and NOT_VALID on stderr, and the checks ask `node --check` for the message
+// It writes the example's code at `script`, in its own scratch folder (a tmpfs of its sandbox), and parses it
+// first, as `node --check` does (vm.SourceTextModule: parsed, never run); one that does not parse ends it with
+// status 65 and NOT_VALID on stderr, and the checks ask `node --check` for the message
 // (off the common path: a `node` of its own costs more than the example). Then it adds the run key to its
 // environment and imports the example, as `node example.mjs` would run it: an error the example throws ends
 // the process with Node.js's own message and status 1. One example only: stdin is closed after the first line,
 // and the process ends when the example's work does.
-import { readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
@@ -50,10 +51,11 @@ const line = await new Promise((resolve, reject) => {
 });
 if (!line.trim()) process.exit(0); // the pool closed without an example for it
 const order = JSON.parse(line);
+writeFileSync(order.script, order.code, { mode: 0o600 });
 const warn = process.emitWarning;
 process.emitWarning = () => {}; // vm modules are experimental: the example's stderr is not the place to say so
 try {
-  new vm.SourceTextModule(readFileSync(order.script, 'utf8'), { identifier: order.script });
+  new vm.SourceTextModule(order.code, { identifier: order.script });
 } catch (error) {
   if (!(error instanceof SyntaxError)) throw error;
   process.stderr.write(`${NOT_VALID}\n`);

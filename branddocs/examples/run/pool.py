@@ -1,16 +1,19 @@
 """Example processes started ahead, each for one example only: start-up paid off the example's critical path.
 
 Two kinds, one per pytest worker and interpreter, both in the sandbox (sandbox.py):
-- `Zygote` (Python, as root): one sandbox whose interpreter has imported `openai` and forks a fresh process per
-  example (python_zygote.py). Each forked process gets a user of its own (`Pool.new_uid`), its own
-  scratch folder, the minimal environment with its run key, its own stdout and stderr; when it ends, every
-  process of its user is killed and its files in the sandbox's /tmp and /dev/shm removed, so the next one finds
-  nothing of it. Start-up (about a second, mostly `import openai`) is paid once per worker.
+- `Zygote` (Python): one sandbox whose interpreter has imported `openai` and forks an isolation unit per example
+  (python_zygote.py): its own PID, mount and IPC namespaces, user, tmpfs scratch folder and /tmp, memory cgroup,
+  the minimal environment with its run key (which reaches the unit alone, never the zygote), its own stdout,
+  stderr and result. When it ends, its namespaces and whatever it left in them are gone. Start-up (about a
+  second, mostly `import openai`) is paid once per worker.
 - `Standby` (Node.js): a whole sandbox with `node` that has imported `openai` and waits on stdin for its one
-  example (node_standby.mjs): one process per example, as without a pool, started when the
-  previous JavaScript example has ended (`Pool.ahead`), while other examples run. It is handed out once
-  (`Standby.take`: a second time is an error), and only for an example whose environment, less its key (sent
-  with the example) and HOME (its own), is the one it was started with; any other is stopped, never used.
+  example (node_standby.mjs): one process per example, as without a pool, started when the previous JavaScript
+  example has ended (`Pool.ahead`), while other examples run. It is handed out once (`Standby.take`: a second
+  time is an error), and only for an example whose environment, less its key (sent with the example) and HOME
+  (its own), is the one it was started with; any other is stopped, never used.
+
+Every unit, pooled or not, has a user and a memory cgroup from the pool (`Pool.unit`), given back only once the
+unit is over: no two live units ever share either.
 """
 
 from __future__ import annotations
@@ -18,24 +21,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from branddocs.examples.isolation import cgroups
+from branddocs.examples.isolation.cgroups import Group, MemoryGroups
+from branddocs.examples.isolation.uids import UnitUsers
 from branddocs.examples.run import sandbox
 
-__all__ = ["PYTHON_CHILD", "UID_BASE", "Forked", "Pool", "PoolError", "Standby", "Zygote"]
+__all__ = ["PYTHON_CHILD", "Forked", "Pool", "PoolError", "Standby", "Unit", "Zygote"]
 
-UID_BASE = 3_000_000_000
-"""Users of pooled examples: UID_BASE + 256 x (the worker's pid) + a counter, above sandbox.py's own users and
-below 2^32 for any pid (at most 2^22), so no two workers, and no two examples within 256, share one."""
 PYTHON_CHILD = Path(__file__).with_name("python_child.py")
 """Runs one Python example in a process of its own, started alone or forked by the zygote."""
 _ZYGOTE = Path(__file__).with_name("python_zygote.py")
+_NAMESPACES = Path(sandbox.namespaces.__file__)
 _STANDBY = Path(__file__).with_name("node_standby.mjs")
 _READY_TIMEOUT = 120  # seconds for a zygote to import openai: several on a busy machine, never minutes
 
@@ -49,12 +53,22 @@ class PoolError(RuntimeError):
     """A pooled process misused (handed out twice) or lost (it died before its example)."""
 
 
-class Forked:
-    """One example's process, forked by a Zygote: what run.finish reads, as from a subprocess.Popen."""
+@dataclass
+class Unit:
+    """What one isolation unit holds while it lives: its user and its memory cgroup (None where there is none)."""
 
-    def __init__(self, zygote: Zygote, pid: int, stdout: int, stderr: int) -> None:
+    uid: int
+    group: Group | None
+
+
+class Forked:
+    """One example's unit, forked by a Zygote: what process.finish reads, as from a subprocess.Popen."""
+
+    def __init__(self, zygote: Zygote, pid: int, stdout: int, stderr: int, result: int) -> None:
         self.zygote, self.pid, self.args = zygote, pid, ["python_zygote", str(pid)]
         self.stdout, self.stderr = os.fdopen(stdout, "rb", 0), os.fdopen(stderr, "rb", 0)
+        self.result = os.fdopen(result, "rb", 0)
+        """What python_child.py wrote for the checks: the example's prints, the error it raised (JSON)."""
         self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int:
@@ -74,7 +88,7 @@ class Forked:
         return self.returncode
 
     def kill(self) -> None:
-        """Stop it and everything it started (the zygote kills every process of its user)."""
+        """Stop it, and with its PID 1 everything it started."""
         if self.returncode is None:
             with contextlib.suppress(OSError):
                 self.zygote.sock.send(json.dumps({"kill": True}).encode())
@@ -83,20 +97,20 @@ class Forked:
 
 
 class Zygote:
-    """A sandbox whose Python has imported `openai` and forks one process per example (root only)."""
+    """A sandbox whose Python has imported `openai` and forks one isolation unit per example."""
 
     def __init__(self, pool: Pool, python: str) -> None:
         self.pool, self.python, self.busy = pool, python, False
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         inside = sandbox.INSIDE
-        binds = {str(inside / _ZYGOTE.name): _ZYGOTE, str(inside / PYTHON_CHILD.name): PYTHON_CHILD}
-        box = sandbox.Box(pool.root, pool.socket_path, pool.port, reads=sandbox.python_reads(python), binds=binds)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pool.root), "LANG": "C.UTF-8"}
+        binds = {str(inside / path.name): path for path in (_ZYGOTE, PYTHON_CHILD, _NAMESPACES)}
+        box = sandbox.Box(pool.socket_path, pool.port, reads=sandbox.python_reads(python), binds=binds)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/", "LANG": "C.UTF-8"}
         self.command = [python, "-I", str(inside / _ZYGOTE.name)]
         # Its stderr in a file of its own: what it said when it ended at start is the failure's message.
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - read back and closed in close()
-        self.process = sandbox.launch(self.command, box, env, zygote=True, stdin=theirs, stdout=subprocess.DEVNULL,
-                                      stderr=self.stderr)  # fmt: skip
+        self.process = sandbox.launch(self.command, box, env, os.getuid(), zygote=pool.users.block, stdin=theirs,
+                                      stdout=subprocess.DEVNULL, stderr=self.stderr)  # fmt: skip
         theirs.close()
         self.ready = False
 
@@ -109,43 +123,54 @@ class Zygote:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def fork(self, uid: int, cwd: Path, env: dict[str, str], argv: list[str]) -> Forked:
-        """A fresh process for one example, running `python_child.py ARGV` as `uid` in `cwd` with `env`."""
+    def _wait_ready(self) -> None:
+        self.sock.settimeout(_READY_TIMEOUT)
+        try:
+            said = self.sock.recv(1 << 16)
+        except TimeoutError:
+            self.close()
+            raise PoolError(
+                f"the Python zygote did not start within {_READY_TIMEOUT} s: "
+                f"`{' '.join(self.command)}` in the sandbox said:\n{self.said()}"
+            ) from None
+        finally:
+            self.sock.settimeout(None)
+        if json.loads(said or b"{}").get("ready") is not True:  # it ended before it was ready
+            status = self.process.wait()
+            message = f"the Python zygote ended at start (status {status}): `{' '.join(self.command)}` in the " \
+                      f"sandbox said:\n{self.said()}"  # fmt: skip
+            self.close()
+            raise PoolError(message)
+        self.ready = True
+
+    def fork(self, unit: Unit, env: dict[str, str], code: str, mode: str) -> Forked:
+        """A fresh unit for one example: `code` run by python_child.py (MODE `mode`) as `unit` with `env`."""
         assert not self.busy, "one example at a time per zygote"
         if not self.ready:
-            self.sock.settimeout(_READY_TIMEOUT)
-            try:
-                said = self.sock.recv(1 << 16)
-            except TimeoutError:
-                self.close()
-                raise PoolError(
-                    f"the Python zygote did not start within {_READY_TIMEOUT} s: "
-                    f"`{' '.join(self.command)}` in the sandbox said:\n{self.said()}"
-                ) from None
-            finally:
-                self.sock.settimeout(None)
-            if json.loads(said or b"{}").get("ready") is not True:  # it ended before it was ready
-                status = self.process.wait()
-                message = f"the Python zygote ended at start (status {status}): `{' '.join(self.command)}` in the " \
-                          f"sandbox said:\n{self.said()}"  # fmt: skip
-                self.close()
-                raise PoolError(message)
-            self.ready = True
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        order = {"uid": uid, "cwd": str(cwd), "env": env, "argv": argv}
+            self._wait_ready()
+        pipes = [os.pipe() for _ in range(4)]  # stdout, stderr, result: theirs to write; the order: ours
+        theirs = [pipes[0][1], pipes[1][1], pipes[2][1], pipes[3][0]]
+        if unit.group is not None:
+            theirs.append(unit.group.open_tasks())
+        order = {"uid": unit.uid, "scratch": sandbox.SCRATCH, "mode": mode}
         try:
-            socket.send_fds(self.sock, [json.dumps(order).encode()], [out_w, err_w])
+            socket.send_fds(self.sock, [json.dumps(order).encode()], theirs)
         finally:
-            os.close(out_w)
-            os.close(err_w)
-        answer = self.sock.recv(1 << 16)
+            for fd in theirs:
+                os.close(fd)
+        # The example's own part goes straight to its unit, never through the zygote (a pipe holds 64 KiB: the
+        # unit reads it as soon as it starts; a bigger example waits for it, unlike the order above).
+        with os.fdopen(pipes[3][1], "wb") as private:
+            answer = self.sock.recv(1 << 16)
+            if answer:
+                with contextlib.suppress(BrokenPipeError):  # the unit failed before reading: its stderr says why
+                    private.write(json.dumps({"env": env, "code": code}).encode())
         if not answer:
-            os.close(out_r)
-            os.close(err_r)
+            for fd in (pipes[0][0], pipes[1][0], pipes[2][0]):
+                os.close(fd)
             raise PoolError(f"the Python zygote ended (status {self.process.wait()}; see above)")
         self.busy = True
-        return Forked(self, json.loads(answer)["pid"], out_r, err_r)
+        return Forked(self, json.loads(answer)["pid"], pipes[0][0], pipes[1][0], pipes[2][0])
 
     def close(self) -> None:
         self.sock.close()  # it exits when its socket closes; the sandbox goes with it
@@ -162,19 +187,21 @@ class Standby:
     process: subprocess.Popen
     env: dict[str, str]
     """The environment it was started with: no key (that comes with the example), its own HOME."""
-    scratch: Path
+    unit: Unit
     shape: tuple
     """What it was started for: the node, node_modules, the environment less HOME."""
     taken: bool = False
 
-    def take(self, script: Path, key_env: dict[str, str]) -> subprocess.Popen:
-        """Hand it its one example (`script` in its scratch folder, the run key); a second time is an error."""
+    def take(self, script: str, code: str, key_env: dict[str, str]) -> subprocess.Popen:
+        """Hand it its one example (`code`, written at `script` in its scratch folder, and the run key); a second
+        time is an error."""
         if self.taken:
             raise PoolError(f"standby process {self.process.pid} was already used for an example: never reused")
         self.taken = True
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(json.dumps({"script": str(script), "env": key_env}).encode() + b"\n")
+            order = {"script": script, "code": code, "env": key_env}
+            self.process.stdin.write(json.dumps(order).encode() + b"\n")
             self.process.stdin.close()
             self.process.stdin = None  # the one line it reads: nothing more goes in
         except OSError as exc:
@@ -193,38 +220,43 @@ class Standby:
 
 @dataclass
 class Pool:
-    """A pytest worker's pooled processes: one zygote per Python interpreter, one standby per Node.js setup."""
+    """A pytest worker's isolation units: users and memory cgroups for all of them, one zygote per Python
+    interpreter, one standby per Node.js setup."""
 
     socket_path: str
     port: int
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="branddocs-examples-")))
-    """The examples' scratch folders, one each (root-owned, 0711: nobody lists it; each folder is its user's)."""
+    users: UnitUsers = field(default_factory=UnitUsers)
+    groups: MemoryGroups | None = None
+    why_no_groups: str = ""
+    """Why units have no memory cgroup here (empty where they have one)."""
     zygotes: dict[str, Zygote] = field(default_factory=dict)
     standbys: dict[tuple, Standby] = field(default_factory=dict)
-    count: int = 0
 
     def __post_init__(self) -> None:
-        os.chmod(self.root, 0o711)  # noqa: S103 - the examples' users pass through to their own folders
+        self.groups, self.why_no_groups = cgroups.memory_groups()
 
-    def new_uid(self) -> int:
-        """A user for the next pooled process: as root one of its own, else (a user namespace) the caller."""
-        self.count += 1
-        return UID_BASE + ((os.getpid() & 0x3FFFFF) << 8) + self.count % 256 if os.geteuid() == 0 else os.getuid()
+    def take_unit(self) -> Unit:
+        """A user and a memory cgroup no live unit has."""
+        return Unit(self.users.take(), self.groups.take() if self.groups is not None else None)
 
-    def scratch(self, uid: int) -> Path:
-        """A new, empty folder for one example: its working directory, with home/ for HOME, owned by `uid`."""
-        folder = self.root / str(self.count)
-        shutil.rmtree(folder, ignore_errors=True)
-        (folder / "home").mkdir(parents=True)
-        for path in (folder, folder / "home"):
-            os.chown(path, uid, uid) if os.geteuid() == 0 else None
-            os.chmod(path, 0o700)
-        return folder
+    def give_back(self, unit: Unit) -> None:
+        """`unit` is over: its processes are gone (its PID namespace with them), so the next unit may have its
+        user and its group."""
+        self.users.give_back(unit.uid)
+        if unit.group is not None and self.groups is not None:
+            self.groups.give_back(unit.group)
 
-    def zygote(self, python: str) -> Zygote | None:
-        """The zygote for `python` (started if needed); None where there can be none (not root)."""
-        if os.geteuid() != 0:
-            return None
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """A unit for the block's duration, which must outlast its processes."""
+        unit = self.take_unit()
+        try:
+            yield unit
+        finally:
+            self.give_back(unit)
+
+    def zygote(self, python: str) -> Zygote:
+        """The zygote for `python`, started if needed."""
         found = self.zygotes.get(python)
         if found is None or not found.alive() or found.busy:  # busy: its last example's end was never read
             if found is not None:
@@ -238,10 +270,10 @@ class Pool:
         shape = _shape(node, modules, env)
         found = self.standbys.pop(shape, None)
         if found is not None and (found.shape != shape or found.process.poll() is not None):
-            found.stop()  # defensive: the table is keyed by shape; a standby that died is no use either
+            self.done(found)  # defensive: the table is keyed by shape; a standby that died is no use either
             found = None
         for other in [k for k in self.standbys if k[:2] == shape[:2]]:  # the same node, another environment
-            self.standbys.pop(other).stop()
+            self.done(self.standbys.pop(other))
         return found or self._start_standby(shape, env)
 
     def ahead(self, node: str, modules: Path, env: dict[str, str]) -> None:
@@ -250,23 +282,29 @@ class Pool:
         if shape not in self.standbys:
             self.standbys[shape] = self._start_standby(shape, env)
 
+    def done(self, standby: Standby) -> None:
+        """`standby` has run its example, or is no use: stop what is left of it and give its unit back."""
+        standby.stop()
+        self.give_back(standby.unit)
+
     def _start_standby(self, shape: tuple, env: dict[str, str]) -> Standby:
         node, modules = shape[0], Path(shape[1])
-        uid = self.new_uid()
-        folder = self.scratch(uid)
-        own = {**env, "HOME": str(folder / "home")}
-        box = sandbox.Box(folder, self.socket_path, self.port, reads=[Path(node)],
+        unit = self.take_unit()
+        own = {**env, "HOME": f"{sandbox.SCRATCH}/home"}
+        box = sandbox.Box(self.socket_path, self.port, reads=[Path(node)],
                           binds={"/node_modules": modules, str(sandbox.INSIDE / _STANDBY.name): _STANDBY})  # fmt: skip
         process = sandbox.launch([node, "--experimental-vm-modules", str(sandbox.INSIDE / _STANDBY.name)], box, own,
-                                 uid=uid,
+                                 unit.uid, unit.group,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-        return Standby(process, own, folder, shape)
+        return Standby(process, own, unit, shape)
 
     def close(self) -> None:
         for zygote in self.zygotes.values():
             zygote.close()
         for standby in self.standbys.values():
-            standby.stop()
+            self.done(standby)
         self.zygotes.clear()
         self.standbys.clear()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.groups is not None:
+            self.groups.close()
+        self.users.close()

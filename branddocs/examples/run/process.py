@@ -116,6 +116,8 @@ class Run:
     stderr: str = ""
     returncode: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
+    result: bytes = b""
+    """What a forked Python example's python_child.py reported (JSON), read with its output."""
     reads: Reads = None
     """The response fields the example's code touches (its language's `reads`, set by Language.checked_run);
     None: all the SDK requires."""
@@ -154,26 +156,28 @@ def execute(
     cmd: list[str], run: Run, target: Target, cwd: Path, what: str = "example", reads: list[Path] | None = None,
     binds: dict[str, Path] | None = None,
 ) -> Run:  # fmt: skip
-    """Run `cmd` in `cwd` within the time and output limits; at a limit the whole process tree goes.
+    """Run `cmd` within the time and output limits; at a limit the whole process tree goes.
 
-    Where the machine allows it, in the sandbox (its scratch folder `cwd`, read-only `reads` and `binds`), whose
-    only way out is the recording proxy.
+    Where the machine allows it, as an isolation unit in the sandbox, whose only way out is the recording proxy:
+    it works in a scratch folder of its own (sandbox.SCRATCH) and reads `reads` and `binds` (its script among
+    them); else as a plain process in `cwd`.
     """
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-    if target.sandbox_socket:
-        port = int(target.proxy_url.rsplit(":", 1)[1])
-        box = sandbox.Box(cwd, target.sandbox_socket, port, reads=reads or [], binds=binds or {})
-        process = sandbox.launch(cmd, box, run.env, **pipes)
-    else:
+    if not target.sandbox_socket:
         process = subprocess.Popen(cmd, env=run.env, cwd=cwd, start_new_session=True, **pipes)
-    return finish(process, run, target, what)
+        return finish(process, run, target, what)
+    assert target.pool is not None, "in the sandbox the pool gives each unit its user and cgroup"
+    port = int(target.proxy_url.rsplit(":", 1)[1])
+    box = sandbox.Box(target.sandbox_socket, port, reads=reads or [], binds=binds or {})
+    with target.pool.unit() as unit:  # given back once finish() has waited for the unit's end
+        return finish(sandbox.launch(cmd, box, run.env, unit.uid, unit.group, **pipes), run, target, what)
 
 
 def finish(process: subprocess.Popen | Forked, run: Run, target: Target, what: str = "example") -> Run:
     """Read the started example's output within the time and output limits, then its exit status and traffic."""
     seconds, where = run.limit
     try:
-        out, err, too_much = _read_bounded(process, seconds)
+        out, err, result, too_much = _read_bounded(process, seconds)
     except subprocess.TimeoutExpired:
         waiting = target.proxy.in_flight(run.token)
         _kill(process)
@@ -189,32 +193,39 @@ def finish(process: subprocess.Popen | Forked, run: Run, target: Target, what: s
         raise ExampleFailure(
             f"printed more than {sandbox.OUTPUT_LIMIT // (1 << 20)} MiB (stdout and stderr together); stopped it there"
         )
-    run.stdout, run.stderr = out.decode(errors="replace"), err.decode(errors="replace")
+    run.stdout, run.stderr, run.result = out.decode(errors="replace"), err.decode(errors="replace"), result
     run.returncode = process.returncode
-    run.exchanges = target.proxy.exchanges(run.token)
+    run.exchanges = target.proxy.exchanges(run.token, close=True)  # its run key stops working here
     return run
+
+
+def _streams(process: subprocess.Popen | Forked) -> list:
+    """What the process writes for the checks: stdout, stderr and, for a forked Python example, its result."""
+    return [process.stdout, process.stderr, *([process.result] if isinstance(process, Forked) else [])]
 
 
 def _kill(process: subprocess.Popen | Forked) -> None:
     """The process's whole group (a sandbox's processes die with its first one, which dies with bwrap); a forked
-    example's user's every process."""
+    example's unit (its processes die with its PID 1)."""
     if isinstance(process, Forked):
         process.kill()
     else:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    for stream in (process.stdout, process.stderr):
+    for stream in _streams(process):
         if stream:
             stream.close()
 
 
-def _read_bounded(process: subprocess.Popen | Forked, timeout: float) -> tuple[bytes, bytes, bool]:
-    """stdout and stderr until both end and the process exits; (…, True) as soon as they exceed OUTPUT_LIMIT."""
+def _read_bounded(process: subprocess.Popen | Forked, timeout: float) -> tuple[bytes, bytes, bytes, bool]:
+    """stdout, stderr (and a forked example's result) until they end and the process exits; (…, True) as soon as
+    they exceed OUTPUT_LIMIT together."""
     deadline = time.monotonic() + timeout
+    streams = _streams(process)
     got: dict[int, bytearray] = {}
     with selectors.DefaultSelector() as selector:
-        for stream in (process.stdout, process.stderr):
+        for stream in streams:
             assert stream is not None
             selector.register(stream, selectors.EVENT_READ)
             got[stream.fileno()] = bytearray()
@@ -229,21 +240,22 @@ def _read_bounded(process: subprocess.Popen | Forked, timeout: float) -> tuple[b
                     continue
                 got[key.fd] += data
                 if sum(map(len, got.values())) > sandbox.OUTPUT_LIMIT:
-                    return b"", b"", True
+                    return b"", b"", b"", True
     try:
         process.wait(timeout=max(deadline - time.monotonic(), 0.01))
     except subprocess.TimeoutExpired:
         raise subprocess.TimeoutExpired(process.args, timeout) from None
-    assert process.stdout is not None
-    assert process.stderr is not None
-    out, err = bytes(got[process.stdout.fileno()]), bytes(got[process.stderr.fileno()])
-    process.stdout.close()
-    process.stderr.close()
-    return out, err, False
+    found = [bytes(got[stream.fileno()]) for stream in streams] + [b""]
+    for stream in streams:
+        stream.close()
+    return found[0], found[1], found[2], False
 
 
-def workdir(tmp: Path) -> Path:
-    """The example's scratch HOME and working directory, in the test's tmp folder."""
+def workdir(tmp: Path, target: Target) -> Path:
+    """The example's HOME: in the sandbox, in its own scratch folder (sandbox.SCRATCH); else in the test's tmp
+    folder, which is then its working directory too."""
+    if target.sandbox_socket:
+        return Path(sandbox.SCRATCH) / "home"
     (tmp / "home").mkdir(exist_ok=True)
     return tmp / "home"
 

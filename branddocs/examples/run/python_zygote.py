@@ -1,37 +1,44 @@
-"""A Python interpreter that has imported `openai` once, and forks one fresh process per example (in the sandbox).
+"""A Python interpreter that has imported `openai` once, and forks one isolation unit per example (in the sandbox).
 
     python -I python_zygote.py        (stdin: a Unix SOCK_SEQPACKET socket to the checks' process, pool.py)
 
-It runs as root inside its sandbox (sandbox.launch(zygote=True)), with CAP_SETUID and CAP_SETGID alone, and
-never runs an example's code itself. Per example, one message each way, JSON:
+It never runs an example's code itself, and never reads an example's key. Per example, one message each way, JSON:
 
-    -> {"uid": U, "cwd": DIR, "env": {...}, "argv": [EXAMPLE.py, RESULT.json, MODE]}   + fds: stdout, stderr
-    <- {"pid": P}                    forked: P switched to user U, the environment, DIR, then python_child.main
+    -> {"uid": U, "scratch": DIR, "mode": MODE}   + fds: stdout, stderr, result, order[, memory cgroup's task file]
+    <- {"pid": P}                    forked: P is the unit's first process (below)
     -> {"kill": true}                (only at a time or output limit)
-    <- {"status": N}                 P ended; every process of U was killed and U's files in /tmp and /dev/shm
-                                     removed before this is sent
+    <- {"status": N}                 the unit has ended: its processes, IPC objects and files are gone
     (first) <- {"ready": true}       once the warm modules are imported
 
-Each example's process is forked for it alone and ends with it: its own user (no other example's processes or
-files are its to read or signal, and RLIMIT_NPROC counts it alone), the minimal environment with its run key,
-its scratch folder, stdout and stderr of its own. The zygote is not dumpable (no example can read or write its
-memory) and holds no example's key: the order is read before the fork, but the key is only in the child's
-environment after it. Like python_child.py, this file is run alone: it imports the standard library, the warm
-modules and python_child.py beside it.
+`order` is a pipe the checks' process writes the example's own part into, {"env": {...}, "code": "..."}, which
+only the unit reads: its run key never passes through this process, so no later unit's copy of it holds one.
+`result` gets python_child's result (what `print` printed, the error raised). The zygote is root of a user
+namespace of its own (sandbox.py made it), with CAP_SYS_ADMIN, CAP_SETPCAP and CAP_SYS_RESOURCE there, and as
+root CAP_SETUID and CAP_SETGID: nothing in the machine's own namespaces. Each unit (namespaces.py does the
+kernel's part) is forked as PID 1 of a PID namespace of its own (when it ends, the kernel kills whatever it
+left behind) and then, before anything of the example runs:
+1. joins its memory cgroup and sets its limits (memory, file size, core; processes once it is its user);
+2. makes mount and IPC namespaces of its own: a fresh /proc, a private /tmp and its scratch folder DIR (each a
+   tmpfs of FILE_LIMIT bytes), no SysV object of any other unit;
+3. reads its order, gives up every capability (no-new-privs too) and, as root, becomes U: a user no live unit has
+   (pool.py, uids.py); then runs python_child.main.
+Its IPC namespace and tmpfs go with the last of its processes; then this process answers with the status, and
+the next unit finds nothing of this one. No unit can make a user namespace (forbidden in the zygote's own).
+Like python_child.py and namespaces.py, which it loads from beside itself, it imports the standard library only
+(and the warm modules).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import importlib.util
 import json
 import os
+import resource
 import selectors
-import shutil
+import signal
 import socket
-import stat
 import sys
 import threading
 import traceback
@@ -39,108 +46,137 @@ from pathlib import Path
 
 WARM = ("openai", "httpx", "pydantic", "json", "urllib.request", "subprocess")
 """Imported once here, so every example's `from openai import OpenAI` costs nothing."""
-UID_FLOOR = 3_000_000_000
-"""An example's user is at least this (pool.py hands them out): never root, never a user of this machine."""
-_PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS, _PR_SET_CHILD_SUBREAPER = 4, 38, 36
-_SHARED = ("/tmp", "/dev/shm")  # noqa: S108 - the sandbox's own, shared by the examples it forks one after another
-_CHILD = Path(__file__).with_name("python_child.py")
-_libc = ctypes.CDLL(None, use_errno=True)
+UID_FLOOR = 1 << 31
+"""As root, an example's user is at least this (uids.py hands them out): never root, never a user of this machine."""
+FILE_LIMIT = 64 << 20
+"""Bytes: the largest file, and the size of /tmp and of the scratch folder (sandbox.FILE_LIMIT)."""
+MEMORY_LIMIT = 1 << 30
+"""RLIMIT_DATA (sandbox.MEMORY_LIMIT); the memory cgroup bounds every kind, where there is one."""
+PROCESS_LIMIT = 128
+"""RLIMIT_NPROC: counted per user namespace, so within the unit alone."""
+_HERE = Path(__file__).parent
 
 
-def _prctl(option: int, value: int) -> None:
-    if _libc.prctl(option, value, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), f"prctl({option}, {value})")
+def _load(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, _HERE / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ns = _load("namespaces")
+_OWN_PIDS = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+_ZYGOTE = os.getpid()
+child = _load("python_child")
 
 
 def _send(sock: socket.socket, message: dict) -> None:
     sock.send(json.dumps(message).encode())
 
 
-def _child(order: dict, fds: list[int], sock: socket.socket, child_main: object) -> None:
-    """In the forked process: become the example's user in its folder with its environment, run it, exit."""
-    code = 70
-    try:
-        sock.close()
-        out, err = fds
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        for fd in {out, err, null} - {0, 1, 2}:
-            os.close(fd)
-        uid = int(order["uid"])
-        assert uid >= UID_FLOOR, f"refusing user {uid}"
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)  # all of root's capabilities go with it
-        _prctl(_PR_SET_NO_NEW_PRIVS, 1)
-        _prctl(_PR_SET_DUMPABLE, 1)  # its own /proc/self is its own, as for any process it starts
-        os.chdir(order["cwd"])
-        os.environ.clear()
-        os.environ.update(order["env"])
-        sys.argv = [str(_CHILD), *order["argv"]]
-        code = child_main(*order["argv"])
-        threading._shutdown()  # what the interpreter does at exit: wait for the example's non-daemon threads,
-        atexit._run_exitfuncs()  # then its atexit functions
-    except BaseException:  # our own failure (the example's are python_child's): say it, and a status that shows
-        traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
-                stream.flush()
-        os._exit(code)
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
 
 
-def _reap(uid: int) -> None:
-    """Kill every process of `uid` and remove its files in the shared folders: from a process of that user."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            for _ in range(2):  # kill(-1) is atomic against fork; twice costs nothing
-                try:
-                    os.kill(-1, 9)
-                except ProcessLookupError:
-                    break
-            for folder in _SHARED:
-                for entry in os.scandir(folder) if os.path.isdir(folder) else ():
-                    if entry.stat(follow_symlinks=False).st_uid == uid:
-                        _remove(entry.path)
-        finally:
-            os._exit(0)
-    # Reap the reaper, the example and its orphans (this process is their subreaper): all dead or dying now.
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
+def _unit(order: dict, fds: list[int], sock: socket.socket) -> int:
+    """In the forked process, PID 1 of its own PID namespace: the rest of its namespaces, its limits, its
+    /proc, /tmp and scratch folder, its order read; then, as its user and without any capability, the example."""
+    sock.close()
+    os.close(_OWN_PIDS)
+    out, err, result, private, *cgroup = fds
+    ns.set_parent_death_signal(signal.SIGKILL)  # the zygote gone: the unit too
+    for fd in cgroup:
+        os.write(fd, b"0")  # joins its memory cgroup before it uses any memory of its own; its children are born in it
+        os.close(fd)
+    ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWIPC)
+    ns.make_mounts_private()
+    return _first(order, (out, err, result, private))
 
 
-def _remove(path: str) -> None:
-    def writable(function: object, name: str, _: object) -> None:  # a folder its owner made unreadable
-        os.chmod(os.path.dirname(name), stat.S_IRWXU)
-        os.chmod(name, stat.S_IRWXU)
-        shutil.rmtree(name, ignore_errors=True) if os.path.isdir(name) else os.unlink(name)
-
-    if os.path.isdir(path) and not os.path.islink(path):
-        os.chmod(path, stat.S_IRWXU)
-        shutil.rmtree(path, onerror=writable)
-    else:
-        os.unlink(path)
+def _tasks() -> int:
+    """Processes and threads of this user in the zygote's sandbox now (RLIMIT_NPROC counts them too)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and entry.stat().st_uid == os.getuid():
+                count += len(os.listdir(f"/proc/{entry.name}/task"))
+    return count
 
 
-def _one(sock: socket.socket, order: dict, fds: list[int], child_main: object) -> bool:
-    """Fork, run and clean up after one example; False when the pool has gone."""
+def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
+    """PID 1 of the unit: its own /proc, /tmp and scratch folder, its order read; then, as its user and without
+    any capability, the example."""
+    out, err, result, private = fds
+    root = os.getuid() == 0
+    uid = int(order["uid"]) if root else os.getuid()
+    assert not root or uid >= UID_FLOOR, f"refusing user {uid}"
+    processes = PROCESS_LIMIT + (0 if root else _tasks())  # as root the unit's user has none yet
+    for limit, value in ((resource.RLIMIT_DATA, MEMORY_LIMIT), (resource.RLIMIT_FSIZE, FILE_LIMIT),
+                         (resource.RLIMIT_CORE, 0)):  # fmt: skip
+        resource.setrlimit(limit, (value, value))
+    ns.mount_proc()
+    ns.mount_tmpfs("/tmp", FILE_LIMIT)  # noqa: S108 - the unit's own tmpfs
+    scratch = Path(order["scratch"])
+    ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, uid if root else os.getgid())
+    mine = json.loads(_read_all(private))
+    os.close(private)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for fd in {out, err, null} - {0, 1, 2}:
+        os.close(fd)
+    os.set_inheritable(result, False)
+    ns.drop_capabilities(uid if root else None)
+    ns.set_dumpable(True)  # the zygote is not, and a change of user is not either: its own /proc/self is its own
+    processes = min(processes, resource.getrlimit(resource.RLIMIT_NPROC)[1])  # not above the zygote's own
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    script, written = scratch / "example.py", scratch / "result.json"
+    script.write_text(mine["code"], encoding="utf-8")
+    (scratch / "home").mkdir(mode=0o700)
+    os.chdir(scratch)
+    os.environ.clear()
+    os.environ.update(mine["env"])
+    sys.argv = [str(_HERE / "python_child.py"), str(script), str(written), order["mode"]]
+    code = child.main(*sys.argv[1:])
+    threading._shutdown()  # what the interpreter does at exit: wait for the example's non-daemon threads,
+    atexit._run_exitfuncs()  # then its atexit functions
+    with contextlib.suppress(OSError):
+        data = written.read_bytes()
+        while data:
+            data = data[os.write(result, data) :]
+    return code
+
+
+def _one(sock: socket.socket, order: dict, fds: list[int]) -> bool:
+    """Fork one unit, wait for it (or kill it), and answer; False when the pool has gone."""
     sys.stdout.flush()
-    pid = os.fork()
+    ns.unshare(ns.CLONE_NEWPID)  # the next child is PID 1 of a PID namespace of its own
+    try:
+        pid = os.fork()
+    finally:
+        if os.getpid() == _ZYGOTE:  # the next unit is not born into this one's namespace
+            ns.setns(_OWN_PIDS, ns.CLONE_NEWPID)
     if pid == 0:
-        _child(order, fds, sock, child_main)
+        code = 70
+        try:
+            code = _unit(order, fds, sock)
+        except BaseException:  # our own failure (the example's are python_child's): say it, with a status that shows
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
+                    stream.flush()
+            os._exit(code)
     for fd in fds:
         os.close(fd)
     _send(sock, {"pid": pid})
-    uid, alive = int(order["uid"]), True
+    alive = True
     with selectors.DefaultSelector() as selector:
         pidfd = os.pidfd_open(pid)
         selector.register(pidfd, selectors.EVENT_READ)
@@ -149,19 +185,13 @@ def _one(sock: socket.socket, order: dict, fds: list[int], child_main: object) -
         while not ended:
             for key, _ in selector.select():
                 if key.fileobj is sock:
-                    data = sock.recv(1 << 16)
-                    alive = bool(data)
-                    _reap(uid)  # a kill, or the pool gone: either way the example ends now
-                    ended = True
-                    break
+                    alive = bool(sock.recv(1 << 16))
+                    with contextlib.suppress(ProcessLookupError):  # a kill, or the pool gone: it ends now, and
+                        os.kill(pid, signal.SIGKILL)  # with its PID 1 the kernel kills the rest of the unit
                 ended = True
+                break
         os.close(pidfd)
-    try:
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-    except ChildProcessError:  # reaped above with the others
-        code = -9
-    _reap(uid)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     if alive:
         _send(sock, {"status": code})
     return alive
@@ -202,11 +232,6 @@ def _warm_up() -> None:
 
 def main() -> int:
     sock = socket.socket(fileno=0)
-    spec = importlib.util.spec_from_file_location("python_child", _CHILD)
-    assert spec is not None
-    assert spec.loader is not None
-    child = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(child)
     for name in WARM:
         with contextlib.suppress(ImportError):  # an interpreter without openai: its examples say so themselves
             __import__(name)
@@ -214,22 +239,22 @@ def main() -> int:
         _warm_up()
     # Forking is safe only without threads; the warm modules start none.
     assert threading.active_count() == 1, f"threads after import: {threading.enumerate()}"
-    _prctl(_PR_SET_DUMPABLE, 0)
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    ns.set_dumpable(False)
+    ns.forbid_user_namespaces()  # in this sandbox's own user namespace: no unit can make one below it
     _send(sock, {"ready": True})
     while True:
-        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 5)
         if not data:
             return 0
         order = json.loads(data)
         if order.get("kill") and not fds:  # for an example that had ended as it was sent: nothing left to kill
             continue
-        if len(fds) != 2:
+        if len(fds) not in (4, 5):
             for fd in fds:
                 os.close(fd)
-            print(f"python_zygote: an order without its stdout and stderr: {data[:200]!r}", file=sys.stderr)
+            print(f"python_zygote: an order without its four or five fds: {data[:200]!r}", file=sys.stderr)
             return 2
-        if not _one(sock, order, fds, child.main):
+        if not _one(sock, order, fds):
             return 0
 
 

@@ -50,6 +50,9 @@ def _relay(listener: _socket.socket, socket_path: str) -> None:
 def main(socket_path: str, port: str, cwd: str, separator: str, *command: str) -> int:
     assert separator == "--", "usage: relay.py SOCKET PORT CWD -- COMMAND..."
     os.chdir(cwd)
+    home = os.environ.get("HOME", "")
+    if home.startswith(cwd.rstrip("/") + "/") and not os.path.isdir(home):  # HOME in a scratch folder made empty
+        os.mkdir(home, 0o700)
     if socket_path != "-":
         listener = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
         listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)

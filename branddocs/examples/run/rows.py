@@ -2,9 +2,12 @@
 
 A row is a request branddocs makes, as data, with the clients a reader has: curl and the `openai` Python package
 (rows_client.py) and the `openai` npm package (rows_client.mjs). Each client is one process per
-pytest worker, fed one table after another: in the sandbox like the examples (its own user, the minimal
-environment, its only way out the recording proxy), or, where examples run without it, a plain process. No
-example's code ever runs in them: each example still gets a process of its own (process.py, pool.py).
+pytest worker, fed one table after another: in the sandbox like the examples (a unit of its own for as long as it
+lives: its user, the minimal environment, its only way out the recording proxy), or, where examples run without
+it, a plain process. No example's code ever runs in them: each example still gets a process of its own
+(process.py, pool.py). One table's rows cannot break a client for the next table: each order carries an id that
+its answer repeats (an answer to a table given up on is skipped, never taken for the next one's), and a client
+answers an order it could not carry out with why, then goes on with the next.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 from branddocs.examples.run import sandbox
+from branddocs.examples.run.pool import Unit
 from branddocs.examples.run.process import ExampleFailure, Target, example_node, example_python
 
 __all__ = ["RowsClient", "rows_client"]
@@ -33,13 +37,15 @@ _PYTHON, _NODE = _HERE / "rows_client.py", _HERE / "rows_client.mjs"
 class RowsClient:
     """One client process: `send` gives it a table's order, `answer` reads its one-line answer within a time limit."""
 
-    def __init__(self, what: str, process: subprocess.Popen, scratch: Path, stderr: Path) -> None:
-        self.what, self.process, self.scratch, self.stderr = what, process, scratch, stderr
+    def __init__(self, what: str, process: subprocess.Popen, stderr: Path, target: Target, unit: Unit | None) -> None:
+        self.what, self.process, self.stderr, self.target, self.unit = what, process, stderr, target, unit
+        self.sent = 0
 
     def send(self, order: dict) -> None:
         assert self.process.stdin is not None
+        self.sent += 1
         try:
-            self.process.stdin.write(json.dumps(order).encode() + b"\n")
+            self.process.stdin.write(json.dumps({**order, "id": self.sent}).encode() + b"\n")
             self.process.stdin.flush()
         except OSError:
             self._failed("ended before it was given the rows")
@@ -50,7 +56,17 @@ class RowsClient:
         deadline, got = time.monotonic() + timeout, bytearray()
         with selectors.DefaultSelector() as selector:
             selector.register(self.process.stdout, selectors.EVENT_READ)
-            while not got.endswith(b"\n"):
+            while True:
+                line, _, rest = got.partition(b"\n")
+                if _:
+                    got = bytearray(rest)
+                    answer = json.loads(line)
+                    if answer.get("id") != self.sent:  # the answer to an order whose table was given up on
+                        continue
+                    if "error" in answer:
+                        raise ExampleFailure(f"branddocs' {self.what} client could not try this table's rows: "
+                                             f"{answer['error']}")  # fmt: skip
+                    return answer
                 left = deadline - time.monotonic()
                 if left <= 0 or not selector.select(left):
                     self.close()
@@ -60,7 +76,6 @@ class RowsClient:
                 if not data:
                     self._failed("ended while trying the rows")
                 got += data
-        return json.loads(got)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -83,7 +98,10 @@ class RowsClient:
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close() if stream else None
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.unit is not None and self.target.pool is not None:
+            self.target.pool.give_back(self.unit)
+            self.unit = None
+        shutil.rmtree(self.stderr.parent, ignore_errors=True)
 
 
 def rows_client(target: Target, language: str, project_root: Path) -> RowsClient:
@@ -98,11 +116,10 @@ def rows_client(target: Target, language: str, project_root: Path) -> RowsClient
 
 
 def _start(target: Target, language: str, project_root: Path) -> RowsClient:
-    scratch = Path(tempfile.mkdtemp(prefix="branddocs-rows-"))
-    os.chmod(scratch, 0o755)  # noqa: S103 - the client's user, not this process's, works in it
-    (scratch / "home").mkdir()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(scratch / "home"), "LANG": "C.UTF-8"}
     boxed = target.sandbox_socket is not None
+    folder = Path(tempfile.mkdtemp(prefix="branddocs-rows-"))  # its stderr; unboxed, its scratch folder too
+    home = Path(sandbox.SCRATCH if boxed else folder) / "home"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
     if language == "javascript":
         node, modules = example_node(project_root)
         node, modules = os.path.realpath(node), modules.resolve()
@@ -110,7 +127,7 @@ def _start(target: Target, language: str, project_root: Path) -> RowsClient:
         if not boxed:  # beside node_modules/, so `import 'openai'` resolves to it
             script = modules.parent / ".cache" / "examples" / _NODE.name
             script.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(_NODE, script)
+            script.write_bytes(_NODE.read_bytes())
         command, reads, binds = [node, str(script)], [Path(node)], {"/node_modules": modules, str(script): _NODE}
         what = "Node.js"
     else:
@@ -118,16 +135,18 @@ def _start(target: Target, language: str, project_root: Path) -> RowsClient:
         script = sandbox.INSIDE / _PYTHON.name if boxed else _PYTHON
         command, reads, binds = [python, "-I", str(script)], sandbox.python_reads(python), {str(script): _PYTHON}
         what = "curl and Python"
-    stderr = scratch / "stderr"
+    stderr = folder / "stderr"
     pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE}
+    unit = None
     with stderr.open("wb") as err:
         if boxed:
             assert target.sandbox_socket is not None
+            assert target.pool is not None, "in the sandbox the pool gives each unit its user and cgroup"
             port = int(target.proxy_url.rsplit(":", 1)[1])
-            uid = target.pool.new_uid() if target.pool is not None else None
-            box = sandbox.Box(scratch / "home", target.sandbox_socket, port, reads=reads, binds=binds)
-            process = sandbox.launch(command, box, env, uid=uid, stderr=err, **pipes)
+            unit = target.pool.take_unit()  # for as long as the client lives
+            box = sandbox.Box(target.sandbox_socket, port, reads=reads, binds=binds)
+            process = sandbox.launch(command, box, env, unit.uid, unit.group, stderr=err, **pipes)
         else:
-            process = subprocess.Popen(command, env=env, cwd=scratch / "home", stderr=err, start_new_session=True,
-                                       **pipes)  # fmt: skip
-    return RowsClient(what, process, scratch, stderr)
+            home.mkdir()
+            process = subprocess.Popen(command, env=env, cwd=home, stderr=err, start_new_session=True, **pipes)
+    return RowsClient(what, process, stderr, target, unit)

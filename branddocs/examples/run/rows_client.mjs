@@ -2,29 +2,38 @@
 //
 //     node rows_client.mjs      (in the sandbox; stdin: one JSON order a line; stdout: one JSON answer a line)
 //
-// An order is {"base_url": URL, "key": RUN_KEY, "wrong_key": KEY, "timeout": SECONDS, "rows": [{"body": {...},
-// "wrong_key": BOOL}, ...]}; its answer {"shows": [...]}, one entry a row: what the `openai` package gives
-// (`ChatCompletion`, `OpenAI.AuthenticationError`, ...). The requests are the table's, as data: no example's code
-// runs here.
+// An order is {"id": N, "base_url": URL, "key": RUN_KEY, "wrong_key": KEY, "timeout": SECONDS, "rows": [{"body":
+// {...}, "wrong_key": BOOL}, ...]}; its answer {"id": N, "shows": [...]}, one entry a row: what the `openai` package
+// gives (`ChatCompletion`, `OpenAI.AuthenticationError`, ...), or {"id": N, "error": WHY} for an order it could not
+// carry out; it then goes on with the next. The requests are the table's, as data: no example's code runs here.
 import readline from 'node:readline';
 import OpenAI from 'openai';
 
-for await (const line of readline.createInterface({ input: process.stdin })) {
-  const order = JSON.parse(line);
-  const shows = [];
-  for (const row of order.rows) {
-    const client = new OpenAI({
-      baseURL: order.base_url,
-      apiKey: row.wrong_key ? order.wrong_key : order.key,
-      maxRetries: 0,
-      timeout: order.timeout * 1000,
-    });
-    try {
-      await client.chat.completions.create(row.body);
-      shows.push('ChatCompletion');
-    } catch (err) {
-      shows.push(err instanceof OpenAI.APIError ? `OpenAI.${err.constructor.name}` : err.constructor.name);
+async function answer(line) {
+  let order = {};
+  try {
+    order = JSON.parse(line);
+    const shows = [];
+    for (const row of order.rows) {
+      const client = new OpenAI({
+        baseURL: order.base_url,
+        apiKey: row.wrong_key ? order.wrong_key : order.key,
+        maxRetries: 0,
+        timeout: order.timeout * 1000,
+      });
+      try {
+        await client.chat.completions.create(row.body);
+        shows.push('ChatCompletion');
+      } catch (err) {
+        shows.push(err instanceof OpenAI.APIError ? `OpenAI.${err.constructor.name}` : err.constructor.name);
+      }
     }
+    return { id: order.id, shows };
+  } catch (err) {
+    return { id: order?.id ?? null, error: `${err?.name ?? 'Error'}: ${err?.message ?? err}`.slice(0, 500) };
   }
-  process.stdout.write(`${JSON.stringify({ shows })}\n`);
+}
+
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  process.stdout.write(`${JSON.stringify(await answer(line))}\n`);
 }

@@ -1,28 +1,32 @@
-"""Run an example in a sandbox it cannot leave: bubblewrap (`bwrap`), an unprivileged user, limits.
+"""Run an example in a sandbox it cannot leave: bubblewrap (`bwrap`), a user of its own, limits.
 
-Each example process gets:
-- a user of its own that owns nothing on this machine (below: why that user);
+Each example is one isolation unit, which gets:
+- a user of its own (as root: one no other live unit has, uids.py); as an ordinary user, a user namespace of its
+  own mapping the caller;
 - its own PID namespace with a fresh /proc: no other process, its environment, memory or command line, is there;
+  when its first process ends, the kernel kills whatever it left behind;
+- its own IPC namespace (no other unit's SysV segments, queues or semaphores), mount and UTS namespaces;
 - a read-only view of the system (/usr, the /etc files programs need, not the whole /etc), read-only binds of
-  exactly what it must read (the interpreter and its packages, node and node_modules, our harness), and no
-  view of the project, `site/`, `docs/`, `.venv` for writing, the home folder or other examples' folders;
-- its own scratch folder (HOME and working directory) as the only writable place, and a private /tmp;
+  exactly what it must read (the interpreter and its packages, node and node_modules, our harness, its script),
+  and no view of the project, `site/`, `docs/`, `.venv` for writing, the home folder or other units' folders;
+- its scratch folder (SCRATCH: its working directory, HOME below it) and /tmp, each a tmpfs of FILE_LIMIT bytes
+  made for it alone, as the only writable places: nothing it writes is there for a later unit;
 - its own network namespace, where only loopback exists: this script listens there on 127.0.0.1:PORT (the
   proxy's port outside, so the example's URLs stay as they are) and relays every connection to the recording
   proxy's Unix socket, bound into the sandbox. A URL built at run time, another port or address goes nowhere;
-- limits on memory, processes, file size (below) and, from the caller, on time and output size.
+- a memory cgroup of MEMORY_LIMIT bytes where the machine allows one (cgroups.py: shared mappings, SysV segments
+  and tmpfs files count there, which RLIMIT_DATA misses), and limits on processes, file size and, from the
+  caller, on time and output size.
 
-A Python example forked by the zygote (pool.py, as root) shares its zygote's sandbox with the examples forked
-before and after it, one at a time: its user, scratch folder and environment are its own, and whatever it
-leaves (processes, files in /tmp and /dev/shm) is gone before the next one starts.
+A Python example is forked by a zygote (pool.py, python_zygote.py) into a unit of the same kind: the zygote's
+sandbox is made here (`launch(zygote=...)`), and each unit's own namespaces, mounts and user there.
 
     bwrap --args FD   (…) -- python -I -S relay.py SOCKET PORT CWD -- COMMAND...     (inside: relay, then run)
 
 `available()` probes once whether this machine provides it (bwrap present, namespaces allowed); where it does
 not, `branddocs check` refuses a real key unless told `--unsafe-no-sandbox`, and says so in one line.
 `launch()` is the one place that starts a sandboxed process; pool.py starts its processes ahead through it (a
-Python zygote, which stays root in its sandbox to give each example it forks a user of its own, and Node.js
-processes waiting for their one example).
+Python zygote, and Node.js processes waiting for their one example).
 """
 
 from __future__ import annotations
@@ -36,12 +40,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from branddocs.examples.isolation import namespaces
+from branddocs.examples.isolation.cgroups import Group
+from branddocs.examples.isolation.uids import PROBE_UID
 from branddocs.settings import BWRAP, NO_SANDBOX
 
 __all__ = [
     "MEMORY_LIMIT",
     "OUTPUT_LIMIT",
     "PROCESS_LIMIT",
+    "SCRATCH",
     "Box",
     "StartError",
     "available",
@@ -57,16 +65,15 @@ low enough to matter breaks every Node.js example; RLIMIT_DATA counts only memor
 PROCESS_LIMIT = 128
 """RLIMIT_NPROC: processes and threads of the example's user beyond those it has when the example starts."""
 FILE_LIMIT = 64 << 20
-"""RLIMIT_FSIZE: no file written bigger than 64 MiB; /tmp is a tmpfs of the same size."""
+"""RLIMIT_FSIZE: no file written bigger than 64 MiB; /tmp and the scratch folder are tmpfs of the same size."""
+SCRATCH = "/home/example"
+"""A unit's scratch folder, as it sees it: a tmpfs of its own, its working directory, with HOME at `home/`."""
 OUTPUT_LIMIT = 4 << 20
 """Bytes of stdout and stderr (together) read from an example before it is stopped (run.execute)."""
 
 INSIDE = Path("/run/branddocs")
 """Where the sandbox sees our own files: the relay (relay.py), python_child.py, the proxy's socket."""
 _RELAY = Path(__file__).with_name("relay.py")
-_SANDBOX_UID_BASE = 1_900_000_000
-"""As root, each launching process (pytest worker) runs its examples as uid BASE + its pid: a user no file on
-this machine belongs to, and one per concurrent example, so RLIMIT_NPROC (counted per user) bounds each alone."""
 # The files of /etc that programs need (name service, dynamic linker, time zone, certificates); not /etc itself,
 # which may hold credentials of the machine.
 _ETC = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "gai.conf", "ld.so.cache", "ld.so.conf",
@@ -75,10 +82,8 @@ _ETC = ("passwd", "group", "nsswitch.conf", "hosts", "host.conf", "gai.conf", "l
 
 @dataclass
 class Box:
-    """One sandboxed launch: what the example may write, read, and reach."""
+    """One sandboxed launch: what the example may read, and reach (it writes in its own SCRATCH and /tmp only)."""
 
-    scratch: Path
-    """Its own folder: writable, its HOME and working directory."""
     socket_path: str
     """The recording proxy's Unix socket, its only way out."""
     port: int
@@ -86,7 +91,8 @@ class Box:
     reads: list[Path] = field(default_factory=list)
     """Read-only, each at its own path (an interpreter, its packages); system paths under /usr need no entry."""
     binds: dict[str, Path] = field(default_factory=dict)
-    """Read-only, at another path inside: {path inside: path outside} (node_modules at /node_modules)."""
+    """Read-only, at another path inside: {path inside: path outside} (node_modules at /node_modules, an example's
+    script in SCRATCH)."""
 
 
 def _bwrap() -> str | None:
@@ -95,10 +101,6 @@ def _bwrap() -> str | None:
     if given:
         return given if os.access(given, os.X_OK) else None
     return shutil.which("bwrap")
-
-
-def _sandbox_uid() -> int:
-    return _SANDBOX_UID_BASE + os.getpid() if os.geteuid() == 0 else os.getuid()
 
 
 def _user_tasks(uid: int) -> int:
@@ -148,12 +150,16 @@ def _system() -> list[str]:
     return args
 
 
-def _arguments(box: Box | None, command: list[str], uid: int, zygote: bool = False) -> tuple[list[str], list[str]]:
-    """bwrap's options (given over a pipe: /proc/1/cmdline inside shows none of them), and the command it runs."""
+def _arguments(box: Box | None, command: list[str], uid: int, userns: int | None) -> tuple[list[str], list[str]]:
+    """bwrap's options (given over a pipe: /proc/1/cmdline inside shows none of them), and the command it runs.
+
+    `userns`: the zygote's user namespace, made by launch() (a zygote's sandbox); else the unit's own."""
     args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session"]  # fmt: skip
     root = os.geteuid() == 0
-    if not root:  # an ordinary user: a user namespace is how bwrap gets to mount anything
+    if userns is not None:
+        args += ["--userns", str(userns), "--uid", str(os.getuid()), "--gid", str(os.getgid())]
+    elif not root:  # an ordinary user: a user namespace is how bwrap gets to mount anything
         args += ["--unshare-user", "--uid", str(uid), "--gid", str(os.getgid()), "--disable-userns"]
     args += [*_system(), "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(FILE_LIMIT),
              "--tmpfs", _TMP]  # fmt: skip
@@ -165,21 +171,29 @@ def _arguments(box: Box | None, command: list[str], uid: int, zygote: bool = Fal
     if box is not None:
         reads |= set(box.reads)
         mounts |= {str(INSIDE / "proxy.sock"): Path(box.socket_path), **box.binds}
-        relay += [str(INSIDE / "proxy.sock"), str(box.port), str(box.scratch), "--"]
+        relay += [str(INSIDE / "proxy.sock"), str(box.port), SCRATCH if userns is None else "/", "--"]
     else:
         relay += ["-", "0", "/", "--"]
     reads = {p for p in reads if not str(p).startswith("/usr/")}
-    dests = [str(p) for p in sorted(reads)] + list(mounts) + ([str(box.scratch)] if box else [])
-    args += _dirs_for(dests)
+    args += _dirs_for([str(p) for p in sorted(reads)] + list(mounts) + [SCRATCH])
+    if userns is not None:  # each unit the zygote forks mounts a tmpfs of its own here
+        args += ["--perms", "0755", "--dir", SCRATCH]
+    elif box is not None:  # the unit's own: as root made by root for the unit's user, hence open to it
+        args += ["--perms", "1777" if root else "0700", "--size", str(FILE_LIMIT), "--tmpfs", SCRATCH]
     for path in sorted(reads):
         args += ["--ro-bind", str(path), str(path)]
     for dest, source in mounts.items():
         args += ["--ro-bind", str(source), dest]
-    if box is not None:
-        args += ["--bind", str(box.scratch), str(box.scratch)]
+    # The sandbox's root and /dev are tmpfs of its own, writable by its user as an ordinary user's: read-only from
+    # here on, so that a zygote's units, one after another, share no writable place (device files still work).
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     run: list[str] = []
-    if root and zygote:  # it stays root, with these two capabilities only, to switch each forked example's user
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    if userns is not None:
+        # The zygote: root of its own user namespace only, with what it needs to make each unit's namespaces
+        # and mounts (SYS_ADMIN), to drop capabilities (SETPCAP), to forbid user namespaces below its own
+        # (SYS_RESOURCE) and, as root, to give each unit its user (SETUID, SETGID).
+        caps = ["CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SYS_RESOURCE"] + (["CAP_SETUID", "CAP_SETGID"] if root else [])
+        args += [arg for cap in caps for arg in ("--cap-add", cap)]
     elif root:
         # bwrap as root sets the sandbox up, then the example runs as a user no file belongs to. Not a user
         # namespace mapping the caller's uid: that process would still be root (or the caller) to the kernel,
@@ -220,47 +234,56 @@ def _prefixes(python: str) -> tuple[str, ...]:
 
 
 def launch(
-    command: list[str], box: Box | None, env: dict[str, str], uid: int | None = None, zygote: bool = False,
-    **popen: object,
+    command: list[str], box: Box | None, env: dict[str, str], uid: int, group: Group | None = None,
+    zygote: tuple[int, int] | None = None, **popen: object,
 ) -> subprocess.Popen:  # fmt: skip
     """Start `command` in the sandbox `box` with the environment `env` (None: a probe that runs `command` alone).
 
-    As root, it runs as `uid` (default: one per launching process); `zygote` (as root only): it stays root in
-    the sandbox, with CAP_SETUID and CAP_SETGID alone, and owns nothing in `box.scratch` (pool.py).
+    As root it runs as `uid` (uids.py: one no live unit has); in the memory cgroup `group`, where there is one.
+    `zygote` (the block of users it may give its units, as root): a zygote's sandbox, which forks units itself.
     The process is a session leader: killing its group (or it) ends the sandbox, whose first process dies with it.
     """
     bwrap = _bwrap()
     assert bwrap is not None, "check available() first"
-    assert not zygote or os.geteuid() == 0, "a zygote needs root: it switches each example to a user of its own"
-    uid = _sandbox_uid() if uid is None or os.geteuid() != 0 else uid
-    if box is not None and os.geteuid() == 0 and not zygote:  # the example's user writes there, and nowhere else
-        for folder, dirs, files in os.walk(box.scratch):
-            for name in [".", *dirs, *files]:
-                os.lchown(os.path.join(folder, name), uid, uid)
-    options, run = _arguments(box, command, uid, zygote)
+    root, userns = os.geteuid() == 0, None
+    fds = []
+    if zygote is not None:
+        ids = [(0, 0, 1), (zygote[0], zygote[0], zygote[1])] if root else [(os.getuid(), os.getuid(), 1)]
+        gids = [(0, 0, 1), (zygote[0], zygote[0], zygote[1])] if root else [(os.getgid(), os.getgid(), 1)]
+        userns = namespaces.user_namespace(ids, gids)
+        fds.append(userns)
+    options, run = _arguments(box, command, uid, userns)
     read, write = os.pipe()
+    fds.append(read)
     try:
         os.write(write, b"".join(a.encode() + b"\0" for a in options))
     finally:
         os.close(write)
+    # Joins its memory cgroup first, so that everything it starts is born in it (`0`: the writing process itself).
+    join = ["/bin/sh", "-c", 'echo 0 > "$0" && exec "$@"', str(group.tasks)] if group is not None else []
     try:
         return subprocess.Popen(
-            [*_limits(uid), bwrap, "--args", str(read), "--", *run],
-            env=env, pass_fds=(read,), start_new_session=True, **popen,
+            [*join, *_limits(uid), bwrap, "--args", str(read), "--", *run],
+            env=env, pass_fds=fds, start_new_session=True, **popen,
         )  # fmt: skip
     finally:
-        os.close(read)
+        for fd in fds:
+            os.close(fd)
 
 
 @functools.cache
 def _probe() -> str:
-    """Empty when a sandboxed `true` runs here; else why not (one line)."""
+    """Empty when a sandboxed `true` runs here and user namespaces may be made; else why not (one line)."""
     if not sys.platform.startswith("linux"):
         return f"bubblewrap needs Linux, not {sys.platform}"
     if _bwrap() is None:
         return f"no bubblewrap here ({BWRAP.get() or 'bwrap'} not found; Debian package bubblewrap)"
+    refused = namespaces.user_namespaces_work()  # as root too: a zygote's units are made in one (pool.py)
+    if refused:
+        return refused
     try:
-        process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        uid = PROBE_UID if os.geteuid() == 0 else os.getuid()
+        process = launch(["true"], None, {"PATH": "/usr/bin:/bin"}, uid, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = process.communicate(timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap did not start: {exc}"

@@ -287,6 +287,7 @@ def _shard_option(parser: argparse.ArgumentParser, verb: str) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     from branddocs.endpoint.dialects import DIALECTS
+    from branddocs.mcp.command import add_parser as add_mcp_parser
 
     parser = argparse.ArgumentParser(prog="branddocs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -380,6 +381,8 @@ def _parser() -> argparse.ArgumentParser:
                           choices=["guide", "envelope", "event-lines", "no-done", "no-usage", "rename-content"],
                           help="break OpenAI's format (repeatable; alone: as the original guide)")  # fmt: skip
     endpoint.set_defaults(func=_cmd_endpoint)
+
+    add_mcp_parser(sub)  # `branddocs mcp` (branddocs/mcp/): reads built sites only, so needs no project
     return parser
 
 
@@ -393,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     args.pytest_args = extra
     try:
         # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
-        return args.func(args, None if args.func in (_cmd_schema, _cmd_env, _cmd_new) else Project.find())
+        no_project = args.func in (_cmd_schema, _cmd_env, _cmd_new) or args.command == "mcp"
+        return args.func(args, None if no_project else Project.find())
     except BranddocsError as exc:
         print(f"branddocs: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -27,6 +27,7 @@ from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.site import brand_for_build, llms, search, secrets_scan, store
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
+from branddocs.site.platform_file import write_platform
 from branddocs.site.sdk import sdk_variables
 
 __all__ = ["BranddocsPlugin", "strip_fence_settings"]
@@ -158,6 +159,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         llms.write_index(config)  # llms.txt and llms-full.txt, before the scan of every file
         site = Path(config.site_dir)
+        write_platform(site, self.brand, Path(config.config_file_path).parent)  # what `branddocs mcp` answers
         hits = secrets_scan.scan_site(site, self._forbidden)
         for name in dict.fromkeys(name for name, _ in hits):
             (site / name).unlink()  # never left on disk where it could be served or uploaded

@@ -25,7 +25,7 @@ from branddocs.brand import Brand, BrandError
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
-from branddocs.site import brand_for_build, llms, search, secrets_scan, store
+from branddocs.site import brand_for_build, llms, search, secrets_scan, store, try_it
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
 from branddocs.site.platform_file import write_platform
 from branddocs.site.sdk import sdk_variables
@@ -136,10 +136,11 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
                          "the English page is published")  # fmt: skip
         return files
 
-    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
+    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too. The "Try it"
+    # panels first: which examples are runnable is in those settings.
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        return strip_fence_settings(markdown)
+        return strip_fence_settings(try_it.add_panels(markdown, self.brand, page.file.src_uri))
 
     @event_priority(-50)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:

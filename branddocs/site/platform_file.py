@@ -48,7 +48,8 @@ def platform_record(brand: Brand, root: Path) -> dict[str, Any]:
         "api_key_env": brand.key_env,
         "models": list(brand.models),
         "default_model": brand.default_model,
-        "features": brand.features.model_dump(),
+        # Those the brand has turned on, by name: a feature it has not is never named (the guide never mentions it).
+        "features": [name for name, on in brand.features.model_dump().items() if on],
         "sdks": sdks,
     }
 

@@ -16,7 +16,7 @@ from typing import Any
 from branddocs.brand import Brand
 from branddocs.site.sdk import node_sdk, python_sdk
 
-__all__ = ["FILE", "GENERATED", "platform_record", "write_platform"]
+__all__ = ["FILE", "GENERATED", "json_text", "platform_record", "write_platform"]
 
 FILE = "platform.json"
 """Its name in the brand's site folder: `site/<id>/platform.json`."""
@@ -54,11 +54,18 @@ def platform_record(brand: Brand, root: Path) -> dict[str, Any]:
     }
 
 
+def json_text(record: dict[str, Any]) -> str:
+    """`record` as JSON that no browser can take for markup: brand values are untrusted text (a name holding
+    `<script>`), and a JSON file may be sniffed or pasted into a page, so `<`, `>` and `&` are written as
+    `\\u003c`, `\\u003e`, `\\u0026`, which every JSON reader reads back as they were. (json.dumps escapes quotes,
+    backslashes and control characters; branddocs/text/'s JSON printer, once it lands, takes this over.)"""
+    text = json.dumps(record, ensure_ascii=False, indent=2)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
 def write_platform(site_dir: Path, brand: Brand, root: Path) -> None:
     """Write `platform.json` into the brand's site folder, unless it already holds exactly that."""
-    # json.dumps is the printer for a JSON file: brand values are untrusted text, and it escapes quotes,
-    # backslashes and control characters (branddocs/text/'s JSON printer, once it lands, is the same).
-    text = json.dumps(platform_record(brand, root), ensure_ascii=False, indent=2) + "\n"
+    text = json_text(platform_record(brand, root))
     out = site_dir / FILE
     if not out.is_file() or out.read_text(encoding="utf-8") != text:
         out.write_text(text, encoding="utf-8")

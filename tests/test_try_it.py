@@ -7,6 +7,7 @@ platform), serve the site with the Content-Security-Policy the hosting gives (sc
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import http.server
@@ -25,7 +26,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.testclient import TestClient
 
+from branddocs.brand import Brand
 from branddocs.endpoint.server import app_for_brands, running_endpoint
+from branddocs.examples.collect import Example, collect_examples, render_pages
+from branddocs.examples.fences import parse_fences
+from branddocs.examples.languages.base import Context, for_fence
+from branddocs.examples.run import Target
 from branddocs.site import Project
 from branddocs.site.try_it import LABELS, add_panels, requests_in, strip_panels
 
@@ -103,6 +109,56 @@ def test_a_brand_can_turn_try_it_off(scratch: Project, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "bd-try" not in (tmp_path / "acme" / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
     assert "bd-try" in (tmp_path / "nebula" / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+
+
+# The panel's body is the example's: what the Python and Node.js tabs beside the cURL send, as the example checks'
+# recording proxy records it (the `endpoint_target` fixture: the checks' own proxy, sandbox and pool).
+
+
+def panel_mismatches(rendered: dict[str, str], examples: list[Example], brand: Brand, target: Target,
+                     folder: Path, root: Path) -> tuple[int, list[str]]:  # fmt: skip
+    """How many tab examples were run beside a panel's cURL, and each one whose request is not the panel's body."""
+    by_code = {(e.lang, e.code): e for e in examples if e.kind == "run"}
+    compared, problems = 0, []
+    for source, markdown in rendered.items():
+        fences = parse_fences(markdown, source)
+        for request in requests_in(markdown, brand, source):
+            for fence in fences:
+                language = for_fence(fence.lang)
+                inside = request.first_line <= fence.line <= request.after_line
+                if not inside or language is None or language.name == "bash" or "test" in fence.settings:
+                    continue
+                example = by_code[(language.name, fence.code)]
+                scratch = folder / str(compared)
+                scratch.mkdir(parents=True)
+                run = language.run(example, Context(target, None, scratch, root))
+                sent = [json.loads(x.request_body) for x in run.exchanges if x.path.endswith("/chat/completions")]
+                compared += 1
+                if sent != [json.loads(request.body)]:
+                    problems.append(f"{example.where}: sends {sent}, but the Try it panel beside it sends "
+                                    f"{json.loads(request.body)} (the cURL tab's request)")  # fmt: skip
+    return compared, problems
+
+
+@pytest.mark.slow
+def test_each_panel_sends_what_its_python_and_nodejs_tabs_send(
+    brand_id: str, project: Project, endpoint_target: Target, tmp_path: Path
+) -> None:
+    brand = project.brand(brand_id)
+    rendered = render_pages(project, brand_id)
+    examples = collect_examples(project, brand)
+    compared, problems = panel_mismatches(rendered, examples, brand, endpoint_target, tmp_path, project.root)
+    assert problems == []
+    assert compared >= 2, f"{brand_id}: no Python and Node.js tab beside a Try it panel was run"
+    # The negative: the Node.js tab asking for other max_tokens than its cURL is found, and named.
+    node = next(e for e in examples if e.lang == "javascript" and "max_tokens: 1024," in e.code)
+    changed = node.code.replace("max_tokens: 1024,", "max_tokens: 1000,")  # JavaScript's spelling: its tab alone
+    rendered = {s: text.replace("max_tokens: 1024,", "max_tokens: 1000,") for s, text in rendered.items()}
+    examples = [dataclasses.replace(e, code=changed) if e is node else e for e in examples]
+    _, problems = panel_mismatches(rendered, examples, brand, endpoint_target, tmp_path / "negative", project.root)
+    assert len(problems) == 1
+    assert problems[0].startswith(node.where)
+    assert "'max_tokens': 1000" in problems[0]
 
 
 # The reference endpoint answers CORS, so a served guide's panels reach it.

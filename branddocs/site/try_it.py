@@ -68,6 +68,9 @@ class Request:
     """The body asks for a stream (`"stream": true`): the reply is shown as it arrives."""
     after_line: int
     """The panel goes after this 1-based line of the page: the end of the top-level block holding the example."""
+    first_line: int
+    """The first line of that block (its first tab's `=== ` line, an admonition's `!!!` line, or the fence's):
+    the examples from `first_line` to `after_line` (its other tabs) send this request too."""
 
 
 def labels_for(language: str) -> dict[str, str]:
@@ -96,6 +99,22 @@ def _curl_request(code: str, base_url: str) -> tuple[str, str, bool] | None:
     return urls[0], json.dumps(body, ensure_ascii=False, separators=(",", ":")), body.get("stream") is True
 
 
+def _block_start(lines: list[str], fence: Fence) -> int:
+    """The first line (1-based) of the top-level block holding `fence`."""
+    start = fence.line
+    if fence.indent == 0:
+        return start
+    for number in range(fence.line - 2, -1, -1):  # the lines above the opening fence, 0-based
+        line = lines[number]
+        if not line.strip() or line[0].isspace():
+            continue
+        if line.startswith("=== "):
+            start = number + 1
+            continue
+        return start if start != fence.line else number + 1  # no tab above: an admonition's opening line
+    return start
+
+
 def _block_end(lines: list[str], fence: Fence) -> int:
     """The last line (1-based) of the top-level block holding `fence`: its tab set, admonition or the fence."""
     if fence.indent == 0:
@@ -120,7 +139,7 @@ def requests_in(markdown: str, brand: Brand, where: str) -> list[Request]:
             continue
         request = _curl_request(fence.code, brand.base_url)
         if request:
-            found.append(Request(*request, after_line=_block_end(lines, fence)))
+            found.append(Request(*request, after_line=_block_end(lines, fence), first_line=_block_start(lines, fence)))
     return found
 
 

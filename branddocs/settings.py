@@ -49,9 +49,12 @@ OPENAPI = Setting("BRANDDOCS_OPENAPI", "a full OpenAI openapi.json for `--confor
 CHROMIUM = Setting("BRANDDOCS_CHROMIUM", "the Chromium the browser checks and screenshots drive", "/usr/bin/chromium")
 NO_PDEATHSIG = Setting("BRANDDOCS_NO_PDEATHSIG", "1: build workers outlive a killed build (only to test the guard)")
 PROXY = Setting("BRANDDOCS_PROXY", "internal: how `branddocs check` tells its pytest where the recording proxy is")
+TRY_IT_BASE = Setting("BRANDDOCS_TRY_IT_BASE", "internal: where `branddocs serve --try-it` points a brand's Try it "
+                      "panels (the reference endpoint on loopback)", "the brand's base URL")  # fmt: skip
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
-                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY)  # fmt: skip
+                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY,
+                                 TRY_IT_BASE)  # fmt: skip
 
 
 def describe() -> str:

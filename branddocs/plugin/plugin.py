@@ -25,6 +25,7 @@ from branddocs.brand import Brand, BrandError
 from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
+from branddocs.settings import TRY_IT_BASE
 from branddocs.site import brand_for_build, llms, search, secrets_scan, store, try_it
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
 from branddocs.site.platform_file import write_platform
@@ -140,7 +141,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # panels first: which examples are runnable is in those settings.
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        return strip_fence_settings(try_it.add_panels(markdown, self.brand, page.file.src_uri))
+        # `branddocs serve --try-it` points the panels at the reference endpoint; a build, at the brand's base URL.
+        send_to = TRY_IT_BASE.get() or None
+        return strip_fence_settings(try_it.add_panels(markdown, self.brand, page.file.src_uri, send_to))
 
     @event_priority(-50)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:

@@ -143,15 +143,18 @@ def requests_in(markdown: str, brand: Brand, where: str) -> list[Request]:
     return found
 
 
-def panel_html(request: Request, brand: Brand, number: int) -> str:
-    """The panel, on one line (a raw HTML block to Markdown), hidden until its script shows it."""
+def panel_html(request: Request, brand: Brand, number: int, send_to: str | None = None) -> str:
+    """The panel, on one line (a raw HTML block to Markdown), hidden until its script shows it; `send_to` replaces
+    the brand's base URL as where it sends (`branddocs serve --try-it`: the reference endpoint)."""
     words = labels_for(brand.language)
+    to = send_to.rstrip("/") if send_to else brand.base_url
+    url = to + request.url[len(brand.base_url) :]
     # html.escape prints brand values into attributes and text (until branddocs/text/'s HTML printer lands).
-    base = html.escape(brand.base_url)
-    say = {k: html.escape(v.replace("{base}", brand.base_url)) for k, v in words.items()}
+    base = html.escape(to)
+    say = {k: html.escape(v.replace("{base}", to)) for k, v in words.items()}
     key_id = f"bd-try-key-{number}"
     return (
-        f'<div class="bd-try" hidden data-bd-base="{base}" data-bd-url="{html.escape(request.url)}" '
+        f'<div class="bd-try" hidden data-bd-base="{base}" data-bd-url="{html.escape(url)}" '
         f'data-bd-body="{html.escape(request.body)}" data-bd-stream="{str(request.stream).lower()}" '
         f'data-bd-sending="{say["sending"]}" data-bd-no-key="{say["no_key"]}" data-bd-network="{say["network"]}">'
         f'<details class="bd-try__details"><summary>{say["summary"]}</summary>'
@@ -166,7 +169,7 @@ def panel_html(request: Request, brand: Brand, number: int) -> str:
     )
 
 
-def add_panels(markdown: str, brand: Brand, where: str) -> str:
+def add_panels(markdown: str, brand: Brand, where: str, send_to: str | None = None) -> str:
     """The page with a panel after each runnable request example (none when the brand turns Try it off)."""
     if not brand.features.try_it:
         return markdown
@@ -177,7 +180,7 @@ def add_panels(markdown: str, brand: Brand, where: str) -> str:
     # From the last to the first, so an insertion never moves the lines of those still to come.
     for number, request in reversed(list(enumerate(requests))):
         at = request.after_line
-        panel = "\n" + panel_html(request, brand, number) + "\n\n"
+        panel = "\n" + panel_html(request, brand, number, send_to) + "\n\n"
         if at and not lines[at - 1].endswith("\n"):
             lines[at - 1] += "\n"
         lines.insert(at, panel)

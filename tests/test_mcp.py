@@ -262,6 +262,7 @@ def test_brands_are_read_when_asked_for_and_a_bounded_few_kept(
     for number in range(40):
         copy = shutil.copytree(source, tmp_path / f"tenant-{number}", symlinks=True)
         record = json.loads((copy / PLATFORM_FILE).read_text(encoding="utf-8"))
+        (copy / PLATFORM_FILE).unlink()  # published files are read-only (the store): a new file, not a write
         (copy / PLATFORM_FILE).write_text(json.dumps({**record, "id": copy.name}), encoding="utf-8")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / PLATFORM_FILE).write_text("{not json", encoding="utf-8")

@@ -37,6 +37,7 @@ from branddocs.site.try_it import LABELS, add_panels, requests_in, strip_panels
 
 from .browser_checks import CHROMIUM, CHROMIUM_ARGS, accessibility_problems
 from .conftest import ROOT, run_branddocs, scratch_project
+from .reader_checks import import_jieba
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 KEY = "sk-try-it-" + "7" * 24
@@ -145,6 +146,7 @@ def test_each_panel_sends_what_its_python_and_nodejs_tabs_send(
     brand_id: str, project: Project, endpoint_target: Target, tmp_path: Path
 ) -> None:
     brand = project.brand(brand_id)
+    import_jieba()  # rendering in this process loads Material's search, which imports jieba
     rendered = render_pages(project, brand_id)
     examples = collect_examples(project, brand)
     compared, problems = panel_mismatches(rendered, examples, brand, endpoint_target, tmp_path, project.root)

@@ -27,7 +27,7 @@ from branddocs.brand import Brand
 from branddocs.endpoint.server import running_endpoint
 from branddocs.mcp import search as search_module
 from branddocs.mcp.app import McpApp
-from branddocs.mcp.pages import site_address
+from branddocs.mcp.pages import PageNotFound, site_address
 from branddocs.mcp.search import SearchIndex
 from branddocs.mcp.sites import BrandSite, Sites
 from branddocs.site import Project
@@ -283,3 +283,24 @@ def test_brands_are_read_when_asked_for_and_a_bounded_few_kept(
             assert len(sites) <= 4
         assert reads == [f"tenant-{n}" for n in range(12)]
         assert httpx.post(f"{server.url}/broken/mcp", json={}).status_code == 404  # the others are served
+
+
+def test_a_page_is_found_by_its_url_or_path(built_sites: dict[str, Path], brands: list[Brand]) -> None:
+    for brand in brands:
+        site = BrandSite.read(built_sites[brand.id])
+        pages = site.pages
+        base = site.site_url or ""
+        twin = "serverless-endpoints.md"
+        path = "serverless-endpoints"
+        ways = [f"{path}/", f"/{path}/", path, twin, f"/{twin}", f"{path}/index.html", f"{path}/#s", f"{path}/?q=1"]
+        if base:
+            ways += [f"{base}serverless-endpoints/", f"{base}serverless-endpoints/#step-1", f"{base}{twin}"]
+        for way in ways:
+            assert pages.find(way).twin == twin, (brand.id, way)
+        for home in ("", "/", "./", "index.md", "index.html", *([base] if base else [])):
+            assert pages.find(home).twin == "index.md", (brand.id, home)
+        assert pages.markdown(pages.find(twin)) == (built_sites[brand.id] / twin).read_text(encoding="utf-8")
+        for wrong in ("../acme/index.md", "/etc/passwd", "search/search_index.json", "llms.txt", "platform.json",
+                      "https://elsewhere.example/serverless-endpoints/", "nope/"):  # fmt: skip
+            with pytest.raises(PageNotFound):
+                pages.find(wrong)

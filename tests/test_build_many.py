@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.cli import _Progress
+from branddocs.cli.build import _Progress
 from branddocs.site import Project
 from branddocs.site.shard import parse_shard, shard_of
 

@@ -28,10 +28,11 @@ from starlette.testclient import TestClient
 
 from branddocs.brand import Brand
 from branddocs.endpoint.server import app_for_brands, running_endpoint
-from branddocs.examples.collect import Example, collect_examples, render_pages
-from branddocs.examples.fences import parse_fences
+from branddocs.examples.collection.collect import collect_examples, render_pages
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, for_fence
-from branddocs.examples.run import Target
+from branddocs.examples.run.process import Target
+from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.try_it import LABELS, add_panels, requests_in, strip_panels
 

@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help=f"where to serve (default {DEFAULT_LISTEN}; port 0: any free port)")  # fmt: skip
     mcp.add_argument("--brand", metavar="ID", help="with --stdio: the brand to serve")
     mcp.add_argument("--stdio", action="store_true", help="serve one brand (--brand) on stdin and stdout")
-    mcp.set_defaults(func=run)
+    mcp.set_defaults(func=run, project=False)  # the built sites are all it reads
 
 
 def parse_listen(text: str) -> tuple[str, int]:

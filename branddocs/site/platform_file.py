@@ -3,7 +3,7 @@
 What `branddocs mcp` answers to an assistant's `platform()`: the tenant's name, its site and base URL, its
 models, the variable its examples read the API key from, and the SDKs the guide tells readers to install.
 The build writes it beside `llms.txt` (the same facts the pages state, from the same sources: the brand's
-values and branddocs/site/sdk.py), so the MCP server reads the built site alone, never `brands/` or `docs/`.
+values and branddocs/site/sdk_versions.py), so the MCP server reads the built site alone, never `brands/` or `docs/`.
 It is public, like every other file of the site, and the secret scan reads it like any other.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from branddocs.brand import Brand
-from branddocs.site.sdk import node_sdk, python_sdk
+from branddocs.site.sdk_versions import node_sdk, python_sdk
 
 __all__ = ["FILE", "GENERATED", "json_text", "platform_record", "write_platform"]
 

@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass
 
 from branddocs.brand import Brand
-from branddocs.examples.fences import Fence, parse_fences
+from branddocs.markup import Fence, parse_fences
 
 __all__ = ["LABELS", "Request", "add_panels", "labels_for", "panel_html", "requests_in", "strip_panels"]
 

@@ -14,7 +14,10 @@ import http.server
 import json
 import re
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +44,7 @@ from .conftest import ROOT, run_branddocs, scratch_project
 from .reader_checks import import_jieba
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BIN = Path(sys.executable).parent
 KEY = "sk-try-it-" + "7" * 24
 _PANEL = re.compile(r'<div class="bd-try"[^>]*>')
 
@@ -442,3 +446,48 @@ def test_the_checks_can_fail(loopback_platform: tuple[Project, str, _Recorder], 
         assert recorder.seen == []
         context.close()
     assert httpx.get(f"{origin}/health").status_code == 200
+
+
+@pytest.mark.slow
+def test_serve_try_it_points_the_panels_at_the_reference_endpoint(project: Project, tmp_path: Path) -> None:
+    """`branddocs serve --try-it`: the preview's panels send to the reference endpoint beside it, which answers them
+    (CORS preflight included) with the key it printed; the code shown keeps the brand's base URL."""
+    brand = project.brand(project.brand_ids()[0])
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        command = [str(BIN / "branddocs"), "serve", "--brand", brand.id, "--try-it", "--dev-addr", f"127.0.0.1:{port}"]
+        server = subprocess.Popen(command, cwd=project.root, stdout=stderr, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 120
+        said = re.compile(r"reference endpoint at (?P<url>http://\S+); API key for this run: (?P<key>\S+)")
+        while not (found := said.search(log.read_text())):
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        page = None
+        while page is None:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/serverless-endpoints/", timeout=10)
+                page = answer.text if answer.status_code == 200 else None
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        panel = _PANEL.search(page)[0]
+        url, body = _data(panel, "url"), _data(panel, "body")
+        assert url.startswith(f"{found['url']}/brands/{brand.id}/"), url
+        assert brand.base_url in page  # the code shown is the brand's
+        origin = {"Origin": f"http://127.0.0.1:{port}"}
+        asks = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+        preflight = httpx.options(url, headers={**origin, **asks})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin["Origin"]
+        reply = httpx.post(url, content=body, headers={**origin, "Content-Type": "application/json",
+                                                      "Authorization": f"Bearer {found['key']}"})  # fmt: skip
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["choices"][0]["message"]["content"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -33,6 +33,7 @@ from branddocs.mcp.sites import BrandSite, Sites
 from branddocs.site import Project
 from branddocs.site.platform_file import FILE as PLATFORM_FILE
 from branddocs.site.platform_file import platform_record
+from tests.conftest import run_branddocs
 from tests.reader_checks import search_words
 
 BIN = Path(sys.executable).parent
@@ -304,3 +305,21 @@ def test_a_page_is_found_by_its_url_or_path(built_sites: dict[str, Path], brands
                       "https://elsewhere.example/serverless-endpoints/", "nope/"):  # fmt: skip
             with pytest.raises(PageNotFound):
                 pages.find(wrong)
+
+
+@pytest.mark.slow
+def test_a_zensical_site_is_served_too(project: Project, brands: list[Brand], tmp_path: Path) -> None:
+    """Built by Zensical (`search.json`, Chinese kept whole): the brand is found by words of its own guide."""
+    brand = next((b for b in brands if b.language.startswith("zh")), brands[0])
+    built = run_branddocs("build", "--engine", "zensical", "--brand", brand.id, "--site-dir", str(tmp_path),
+                          cwd=project.root)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / brand.id / "search.json").is_file()
+    words = search_words(tmp_path / brand.id, brand.language)
+    with running_endpoint(McpApp(Sites(tmp_path))) as server:
+        results = _ask(f"{server.url}/{brand.id}/mcp", [("search", {"query": w}) for w, _ in words])
+        page = _ask(f"{server.url}/{brand.id}/mcp", [("get_page", {"url": "serverless-endpoints/"})])[0]
+    for (word, where), result in zip(words, results, strict=True):
+        pages = {hit["url"].split("#")[0] for hit in result.structured_content["results"]}
+        assert site_address(_site_url(brand), where) in pages, (word, pages)
+    assert brand.base_url in _text(page)

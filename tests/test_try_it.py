@@ -321,7 +321,7 @@ def key_storage_problems(page: Page, key: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ["mkdocs"])
+@pytest.mark.parametrize("engine", ["mkdocs", "zensical"])
 @pytest.mark.parametrize(("tenant", "language"), [("acme", "en"), ("brightline", "zh-TW")])
 def test_send_with_a_key_in_chromium(
     loopback_platform: tuple[Project, str, _Recorder], browser: Browser, tmp_path: Path,

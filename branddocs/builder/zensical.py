@@ -115,6 +115,10 @@ def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]
         if not uri.endswith(".md") and source != uri:  # a brand's own file under docs/brands/<id>/
             (docs / uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(project.docs_dir / source, docs / uri)
+    if brand.features.try_it:  # the panels' script and stylesheet, as the plugin publishes them (site/try_it.py)
+        for uri, text in try_it.assets().items():
+            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
+            (docs / uri).write_text(text, encoding="utf-8")
     _write_config(project, config, work)
     return config, verbatim
 
@@ -177,6 +181,8 @@ def _write_config(project: Project, config: Any, work: Path) -> None:
         "theme": theme,
         "nav": config.nav,
         "extra": {**(raw.get("extra") or {}), **config.extra},
+        "extra_css": [str(path) for path in config.extra_css],  # with what the plugin added (Try it)
+        "extra_javascript": [str(path) for path in config.extra_javascript],
         "strict": True,
         "docs_dir": "docs",
         "site_dir": "site",

@@ -94,6 +94,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             config.theme["favicon"] = quote(f"{images}/{brand.theme.favicon or brand.theme.logo}")
         config.extra["brand"] = brand.model_dump(mode="json")
         config.extra["brand_css"] = brand.theme.css_variables()
+        if brand.features.try_it:  # the panels' script and stylesheet, as files (no inline script), in every page
+            config.extra_css.append(try_it.STYLESHEET)
+            config.extra_javascript.append(try_it.SCRIPT)
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -130,6 +133,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             if file is not None and not file.inclusion.is_excluded():
                 log.info(f"{uri} has no {brand.language} translation ({uri.removesuffix('.md')}.{brand.language}.md): "
                          "the English page is published")  # fmt: skip
+        if brand.features.try_it:
+            for uri, text in try_it.assets().items():
+                files.append(File.generated(config, uri, content=text))
         return files
 
     # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too (markup.py).

@@ -5,7 +5,8 @@ runnable `bash` block that is one `curl` to a URL under the brand's base URL wit
 `--data` gives a panel, placed after the top-level block that holds it (its tab set: the cURL, Python and
 Node.js tabs, which send that same request; tests/test_try_it.py proves it with the recording proxy).
 The panel carries the request (URL, body, whether it streams) and its labels in the brand's language;
-`overrides/assets/branddocs/try-it.js` makes it work (a file: no inline script), and shows it only then.
+its script, `static/try-it.js` (package data, published as SCRIPT with its stylesheet by the plugin and the
+Zensical staging: a file, no inline script), makes it work, and shows it only then.
 
 The panels are presentation: the page's Markdown twin (branddocs/site/llms.py) leaves them out.
 """
@@ -17,11 +18,19 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
+from importlib import resources
 
 from branddocs.brand import Brand
 from branddocs.markup import Fence, parse_fences
 
-__all__ = ["LABELS", "Request", "add_panels", "labels_for", "panel_html", "requests_in", "strip_panels"]
+__all__ = [
+    "LABELS", "SCRIPT", "STYLESHEET", "Request", "add_panels", "assets", "labels_for", "panel_html", "requests_in",
+    "strip_panels",
+]  # fmt: skip
+
+SCRIPT = "assets/branddocs/try-it.js"
+"""Where the panels' script is published in a site (from branddocs/site/static/: package data)."""
+STYLESHEET = "assets/branddocs/try-it.css"
 
 LABELS = {
     "en": {
@@ -71,6 +80,13 @@ class Request:
     first_line: int
     """The first line of that block (its first tab's `=== ` line, an admonition's `!!!` line, or the fence's):
     the examples from `first_line` to `after_line` (its other tabs) send this request too."""
+
+
+def assets() -> dict[str, str]:
+    """{where in the site: text} of the panels' script and stylesheet, from the package."""
+    static = resources.files("branddocs.site") / "static"
+    return {SCRIPT: (static / "try-it.js").read_text(encoding="utf-8"),
+            STYLESHEET: (static / "try-it.css").read_text(encoding="utf-8")}  # fmt: skip
 
 
 def labels_for(language: str) -> dict[str, str]:

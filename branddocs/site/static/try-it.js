@@ -1,4 +1,4 @@
-// "Try it" (branddocs/site/try_it.py writes the panels): send a guide example's own request to the brand's base URL
+// "Try it" (branddocs/site/try_it.py writes the panels and publishes this file): send a guide example's own request to the brand's base URL
 // with the reader's API key, and show the reply as it arrives. A file, not an inline script: the sites' Content
 // Security Policy allows scripts from the site alone, and `connect-src` the brand's base URL alone.
 //

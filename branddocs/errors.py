@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "EXIT_FAILED",
     "EXIT_FENCE",
+    "EXIT_NO_API",
     "EXIT_NO_SANDBOX",
     "EXIT_REFUSED",
     "EXIT_UNREACHABLE",
@@ -28,6 +29,8 @@ EXIT_REFUSED = 11
 """BRANDDOCS_ENDPOINT answered `GET /models` with an error (a wrong key, most often)."""
 EXIT_NO_SANDBOX = 12
 """A real key, and no sandbox for the examples (see `--unsafe-no-sandbox`)."""
+EXIT_NO_API = 13
+"""BRANDDOCS_ENDPOINT serves neither `/models` nor `/chat/completions` (404): the base URL is wrong (no `/v1`?)."""
 
 
 class BranddocsError(Exception):

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from branddocs.errors import EXIT_FENCE, BranddocsError
 
 __all__ = [
+    "CLAIM_COMMENT",
     "ERROR_TABLE_MARKER",
     "FENCE_SETTINGS",
     "SAMPLE_FENCES",
     "SETTINGS",
+    "WIRE_CLAIMS",
     "Fence",
     "FenceCheck",
     "FenceError",
@@ -44,6 +46,16 @@ SAMPLE_FENCES = ("json", "sse", "text", "txt", "http", "")
 ERROR_TABLE_MARKER = "<!-- branddocs: error-table -->"
 """The line above a table of the guide's claims about errors (examples/judge/claims.py); the build removes it, as
 fence settings."""
+WIRE_CLAIMS = {
+    "stream-done": "`data: [DONE]` ends a stream",
+    "stream-events": "a stream is `data:` lines, each one JSON chunk",
+    "stream-usage": "with `stream_options.include_usage`, one more chunk carries the usage",
+    "usage-sum": "`prompt_tokens` + `completion_tokens` = `total_tokens`",
+    "error-body": "an error comes as JSON whose `error` says what went wrong",
+}
+"""What a line of prose may claim about the wire, at its end: `<!-- branddocs: claims stream-done stream-usage -->`
+(examples/judge/wire_claims.py tries each on the platform); the build removes the comment."""
+CLAIM_COMMENT = re.compile(r"[ ]?<!-- branddocs: claims ([^>]*?) -->")
 _HIGHLIGHT = {"title", "linenums", "hl_lines", "anchor_linenums", "line_spans"}
 _OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})[ ]*(?P<lang>[\w+-]*)(?P<rest>.*)$")
 _SETTING = re.compile(r'\s*(?P<key>[\w-]+)="(?P<value>[^"]*)"')
@@ -149,7 +161,21 @@ def fenced_lines(lines: list[str], where: str, check: FenceCheck | None = None) 
 
 
 def strip_fence_settings(markdown: str) -> str:
-    """The page with branddocs' settings removed from its fence lines, and the error-table marker (the checks'
-    alone) removed: what readers (and any engine) get."""
+    """The page with branddocs' settings removed from its fence lines, and the error-table marker and the claims
+    comments (the checks' alone) removed: what readers (and any engine) get."""
     markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _OURS.sub("", m["rest"]), markdown)
-    return _ERROR_TABLE.sub("", markdown)
+    return _strip_claims(_ERROR_TABLE.sub("", markdown))
+
+
+def _strip_claims(markdown: str) -> str:
+    """The claims comments removed from every line outside code blocks (one in a block is code: it stays)."""
+    if "<!-- branddocs: claims" not in markdown:
+        return markdown
+    lines, fence = markdown.splitlines(keepends=True), ""
+    for i, line in enumerate(lines):
+        opened = _FENCE_LINE.match(line.rstrip("\r\n"))
+        if opened and (not fence or opened["fence"].startswith(fence)):
+            fence = "" if fence else opened["fence"]
+        elif not fence:
+            lines[i] = CLAIM_COMMENT.sub("", line)
+    return "".join(lines)

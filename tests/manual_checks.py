@@ -28,12 +28,21 @@ __all__ = [
     "missing_names",
     "pre_blocks",
     "schema_fields",
+    "stale_uses",
+    "uses",
 ]
 
 HELP_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "PYTHON_COLORS": "0"}
 """The width and colour `--help` is printed with, as the manual prints it (manual/manual_macros/entry.py)."""
-_SUBCOMMANDS = re.compile(r"^positional arguments:\n  \{([\w,-]+)\}", re.MULTILINE)
+# argparse lists a parser's sub-commands as `{a,b,c}` on a line of its own (under "positional arguments:", or
+# a title of the CLI's choosing); a positional argument with choices looks the same, and is told apart by its
+# `--help`, which is then not a command's.
+_SUBCOMMANDS = re.compile(r"^\s+\{([\w,-]+)\}\s*$", re.MULTILINE)
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
+_FENCE = re.compile(r"^[ ]*(`{3,})(\w*)[^\n]*\n(.*?)^[ ]*\1[ ]*$", re.MULTILINE | re.DOTALL)
+_SHELLS = {"", "sh", "bash", "console", "shell"}
+# A command line: optional VAR=value words, a path to branddocs or not, then the command's words and options.
+_USE = re.compile(r"^(?:\$ )?(?:[A-Z_][A-Z0-9_]*=\S* )*(?:\S*/)?branddocs (?P<rest>[a-z].*)$")
 # A measured figure: a number with a unit of time, size, ratio or rate. Counts (brands, requests) and
 # settings written as code (`1 GiB`, `60 s`) are not figures.
 _FIGURE = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?(?:ms|s|min|h|[KMGT]i?B|x|%|req/s|streams/s)"
@@ -47,12 +56,15 @@ def cli_helps(branddocs: Path, env: Mapping[str, str] | None = None) -> dict[str
     pending: list[tuple[str, ...]] = [()]
     while pending:
         words = pending.pop(0)
+        name = " ".join(("branddocs", *words))
         done = subprocess.run([str(branddocs), *words, "--help"], env=env, capture_output=True, text=True,
                               timeout=120, check=False)  # fmt: skip
-        assert done.returncode == 0, f"branddocs {' '.join(words)} --help: exit {done.returncode}\n{done.stderr}"
-        helps[" ".join(("branddocs", *words))] = done.stdout
-        listed = _SUBCOMMANDS.search(done.stdout)
-        pending += [(*words, name) for name in (listed[1].split(",") if listed else ())]
+        if words and not done.stdout.startswith(f"usage: {name}"):
+            continue  # a positional argument's choice, not a command
+        assert done.returncode == 0, f"{name} --help: exit {done.returncode}\n{done.stderr}"
+        helps[name] = done.stdout
+        listed = dict.fromkeys(n for found in _SUBCOMMANDS.findall(done.stdout) for n in found.split(","))
+        pending += [(*words, n) for n in listed if (*words, n) not in pending]
     return helps
 
 
@@ -132,3 +144,33 @@ def figures_not_in(pages: Iterable[Path], benchmarks: str) -> list[str]:
             if match[1].replace(",", "") not in known:
                 found.append(f"{page}: {match[0]!r} in '...{text[max(0, match.start() - 60) : match.end() + 20]}...'")
     return found
+
+
+def uses(docs: Path) -> list[tuple[str, str]]:
+    """(page, command line) for each `branddocs ...` line of a shell block or code span in the manual's sources."""
+    found = []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        lines = [line for _, lang, body in _FENCE.findall(text) if lang in _SHELLS for line in body.splitlines()]
+        lines += re.findall(r"(?<!`)`([^`\n]+)`(?!`)", _FENCE.sub("", text))
+        for line in lines:
+            match = _USE.match(line.split("  #")[0].strip())
+            if match:
+                found.append((str(page.relative_to(docs)), match["rest"]))
+    return found
+
+
+def stale_uses(found: Iterable[tuple[str, str]], helps: Mapping[str, str]) -> list[str]:
+    """Each use naming a command `branddocs` does not have, or an option its command's `--help` does not list."""
+    stale = []
+    for page, rest in found:
+        words, command = rest.split(" -- ")[0].split(), "branddocs"  # after --: pytest's options
+        while words and f"{command} {words[0]}" in helps:
+            command = f"{command} {words.pop(0)}"
+        if command == "branddocs":
+            stale.append(f"{page}: `branddocs {rest}`: no such command")
+            continue
+        absent = [o for w in words for o in _OPTION.findall(w.split("=")[0]) if o not in helps[command]]
+        if absent:
+            stale.append(f"{page}: `branddocs {rest}`: {command} has no {', '.join(absent)}")
+    return stale

@@ -150,11 +150,6 @@ def test_link_checker_can_fail(tmp_path: Path) -> None:
     ]
 
 
-def test_writers_page_is_not_published(built_sites: dict[str, Path], brand_id: str) -> None:
-    assert not (built_sites[brand_id] / "writing").exists()
-    assert "Writing the guide" not in text_of(built_sites[brand_id])
-
-
 def test_guide_keeps_every_section_of_the_original(
     built_sites: dict[str, Path], project: Project, brand_id: str
 ) -> None:

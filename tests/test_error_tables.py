@@ -280,14 +280,18 @@ def test_a_translations_table_must_claim_what_its_sources_does(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_a_client_that_cannot_run_is_named(scratch: Project, tmp_path: Path) -> None:
-    empty = tmp_path / "empty" / "node_modules"  # no `openai` package: the Node.js client ends before it answers
-    empty.mkdir(parents=True)
+    # A broken `openai` package (its entry point missing): the Node.js client ends before it answers. (No package
+    # at all is a missing install: named once in the header, the column untried: tests/test_first_run.py.)
+    broken = tmp_path / "broken" / "node_modules" / "openai"
+    broken.mkdir(parents=True)
+    (broken / "package.json").write_text('{"name": "openai", "version": "0.0.0", "type": "module", '
+                                         '"exports": "./gone.mjs"}', encoding="utf-8")  # fmt: skip
     done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root,
-                         env={"BRANDDOCS_NODE_MODULES": str(empty)})  # fmt: skip
+                         env={"BRANDDOCS_NODE_MODULES": str(broken.parent)})  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     # Before or after it was handed the rows, as its start and the checks' timing fall.
     assert "branddocs' Node.js client for the error tables ended " in output, output
-    assert "Cannot find package 'openai'" in output, output
+    assert "Cannot find module" in output, output
     done = run_branddocs("check", "--brand", "acme", GUIDE, "--", "-k", "errors", cwd=scratch.root)
     assert done.returncode == 0, done.stdout + done.stderr  # the negative: with its package, the same table passes

@@ -284,16 +284,24 @@ GUIDE = "serverless-endpoints.md"
     ("drift", "expected"),
     [
         ("guide", {  # what the original guide's samples claimed
-            ("stream = client.chat.completions.create(", "python"): [
-                "`event:` lines are not part of OpenAI's stream format", "does not end with `data: [DONE]`"],
+            # Both SDKs read `event:` lines and a stream without `data: [DONE]` (test_sdk_tolerance.py): the
+            # streaming example passes; the prose that says otherwise fails at its line, and so does the sample.
+            ("stream = client.chat.completions.create(", "python"): [],
             ("console.log(completion.choices[0].message.content)", "javascript"): [
                 "wraps the reply in an envelope {code, msg, data}", "TypeError: Cannot read properties of undefined"],
+            ("`data: [DONE]` ends the stream", "claims"): [
+                "the guide says `data: [DONE]` ends a stream; but the platform's stream ends without it",
+                "the guide says a stream is `data:` lines, each one JSON chunk; but the platform's stream has other "
+                "lines: 'event:messages'"],
+            ('"choices":[],"usage"', "sse"): [
+                "the guide shows the stream ending with `data: [DONE]`; the endpoint's stream ends without it"],
         }),
         ("no-usage", {
-            ("--no-buffer", "bash"): [
-                "`stream_options.include_usage` was asked for, but no chunk carries `usage`"],
-            ('"choices":[],"usage"', "sse"): [
-                "failed: POST /chat/completions: `stream_options.include_usage` was asked for"],
+            ("--no-buffer", "bash"): [],  # curl prints what it gets; no SDK checks for the usage chunk
+            ('"choices":[],"usage"', "sse"): ["the guide shows a usage chunk; the endpoint sent none"],
+            ("`data: [DONE]` ends the stream", "claims"): [
+                "the guide says with `stream_options.include_usage`, one more chunk carries the usage; but the "
+                "platform sent no chunk with `usage` although the request asked"],
         }),
         ("rename-content", {
             ("console.log(completion.choices[0].message.content)", "javascript"): [
@@ -312,8 +320,16 @@ def test_drifted_platform_fails_naming_example_line_and_difference(
     assert code == 1, output
     page = scratch.docs_dir / GUIDE
     for (marker, lang), messages in expected.items():
-        found = outcome(results, page, marker, lang)
-        assert f"docs/{GUIDE}:{fence_line(page, marker)}: the {lang} example is wrong" in found  # as a writer types it
+        if lang == "claims":  # a line of prose, not a block
+            line = next(i for i, text in enumerate(page.read_text().splitlines(), 1) if marker in text)
+            found = results[f"acme::{GUIDE}:{line}::claims"]
+            assert f"docs/{GUIDE}:{line}: the prose's claims about the wire are wrong" in found
+        else:
+            found = outcome(results, page, marker, lang)
+            if not messages:  # what no reader's client minds passes
+                assert found == "passed", found
+                continue
+            assert f"docs/{GUIDE}:{fence_line(page, marker)}: the {lang} example is wrong" in found  # as typed
         for message in messages:
             assert message in found, found
 
@@ -367,7 +383,9 @@ def test_unserved_model_fails_every_example_that_uses_it(scratch: Project, tmp_p
     nebula = {k: r for k, r in results.items() if k.startswith("nebula")}
     assert all(r == "passed" or r.startswith("skipped") for r in nebula.values()), output
     acme = [r for k, r in results.items() if k.startswith("acme") and r.startswith("failure")]
-    assert len(acme) == 7  # six examples and the error table (its misspelled-field row uses the model)
+    # Six examples, the error table (its misspelled-field row uses the model) and the two lines of prose whose
+    # claims about replies need a reply (the stream's, and usage adding up); the error-body claim holds.
+    assert len(acme) == 9
     assert all("the endpoint answered 404: The model `meta-llama-3-8b-instruct` does not exist" in r for r in acme)
     assert "Traceback" not in output
 
@@ -446,7 +464,8 @@ def test_check_works_in_a_project_without_tests(scratch: Project) -> None:
     (scratch.root / "tests").unlink()  # a user's project: brands, docs, mkdocs.yml, no test folder
     code, results, output = check(scratch, "--brand", "acme", GUIDE)
     assert code == 0, output
-    assert sum(r == "passed" for r in results.values()) == 7  # the guide's six runnable examples and its error table
+    # The guide's six runnable examples, its error table and its three lines of claims about the wire.
+    assert sum(r == "passed" for r in results.values()) == 10
 
 
 STALE_SAMPLES = """

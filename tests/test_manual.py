@@ -29,6 +29,8 @@ from .manual_checks import (
     missing_helps,
     missing_names,
     pre_blocks,
+    stale_uses,
+    uses,
 )
 
 pytestmark = pytest.mark.slow
@@ -79,7 +81,9 @@ def canary_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _page(site: Path, name: str) -> Path:
-    return site / name / "index.html"
+    """A built page by its source's path less `.md` (`reference/cli`, `tutorial` for tutorial/index.md)."""
+    page = site / f"{name}.html"
+    return page if page.is_file() else site / name / "index.html"
 
 
 def test_every_command_and_option_as_help_prints_them(manual_site: Path) -> None:
@@ -102,6 +106,19 @@ def test_a_new_option_or_command_is_caught_then_appears_by_itself(
     # Built by that branddocs, the manual has them with no edit.
     site = build_manual(tmp_path / "site", canary_env)
     assert missing_helps(helps, pre_blocks(_page(site, "reference/cli"))) == []
+
+
+def test_every_command_the_pages_use_exists_with_its_options() -> None:
+    helps = cli_helps(BIN / "branddocs")
+    found = uses(MANUAL / "docs")
+    assert len(found) >= 30
+    assert stale_uses(found, helps) == []
+    # The negative: a command branddocs lacks, and an option its command lacks, are named; pytest's are not.
+    stale = [("x.md", "frobnicate --all"), ("y.md", "build --brand a --no-such-option"), ("z.md", "check -- -x")]
+    assert stale_uses(stale, helps) == [
+        "x.md: `branddocs frobnicate --all`: no such command",
+        "y.md: `branddocs build --brand a --no-such-option`: branddocs build has no --no-such-option",
+    ]
 
 
 def _stdout(*args: str) -> str:
@@ -159,6 +176,65 @@ def test_readme_is_an_entry_point_into_the_manual() -> None:
     links = re.findall(r"\]\((manual/[^)#]+)", readme)
     assert len(links) >= 10
     assert [link for link in links if not (ROOT / link).is_file()] == []
+
+
+def test_every_page_variable() -> None:
+    from branddocs.brand import load_brand
+    from branddocs.site.sdk_versions import sdk_variables
+
+    page = (MANUAL / "docs" / "reference" / "page-variables.md").read_text(encoding="utf-8")
+    names = [*load_brand(ROOT / "brands" / "acme.yml").variables(), *sdk_variables(ROOT)]
+    assert {"user_name", "base_url", "pip_install_openai"} <= set(names)
+    assert [n for n in names if f"`{{{{ {n} " not in page and f"`{{{{ {n}." not in page] == []
+    # The negative: a variable the page lacks is named.
+    assert [n for n in ["user_name", "canary_variable"] if f"`{{{{ {n} " not in page] == ["canary_variable"]
+
+
+def test_every_fence_setting() -> None:
+    from branddocs.markup import SETTINGS
+
+    page = (MANUAL / "docs" / "reference" / "fence-settings.md").read_text(encoding="utf-8")
+    said = {f'{key}="{value}"' for key, values in SETTINGS.items() for value in values or ("",)}
+    assert {'test="skip"', 'lint="skip"', 'group=""'} <= said
+    assert [s for s in sorted(said) if s.rstrip('"') not in page] == []
+    # The negative: a setting the page lacks is named.
+    assert [s for s in ['test="no"', 'test="canary"'] if s.rstrip('"') not in page] == ['test="canary"']
+
+
+def phony_targets(makefile: str) -> list[str]:
+    """The targets the Makefile declares phony (what a user runs), less `known-brand`: a guard the others call."""
+    lines = re.findall(r"^\.PHONY: ([\w -]+)$", makefile, re.MULTILINE)
+    return [t for line in lines for t in line.split() if t != "known-brand"]
+
+
+def test_every_make_target() -> None:
+    page = (MANUAL / "docs" / "reference" / "make-targets.md").read_text(encoding="utf-8")
+    targets = phony_targets((ROOT / "Makefile").read_text(encoding="utf-8"))
+    assert {"site", "test", "manual", "serve"} <= set(targets)
+    assert [t for t in targets if not re.search(rf"`make {t}\b", page)] == []
+    # The negative: a target the page lacks is named.
+    more = phony_targets(".PHONY: site canary-target known-brand\n")
+    assert [t for t in more if not re.search(rf"`make {t}\b", page)] == ["canary-target"]
+
+
+def named_paths(docs: Path) -> list[tuple[str, str]]:
+    """(page, path) for each file of this repository a page names in code: `branddocs/site/store.py`."""
+    found = []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(r"`((?:branddocs|tests|tools|bench|\.github)/[\w./-]+\.\w+)`", text):
+            found.append((str(page.relative_to(docs)), path))
+    return found
+
+
+def test_every_file_the_pages_name_exists() -> None:
+    found = named_paths(MANUAL / "docs")
+    assert len(found) >= 30
+    assert [f"{page}: {path}" for page, path in found if not (ROOT / path).exists()] == []
+    # The negative: a path that is not there (a module moved away) is named.
+    assert [p for p in ["branddocs/errors.py", "branddocs/examples/fences.py"] if not (ROOT / p).exists()] == [
+        "branddocs/examples/fences.py"
+    ]
 
 
 def test_every_page_is_in_the_navigation(manual_site: Path) -> None:

@@ -158,9 +158,10 @@ def test_each_panel_sends_what_its_python_and_nodejs_tabs_send(
     assert problems == []
     assert compared >= 2, f"{brand_id}: no Python and Node.js tab beside a Try it panel was run"
     # The negative: the Node.js tab asking for other max_tokens than its cURL is found, and named.
-    node = next(e for e in examples if e.lang == "javascript" and "max_tokens: 1024," in e.code)
-    changed = node.code.replace("max_tokens: 1024,", "max_tokens: 1000,")  # JavaScript's spelling: its tab alone
-    rendered = {s: text.replace("max_tokens: 1024,", "max_tokens: 1000,") for s, text in rendered.items()}
+    node = next(e for e in examples if e.lang == "javascript" and re.search(r"max_tokens: \d+,", e.code))
+    asked = re.search(r"max_tokens: \d+,", node.code)[0]  # JavaScript's spelling: its tab alone has it
+    changed = node.code.replace(asked, "max_tokens: 1000,")
+    rendered = {s: text.replace(asked, "max_tokens: 1000,") for s, text in rendered.items()}
     examples = [dataclasses.replace(e, code=changed) if e is node else e for e in examples]
     _, problems = panel_mismatches(rendered, examples, brand, endpoint_target, tmp_path / "negative", project.root)
     assert len(problems) == 1

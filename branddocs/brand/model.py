@@ -23,6 +23,7 @@ __all__ = [
     "Api",
     "Brand",
     "BrandError",
+    "Checks",
     "Features",
     "PlatformErrors",
     "Theme",
@@ -186,6 +187,28 @@ class PlatformErrors(_Strict):
     out_of_range: Status = 400
     """A field out of its range, such as `"temperature": 5`."""
 
+    def defects(self) -> list[str]:
+        """Declarations that document a defect of the platform rather than a choice: `check-brands` warns on each."""
+        found = []
+        if self.wrong_key < 300:
+            found.append(f"errors.wrong_key: {self.wrong_key}: the platform serves a wrong API key, so it checks no "
+                         "key and anyone who reaches it can use it; the guide says so, but is that the platform "
+                         "you mean to document?")  # fmt: skip
+        for name, status in self.model_dump().items():
+            if status >= 500:
+                found.append(f"errors.{name}: {status}: a server error for a reader's mistake is a defect of the "
+                             "platform (a 4xx would name the mistake); the guide says so, but better fix the "
+                             "platform")  # fmt: skip
+        return found
+
+
+class Checks(_Strict):
+    """How `branddocs check` treats this brand's examples."""
+
+    example_timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
+    """Seconds one example may take on this platform (a slow one: 180); `--example-timeout` or
+    `$BRANDDOCS_EXAMPLE_TIMEOUT`, when given, wins; 60 if neither says."""
+
 
 @cache
 def material_languages() -> frozenset[str]:
@@ -223,6 +246,7 @@ class Brand(_Strict):
     features: Features = Features()
     errors: PlatformErrors = PlatformErrors()
     """What the platform answers to a wrong key, an unknown model, a misspelled or out-of-range field."""
+    checks: Checks = Checks()
 
     @field_validator("language")
     @classmethod

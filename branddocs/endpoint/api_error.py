@@ -16,6 +16,10 @@ class ApiError(Exception):
     code: str | None = None
     allow: str | None = None
     """For a 405: the methods the path does allow (sent as the `Allow` header)."""
+    served: tuple[str, ...] = ()
+    """For a model the path does not serve: the models it does (a dialect may name them; never in OpenAI's body)."""
+    reason: str | None = None
+    """What went wrong, for a dialect that words it its own way (`json`: the body is not JSON); never sent."""
 
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}

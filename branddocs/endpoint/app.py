@@ -144,7 +144,7 @@ class _Endpoint:
             self.authorise(request)
         except ApiError as err:
             return self.error(err, request)
-        return _json(self.speaks.models(self.served[base].models, _MODELS_CREATED, self.owned_by))
+        return _json(self.speaks.models(self.models(base), _MODELS_CREATED, self.owned_by))
 
     async def health(self, request: Request) -> Response:
         return _json({"status": "ok"})
@@ -166,7 +166,14 @@ class _Endpoint:
 
     # A request's steps.
 
+    def models(self, base: str) -> list[str]:
+        """The models `base` serves: its list, or the first alone where the server is pinned to one model."""
+        served = self.served[base].models
+        return served[:1] if self.speaks.pins_model else served
+
     def authorise(self, request: Request) -> None:
+        if not self.speaks.checks_key:  # a server without authentication: any key, or none, is served
+            return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -188,15 +195,18 @@ class _Endpoint:
                 400,
                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
                 "HTTP library correctly. The OpenAI API expects a JSON payload.)",
+                reason="json",
             ) from None
-        chat = parse_chat_request(data, strict_fields=self.speaks.rejects_unknown_fields)
+        speaks = self.speaks
+        chat = parse_chat_request(data, strict_fields=speaks.rejects_unknown_fields, check_ranges=speaks.checks_ranges)
         served = self.served[base]
-        if chat.model not in served.models:
+        if chat.model not in self.models(base):
             raise ApiError(
                 404,
                 f"The model `{chat.model}` does not exist or you do not have access to it.",
                 param="model",
                 code="model_not_found",
+                served=tuple(self.models(base)),
             )
         if chat.stream and not served.streams:  # OpenAI's words for a model that does not stream
             raise ApiError.bad("stream", "Unsupported value: 'stream' does not support true with this model. "
@@ -209,7 +219,8 @@ class _Endpoint:
         completions = [complete(chat.messages, i, chat.max_tokens, chat.stop) for i in range(chat.n)]
         reply = Reply(speaks.new_id(), int(time.time()), chat.model, completions, count_prompt_tokens(chat.messages))
         if chat.stream:
-            return _EventStream(_events(speaks.chunks(reply, chat.include_usage), self.drifts))
+            done = speaks.ends_with_done and "no-done" not in self.drifts
+            return _EventStream(_events(speaks.chunks(reply, chat.include_usage), self.drifts, done))
         return _json(_drift_body(speaks.completion(reply), self.drifts))
 
     def error(self, err: ApiError, request: Request) -> Response:
@@ -263,8 +274,8 @@ def _drift_body(body: dict, drifts: set[str]) -> dict:
     return body
 
 
-def _events(chunks: list[dict], drifts: set[str]) -> list[bytes]:
-    """A stream's server-sent events, encoded."""
+def _events(chunks: list[dict], drifts: set[str], done: bool = True) -> list[bytes]:
+    """A stream's server-sent events, encoded; `done`: ending with `data: [DONE]`."""
     events = []
     for chunk in chunks:
         if "no-usage" in drifts and chunk.get("usage"):
@@ -275,7 +286,7 @@ def _events(chunks: list[dict], drifts: set[str]) -> list[bytes]:
                     choice["delta"]["text"] = choice["delta"].pop("content")
         data = _encode(chunk)
         events.append(f"event:messages\ndata:{data}\n\n" if "event-lines" in drifts else f"data: {data}\n\n")
-    if "no-done" not in drifts:
+    if done:
         events.append("data: [DONE]\n\n")
     return [e.encode() for e in events]
 

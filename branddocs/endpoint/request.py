@@ -104,10 +104,11 @@ def _messages(value: object) -> list[dict[str, Any]]:
     return value
 
 
-def parse_chat_request(body: object, strict_fields: bool = True) -> ChatRequest:
+def parse_chat_request(body: object, strict_fields: bool = True, check_ranges: bool = True) -> ChatRequest:
     """The validated request, or an ApiError naming the first bad parameter.
 
     `strict_fields`: an unknown field is a 400 (OpenAI); otherwise it is ignored (vLLM, LiteLLM).
+    `check_ranges`: a number out of its range is a 400 (OpenAI); otherwise it is taken (transformers serve).
     """
     if not isinstance(body, dict):
         raise ApiError.bad(None, f"Invalid request body: expected a JSON object, but got {_type_name(body)}.")
@@ -127,10 +128,11 @@ def parse_chat_request(body: object, strict_fields: bool = True) -> ChatRequest:
     if stream is not None and not isinstance(stream, bool):
         raise ApiError.bad("stream", f"Invalid type for 'stream': expected a boolean, but got {_type_name(stream)}.")
     include_usage = _stream_options(body.get("stream_options"), bool(stream))
-    _number(body, "temperature", 0, 2)
-    _number(body, "top_p", 0, 1)
-    _number(body, "presence_penalty", -2, 2)
-    _number(body, "frequency_penalty", -2, 2)
+    wide = not check_ranges
+    _number(body, "temperature", -math.inf if wide else 0, math.inf if wide else 2)
+    _number(body, "top_p", -math.inf if wide else 0, math.inf if wide else 1)
+    _number(body, "presence_penalty", -math.inf if wide else -2, math.inf if wide else 2)
+    _number(body, "frequency_penalty", -math.inf if wide else -2, math.inf if wide else 2)
     _integer(body, "top_logprobs", 0, 20)
     max_tokens = _integer(body, "max_tokens", 1)
     max_completion = _integer(body, "max_completion_tokens", 1)

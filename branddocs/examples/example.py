@@ -13,14 +13,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Example", "Kind", "shown"]
 
-Kind = Literal["run", "sample", "errors"]
+Kind = Literal["run", "sample", "errors", "claims"]
 """A block to run, a response sample, or an error table whose rows are tried."""
 
 
 @dataclass
 class Example:
     """One test: a block to run, a response sample to compare with what the endpoint returns, or an error table
-    whose rows are tried (kind and lang `errors`: judge/claims.py)."""
+    whose rows are tried (kind and lang `errors`: judge/claims.py), or a line of prose whose claims about the wire are
+    tried (kind and lang `claims`, its code the claims' names: judge/wire_claims.py)."""
 
     brand: Brand
     page: str

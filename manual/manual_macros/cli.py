@@ -57,16 +57,19 @@ def commands(
 def _options_table(parser: argparse.ArgumentParser) -> str:
     rows = []
     for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction) or action.help == argparse.SUPPRESS:
+        # -h/--help is in every command's --help above; sub-commands have their own sections.
+        if isinstance(action, argparse._SubParsersAction | argparse._HelpAction) or action.help == argparse.SUPPRESS:
             continue
         if action.option_strings:
             name = ", ".join(inline_code(s) for s in action.option_strings)
         else:
             name = inline_code(action.metavar or action.dest)
-        shown = action.default not in (None, False, argparse.SUPPRESS) and not isinstance(action, argparse._HelpAction)
+        shown = action.default not in (None, False, argparse.SUPPRESS)
         default = inline_code(str(action.default)) if shown else ""
         choices = ", ".join(inline_code(str(c)) for c in action.choices) if action.choices else ""
         rows.append(f"| {name} | {cell(action.help or '')} | {default} | {choices} |")
+    if not rows:
+        return "No options but `-h`, `--help`."
     return "| Option | What it does | Default | Choices |\n|---|---|---|---|\n" + "\n".join(rows)
 
 

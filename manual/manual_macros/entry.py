@@ -48,8 +48,11 @@ def run(*argv: str) -> str:
     return out.getvalue()
 
 
-class _Caught(Exception):
-    """Carries the parser out of the entry point at the moment it parses its arguments."""
+class _Caught(BaseException):
+    """Carries the parser out of the entry point at the moment it parses its arguments.
+
+    A BaseException, as SystemExit is: a command line that reports any Exception in one line must not catch it.
+    """
 
 
 def cli_parser() -> argparse.ArgumentParser:

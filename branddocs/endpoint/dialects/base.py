@@ -45,6 +45,14 @@ class Dialect:
     """The name `create_app(dialect=...)` and `branddocs endpoint --dialect` take."""
     rejects_unknown_fields: ClassVar[bool] = True
     """OpenAI refuses a request with a field it does not know (a 400 naming it)."""
+    checks_key: ClassVar[bool] = True
+    """OpenAI refuses a request without the right key (401); a server without authentication serves anyone."""
+    checks_ranges: ClassVar[bool] = True
+    """OpenAI refuses a number out of its range (`"temperature": 5`: 400); some servers take it."""
+    ends_with_done: ClassVar[bool] = True
+    """OpenAI ends a stream with `data: [DONE]`; some servers just end the body."""
+    pins_model: ClassVar[bool] = False
+    """A server started for one model serves that model only (a base path's first) and lists no other."""
 
     def new_id(self) -> str:
         return "chatcmpl-" + secrets.token_urlsafe(21)

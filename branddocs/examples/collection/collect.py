@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from branddocs.brand import Brand
 from branddocs.examples.collection.drift import Render, translation_drift
-from branddocs.examples.collection.marks import marked, strip_row_marks, unmarked
+from branddocs.examples.collection.marks import claim_lines, marked, strip_row_marks, unmarked
 from branddocs.examples.collection.tables import parse_table, table_texts
 from branddocs.examples.example import Example, Kind, shown
 from branddocs.examples.languages.base import check_language, for_fence, languages
@@ -109,4 +109,6 @@ def collect_examples(project: Project, brand: Brand, pages: list[str] | None = N
         for line, table in table_texts(rendered):  # each error table is one test trying its rows
             parse_table(table, f"{shown(path)}:{line}")  # a row it cannot read stops the run now, named
             examples.append(Example(brand, page, path, line, "errors", "errors", table))
+        for line, names in claim_lines(rendered):  # each line of prose that says how the wire looks
+            examples.append(Example(brand, page, path, line, "claims", "claims", " ".join(names)))
     return examples

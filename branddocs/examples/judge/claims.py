@@ -16,11 +16,12 @@ import secrets
 
 from branddocs.examples.collection.tables import ErrorRow, parse_table
 from branddocs.examples.example import Example
-from branddocs.examples.languages.base import Context
+from branddocs.examples.languages.base import Context, get
 from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.summary import error_summary
 from branddocs.examples.run.process import ExampleFailure
 from branddocs.examples.run.rows import rows_client
+from branddocs.examples.run.sandbox import StartError
 
 __all__ = ["table_problems"]
 
@@ -31,7 +32,7 @@ def _order(rows: list[ErrorRow], example: Example, context: Context, wrong_key: 
     token = target.new_token(brand)
     rows_data = [{"body": row.body(brand.default_model), "wrong_key": row.wrong_key} for row in rows]
     order = {"base_url": f"{target.proxy_url}/_x/{token}", "key": target.proxy.run_key(token),
-             "wrong_key": wrong_key, "timeout": target.timeout, "rows": rows_data}  # fmt: skip
+             "wrong_key": wrong_key, "timeout": target.limit_for(brand)[0], "rows": rows_data}  # fmt: skip
     return token, order
 
 
@@ -62,16 +63,24 @@ def table_problems(example: Example, context: Context) -> list[str]:
     rows = parse_table(example.code, example.where)
     wrong_key = "sk-wrong-" + secrets.token_hex(12)  # not the run's key: the proxy forwards it as it is
     target = context.target
-    node = rows_client(target, "javascript", context.project_root)
-    python = rows_client(target, "python", context.project_root)
+    # Without the npm package (the header says so, with its command) the Node.js column goes untried.
+    no_node = get("javascript").missing(context.project_root)
     curl_token, curl_order = _order(rows, example, context, wrong_key)
     try:  # the three clients at once, each under a run of its own
-        node.send(_order(rows, example, context, wrong_key)[1])
+        node = None if no_node else rows_client(target, "javascript", context.project_root)
+        python = rows_client(target, "python", context.project_root)
+        if node is not None:
+            node.send(_order(rows, example, context, wrong_key)[1])
         python.send({"curl": curl_order, "python": _order(rows, example, context, wrong_key)[1]})
-        answer = python.answer(target.timeout)
+        answer = python.answer(target.limit_for(example.brand)[0])
         statuses, sdk = _answers(answer["curl"], rows, "curl"), _answers(answer["python"], rows, "Python")
-        js = _answers(node.answer(target.timeout)["shows"], rows, "Node.js")
-    except ExampleFailure as exc:
+        untried = [row.node for row in rows]  # as the guide says: not tried, so not contradicted
+        js = (
+            untried
+            if node is None
+            else _answers(node.answer(target.limit_for(example.brand)[0])["shows"], rows, "Node.js")
+        )
+    except (ExampleFailure, StartError) as exc:  # a client that cannot start says what failed
         return [str(exc)]
     exchanges = target.proxy.exchanges(curl_token)
     problems = []

@@ -114,6 +114,11 @@ class Language(ABC):
         """The linter's findings, each naming its template line; `lint="skip"` means this is not called."""
         return []
 
+    def missing(self, project_root: Path) -> str:
+        """What this machine lacks to run the language's examples, with the command that installs it; empty if
+        nothing (then the examples are skipped with it: a missing install is no example's fault)."""
+        return ""
+
     @abstractmethod
     def run(self, example: Example, context: Context) -> Run:
         """Run the example once in a process of its own (run.prepare, then run.execute), and return the run."""
@@ -233,7 +238,7 @@ def unknown_language(fence: str, why: str, where: str) -> UnknownLanguage:
     """The error for a block in a language nobody registered that `why` (a setting) marks as an example to run."""
     return UnknownLanguage(
         f"{where}: ```{fence} is marked as an example to run ({why}), but no example language {fence!r} is "
-        f"registered; registered: {_registered()}. Register one (docs/writing.md: Adding a language), or mark "
+        f"registered; registered: {_registered()}. Register one (the manual: how-to/add-a-language.md), or mark "
         'the block test="no"'
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.run.process import ExampleFailure, Run, example_node, execute, finish, prepare, workdir
+from branddocs.examples.run.sdks import node_missing
 
 __all__ = ["LANGUAGE", "JavaScript"]
 
@@ -56,6 +57,10 @@ class JavaScript(Language):
             "sets dangerouslyAllowBrowser: that option is for code in a browser, where it exposes the key; "
             "server-side Node.js must not set it"
         ]
+
+    def missing(self, project_root: Path) -> str:
+        """The `openai` npm package not installed (no `npm ci` yet), or no `node`."""
+        return node_missing(*example_node(project_root))
 
     def run(self, example: Example, context: Context) -> Run:
         target, tmp, project_root = context.target, context.tmp_path, context.project_root

@@ -22,7 +22,7 @@ from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.run import sandbox
-from branddocs.examples.run.pool import PYTHON_CHILD, Zygote
+from branddocs.examples.run.pool import PYTHON_CHILD, PoolError, Zygote
 from branddocs.examples.run.process import (
     ExampleFailure,
     Run,
@@ -143,7 +143,7 @@ class Python(Language):
         exact, has_output_lines = context.target.exact, "#>" in example.code
         try:
             run, result = self._run(example, context, "check" if exact else "plain")
-        except ExampleFailure as exc:
+        except (ExampleFailure, PoolError, sandbox.StartError) as exc:  # a start-up failure says what failed
             return [str(exc)]
         run.reads = self.reads(example.code)
         found = []

@@ -7,7 +7,7 @@ import pytest
 from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
 from branddocs.settings import EXAMPLE_TIMEOUT
 
-__all__ = ["example_timeout", "pytest_addoption", "pytest_collection_modifyitems"]
+__all__ = ["example_timeout", "pytest_addoption", "pytest_collection_modifyitems", "timeout_given"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,9 +37,17 @@ def example_timeout(config: pytest.Config) -> float:
     return value
 
 
+def timeout_given(config: pytest.Config) -> bool:
+    """Whether the run set the limit (`--example-timeout`, `$BRANDDOCS_EXAMPLE_TIMEOUT`): it wins over a brand's."""
+    return bool(config.getoption("example_timeout", None) or EXAMPLE_TIMEOUT.get())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # One example may take its limit for the request block and again for itself: the test gets both, and more.
-    limit = example_timeout(config) * 2 + 30
+    run, given = example_timeout(config), timeout_given(config)
     for item in items:
         if "example" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.timeout(limit))
+            example = getattr(item, "callspec", None) and item.callspec.params.get("example")
+            brand = getattr(example, "brand", None)  # a collection problem stands in without one
+            own = None if given or brand is None else brand.checks.example_timeout
+            item.add_marker(pytest.mark.timeout((own or run) * 2 + 30))

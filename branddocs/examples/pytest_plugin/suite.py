@@ -15,6 +15,8 @@ from pytest_examples import EvalExample
 from branddocs.examples.example import Example
 from branddocs.examples.judge.claims import table_problems
 from branddocs.examples.judge.verdict import Checker
+from branddocs.examples.judge.wire_claims import claims_problems
+from branddocs.examples.languages.base import for_fence
 from branddocs.examples.pytest_plugin.share import CollectionProblem, collected_examples
 from branddocs.examples.run.process import Target
 from branddocs.site import Project
@@ -44,11 +46,18 @@ def test_example(
         pytest.skip(f"{example.where}: {example.settings['reason']}")
     if mode == "xfail":
         request.applymarker(pytest.mark.xfail(reason=example.settings["reason"], strict=True))
+    language = for_fence(example.lang) if example.kind == "run" else None
+    missing = language.missing(Project.find().root) if language else ""
+    if missing:  # said once in the header too; the example is not at fault
+        pytest.skip(f"{example.where}: not run: {missing}")
     checker = Checker(endpoint_target, eval_example, tmp_path, Project.find().root,
                       update=bool(request.config.getoption("update_examples")))  # fmt: skip
     if example.kind == "errors":  # the guide's error table: each row tried against the platform
         problems = table_problems(example, checker)
         what = "error table's claims are"
+    elif example.kind == "claims":  # a line of prose saying how the wire looks: tried against the platform
+        problems = claims_problems(example, checker)
+        what = "prose's claims about the wire are"
     else:
         problems = checker.problems(example)
         what = f"{example.lang} example is"

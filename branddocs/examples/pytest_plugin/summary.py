@@ -1,4 +1,5 @@
-"""What a run of the example checks says: whether examples run in the sandbox, and a brand-by-language table."""
+"""What a run of the example checks says: the endpoint under test, the SDKs, whether examples run in the sandbox, and
+a brand-by-language table."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ from collections import Counter
 
 import pytest
 
+from branddocs.errors import BranddocsError
+from branddocs.examples.pytest_plugin.first_run import endpoint_line
 from branddocs.examples.run import sandbox
-from branddocs.settings import NO_SANDBOX
+from branddocs.examples.run.process import example_node, example_python
+from branddocs.examples.run.sdks import sdks
+from branddocs.settings import ENDPOINT, NO_SANDBOX
+from branddocs.site import Project
 
 __all__ = ["NO_SANDBOX_ENV", "pytest_report_header", "pytest_runtest_logreport", "pytest_terminal_summary"]
 
@@ -15,13 +21,20 @@ NO_SANDBOX_ENV = NO_SANDBOX.name
 _RESULTS = "branddocs_results"
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Once per run: whether examples run in the sandbox."""
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Once per run: the endpoint under test, what the examples run with, whether they run in the sandbox."""
     ok, why = sandbox.available()
     if ok and not NO_SANDBOX.is_set():
-        return ("branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID and network "
-                "namespaces, its scratch folder only; its only way out: the recording proxy)")  # fmt: skip
-    return f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"
+        boxed = ("branddocs: each example runs in a sandbox (bubblewrap: a user of its own, its own PID and network "
+                 "namespaces, its scratch folder only; its only way out: the recording proxy)")  # fmt: skip
+    else:
+        boxed = f"branddocs: WARNING: examples run WITHOUT a sandbox: {why or f'${NO_SANDBOX_ENV} is set'}"
+    try:
+        root = Project.find().root
+    except BranddocsError:  # pytest in a folder that is no branddocs project: nothing of ours runs there
+        return [boxed]
+    found = sdks(example_python(), *example_node(root))
+    return [endpoint_line(ENDPOINT.get().rstrip("/")), *found.lines(), boxed]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

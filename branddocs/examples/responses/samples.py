@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.conformance import schema_errors
 from branddocs.examples.responses.sdk import missing_content, sdk_problems, usage_problems
-from branddocs.examples.responses.sse import chunk_kinds, parse_sse
+from branddocs.examples.responses.sse import chunk_kinds, ends_with_done, parse_sse
 
 __all__ = ["normalise", "required_by_sdk", "sample_problems", "shape_differences", "stream_differences"]
 
@@ -204,7 +204,12 @@ def sample_problems(
         problems = [f"the sample: {p}" for p in sample_issues]
         if actual is None or not 200 <= actual.status < 300:
             return problems
-        real, _ = parse_sse(actual.body.decode("utf-8", "replace"))
+        real_text = actual.body.decode("utf-8", "replace")
+        real, _ = parse_sse(real_text)
+        if ends_with_done(sample_text) and not ends_with_done(real_text):
+            problems.append(
+                "the guide shows the stream ending with `data: [DONE]`; the endpoint's stream ends without it"
+            )
         if exact and len(real) != len(sample):
             problems.append(f"the sample shows {len(sample)} chunks, the endpoint sent {len(real)}")
         problems += [f"differs from the response: {d}" for d in stream_differences(sample, real)]

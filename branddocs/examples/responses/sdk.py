@@ -7,11 +7,11 @@ type is kept as sent), so a reply lets a reader down only where the reader's cod
 example reads that field (`Reads`: the names its code accesses, from its language's `reads`), or always when
 nothing is known of the reader (`reads=None`: every field the types require). What the guide's samples show is
 judged beside them (samples.py), one exchange with them (exchange.py). What breaks every reader fails whatever it
-reads: a non-2xx status, a body
-that is not a JSON object, an envelope around the reply, `event:` lines, a stream without `data: [DONE]`,
-usage that does not add up, no usage chunk when `stream_options.include_usage` asked for one, a reply without
-`content`, a `/models` answer without a `data` list. OpenAI's published schema, to the letter, is an opt-in
-report (`--conformance openai`, conformance.py).
+reads: a non-2xx status, a body that is not a JSON object, an envelope around the reply, a reply without
+`content`, an event that is not JSON, a `/models` answer without a `data` list. What breaks no reader's SDK
+(departures.py: no `data: [DONE]`, `event:` lines, a missing usage chunk, usage that does not add up) fails only a
+sample that shows it, and the prose that claims it (judge/wire_claims.py). OpenAI's published schema, to the letter,
+is an opt-in report (`--conformance openai`, conformance.py).
 """
 
 from __future__ import annotations

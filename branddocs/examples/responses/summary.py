@@ -18,6 +18,8 @@ def error_summary(status: int, body: bytes | str, content_type: str = "") -> str
         parsed = None
     if isinstance(parsed, dict):
         error = parsed.get("error", parsed.get("detail", parsed.get("message")))
+        if isinstance(error, list) and error and isinstance(error[0], dict):  # FastAPI's list of validation errors
+            error = error[0]
         if isinstance(error, dict):
             code = error.get("code")
             code = code if isinstance(code, str) and not code.isdigit() else error.get("type")

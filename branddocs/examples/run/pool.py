@@ -92,10 +92,19 @@ class Zygote:
         binds = {str(inside / _ZYGOTE.name): _ZYGOTE, str(inside / PYTHON_CHILD.name): PYTHON_CHILD}
         box = sandbox.Box(pool.root, pool.socket_path, pool.port, reads=sandbox.python_reads(python), binds=binds)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(pool.root), "LANG": "C.UTF-8"}
-        self.process = sandbox.launch([python, "-I", str(inside / _ZYGOTE.name)], box, env, zygote=True,
-                                      stdin=theirs, stdout=subprocess.DEVNULL)  # fmt: skip
+        self.command = [python, "-I", str(inside / _ZYGOTE.name)]
+        # Its stderr in a file of its own: what it said when it ended at start is the failure's message.
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - read back and closed in close()
+        self.process = sandbox.launch(self.command, box, env, zygote=True, stdin=theirs, stdout=subprocess.DEVNULL,
+                                      stderr=self.stderr)  # fmt: skip
         theirs.close()
         self.ready = False
+
+    def said(self) -> str:
+        """The last lines it wrote to stderr (its own, the sandbox's, or the interpreter's)."""
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode(errors="replace").strip().splitlines()
+        return "\n".join(lines[-8:]) or "nothing"
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -108,12 +117,19 @@ class Zygote:
             try:
                 said = self.sock.recv(1 << 16)
             except TimeoutError:
-                said = b""
+                self.close()
+                raise PoolError(
+                    f"the Python zygote did not start within {_READY_TIMEOUT} s: "
+                    f"`{' '.join(self.command)}` in the sandbox said:\n{self.said()}"
+                ) from None
             finally:
                 self.sock.settimeout(None)
-            if json.loads(said or b"{}").get("ready") is not True:
+            if json.loads(said or b"{}").get("ready") is not True:  # it ended before it was ready
+                status = self.process.wait()
+                message = f"the Python zygote ended at start (status {status}): `{' '.join(self.command)}` in the " \
+                          f"sandbox said:\n{self.said()}"  # fmt: skip
                 self.close()
-                raise PoolError(f"the Python zygote did not start within {_READY_TIMEOUT} s (see its output above)")
+                raise PoolError(message)
             self.ready = True
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -136,6 +152,7 @@ class Zygote:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        self.stderr.close()
 
 
 @dataclass

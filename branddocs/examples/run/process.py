@@ -68,7 +68,9 @@ class Target:
     exact: bool
     """True against the reference endpoint: outputs and samples must match exactly, not just in shape."""
     timeout: float = DEFAULT_TIMEOUT
-    """Seconds one example may run (`--example-timeout`)."""
+    """Seconds one example may run (`--example-timeout`), unless its brand says otherwise (`limit_for`)."""
+    timeout_given: bool = False
+    """The run set `timeout` (`--example-timeout`, `$BRANDDOCS_EXAMPLE_TIMEOUT`): it wins over a brand's."""
     conformance: bool = False
     """`--conformance openai`: also report every departure from OpenAI's published schema."""
     per_brand: bool = False
@@ -88,6 +90,17 @@ class Target:
         if self.pool is not None:
             self.pool.close()
 
+    def limit_for(self, brand: Brand) -> tuple[float, str]:
+        """Seconds one of `brand`'s examples may run, and where that limit is set and raised (for the message)."""
+        if self.timeout_given:
+            return self.timeout, f"the run's limit: raise it with --example-timeout or ${TIMEOUT_ENV}"
+        own = brand.checks.example_timeout
+        if own is not None:
+            return own, (f"brands/{brand.id}.yml sets checks.example_timeout: {own:g}: raise it there, or for one run "
+                         "with --example-timeout")  # fmt: skip
+        return self.timeout, (f"the default limit: raise it with --example-timeout or ${TIMEOUT_ENV}, or for this "
+                              f"brand with `checks: {{example_timeout: N}}` in brands/{brand.id}.yml")  # fmt: skip
+
     def new_token(self, brand: Brand) -> str:
         prefix = brand_prefix(brand) if self.per_brand else ""
         return self.proxy.new_token(prefix)
@@ -106,6 +119,8 @@ class Run:
     reads: Reads = None
     """The response fields the example's code touches (its language's `reads`, set by Language.checked_run);
     None: all the SDK requires."""
+    limit: tuple[float, str] = (DEFAULT_TIMEOUT, "the default limit")
+    """Seconds it may run, and where that limit is set and raised (Target.limit_for)."""
 
 
 def example_python() -> str:
@@ -132,7 +147,7 @@ def prepare(example: Example, target: Target, home: Path) -> Run:
         "LANG": "C.UTF-8",
         example.brand.key_env: target.proxy.run_key(token),
     }
-    return Run(token=token, code=code, env=env)
+    return Run(token=token, code=code, env=env, limit=target.limit_for(example.brand))
 
 
 def execute(
@@ -156,18 +171,18 @@ def execute(
 
 def finish(process: subprocess.Popen | Forked, run: Run, target: Target, what: str = "example") -> Run:
     """Read the started example's output within the time and output limits, then its exit status and traffic."""
+    seconds, where = run.limit
     try:
-        out, err, too_much = _read_bounded(process, target.timeout)
+        out, err, too_much = _read_bounded(process, seconds)
     except subprocess.TimeoutExpired:
         waiting = target.proxy.in_flight(run.token)
         _kill(process)
         if waiting:
             raise ExampleFailure(
-                f"timed out after {target.timeout:g} s waiting for the endpoint (a request was still open; "
-                f"raise the limit with --example-timeout or ${TIMEOUT_ENV})"
+                f"timed out after {seconds:g} s waiting for the endpoint (a request was still open); {where}"
             ) from None
         raise ExampleFailure(
-            f"timed out after {target.timeout:g} s waiting for the {what} (the endpoint had answered every request)"
+            f"timed out after {seconds:g} s waiting for the {what} (the endpoint had answered every request); {where}"
         ) from None
     if too_much:
         _kill(process)

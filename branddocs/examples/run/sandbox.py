@@ -43,6 +43,7 @@ __all__ = [
     "OUTPUT_LIMIT",
     "PROCESS_LIMIT",
     "Box",
+    "StartError",
     "available",
     "inside",
     "launch",
@@ -190,17 +191,31 @@ def _arguments(box: Box | None, command: list[str], uid: int, zygote: bool = Fal
     return args, run + relay + command
 
 
+class StartError(RuntimeError):
+    """What examples run with cannot start: the message names the command and what it said."""
+
+
 def python_reads(python: str) -> list[Path]:
-    """What a Python interpreter needs to read: its environment (sys.prefix) and the installation below it."""
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    """What a Python interpreter needs to read: its environment (sys.prefix) and the installation below it.
+
+    Asked of `python` as it is named, never of the file its links lead to: a virtual environment's `bin/python` is
+    a link to the base interpreter, and only started by that name does it find its environment (pyvenv.cfg)."""
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
         return [Path(sys.prefix), Path(sys.base_prefix)]
-    return [Path(p) for p in _prefixes(os.path.realpath(python))]
+    return [Path(p) for p in _prefixes(os.path.abspath(python))]
 
 
 @functools.cache
 def _prefixes(python: str) -> tuple[str, ...]:
-    done = subprocess.run([python, "-I", "-S", "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"],
-                          capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+    command = [python, "-I", "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"]  # site sets a venv's prefix
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise StartError(f"the Python examples run with cannot start: `{' '.join(command)}`: {exc}") from None
+    if done.returncode or not done.stdout.split():
+        said = " ".join((done.stderr or done.stdout).split())[-300:] or "no output"
+        raise StartError(f"the Python examples run with cannot start: `{' '.join(command)}` exited with status "
+                         f"{done.returncode}: {said}")  # fmt: skip
     return tuple(dict.fromkeys(done.stdout.split()))
 
 

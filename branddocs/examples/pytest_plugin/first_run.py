@@ -1,0 +1,82 @@
+"""What `branddocs check` makes sure of about the endpoint under test before any example runs, and says in its header.
+
+One authenticated `GET {base}/models`: unreachable, or refused, stops the run in one line; a base URL that serves
+neither `/models` nor `/chat/completions` (both 404) stops it too, naming the URLs tried and the path it likely
+lacks (`/v1`). The header names the endpoint (what the examples run with: run/sdks.py).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from branddocs.errors import EXIT_NO_API, EXIT_REFUSED, EXIT_UNREACHABLE
+from branddocs.examples.responses.summary import error_summary
+from branddocs.settings import API_KEY, ENDPOINT
+
+__all__ = ["endpoint_line", "preflight"]
+
+_MISSING = (404, 405)
+
+
+def _get(url: str, key: str, timeout: float) -> httpx.Response:
+    return httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout, trust_env=False)
+
+
+def _with_v1(upstream: str) -> str | None:
+    """The base URL with `/v1` added to its path, unless it already ends so."""
+    parts = urlsplit(upstream)
+    if parts.path.rstrip("/").endswith("/v1"):
+        return None
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/v1"))
+
+
+def preflight(upstream: str, key: str, timeout: float = 10.0) -> tuple[int, str] | None:
+    """Before any example: (exit code, one line) if the endpoint under test cannot be what the guide's examples call.
+
+    One authenticated `GET {upstream}/models`: unreachable (10), an error other than 404/405 (11). A platform
+    without `/models` is fine, unless `POST {upstream}/chat/completions` is missing too (13): then the base URL is
+    wrong, and the line names both URLs and, where `{upstream}/v1/models` answers, that base URL instead.
+    """
+    models = f"{upstream}/models"
+    try:
+        response = _get(models, key, timeout)
+        if response.status_code in _MISSING:
+            chat = httpx.post(f"{upstream}/chat/completions", json={}, headers={"Authorization": f"Bearer {key}"},
+                              timeout=timeout, trust_env=False)  # fmt: skip
+    except httpx.HTTPError as exc:
+        return (
+            EXIT_UNREACHABLE,
+            f"{ENDPOINT.name}={upstream} is unreachable ({type(exc).__name__}: {exc}); no example was run",
+        )
+    if response.is_success:
+        return None
+    if response.status_code in _MISSING:
+        if chat.status_code not in _MISSING:
+            return None  # a platform without /models is still fine
+        hint = ""
+        other = _with_v1(upstream)
+        if other is not None:
+            try:
+                found = _get(f"{other}/models", key, timeout).status_code not in _MISSING
+            except httpx.HTTPError:
+                found = False
+            hint = (f"; {other}/models answers: set {ENDPOINT.name}={other}" if found else
+                    "; an OpenAI-compatible base URL usually ends in /v1")  # fmt: skip
+        return EXIT_NO_API, (
+            f"{ENDPOINT.name}={upstream} is not an OpenAI-compatible base URL: GET {models} answered "
+            f"{response.status_code} and POST {upstream}/chat/completions answered {chat.status_code}{hint}; "
+            "no example was run"
+        )
+    summary = error_summary(response.status_code, response.content, response.headers.get("content-type", ""))
+    hint = f" (is ${API_KEY.name} the key for it?)" if response.status_code in (400, 401, 403, 500) else ""
+    return EXIT_REFUSED, f"{ENDPOINT.name}={upstream}: GET /models: {summary}{hint}; no example was run"
+
+
+def endpoint_line(upstream: str) -> str:
+    """The header's line naming the endpoint under test."""
+    if upstream:
+        return f"branddocs: the endpoint under test: {upstream} (${ENDPOINT.name}); its key: ${API_KEY.name}"
+    return (f"branddocs: the endpoint under test: branddocs' reference endpoint on loopback (set ${ENDPOINT.name} and "
+            f"${API_KEY.name} to check your own server)")  # fmt: skip

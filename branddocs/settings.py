@@ -9,7 +9,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["SETTINGS", "Setting", "describe"]
+__all__ = ["SECRET_WORDS", "SETTINGS", "Setting", "describe", "is_secret_name", "without_secrets"]
+
+SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+"""A variable whose name holds one of these is a secret: builds drop it, examples never see it, and the secret
+scan looks for its value. A brand's key variable must be named so (branddocs/brand/model.py)."""
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,15 @@ def describe() -> str:
         default = f" (default: {s.default})" if s.default else ""
         lines.append(f"{s.name:<{width}}  {state:<5}  {s.help}{default}")
     return "\n".join(lines)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether the variable `name` holds a secret: a SECRET_WORDS word in it, or a setting marked secret."""
+    upper = name.upper()
+    return any(word in upper for word in SECRET_WORDS) or any(s.secret and s.name == name for s in SETTINGS)
+
+
+def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` less every secret-named variable (`is_secret_name`): the one rule for what a build, a check's
+    pytest or an example may be handed. Needs no brand file: every key variable's name holds a secret word."""
+    return {k: v for k, v in environ.items() if not is_secret_name(k)}

@@ -71,7 +71,7 @@ def test_explicit_values_win(tmp_path: Path) -> None:
         (MINIMAL + "default_model: gpt-4\n", ":6: default_model: expected one of models"),
         (MINIMAL + "theme:\n  primary: blue\n", ":7: theme.primary: String should match pattern"),
         (MINIMAL + "theme:\n  logo: ../../etc/passwd\n", "theme.logo: expected a file name inside"),
-        (MINIMAL.replace("example-co\n", "Example Co\n"), ":2: resource_dir_name: String should match"),
+        (MINIMAL.replace("example-co\n", "Example Co\n"), ":2: resource_dir_name: expected an id (characters"),
         (MINIMAL + "user_name: Again\n", "found key 'user_name' a second time"),
         (MINIMAL.replace("api:\n", "api:\n  key_env: lower-case\n"), "api.key_env: String should match"),
         ("user_name: [unclosed\n", "not valid YAML"),
@@ -79,13 +79,13 @@ def test_explicit_values_win(tmp_path: Path) -> None:
         (MINIMAL + "id: other\n", ":6: id: the id is the file name"),
         (
             "user_name: '!!!'\nresource_dir_name: x\napi: {base_url: 'http://a.example'}\nmodels: [m]\n",
-            ":3: api.key_env: '!!!' gives no usable variable name",
+            ":3: api.key_env: expected a variable name derived from user_name",
         ),
         # Brand values are untrusted text: template syntax is refused at its field, not found later in a page.
         (MINIMAL.replace("Example Co", "Example {{ 7*7 }}"), ":1: user_name: expected plain text, found template"),
         (MINIMAL + "portal_name: '{% include \"x\" %}'\n", ":6: portal_name: expected plain text, found template"),
         (MINIMAL + "copyright: 'Example {# Co'\n", ":6: copyright: expected plain text, found template syntax '{#'"),
-        (MINIMAL.replace("/api/v1/ai", "/{{ x }}/v1"), ":4: api.base_url: expected plain text, found template"),
+        (MINIMAL.replace("/api/v1/ai", "/{{ x }}/v1"), ":4: api.base_url: expected an http:// or https:// URL"),
         # YAML's comment pitfall: an unquoted colour is no value at all.
         (
             MINIMAL + "theme:\n  primary: #b45309\n",
@@ -131,7 +131,8 @@ def test_two_brands_in_one_image_folder_are_an_error(tmp_path: Path) -> None:
         f"{tmp_path / 'one.yml'} and {tmp_path / 'two.yml'}: resource_dir_name: expected one image folder per brand, "
         "found 'example-co' in each"
     )
-    write(tmp_path, MINIMAL.replace("example-co\n", "other-co\n"), "two.yml")
+    # Another tenant has a name of its own too (tests/security/test_lookalikes.py).
+    write(tmp_path, MINIMAL.replace("example-co\n", "other-co\n").replace("Example Co", "Other Co"), "two.yml")
     assert [b.id for b in load_brands(tmp_path)] == ["one", "two"]
 
 

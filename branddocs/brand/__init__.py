@@ -5,6 +5,7 @@ from __future__ import annotations
 from branddocs.brand.colours import contrast_ratio
 from branddocs.brand.links import unsafe_links
 from branddocs.brand.loader import MAX_BRAND_BYTES, find_brand_files, load_brand, load_brands, shared_image_folders
+from branddocs.brand.lookalikes import lookalike_brands
 from branddocs.brand.model import (
     BRAND_ID_RE,
     SECRET_WORDS,
@@ -35,6 +36,7 @@ __all__ = [
     "find_brand_files",
     "load_brand",
     "load_brands",
+    "lookalike_brands",
     "material_languages",
     "shared_image_folders",
     "unsafe_links",

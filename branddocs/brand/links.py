@@ -7,7 +7,7 @@ from pathlib import Path
 
 from branddocs.brand.folders import walk_docs
 
-__all__ = ["unsafe_links"]
+__all__ = ["TOP_FOLDERS", "outside_project", "unsafe_links"]
 
 
 def _link_problem(link: Path, root: Path, brand_id: str, resource_dir_name: str) -> str | None:
@@ -26,6 +26,22 @@ def _link_problem(link: Path, root: Path, brand_id: str, resource_dir_name: str)
     return None
 
 
+TOP_FOLDERS = ("docs", "overrides", "brands", "macros")
+"""What a site is made from: each must be inside the project, as a folder or a link that stays in it."""
+
+
+def outside_project(root: Path, paths: dict[str, Path]) -> list[str]:
+    """For each of `paths` ({what: path}) that resolves (realpath) outside the project `root`, why."""
+    root = Path(os.path.realpath(root))
+    found = []
+    for what, path in paths.items():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(root):
+            link = " (a symbolic link)" if Path(path).is_symlink() else ""
+            found.append(f"{what} {path}{link} -> {target}: expected a folder inside the project {root}")
+    return found
+
+
 def unsafe_links(root: Path, brand_id: str, resource_dir_name: str) -> list[str]:
     """Symbolic links that would publish, for brand `brand_id` (images in `resource_dir_name`), a file outside the
     project or another brand's.
@@ -33,7 +49,7 @@ def unsafe_links(root: Path, brand_id: str, resource_dir_name: str) -> list[str]
     Walks what the brand's site is made from: docs/ (less other brands' image and page folders, which its
     site never holds and which are never listed), overrides/ and its brand file; a link is never followed into."""
     root = Path(os.path.realpath(root))
-    found = []
+    found: list[str | None] = [*outside_project(root, {name + "/": root / name for name in TOP_FOLDERS})]
     brand_file = root / "brands" / f"{brand_id}.yml"
     if brand_file.is_symlink():
         found.append(_link_problem(brand_file, root, brand_id, resource_dir_name))

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from branddocs.brand.lookalikes import lookalike_brands
 from branddocs.brand.model import BRAND_ID_RE, Brand, BrandError
 
 __all__ = ["MAX_BRAND_BYTES", "MAX_YAML_DEPTH", "find_brand_files", "load_brand", "load_brands", "shared_image_folders"]
 
 MAX_BRAND_BYTES = 64 * 1024
-"""A brand file is a few hundred bytes; a larger one is refused before it is read."""
+"""A brand file is a few hundred bytes; a larger one is refused, reading at most one byte more."""
 MAX_YAML_DEPTH = 20
 """Nesting deeper than this is refused while parsing, before anything is built from it."""
 
@@ -103,6 +107,42 @@ def _check_structure(path: Path, text: str) -> None:
         raise BrandError(f"{path}: not valid YAML: {exc}") from exc
 
 
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}  # fmt: skip
+
+
+def _read_capped(path: Path) -> bytes:
+    """The file's bytes, read without following a link, from a regular file only, and never more than the cap
+    plus one byte: `st_size` is not trusted (`/dev/zero` and `/proc` files report 0, a file may grow)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise BrandError(
+                f"{path}: expected a brand file that is a regular file, found a symbolic link {path} -> "
+                f"{os.path.realpath(path)} (brand files are opened without following links)"
+            ) from None
+        raise BrandError(f"{path}: cannot read the brand file: {exc}") from exc
+    with os.fdopen(fd, "rb", buffering=0) as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a file")
+            raise BrandError(f"{path}: expected a brand file that is a regular file, found {kind}")
+        if info.st_size > MAX_BRAND_BYTES:  # refused before reading; a smaller size is not believed
+            raise BrandError(
+                f"{path}: expected a brand file of at most {MAX_BRAND_BYTES} bytes, found {info.st_size} bytes"
+            )
+        data = b""
+        while len(data) <= MAX_BRAND_BYTES:
+            chunk = file.read(MAX_BRAND_BYTES + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if len(data) > MAX_BRAND_BYTES:
+            raise BrandError(f"{path}: expected a brand file of at most {MAX_BRAND_BYTES} bytes, found more")
+        return data
+
+
 def load_brand(path: Path) -> Brand:
     """Read and validate one brand file; every error names the file, line and field."""
     path = Path(path)
@@ -112,11 +152,8 @@ def load_brand(path: Path) -> Brand:
             f"{path}: the file name must be the brand id, [a-z0-9-]+ followed by .yml; found {path.name!r}"
         )
     try:
-        size = path.stat().st_size
-        if size > MAX_BRAND_BYTES:
-            raise BrandError(f"{path}: expected a brand file of at most {MAX_BRAND_BYTES} bytes, found {size} bytes")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_capped(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise BrandError(f"{path}: cannot read the brand file: {exc}") from exc
     _check_structure(path, text)
     try:
@@ -177,7 +214,7 @@ def load_brands(brands_dir: Path, ids: list[str] | None = None) -> list[Brand]:
     if not files:
         raise BrandError(f"no brand files (*.yml) in {brands_dir}")
     brands = {p: load_brand(p) for p in files.values()}
-    shared = shared_image_folders(brands)
-    if shared:
-        raise BrandError("\n".join(dict.fromkeys(shared.values())))
+    conflicts = [*shared_image_folders(brands).values(), *lookalike_brands(brands).values()]
+    if conflicts:
+        raise BrandError("\n".join(dict.fromkeys(line for c in conflicts for line in c.splitlines())))
     return list(brands.values())

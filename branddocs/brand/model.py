@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from branddocs import text
 from branddocs.brand.colours import mix, readable_on
 from branddocs.brand.links import unsafe_links
 from branddocs.errors import UsageError
+from branddocs.settings import SECRET_WORDS  # a key variable's name holds one: the scan needs no brand file
 
 __all__ = [
     "BRAND_ID_RE",
@@ -32,12 +34,9 @@ __all__ = [
 ]
 
 BRAND_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+_ENV_NAME = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"
 _HEX_COLOUR = r"^#[0-9a-fA-F]{6}$"
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
-SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
-"""A key variable's name holds one of these: the secret scan finds every key by its variable's name alone,
-without reading any brand file (branddocs/site/secrets_scan.py)."""
 _FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
 _FINGERPRINT = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
@@ -45,7 +44,31 @@ SAMPLE_FINGERPRINT = "fp_abc123"
 """What the guide's samples show as `system_fingerprint` unless the brand says what its platform sends: plainly
 a placeholder, naming no backend (a vendor's `vllm-0.32.0-...` would tell every tenant's readers the stack)."""
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]
-ModelId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$", max_length=200)]
+# Values that land in code, URLs and attributes: each checked by its allow-list grammar (branddocs/text/grammar.py)
+# and accepted only if every output printer leaves it unchanged (text.printed_as_is). The grammar's message, not
+# pydantic's, is what people read: the patterns go to the schema only.
+_MODEL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$"
+_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._:@%+/-]*)?$"
+ModelId = Annotated[
+    str, AfterValidator(text.model_id), Field(json_schema_extra={"pattern": _MODEL_ID, "maxLength": 200})
+]
+Url = Annotated[str, AfterValidator(text.url), Field(json_schema_extra={"pattern": _URL})]
+Slug = Annotated[str, AfterValidator(text.slug), Field(json_schema_extra={"pattern": BRAND_ID_RE.pattern})]
+
+
+def _free_text(max_length: int) -> AfterValidator:
+    """Prose: one line, NFC, no control, invisible or bidirectional character (text.free_text); escaped per output."""
+
+    def check(value: str) -> str:
+        if len(value) > max_length:
+            raise ValueError(f"expected at most {max_length} characters, found {len(value)}")
+        return text.free_text(value)
+
+    return AfterValidator(check)
+
+
+FreeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _free_text(200),
+                     Field(json_schema_extra={"maxLength": 200})]  # fmt: skip
 
 
 class BrandError(UsageError):
@@ -61,7 +84,8 @@ def derive_key_env(user_name: str) -> str:
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo such as `defualt_model` must not pass silently.
     # Docstrings under fields become descriptions in `branddocs schema`, shown by editors.
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True)
+    # No stripping: a code value's surrounding whitespace is refused by its grammar, not silently dropped.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     @field_validator("*")
     @classmethod
@@ -76,7 +100,7 @@ class _Strict(BaseModel):
 class Api(_Strict):
     """Where the tenant's OpenAI-compatible API lives and which variable holds its key."""
 
-    base_url: str
+    base_url: Url
     """The OpenAI-compatible base URL a reader passes to the SDKs, e.g. `https://api.acme.example/v1`."""
     key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
     """The environment variable the examples read the API key from, its name holding KEY, TOKEN, SECRET,
@@ -89,32 +113,29 @@ class Api(_Strict):
     @field_validator("system_fingerprint")
     @classmethod
     def _fingerprint(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(_FINGERPRINT, value):
-            raise ValueError(
-                "expected what the platform sends as system_fingerprint: 1 to 64 letters, digits, '.', '_', ':' "
-                f"or '-', starting with a letter or digit (pattern {_FINGERPRINT}); found {value!r}"
-            )
-        return value
+        if value is None:
+            return None
+        what = ("what the platform sends as system_fingerprint: 1 to 64 letters, digits, '.', '_', ':' or '-', "
+                "starting with a letter or digit")  # fmt: skip
+        return text.token(value, _FINGERPRINT[1:-1], what, r"[A-Za-z0-9._:-]", 64)
 
     @field_validator("key_env")
     @classmethod
     def _secret_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = text.env_name(value)
         # The secret scan of every build knows keys by their variable's name (see SECRET_WORDS).
-        if value is not None and not any(word in value for word in SECRET_WORDS):
+        if not any(word in value for word in SECRET_WORDS):
             raise ValueError(f"expected a name holding one of {', '.join(SECRET_WORDS)}, found {value!r}")
         return value
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("expected an http:// or https:// URL with a host name")
-        if parts.query or parts.fragment:
-            raise ValueError("expected a base URL without a query or fragment")
+    def _base_url(cls, value: str) -> str:
         if value.rstrip("/").endswith("/chat/completions"):
             raise ValueError("expected the base URL, without the trailing /chat/completions")
-        return value.rstrip("/")
+        return text.printed_as_is(value.rstrip("/"))
 
 
 class Theme(_Strict):
@@ -155,7 +176,7 @@ class Theme(_Strict):
                 "expected a file name inside the brand's image folder, such as logo.svg, of at most 100 letters, "
                 f"digits, '.', '_' and '-' (pattern {_FILE_NAME}); found {value!r}"
             )
-        return value
+        return None if value is None else text.file_name(value)
 
 
 class Features(_Strict):
@@ -221,25 +242,27 @@ def material_languages() -> frozenset[str]:
 class Brand(_Strict):
     """One tenant's values for the templated guide: `brands/<id>.yml` (`branddocs schema` lists its fields)."""
 
-    id: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
+    id: Slug
     """The file name without `.yml`; not written in the file."""
-    user_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    """The tenant's name as readers see it; any characters."""
-    resource_dir_name: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
+    user_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _free_text(100),
+                         Field(json_schema_extra={"maxLength": 100})]  # fmt: skip
+    """The tenant's name as readers see it: one line of text (no control, invisible or bidirectional
+    character)."""
+    resource_dir_name: Slug
     """The folder under `docs/images/` holding this brand's screenshots and logo."""
     api: Api
     models: Annotated[list[ModelId], Field(min_length=1)]
     """The models this tenant serves, as the API names them."""
     default_model: ModelId | None = None
     """The model the examples call; the first of `models` if unset."""
-    portal_name: Annotated[str, StringConstraints(min_length=1)] = "Cloud Portal"
+    portal_name: FreeText = "Cloud Portal"
     """The name of the tenant's web console, as the guide mentions it."""
     theme: Theme = Theme()
-    site_url: str | None = None
+    site_url: Url | None = None
     """Where the published guide lives, e.g. `https://docs.acme.example/`."""
-    copyright: str | None = None
+    copyright: FreeText | None = None
     """Footer text; `© <user_name>` if unset."""
-    support_url: str | None = None
+    support_url: Url | None = None
     """Where readers get help, linked from the guide."""
     language: str = "en"
     """The readers' language, a Material for MkDocs code such as `en`, `de`, `ja`, `zh-TW`."""
@@ -255,7 +278,7 @@ class Brand(_Strict):
             near = sorted(c for c in material_languages() if c.lower().startswith(value.lower()[:2]))
             hint = f" (close: {', '.join(near)})" if near else ""
             raise ValueError(f"expected a Material for MkDocs language code such as en, de, ja, zh-TW{hint}")
-        return value
+        return text.printed_as_is(value)
 
     @field_validator("models")
     @classmethod
@@ -265,22 +288,18 @@ class Brand(_Strict):
             raise ValueError(f"expected each model once, found {', '.join(duplicates)} more than once")
         return value
 
-    @field_validator("site_url", "support_url")
-    @classmethod
-    def _absolute_url(cls, value: str | None) -> str | None:
-        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
-            raise ValueError("expected an http:// or https:// URL with a host name")
-        return value
-
     @model_validator(mode="after")
     def _defaults(self) -> Brand:
         if self.default_model is not None and self.default_model not in self.models:
             raise ValueError(f"default_model: expected one of models {self.models}, found {self.default_model!r}")
         key_env = self.api.key_env or derive_key_env(self.user_name)
-        if not re.match(_ENV_NAME, key_env) or key_env == "_API_KEY":
+        try:
+            key_env = text.env_name(key_env)
+        except text.GrammarError:
             raise ValueError(
-                f"api.key_env: {self.user_name!r} gives no usable variable name ({key_env!r}); set api.key_env"
-            )
+                f"api.key_env: expected a variable name derived from user_name (capitals, digits, single `_`, "
+                f"starting with a letter), found {key_env!r} from {self.user_name!r}; set api.key_env"
+            ) from None
         # Frozen models: fill derived defaults once, here, so every reader sees the same values.
         object.__setattr__(self, "default_model", self.default_model or self.models[0])
         object.__setattr__(self, "api", self.api.model_copy(update={"key_env": key_env}))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from branddocs.cli.options import brands_option, jobs_option, shard_option
 from branddocs.site import Project
+from branddocs.site.no_secrets import withdraw_secrets
 from branddocs.site.shard import shard_of
 
 __all__ = ["add_parser", "run"]
@@ -29,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.builder.build import build_brands
 
+    withdraw_secrets()  # before any configuration is loaded: a hook's module runs then (site/no_secrets.py)
     ids = shard_of(project.known_brands(args.brand), args.shard)
     progress = _Progress(len(ids), sys.stdout.isatty())
     start = time.perf_counter()

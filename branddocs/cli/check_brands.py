@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from branddocs import text
 from branddocs.brand import BrandError, load_brand
 from branddocs.site import Project
 
@@ -21,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from contextlib import suppress
 
-    from branddocs.brand import shared_image_folders
+    from branddocs.brand import lookalike_brands, shared_image_folders
 
     paths = [Path(p) for p in args.files] or [project.brands_dir / f"{i}.yml" for i in project.brand_ids()]
     if not paths:
@@ -41,16 +42,20 @@ def run(args: argparse.Namespace, project: Project) -> int:
         if path.resolve() not in checked:
             with suppress(BrandError):  # a broken file is reported when it is checked itself
                 loaded[path] = load_brand(path)
-    for path, message in shared_image_folders(loaded).items():
-        if path in paths:
-            errors[path] = f"{errors[path]}\n{message}" if path in errors else message
+    # Two brands a reader cannot tell apart (names, ids, key variables, host names): compared the same way.
+    for conflicts in (shared_image_folders(loaded), lookalike_brands(loaded)):
+        for path, message in conflicts.items():
+            if path in paths:
+                errors[path] = f"{errors[path]}\n{message}" if path in errors else message
     for path in paths:
         if path not in errors:
             brand = loaded[path]
-            print(f"{path}: ok ({brand.user_name}, {brand.base_url}, ${brand.key_env}, {len(brand.models)} models)")
+            ok = f"{path}: ok ({brand.user_name}, {brand.base_url}, ${brand.key_env}, {len(brand.models)} models)"
+            print(text.terminal_line(ok))
             for defect in brand.errors.defects():  # declared, so the guide says so; still worth a second look
-                print(f"{path}: warning: {defect}", file=sys.stderr)
+                print(text.terminal_line(f"{path}: warning: {defect}"), file=sys.stderr)
+    # Every line through the terminal printer: no ESC, CR or bidirectional control, no CI workflow command.
     for line in dict.fromkeys(line for message in errors.values() for line in message.splitlines()):
-        print(line, file=sys.stderr)
+        print(text.terminal_line(line), file=sys.stderr)
     print(f"{len(paths) - len(errors)} ok, {len(errors)} with errors")
     return 1 if errors else 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from branddocs.cli.options import brands_option, jobs_option
 from branddocs.errors import EXIT_USAGE
 from branddocs.site import Project
+from branddocs.site.no_secrets import withdraw_secrets
 
 __all__ = ["add_parser", "run"]
 
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.review.diff import run_diff
     from branddocs.review.render import render_json, render_markdown, render_text
 
+    withdraw_secrets()  # before any configuration is loaded: a hook's module runs then (site/no_secrets.py)
     on_sites = None
     if args.screenshots is not None:
         from functools import partial

@@ -8,6 +8,7 @@ import sys
 from branddocs.cli.options import brands_option
 from branddocs.errors import EXIT_USAGE
 from branddocs.site import Project
+from branddocs.site.no_secrets import withdraw_secrets
 
 __all__ = ["add_parser", "run"]
 
@@ -25,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.site.serve import addresses, serve
 
+    withdraw_secrets()  # before any configuration is loaded: a hook's module runs then (site/no_secrets.py)
     ids = list(dict.fromkeys(args.brand))
     for brand_id in ids:
         project.brand(brand_id)  # fail here, clearly, rather than inside MkDocs' reloader

@@ -7,15 +7,23 @@ for the build (branddocs/plugin/plugin.py).
 
 Brand values come from tenants and pages from writers, so neither is trusted here:
 
-- every `{{ expression }}` prints as text: HTML's and Markdown's active characters become character
-  references, so `R&D <Labs>` reads as that name and `<script>` or `[x](javascript:...)` never becomes
-  markup (a macro that means to return Markdown returns `markupsafe.Markup`);
+- every `{{ expression }}` prints as Markdown text (branddocs/text/printers.py's `markdown_text`): what
+  starts Markdown or HTML syntax becomes a character reference, so `R&D <Labs>` reads as that name and
+  `<script>` or `[x](javascript:...)` never becomes markup, and nothing else is escaped (`Brightline & Co.`
+  stays so in the Markdown twin). A value that passed a code grammar (the base URL, model ids, the key
+  variable) prints as written: its grammar accepts only what every printer leaves unchanged. A macro that
+  means to return Markdown returns `markupsafe.Markup`;
+- elsewhere a page names the place a value lands with a filter, one per printer: `| shell_word`,
+  `| python_str`, `| js_str`, `| json_str`, `| url_path`, `| markdown_link_destination`, and Jinja's `| e`
+  for HTML; a value inside a raw HTML tag must be printed with `| e` (or `| url_path`), or the build fails
+  naming the page and line;
 - templates run in Jinja's sandbox (no `__globals__` and the like) and see only the brand's values and
   the page's title, URL and metadata: not MkDocs' config object, the machine or git.
 """
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,27 +34,46 @@ from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 from mkdocs_macros.plugin import MacrosPlugin
 
+from branddocs import text
 from branddocs.plugin.plugin import BranddocsPlugin
 
-__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
+__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros", "unprinted_in_tags"]
 
-# Character references keep the text as it was in prose, tables and headings. Quotes too: a writer's
-# raw `<div title="{{ user_name }}">` must not let a value close the attribute. Not `_`: key variables and
-# model ids hold it, in code where a reference would show as such (and mid-word it is no emphasis).
-_TEXT = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
-    "`": "&#96;", "*": "&#42;", "[": "&#91;", "]": "&#93;", "{": "&#123;", "}": "&#125;",
-})  # fmt: skip
+_FILTERS = (text.shell_word, text.python_str, text.js_str, text.json_str, text.url_path,
+            text.markdown_link_destination, text.markdown_text)  # fmt: skip
+"""The printers a page may name, as filters of the same names; each returns Markup, printed as it is."""
+_IN_TAG = re.compile(r"<[A-Za-z][^<>]*?\{\{(?P<expression>(?:(?!\}\}).)*)\}\}", re.S)
+_SAFE_IN_TAG = re.compile(r"\|\s*(?:e|escape|url_path|urlencode)\s*$")
 _PUBLIC_CONFIG = ("site_name", "site_url", "site_description", "copyright", "extra")
 _MARKERS = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
             "comment_start_string", "comment_end_string")  # fmt: skip
 
 
 def as_text(value: Any) -> str:
-    """What `{{ value }}` prints: the value as text in Markdown and HTML (StrictUndefined still raises)."""
+    """What `{{ value }}` prints: the value as Markdown text (StrictUndefined still raises); Markup as it is."""
     if isinstance(value, Markup):
         return value
-    return str(value).translate(_TEXT)
+    return text.markdown_text(str(value))
+
+
+def unprinted_in_tags(source: str) -> list[str]:
+    """`line N: {{ expression }}` for each expression inside a raw HTML tag of a page that does not end with
+    `| e` (or `| url_path`): Markdown text is not escaped for an attribute, whose quotes it leaves alone."""
+    found = []
+    for tag in _IN_TAG.finditer(source):
+        for expression in re.finditer(r"\{\{(?P<e>(?:(?!\}\}).)*)\}\}", tag.group()):
+            if not _SAFE_IN_TAG.search(expression["e"].strip()):
+                line = source.count("\n", 0, tag.start() + expression.start()) + 1
+                found.append(f"line {line}: {expression.group()}")
+    return found
+
+
+def _printer_filter(printer):
+    def printed(value: Any) -> Markup:
+        return Markup(printer(str(value)))  # noqa: S704 - the printer escaped it for its context
+
+    printed.__name__ = printer.__name__
+    return printed
 
 
 def _plugin(env: MacrosPlugin) -> BranddocsPlugin:
@@ -102,6 +129,7 @@ def _sandboxed(env, brand_id: str, resource_dir_name: str) -> SandboxedEnvironme
         **{m: getattr(env, m) for m in _MARKERS},
     )
     sandbox.filters.update(env.filters)
+    sandbox.filters.update({printer.__name__: _printer_filter(printer) for printer in _FILTERS})
     # No globals from mkdocs-macros: `context()` and `macros_info()` print every variable, config included.
     return sandbox
 
@@ -121,6 +149,11 @@ def on_pre_page_macros(env: MacrosPlugin) -> None:
     allowed["config"] = {k: v.unescape() if isinstance(v, Markup) else v for k, v in public.items()}
     allowed["extra"] = env.conf["extra"]
     page = env.variables.get("page")
+    if page is not None and page.meta.get("render_macros", True):
+        unprinted = unprinted_in_tags(env.markdown or "")
+        if unprinted:
+            raise PluginError(f"{page.file.src_uri}: {unprinted[0]} is inside an HTML tag: print it with "
+                              "`| e` (an attribute's value) or `| url_path` (a URL), not as Markdown text")  # fmt: skip
     if page is not None:  # mkdocs-macros reads `.meta` from it (render_macros: false)
         env.env.loader.page = page.file.src_uri
         allowed["page"] = SimpleNamespace(title=page.title, url=page.url, meta=page.meta)

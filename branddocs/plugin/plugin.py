@@ -12,7 +12,6 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup, escape
 from mkdocs.config.defaults import MkDocsConfig
@@ -21,12 +20,14 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from branddocs import text
 from branddocs.brand import Brand, BrandError
+from branddocs.brand.links import outside_project
 from branddocs.markup import strip_fence_settings
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.settings import TRY_IT_BASE
-from branddocs.site import brand_for_build, llms, search, secrets_scan, store, try_it
+from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store, try_it
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
 from branddocs.site.platform_file import write_platform
 from branddocs.site.sdk_versions import sdk_variables
@@ -61,11 +62,24 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # asks the project's macros for the brand's values.
     @event_priority(100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # A build holds no secrets (`branddocs build` withdrew them before loading the config; a plain `mkdocs build`
+        # here, before any other plugin's on_config or page), and its config names none.
+        no_secrets.withdraw_secrets()
+        problems = no_secrets.secret_env_tags(Path(config.config_file_path))
+        if problems:
+            raise PluginError("\n".join(problems))
         try:
             brand = self._brand = brand_for_build(config.config_file_path, self.config.brand)
         except BrandError as exc:
             raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
         root = Path(config.config_file_path).parent
+        # What the build reads stays in the project: mkdocs.yml's folders as well as the top-level ones (links.py).
+        folders = {"docs_dir": Path(config.docs_dir)}
+        if config.theme.custom_dir:
+            folders["theme.custom_dir"] = Path(config.theme.custom_dir)
+        outside = outside_project(root, folders)
+        if outside:
+            raise PluginError(f"{config.config_file_path}: {outside[0]}")
         brand_files.install(brand_of)  # this build's walk of docs/ skips other brands' folders (plugin/files.py)
         self._pages = site_pages(Path(config.docs_dir), brand)  # once per build: the nav and on_files use it
         # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
@@ -84,14 +98,14 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         config.site_name = escape(name)
         config.site_description = escape(description)
         if brand.site_url:
-            config.site_url = quote(brand.site_url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%~")
+            config.site_url = text.url_path(brand.site_url.rstrip("/") + "/")
         config.copyright = escape(brand.copyright) if brand.copyright else Markup("&copy; ") + brand.user_name
         # Percent-encoded as well as restricted to safe characters by the brand model: Material prints both
         # inside attributes without escaping them.
         if brand.theme.logo:
-            config.theme["logo"] = quote(f"{images}/{brand.theme.logo}")
+            config.theme["logo"] = text.url_path(f"{images}/{brand.theme.logo}")
         if brand.theme.favicon or brand.theme.logo:
-            config.theme["favicon"] = quote(f"{images}/{brand.theme.favicon or brand.theme.logo}")
+            config.theme["favicon"] = text.url_path(f"{images}/{brand.theme.favicon or brand.theme.logo}")
         config.extra["brand"] = brand.model_dump(mode="json")
         config.extra["brand_css"] = brand.theme.css_variables()
         if brand.features.try_it:  # the panels' script and stylesheet, as files (no inline script), in every page

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from branddocs import text
 from branddocs.review.diff import BrandChange, DiffReport
 
 __all__ = ["MARKDOWN_LIMIT", "group_changes", "render_json", "render_markdown", "render_text"]
@@ -45,18 +46,11 @@ def _headline(report: DiffReport) -> str:
     return f"{len(report.changed)} brands changed, {len(report.unchanged)} unchanged{failed}"
 
 
-# Pages and brand values are untrusted text: on a terminal no control character (an escape sequence
-# could rewrite the screen) and in Markdown no markup (a `</details>` would break the comment) gets through.
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x09}
-_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "<>&*_[]`\\|#"})
-
-
-def _plain(line: str) -> str:
-    return line.translate(_CONTROLS)
-
-
-def _md(text: str) -> str:
-    return _plain(text).translate(_MARKDOWN)
+# Pages and brand values are untrusted text, printed with branddocs.text's printers: on a terminal no control
+# or bidirectional character (an escape sequence could rewrite the screen) and in Markdown no markup (a
+# `</details>` would break the comment) gets through.
+_plain = text.terminal_text
+_md = text.markdown_text
 
 
 def _sections(change: BrandChange) -> list[tuple[str, list[str]]]:

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from branddocs import text
 from branddocs.site.try_it import strip_panels
 
 __all__ = ["FULL", "INDEX", "twin_uri", "write_index", "write_twin"]
@@ -31,7 +32,6 @@ INDEX = "llms.txt"
 FULL = "llms-full.txt"
 _HEADING = re.compile(r"^#\s+(?P<title>.+?)(?:\s+\{[^}]*\})?\s*$", re.M)
 _SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s|$)|[。！？])", re.S)
-_MARKDOWN_ACTIVE = str.maketrans({"*": "&#42;", "[": "&#91;", "]": "&#93;", "`": "&#96;", "_": "&#95;"})
 
 
 def twin_uri(src_uri: str) -> str:
@@ -43,9 +43,9 @@ def write_twin(page, config) -> None:
     """Write the page's Markdown (after macros, fence settings removed) beside its HTML."""
     out = Path(config.site_dir) / twin_uri(page.file.src_uri)
     out.parent.mkdir(parents=True, exist_ok=True)
-    text = strip_panels(page.markdown).rstrip() + "\n"
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    twin = strip_panels(page.markdown).rstrip() + "\n"
+    if not out.is_file() or out.read_text(encoding="utf-8") != twin:
+        out.write_text(twin, encoding="utf-8")
 
 
 def _nav_uris(items) -> list[str]:
@@ -57,8 +57,9 @@ def _nav_uris(items) -> list[str]:
 
 
 def _plain(value: object) -> str:
-    """Site name or description (escaped once for Material's templates) as text safe in Markdown."""
-    return html.escape(html.unescape(str(value)), quote=False).translate(_MARKDOWN_ACTIVE)
+    """Site name or description (HTML-escaped once for Material's templates) as Markdown text: escaped for
+    Markdown alone, so `Brightline & Co.` reads as written."""
+    return text.markdown_text(html.unescape(str(value)))
 
 
 def _summary(markdown: str) -> str:
@@ -85,13 +86,14 @@ def write_index(config) -> None:
     lines += ["## Pages", ""]
     texts = []
     for uri in ordered:
-        text = (site / uri).read_text(encoding="utf-8")
-        texts.append(text)
-        heading = _HEADING.search(text)
+        twin = (site / uri).read_text(encoding="utf-8")
+        texts.append(twin)
+        heading = _HEADING.search(twin)
         title = heading["title"] if heading else uri.removesuffix(".md")
-        summary = _summary(text)
-        lines.append(f"- [{title}]({base}{quote(uri)})" + (f": {summary}" if summary else ""))
+        summary = _summary(twin)
+        link = text.markdown_link_destination(base + quote(uri))
+        lines.append(f"- [{title}]({link})" + (f": {summary}" if summary else ""))
     # llmstxt.org's "Optional" section: what an assistant may skip; here, every page above in one file.
-    lines += ["", "## Optional", "", f"- [{FULL}]({base}{FULL})"]
+    lines += ["", "## Optional", "", f"- [{FULL}]({text.markdown_link_destination(base + FULL)})"]
     (site / INDEX).write_text("\n".join(lines) + "\n", encoding="utf-8")
     (site / FULL).write_text("\n\n".join(t.rstrip() for t in texts) + "\n", encoding="utf-8")

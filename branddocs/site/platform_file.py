@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from branddocs import text
 from branddocs.brand import Brand
 from branddocs.site.sdk_versions import node_sdk, python_sdk
 
@@ -54,18 +55,25 @@ def platform_record(brand: Brand, root: Path) -> dict[str, Any]:
     }
 
 
-def json_text(record: dict[str, Any]) -> str:
-    """`record` as JSON that no browser can take for markup: brand values are untrusted text (a name holding
-    `<script>`), and a JSON file may be sniffed or pasted into a page, so `<`, `>` and `&` are written as
-    `\\u003c`, `\\u003e`, `\\u0026`, which every JSON reader reads back as they were. (json.dumps escapes quotes,
-    backslashes and control characters; branddocs/text/'s JSON printer, once it lands, takes this over.)"""
-    text = json.dumps(record, ensure_ascii=False, indent=2)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+def json_text(value: Any, indent: str = "") -> str:
+    """`value` as indented JSON whose every string is printed by branddocs.text's JSON printer: brand values are
+    untrusted text, and `<`, `>`, `&`, `'` and what is not printable come out as `\\u` escapes, so a name holding
+    `<script>` is never markup, wherever the file is shown; every JSON reader reads the values back as they were."""
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f'{inner}"{text.json_str(str(k))}": {json_text(v, inner)}' for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}" if items else "{}"
+    if isinstance(value, list | tuple):
+        items = [inner + json_text(v, inner) for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{indent}]" if items else "[]"
+    if isinstance(value, str):
+        return f'"{text.json_str(value)}"'
+    return json.dumps(value)  # a number, true, false or null
 
 
 def write_platform(site_dir: Path, brand: Brand, root: Path) -> None:
     """Write `platform.json` into the brand's site folder, unless it already holds exactly that."""
-    text = json_text(platform_record(brand, root))
+    document = json_text(platform_record(brand, root)) + "\n"
     out = site_dir / FILE
-    if not out.is_file() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    if not out.is_file() or out.read_text(encoding="utf-8") != document:
+        out.write_text(document, encoding="utf-8")

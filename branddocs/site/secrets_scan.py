@@ -31,7 +31,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from branddocs.brand import SECRET_WORDS
+from branddocs.settings import SECRET_WORDS, is_secret_name
+from branddocs.site.no_secrets import withdrawn_secrets
 
 __all__ = ["MAX_UNPACKED", "MIN_LENGTH", "SECRET_WORDS", "decoded_views", "find", "forbidden", "scan_site"]
 
@@ -59,8 +60,9 @@ def forbidden(
     """{what it is, for messages: value} for everything a site must not contain.
 
     `key_env`: the building brand's key variable, looked for whatever its name (it holds a secret word)."""
-    environ = os.environ if environ is None else environ
-    names = [n for n in environ if n == key_env or any(word in n.upper() for word in SECRET_WORDS)]
+    # The build's own environment holds none (no_secrets.withdraw_secrets): what it started with is kept for this.
+    environ = {**withdrawn_secrets(), **os.environ} if environ is None else environ
+    names = [n for n in environ if n == key_env or is_secret_name(n)]
     found = {}
     for name in names:
         value = environ.get(name, "")

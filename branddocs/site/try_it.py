@@ -13,13 +13,13 @@ The panels are presentation: the page's Markdown twin (branddocs/site/llms.py) l
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shlex
 from dataclasses import dataclass
 from importlib import resources
 
+from branddocs import text
 from branddocs.brand import Brand
 from branddocs.markup import Fence, parse_fences
 
@@ -165,13 +165,13 @@ def panel_html(request: Request, brand: Brand, number: int, send_to: str | None 
     words = labels_for(brand.language)
     to = send_to.rstrip("/") if send_to else brand.base_url
     url = to + request.url[len(brand.base_url) :]
-    # html.escape prints brand values into attributes and text (until branddocs/text/'s HTML printer lands).
-    base = html.escape(to)
-    say = {k: html.escape(v.replace("{base}", to)) for k, v in words.items()}
+    # Brand values (the base URL, the models in the body) are untrusted text: branddocs.text's HTML printer.
+    base = text.html(to)
+    say = {k: text.html(v.replace("{base}", to)) for k, v in words.items()}
     key_id = f"bd-try-key-{number}"
     return (
-        f'<div class="bd-try" hidden data-bd-base="{base}" data-bd-url="{html.escape(url)}" '
-        f'data-bd-body="{html.escape(request.body)}" data-bd-stream="{str(request.stream).lower()}" '
+        f'<div class="bd-try" hidden data-bd-base="{base}" data-bd-url="{text.html(url)}" '
+        f'data-bd-body="{text.html(request.body)}" data-bd-stream="{str(request.stream).lower()}" '
         f'data-bd-sending="{say["sending"]}" data-bd-no-key="{say["no_key"]}" data-bd-network="{say["network"]}">'
         f'<details class="bd-try__details"><summary>{say["summary"]}</summary>'
         f'<p class="bd-try__note">{say["note"]}</p>'

@@ -32,25 +32,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from branddocs.examples.proxy.recording import Exchange, RecordingProxy
-from branddocs.settings import API_KEY, PROXY
+from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
 __all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
 
 PROXY_ENV = PROXY.name
 """Set by `branddocs check` for pytest: where the proxy process it started serves (JSON; holds no key)."""
 _CONTROL_HEADER = "x-branddocs-control"
-_ALWAYS_SECRET = (API_KEY.name, "OPENAI_API_KEY")
-
-
-def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
-    """`environ` less every variable named like a secret: the endpoint's key and every brand's key variable, whose
-    name the brand model requires to hold one of SECRET_WORDS, so no brand file is read (one bad file, or a
-    thousand, cost nothing here)."""
-    from branddocs.brand import SECRET_WORDS
-
-    return {
-        k: v for k, v in environ.items() if k not in _ALWAYS_SECRET and not any(w in k.upper() for w in SECRET_WORDS)
-    }
 
 
 def _exchange_json(exchange: Exchange) -> dict:

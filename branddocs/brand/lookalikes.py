@@ -1,0 +1,65 @@
+"""Tenants that look alike: two brand files whose names, ids, key variables or host names a reader cannot tell
+apart (`Acme Cloud` written with a Greek capital Alpha, U+0391, beside `Acme Cloud`) are refused, naming both files."""
+
+from __future__ import annotations
+
+import unicodedata
+from itertools import combinations
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from branddocs.brand.model import Brand
+from branddocs.text import skeleton
+
+__all__ = ["lookalike_brands"]
+
+
+def _hosts(brand: Brand) -> set[str]:
+    urls = (brand.base_url, brand.site_url, brand.support_url)
+    return {(urlsplit(u).hostname or "").lower() for u in urls if u}
+
+
+def _fields(brand: Brand) -> dict[str, set[str]]:
+    """{field: its values} compared across brands."""
+    return {"user_name": {brand.user_name}, "id": {brand.id}, "api.key_env": {brand.key_env},
+            "host name": _hosts(brand)}  # fmt: skip
+
+
+def _keys(value: str) -> set[str]:
+    # As written (`CIoud` with a capital I is `Cloud`), case set aside (`ACME` is `Acme`), and case set aside after
+    # the mapping (a digit 0 maps to a capital O, which is an o once case is set aside: `d0cs` is `docs`).
+    folded = skeleton(value)
+    return {folded, skeleton(value.casefold()), skeleton(folded.casefold())}
+
+
+def _unusual(value: str) -> str:
+    """The non-ASCII characters of `value`, named: what a reader cannot see."""
+    named = [f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in dict.fromkeys(value) if ord(c) > 127]
+    return f" ({', '.join(named)})" if named else ""
+
+
+def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
+    """For each brand file with a name, id, key variable or host name that another's looks like (the same UTS #39
+    skeleton), a message naming both files. Equal host names are allowed (tenants may share a site); equal names
+    and key variables are not. One pass over the brands: each value's skeletons are indexed, not compared in pairs."""
+    index: dict[tuple[str, str], list[tuple[Path, str]]] = {}
+    for path, brand in brands.items():
+        for field, values in _fields(brand).items():
+            for value in sorted(values):
+                for key in _keys(value):
+                    index.setdefault((field, key), []).append((path, value))
+    found: dict[Path, list[str]] = {}
+    for (field, _), owners in index.items():
+        for (path_a, value_a), (path_b, value_b) in combinations(dict.fromkeys(owners), 2):
+            if path_a == path_b or (field == "host name" and value_a == value_b):
+                continue
+            if value_a == value_b:
+                seen = f"{value_a!r} in both"
+            else:
+                seen = (f"{value_a!r}{_unusual(value_a)} and {value_b!r}{_unusual(value_b)}, which look alike "
+                        "(the same Unicode confusable skeleton, UTS #39)")  # fmt: skip
+            message = f"{path_a} and {path_b}: {field}: expected values a reader can tell apart, found {seen}"
+            for path in (path_a, path_b):
+                if message not in found.setdefault(path, []):
+                    found[path].append(message)
+    return {path: "\n".join(messages) for path, messages in found.items()}

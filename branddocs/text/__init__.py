@@ -1,0 +1,59 @@
+"""Untrusted text, the ground floor: allow-list grammars where values enter, printers per output context,
+confusable skeletons. Imports nothing of branddocs; the brand model and every output use it."""
+
+from __future__ import annotations
+
+from branddocs.text.grammar import (
+    BIDI_CONTROLS,
+    GrammarError,
+    env_name,
+    file_name,
+    free_text,
+    host_name,
+    model_id,
+    printed_as_is,
+    slug,
+    token,
+    url,
+)
+from branddocs.text.printers import (
+    CODE_PRINTERS,
+    html,
+    js_str,
+    json_str,
+    markdown_link_destination,
+    markdown_text,
+    python_str,
+    shell_word,
+    terminal_line,
+    terminal_text,
+    url_path,
+)
+from branddocs.text.skeleton import CONFUSABLES_VERSION, skeleton
+
+__all__ = [
+    "BIDI_CONTROLS",
+    "CODE_PRINTERS",
+    "CONFUSABLES_VERSION",
+    "GrammarError",
+    "env_name",
+    "file_name",
+    "free_text",
+    "host_name",
+    "html",
+    "js_str",
+    "json_str",
+    "markdown_link_destination",
+    "markdown_text",
+    "model_id",
+    "printed_as_is",
+    "python_str",
+    "shell_word",
+    "skeleton",
+    "slug",
+    "terminal_line",
+    "terminal_text",
+    "token",
+    "url",
+    "url_path",
+]

@@ -1,0 +1,168 @@
+"""Untrusted text printed into the place it lands: one printer per output context, each total (any string).
+
+Each printer escapes what is active in its own context and nothing else: `Brightline & Co.` stays as it is
+in Markdown, where `& ` starts nothing, and becomes `Brightline &amp; Co.` only in HTML. A value that
+passed a code grammar (branddocs/text/grammar.py) is left unchanged by every printer here, which is what
+makes it safe to print as written in a code block.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from urllib.parse import quote
+
+__all__ = [
+    "CODE_PRINTERS",
+    "html",
+    "js_str",
+    "json_str",
+    "markdown_link_destination",
+    "markdown_text",
+    "python_str",
+    "shell_word",
+    "terminal_line",
+    "terminal_text",
+    "url_path",
+]
+
+
+def _code_point_escape(char: str, style: str) -> str:
+    """`char` as an escape sequence of a string literal: `\\xNN`, `\\uNNNN` or `\\UNNNNNNNN` (Python), or
+    UTF-16 `\\uNNNN` units (JSON and JavaScript)."""
+    code = ord(char)
+    if style == "python":
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def shell_word(value: str) -> str:
+    """One word of a POSIX shell (bash, sh, zsh), quoted only if it needs to be: no expansion, no second word."""
+    return shlex.quote(value)
+
+
+def python_str(value: str) -> str:
+    """The inside of a Python string literal, right between `"..."` or `'...'` (f-strings too)."""
+    out = []
+    for char in value:
+        if char in "\\'\"":
+            out.append("\\" + char)
+        elif char in "{}" or not char.isprintable():  # braces: an f-string's fields
+            out.append(_code_point_escape(char, "python"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_JSON_EXTRA = {"'": "\\u0027", "<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
+"""Escaped as well in a JSON string: `'` closes the shell's single quotes around a `-d '{...}'` body, `<` and `&`
+would start markup where a JSON document sits inside HTML."""
+
+
+def json_str(value: str) -> str:
+    """The inside of a JSON string literal, right between `"..."`; also inert inside shell single quotes."""
+    body = json.dumps(value, ensure_ascii=False)[1:-1]
+    return "".join(
+        _JSON_EXTRA.get(c) or (_code_point_escape(c, "json") if not c.isprintable() and c != "\\" else c) for c in body
+    )
+
+
+def js_str(value: str) -> str:
+    """The inside of a JavaScript string literal: right between `"..."`, `'...'` or `` `...` ``."""
+    return json_str(value).replace("`", "\\u0060").replace("$", "\\u0024")
+
+
+_URL_SAFE = "/:@+-._~"
+
+
+def url_path(value: str) -> str:
+    """`value` as a URL's path: percent-encoded but for unreserved characters, `/`, `:`, `@`, `+` and `%XX`
+    sequences already encoded."""
+    parts = re.split(r"(%[0-9A-Fa-f]{2})", value)
+    return "".join(p if i % 2 else quote(p, safe=_URL_SAFE) for i, p in enumerate(parts))
+
+
+def markdown_link_destination(value: str) -> str:
+    """A Markdown link's destination, `[text](HERE)`: nothing in it ends the link or starts another one."""
+    parts = re.split(r"(%[0-9A-Fa-f]{2})", value)
+    return "".join(p if i % 2 else quote(p, safe=_URL_SAFE + "?#") for i, p in enumerate(parts))
+
+
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+
+
+def html(value: str) -> str:
+    """HTML text or a quoted attribute's value (either quote)."""
+    return value.translate(_HTML)
+
+
+# Markdown (Python-Markdown with the extensions Material sites use, and CommonMark for readers' tools): these
+# characters start syntax wherever they are (emphasis, code, links, HTML, attribute lists, tables, strike,
+# Jinja); as character references they read as themselves in the rendered page and in every Markdown reader.
+_MARKDOWN_ANYWHERE = {c: f"&#{ord(c)};" for c in "\\`*[]{}<>|~^"} | {"<": "&lt;", ">": "&gt;"}
+_LINE_START = "#-+=!:?"
+"""At the start of a line these begin a heading, a list, a setext underline, an admonition, a details block
+(`???`), a definition or tabbed block (`===`): escaped when a value starts with one, as it may land there."""
+_ENTITY = re.compile(r"&(?=#[0-9]+;|#[xX][0-9A-Fa-f]+;|[A-Za-z][A-Za-z0-9]*;)")
+_ORDERED = re.compile(r"^([0-9]+)([.)])")
+
+
+def markdown_text(value: str) -> str:
+    """Text in a Markdown page, twin or `llms.txt`: reads as `value`, rendered or raw, and makes no structure.
+
+    Escaped as character references (both Python-Markdown and CommonMark honour them): `\\ ` * [ ] { } < > | ~ ^`,
+    `_` unless between letters or digits (no emphasis can start there), `&` only where it would start a
+    reference, control characters, and the first character when it would begin a block at a line's start."""
+    out = []
+    last = len(value) - 1
+    for i, char in enumerate(value):
+        if char in _MARKDOWN_ANYWHERE:
+            out.append(_MARKDOWN_ANYWHERE[char])
+        elif char == "_" and not (0 < i < last and value[i - 1].isalnum() and value[i + 1].isalnum()):
+            out.append("&#95;")
+        elif char == "&" and _ENTITY.match(value, i):
+            out.append("&amp;")
+        elif not char.isprintable() and char != " ":
+            out.append(f"&#{ord(char)};")
+        else:
+            out.append(char)
+    text = "".join(out)
+    if text and text[0] in _LINE_START:
+        text = f"&#{ord(text[0])};{text[1:]}"
+    return _ORDERED.sub(lambda m: f"{m[1]}&#{ord(m[2])};", text)
+
+
+def terminal_text(value: str) -> str:
+    """`value` on one terminal line: each character that is not printable (ESC, CR, LF, U+202E, ...) as an
+    escape such as `\\x1b`, so nothing moves the cursor, recolours, reorders or hides text."""
+    return "".join(c if c.isprintable() else _code_point_escape(c, "python") for c in value)
+
+
+_WORKFLOW_COMMAND = re.compile(r"^\s*(?:::|##)")
+"""GitHub Actions reads a log line starting `::` as a workflow command (`::error`, `::add-mask::`), Azure
+Pipelines one starting `##vso[` or `##[`."""
+
+
+def terminal_line(line: str) -> str:
+    """One line of a command's output: `terminal_text`, and a leading `\\` if a CI runner would read the line
+    as a command (`\\::error`). Printed values never hold a newline here, so the only line starts are ours."""
+    text = terminal_text(line)
+    return "\\" + text if _WORKFLOW_COMMAND.match(text) else text
+
+
+CODE_PRINTERS = {
+    "shell word": shell_word,
+    "Python string": python_str,
+    "JavaScript string": js_str,
+    "JSON string": json_str,
+    "URL": url_path,
+    "HTML": html,
+    "Markdown text": markdown_text,
+    "Markdown link destination": markdown_link_destination,
+    "terminal": terminal_line,
+}
+"""Every context a value that passed a code grammar may land in, printed as is: each leaves it unchanged."""

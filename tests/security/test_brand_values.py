@@ -1,0 +1,143 @@
+"""Brand values inside code: an allow-list grammar where they enter, inert wherever they land.
+
+Mechanism (branddocs/text/grammar.py): each value that lands in code, a URL or an attribute is checked
+character by character against its grammar when the brand file is loaded, and accepted only if every printer
+leaves it unchanged (`text.printed_as_is`). The attacks of issue 29's table are refused naming the file, line and field;
+the negatives show what the old check (`urlsplit`) let through and what bash then ran.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from branddocs import text
+from branddocs.brand import BrandError, load_brand
+from branddocs.plugin.macros import as_text
+
+from ..conftest import ROOT
+
+MINIMAL = """\
+user_name: Example Co
+resource_dir_name: example-co
+api:
+  base_url: https://api.example-co.example/api/v1/ai
+models: [meta-llama-3-8b-instruct]
+"""
+TABLE = {
+    "shell commands after ;": "https://api.x.example/v1;IFS=,;x=touch,/tmp/p;$x;:",
+    "a tab": "https://api.x.example/v1\t",
+    "a newline and a command": "https://api.x.example/v1\nrm -rf ~",
+    "a carriage return": "https://api.x.example/v1\rx",
+    "U+202E": "https://api.x.example/v1\u202e",
+    "a command substitution": "https://api.x.example/$(touch${IFS}/tmp/p)",
+    "a backtick": "https://api.x.example/`id`",
+    "a quote": "https://api.x.example/v1'",
+    "a Markdown link": "https://x.example/)[IMPORTANT](https://phish.example/",
+    "a space": "https://api.x.example/v 1",
+    "a non-ASCII host": "https://\u0430pi.x.example/v1",  # a Cyrillic a
+    "a user before the host": "https://user@api.x.example/v1",
+    "a query": "https://api.x.example/v1?x=1&y=2",
+}
+GUIDE_CURL = 'curl --silent {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}"'
+
+
+def _old_base_url_check(value: str) -> bool:
+    """What the brand model accepted before the grammar (main at 2e52f41): `urlsplit`, which drops tabs and
+    newlines before it looks."""
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+
+
+def _brand_file(tmp_path: Path, base_url: str) -> Path:
+    path = tmp_path / "x.yml"
+    escaped = base_url.encode("unicode_escape").decode().replace('"', '\\"')
+    path.write_text(MINIMAL.replace("https://api.example-co.example/api/v1/ai", f'"{escaped}"'), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case", TABLE)
+def test_each_hostile_url_is_refused_naming_file_line_and_field(tmp_path: Path, case: str) -> None:
+    path = _brand_file(tmp_path, TABLE[case])
+    expected = rf"^{re.escape(str(path))}:4: api\.base_url: expected an http:// or https:// URL"
+    with pytest.raises(BrandError, match=expected):
+        load_brand(path)
+
+
+def test_the_old_check_let_the_shell_ones_through() -> None:
+    # The negative: every value bash would run something from passed `urlsplit`.
+    for case in ("shell commands after ;", "a tab", "a newline and a command", "a command substitution", "a quote"):
+        assert _old_base_url_check(TABLE[case]), case
+
+
+def _run_curl_line(line: str, tmp_path: Path) -> list[str]:
+    """The words bash hands `curl` for one rendered line, with curl a function that prints them; any command the
+    line runs besides curl runs for real (in tmp_path)."""
+    script = "curl() { printf '%s\\0' \"$@\"; }\n" + line + "\n"
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, check=False)  # fmt: skip
+    return done.stdout.split("\0")[:-1]
+
+
+def _render(line: str, **values: str) -> str:
+    """The guide's line rendered as the build renders it: through the macros' printer (as_text)."""
+    return re.sub(r"\{\{ (\w+) \}\}", lambda m: as_text(values[m[1]]), line)
+
+
+def test_a_checked_url_is_one_word_for_bash(tmp_path: Path) -> None:
+    brand = load_brand(_brand_file(tmp_path, "http://llm.brightline.example:8080/openai/v1"))
+    words = _run_curl_line(_render(GUIDE_CURL, base_url=brand.base_url, api_key_env=brand.key_env), tmp_path)
+    assert words[1] == "http://llm.brightline.example:8080/openai/v1/chat/completions"
+    assert len(words) == 4
+
+
+def test_without_the_grammar_the_published_curl_runs_a_command(tmp_path: Path) -> None:
+    # The negative: the table's value, printed as Markdown text (which leaves ; $ = , alone), runs touch in bash.
+    hostile = TABLE["shell commands after ;"].replace("/tmp/p", str(tmp_path / "planted"))
+    words = _run_curl_line(_render(GUIDE_CURL, base_url=hostile, api_key_env="X_API_KEY"), tmp_path)
+    assert (tmp_path / "planted").exists()
+    assert words[1] != hostile + "/chat/completions"
+
+
+GRAMMARS = {
+    "base URL": text.url,
+    "model id": text.model_id,
+    "variable name": text.env_name,
+    "id": text.slug,
+    "file name": text.file_name,
+    "host name": text.host_name,
+}
+
+
+@given(st.sampled_from(sorted(GRAMMARS)), st.text(min_size=1, max_size=40))
+def test_any_value_a_grammar_accepts_prints_unchanged_in_every_context(grammar: str, value: str) -> None:
+    # The class, not the list: whatever passes a grammar is inert in each printer's context, or it is refused.
+    candidates = [value, f"https://api.x.example/{value}", f"m{value}"]
+    for candidate in candidates:
+        try:
+            token = GRAMMARS[grammar](candidate)
+        except text.GrammarError:
+            continue
+        assert type(token) is str  # plain text: nothing downstream (a report, a YAML dump) meets a subclass
+        for context, printer in text.CODE_PRINTERS.items():
+            assert printer(token) == token, (context, token)
+
+
+def test_a_value_that_a_printer_would_change_is_never_accepted() -> None:
+    # The grammars' last check, the class's guard: a value some printer changes is refused.
+    for value in ("a b", "a'b", "a;b", "_a", "a\tb", "<a>", "a&amp;b"):
+        with pytest.raises(text.GrammarError, match="expected a value printed as is"):
+            text.printed_as_is(value)
+
+
+@pytest.mark.parametrize("brand_file", sorted((ROOT / "brands").glob("*.yml")), ids=lambda p: p.stem)
+def test_the_projects_brands_pass_their_grammars(brand_file: Path) -> None:
+    brand = load_brand(brand_file)
+    code = [brand.base_url, brand.key_env, brand.id, brand.resource_dir_name, brand.default_model, *brand.models]
+    assert all(text.printed_as_is(value) == value for value in code)

@@ -1,0 +1,192 @@
+"""Free text into HTML, Markdown, `llms.txt` and terminals: one grammar at load, one printer per output.
+
+Mechanism: a free-text value (user_name, portal_name, copyright) is NFC-normalised and refused at load if it
+holds a control character, a line separator, a bidirectional control or another invisible character
+(branddocs/text/grammar.py: free_text); when printed it is escaped for the output it reaches and for no other
+(branddocs/text/printers.py: html, markdown_text, terminal_line). Negatives: the old model took each value,
+the old printers escaped Markdown files for HTML, a raw print put ESC on the terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from markdown_it import MarkdownIt
+
+from branddocs import text
+from branddocs.brand import BrandError, load_brand
+from branddocs.plugin.macros import as_text, unprinted_in_tags
+from branddocs.site import Project
+
+from ..conftest import run_branddocs
+
+MINIMAL = {"user_name": "Example Co", "resource_dir_name": "acme", "api": {"base_url": "https://api.acme.example/v1"},
+           "models": ["m1"]}  # fmt: skip
+REFUSED = {
+    "a newline and a heading": "Acme\n# Pwned",
+    "a newline and a code block": "Acme\n```bash\nrm -rf ~\n```",
+    "an admonition": "Acme\n!!! danger\n    x",
+    "ESC sequences": "Acme \x1b[2J\x1b[31mred",
+    "a carriage return": "Acme\roverwritten",
+    "a workflow command": "Acme\n::error file=x::pwned",
+    "U+202E": "Acme \u202egnp.exe",
+    "a line separator": "Acme\u2028x",
+    "a zero-width space": "Ac\u200bme",
+    "a NUL": "Acme\x00",
+}
+
+
+def _brand(tmp_path: Path, **values: str) -> Path:
+    path = tmp_path / "acme.yml"
+    path.write_text(yaml.safe_dump({**MINIMAL, **values}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("field", ["user_name", "portal_name", "copyright"])
+@pytest.mark.parametrize("case", REFUSED)
+def test_control_bidi_and_invisible_characters_are_refused_naming_file_line_and_field(
+    tmp_path: Path, field: str, case: str
+) -> None:
+    path = _brand(tmp_path, **{field: REFUSED[case]})
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(path))}:\d+: {field}: expected text on one line"):
+        load_brand(path)
+
+
+def test_the_old_model_took_them() -> None:
+    # The negative: before the grammar a name was `str` of 1 to 100 characters, nothing else checked.
+    assert all(0 < len(value) <= 100 for value in REFUSED.values())
+
+
+def test_text_is_nfc_normalised_at_load(tmp_path: Path) -> None:
+    assert load_brand(_brand(tmp_path, user_name="Ne\u0301bula AI")).user_name == "N\u00e9bula AI"
+
+
+def _printable(output: str) -> list[str]:
+    """Lines of a command's output that a terminal or CI runner would act on: ESC, CR, bidi, `::` commands."""
+    return [line for line in output.split("\n") if not line.isprintable() or line.lstrip().startswith(("::", "##"))]
+
+
+@pytest.fixture(scope="module")
+def refused_output(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """check-brands' output on a project whose brand files hold every refused value, one field each."""
+    from ..conftest import scratch_project
+
+    project = scratch_project(tmp_path_factory.mktemp("free-text"))
+    for index, value in enumerate(REFUSED.values()):
+        values = {**MINIMAL, "resource_dir_name": "acme", "user_name": value, "portal_name": value, "copyright": value}
+        (project.brands_dir / f"bad-{index}.yml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    done = run_branddocs("check-brands", cwd=project.root)
+    assert done.returncode == 1
+    return done.stdout + done.stderr
+
+
+def test_check_brands_prints_no_escape_sequence_or_workflow_command(refused_output: str) -> None:
+    assert "user_name: expected text on one line" in refused_output
+    assert _printable(refused_output) == []
+    assert "\\x1b" in refused_output  # the ESC shown as an escape, not sent
+
+
+def test_the_terminal_printer_is_what_makes_a_value_printable() -> None:
+    # The negative: printed raw, the values clear the screen, move the cursor, reverse text, issue a command.
+    raw = "\n".join(REFUSED.values())
+    assert len(_printable(raw)) >= 4
+    assert _printable("\n".join(text.terminal_line(v) for v in REFUSED.values())) == []
+    assert text.terminal_line("::error::x") == "\\::error::x"
+
+
+# --- Markdown files escaped for Markdown only ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def brightline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ..conftest import scratch_project
+
+    folder = tmp_path_factory.mktemp("brightline")
+    project = scratch_project(folder / "project")
+    done = run_branddocs("build", "--brand", "brightline", "--site-dir", str(folder / "site"), cwd=project.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder / "site" / "brightline"
+
+
+def test_llms_txt_and_twins_say_the_name_as_written(brightline: Path) -> None:
+    assert (brightline / "llms.txt").read_text(encoding="utf-8").startswith("# Brightline & Co. Learning Guide\n")
+    twin = (brightline / "index.md").read_text(encoding="utf-8")
+    assert twin.startswith("# Brightline & Co. Learning Guide")
+    assert "&amp;" not in twin
+    assert "&amp;" not in (brightline / "llms.txt").read_text(encoding="utf-8")
+    assert "Brightline &amp; Co." in (brightline / "index.html").read_text(encoding="utf-8")  # HTML: escaped
+
+
+def test_the_old_printer_escaped_markdown_for_html() -> None:
+    # The negative: llms.py's old `_plain` and macros' old table.
+    old_plain = html.escape(html.unescape("Brightline &amp; Co."), quote=False)
+    assert old_plain == "Brightline &amp; Co."
+    assert text.markdown_text("Brightline & Co.") == "Brightline & Co."
+
+
+STRUCTURE = {
+    "heading": "# Pwned",
+    "list": "- item",
+    "ordered list": "1. item",
+    "blockquote": "> quoted",
+    "admonition": "!!! danger",
+    "tabs": '=== "Tab"',
+    "table cell": "a | b | c",
+    "code span": "`rm -rf ~`",
+    "link": ")[IMPORTANT](https://phish.example/",
+    "image": "![x](https://phish.example/x.png)",
+    "autolink": "<https://phish.example/>",
+    "html": "<b>bold</b><img src=x onerror=alert(1)>",
+    "emphasis": "*a* _b_ **c**",
+    "entity": "&copy; &#60;",
+    "attribute list": "{: onclick=x }",
+    "abbreviation": "*[HTML]: Hyper",
+}
+_MD = MarkdownIt("commonmark").enable("table")
+
+
+def _structure(markdown: str) -> list[str]:
+    return [t.type for token in _MD.parse(markdown) for t in (token, *(token.children or []))]
+
+
+@pytest.mark.parametrize("case", STRUCTURE)
+@pytest.mark.parametrize("where", ["{} at a line's start", "Say {} here.", "| {} | x |"])
+def test_markdown_text_makes_no_structure(case: str, where: str) -> None:
+    table = "| a | b |\n|---|---|\n" if where.startswith("|") else ""
+    printed = table + where.format(text.markdown_text(STRUCTURE[case]))
+    plain = table + where.format("plaintext")
+    assert _structure(printed) == _structure(plain), printed
+    # and the reader sees the value: CommonMark renders it back as the text it was
+    rendered = _MD.render(printed)
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).count(STRUCTURE[case].strip()) == 1, rendered
+
+
+def test_without_the_printer_each_makes_structure() -> None:
+    # The negative: printed as they are, most make a heading, list, link, element or emphasis.
+    made = [
+        c for c, v in STRUCTURE.items() if _structure(f"{v} at a line's start") != _structure("x at a line's start")
+    ]
+    assert {"heading", "list", "blockquote", "code span", "image", "autolink", "html", "emphasis"} <= set(made), made
+
+
+# --- values inside raw HTML tags -----------------------------------------------------------------------
+
+
+def test_a_value_in_an_html_tag_must_name_its_printer(scratch: Project, tmp_path: Path) -> None:
+    with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
+        page.write('\n<div title="{{ user_name }}">x</div>\n')
+    done = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root)
+    assert done.returncode == 1
+    assert "index.md: line " in done.stdout + done.stderr
+    assert "{{ user_name }} is inside an HTML tag" in done.stdout + done.stderr
+    assert unprinted_in_tags('<a href="{{ x | url_path }}" title="{{ y | e }}">') == []
+
+
+def test_without_the_check_a_quote_leaves_the_attribute() -> None:
+    # The negative: Markdown text leaves quotes alone (a Markdown file is not an attribute).
+    printed = '<div title="{}">'.format(as_text('x" onmouseover="alert(1)'))
+    assert 'onmouseover="alert(1)"' in printed

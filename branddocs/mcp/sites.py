@@ -1,5 +1,4 @@
-"""The built brands a `branddocs mcp` serves: each read from its own `site/<id>/` only when asked for, a bounded few
-kept.
+"""The built brands `branddocs mcp` serves: each read from its own `site/<id>/` when asked for; a bounded few kept.
 
 Nothing is read at start: a brand's `platform.json` is read on its first request, its search index and page list
 on its first search or page, and at most `capacity` brands stay in memory (least recently used go first), so the

@@ -58,10 +58,12 @@ NO_HARNESS = Setting(
     "1: pytest and the repository's code run outside the harness, in sight of "
     "the key holder (only to test the harness; with a real key it needs --unsafe-no-sandbox)",
 )
+TRY_IT_BASE = Setting("BRANDDOCS_TRY_IT_BASE", "internal: where `branddocs serve --try-it` points a brand's Try it "
+                      "panels (the reference endpoint on loopback)", "the brand's base URL")  # fmt: skip
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
                                  EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY,
-                                 NO_HARNESS)  # fmt: skip
+                                 NO_HARNESS, TRY_IT_BASE)  # fmt: skip
 
 
 def describe() -> str:

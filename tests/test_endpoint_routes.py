@@ -55,7 +55,7 @@ def checks_proxy(fixture_project: Project) -> Iterator[tuple[RecordingProxy, End
     """The example checks' set-up against the reference endpoint: the recording proxy in front of it."""
     app, _, _ = app_for_brands(fixture_project, None, [KEY])
     with running_endpoint(app) as endpoint:
-        prefixes = frozenset({"", *(brand_prefix(test_brands.brand(i)) for i in test_brands.brand_ids())})
+        prefixes = frozenset({"", *(brand_prefix(fixture_project.brand(i)) for i in fixture_project.brand_ids())})
         proxy = RecordingProxy(endpoint.url, KEY, timeout=10, prefixes=prefixes)
         with running_endpoint(proxy.app) as server:
             yield proxy, server

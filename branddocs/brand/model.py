@@ -193,6 +193,9 @@ class Features(_Strict):
 
     streaming: bool = True
     """The platform streams replies (`stream: true`, server-sent events); false: the guide never mentions it."""
+    try_it: bool = True
+    """A "Try it" panel under each runnable request example sends it to the platform with the reader's own key,
+    from the reader's browser (the platform must allow the site's origin: CORS); false: no panel."""
 
 
 Status = Annotated[int, Field(ge=200, le=599)]

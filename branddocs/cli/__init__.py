@@ -1,4 +1,5 @@
-"""`branddocs build | serve | check | check-brands | check-translations | check-sdk | diff | endpoint | new`: the CLI.
+"""The CLI: `branddocs build | serve | check | check-brands | check-translations | check-sdk | diff | endpoint | new |
+mcp | schema | env`.
 
 One module per command, each with `add_parser(sub)` (its options and help) and `run(args, project)`; a command
 is added by writing its module and naming it in COMMANDS. Each command imports what it runs inside `run`, so
@@ -25,11 +26,12 @@ from branddocs.cli import (
     serve,
 )
 from branddocs.errors import BranddocsError
+from branddocs.mcp import command as mcp  # `branddocs mcp`: its own package, the same add_parser and run
 from branddocs.site import Project
 
 __all__ = ["COMMANDS", "main", "parser"]
 
-COMMANDS = (build, serve, check_brands, check_translations, check_sdk, schema, env, check, diff, new, endpoint)
+COMMANDS = (build, serve, check_brands, check_translations, check_sdk, schema, env, check, diff, new, endpoint, mcp)
 """The commands, in the order `branddocs --help` lists them."""
 
 

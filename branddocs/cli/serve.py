@@ -18,6 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     brands_option(parser, "serve", required=True)
     parser.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
                         help="the first brand's address (default 127.0.0.1:8000)")  # fmt: skip
+    parser.add_argument("--try-it", action="store_true",
+                        help="the reference endpoint beside the preview; its Try it panels send there")  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -33,4 +35,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
     except ValueError as exc:
         print(f"branddocs serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return serve(project.config_file, ids, dev_addrs)
+    if not args.try_it:
+        return serve(project.config_file, ids, dev_addrs)
+    from branddocs.endpoint.try_it import try_it_endpoint
+
+    with try_it_endpoint(project, ids) as env:  # stops with the preview
+        return serve(project.config_file, ids, dev_addrs, env)

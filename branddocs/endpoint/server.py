@@ -16,6 +16,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from branddocs.brand import load_brands
 from branddocs.endpoint.app import create_app
+from branddocs.endpoint.cors import site_origins, with_cors
 from branddocs.endpoint.routes import brand_prefix
 from branddocs.errors import EXIT_USAGE
 from branddocs.ports import listen_problem
@@ -141,6 +142,7 @@ def app_for_brands(
         no_streaming += [path for path, streams in streams_at.items() if not streams]
     owner = brands[0].user_name if len(brands) == 1 else "branddocs"
     app = create_app(served, api_keys, drift=drift, owned_by=owner, dialect=dialect, no_streaming=no_streaming)
+    app = with_cors(app, site_origins(b.site_url for b in brands))  # the guides' "Try it" panels (cors.py)
     paths = [p for p in served if p not in own_paths]
     return app, paths, list(dict.fromkeys(m for b in brands for m in b.models))
 

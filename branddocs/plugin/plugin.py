@@ -24,11 +24,14 @@ from branddocs import text
 from branddocs.brand import Brand, BrandError
 from branddocs.brand.folders import IMAGES
 from branddocs.brand.links import outside_project
-from branddocs.markup import strip_fence_settings, template_leftover
+from branddocs.markup import template_leftover
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
-from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store
+from branddocs.settings import TRY_IT_BASE
+from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store, try_it
 from branddocs.site.pages import SitePages, kept_out, site_pages, site_title
+from branddocs.site.platform_file import write_platform
+from branddocs.site.published import published
 from branddocs.site.sdk_versions import sdk_variables
 
 __all__ = ["BranddocsPlugin", "brand_of", "plugin_of"]
@@ -106,6 +109,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             config.theme["favicon"] = text.url_path(f"{images}/{brand.theme.favicon or brand.theme.logo}")
         config.extra["brand"] = brand.model_dump(mode="json")
         config.extra["brand_css"] = brand.theme.css_variables()
+        if brand.features.try_it:  # the panels' script and stylesheet, as files (no inline script), in every page
+            config.extra_css.append(try_it.STYLESHEET)
+            config.extra_javascript.append(try_it.SCRIPT)
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -139,12 +145,18 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             if file is not None and not file.inclusion.is_excluded():
                 log.info(f"{uri} has no {brand.language} translation ({uri.removesuffix('.md')}.{brand.language}.md): "
                          "the English page is published")  # fmt: skip
+        if brand.features.try_it:
+            for uri, text in try_it.assets().items():
+                files.append(File.generated(config, uri, content=text))
         return files
 
     # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too (markup.py).
+    # The "Try it" panels first: which examples are runnable is in those settings.
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        return strip_fence_settings(markdown)
+        # `branddocs serve --try-it` points the panels at the reference endpoint; a build, at the brand's base URL.
+        send_to = TRY_IT_BASE.get() or None
+        return published(markdown, self.brand, page.file.src_uri, send_to)
 
     @event_priority(-50)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
@@ -164,6 +176,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         llms.write_index(config)  # llms.txt and llms-full.txt, before the scan of every file
         site = Path(config.site_dir)
+        write_platform(site, self.brand, Path(config.config_file_path).parent)  # what `branddocs mcp` answers
         hits = secrets_scan.scan_site(site, self._forbidden)
         for name in dict.fromkeys(name for name, _ in hits):
             (site / name).unlink()  # never left on disk where it could be served or uploaded

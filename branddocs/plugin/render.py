@@ -8,7 +8,8 @@
    as in MkDocs' build (other plugins' page events lean on the whole build's earlier events, and change no text
    a page is made of: the test below holds the build's Markdown to the renderer's). The fence settings the
    example checks read are still on it.
-3. `published`: branddocs' own page_markdown event, the fence settings and the error-table marker removed:
+3. `published` (site/published.py): branddocs' own page_markdown event, the Try it panels added, the fence
+   settings and the error-table marker removed:
    the Markdown readers get, from MkDocs (each page's Markdown twin) and from Zensical (its staged pages).
 
 tests/test_render.py holds the three to the same Markdown for every page of every brand.
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from branddocs.markup import strip_fence_settings
 from branddocs.site import Project, build_cache
+from branddocs.site.published import published  # the plugin's page_markdown event, for the other engines
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -31,11 +32,6 @@ __all__ = ["SKIPPED_ON_CONFIG", "BrandRenderer", "RenderedPage", "brand_config",
 
 SKIPPED_ON_CONFIG = ("search", "material/search")
 """Plugins whose on_config the renderer does not run: they change nothing a page's Markdown is made from."""
-
-
-def published(markdown: str) -> str:
-    """A rendered page as readers get it: branddocs' own page_markdown event (markup.strip_fence_settings)."""
-    return strip_fence_settings(markdown)
 
 
 def brand_config(project: Project, brand_id: str, site_dir: Path | None = None) -> MkDocsConfig:

@@ -1,10 +1,11 @@
 """Pages for AI assistants: each page's Markdown twin, the site's `llms.txt` and `llms-full.txt` (llmstxt.org).
 
 - The twin of a page is the Markdown its HTML was made from: after mkdocs-macros (the brand's values
-  filled in) and with branddocs' fence settings removed, so its code blocks are the published, checked
-  ones. It is published at the page's source path: `index.md` for the home page, `serverless-endpoints.md`
-  beside `serverless-endpoints/index.html` (the page's URL with `.md` in place of its trailing slash).
-  At that path every relative link and image in it resolves as it does in `docs/`.
+  filled in) and with branddocs' fence settings and "Try it" panels (site/try_it.py) removed, so its code
+  blocks are the published, checked ones. It is published at the page's source path: `index.md` for the
+  home page, `serverless-endpoints.md` beside `serverless-endpoints/index.html` (the page's URL with `.md`
+  in place of its trailing slash). At that path every relative link and image in it resolves as it does in
+  `docs/`.
 - `llms.txt`: `# <site title>`, `> <description>`, then `## Pages`: `- [Page title](absolute URL of its
   twin): its first sentence`, in the site's navigation order, and `## Optional`: `llms-full.txt`; the URLs
   are under the brand's `site_url` (relative to `llms.txt` when the brand has none).
@@ -23,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from branddocs import text
+from branddocs.site.try_it import strip_panels
 
 __all__ = ["FULL", "INDEX", "twin_uri", "write_index", "write_twin"]
 
@@ -41,7 +43,7 @@ def write_twin(page, config) -> None:
     """Write the page's Markdown (after macros, fence settings removed) beside its HTML."""
     out = Path(config.site_dir) / twin_uri(page.file.src_uri)
     out.parent.mkdir(parents=True, exist_ok=True)
-    twin = page.markdown.rstrip() + "\n"
+    twin = strip_panels(page.markdown).rstrip() + "\n"
     if not out.is_file() or out.read_text(encoding="utf-8") != twin:
         out.write_text(twin, encoding="utf-8")
 

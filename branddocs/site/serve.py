@@ -42,11 +42,13 @@ def addresses(dev_addr: str, count: int) -> list[str]:
     return [f"{host}:{port + k}" for k in range(count)]
 
 
-def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str]) -> int:
+def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str],
+          extra_env: dict[str, dict[str, str]] | None = None) -> int:  # fmt: skip
     """Run `mkdocs serve` for each brand (on its address) until one ends or this process is told to stop.
 
     Check the addresses first (`addresses`): MkDocs finds a busy port only after a full build. The exit
-    code is the first server's to end; the others are stopped with it.
+    code is the first server's to end; the others are stopped with it. `extra_env` adds variables to a brand's
+    server (`--try-it`: where its panels send).
     """
     children = []
     for brand_id, dev_addr in zip(brand_ids, dev_addrs, strict=True):
@@ -54,7 +56,8 @@ def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str]) -> int:
             print(f"branddocs serve: {brand_id} at http://{dev_addr}/", flush=True)
         cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(config_file), "-a", dev_addr]
         # Its own process group: a terminal's Ctrl-C reaches this process only, which passes it on once.
-        children.append(subprocess.Popen(cmd, env={**os.environ, "BRAND": brand_id}, process_group=0))
+        env = {**os.environ, **(extra_env or {}).get(brand_id, {}), "BRAND": brand_id}
+        children.append(subprocess.Popen(cmd, env=env, process_group=0))
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:

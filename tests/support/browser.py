@@ -192,10 +192,14 @@ def layout_problems(page: Page) -> list[str]:
     return [] if width <= inner else [f"the page is {width} px wide in a {inner} px window"]
 
 
-def accessibility_problems(page: Page, axe_js: Path) -> list[str]:
-    """axe-core's serious and critical violations (colour contrast among them)."""
+def accessibility_problems(page: Page, axe_js: Path, within: str = "") -> list[str]:
+    """axe-core's serious and critical violations (colour contrast among them), in the page or the elements `within`
+    selects."""
     page.add_script_tag(path=str(axe_js))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate(
+        "async within => await axe.run(within ? {include: [[within]]} : document, {resultTypes: ['violations']})",
+        within,
+    )
     problems = []
     for violation in result["violations"]:
         if violation["impact"] in ("serious", "critical"):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 import logging
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-__all__ = ["page_texts", "search_hits", "search_words"]
+__all__ = ["import_jieba", "page_texts", "search_hits", "search_words"]
 
 _ARTICLE = re.compile(r"<article\b[^>]*>(?P<body>.*?)</article>", re.S)
 _CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
@@ -32,11 +33,22 @@ def page_texts(site: Path) -> dict[str, str]:
     return texts
 
 
+def import_jieba():
+    """jieba (Material's Chinese search), imported in this process. jieba 0.42.1's source has invalid escapes, a
+    warning when Python compiles it, which happens here where pip left no bytecode (a legacy setup.py install, as
+    an ordinary user's venv has it; pytest makes warnings errors): ignored for that compile alone."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid escape sequence", DeprecationWarning)
+        warnings.filterwarnings("ignore", "invalid escape sequence", SyntaxWarning)
+        import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    return jieba
+
+
 def _words(text: str, language: str) -> list[str]:
     if language.split("-")[0] == "zh":
-        import jieba  # the segmenter Material indexes Chinese with: a reader's words, as the index splits them
-
-        logging.getLogger("jieba").setLevel(logging.WARNING)
+        jieba = import_jieba()  # Material indexes Chinese with it: a reader's words, as the index splits them
         return [w for w in jieba.cut(text) if _HAN_WORD.fullmatch(w)]
     return [w.lower() for w in _LETTER_WORD.findall(text)]
 

@@ -38,8 +38,9 @@ import yaml
 from branddocs.builder.engine import BuildFailed, Engine
 from branddocs.markup import template_leftover
 from branddocs.plugin.render import BrandRenderer, published
-from branddocs.site import Project, llms, secrets_scan
+from branddocs.site import Project, llms, secrets_scan, try_it
 from branddocs.site.pages import docs_files, kept_out, site_pages
+from branddocs.site.platform_file import write_platform
 
 __all__ = ["ENGINE", "Zensical", "prepare"]
 
@@ -70,7 +71,7 @@ def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]
             verbatim.add(page.uri)
         front = f"---\n{yaml.safe_dump(page.meta, allow_unicode=True)}---\n\n" if page.meta else ""
         (docs / page.uri).parent.mkdir(parents=True, exist_ok=True)
-        (docs / page.uri).write_text(front + published(page.markdown), encoding="utf-8")
+        (docs / page.uri).write_text(front + published(page.markdown, brand, page.uri), encoding="utf-8")
     # Shared files (stylesheets, ...) and the brand's own images; never another brand's images or pages.
     for uri in docs_files(project.docs_dir, brand):
         if not uri.endswith(".md") and not kept_out(uri, brand):  # the brand's own files: below, renamed
@@ -80,6 +81,10 @@ def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]
         if not uri.endswith(".md") and source != uri:  # a brand's own file under docs/brands/<id>/
             (docs / uri).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(project.docs_dir / source, docs / uri)
+    if brand.features.try_it:  # the panels' script and stylesheet, as the plugin publishes them (site/try_it.py)
+        for uri, text in try_it.assets().items():
+            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
+            (docs / uri).write_text(text, encoding="utf-8")
     _write_config(project, config, work)
     return config, verbatim
 
@@ -142,6 +147,8 @@ def _write_config(project: Project, config: Any, work: Path) -> None:
         "theme": theme,
         "nav": config.nav,
         "extra": {**(raw.get("extra") or {}), **config.extra},
+        "extra_css": [str(path) for path in config.extra_css],  # with what the plugin added (Try it)
+        "extra_javascript": [str(path) for path in config.extra_javascript],
         "strict": True,
         "docs_dir": "docs",
         "site_dir": "site",
@@ -204,6 +211,7 @@ def _twins_and_index(work: Path, site: Path, config: Any) -> None:
         text = page.read_text(encoding="utf-8")
         if text.startswith("---\n"):
             text = text.split("\n---\n", 1)[1].lstrip("\n")
+        text = try_it.strip_panels(text)  # the twin: the page without its Try it panels, as the MkDocs build's
         (site / llms.twin_uri(uri)).parent.mkdir(parents=True, exist_ok=True)
         (site / llms.twin_uri(uri)).write_text(text.rstrip() + "\n", encoding="utf-8")
     llms.write_index(SimpleNamespace(site_dir=str(site), nav=config.nav, site_url=config.site_url,
@@ -263,6 +271,7 @@ class Zensical(Engine):
         error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
         if error is None:
             _twins_and_index(work, site, config)
+            write_platform(site, project.brand(brand_id), project.root)  # platform.json, for branddocs mcp
             error = _check_site(project, site, verbatim)
         if error is not None:
             raise BuildFailed(error)

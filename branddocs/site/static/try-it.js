@@ -1,0 +1,121 @@
+// "Try it" (branddocs/site/try_it.py writes the panels and publishes this file): send a guide example's own request to the brand's base URL
+// with the reader's API key, and show the reply as it arrives. A file, not an inline script: the sites' Content
+// Security Policy allows scripts from the site alone, and `connect-src` the brand's base URL alone.
+//
+// The key lives in the password field, in this page's memory. Only if the reader ticks "keep for this visit" is it
+// also put in sessionStorage (this tab, until it closes); never in localStorage, a cookie or a URL: no form is
+// submitted, nothing is navigated to.
+(() => {
+  "use strict"
+  const KEPT = "branddocs-try-it-key"
+
+  function session() {
+    try {
+      return window.sessionStorage
+    } catch {
+      return null // storage turned off: the key stays in the field alone
+    }
+  }
+
+  function setUp(panel) {
+    if (panel.dataset.bdReady) return
+    const base = panel.dataset.bdBase
+    const url = panel.dataset.bdUrl
+    // Requests go to the brand's base URL and nowhere else (the build puts only such URLs here).
+    if (!base || !url || !(url === base || url.startsWith(base + "/"))) return
+    panel.dataset.bdReady = "1"
+    const key = panel.querySelector(".bd-try__key")
+    const keep = panel.querySelector(".bd-try__keep")
+    const send = panel.querySelector(".bd-try__send")
+    const kept = session()?.getItem(KEPT)
+    if (kept) {
+      key.value = kept
+      keep.checked = true
+    }
+    const remember = () => {
+      const store = session()
+      if (!store) return
+      if (keep.checked && key.value) store.setItem(KEPT, key.value)
+      else store.removeItem(KEPT)
+    }
+    keep.addEventListener("change", remember)
+    key.addEventListener("input", remember)
+    key.addEventListener("keydown", event => {
+      if (event.key === "Enter") {
+        event.preventDefault()
+        send.click()
+      }
+    })
+    send.addEventListener("click", () => run(panel, url, key.value.trim(), send))
+    panel.hidden = false
+  }
+
+  async function run(panel, url, key, send) {
+    const status = panel.querySelector(".bd-try__status")
+    const reply = panel.querySelector(".bd-try__reply")
+    status.classList.remove("bd-try__status--error")
+    reply.textContent = ""
+    reply.hidden = true
+    if (!key) {
+      status.textContent = panel.dataset.bdNoKey
+      status.classList.add("bd-try__status--error")
+      return
+    }
+    send.disabled = true
+    status.textContent = panel.dataset.bdSending
+    try {
+      let response
+      try {
+        response = await fetch(url, {
+          method: "POST",
+          mode: "cors",
+          credentials: "omit",
+          cache: "no-store",
+          redirect: "error",
+          referrerPolicy: "no-referrer",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
+          body: panel.dataset.bdBody,
+        })
+      } catch {
+        status.textContent = panel.dataset.bdNetwork
+        status.classList.add("bd-try__status--error")
+        return
+      }
+      status.textContent = `HTTP ${response.status} ${response.statusText}`.trim()
+      if (!response.ok) status.classList.add("bd-try__status--error")
+      reply.hidden = false
+      if (panel.dataset.bdStream === "true" && response.ok && response.body) {
+        const reader = response.body.getReader()
+        const decoder = new TextDecoder()
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) break
+          reply.textContent += decoder.decode(value, { stream: true })
+        }
+        reply.textContent += decoder.decode()
+      } else {
+        const text = await response.text()
+        try {
+          reply.textContent = JSON.stringify(JSON.parse(text), null, 2)
+        } catch {
+          reply.textContent = text
+        }
+      }
+    } catch (error) {
+      status.textContent = `${panel.dataset.bdNetwork} (${error})`
+      status.classList.add("bd-try__status--error")
+    } finally {
+      send.disabled = false
+    }
+  }
+
+  const setUpAll = () => document.querySelectorAll(".bd-try").forEach(setUp)
+  // Material's instant navigation swaps pages without loading this script again: it announces each page on document$.
+  if (typeof window.document$ !== "undefined" && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(setUpAll)
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpAll)
+  } else {
+    setUpAll()
+  }
+})()

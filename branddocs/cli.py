@@ -1,4 +1,4 @@
-"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint | new`: the command line."""
+"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint | new | host`: the CLI."""
 
 from __future__ import annotations
 
@@ -380,6 +380,10 @@ def _parser() -> argparse.ArgumentParser:
                           choices=["guide", "envelope", "event-lines", "no-done", "no-usage", "rename-content"],
                           help="break OpenAI's format (repeatable; alone: as the original guide)")  # fmt: skip
     endpoint.set_defaults(func=_cmd_endpoint)
+
+    from branddocs.host.command import add_parser as add_host_parser
+
+    add_host_parser(sub)  # branddocs host nginx
     return parser
 
 

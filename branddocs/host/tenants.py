@@ -1,0 +1,95 @@
+"""Which built brands a server hosts, at which address, and why the others are not hosted.
+
+A brand is hosted when its site is built (`site/<id>/` is a folder), its brand file loads, its `site_url` and
+its `api.base_url` fit the grammars of `branddocs.host.addresses`, and no other brand claims the same host and
+path. Each other brand is listed with the reason; none of them stops the rest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from branddocs.brand import BRAND_ID_RE, BrandError, load_brand
+from branddocs.host.addresses import AddressError, SiteAddress, origin_of, site_address
+from branddocs.site import Project
+
+__all__ = ["NotHosted", "Tenant", "Tenants", "find_tenants"]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A brand the server answers for."""
+
+    brand_id: str
+    address: SiteAddress
+    api_origin: str
+    """The origin of the brand's `api.base_url`: the one place besides itself its pages may connect to."""
+    site: Path
+    """`site/<id>/`, absolute."""
+
+
+@dataclass(frozen=True)
+class NotHosted:
+    """A brand the server does not answer for, and why."""
+
+    brand_id: str
+    reason: str
+    refused: bool = False
+    """True when the brand asked to be hosted and something it holds was refused (a value, a clash)."""
+
+
+@dataclass(frozen=True)
+class Tenants:
+    hosted: tuple[Tenant, ...]
+    not_hosted: tuple[NotHosted, ...]
+
+    @property
+    def host_names(self) -> list[str]:
+        """Every host name served, sorted: the names a certificate must cover."""
+        return sorted({t.address.host for t in self.hosted})
+
+
+def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
+    """The brands of `project` built into `site_dir` (default: the project's `site/`), hosted or not."""
+    site_root = Path(site_dir or project.site_dir).absolute()
+    folders = site_root.iterdir() if site_root.is_dir() else ()
+    built = {p.name for p in folders if p.is_dir() and BRAND_ID_RE.match(p.name)}
+    brand_ids = project.brand_ids()
+    candidates: list[Tenant] = []
+    not_hosted: list[NotHosted] = []
+    for brand_id in brand_ids:
+        if brand_id not in built:
+            not_hosted.append(NotHosted(brand_id, f"not built: no {site_root / brand_id}"))
+            continue
+        try:
+            brand = load_brand(project.brands_dir / f"{brand_id}.yml")
+        except BrandError as error:
+            not_hosted.append(NotHosted(brand_id, f"brand file refused: {str(error).splitlines()[0]}", refused=True))
+            continue
+        if not brand.site_url:
+            not_hosted.append(NotHosted(brand_id, "no site_url in its brand file"))
+            continue
+        try:
+            address = site_address(brand.site_url)
+            origin = origin_of(brand.base_url)
+        except AddressError as error:
+            not_hosted.append(NotHosted(brand_id, f"brands/{brand_id}.yml: {error}", refused=True))
+            continue
+        candidates.append(Tenant(brand_id, address, origin, site_root / brand_id))
+    for name in sorted(built - set(brand_ids)):
+        not_hosted.append(NotHosted(name, f"no brands/{name}.yml for {site_root / name}"))
+    claims: dict[tuple[str, str], list[Tenant]] = defaultdict(list)
+    for tenant in candidates:
+        claims[(tenant.address.host, tenant.address.path)].append(tenant)
+    hosted = []
+    for tenant in candidates:
+        rivals = [t.brand_id for t in claims[(tenant.address.host, tenant.address.path)] if t is not tenant]
+        if rivals:
+            # Hosting either could show one tenant's guide at the other's address: neither is hosted.
+            reason = f"site_url {tenant.address.url} is also claimed by {', '.join(f'brands/{r}.yml' for r in rivals)}"
+            not_hosted.append(NotHosted(tenant.brand_id, reason, refused=True))
+        else:
+            hosted.append(tenant)
+    return Tenants(tuple(hosted), tuple(sorted(not_hosted, key=lambda n: n.brand_id)))

@@ -1,4 +1,4 @@
-# branddocs: `make site` builds every brand; `make test` runs every check. See README.md.
+# branddocs: `make site` builds every brand; `make test` runs every check. See README.md and the manual (make manual).
 # Any CPython from 3.11.2 up (README, Supported Pythons): `make site PYTHON=python3.13`.
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,7 +22,7 @@ export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 CJK_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: site serve test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench test-pythons
+.PHONY: site serve manual test lint format lock lock-latest test-latest screenshots endpoint compat clean known-brand system-packages bench test-pythons
 
 # The lock pins the runtime dependencies and the extras screenshots and test (pyproject.toml): make site and
 # make test install all of them. It pins setuptools too: the project installs with it, without build isolation or a
@@ -72,6 +72,11 @@ system-packages:
 endpoint: $(BIN)/.installed
 	$(BIN)/branddocs endpoint $(if $(BRAND),--brand $(BRAND))
 
+# The manual (manual/), built with the engine it documents, strict: a warning fails it. Its references (commands,
+# options, brand fields, variables, exit codes) and figures (BENCHMARKS.md) are generated as it builds.
+manual: $(BIN)/.installed
+	$(BIN)/mkdocs build --strict --config-file manual/mkdocs.yml
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -80,7 +85,7 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint
+test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint manual
 	$(BIN)/pytest -n auto $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
 
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark

@@ -235,14 +235,14 @@ def test_serve_rebuilds_when_an_override_changes(scratch: Project, tmp_path: Pat
         proc.wait(timeout=30)
 
 
-# Adding a brand exactly as docs/writing.md says keeps the brand's checks green.
+# Adding a brand exactly as the manual's "Add a brand" says keeps the brand's checks green.
 
 
 @pytest.mark.slow
 def test_a_brand_added_as_the_writers_page_says_passes_its_checks(scratch: Project) -> None:
-    page = (ROOT / "docs" / "writing.md").read_text(encoding="utf-8")
+    page = (ROOT / "manual" / "docs" / "how-to" / "add-a-brand.md").read_text(encoding="utf-8")
     smallest = re.search(r"The smallest file that builds:\n\n\s*```yaml[^\n]*\n(.*?)\n\s*```", page, re.DOTALL)
-    assert smallest, "docs/writing.md no longer shows the smallest brand file"
+    assert smallest, "manual/docs/how-to/add-a-brand.md no longer shows the smallest brand file"
     text = "\n".join(line.strip() and line[4:] for line in smallest[1].splitlines()) + "\n"
     # Kestrel Compute serves a model that acme serves too: tenants of one platform share models.
     text = text.replace("Example Co", "Kestrel Compute").replace("example-co", "kestrel")

@@ -53,7 +53,7 @@ def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 
 def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
-        return "unknown key (check its spelling; see docs/writing.md for the brand fields)"
+        return "unknown key (check its spelling; `branddocs schema` lists the brand fields)"
     if error["type"] == "missing":
         return "required, but missing"
     message = error["msg"].removeprefix("Value error, ")

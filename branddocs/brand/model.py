@@ -193,7 +193,7 @@ def material_languages() -> frozenset[str]:
 
 
 class Brand(_Strict):
-    """One tenant's values for the templated guide: `brands/<id>.yml` (see docs/writing.md)."""
+    """One tenant's values for the templated guide: `brands/<id>.yml` (`branddocs schema` lists its fields)."""
 
     id: Annotated[str, StringConstraints(pattern=BRAND_ID_RE.pattern)]
     """The file name without `.yml`; not written in the file."""

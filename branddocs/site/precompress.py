@@ -23,9 +23,7 @@ from pathlib import Path
 
 __all__ = ["COMPRESSIBLE", "MIN_SIZE", "TWIN_SUFFIX", "add_twin", "is_twin"]
 
-COMPRESSIBLE = frozenset(
-    {".html", ".htm", ".css", ".js", ".mjs", ".json", ".svg", ".txt", ".md", ".webmanifest"}
-)
+COMPRESSIBLE = frozenset({".html", ".htm", ".css", ".js", ".mjs", ".json", ".svg", ".txt", ".md", ".webmanifest"})
 """Text a reader's browser or assistant fetches. Images and fonts are compressed already; source maps (`.map`, a
 third of a site's text) only a developer's tools fetch, and the server compresses those few on the fly."""
 MIN_SIZE = 512

@@ -2,10 +2,10 @@
 
 Usage: .venv/bin/python bench/hosting.py [--seconds 10] [--rounds 3] [--brands 1000]
 1. A brand's guide page (acme's /serverless-endpoints/, built by `branddocs build`) through the generated config
-   and through nginx serving the same folder with a one-line config, side by side: `--rounds` rounds of
-   `--seconds` each, taking turns, one nginx worker each, wrk with one thread and 8 connections; the medians and
-   their ratio (goal: at least 0.9), without and with `Accept-Encoding: gzip` (the one-line config sends the
-   page uncompressed; the generated one, the build's gzip twin).
+   and through nginx serving the same folder with a one-line config (listen, root, sendfile), side by side:
+   `--rounds` rounds of `--seconds` each, taking turns, one nginx worker each, wrk with one thread and 8
+   connections; the medians and their ratio (goal: at least 0.9), without and with `Accept-Encoding: gzip` (the
+   one-line config sends the page uncompressed; the generated one, the build's gzip twin).
 2. `--brands` synthetic brands (bench/synthetic.py; their sites are folders with a page, as the config reads no
    built file): the time of `branddocs host nginx` and of `nginx -t` on what it wrote (goal: under 5 s together),
    then nginx's memory (PSS and RSS of master and workers) serving them after a request to each host name, beside
@@ -70,13 +70,14 @@ def requests_per_second(port: int, seconds: int, gzip: bool) -> float:
 
 
 def one_line_config(folder: Path, site: Path, port: int) -> Path:
-    """nginx serving `site` with nothing but a listen and a root (plus where to write, to run unprivileged)."""
+    """nginx serving `site` with a listen and a root (plus where to write, to run unprivileged), and `sendfile on`
+    as the generated config has: the ratio is then what the maps, headers and compression cost or save."""
     for name in ("logs", "tmp"):
         (folder / name).mkdir(parents=True, exist_ok=True)
     temp = " ".join(f"{n}_temp_path tmp/{n};" for n in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     (folder / "nginx.conf").write_text(
         f"daemon off; worker_processes 1; pid nginx.pid; error_log logs/error.log; events {{}} http {{ "
-        f"include /etc/nginx/mime.types; access_log logs/access.log; {temp} "
+        f"include /etc/nginx/mime.types; sendfile on; access_log logs/access.log; {temp} "
         f"server {{ listen 127.0.0.1:{port}; root {site}; }} }}\n"
     )
     return folder

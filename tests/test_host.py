@@ -6,6 +6,7 @@ Serving is tested against real nginx in tests/test_hosting.py; here the config i
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from branddocs.host.tenants import Tenant
 from branddocs.site import Project
 
 from .conftest import run_branddocs, scratch_project
+from .hosting import readable_folder
 
 GOOD = {
     "https://docs.acme.example/": ("docs.acme.example", "/"),
@@ -218,3 +220,16 @@ def test_two_brands_at_one_address_are_neither_hosted(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "acme: not hosted: site_url https://docs.acme.example/ is also claimed by brands/nebula.yml" in result.stdout
     assert "docs.acme.example" not in (tmp_path / "out" / "nginx.conf").read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only nginx started by root runs its workers as another user (nobody)")
+def test_root_is_told_when_its_workers_could_not_read_a_site(tmp_path: Path) -> None:
+    project = scratch_project(tmp_path / "project")
+    private = tmp_path / "private"  # pytest's tmp_path is under a 0700 folder of root's
+    fake_built(project, private / "site")
+    said = generate(project, private / "site", tmp_path / "out")
+    assert "warning: nginx's workers (user nobody, under root) cannot read" in said.stdout, said.stdout
+    with readable_folder() as folder:
+        fake_built(project, folder / "site")
+        said = generate(project, folder / "site", folder / "out")
+    assert "warning" not in said.stdout, said.stdout

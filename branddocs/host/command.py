@@ -7,8 +7,9 @@ from pathlib import Path
 
 from branddocs.errors import UsageError
 from branddocs.host.addresses import AddressError, listen_address
+from branddocs.host.caddy import caddyfile
 from branddocs.host.nginx import Layout, NginxOptions, render
-from branddocs.host.output import unreadable_by_workers, write_layout
+from branddocs.host.output import unreadable_by_workers, write_file, write_layout
 from branddocs.host.tenants import find_tenants
 from branddocs.site import Project
 
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     nginx.add_argument("--mcp", default=None, metavar="ADDR:PORT",
                        help="`branddocs mcp`'s address: <site_url>mcp on each host goes to its /<id>/mcp")  # fmt: skip
     nginx.add_argument("--ask", default=None, metavar="ADDR:PORT",
-                       help="answer Caddy's on-demand TLS here: /ask?domain=NAME is 200 for a hosted name")  # fmt: skip
+                       help="answer Caddy's on-demand TLS here (/ask?domain=NAME), and write a Caddyfile")  # fmt: skip
     nginx.add_argument("--workers", default="auto", metavar="N", help="nginx's worker processes (default: auto)")
     nginx.set_defaults(func=_cmd_nginx)
 
@@ -64,6 +65,8 @@ def _cmd_nginx(args: argparse.Namespace, project: Project) -> int:
         changed = write_layout(layout, tenants.hosted, render(tenants.hosted, layout, options))
     except ValueError as error:  # a folder name nginx.conf cannot hold
         raise UsageError(str(error)) from None
+    if options.ask:
+        write_file(layout.out / "Caddyfile", caddyfile(options.listen, options.ask))
     for tenant in tenants.hosted:
         print(f"  {tenant.brand_id}: {tenant.address.url}")
     for brand in tenants.not_hosted:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -116,10 +115,6 @@ def upstream() -> Iterator[Upstream]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def other_users_can_read(path: Path) -> bool:
-    return all(os.stat(p).st_mode & 0o005 == 0o005 for p in [*path.parents, path])
 
 
 @dataclass

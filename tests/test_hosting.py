@@ -248,7 +248,7 @@ def test_each_sites_mcp_address_goes_to_branddocs_mcp(hosted: Hosted) -> None:
         response = get(hosted.port, PATH[brand_id] + "mcp?session=1", HOST[brand_id], method="POST", body=b"{}")
         assert (response.status, response.text) == (200, f"upstream saw POST /{brand_id}/mcp?session=1\n")
     assert [(m, p, b) for m, p, _, b in hosted.mcp.seen] == [("POST", f"/{b}/mcp?session=1", b"{}") for b in URLS]
-    assert hosted.mcp.seen[0][2]["X-Forwarded-Host"] == "docs.acme.example"
+    assert hosted.mcp.seen[0][2]["Host"] == hosted.mcp.seen[0][2]["X-Forwarded-Host"] == "docs.acme.example"
     hosted.mcp.seen.clear()
     for host, path in (("evil.example", "/mcp"), ("docs.acme.example", "/serverless-endpoints/mcp"),
                        ("docs.acme.example", "/.branddocs/mcp/acme/mcp"), ("learn.example", "/mcp")):  # fmt: skip

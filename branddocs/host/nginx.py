@@ -272,6 +272,8 @@ def _server(layout: Layout, options: NginxOptions) -> list[str]:
             f"            proxy_pass http://{options.mcp}/;",
             "            proxy_http_version 1.1;",
             '            proxy_set_header Connection "";',
+            # The tenant's own host: `branddocs mcp` answers a brand only at its host (or loopback).
+            "            proxy_set_header Host $host;",
             "            proxy_set_header X-Forwarded-Host $host;",
             "            proxy_set_header X-Forwarded-Proto $scheme;",
             "            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",

@@ -18,7 +18,7 @@ from branddocs.host.addresses import AddressError, origin_of, site_address
 from branddocs.host.nginx import Layout, NginxOptions, render
 from branddocs.host.output import write_layout
 from branddocs.host.run import check_config
-from branddocs.host.tenants import Tenant
+from branddocs.host.tenants import Tenant, find_tenants
 from branddocs.site import Project
 
 from .conftest import run_branddocs, scratch_project
@@ -233,3 +233,29 @@ def test_root_is_told_when_its_workers_could_not_read_a_site(tmp_path: Path) -> 
         fake_built(project, folder / "site")
         said = generate(project, folder / "site", folder / "out")
     assert "warning" not in said.stdout, said.stdout
+
+
+def test_the_server_follows_what_each_site_was_built_with(tmp_path: Path) -> None:
+    """A site's platform.json (written by its build) gives its address; its brand file, changed since and not
+    rebuilt, does not; a site without one has its brand file read."""
+    project = scratch_project(tmp_path / "project")
+    site = tmp_path / "site"
+    fake_built(project, site)
+    with_site_urls(project, {"acme": "https://new.acme.example/"})
+    record = {"site_url": "https://docs.acme.example/guide/", "base_url": "https://api.acme.example/v1"}
+    (site / "acme" / "platform.json").write_text(json.dumps(record))
+    tenants = {t.brand_id: t for t in find_tenants(project, site).hosted}
+    assert tenants["acme"].address.url == "https://docs.acme.example/guide/"
+    assert tenants["nebula"].address.url == "https://learn.nebula-ai.example/"  # no platform.json: its brand file
+
+
+@pytest.mark.parametrize("url", HOSTILE)
+def test_a_hostile_site_url_in_platform_json_is_refused_too(tmp_path: Path, url: str) -> None:
+    project = scratch_project(tmp_path / "project")
+    site = tmp_path / "site"
+    fake_built(project, site)
+    (site / "acme" / "platform.json").write_text(json.dumps({"site_url": url, "base_url": "https://a.example/v1"}))
+    tenants = find_tenants(project, site)
+    assert "acme" not in {t.brand_id for t in tenants.hosted}
+    reason = next(n.reason for n in tenants.not_hosted if n.brand_id == "acme")
+    assert reason.startswith(f"{site / 'acme' / 'platform.json'}: site_url: expected"), reason

@@ -70,14 +70,17 @@ def unreadable_by_workers(tenants: Iterable[Tenant]) -> list[str]:
     if os.geteuid() != 0:
         return []
     problems: dict[Path, str] = {}
+    enterable: dict[Path, bool] = {}  # the sites share their parents: each folder is looked at once
     for tenant in tenants:
-        site = tenant.site
-        for folder in [*reversed(site.parents), site]:
-            try:
-                mode = folder.stat().st_mode
-            except OSError:
-                break
-            if not mode & stat.S_IXOTH:
-                problems.setdefault(folder, f"{folder} (mode {stat.S_IMODE(mode):04o}): others may not enter it")
+        for folder in [*reversed(tenant.site.parents), tenant.site]:
+            if folder not in enterable:
+                try:
+                    mode = folder.stat().st_mode
+                except OSError:
+                    break
+                enterable[folder] = bool(mode & stat.S_IXOTH)
+                if not enterable[folder]:
+                    problems[folder] = f"{folder} (mode {stat.S_IMODE(mode):04o}): others may not enter it"
+            if not enterable[folder]:
                 break
     return list(problems.values())

@@ -129,8 +129,9 @@ def speed(figures: Figures, tmp: Path, args: argparse.Namespace) -> float:
     branddocs("host", "nginx", "--site-dir", str(site), "--listen", f"127.0.0.1:{ours_port}", "--out", str(ours),
               "--workers", "1", cwd=project)  # fmt: skip
     one_line_config(plain, site / "acme", plain_port)
-    figures.say(f"nginx {subprocess.run([nginx_binary(), '-v'], capture_output=True, text=True).stderr.strip()}; "
-                f"{subprocess.run([wrk(), '-v'], capture_output=True, text=True).stdout.splitlines()[0]}")  # fmt: skip
+    nginx_version = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True).stderr.strip()
+    wrk_version = " ".join(subprocess.run([wrk(), "-v"], capture_output=True, text=True).stdout.split()[:2])
+    figures.say(f"{nginx_version}; {wrk_version}")
     figures.say(f"acme's guide page {GUIDE}, {args.rounds} rounds of {args.seconds} s each, taking turns:")
     ratios = {}
     with running_nginx(ours, [("127.0.0.1", ours_port)]), running_nginx(plain, [("127.0.0.1", plain_port)]):

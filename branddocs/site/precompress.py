@@ -43,36 +43,43 @@ def is_twin(path: Path) -> bool:
 
 def add_twin(path: Path, data: bytes, entry: Path, scratch: Path, read_only: bool = True, verify: bool = True) -> bool:
     """Give `path` (a staging file whose bytes are `data`, stored as `entry`) its twin `path.gz`; True if made."""
-    twin = path.with_name(path.name + TWIN_SUFFIX)
-    if path.suffix not in COMPRESSIBLE or len(data) < MIN_SIZE or twin.exists():
+    if path.suffix not in COMPRESSIBLE or len(data) < MIN_SIZE:
         return False
+    twin = path.with_name(path.name + TWIN_SUFFIX)
     stored = entry.with_name(entry.name + TWIN_SUFFIX)
-    temporary = scratch / f"{os.getpid()}-gz-{next(_names)}"
-    temporary.unlink(missing_ok=True)
     while True:
         try:
-            os.link(stored, temporary)  # hold the twin's inode: what is checked is what gets published
-        except FileNotFoundError:
-            _write(twin, data, read_only)
+            os.link(stored, twin)  # the stored twin's inode, now the site's: what is checked is what is published
+        except FileExistsError:
+            return False  # the site's own x.gz, as built
+        except FileNotFoundError:  # the first site with this content: compress it once, for every later one
+            try:
+                _write(twin, data, read_only)
+            except FileExistsError:
+                return False
             try:
                 os.link(twin, stored)
             except FileExistsError:
                 twin.unlink()
-                continue  # another worker made the same twin a moment ago: use theirs
+                continue  # another worker stored the same twin a moment ago: use theirs
             return True
         break
-    if not verify or _inflates_to(temporary, data, read_only):
-        os.replace(temporary, twin)
+    if not verify or _inflates_to(twin, data, read_only):
         return True
-    os.unlink(temporary)  # changed in place since it was made: a fresh twin replaces it in the store
+    # Changed in place since it was made: this site gets a fresh twin, which replaces it in the store too (the sites
+    # that hold the changed inode keep it, and their own next build replaces it).
+    twin.unlink()
     _write(twin, data, read_only)
+    temporary = scratch / f"{os.getpid()}-gz-{next(_names)}"
+    temporary.unlink(missing_ok=True)  # a killed build's, whose process id this one has
     os.link(twin, temporary)
     os.replace(temporary, stored)
     return True
 
 
 def _write(twin: Path, data: bytes, read_only: bool) -> None:
-    twin.write_bytes(gzip.compress(data, _LEVEL, mtime=0))
+    with twin.open("xb") as file:  # never over a file that is there: the site's own, or a link to a stored twin
+        file.write(gzip.compress(data, _LEVEL, mtime=0))
     if read_only:
         os.chmod(twin, _READ_ONLY)
 

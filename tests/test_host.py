@@ -145,12 +145,14 @@ def test_without_both_guards_a_site_url_writes_a_directive(tmp_path: Path, monke
 
 def test_brand_ids_that_are_map_keywords_stay_brands(tmp_path: Path) -> None:
     """`include`, `default`, `hostnames`, `volatile` are valid brand ids and nginx `map` keywords; `\\t...` would
-    read as a tab: the config's keys escape each, and nginx reads the config."""
+    read as a tab: the config's keys escape each, and nginx reads the config. A long id, at a short address, still
+    fits the maps' hash buckets."""
     site = tmp_path / "site"
     tenants = []
-    for n, brand_id in enumerate(["include", "default", "hostnames", "volatile", "tabs", "news", "rust"]):
+    long_id = "-".join(["long"] * 49)  # 244 characters (a file name holds 255): more than a default hash bucket
+    for n, brand_id in enumerate(["include", "default", "hostnames", "volatile", "tabs", "news", "rust", long_id]):
         (site / brand_id).mkdir(parents=True)
-        address = site_address(f"https://{brand_id}.example/" if n % 2 else f"https://docs.example/{brand_id}/")
+        address = site_address(f"https://h{n}.example/" if n % 2 else f"https://docs.example/p{n}/")
         tenants.append(Tenant(brand_id, address, f"https://api{n}.example", site / brand_id))
     layout = Layout(tmp_path / "out")
     write_layout(layout, tenants, render(tenants, layout, NginxOptions("127.0.0.1:8089")))

@@ -123,7 +123,7 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
     deeper = [t for t in tenants if t.address.prefix.count("/") > 1]
     under_path = one_segment + deeper
     site_roots = {str(t.site.parent) for t in tenants}
-    bucket, size = _hash_sizes([t.address.host + t.address.prefix for t in tenants])
+    bucket, size = _hash_sizes([k for t in tenants for k in (t.address.host + t.address.prefix, t.brand_id)])
     lines = [
         HEADER,
         f"# Run in the foreground: nginx -c {layout.config} -p {layout.out}/  (check: add -t; reload: add -s reload)",
@@ -230,7 +230,7 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
         ]
     lines += _server(layout, options)
     if options.ask:
-        lines += _ask_server(tenants, options.ask, bucket, size)
+        lines += _ask_server(tenants, options.ask)
     lines += ["}", ""]
     return "\n".join(lines)
 
@@ -284,7 +284,7 @@ def _server(layout: Layout, options: NginxOptions) -> list[str]:
     return [*lines, "    }"]
 
 
-def _ask_server(tenants: list[Tenant], ask: str, bucket: int, size: int) -> list[str]:
+def _ask_server(tenants: list[Tenant], ask: str) -> list[str]:
     """Caddy's on-demand TLS asks before it gets a certificate for a name: 200 only for the names hosted here."""
     return [
         "",

@@ -261,3 +261,17 @@ def test_a_hostile_site_url_in_platform_json_is_refused_too(tmp_path: Path, url:
     assert "acme" not in {t.brand_id for t in tenants.hosted}
     reason = next(n.reason for n in tenants.not_hosted if n.brand_id == "acme")
     assert reason.startswith(f"{site / 'acme' / 'platform.json'}: site_url: expected"), reason
+
+
+def test_the_longest_path_wins_on_a_shared_host(tmp_path: Path) -> None:
+    """Brands at /, /a/, /a/b/ and /a/b/c/ of one host: nginx.conf tries the deeper ones first."""
+    site = tmp_path / "site"
+    urls = {"root": "https://docs.example/", "one": "https://docs.example/a/", "two": "https://docs.example/a/b/",
+            "three": "https://docs.example/a/b/c/"}  # fmt: skip
+    tenants = []
+    for brand_id, url in urls.items():
+        (site / brand_id).mkdir(parents=True)
+        tenants.append(Tenant(brand_id, site_address(url), "https://api.example", site / brand_id))
+    config = render(tenants, Layout(tmp_path / "out"), NginxOptions("127.0.0.1:8089"))
+    deep = re.findall(r'"~\^docs\\\.example(/\S+)\(\?:/\|\$\)" "(\w+)";', config)
+    assert deep == [("/a/b/c", "three"), ("/a/b", "two")]

@@ -120,7 +120,8 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
     tenants = sorted(tenants, key=lambda t: (t.address.host, t.address.path))
     at_root = [t for t in tenants if t.address.path == "/"]
     one_segment = [t for t in tenants if t.address.prefix.count("/") == 1]
-    deeper = [t for t in tenants if t.address.prefix.count("/") > 1]
+    # nginx tries a map's expressions in order: the longest path first, so /a/b/c/ wins over /a/b/ below it.
+    deeper = sorted((t for t in tenants if t.address.prefix.count("/") > 1), key=lambda t: -len(t.address.prefix))
     under_path = one_segment + deeper
     site_roots = {str(t.site.parent) for t in tenants}
     bucket, size = _hash_sizes([k for t in tenants for k in (t.address.host + t.address.prefix, t.brand_id)])

@@ -82,9 +82,11 @@ endpoint: $(BIN)/.installed
 manual: $(BIN)/.installed
 	$(BIN)/mkdocs build --strict --config-file manual/mkdocs.yml
 
+# ruff, then the import contracts in pyproject.toml ([tool.importlinter]: the floors, no circles).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

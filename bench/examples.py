@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figures
 from synthetic import ROOT, make_project
 
-from branddocs.examples import sandbox
+from branddocs.examples.run import sandbox
 
 MEDIAN_GOALS = {"python": 250.0, "javascript": 200.0}
-"""Milliseconds for one example, median (issue 18): start-up is paid ahead (branddocs/examples/pool.py)."""
+"""Milliseconds for one example, median (issue 18): start-up is paid ahead (branddocs/examples/run/pool.py)."""
 
 
 def run(brands: int, jobs: int, goal: float, out: Figures) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from branddocs.examples.collect import Example
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.languages.bash import curl_fields, shellcheck
-from branddocs.examples.run import Run, execute, prepare, workdir
+from branddocs.examples.run.process import Run, execute, prepare, workdir
 
 __all__ = ["Dash"]
 

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from branddocs.brand import load_brand
-from branddocs.examples.collect import Example
-from branddocs.examples.languages.bash import LANGUAGE
-from branddocs.examples.languages.bash_quotes import QuotedVar, single_quoted_vars
+from branddocs.examples.example import Example
+from branddocs.examples.languages.bash import LANGUAGE, QuotedVar, single_quoted_vars
 
 from .conftest import FIXTURES
 
@@ -114,7 +113,7 @@ def test_the_bash_check_names_line_and_variable(tmp_path: Path) -> None:
 
 def test_the_guides_own_curl_is_in_the_common_style_and_passes() -> None:
     """The guide's chat example is written `-H '...' -H "...$KEY" -d '...'`: the old pattern reported it."""
-    from branddocs.examples.collect import collect_examples
+    from branddocs.examples.collection.collect import collect_examples
     from branddocs.site import Project
 
     from .conftest import ROOT

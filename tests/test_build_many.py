@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.cli import _Progress
+from branddocs.cli.build import _Progress
 from branddocs.site import Project
 from branddocs.site.precompress import COMPRESSIBLE, MIN_SIZE, is_twin
 from branddocs.site.shard import parse_shard, shard_of

@@ -285,7 +285,7 @@ def test_env_lists_every_setting_and_never_a_secret_value(monkeypatch, capsys):
 def test_errors_carry_their_exit_codes():
     from branddocs.brand import BrandError
     from branddocs.errors import EXIT_FENCE, EXIT_USAGE, BranddocsError
-    from branddocs.examples.fences import FenceError
+    from branddocs.markup import FenceError
 
     assert issubclass(BrandError, BranddocsError)
     assert BrandError("x").exit_code == EXIT_USAGE
@@ -294,9 +294,9 @@ def test_errors_carry_their_exit_codes():
 
 
 def test_shared_options_mean_the_same_in_every_command():
-    from branddocs.cli import _parser
+    from branddocs.cli import parser as make_parser
 
-    parser = _parser()
+    parser = make_parser()
     for command in ("build", "check", "diff"):
         args = parser.parse_args([command, "--jobs", "3", "--brand", "acme"])
         assert (args.jobs, args.brand) == (3, ["acme"])

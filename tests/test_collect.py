@@ -16,12 +16,16 @@ from pathlib import Path
 import pytest
 from mkdocs_macros import context
 
-from branddocs.examples import collect
-from branddocs.examples.collect import Example, collect_examples
+from branddocs.examples.collection import collect
+from branddocs.examples.collection.collect import collect_examples
+from branddocs.examples.collection.drift import Render
+from branddocs.examples.collection.marks import marked, unmarked
+from branddocs.examples.example import Example
+from branddocs.plugin import render as plugin_render
 from branddocs.site import Project, build_cache
 
 
-def _reference_renderer(project: Project, brand_id: str) -> collect.Renderer:
+def _reference_renderer(project: Project, brand_id: str) -> Render:
     """The renderer as it was: each call loads the config and runs every plugin's on_config."""
     from mkdocs.config import load_config
     from mkdocs.structure.files import File, Files
@@ -29,7 +33,7 @@ def _reference_renderer(project: Project, brand_id: str) -> collect.Renderer:
     from mkdocs.utils.meta import get_data
 
     def render(sources: dict[str, str]) -> dict[str, tuple[str, list[int]]]:
-        with collect._brand_env(brand_id):
+        with plugin_render.brand_env(brand_id):
             logging.getLogger("mkdocs").setLevel(logging.ERROR)
             config = load_config(str(project.config_file))
             config = config.plugins.on_config(config)
@@ -41,8 +45,8 @@ def _reference_renderer(project: Project, brand_id: str) -> collect.Renderer:
                 page = Page(None, file, config)
                 page.read_source(config)
                 text = (docs / source).read_text(encoding="utf-8-sig")
-                marked, _ = get_data(collect._marked(text, str(docs / source)))
-                out[source] = collect._unmarked(macros.on_page_markdown(marked, page=page, config=config, files=files))
+                text, _ = get_data(marked(text, str(docs / source)))
+                out[source] = unmarked(macros.on_page_markdown(text, page=page, config=config, files=files))
             return out
 
     return render
@@ -50,7 +54,7 @@ def _reference_renderer(project: Project, brand_id: str) -> collect.Renderer:
 
 def _reference_examples(project: Project, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Example]]:
     with monkeypatch.context() as patched:
-        patched.setattr(collect, "_renderer", _reference_renderer)
+        patched.setattr(collect, "_render", _reference_renderer)
         patched.setattr(context, "get_git_info", inspect.unwrap(context.get_git_info))  # uncached, if cached
         return {i: collect_examples(project, project.brand(i)) for i in project.brand_ids()}
 
@@ -106,10 +110,10 @@ def test_only_the_plugins_that_render_a_page_are_configured(project: Project, tm
 
     copy = project.copy_to(tmp_path)
     _with_other_plugins(copy)
-    with collect._brand_env(copy.brand_ids()[0]):
+    with plugin_render.brand_env(copy.brand_ids()[0]):
         config = load_config(str(copy.config_file))
         assert len(config.plugins.events["config"]) > 2  # search, tags and meta have one too
-        config = collect._configured(config)
+        config = plugin_render._configured(config)
     ran = [type(method.__self__).__name__ for method in config.plugins.events["config"]]
     assert ran == ["BranddocsPlugin", "MacrosPlugin"]  # by priority: branddocs (100) first
     assert config.plugins["macros"].variables["user_name"]  # both ran: the brand's values are mkdocs-macros'
@@ -142,13 +146,13 @@ def test_a_page_rendered_differently_fails_the_comparison(project: Project, monk
     """What the equality test would say if a skipped on_config mattered: a value the pages print differs."""
     found = {i: collect_examples(project, project.brand(i)) for i in project.brand_ids()}
 
-    def shouting(project: Project, brand_id: str) -> collect.Renderer:
+    def shouting(project: Project, brand_id: str) -> Render:
         render = _reference_renderer(project, brand_id)
         return lambda sources: {
             s: (text.replace("client", "CLIENT"), lines) for s, (text, lines) in render(sources).items()
         }
 
-    monkeypatch.setattr(collect, "_renderer", shouting)
+    monkeypatch.setattr(collect, "_render", shouting)
     expected = {i: collect_examples(project, project.brand(i)) for i in project.brand_ids()}
     assert any(": code " in line for line in _differences(found, expected))
 

@@ -15,10 +15,10 @@ from branddocs.cli import main as branddocs_main
 from branddocs.endpoint.app import create_app
 from branddocs.endpoint.dialects import DIALECTS, LiteLLMDialect, OpenAIDialect, VLLMDialect, get_dialect
 from branddocs.endpoint.server import running_endpoint
-from branddocs.examples.collect import collect_examples
-from branddocs.examples.proxy import Exchange
+from branddocs.examples.collection.collect import collect_examples
+from branddocs.examples.proxy.recording import Exchange
+from branddocs.examples.responses.exchange import exchange_problems
 from branddocs.examples.responses.samples import sample_problems
-from branddocs.examples.responses.sdk import exchange_problems
 from branddocs.examples.responses.sse import parse_sse
 from branddocs.site import Project
 

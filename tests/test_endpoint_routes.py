@@ -12,8 +12,8 @@ from branddocs.brand import Brand
 from branddocs.endpoint.app import create_app
 from branddocs.endpoint.routes import base_path, brand_prefix
 from branddocs.endpoint.server import EndpointServer, app_for_brands, running_endpoint
-from branddocs.examples.proxy import RecordingProxy
-from branddocs.examples.run import Target
+from branddocs.examples.proxy.recording import RecordingProxy
+from branddocs.examples.run.process import Target
 from branddocs.site import Project
 
 from .conftest import scratch_project

@@ -20,8 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from branddocs.endpoint.server import running_endpoint
-from branddocs.examples.claims import mark_rows, parse_table, table_texts
-from branddocs.examples.fences import FenceError
+from branddocs.examples.collection.marks import mark_rows
+from branddocs.examples.collection.tables import parse_table, table_texts
+from branddocs.markup import FenceError
 from branddocs.plugin.plugin import BranddocsPlugin
 from branddocs.site import Project
 
@@ -127,7 +128,7 @@ def test_a_bad_errors_field_is_named(scratch: Project) -> None:
 
 
 def test_a_declared_platform_changes_what_the_guide_says(scratch: Project) -> None:
-    from branddocs.examples.collect import render_pages
+    from branddocs.examples.collection.collect import render_pages
 
     before = render_pages(scratch, "acme", [GUIDE])[GUIDE]
     declare(scratch, {"unknown_model": 200})
@@ -264,7 +265,7 @@ def test_a_server_that_serves_unknown_models_fails_those_rows(scratch: Project) 
 
 
 def test_a_translations_table_must_claim_what_its_sources_does(tmp_path: Path) -> None:
-    from branddocs.examples.collect import collect_examples
+    from branddocs.examples.collection.collect import collect_examples
 
     project = Project(ROOT).copy_to(tmp_path)
     assert [e for e in collect_examples(project, project.brand("yushan")) if e.kind == "errors"]

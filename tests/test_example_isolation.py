@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from branddocs.errors import EXIT_NO_SANDBOX
-from branddocs.examples import sandbox
+from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
 from .conftest import BIN, scratch_project

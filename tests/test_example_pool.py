@@ -1,4 +1,4 @@
-"""Example processes started ahead (branddocs/examples/pool.py): each is used for one example only, and none
+"""Example processes started ahead (branddocs/examples/run/pool.py): each is used for one example only, and none
 carries anything from another example.
 
 The Python zygote forks a process per example in one sandbox: each test below has an example try to see what an
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.examples import sandbox
-from branddocs.examples.pool import UID_BASE, Pool, PoolError
+from branddocs.examples.run import sandbox
+from branddocs.examples.run.pool import UID_BASE, Pool, PoolError
 from branddocs.site import Project
 
 from .test_example_checks import check, outcome, write_page
@@ -186,7 +186,7 @@ def test_a_kill_sent_as_its_example_ended_leaves_the_zygote_serving(pool: Pool) 
 def test_a_zygote_that_fails_to_start_is_named(pool: Pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "python_zygote.py"
     broken.write_text("raise SystemExit(3)\n")
-    monkeypatch.setattr("branddocs.examples.pool._ZYGOTE", broken)
+    monkeypatch.setattr("branddocs.examples.run.pool._ZYGOTE", broken)
     with pytest.raises(PoolError, match="the Python zygote did not start"):
         run_forked(pool, LOOK)
 

@@ -1,5 +1,5 @@
 """Every example of every brand, checked exactly as `branddocs check` does: the test lives in the package."""
 
-from branddocs.examples.suite import pytest_generate_tests, test_example
+from branddocs.examples.pytest_plugin.suite import pytest_generate_tests, test_example
 
 __all__ = ["pytest_generate_tests", "test_example"]

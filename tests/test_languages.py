@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 
 from branddocs.brand import load_brand
-from branddocs.examples.collect import Example
-from branddocs.examples.fences import parse_fences
+from branddocs.examples.example import Example
+from branddocs.examples.judge.verdict import Checker
 from branddocs.examples.languages import base
-from branddocs.examples.languages.base import Language, LanguageError, UnknownLanguage, for_fence, get, register
-from branddocs.examples.verdict import Checker
+from branddocs.examples.languages.base import (
+    Language,
+    LanguageError,
+    UnknownLanguage,
+    check_language,
+    for_fence,
+    get,
+    register,
+)
+from branddocs.markup import parse_fences
 from branddocs.site import Project
 
 from .conftest import FIXTURES
@@ -122,7 +130,7 @@ def test_a_registered_language_gets_its_own_examples(tmp_path: Path) -> None:
 def test_a_block_marked_to_run_in_an_unregistered_language_is_a_fence_mistake(setting: str) -> None:
     page = f"# Go\n\n```go {setting}\nfmt.Println(1)\n```\n"
     with pytest.raises(UnknownLanguage) as raised:
-        parse_fences(page, "docs/go.md")
+        parse_fences(page, "docs/go.md", check_language)
     message = str(raised.value)
     assert message.startswith(f"docs/go.md:3: ```go is marked as an example to run ({setting.split(' ')[0]}")
     assert BUILT_IN in message
@@ -131,12 +139,12 @@ def test_a_block_marked_to_run_in_an_unregistered_language_is_a_fence_mistake(se
 
 def test_blocks_in_other_languages_stay_prose_unless_marked() -> None:
     page = '```yaml test="skip" reason="a brand file"\na: 1\n```\n\n```go\nx\n```\n\n```text group="s"\ndata: x\n```\n'
-    assert [f.lang for f in parse_fences(page, "p.md")] == ["yaml", "go", "text"]
+    assert [f.lang for f in parse_fences(page, "p.md", check_language)] == ["yaml", "go", "text"]
 
 
 def test_a_marked_block_is_fine_once_its_language_is_registered(dash: Dash) -> None:
     """The guard above, off: with dash registered the same kind of block parses."""
-    assert [f.lang for f in parse_fences('```dash lint="skip"\necho hi\n```\n', "p.md")] == ["dash"]
+    assert [f.lang for f in parse_fences('```dash lint="skip"\necho hi\n```\n', "p.md", check_language)] == ["dash"]
 
 
 # The fourth language end to end: installed as a package of one's own would be, and checked by `branddocs check`.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from branddocs.plugin import BranddocsPlugin
+from branddocs.plugin.plugin import BranddocsPlugin
 from branddocs.site import Project
 
 from .conftest import BIN, ROOT

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from branddocs.endpoint.server import EndpointServer, running_endpoint
-from branddocs.examples.proxy import RecordingProxy
-from branddocs.examples.run import Target
+from branddocs.examples.proxy.recording import RecordingProxy
+from branddocs.examples.run.process import Target
 
 REAL_KEY = "sk-the-real-key-only-the-proxy-holds"
 LINGER = 3.0  # seconds the upstream keeps the body open after `data: [DONE]`

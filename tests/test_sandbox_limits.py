@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from branddocs.examples import sandbox
+from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
 from .conftest import scratch_project

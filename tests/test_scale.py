@@ -200,7 +200,7 @@ def test_the_folders_of_all_brands_are_listed_once_per_process_not_once_per_bran
 def test_a_touched_file_is_read_once_then_only_stated(
     scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from branddocs.site import build
+    from branddocs.builder import stamps
 
     hour_ago = time.time() - 3600
     image = scratch.docs_dir / "images" / "acme" / "endpoint.png"
@@ -209,17 +209,17 @@ def test_a_touched_file_is_read_once_then_only_stated(
     site = tmp_path / "site"
     (site / "acme").mkdir(parents=True)
     (site / "acme" / "index.html").write_text("a site")
-    build._write_stamp(site / ".branddocs" / "acme.json", build.Inputs(scratch).digest("acme"), site / "acme")
+    stamps.write_stamp(site / ".branddocs" / "acme.json", stamps.Inputs(scratch).digest("acme"), site / "acme")
     read: list[str] = []
-    hash_file = build._hash_file
-    monkeypatch.setattr(build, "_hash_file", lambda path: read.append(path.name) or hash_file(path))
-    assert build._check(build.Inputs(scratch), "acme", site)[1]
+    hash_file = stamps._hash_file
+    monkeypatch.setattr(stamps, "_hash_file", lambda path: read.append(path.name) or hash_file(path))
+    assert stamps.check(stamps.Inputs(scratch), "acme", site)[1]
     assert read == []  # nothing changed: every own file only stat'ed
     os.utime(image, (hour_ago + 1, hour_ago + 1))  # touched: same bytes
-    assert build._check(build.Inputs(scratch), "acme", site)[1]
+    assert stamps.check(stamps.Inputs(scratch), "acme", site)[1]
     assert read == ["endpoint.png"]  # read once, to find it the same; the stamp now records its new times
-    assert build._check(build.Inputs(scratch), "acme", site)[1]
+    assert stamps.check(stamps.Inputs(scratch), "acme", site)[1]
     assert read == ["endpoint.png"]
     image.write_bytes(image.read_bytes() + b"\0")  # changed, a moment ago
-    assert not build._check(build.Inputs(scratch), "acme", site)[1]
+    assert not stamps.check(stamps.Inputs(scratch), "acme", site)[1]
     assert read == ["endpoint.png", "endpoint.png"]

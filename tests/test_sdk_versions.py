@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from branddocs.site import Project
-from branddocs.site.sdk import declared_node_minimum, lock_problems, node_sdk, python_sdk, stated_problems
+from branddocs.site.sdk_versions import declared_node_minimum, lock_problems, node_sdk, python_sdk, stated_problems
 
 from .conftest import ROOT, run_branddocs
 

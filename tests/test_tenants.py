@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from branddocs.builder.build import inputs_digest
 from branddocs.endpoint.server import app_for_brands
-from branddocs.examples.collect import FenceError, collect_examples
-from branddocs.examples.features import feature_problems
+from branddocs.examples.collection.collect import collect_examples
+from branddocs.examples.judge.features import feature_problems
+from branddocs.markup import FenceError
 from branddocs.site import Project
-from branddocs.site.build import inputs_digest
 from branddocs.site.pages import site_pages
 
 from .conftest import run_branddocs

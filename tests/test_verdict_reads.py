@@ -21,9 +21,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from branddocs.endpoint.server import running_endpoint
-from branddocs.examples.collect import Example, collect_examples
+from branddocs.examples.collection.collect import collect_examples
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import get
-from branddocs.examples.responses.sdk import exchange_problems
+from branddocs.examples.responses.exchange import exchange_problems
 from branddocs.site import Project
 
 from .conftest import ROOT, scratch_project

@@ -19,8 +19,8 @@ import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
-from branddocs.examples.collect import collect_examples
-from branddocs.examples.fences import parse_fences
+from branddocs.examples.collection.collect import collect_examples
+from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import site_title
 

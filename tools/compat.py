@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 
 from branddocs.brand import BrandError
-from branddocs.examples.junit import example_results
+from branddocs.examples.pytest_plugin.junit import example_results
 from branddocs.site import Project
 
 ROOT = Path(__file__).resolve().parent.parent

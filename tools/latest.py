@@ -1,7 +1,8 @@
 """`make test-latest`: every brand's examples with the newest `openai` releases the guide's install commands give.
 
-A reader who follows the guide types `pip install "openai==3.*"` and `npm install openai@6` (branddocs/site/sdk.py,
-from the locks) and gets the newest releases within those majors, not the locked ones the checks use. This
+A reader who follows the guide types `pip install "openai==3.*"` and `npm install openai@6`
+(branddocs/site/sdk_versions.py, from the locks) and gets the newest releases within those majors, not the locked
+ones the checks use. This
 installs exactly those into scratch environments under .cache/latest/ (a fresh virtual environment with
 pytest-examples for the harness; a scratch npm folder; a Node.js from the npm package `node-<os>-<arch>` when
 this machine's is older than the newest package's declared minimum), runs `branddocs check` once with the
@@ -30,8 +31,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from branddocs.examples.junit import example_results
-from branddocs.site.sdk import declared_node_minimum, lower_bound, node_sdk, python_sdk
+from branddocs.examples.pytest_plugin.junit import example_results
+from branddocs.site.sdk_versions import declared_node_minimum, lower_bound, node_sdk, python_sdk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ LATEST = ROOT / ".cache" / "latest"
 LOGS = LATEST / "logs"
 BRANDDOCS = str(ROOT / ".venv" / "bin" / "branddocs")
 CHECK_TIMEOUT = 20 * 60  # seconds for one `branddocs check` run
-# What the Python harness (branddocs/examples/languages/python_child.py) imports besides openai, at the
+# What the Python harness (branddocs/examples/run/python_child.py) imports besides openai, at the
 # project's own version.
 HARNESS = f"pytest-examples=={metadata.version('pytest-examples')}"
 

@@ -282,7 +282,7 @@ class Brand(_Strict):
 
     def check_assets(self, docs_dir: Path) -> None:
         """The brand's images are there, and no link under docs/, overrides/ or its brand file leaves them."""
-        links = unsafe_links(docs_dir.parent, self)
+        links = unsafe_links(docs_dir.parent, self.id, self.resource_dir_name)
         if links:
             raise BrandError("\n".join(f"brand {self.id!r}: {link}" for link in links))
         missing = [p for p in self.asset_paths(docs_dir) if not p.is_file()]

@@ -17,8 +17,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from branddocs.endpoint.api_error import ApiError
 from branddocs.endpoint.dialects import Dialect, Reply, get_dialect
-from branddocs.endpoint.errors import ApiError
 from branddocs.endpoint.generate import complete, count_prompt_tokens
 from branddocs.endpoint.request import ChatRequest, parse_chat_request
 from branddocs.endpoint.routes import CHAT_COMPLETIONS, base_path, route_table

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from branddocs.endpoint.errors import ApiError
+from branddocs.endpoint.api_error import ApiError
 
 __all__ = ["ChatRequest", "parse_chat_request"]
 

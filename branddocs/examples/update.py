@@ -7,11 +7,11 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from branddocs.examples.fences import parse_fences
+from branddocs.markup import parse_fences
 
-if TYPE_CHECKING:  # collect.py asks the languages, whose verdicts record their updates here
-    from branddocs.examples.collect import Example
-    from branddocs.examples.proxy import Exchange
+if TYPE_CHECKING:
+    from branddocs.examples.example import Example
+    from branddocs.examples.proxy.recording import Exchange
 
 __all__ = ["apply_updates", "record_python_update", "record_sample_update"]
 

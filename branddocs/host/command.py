@@ -15,6 +15,11 @@ from branddocs.site import Project
 
 __all__ = ["add_parser", "terminal_line"]
 
+_DESCRIPTION = (
+    "Write DIR/nginx.conf: one nginx, in the foreground, serving every built brand that has a site_url at its host "
+    "and path, with a Content-Security-Policy and the other security headers, caching and gzip; brands without one "
+    "are listed as not hosted."
+)
 _EXAMPLE = """example:
   branddocs build
   branddocs host nginx --listen 127.0.0.1:8080 --out /srv/branddocs-nginx
@@ -30,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     servers = host.add_subparsers(dest="server", required=True)
     nginx = servers.add_parser(
         "nginx", help="write nginx.conf (one server, a map of host names to brands)", epilog=_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter, description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=_DESCRIPTION,
     )  # fmt: skip
     nginx.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ are (default: ./site)")
     nginx.add_argument("--listen", required=True, metavar="ADDR:PORT", help="where nginx listens, e.g. 127.0.0.1:8080")

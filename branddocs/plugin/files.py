@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from functools import partial
 
 import mkdocs.commands.build
 from mkdocs.config.defaults import MkDocsConfig
@@ -27,23 +29,19 @@ log = logging.getLogger("mkdocs.structure.files")  # MkDocs' own logger for its 
 _mkdocs_get_files = mkdocs_files.get_files
 
 
-def install() -> None:
-    """Make MkDocs' builds in this process collect files with `brand_get_files` (idempotent)."""
-    mkdocs.commands.build.get_files = brand_get_files
+BrandOf = Callable[[MkDocsConfig], Brand | None]
+"""The brand a build's config is for (plugin.brand_of); None for a build without the branddocs plugin."""
 
 
-def _brand_of(config: MkDocsConfig) -> Brand | None:
-    from branddocs.plugin.plugin import BranddocsPlugin  # the plugin imports this module
-
-    for plugin in config.plugins.values():
-        if isinstance(plugin, BranddocsPlugin):
-            return plugin._brand
-    return None
+def install(brand_of: BrandOf) -> None:
+    """Make MkDocs' builds in this process collect files with `brand_get_files`, finding each build's brand with
+    `brand_of` (the plugin's; idempotent)."""
+    mkdocs.commands.build.get_files = partial(brand_get_files, brand_of=brand_of)
 
 
-def brand_get_files(config: MkDocsConfig) -> Files:
+def brand_get_files(config: MkDocsConfig, brand_of: BrandOf) -> Files:
     """`mkdocs.structure.files.get_files` (MkDocs 1.6.1, BSD-2-Clause), walking only the brand's part of docs/."""
-    brand = _brand_of(config)
+    brand = brand_of(config)
     if brand is None:
         return _mkdocs_get_files(config)
     files: list[File] = []

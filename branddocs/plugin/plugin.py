@@ -22,23 +22,18 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from branddocs.brand import Brand, BrandError
-from branddocs.examples.fences import ERROR_TABLE_MARKER, FENCE_SETTINGS
+from branddocs.markup import strip_fence_settings
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.site import brand_for_build, llms, search, secrets_scan, store
 from branddocs.site.pages import SitePages, is_other_content, site_pages, site_title
-from branddocs.site.sdk import sdk_variables
+from branddocs.site.sdk_versions import sdk_variables
 
-__all__ = ["BranddocsPlugin", "strip_fence_settings"]
+__all__ = ["BranddocsPlugin", "brand_of"]
 
-# Example settings on a fence line (```python test="skip" reason="..."): read by the example checks,
-# removed before Markdown sees them so the published page shows plain code.
-_FENCE_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<rest>.*)$", re.MULTILINE)
-_ERROR_TABLE = re.compile(rf"^{re.escape(ERROR_TABLE_MARKER)}[ ]*\n", re.MULTILINE)  # at a line's start only
-_SETTING = re.compile(r'\s+(?:{})="[^"]*"'.format("|".join(FENCE_SETTINGS)))
 _TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
 _STAGING = re.compile(r"^\.staging-(?P<id>[a-z0-9-]+)-")
-"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/site/build.py)."""
+"""`branddocs build` stages each brand in site/.staging-<id>-<unique>/ (branddocs/builder/build.py)."""
 log = logging.getLogger("mkdocs.plugins.branddocs")  # branddocs build reports this logger's INFO lines
 
 
@@ -69,7 +64,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         except BrandError as exc:
             raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
         root = Path(config.config_file_path).parent
-        brand_files.install()  # this build's walk of docs/ skips other brands' folders (branddocs/plugin/files.py)
+        brand_files.install(brand_of)  # this build's walk of docs/ skips other brands' folders (plugin/files.py)
         self._pages = site_pages(Path(config.docs_dir), brand)  # once per build: the nav and on_files use it
         # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
         # so `pip install "openai==3.*"` reads right inside a code block.
@@ -135,7 +130,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
                          "the English page is published")  # fmt: skip
         return files
 
-    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too.
+    # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too (markup.py).
     @event_priority(-50)
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         return strip_fence_settings(markdown)
@@ -166,11 +161,12 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             raise PluginError(f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}")
 
 
-def strip_fence_settings(markdown: str) -> str:
-    """The page with branddocs' settings removed from its fence lines, and the error-table marker
-    (examples/claims.py, the checks' alone) removed: what readers (and any engine) get."""
-    markdown = _FENCE_LINE.sub(lambda m: m["indent"] + m["fence"] + _SETTING.sub("", m["rest"]), markdown)
-    return _ERROR_TABLE.sub("", markdown)
+def brand_of(config: MkDocsConfig) -> Brand | None:
+    """The brand the branddocs plugin of this build resolved; None without the plugin or before its on_config."""
+    for plugin in config.plugins.values():
+        if isinstance(plugin, BranddocsPlugin):
+            return plugin._brand
+    return None
 
 
 def _site_root(config: MkDocsConfig) -> Path:

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from branddocs.brand import BrandError
+from branddocs.builder.build import build_brands, inputs_digest
 from branddocs.review.base import SOURCES, materialise, resolve_base
 from branddocs.review.view import PageView, read_page
 from branddocs.site import Project
-from branddocs.site.build import build_brands, inputs_digest
 
 __all__ = ["BrandChange", "BuildFailure", "DiffReport", "FileChange", "PageChange", "compare_sites", "run_diff"]
 
@@ -219,7 +219,7 @@ def run_diff(
                 raise BrandError(f"unknown brand {brand_id!r}: not in brands/ at BASE or in the work tree")
         both = [i for i in ids if i in at_base and i in in_work]
         digests = {i: (inputs_digest(base_project, i), inputs_digest(work_view, i)) for i in both}
-        # The pages print package.json's openai version and Node.js minimum (branddocs/site/sdk.py), which the
+        # The pages print package.json's openai version and Node.js minimum (branddocs/site/sdk_versions.py), which the
         # build's digest does not cover: a change there makes every brand a candidate.
         every = _read(base_project.root / "package.json") != _read(project.root / "package.json")
         report.rebuilt = [

@@ -1,7 +1,7 @@
 """Reuse, between brand builds in one process, what does not change from one brand to the next.
 
 `install()` is called once in each build worker (never by a plain `mkdocs build`), `cache_git_info()` also
-by the example checks' collection (branddocs/examples/collect.py), which renders every brand's pages:
+by the example checks' collection (branddocs/examples/collection/collect.py), which renders every brand's pages:
 
 - Jinja bytecode: MkDocs makes a new theme environment per build, which recompiles every Material
   template; a shared bytecode cache turns that into unmarshalling. It is kept in memory and, when a

@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from branddocs.examples.fences import Fence, FenceError, parse_fences
+from branddocs.markup import Fence, FenceCheck, FenceError, parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import BRAND_PAGES, translation_source
 
@@ -54,15 +54,16 @@ def _code(fences: list[Fence]) -> list[tuple]:
     return [(f.lang, f.code, {k: v for k, v in f.settings.items() if k != "reason"}) for f in fences]
 
 
-def report(project: Project) -> tuple[list[str], list[str]]:
-    """(problems: translations whose code is not their source's; notes: followers older than their source)."""
+def report(project: Project, check: FenceCheck | None = None) -> tuple[list[str], list[str]]:
+    """(problems: translations whose code is not their source's; notes: followers older than their source);
+    `check`: each block's own check as the pages are read (the language registry's, from the command line)."""
     problems, notes = [], []
     for follower in followers(project):
         rel, source = follower.path.relative_to(project.root), follower.source.relative_to(project.root)
         if follower.translation:
             try:
-                theirs = parse_fences(follower.source.read_text(encoding="utf-8"), str(source))
-                ours = parse_fences(follower.path.read_text(encoding="utf-8"), str(rel))
+                theirs = parse_fences(follower.source.read_text(encoding="utf-8"), str(source), check)
+                ours = parse_fences(follower.path.read_text(encoding="utf-8"), str(rel), check)
             except FenceError as exc:
                 problems.append(str(exc))
                 continue

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
-from branddocs.endpoint.errors import ApiError
+from branddocs.endpoint.api_error import ApiError
 from branddocs.endpoint.generate import Completion
 
 __all__ = ["Dialect", "Reply"]

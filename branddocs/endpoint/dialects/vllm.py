@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 
+from branddocs.endpoint.api_error import ApiError
 from branddocs.endpoint.dialects.base import Dialect, Reply
-from branddocs.endpoint.errors import ApiError
 from branddocs.endpoint.generate import Completion
 
 __all__ = ["FINGERPRINT", "VLLMDialect"]

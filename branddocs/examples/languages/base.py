@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from branddocs.errors import EXIT_USAGE, BranddocsError
-from branddocs.examples.fences import SAMPLE_FENCES, FenceError
-from branddocs.examples.run import ExampleFailure, Run, Target, check_run
+from branddocs.examples.run.process import ExampleFailure, Run, Target, check_run
 from branddocs.examples.update import record_sample_update
+from branddocs.markup import SAMPLE_FENCES, Fence, FenceError, run_marks
 
 if TYPE_CHECKING:
     from pytest_examples import EvalExample
 
-    from branddocs.examples.collect import Example
+    from branddocs.examples.example import Example
 
 __all__ = [
     "ENTRY_POINTS",
@@ -42,6 +42,7 @@ __all__ = [
     "Language",
     "LanguageError",
     "UnknownLanguage",
+    "check_language",
     "for_fence",
     "get",
     "languages",
@@ -120,6 +121,7 @@ class Language(ABC):
     def checked_run(self, example: Example, context: Context) -> tuple[Run, list[str]]:
         """The run, and every way it shows the example is wrong (its Output block compared unless updating)."""
         run = self.run(example, context)
+        run.reads = self.reads(example.code)  # what the reply is judged on (responses/sdk.py)
         # Under --update-examples the Output block is what gets rewritten, not what the run must match.
         expected = example.output.code if example.output and not context.update else None
         return run, check_run(example, run, context.target, expected)
@@ -234,3 +236,11 @@ def unknown_language(fence: str, why: str, where: str) -> UnknownLanguage:
         f"registered; registered: {_registered()}. Register one (docs/writing.md: Adding a language), or mark "
         'the block test="no"'
     )
+
+
+def check_language(fence: Fence, where: str) -> None:
+    """A block marked to run must be in a registered language: never silently prose, never another's runner (a
+    FenceCheck for markup.parse_fences)."""
+    marks = run_marks(fence.settings)
+    if marks and fence.lang not in SAMPLE_FENCES and for_fence(fence.lang) is None:
+        raise unknown_language(fence.lang, ", ".join(marks), where)

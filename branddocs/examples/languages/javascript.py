@@ -12,9 +12,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from branddocs.examples.collect import Example
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
-from branddocs.examples.run import ExampleFailure, Run, example_node, execute, finish, prepare, workdir
+from branddocs.examples.run.process import ExampleFailure, Run, example_node, execute, finish, prepare, workdir
 
 __all__ = ["LANGUAGE", "JavaScript"]
 

@@ -1,6 +1,6 @@
 """Python examples: the `openai` package, linted with ruff, run in an interpreter of their own, `#>` lines compared.
 
-Each example runs in its own process (`python -I python_child.py`, or in the sandbox as root a process forked for
+Each example runs in its own process (`python -I run/python_child.py`, or in the sandbox as root a process forked for
 it alone by a zygote that imported `openai` once: pool.py), which records what each `print()` printed;
 pytest-examples, in the checks' process, lays the prints out as `#>` lines (its convention) to compare with
 the template's, or to write into it under `--update-examples`.
@@ -19,11 +19,11 @@ from pytest_examples import CodeExample
 from pytest_examples.config import ExamplesConfig
 from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
 
-from branddocs.examples import sandbox
-from branddocs.examples.collect import Example
+from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
-from branddocs.examples.pool import Zygote
-from branddocs.examples.run import (
+from branddocs.examples.run import sandbox
+from branddocs.examples.run.pool import PYTHON_CHILD, Zygote
+from branddocs.examples.run.process import (
     ExampleFailure,
     Run,
     example_python,
@@ -37,7 +37,6 @@ from branddocs.examples.update import record_python_update
 
 __all__ = ["LANGUAGE", "Python", "output_line_mismatches"]
 
-_CHILD = Path(__file__).with_name("python_child.py")
 _WHOLE = {"model_dump", "model_dump_json", "to_dict", "to_json", "json", "dict"}
 """Methods that turn a whole response into output: the example then reads every field."""
 
@@ -110,10 +109,10 @@ class Python(Language):
         script, result = tmp / "example.py", tmp / "result.json"
         script.write_text(run.code, encoding="utf-8")
         result.unlink(missing_ok=True)
-        child, binds = _CHILD, {}
+        child, binds = PYTHON_CHILD, {}
         reads = sandbox.python_reads(python) if target.sandbox_socket else []
         if target.sandbox_socket:  # the child's script alone, not the project it lives in
-            child, binds = sandbox.INSIDE / _CHILD.name, {str(sandbox.INSIDE / _CHILD.name): _CHILD}
+            child, binds = sandbox.INSIDE / PYTHON_CHILD.name, {str(sandbox.INSIDE / PYTHON_CHILD.name): PYTHON_CHILD}
         execute([python, "-I", str(child), str(script), str(result), mode], run, target, tmp, reads=reads,
                 binds=binds)  # fmt: skip
         if not result.exists():
@@ -146,6 +145,7 @@ class Python(Language):
             run, result = self._run(example, context, "check" if exact else "plain")
         except ExampleFailure as exc:
             return [str(exc)]
+        run.reads = self.reads(example.code)
         found = []
         if result["error"]:
             error, line = result["error"], result["error"]["line"]

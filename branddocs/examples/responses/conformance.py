@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from branddocs.examples.proxy import Exchange
+from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.sse import parse_sse
 from branddocs.settings import OPENAPI
 

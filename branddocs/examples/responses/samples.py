@@ -18,7 +18,7 @@ from typing import Any
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel
 
-from branddocs.examples.proxy import Exchange
+from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.conformance import schema_errors
 from branddocs.examples.responses.sdk import missing_content, sdk_problems, usage_problems
 from branddocs.examples.responses.sse import chunk_kinds, parse_sse

@@ -6,7 +6,8 @@ type is kept as sent), so a reply lets a reader down only where the reader's cod
 (`ChatCompletion`, `ChatCompletionChunk`, `Model`) say what each field should be; a departure counts when the
 example reads that field (`Reads`: the names its code accesses, from its language's `reads`), or always when
 nothing is known of the reader (`reads=None`: every field the types require). What the guide's samples show is
-judged beside them (samples.py). What breaks every reader fails whatever it reads: a non-2xx status, a body
+judged beside them (samples.py), one exchange with them (exchange.py). What breaks every reader fails whatever it
+reads: a non-2xx status, a body
 that is not a JSON object, an envelope around the reply, `event:` lines, a stream without `data: [DONE]`,
 usage that does not add up, no usage chunk when `stream_options.include_usage` asked for one, a reply without
 `content`, a `/models` answer without a `data` list. OpenAI's published schema, to the letter, is an opt-in
@@ -15,19 +16,12 @@ report (`--conformance openai`, conformance.py).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from openai.types import Model
-from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
-from branddocs.examples.proxy import Exchange
-from branddocs.examples.responses.errors import error_summary
-
-__all__ = ["Reads", "exchange_problems", "missing_content", "read_field", "request_json", "sdk_problems",
-           "usage_problems"]  # fmt: skip
+__all__ = ["Reads", "missing_content", "read_field", "sdk_problems", "usage_problems"]
 
 Reads = frozenset[str] | None
 """The field names a reader's code touches (`choices`, `message`, `content`, `id`), or None: nothing is known of
@@ -85,55 +79,3 @@ def usage_problems(usages: list[Any]) -> list[str]:
         if all(isinstance(n, int) for n in (total, *parts)) and sum(parts) != total:
             problems.append(f"usage does not add up: {parts[0]} prompt + {parts[1]} completion != {total} total")
     return problems
-
-
-def request_json(exchange: Exchange) -> dict:
-    try:
-        body = json.loads(exchange.request_body or b"{}")
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def exchange_problems(exchange: Exchange, reads: Reads = None) -> list[str]:
-    """Why this request/response would let a reader whose code touches `reads` down; empty if it reads fine.
-
-    `reads=None` (nothing known of the reader): every field the SDK's types require counts.
-    """
-    from branddocs.examples.responses.sse import parse_sse  # here: sse.py reads each chunk with this module's checks
-
-    where = f"{exchange.method} {exchange.path}"
-    if exchange.status == 0:
-        return [f"{where}: {exchange.body.decode('utf-8', 'replace')}"]
-    if not 200 <= exchange.status < 300:
-        return [f"{where}: {error_summary(exchange.status, exchange.body, exchange.content_type)}"]
-    if exchange.cut and not exchange.cut.startswith("the client closed"):
-        return [f"{where}: {exchange.cut}"]
-    text = exchange.body.decode("utf-8", "replace")
-    request = request_json(exchange)
-    streamed = request.get("stream") is True
-    if "text/event-stream" in exchange.content_type or (streamed and text.lstrip().startswith(("data:", "event:"))):
-        options = request.get("stream_options")
-        want_usage = isinstance(options, dict) and options.get("include_usage") is True
-        problems = parse_sse(text, want_usage=want_usage, reads=reads)[1]
-        if "text/event-stream" not in exchange.content_type:
-            problems.insert(0, f"a stream sent as {exchange.content_type or 'no content type'}, not text/event-stream")
-        return [f"{where}: {p}" for p in problems]
-    if streamed and exchange.path.endswith("/chat/completions"):
-        return [f"{where}: `stream: true` was answered with {exchange.content_type or 'no content type'}, not events"]
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return [f"{where}: the response is not JSON: {text[:120]!r}"]
-    if exchange.path.endswith("/models"):
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            return [f"{where}: no `data` list of models: {text[:120]!r}"]
-        found = [f"{where}: {p}" for item in data for p in sdk_problems(item, Model, "model", reads)]
-        return list(dict.fromkeys(found))[:6]  # the same departure in every model once
-    problems = sdk_problems(body, ChatCompletion, "chat.completion", reads)
-    if isinstance(body, dict):
-        problems += missing_content(body.get("choices"), "message")
-        if isinstance(body.get("usage"), dict):
-            problems += usage_problems([body["usage"]])
-    return [f"{where}: {p}" for p in problems]

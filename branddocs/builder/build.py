@@ -1,0 +1,172 @@
+"""Build brand sites: each into a staging folder, published by rename only when its build succeeded.
+
+One build per site folder at a time (a lock in site/.branddocs/), and each run first repairs what an
+interrupted one left. A publish swaps the staging folder and site/<id> in one step (renameat2 with
+RENAME_EXCHANGE): site/<id> is a real folder at every instant, never absent, and `cp -a`, `rsync`, `tar`
+and static servers see it as before. Where the filesystem refuses the exchange, it is two renames
+(site/<id> -> .old-<id>, staging -> site/<id>), and after a crash between them .old-<id> is put back.
+A brand's stamp is written after its site is in place, and names its files, so a site that lost files is
+rebuilt. Workers die with the build that forked them (PR_SET_PDEATHSIG), so a killed build leaves no
+worker publishing or holding the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from branddocs import settings
+from branddocs.brand import load_brand
+from branddocs.builder import zensical
+from branddocs.builder.result import NOTICES, BuildResult, LogCollector
+from branddocs.builder.stamps import Inputs, check, inputs_digest, stamp_path, write_stamp
+from branddocs.site import Project, build_cache, search, store
+from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
+
+__all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", "inputs_digest", "recover",
+           "site_lock"]  # fmt: skip
+
+BYTECODE_DIR = ".cache/jinja-bytecode"
+"""Under the project: Material's compiled templates, kept between runs (safe to delete)."""
+
+
+def build_brand(
+    project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Inputs | None = None
+) -> BuildResult:
+    """Build one brand in this process; its previous site stays untouched unless the build succeeds.
+
+    Call it under `site_lock`, as `build_brands` does: publishing assumes no other build of the folder.
+    `inputs`: the command's, so that the shared inputs are hashed once for all brands."""
+    # Imported here so `branddocs --help` and the endpoint don't pay for MkDocs' imports.
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    site_root = Path(site_root or project.site_dir)
+    final = site_root / brand_id
+    start = time.perf_counter()
+    digest, up_to_date = check(inputs or Inputs(project), brand_id, site_root)
+    stamp = stamp_path(site_root, brand_id)
+    if not force and up_to_date:
+        return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
+    site_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
+    collect = LogCollector()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collect)
+    logging.getLogger(NOTICES).setLevel(logging.INFO)
+    os.environ["BRAND"] = brand_id
+    try:
+        build(load_config(str(project.config_file), site_dir=str(staging)))
+    except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
+        shutil.rmtree(staging, ignore_errors=True)
+        detail = "\n".join(collect.messages)
+        if not isinstance(exc, SystemExit) and str(exc) not in detail:
+            detail = f"{detail}\n{exc}".strip()
+        if not final.is_dir():
+            detail += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
+        return BuildResult(brand_id, False, time.perf_counter() - start, final, detail)
+    finally:
+        logger.removeHandler(collect)
+    stamp.unlink(missing_ok=True)
+    store.share(staging, store.store_dir(site_root))  # after the secret scan read every file, before publishing
+    publish(staging, final)
+    write_stamp(stamp, digest, final)
+    return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when the build that forked it dies, even by kill -9,
+    so no orphan keeps the lock (an inherited descriptor) or publishes after the build is gone."""
+    if settings.NO_PDEATHSIG.get() == "1":  # tests only: shows what the guard prevents
+        return
+    c_library = libc()
+    if c_library is not None and sys.platform == "linux":
+        c_library.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> BuildResult:
+    build_cache.install(inputs.project.root / BYTECODE_DIR)
+    logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
+    build_one = zensical.build_brand if inputs.engine == "zensical" else build_brand  # --engine
+    return build_one(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
+
+
+def _warm_up(project: Project, brand_ids: list[str]) -> None:
+    """Import MkDocs, Material and mkdocs-macros once, before the workers fork, so none imports them again;
+    and load jieba's dictionary (seconds) once when a Chinese brand is built, rather than once per worker."""
+    import material.plugins.search.plugin  # noqa: F401
+    import mkdocs.commands.build  # noqa: F401
+    import mkdocs_macros.plugin  # noqa: F401
+
+    build_cache.install(project.root / BYTECODE_DIR)
+    languages = set()
+    for brand_id in brand_ids:
+        with contextlib.suppress(Exception):  # a broken brand fails in its own worker, with its own message
+            # The file alone: Project.brand also walks docs/ for links, which the brand's own build does.
+            languages.add(load_brand(project.brands_dir / f"{brand_id}.yml").language)
+    search.warm_up(languages, project.root / ".cache")
+
+
+def build_brands(
+    project: Project,
+    brand_ids: Iterable[str],
+    jobs: int | None = None,
+    site_root: Path | None = None,
+    on_result: Callable[[BuildResult], None] | None = None,
+    force: bool = False,
+    engine: str = "mkdocs",
+) -> list[BuildResult]:
+    """Build brands over a pool of forked workers; one brand's failure never stops the others.
+
+    Brands whose inputs did not change are found here first, without MkDocs: the pool (and its imports) is
+    started only for the brands that need building. `engine`: "mkdocs" (MkDocs + Material) or "zensical"
+    (branddocs/builder/zensical.py)."""
+    ids = list(dict.fromkeys(brand_ids))
+    results = []
+    folder = Path(site_root or project.site_dir)
+    site = str(site_root) if site_root else None
+    inputs = Inputs(project, engine)
+
+    def report(result: BuildResult) -> None:
+        results.append(result)
+        if on_result:
+            on_result(result)
+
+    with site_lock(folder):
+        recover(folder)
+        todo = []
+        for brand_id in ids:
+            start = time.perf_counter()
+            if not force and check(inputs, brand_id, folder)[1]:
+                report(BuildResult(brand_id, True, time.perf_counter() - start, folder / brand_id, skipped=True))
+            else:
+                todo.append(brand_id)
+        if todo:
+            _warm_up(project, todo)
+            jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+            fork = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(jobs, fork, _die_with_parent, (os.getpid(),)) as pool:
+                futures = [pool.submit(_build_in_worker, inputs, i, site) for i in todo]
+                for future in as_completed(futures):
+                    report(future.result())
+        store.collect(store.store_dir(folder))  # the previous sites' files no site links any more
+    # Once per page and language, however many brands share the language.
+    for notice in dict.fromkeys(n for r in results for n in r.notices):
+        print(f"branddocs: {notice}", file=sys.stderr)
+    order = {brand_id: k for k, brand_id in enumerate(ids)}
+    return sorted(results, key=lambda r: order[r.brand_id])

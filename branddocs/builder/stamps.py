@@ -1,0 +1,221 @@
+"""Which brands need building: each brand's inputs digest, and the stamp a published site keeps of it.
+
+A brand's stamp (site/.branddocs/<id>.json) is written after its site is in place, and names its files, so a site
+that lost files is rebuilt. The shared inputs are hashed once per language; a brand's own files are read again only
+when their size, times or inode changed since its stamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from branddocs.brand import load_brand
+from branddocs.brand.folders import BRAND_PAGES, IMAGES, walk_docs
+from branddocs.site import Project
+from branddocs.site.pages import translation_source
+from branddocs.site.publish import STAMP_DIR
+
+__all__ = ["Digest", "Inputs", "check", "engine_digest", "inputs_digest", "stamp_path", "write_stamp"]
+
+_PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
+             "pygments", "jinja2")  # fmt: skip
+
+
+def engine_digest(inputs: str, engine: str) -> str:
+    """The stamp's digest for a build by another engine than MkDocs: the inputs, the engine and its version."""
+    try:
+        version = metadata.version(engine)
+    except metadata.PackageNotFoundError:
+        version = "missing"
+    return hashlib.sha256(f"{inputs}\nengine={engine} {engine}=={version}\n".encode()).hexdigest()
+
+
+_RACY_NS = 2_000_000_000
+"""A file changed this recently may change again within its timestamps' granularity: its hash is not reused."""
+
+
+def _record(stat: os.stat_result) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+
+def _hash_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Digest:
+    """A brand's inputs digest, and what its stamp keeps so the next run need not read its files again."""
+
+    value: str
+    files: dict[str, list] = field(default_factory=dict)
+    """{path under the project: [size, mtime_ns, ctime_ns, inode, sha256]} of the brand's own files."""
+    brand: dict[str, str] = field(default_factory=dict)
+    """The brand file's `resource_dir_name` and `language`: which of docs/ and which translations are its."""
+
+
+class Inputs:
+    """What brands' sites are made from, hashed for one command.
+
+    The shared inputs (docs/ less the brands' own folders and other languages' translations, overrides,
+    config, macros, package.json, branddocs' own sources, the Python and the packages' versions) are hashed
+    once per language, however many brands there are. A brand's own files (its brand file, its image and
+    page folders) are hashed by themselves; a file whose size, times and inode match what its stamp recorded
+    is not read again, and an unchanged brand file is not parsed again."""
+
+    def __init__(self, project: Project, engine: str = "mkdocs") -> None:
+        self.project = project
+        self.engine = engine
+        """"mkdocs" (MkDocs + Material) or "zensical" (builder/zensical.py): part of every digest."""
+        self._shared: dict[str, str] = {}
+
+    def shared(self, language: str) -> str:
+        """The digest of the inputs every brand of `language` shares."""
+        if language not in self._shared:
+            self._shared[language] = self._shared_digest(language)
+        return self._shared[language]
+
+    def _shared_digest(self, language: str) -> str:
+        root, docs = self.project.root, self.project.docs_dir
+        files = [self.project.config_file, *[p for p in [root / "package.json"] if p.is_file()]]
+        for folder, _, names in walk_docs(docs, None, None):  # no brand's own folder: only what all share
+            for name in sorted(names):
+                translation = translation_source(Path(folder, name).relative_to(docs).as_posix())
+                if not (translation and translation[1] != language):
+                    files.append(Path(folder, name))
+        package = Path(__file__).parent.parent  # all of branddocs, not only this subpackage
+        for folder in (root / "overrides", root / "macros", package):
+            files += [p for p in folder.rglob("*") if "__pycache__" not in p.relative_to(folder).parts]
+        digest = hashlib.sha256(f"{sys.implementation.name} {sys.version}\n".encode())
+        for name in _PACKAGES:
+            try:
+                digest.update(f"{name}=={metadata.version(name)}\n".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{name} missing\n".encode())
+        for path in sorted(p for p in files if p.is_file()):
+            digest.update(f"{self._name(path)}\0{_shared_hash(path, *_record(path.stat()))}\0".encode())
+        if self.engine != "mkdocs":  # switching engines rebuilds; MkDocs' digests stay as they were
+            return engine_digest(digest.hexdigest(), self.engine)
+        return digest.hexdigest()
+
+    def _name(self, path: Path) -> str:
+        root = self.project.root
+        return str(path.relative_to(root) if path.is_relative_to(root) else path)
+
+    def digest(self, brand_id: str, known: Digest | None = None) -> Digest:
+        """`brand_id`'s digest; `known`, from its stamp, spares reading files that did not change since."""
+        known = known or Digest("")
+        brand_file = self.project.brands_dir / f"{brand_id}.yml"
+        try:
+            record = _record(brand_file.stat())
+            brand = known.brand if known.files.get(self._name(brand_file), [])[:4] == record else {}
+            if not brand.get("resource_dir_name") or not brand.get("language"):
+                loaded = load_brand(brand_file)
+                brand = {"resource_dir_name": loaded.resource_dir_name, "language": loaded.language}
+        except Exception:
+            return Digest("unreadable-brand")
+        own = [brand_file]
+        docs = self.project.docs_dir
+        for top in (docs / IMAGES / brand["resource_dir_name"], docs / BRAND_PAGES / brand_id):
+            for folder, dirs, names in os.walk(top, followlinks=True):
+                dirs.sort()
+                own += [Path(folder, name) for name in sorted(names)]
+        files: dict[str, list] = {}
+        digest = hashlib.sha256(f"{self.shared(brand['language'])}\n".encode())
+        for path in own:
+            if not path.is_file():
+                continue
+            name, record = self._name(path), _record(path.stat())
+            recorded = known.files.get(name, [])
+            content = recorded[4] if len(recorded) == 5 and recorded[:4] == record else _hash_file(path)
+            if record[1] < time.time_ns() - _RACY_NS:
+                files[name] = [*record, content]
+            else:  # changed a moment ago: may change again unseen within the same timestamp
+                files[name] = [0, 0, 0, 0, content]
+            digest.update(f"{name}\0{content}\0".encode())
+        return Digest(digest.hexdigest(), files, brand)
+
+
+def inputs_digest(project: Project, brand_id: str) -> str:
+    """A hash of everything a brand's site is made from: its brand file, the docs (less other brands'
+    images and pages, and translations into other languages), overrides, config, macros, package.json (the
+    guide states its openai version), branddocs' own sources, the Python and the versions of the packages."""
+    return Inputs(project).digest(brand_id).value
+
+
+@lru_cache(maxsize=4096)
+def _shared_hash(path: Path, size: int, mtime_ns: int, ctime_ns: int, inode: int) -> str:
+    """A shared file's hash, read once per process while it is unchanged."""
+    return _hash_file(path)
+
+
+def stamp_path(site_root: Path, brand_id: str) -> Path:
+    return site_root / STAMP_DIR / f"{brand_id}.json"
+
+
+def _listing(site: Path) -> str:
+    """A hash of a site's file names and sizes: what its stamp vouches for."""
+    found = []
+    for folder, _, names in os.walk(site):  # as rglob("*") in path order, a third of its time (1,000 sites a run)
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                found.append((tuple(os.path.relpath(path, site).split(os.sep)), os.stat(path).st_size))
+    digest = hashlib.sha256()
+    for parts, size in sorted(found):
+        digest.update(f"{'/'.join(parts)}\0{size}\n".encode())
+    return digest.hexdigest()
+
+
+def _read_stamp(stamp: Path) -> dict:
+    try:
+        recorded = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _known(recorded: dict) -> Digest:
+    """What a stamp recorded of the brand's inputs (an older stamp's, or a damaged one's, is empty)."""
+    files, brand = recorded.get("own"), recorded.get("brand")
+    if not isinstance(files, dict) or not isinstance(brand, dict):
+        return Digest("")
+    names = [brand.get("resource_dir_name"), brand.get("language")]
+    if not all(isinstance(n, str) and n and "/" not in n and not n.startswith(".") for n in names):
+        return Digest("", files)  # a folder name the brand model would refuse: read the brand file again
+    return Digest(str(recorded.get("inputs", "")), files, brand)
+
+
+def _up_to_date(final: Path, recorded: dict, digest: Digest) -> bool:
+    return final.is_dir() and recorded.get("inputs") == digest.value and recorded.get("files") == _listing(final)
+
+
+def write_stamp(stamp: Path, digest: Digest, final: Path) -> None:
+    _save(stamp, {"inputs": digest.value, "files": _listing(final), "own": digest.files, "brand": digest.brand})
+
+
+def _save(stamp: Path, record: dict) -> None:
+    stamp.parent.mkdir(exist_ok=True)
+    partial = stamp.with_name(f".{stamp.name}.tmp")
+    partial.write_text(json.dumps(record) + "\n")
+    partial.replace(stamp)  # never a half-written stamp
+
+
+def check(inputs: Inputs, brand_id: str, site_root: Path) -> tuple[Digest, bool]:
+    """The brand's digest, and whether its published site is up to date with it."""
+    final, stamp = site_root / brand_id, stamp_path(site_root, brand_id)
+    recorded = _read_stamp(stamp)
+    digest = inputs.digest(brand_id, _known(recorded))
+    up_to_date = _up_to_date(final, recorded, digest)
+    if up_to_date and (recorded.get("own") != digest.files or recorded.get("brand") != digest.brand):
+        # Same inputs, but files touched or just written: record them as they are now, so that the next run
+        # need not read them again either.
+        _save(stamp, {**recorded, "own": digest.files, "brand": digest.brand})
+    return digest, up_to_date

@@ -1,0 +1,336 @@
+"""`branddocs build --engine zensical`: a brand's site built by Zensical, Material's successor, from the same sources.
+
+Zensical reads mkdocs.yml but runs no MkDocs plugin or hook, so nothing of branddocs' plugin runs inside it.
+Each brand is therefore made ready before Zensical sees it, by the same code the MkDocs build runs:
+
+1. branddocs' plugin resolves the brand (`on_config`: name, URL, palette, logo, favicon, language, navigation
+   with the brand's own pages, copyright), and mkdocs-macros renders every page of the brand's site with
+   branddocs' macros (Jinja's sandbox, values printed as text, `on_undefined: strict`, `on_error_fail`),
+   exactly as the MkDocs build and the example checks render them (branddocs/examples/collection/collect.py);
+2. the rendered pages (fence settings removed), the shared files and the brand's own images only go into a
+   work folder, site/.staging-<id>-<unique>/docs/, with a configuration generated for that brand
+   (mkdocs.yml: Zensical's own macros and search plugins are not listed: the pages are already rendered);
+3. Zensical builds it in strict mode (a broken link, anchor or image fails the brand); then each page's
+   Markdown twin and llms.txt are written, the rendered pages are checked for template leftovers, and
+   every output file goes through the secret scan;
+4. the site is published with the same atomic swap as the MkDocs build (site/publish.py) and
+   stamped with a digest that includes the engine, so switching engines rebuilds.
+
+Why not Zensical's own macros (zensical/extensions/macros.py): it renders with a plain `jinja2.Environment`,
+not Jinja's sandbox, without branddocs' `finalize` that prints brand values as text, and its variables are not
+branddocs' plugin's; the pages would render differently from the MkDocs build and the example checks.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from branddocs.builder.result import BuildResult, LogCollector
+from branddocs.builder.stamps import Inputs, check, stamp_path, write_stamp
+from branddocs.markup import strip_fence_settings
+from branddocs.plugin.render import brand_env
+from branddocs.site import Project, llms, secrets_scan, store
+from branddocs.site.pages import site_pages
+from branddocs.site.publish import publish
+
+__all__ = ["ENGINES", "build_brand", "prepare"]
+
+ENGINES = ("mkdocs", "zensical")
+"""`--engine`: MkDocs + Material (the default), or Zensical."""
+_TEMPLATE_LEFTOVER = re.compile(r"\{\{|\{%|\{#")
+_ARTICLE = re.compile(r"<article\b.*?</article>", re.S)
+_IMAGE = re.compile(r"<img\b[^>]*?\bsrc=\"(?P<src>[^\"]+)\"")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Settings Zensical has no use for, or that belong to plugins it does not run (the pages arrive rendered).
+_DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks")
+
+
+def _other_brand_image(uri: str, resource_dir_name: str) -> bool:
+    parts = uri.split("/")
+    return parts[0] == "images" and len(parts) > 2 and parts[1] != resource_dir_name
+
+
+def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]:
+    """Write `work`/mkdocs.yml and `work`/docs/ for the brand: the pages rendered, its files only.
+
+    Returns the MkDocs config after branddocs' `on_config` (what the site's name, URL and nav are), and the
+    pages that opt out of macros (`render_macros: false`: their template text is on purpose).
+    Raises whatever MkDocs, mkdocs-macros or branddocs raise for a bad brand, page or macro."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.pages import Page
+
+    brand = project.brand(brand_id)
+    pages = site_pages(project.docs_dir, brand)
+    docs = work / "docs"
+    verbatim = set()
+    with brand_env(brand_id):
+        # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand
+        # under site/ (nothing is written there by MkDocs: Zensical writes work/site/).
+        config = load_config(str(project.config_file), site_dir=str(work))
+        config = config.plugins.on_config(config)
+        macros = config.plugins["macros"]
+        # Drafts (the writers' page) are for `mkdocs serve` only, as in the MkDocs build.
+        drafts = config.draft_docs
+        sources = {u: s for u, s in pages.sources.items() if not (drafts and drafts.match_file(u))}
+        md = {u: s for u, s in sources.items() if u.endswith(".md")}
+        files = Files([File.generated(config, u, abs_src_path=str(project.docs_dir / s)) for u, s in md.items()])
+        for file in files:
+            page = Page(None, file, config)
+            page.read_source(config)
+            text = macros.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            text = strip_fence_settings(text)
+            if not page.meta.get("render_macros", True):
+                verbatim.add(file.src_uri)
+            front = f"---\n{yaml.safe_dump(page.meta, allow_unicode=True)}---\n\n" if page.meta else ""
+            out = docs / file.src_uri
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(front + text, encoding="utf-8")
+    # Shared files (stylesheets, ...) and the brand's own images; never another brand's images or pages.
+    for path in sorted(project.docs_dir.rglob("*")):
+        uri = path.relative_to(project.docs_dir).as_posix()
+        if (
+            path.is_file()
+            and not uri.endswith(".md")
+            and not uri.startswith("brands/")
+            and not _other_brand_image(uri, brand.resource_dir_name)
+        ):
+            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, docs / uri)
+    for uri, source in sources.items():
+        if not uri.endswith(".md") and source != uri:  # a brand's own file under docs/brands/<id>/
+            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(project.docs_dir / source, docs / uri)
+    _write_config(project, config, work)
+    return config, verbatim
+
+
+# branddocs' plugin gives Material the site's name, description and copyright as Markup, escaped once: printed raw
+# (title, meta, aria-label) or through `| e` (a no-op on Markup), they read right and stay text. Zensical's
+# templates print them the same two ways, but MiniJinja has no Markup from a config file: so they are given
+# escaped, and every template that pipes them through `| e`, Zensical's or the project's own, is used without
+# it, which is what `| e` did in Material.
+_ESCAPED_TWICE = re.compile(r"(config\.(?:site_name|site_description|copyright))\s*\|\s*e\b")
+
+
+@lru_cache(maxsize=1)
+def _theme_templates_to_patch() -> tuple[tuple[str, str], ...]:
+    """(path under the theme, text without `| e` on those values) for Zensical's own templates that need it."""
+    from zensical.config import get_theme_dir
+
+    root = Path(get_theme_dir("material"))
+    found = []
+    for path in sorted(root.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        if _ESCAPED_TWICE.search(text):
+            found.append((path.relative_to(root).as_posix(), _ESCAPED_TWICE.sub(r"\1", text)))
+    return tuple(found)
+
+
+def _overrides(project: Project, custom_dir: str | None, work: Path) -> None:
+    """work/overrides: the project's overrides, then Zensical's templates that escape the site's name twice."""
+    folder = work / "overrides"
+    if custom_dir:
+        shutil.copytree(project.root / custom_dir, folder)
+    folder.mkdir(exist_ok=True)
+    for path in folder.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        if _ESCAPED_TWICE.search(text):
+            path.write_text(_ESCAPED_TWICE.sub(r"\1", text), encoding="utf-8")
+    for name, text in _theme_templates_to_patch():
+        if not (folder / name).exists():  # the project's own override of it wins, as in Material
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text, encoding="utf-8")
+
+
+def _write_config(project: Project, config: Any, work: Path) -> None:
+    """The brand's mkdocs.yml for Zensical: the project's, with what branddocs' plugin set for the brand."""
+    raw = yaml.load(project.config_file.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - see _Loader
+    for key in _DROPPED:
+        raw.pop(key, None)
+    # Material's look (Zensical's default, "modern", draws its own header colours over the brand's palette).
+    theme = {"variant": "classic", **(raw.get("theme") or {})}
+    for key in ("language", "logo", "favicon"):
+        if config.theme.get(key):
+            theme[key] = config.theme[key]
+    _overrides(project, theme.get("custom_dir"), work)
+    theme["custom_dir"] = "overrides"
+    generated = {
+        **raw,
+        "site_name": str(config.site_name),  # escaped once (above)
+        "site_description": str(config.site_description),
+        "copyright": str(config.copyright) if config.copyright else None,
+        "theme": theme,
+        "nav": config.nav,
+        "extra": {**(raw.get("extra") or {}), **config.extra},
+        "strict": True,
+        "docs_dir": "docs",
+        "site_dir": "site",
+    }
+    if config.site_url:
+        generated["site_url"] = str(config.site_url)
+    (work / "mkdocs.yml").write_text(yaml.safe_dump(_plain(generated), allow_unicode=True), encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """Config values as plain YAML types (MkDocs' config holds Markup, LegacyConfig and the like)."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class _Loader(yaml.SafeLoader):
+    """mkdocs.yml's tags (`!ENV`, `!relative`, Python names) read as plain values: the generated file is data."""
+
+
+_Loader.add_multi_constructor("", lambda loader, suffix, node: loader.construct_scalar(node)
+                              if isinstance(node, yaml.ScalarNode) else None)  # fmt: skip
+
+
+def _zensical_build(config_file: Path, log: Path) -> str | None:
+    """Run Zensical's build in this process, its output into `log`; its error, or None when it succeeded."""
+    import zensical
+
+    saved = os.dup(1), os.dup(2)
+    with log.open("wb") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            zensical.build(str(config_file), {"strict": True, "clean": True})
+            error = None
+        except Exception as exc:  # Zensical raises RuntimeError with its message; anything else is a failure too
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+    said = _ANSI.sub("", log.read_text(encoding="utf-8", errors="replace")).strip()
+    if error is None and re.search(r"(?im)^(error|warning)\b", said):
+        error = said  # strict: a warning Zensical printed fails the brand even if it returned
+    if error is not None:
+        return f"{said}\n{error}".strip() if said and said not in error else error
+    return None
+
+
+def _twins_and_index(work: Path, site: Path, config: Any) -> None:
+    """Each page's Markdown twin (the rendered page) beside its HTML, then llms.txt from them (site/llms.py)."""
+    docs = work / "docs"
+    for page in sorted(docs.rglob("*.md")):
+        uri = page.relative_to(docs).as_posix()
+        text = page.read_text(encoding="utf-8")
+        if text.startswith("---\n"):
+            text = text.split("\n---\n", 1)[1].lstrip("\n")
+        (site / llms.twin_uri(uri)).parent.mkdir(parents=True, exist_ok=True)
+        (site / llms.twin_uri(uri)).write_text(text.rstrip() + "\n", encoding="utf-8")
+    llms.write_index(SimpleNamespace(site_dir=str(site), nav=config.nav, site_url=config.site_url,
+                                     site_name=config.site_name, site_description=config.site_description))  # fmt: skip
+
+
+def _source_of(page: Path) -> str:
+    """`serverless-endpoints/index.html` -> `serverless-endpoints.md (serverless-endpoints/index.html)`."""
+    if page.name != "index.html":
+        return str(page)
+    return f"{page.parent.as_posix() if page.parent != Path() else 'index'}.md ({page})"
+
+
+def _missing_images(site: Path) -> list[str]:
+    """Images a page shows whose file is not in the site: Zensical's strict mode checks links, not images."""
+    missing = []
+    for page in sorted(site.rglob("*.html")):
+        for match in _IMAGE.finditer(page.read_text(encoding="utf-8")):
+            parts = urlsplit(html.unescape(match["src"]))
+            if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+                continue
+            if not (page.parent / unquote(parts.path)).resolve().is_file():
+                missing.append(f"{_source_of(page.relative_to(site))}: image {match['src']!r} not found in the site")
+    return missing
+
+
+def _check_site(project: Project, site: Path, verbatim: set[str]) -> str | None:
+    """Missing images, template leftovers in a page's content (as branddocs' plugin checks the page's HTML), and
+    the secret scan over every output file (files with a secret are deleted)."""
+    missing = _missing_images(site)
+    if missing:
+        return "\n".join(missing)
+    for page in sorted(site.rglob("*.html")):
+        source = _source_of(page.relative_to(site))
+        if source.split(" ")[0] in verbatim:
+            continue
+        for article in _ARTICLE.findall(page.read_text(encoding="utf-8")):
+            leftover = _TEMPLATE_LEFTOVER.search(article)
+            if leftover:
+                return f"{source}: template text {leftover.group()!r} left in the rendered page"
+    forbidden = secrets_scan.forbidden(project.root)
+    hits = secrets_scan.scan_site(site, forbidden)
+    for name in dict.fromkeys(name for name, _ in hits):
+        (site / name).unlink()
+    if hits:
+        lines = "\n".join(f"  {name}: {what} appears in this file" for name, what in hits)
+        return f"{site}: secrets or local paths in the built site (those files are deleted):\n{lines}"
+    return None
+
+
+def build_brand(
+    project: Project, brand_id: str, site_root: Path | None = None, force: bool = True, inputs: Inputs | None = None
+) -> BuildResult:
+    """Build one brand with Zensical; its previous site stays untouched unless the build succeeds.
+
+    Call it under `site_lock`, as `build_brands` does. `inputs`: the Inputs for the Zensical engine (the
+    command's, so shared inputs are hashed once)."""
+    inputs = inputs or Inputs(project, "zensical")
+    if inputs.engine != "zensical":
+        raise ValueError(f"Inputs for the {inputs.engine} engine given to the Zensical build")
+    site_root = Path(site_root or project.site_dir)
+    final = site_root / brand_id
+    start = time.perf_counter()
+    digest, up_to_date = check(inputs, brand_id, site_root)
+    stamp = stamp_path(site_root, brand_id)
+    if not force and up_to_date:
+        return BuildResult(brand_id, True, time.perf_counter() - start, final, skipped=True)
+    site_root.mkdir(parents=True, exist_ok=True)
+    # .staging-<id>-: what `recover` removes after a killed build, as for the MkDocs build's staging folders.
+    work = Path(tempfile.mkdtemp(prefix=f".staging-{brand_id}-", dir=site_root))
+    site = work / "site"
+    collect = LogCollector()
+    logging.getLogger("mkdocs").addHandler(collect)
+    try:
+        try:
+            config, verbatim = prepare(project, brand_id, work)
+        except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
+            said = "\n".join(collect.messages)
+            error = said if isinstance(exc, SystemExit) and said else f"{said}\n{exc}".strip()
+        else:
+            error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
+            if error is None:
+                _twins_and_index(work, site, config)
+                error = _check_site(project, site, verbatim)
+        if error is not None:
+            if not final.is_dir():
+                error += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
+            return BuildResult(brand_id, False, time.perf_counter() - start, final, error)
+        stamp.unlink(missing_ok=True)
+        store.share(site, store.store_dir(site_root))  # after the secret scan read every file, before publishing
+        publish(site, final)
+        write_stamp(stamp, digest, final)
+        return BuildResult(brand_id, True, time.perf_counter() - start, final)
+    finally:
+        logging.getLogger("mkdocs").removeHandler(collect)
+        shutil.rmtree(work, ignore_errors=True)

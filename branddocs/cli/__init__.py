@@ -1,0 +1,50 @@
+"""`branddocs build | serve | check | check-brands | check-translations | diff | endpoint | new | host`: the CLI.
+
+One module per command, each with `add_parser(sub)` (its options and help) and `run(args, project)`; a command
+is added by writing its module and naming it in COMMANDS. Each command imports what it runs inside `run`, so
+`branddocs --help` pays for none of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from branddocs.cli import build, check, check_brands, check_translations, diff, endpoint, env, host, new, schema, serve
+from branddocs.errors import BranddocsError
+from branddocs.site import Project
+
+__all__ = ["COMMANDS", "main", "parser"]
+
+COMMANDS = (build, serve, check_brands, check_translations, schema, env, check, diff, new, endpoint, host)
+"""The commands, in the order `branddocs --help` lists them."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's parser: every command's subparser, each with its `run` (and whether it needs a project)."""
+    top = argparse.ArgumentParser(prog="branddocs", description=__doc__.split("\n", 1)[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    # mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `branddocs check ... -- --junitxml=x -x`: what follows `--` goes to pytest untouched.
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
+    args.pytest_args = extra
+    try:
+        # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
+        return args.func(args, Project.find() if getattr(args, "project", True) else None)
+    except BranddocsError as exc:
+        print(f"branddocs: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

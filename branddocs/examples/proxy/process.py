@@ -1,0 +1,188 @@
+"""The recording proxy in a process of its own: the one process that holds the real key.
+
+    python -m branddocs.examples.proxy.process     (its settings, the key among them, as one JSON line on stdin)
+
+`branddocs check` starts it and hands it the key over a pipe, never in argv or the environment (which
+/proc/<pid>/cmdline and /proc/<pid>/environ show to every process of the same user, and which are an
+example's ancestors'), then runs pytest with an environment without secrets (`without_secrets`). Against the
+reference endpoint that endpoint runs here too, with a key made here. pytest's workers ask it over `control`
+for new runs and their exchanges (`ProxyClient`, with the same methods as RecordingProxy); examples reach it at
+`url`, or through `socket` from the sandbox. It answers with one JSON line on stdout once it serves, and exits
+when its stdin closes, that is when whoever started it ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from branddocs.examples.proxy.recording import Exchange, RecordingProxy
+from branddocs.settings import API_KEY, PROXY
+
+__all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
+
+PROXY_ENV = PROXY.name
+"""Set by `branddocs check` for pytest: where the proxy process it started serves (JSON; holds no key)."""
+_CONTROL_HEADER = "x-branddocs-control"
+_ALWAYS_SECRET = (API_KEY.name, "OPENAI_API_KEY")
+
+
+def without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` less every variable named like a secret: the endpoint's key and every brand's key variable, whose
+    name the brand model requires to hold one of SECRET_WORDS, so no brand file is read (one bad file, or a
+    thousand, cost nothing here)."""
+    from branddocs.brand import SECRET_WORDS
+
+    return {
+        k: v for k, v in environ.items() if k not in _ALWAYS_SECRET and not any(w in k.upper() for w in SECRET_WORDS)
+    }
+
+
+def _exchange_json(exchange: Exchange) -> dict:
+    data = asdict(exchange)
+    for name in ("request_body", "body"):
+        data[name] = base64.b64encode(data[name]).decode()
+    return data
+
+
+def _exchange(data: dict) -> Exchange:
+    for name in ("request_body", "body"):
+        data[name] = base64.b64decode(data[name])
+    return Exchange(**data)
+
+
+def _control_app(proxy: RecordingProxy, token: str) -> Starlette:
+    """New runs and their exchanges, for pytest's workers alone (they hold `token`; examples do not)."""
+
+    def allowed(request: Request) -> bool:
+        return secrets.compare_digest(request.headers.get(_CONTROL_HEADER, ""), token)
+
+    # Plain functions: Starlette runs them in threads, so exchanges()' wait holds up no other call.
+    def new_run(request: Request) -> JSONResponse:
+        if not allowed(request):
+            return JSONResponse({"error": "forbidden"}, 403)
+        return JSONResponse({"token": proxy.new_token(request.query_params.get("prefix", ""))})
+
+    def run(request: Request) -> JSONResponse:
+        if not allowed(request):
+            return JSONResponse({"error": "forbidden"}, 403)
+        run_token, wait = request.path_params["token"], float(request.query_params.get("wait", "0"))
+        seen = proxy.exchanges(run_token, wait=wait)
+        return JSONResponse({"in_flight": proxy.in_flight(run_token), "exchanges": [_exchange_json(x) for x in seen]})
+
+    return Starlette(routes=[Route("/runs", new_run, methods=["POST"]), Route("/runs/{token}", run)])
+
+
+class ProxyClient:
+    """The proxy process as runners.Target sees it: the methods of RecordingProxy that the checks use."""
+
+    def __init__(self, info: Mapping[str, object], timeout: float) -> None:
+        self.timeout = timeout
+        self._client = httpx.Client(base_url=str(info["control"]), headers={_CONTROL_HEADER: str(info["token"])},
+                                    timeout=timeout + 30, trust_env=False)  # fmt: skip
+
+    def __repr__(self) -> str:  # never the control token
+        return f"ProxyClient(timeout={self.timeout})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def new_token(self, prefix: str = "") -> str:
+        response = self._client.post("/runs", params={"prefix": prefix})
+        response.raise_for_status()
+        return response.json()["token"]
+
+    run_key = staticmethod(RecordingProxy.run_key)
+
+    def exchanges(self, token: str, wait: float = 2.0) -> list[Exchange]:
+        response = self._client.get(f"/runs/{token}", params={"wait": wait})
+        response.raise_for_status()
+        return [_exchange(x) for x in response.json()["exchanges"]]
+
+    def in_flight(self, token: str) -> int:
+        response = self._client.get(f"/runs/{token}")
+        response.raise_for_status()
+        return response.json()["in_flight"]
+
+
+def start(settings: Mapping[str, object], environ: Mapping[str, str]) -> tuple[subprocess.Popen, dict]:
+    """Start the proxy process with `settings` (the key among them) on its stdin; (the process, where it serves).
+
+    It lives as long as the returned process's stdin stays open.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env=dict(environ),
+    )  # fmt: skip
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(json.dumps(dict(settings)).encode() + b"\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    process.stdout.close()
+    if not line:
+        process.stdin.close()
+        raise RuntimeError(f"the recording proxy did not start (status {process.wait(timeout=30)}; see above)")
+    return process, json.loads(line)
+
+
+@contextmanager
+def running_proxy(settings: Mapping[str, object], environ: Mapping[str, str]) -> Iterator[dict]:
+    """The proxy process for the block's duration: where it serves."""
+    process, info = start(settings, environ)
+    try:
+        yield info
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> int:
+    from branddocs.endpoint.server import app_for_brands, running_endpoint
+    from branddocs.site import Project
+
+    settings = json.loads(sys.stdin.readline())
+    key, upstream = settings.pop("key", ""), settings["upstream"]
+    with ExitStack() as stack:
+        if not upstream:  # the reference endpoint, in this process, with a key made and kept here
+            key = "sk-branddocs-" + secrets.token_hex(12)
+            app, _, _ = app_for_brands(Project.find(Path(settings["root"])), settings["brands"], [key])
+            upstream = stack.enter_context(running_endpoint(app)).url
+        proxy = RecordingProxy(upstream, key, float(settings["timeout"]))
+        del key
+        socket_path = None
+        if settings["sandbox"]:
+            socket_path = str(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-"))) / "s")
+        server = stack.enter_context(running_endpoint(proxy.app, uds=socket_path))
+        if socket_path:
+            os.chmod(socket_path, 0o666)  # noqa: S103 - the examples' user connects; its folder stays private
+        token = secrets.token_hex(16)
+        control = stack.enter_context(running_endpoint(_control_app(proxy, token)))
+        print(json.dumps({"url": server.url, "socket": socket_path, "control": control.url, "token": token}),
+              flush=True)  # fmt: skip
+        sys.stdin.read()  # until whoever started this process ends
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""pytest side of the example checks (entry point `pytest11`, so any project with branddocs installed has it).
+
+options.py: the options and each example test's time limit; share.py: the examples, collected once and shared
+between xdist workers; target.py: the endpoint under test behind the recording proxy (the `endpoint_target`
+fixture); summary.py: the sandbox line and the brand-by-language table; suite.py: the test `branddocs check` runs;
+junit.py: reads its JUnit report back. pytest finds the hooks and the fixture here, by name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from branddocs.examples.pytest_plugin.options import pytest_addoption, pytest_collection_modifyitems
+from branddocs.examples.pytest_plugin.share import pytest_configure, pytest_configure_node, pytest_unconfigure
+from branddocs.examples.pytest_plugin.summary import (
+    pytest_report_header,
+    pytest_runtest_logreport,
+    pytest_terminal_summary,
+)
+from branddocs.examples.pytest_plugin.target import endpoint_target
+from branddocs.examples.update import apply_updates
+
+__all__ = [
+    "endpoint_target",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_configure_node",
+    "pytest_report_header",
+    "pytest_runtest_logreport",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_unconfigure",
+]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.getoption("update_examples", False):
+        for where in apply_updates():
+            print(f"\nupdated {where}")

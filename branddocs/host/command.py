@@ -15,11 +15,9 @@ from branddocs.site import Project
 
 __all__ = ["add_parser", "terminal_line"]
 
-_DESCRIPTION = (
-    "Write DIR/nginx.conf: one nginx, in the foreground, serving every built brand that has a site_url at its host "
-    "and path, with a Content-Security-Policy and the other security headers, caching and gzip; brands without one "
-    "are listed as not hosted."
-)
+_DESCRIPTION = """Write DIR/nginx.conf: one nginx, in the foreground, serving every built brand that has
+a site_url at its host and path, with a Content-Security-Policy and the other security
+headers, caching and gzip; brands without one are listed as not hosted."""
 _EXAMPLE = """example:
   branddocs build
   branddocs host nginx --listen 127.0.0.1:8080 --out /srv/branddocs-nginx

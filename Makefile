@@ -16,7 +16,10 @@ export NO_MKDOCS_2_WARNING := 1
 BRANDS = $(sort $(basename $(notdir $(wildcard brands/*.yml))))
 # Files that `make test` needs from the system (Debian packages chromium, curl, fonts-dejavu-core, bubblewrap:
 # the sandbox examples run in, and fonts-wqy-microhei: Chinese, Simplified and Traditional, for the browser checks
-# and `make screenshots`; 5 MB installed, where fonts-noto-cjk is 90 MB).
+# and `make screenshots`; 5 MB installed, where fonts-noto-cjk is 90 MB; nginx and caddy: the hosting tests start
+# them on free loopback ports, with the configs `branddocs host nginx` writes. Debian starts each package's own
+# service on port 80 when it is installed: `systemctl disable --now nginx caddy` stops them; branddocs never uses
+# those).
 CHROMIUM ?= /usr/bin/chromium
 export BRANDDOCS_CHROMIUM := $(CHROMIUM)
 DEJAVU ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -64,6 +67,8 @@ system-packages:
 	test -f "$(DEJAVU)" || missing="$$missing fonts-dejavu-core"; \
 	test -f "$(CJK_FONT)" || missing="$$missing fonts-wqy-microhei"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	command -v caddy >/dev/null || missing="$$missing caddy"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
 	  echo "missing system packages:$$missing; install them with: sudo apt-get install -y --no-install-recommends$$missing" >&2; \
@@ -96,7 +101,7 @@ test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
 # that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the
 # others keep their last figures, each dated).
-BENCHES ?= endpoint build scale examples diff
+BENCHES ?= endpoint build scale examples diff hosting
 bench: $(BIN)/.installed node_modules/.installed
 	rm -f $(BENCHES:%=.cache/bench/%.md)
 	@status=0; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || status=1; done; \

@@ -24,6 +24,7 @@ BENCHES = {
     "scale": "Build at scale",
     "examples": "Example-check speed",
     "diff": "branddocs diff against building the same brands",
+    "hosting": "Hosting with branddocs host nginx",
 }
 INTRO = """\
 # Benchmarks

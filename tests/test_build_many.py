@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import shutil
@@ -13,6 +14,7 @@ import pytest
 
 from branddocs.cli.build import _Progress
 from branddocs.site import Project
+from branddocs.site.precompress import COMPRESSIBLE, MIN_SIZE, is_twin
 from branddocs.site.shard import parse_shard, shard_of
 
 from .support.project import BIN, run_branddocs
@@ -21,9 +23,12 @@ pytestmark = pytest.mark.slow
 
 
 def files_of(site: Path) -> dict[str, bytes]:
-    # sitemap.xml.gz carries the time it was written; everything else must be byte for byte the same.
+    # sitemap.xml.gz carries the time it was written; everything else must be byte for byte the same. The gzip
+    # twins `branddocs build` adds are checked apart (test_each_text_file_has_its_exact_gzip_twin).
     return {
-        str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz"
+        str(p.relative_to(site)): p.read_bytes()
+        for p in site.rglob("*")
+        if p.is_file() and p.name != "sitemap.xml.gz" and not is_twin(p)
     }
 
 
@@ -39,6 +44,17 @@ def test_output_is_byte_identical_to_plain_mkdocs(
     assert sorted(ours) == sorted(theirs)
     different = [name for name in ours if ours[name] != theirs[name]]
     assert different == []
+
+
+def test_each_text_file_has_its_exact_gzip_twin(built_sites: dict[str, Path], brand_id: str) -> None:
+    """What `branddocs build` adds to a plain build: `x.gz` beside each text file worth compressing, for servers'
+    gzip_static (branddocs/site/precompress.py), inflating to exactly `x`; nothing else."""
+    site = built_sites[brand_id]
+    files = [p for p in site.rglob("*") if p.is_file()]
+    wanted = {p.with_name(p.name + ".gz") for p in files if p.suffix in COMPRESSIBLE and p.stat().st_size >= MIN_SIZE}
+    twins = {p for p in files if is_twin(p)}
+    assert twins == wanted
+    assert [t for t in twins if gzip.decompress(t.read_bytes()) != t.with_name(t.name[:-3]).read_bytes()] == []
 
 
 def test_identity_check_can_fail(tmp_path: Path) -> None:

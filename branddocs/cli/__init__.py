@@ -1,5 +1,5 @@
 """The CLI: `branddocs build | serve | check | check-brands | check-translations | check-sdk | diff | endpoint | new |
-mcp | schema | env`.
+host | mcp | schema | env`.
 
 One module per command, each with `add_parser(sub)` (its options and help) and `run(args, project)`; a command
 is added by writing its module and naming it in COMMANDS. Each command imports what it runs inside `run`, so
@@ -21,6 +21,7 @@ from branddocs.cli import (
     diff,
     endpoint,
     env,
+    host,
     new,
     schema,
     serve,
@@ -31,7 +32,21 @@ from branddocs.site import Project
 
 __all__ = ["COMMANDS", "main", "parser"]
 
-COMMANDS = (build, serve, check_brands, check_translations, check_sdk, schema, env, check, diff, new, endpoint, mcp)
+COMMANDS = (
+    build,
+    serve,
+    check_brands,
+    check_translations,
+    check_sdk,
+    schema,
+    env,
+    check,
+    diff,
+    new,
+    endpoint,
+    host,
+    mcp,
+)
 """The commands, in the order `branddocs --help` lists them."""
 
 

@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +55,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def publish(staging: Path, final: Path, atomic: bool = True) -> None:
     """Put `staging` at `final`; `atomic=False` is the two-rename path, for filesystems without the exchange."""
+    # mkdtemp made the staging folder 0700; a published site is read like the folder it is in (a web server's
+    # workers run as another user: nobody under nginx started by root), and written by its owner only.
+    os.chmod(staging, stat.S_IMODE(final.parent.stat().st_mode) & 0o755)
     if atomic and final.is_dir() and not final.is_symlink() and _exchange(staging, final):
         shutil.rmtree(staging, ignore_errors=True)  # now the previous site; `recover` removes it if killed here
         return

@@ -28,6 +28,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from branddocs.site import precompress
 from branddocs.site.publish import STAMP_DIR
 
 __all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "share", "store_dir"]
@@ -59,6 +60,8 @@ class Shared:
     """Files left as plain copies because the filesystem refused a hard link."""
     replaced: int = 0
     """Store entries that had changed since they were stored (written in place): replaced by the new file."""
+    twins: int = 0
+    """Gzip twins (`x.html.gz`) given to the site's text files, each compressed once per content (precompress.py)."""
 
 
 def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = True) -> Shared:
@@ -77,7 +80,9 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
             result.copies += 1
             continue
         try:
-            _share_file(path, store, scratch, read_only, verify, result)
+            entry, data = _share_file(path, store, scratch, read_only, verify, result)
+            if data is not None and precompress.add_twin(path, data, entry, scratch, read_only, verify):
+                result.twins += 1
         except OSError as error:
             if error.errno not in _NO_LINKS:
                 raise
@@ -86,7 +91,10 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
     return result
 
 
-def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify: bool, result: Shared) -> None:
+def _share_file(
+    path: Path, store: Path, scratch: Path, read_only: bool, verify: bool, result: Shared
+) -> tuple[Path, bytes | None]:
+    """Link `path` to its store entry; the entry, and the bytes if they were read (for the gzip twin)."""
     data = path.read_bytes() if path.stat().st_size <= _IN_MEMORY else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256(path)
     entry = store / digest[:2] / digest[2:]
@@ -107,7 +115,7 @@ def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify:
                 os.chmod(path, mode)  # stays a plain copy, as built
                 raise
             result.stored += 1
-            return
+            return entry, data
         break
     if not verify or _trustworthy(temporary, path, data, read_only):
         try:
@@ -116,7 +124,7 @@ def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify:
             os.unlink(temporary)
             raise
         result.linked += 1
-        return
+        return entry, data
     # Changed in place since it was stored: never link it into another site. The new file takes its place;
     # the sites that hold the changed inode keep it (they are theirs), and their own next build replaces it.
     os.unlink(temporary)
@@ -124,6 +132,7 @@ def _share_file(path: Path, store: Path, scratch: Path, read_only: bool, verify:
     os.link(path, temporary)
     os.replace(temporary, entry)
     result.replaced += 1
+    return entry, data
 
 
 def _protect(path: Path, read_only: bool) -> None:

@@ -1,0 +1,124 @@
+"""Which built brands a server hosts, at which address, and why the others are not hosted.
+
+A brand is hosted when its site is built (`site/<id>/` is a folder), its brand file is still there, the
+`site_url` and `api.base_url` it was built with fit the grammars of `branddocs.host.addresses`, and no other
+brand claims the same host and path. Each other brand is listed with the reason; none of them stops the rest.
+
+The two values are read from the built site's `platform.json` (written by the build from the brand file, and
+swapped in with the rest of the site), so the server follows what is published, and a thousand brands are read in
+a fraction of a second; a site without one (built before it existed) has its brand file read instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from branddocs.brand import BRAND_ID_RE, BrandError, load_brand
+from branddocs.host.addresses import AddressError, SiteAddress, origin_of, site_address
+from branddocs.site import Project
+
+__all__ = ["PLATFORM_FILE", "NotHosted", "Tenant", "Tenants", "find_tenants"]
+
+PLATFORM_FILE = "platform.json"
+"""In each built site: the platform its guide documents, `site_url` and `base_url` among it (branddocs mcp's too)."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A brand the server answers for."""
+
+    brand_id: str
+    address: SiteAddress
+    api_origin: str
+    """The origin of the brand's `api.base_url`: the one place besides itself its pages may connect to."""
+    site: Path
+    """`site/<id>/`, absolute."""
+
+
+@dataclass(frozen=True)
+class NotHosted:
+    """A brand the server does not answer for, and why."""
+
+    brand_id: str
+    reason: str
+    refused: bool = False
+    """True when the brand asked to be hosted and something it holds was refused (a value, a clash)."""
+
+
+@dataclass(frozen=True)
+class Tenants:
+    hosted: tuple[Tenant, ...]
+    not_hosted: tuple[NotHosted, ...]
+
+    @property
+    def host_names(self) -> list[str]:
+        """Every host name served, sorted: the names a certificate must cover."""
+        return sorted({t.address.host for t in self.hosted})
+
+
+def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
+    """The brands of `project` built into `site_dir` (default: the project's `site/`), hosted or not."""
+    site_root = Path(site_dir or project.site_dir).absolute()
+    folders = site_root.iterdir() if site_root.is_dir() else ()
+    built = {p.name for p in folders if p.is_dir() and BRAND_ID_RE.match(p.name)}
+    brand_ids = project.brand_ids()
+    candidates: list[Tenant] = []
+    not_hosted: list[NotHosted] = []
+    for brand_id in brand_ids:
+        if brand_id not in built:
+            not_hosted.append(NotHosted(brand_id, f"not built: no {site_root / brand_id}"))
+            continue
+        built_with, source = _published(site_root / brand_id), site_root / brand_id / PLATFORM_FILE
+        if built_with is None:
+            source = project.brands_dir / f"{brand_id}.yml"
+            try:
+                brand = load_brand(project.brands_dir / f"{brand_id}.yml")
+            except BrandError as error:
+                reason = f"brand file refused: {str(error).splitlines()[0]}"
+                not_hosted.append(NotHosted(brand_id, reason, refused=True))
+                continue
+            built_with = (brand.site_url, brand.base_url)
+        site_url, base_url = built_with
+        if not site_url:
+            not_hosted.append(NotHosted(brand_id, "no site_url in its brand file"))
+            continue
+        try:
+            address = site_address(site_url)
+            origin = origin_of(base_url)
+        except AddressError as error:
+            not_hosted.append(NotHosted(brand_id, f"{source}: {error}", refused=True))
+            continue
+        candidates.append(Tenant(brand_id, address, origin, site_root / brand_id))
+    for name in sorted(built - set(brand_ids)):
+        not_hosted.append(NotHosted(name, f"no brands/{name}.yml for {site_root / name}"))
+    claims: dict[tuple[str, str], list[Tenant]] = defaultdict(list)
+    for tenant in candidates:
+        claims[(tenant.address.host, tenant.address.path)].append(tenant)
+    hosted = []
+    for tenant in candidates:
+        rivals = [t.brand_id for t in claims[(tenant.address.host, tenant.address.path)] if t is not tenant]
+        if rivals:
+            # Hosting either could show one tenant's guide at the other's address: neither is hosted.
+            reason = f"site_url {tenant.address.url} is also claimed by {', '.join(f'brands/{r}.yml' for r in rivals)}"
+            not_hosted.append(NotHosted(tenant.brand_id, reason, refused=True))
+        else:
+            hosted.append(tenant)
+    return Tenants(tuple(hosted), tuple(sorted(not_hosted, key=lambda n: n.brand_id)))
+
+
+def _published(site: Path) -> tuple[str | None, str] | None:
+    """(site_url, base_url) as the site at `site` was built with them; None if it does not say (then the brand
+    file is read). Only strings are taken from the file; the grammars check them like any brand value."""
+    try:
+        record = json.loads((site / PLATFORM_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    site_url, base_url = record.get("site_url"), record.get("base_url")
+    if not isinstance(base_url, str) or not (site_url is None or isinstance(site_url, str)):
+        return None
+    return site_url, base_url

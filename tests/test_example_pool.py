@@ -200,7 +200,7 @@ def test_a_zygote_that_fails_to_start_is_named(pool: Pool, tmp_path: Path, monke
     broken = tmp_path / "python_zygote.py"
     broken.write_text("raise SystemExit(3)\n")
     monkeypatch.setattr("branddocs.examples.run.pool._ZYGOTE", broken)
-    with pytest.raises(PoolError, match="the Python zygote did not start"):
+    with pytest.raises(PoolError, match=r"the Python zygote ended at start \(status 3\)"):
         run_forked(pool, LOOK)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from markdown_it import MarkdownIt
 from playwright.sync_api import Browser, Playwright
 
 from branddocs.site import Project
@@ -155,13 +156,22 @@ def published_pages(site: Path) -> dict[str, Path]:
     return {("index.md" if p == "" else p.rstrip("/") + ".md"): site / p / "index.html" for p in page_texts(site)}
 
 
+def _plain(inline) -> str:
+    """The text CommonMark makes of an inline token (escapes and entities resolved)."""
+    return "".join(child.content for child in inline.children if child.type in ("text", "code_inline"))
+
+
 def test_llms_txt_lists_exactly_the_brands_pages(
     brand_id: str, built_sites: dict[str, Path], project: Project, all_brands: list
 ) -> None:
     brand, site = project.brand(brand_id), built_sites[brand_id]
     text = (site / INDEX).read_text(encoding="utf-8")
     name, description = site_title(brand)
-    assert text.startswith(f"# {html.escape(name, quote=False)}\n\n> {html.escape(description, quote=False)}\n")
+    # As an assistant's CommonMark parser reads them: the site's title and description, each character as written.
+    tokens = MarkdownIt().parse(text)
+    assert [t.type for t in tokens[:3]] == ["heading_open", "inline", "heading_close"], text[:200]
+    assert _plain(tokens[1]) == name
+    assert tokens[3].type == "blockquote_open" and _plain(tokens[5]) == description
     links = {m["url"]: m["title"] for m in _LINK.finditer(text)}
     base = (brand.site_url or "").rstrip("/") + "/" if brand.site_url else ""
     assert all(url.startswith(base) for url in links), links

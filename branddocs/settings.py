@@ -61,9 +61,15 @@ NO_HARNESS = Setting(
 TRY_IT_BASE = Setting("BRANDDOCS_TRY_IT_BASE", "internal: where `branddocs serve --try-it` points a brand's Try it "
                       "panels (the reference endpoint on loopback)", "the brand's base URL")  # fmt: skip
 
+SCAN_FD = Setting(
+    "BRANDDOCS_SCAN_FD",
+    "internal: the pipe over which `branddocs build`, `serve` and `diff`, started again with a build's "
+    "environment, get the values their scan looks for",
+)
+
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
                                  EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY,
-                                 NO_HARNESS, TRY_IT_BASE)  # fmt: skip
+                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD)  # fmt: skip
 
 
 def describe() -> str:

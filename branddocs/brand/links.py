@@ -1,62 +1,98 @@
-"""Symbolic links a brand's site may not publish: outside the project, or into another brand's folders."""
+"""What a brand's site may read and publish: files inside the project's own folders, never outside or another
+brand's.
+
+One rule, `source_problem`, for every file a build reads into a site: MkDocs' file list (the plugin's on_files),
+mkdocs-macros' includes and imports (the macros' loader, whatever `include_dir` says), Zensical's copier, and the
+walk below. A file is allowed when its real path (links resolved) is inside the project's real `docs/` (or
+`overrides/` for the theme's files), not in another brand's image or page folder, and it is a regular file with
+one link (`st_nlink == 1`: a hard link to a file outside is the file outside; git never makes one). The top-level
+folders, and mkdocs.yml's `docs_dir` and `theme.custom_dir`, must be the project's own folders themselves
+(`project_folders`): not links, even to a folder inside the project (`ln -s .git overrides`).
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from branddocs.brand.folders import other_brands, walk_docs
 
-__all__ = ["TOP_FOLDERS", "outside_project", "unsafe_links"]
-
-
-def _link_problem(link: Path, root: Path, brand_id: str, resource_dir_name: str) -> str | None:
-    """Why the symbolic link `link` may not be published for the brand, or None if it may."""
-    target = Path(os.path.realpath(link))
-    docs, overrides, brands = root / "docs", root / "overrides", root / "brands"
-    if target.is_relative_to(brands) and target == brands / f"{brand_id}.yml":
-        return None
-    if not (target.is_relative_to(docs) or target.is_relative_to(overrides)):
-        return f"symbolic link {link} -> {target}: expected a target inside {docs} or {overrides}"
-    # The folder itself counts: a link to docs/images/<other>/ is one into it (`/.` makes it a path below it).
-    rel = f"{target.relative_to(docs).as_posix()}/." if target.is_relative_to(docs) else ""
-    what = other_brands(rel, resource_dir_name, brand_id)
-    return f"symbolic link {link} -> {target}: points into another brand's {what}" if what else None
-
+__all__ = ["TOP_FOLDERS", "project_folders", "source_problem", "unsafe_links"]
 
 TOP_FOLDERS = ("docs", "overrides", "brands", "macros")
-"""What a site is made from: each must be inside the project, as a folder or a link that stays in it."""
+"""What a site is made from: each must be the project's own folder, not a link."""
 
 
-def outside_project(root: Path, paths: dict[str, Path]) -> list[str]:
-    """For each of `paths` ({what: path}) that resolves (realpath) outside the project `root`, why."""
-    root = Path(os.path.realpath(root))
+def source_problem(path: str | Path, root: str | Path, brand_id: str, resource_dir_name: str,
+                   folder: str = "docs") -> str | None:  # fmt: skip
+    """Why the file `path` may not go into brand `brand_id`'s site from the project `root`'s `folder` (`docs` or
+    `overrides`), or None if it may: its real path outside `folder`, in another brand's folder, not a regular
+    file, or a hard link."""
+    real_root = Path(os.path.realpath(root))
+    top = real_root / folder
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(top):
+        return f"{path} -> {target}: expected a file inside {top}"
+    # The folder itself counts: a link to docs/images/<other>/ is one into it (`/.` makes it a path below it).
+    what = other_brands(f"{target.relative_to(top).as_posix()}/.", resource_dir_name, brand_id)
+    if folder == "docs" and what:
+        return f"{path} -> {target}: points into another brand's {what}"
+    try:
+        info = os.stat(target)
+    except OSError as exc:
+        return f"{path}: expected a readable file, found {exc.strerror}"
+    if stat.S_ISDIR(info.st_mode):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path}: expected a regular file, found another kind of file (mode {stat.filemode(info.st_mode)})"
+    if info.st_nlink != 1:
+        return f"{path}: expected a file with one name, found a hard link ({info.st_nlink} names)"
+    return None
+
+
+def project_folders(root: str | Path, paths: dict[str, tuple[str | Path, str]]) -> list[str]:
+    """For each of `paths` ({what: (path, the top-level folder it must be)}) that is not the project `root`'s own
+    folder of that name (a link, or another folder), why."""
+    real_root = Path(os.path.realpath(root))
     found = []
-    for what, path in paths.items():
+    for what, (path, name) in paths.items():
         target = Path(os.path.realpath(path))
-        if not target.is_relative_to(root):
+        if target != real_root / name or Path(path).is_symlink():
             link = " (a symbolic link)" if Path(path).is_symlink() else ""
-            found.append(f"{what} {path}{link} -> {target}: expected a folder inside the project {root}")
+            found.append(f"{what} {path}{link} -> {target}: expected a folder inside the project {real_root}, its own "
+                         f"{name}/ itself (no link, no other folder)")  # fmt: skip
     return found
 
 
-def unsafe_links(root: Path, brand_id: str, resource_dir_name: str) -> list[str]:
-    """Symbolic links that would publish, for brand `brand_id` (images in `resource_dir_name`), a file outside the
-    project or another brand's.
+def _brand_file_problem(link: Path, root: Path, brand_id: str) -> str | None:
+    if Path(os.path.realpath(link)) == Path(os.path.realpath(root)) / "brands" / f"{brand_id}.yml":
+        return None
+    return f"symbolic link {link} -> {os.path.realpath(link)}: expected the brand file itself"
 
-    Walks what the brand's site is made from: docs/ (less other brands' image and page folders, which its
-    site never holds and which are never listed), overrides/ and its brand file; a link is never followed into."""
+
+def unsafe_links(root: Path, brand_id: str, resource_dir_name: str) -> list[str]:
+    """Files and links that would put, into brand `brand_id`'s site (images in `resource_dir_name`), a file
+    outside the project or another brand's: the top-level folders, then every entry of what the site is made
+    from (docs/ less other brands' folders, which are never listed; overrides/; its brand file) by `source_problem`.
+    A link is never followed into."""
     root = Path(os.path.realpath(root))
-    found: list[str | None] = [*outside_project(root, {name + "/": root / name for name in TOP_FOLDERS})]
+    found: list[str | None] = [*project_folders(root, {f"{name}/": (root / name, name) for name in TOP_FOLDERS
+                                                       if os.path.lexists(root / name)})]  # fmt: skip
+    if found:
+        return [problem for problem in found if problem]
     brand_file = root / "brands" / f"{brand_id}.yml"
     if brand_file.is_symlink():
-        found.append(_link_problem(brand_file, root, brand_id, resource_dir_name))
-    walks = (walk_docs(root / "docs", resource_dir_name, brand_id, followlinks=False),
-             os.walk(root / "overrides"))  # fmt: skip
-    for walk in walks:
-        for folder, dirs, files in walk:
-            here = Path(folder)
+        found.append(_brand_file_problem(brand_file, root, brand_id))
+    walks = (("docs", walk_docs(root / "docs", resource_dir_name, brand_id, followlinks=False)),
+             ("overrides", os.walk(root / "overrides")))  # fmt: skip
+    for folder, walk in walks:
+        for here, dirs, files in walk:
             for name in [*dirs, *files]:
-                if (here / name).is_symlink():
-                    found.append(_link_problem(here / name, root, brand_id, resource_dir_name))
+                path = Path(here) / name
+                if path.is_symlink() or name in files:
+                    problem = source_problem(path, root, brand_id, resource_dir_name, folder)
+                    if problem and path.is_symlink():
+                        problem = f"symbolic link {problem}"
+                    found.append(problem)
     return [problem for problem in found if problem]

@@ -62,11 +62,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     # `branddocs check ... -- --junitxml=x -x`: what follows `--` goes to pytest untouched.
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
     args.pytest_args = extra
+    # The command as typed, for a command that starts itself again with a clean environment (site/build_env.py);
+    # None when called from Python (a test), which must not be replaced.
+    args.command_line = argv if from_command_line else None
     try:
         # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
         return args.func(args, Project.find() if getattr(args, "project", True) else None)

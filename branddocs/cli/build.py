@@ -9,8 +9,7 @@ from pathlib import Path
 
 from branddocs.builder import engines
 from branddocs.cli.options import brands_option, jobs_option, shard_option
-from branddocs.site import Project
-from branddocs.site.no_secrets import withdraw_secrets
+from branddocs.site import Project, build_env
 from branddocs.site.shard import shard_of
 
 __all__ = ["add_parser", "run"]
@@ -31,7 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.builder.build import build_brands
 
-    withdraw_secrets()  # before any configuration is loaded: a hook's module runs then (site/no_secrets.py)
+    # Before any configuration is loaded (a hook's module runs then): the allow-listed environment only, in a
+    # process started with it when run from the command line (site/build_env.py).
+    build_env.enter(command_line=args.command_line)
     ids = shard_of(project.known_brands(args.brand), args.shard)
     progress = _Progress(len(ids), sys.stdout.isatty())
     start = time.perf_counter()

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from branddocs.cli.options import brands_option, jobs_option
 from branddocs.errors import EXIT_USAGE
-from branddocs.site import Project
-from branddocs.site.no_secrets import withdraw_secrets
+from branddocs.site import Project, build_env
 
 __all__ = ["add_parser", "run"]
 
@@ -44,7 +43,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.review.diff import run_diff
     from branddocs.review.render import render_json, render_markdown, render_text
 
-    withdraw_secrets()  # before any configuration is loaded: a hook's module runs then (site/no_secrets.py)
+    # Before any configuration is loaded (a hook's module runs then): the allow-listed environment only, in a
+    # process started with it when run from the command line (site/build_env.py).
+    build_env.enter(command_line=args.command_line)
     on_sites = None
     if args.screenshots is not None:
         from functools import partial

@@ -7,8 +7,8 @@ import sys
 
 from branddocs.cli.options import brands_option
 from branddocs.errors import EXIT_USAGE
-from branddocs.site import Project
-from branddocs.site.no_secrets import withdraw_secrets
+from branddocs.site import Project, build_env
+from branddocs.site.config_check import config_problems
 
 __all__ = ["add_parser", "run"]
 
@@ -26,7 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.site.serve import addresses, serve
 
-    withdraw_secrets()  # before any configuration is loaded: a hook's module runs then (site/no_secrets.py)
+    # Before any configuration is loaded (a hook's module runs then): the allow-listed environment only, in a
+    # process started with it when run from the command line (site/build_env.py).
+    build_env.enter(command_line=args.command_line)
+    problems = config_problems(project.config_file, project.root)  # before `mkdocs serve` loads it
+    if problems:
+        print("branddocs serve: " + "\n".join(problems), file=sys.stderr)
+        return EXIT_USAGE
     ids = list(dict.fromkeys(args.brand))
     for brand_id in ids:
         project.brand(brand_id)  # fail here, clearly, rather than inside MkDocs' reloader

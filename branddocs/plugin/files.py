@@ -22,8 +22,9 @@ from mkdocs.structure.files import File, Files, set_exclusions
 
 from branddocs.brand import Brand
 from branddocs.brand.folders import walk_docs
+from branddocs.brand.links import source_problem
 
-__all__ = ["brand_get_files", "install"]
+__all__ = ["brand_get_files", "install", "refused"]
 
 log = logging.getLogger("mkdocs.structure.files")  # MkDocs' own logger for its one warning below
 _mkdocs_get_files = mkdocs_files.get_files
@@ -81,3 +82,33 @@ def brand_get_files(config: MkDocsConfig, brand_of: BrandOf) -> Files:
 def _file_sort_key(name: str) -> tuple[bool, str]:
     """MkDocs' order of a folder's files: `index` or `README` first."""
     return (os.path.splitext(name)[0] not in ("index", "README"), name)
+
+
+def refused(files: Files, config: MkDocsConfig, brand: Brand) -> list[str]:
+    """Why each file of `files` read from disk may not be published in the brand's site (links.source_problem):
+    docs_dir's files by the docs/ rule, the custom_dir's by the overrides/ rule, the theme's own inside its
+    package; any other source is refused."""
+    root = os.path.dirname(config.config_file_path)
+    custom = config.theme.custom_dir
+    themes = [os.path.realpath(d) for d in config.theme.dirs
+              if not custom or os.path.realpath(d) != os.path.realpath(custom)]  # fmt: skip
+    found = []
+    for file in files:
+        source = file.abs_src_path  # None: content in memory (a plugin's, such as the Try it assets)
+        if source is None:
+            continue
+        if _under(source, config.docs_dir):
+            problem = source_problem(source, root, brand.id, brand.resource_dir_name, "docs")
+        elif custom and _under(source, custom):
+            problem = source_problem(source, root, brand.id, brand.resource_dir_name, "overrides")
+        elif any(_under(os.path.realpath(source), theme) for theme in themes):
+            problem = None  # the theme's own files, from its installed package
+        else:
+            problem = f"{source}: expected a file of docs/, overrides/ or the theme"
+        if problem:
+            found.append(f"{file.src_uri}: {problem}")
+    return found
+
+
+def _under(path: str, folder: str) -> bool:
+    return os.path.normpath(path).startswith(os.path.normpath(folder) + os.sep)

@@ -23,6 +23,7 @@ Brand values come from tenants and pages from writers, so neither is trusted her
 
 from __future__ import annotations
 
+import os
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -36,6 +37,7 @@ from mkdocs_macros.plugin import MacrosPlugin
 
 from branddocs import text
 from branddocs.brand.folders import other_brands, own_folders
+from branddocs.brand.links import source_problem
 from branddocs.plugin.plugin import BranddocsPlugin, plugin_of
 
 __all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros", "unprinted_in_tags"]
@@ -103,22 +105,27 @@ class BrandLoader(BaseLoader):
     """mkdocs-macros' loader, limited to shared files and the brand's own: an include of another tenant's
     image or page would publish it in this tenant's site."""
 
-    def __init__(self, inner: BaseLoader, brand_id: str = "", resource_dir_name: str = "") -> None:
+    def __init__(self, inner: BaseLoader, brand_id: str = "", resource_dir_name: str = "", root: str = "") -> None:
         self.inner = inner
-        self.brand_id, self.resource_dir_name = brand_id, resource_dir_name
+        self.brand_id, self.resource_dir_name, self.root = brand_id, resource_dir_name, root
         self.page = "(a page)"
 
     def get_source(self, environment, template):
         problem = include_problem(template, self.brand_id, self.resource_dir_name)
         if problem:
             raise SecurityError(f"{self.page}: include of {template!r} refused: {problem}")
-        return self.inner.get_source(environment, template)
+        source, filename, uptodate = self.inner.get_source(environment, template)
+        # The file the loader found, wherever `include_dir` points: the rule of every published file (links.py).
+        problem = source_problem(filename, self.root, self.brand_id, self.resource_dir_name) if filename else None
+        if problem or not filename:
+            raise SecurityError(f"{self.page}: include of {template!r} refused: {problem or 'not a file of docs/'}")
+        return source, filename, uptodate
 
 
-def _sandboxed(env, brand_id: str, resource_dir_name: str) -> SandboxedEnvironment:
+def _sandboxed(env, brand_id: str, resource_dir_name: str, root: str) -> SandboxedEnvironment:
     """mkdocs-macros' environment (loader, strictness, markers and filters) in Jinja's sandbox."""
     sandbox = SandboxedEnvironment(
-        loader=BrandLoader(env.loader, brand_id, resource_dir_name),
+        loader=BrandLoader(env.loader, brand_id, resource_dir_name, root),
         undefined=env.undefined,
         finalize=as_text,
         **{m: getattr(env, m) for m in _MARKERS},
@@ -137,7 +144,8 @@ def on_pre_page_macros(env: MacrosPlugin) -> None:
         # offers no public way to choose its class: `env.env` is a read-only property and register_macros/
         # register_filters/register_variables only add names. So its private `_env` is replaced, here only,
         # once per build, before the first page renders.
-        env._env = _sandboxed(env.env, plugin.brand.id, plugin.brand.resource_dir_name)
+        root = os.path.dirname(env.conf["config_file_path"])
+        env._env = _sandboxed(env.env, plugin.brand.id, plugin.brand.resource_dir_name, root)
     allowed: dict[str, Any] = dict(plugin.variables)
     # The branddocs plugin keeps these as escaped Markup; a page gets them as text, escaped when printed.
     public = {name: env.conf[name] for name in _PUBLIC_CONFIG}

@@ -23,12 +23,13 @@ from mkdocs.structure.pages import Page
 from branddocs import text
 from branddocs.brand import Brand, BrandError
 from branddocs.brand.folders import IMAGES
-from branddocs.brand.links import outside_project
+from branddocs.brand.links import project_folders
 from branddocs.markup import template_leftover
 from branddocs.plugin import files as brand_files
 from branddocs.plugin.config import BranddocsConfig
 from branddocs.settings import TRY_IT_BASE
-from branddocs.site import brand_for_build, llms, no_secrets, search, secrets_scan, store, try_it
+from branddocs.site import brand_for_build, build_env, llms, search, secrets_scan, store, try_it
+from branddocs.site.config_check import config_problems
 from branddocs.site.pages import SitePages, kept_out, site_pages, site_title
 from branddocs.site.platform_file import write_platform
 from branddocs.site.published import published
@@ -63,10 +64,11 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
     # asks the project's macros for the brand's values.
     @event_priority(100)
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        # A build holds no secrets (`branddocs build` withdrew them before loading the config; a plain `mkdocs build`
-        # here, before any other plugin's on_config or page), and its config names none.
-        no_secrets.withdraw_secrets()
-        problems = no_secrets.secret_env_tags(Path(config.config_file_path))
+        # A build holds only the allow-listed environment (`branddocs build` made it so before loading the config; a
+        # plain `mkdocs build` here, before any other plugin's on_config or page), and its config has no tag outside
+        # the allow-list (checked before MkDocs' loader by branddocs; here again, from the files, for a plain build).
+        build_env.enter()
+        problems = config_problems(Path(config.config_file_path))
         if problems:
             raise PluginError("\n".join(problems))
         try:
@@ -74,11 +76,11 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         except BrandError as exc:
             raise PluginError(str(exc)) from None  # MkDocs prints this as one clear line, not a traceback
         root = Path(config.config_file_path).parent
-        # What the build reads stays in the project: mkdocs.yml's folders as well as the top-level ones (links.py).
-        folders = {"docs_dir": Path(config.docs_dir)}
+        # What the build reads is the project's own: mkdocs.yml's folders are its docs/ and overrides/ (links.py).
+        folders = {"docs_dir": (config.docs_dir, "docs")}
         if config.theme.custom_dir:
-            folders["theme.custom_dir"] = Path(config.theme.custom_dir)
-        outside = outside_project(root, folders)
+            folders["theme.custom_dir"] = (config.theme.custom_dir, "overrides")
+        outside = project_folders(root, folders)
         if outside:
             raise PluginError(f"{config.config_file_path}: {outside[0]}")
         brand_files.install(brand_of)  # this build's walk of docs/ skips other brands' folders (plugin/files.py)
@@ -148,6 +150,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         if brand.features.try_it:
             for uri, text in try_it.assets().items():
                 files.append(File.generated(config, uri, content=text))
+        refused = brand_files.refused(files, config, brand)
+        if refused:
+            raise PluginError("files the site may not publish:\n  " + "\n  ".join(refused))
         return files
 
     # Late, after mkdocs-macros has rendered the page: settings on fences that macros wrote go too (markup.py).

@@ -22,16 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from branddocs.errors import UsageError
 from branddocs.site import Project, build_cache
+from branddocs.site.config_check import config_problems
 from branddocs.site.published import published  # the plugin's page_markdown event, for the other engines
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
-__all__ = ["SKIPPED_ON_CONFIG", "BrandRenderer", "RenderedPage", "brand_config", "published"]
+__all__ = ["SKIPPED_ON_CONFIG", "BrandRenderer", "ConfigProblem", "RenderedPage", "brand_config", "published"]
 
 SKIPPED_ON_CONFIG = ("search", "material/search")
 """Plugins whose on_config the renderer does not run: they change nothing a page's Markdown is made from."""
+
+
+class ConfigProblem(UsageError):
+    """mkdocs.yml (or a file it INHERITs) holds what MkDocs may not load: each problem names its file and line."""
 
 
 def brand_config(project: Project, brand_id: str, site_dir: Path | None = None) -> MkDocsConfig:
@@ -42,6 +48,10 @@ def brand_config(project: Project, brand_id: str, site_dir: Path | None = None) 
 
     from branddocs.plugin.plugin import plugin_of
 
+    # Before MkDocs' loader, which runs the file's Python tags as it reads them (site/config_check.py).
+    problems = config_problems(project.config_file, project.root)
+    if problems:
+        raise ConfigProblem("\n".join(problems))
     config = load_config(str(project.config_file), **({"site_dir": str(site_dir)} if site_dir is not None else {}))
     plugin_of(config).config["brand"] = brand_id
     return config

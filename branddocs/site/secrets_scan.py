@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 from branddocs.settings import SECRET_WORDS, is_secret_name
-from branddocs.site.no_secrets import withdrawn_secrets
+from branddocs.site.build_env import withdrawn_secrets
 
 __all__ = ["MAX_UNPACKED", "MIN_LENGTH", "SECRET_WORDS", "decoded_views", "find", "forbidden", "scan_site"]
 
@@ -60,7 +60,7 @@ def forbidden(
     """{what it is, for messages: value} for everything a site must not contain.
 
     `key_env`: the building brand's key variable, looked for whatever its name (it holds a secret word)."""
-    # The build's own environment holds none (no_secrets.withdraw_secrets): what it started with is kept for this.
+    # The build's own environment holds none (build_env.enter): what it started with is kept for this.
     environ = {**withdrawn_secrets(), **os.environ} if environ is None else environ
     names = [n for n in environ if n == key_env or is_secret_name(n)]
     found = {}

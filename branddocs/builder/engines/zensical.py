@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from branddocs.brand.links import project_folders, source_problem
 from branddocs.builder.engine import BuildFailed, Engine
 from branddocs.markup import template_leftover
 from branddocs.plugin.render import BrandRenderer, published
@@ -75,18 +76,25 @@ def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]
     # Shared files (stylesheets, ...) and the brand's own images; never another brand's images or pages.
     for uri in docs_files(project.docs_dir, brand):
         if not uri.endswith(".md") and not kept_out(uri, brand):  # the brand's own files: below, renamed
-            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(project.docs_dir / uri, docs / uri)
+            _copy(project, brand, project.docs_dir / uri, docs / uri)
     for uri, source in sources.items():
         if not uri.endswith(".md") and source != uri:  # a brand's own file under docs/brands/<id>/
-            (docs / uri).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(project.docs_dir / source, docs / uri)
+            _copy(project, brand, project.docs_dir / source, docs / uri)
     if brand.features.try_it:  # the panels' script and stylesheet, as the plugin publishes them (site/try_it.py)
         for uri, text in try_it.assets().items():
             (docs / uri).parent.mkdir(parents=True, exist_ok=True)
             (docs / uri).write_text(text, encoding="utf-8")
-    _write_config(project, config, work)
+    _write_config(project, brand, config, work)
     return config, verbatim
+
+
+def _copy(project: Project, brand: Any, source: Path, target: Path, folder: str = "docs") -> None:
+    """Copy one file into the staging folder, held to the rule of every published file (brand/links.py)."""
+    problem = source_problem(source, project.root, brand.id, brand.resource_dir_name, folder)
+    if problem:
+        raise BuildFailed(f"a file the site may not publish: {problem}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
 
 
 # branddocs' plugin gives Material the site's name, description and copyright as Markup, escaped once: printed raw
@@ -111,11 +119,16 @@ def _theme_templates_to_patch() -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def _overrides(project: Project, custom_dir: str | None, work: Path) -> None:
+def _overrides(project: Project, brand: Any, custom_dir: str | None, work: Path) -> None:
     """work/overrides: the project's overrides, then Zensical's templates that escape the site's name twice."""
     folder = work / "overrides"
     if custom_dir:
-        shutil.copytree(project.root / custom_dir, folder)
+        outside = project_folders(project.root, {"theme.custom_dir": (project.root / custom_dir, "overrides")})
+        if outside:
+            raise BuildFailed(f"{project.config_file}: {outside[0]}")
+        for path in sorted((project.root / custom_dir).rglob("*")):
+            if not path.is_dir():
+                _copy(project, brand, path, folder / path.relative_to(project.root / custom_dir), "overrides")
     folder.mkdir(exist_ok=True)
     for path in folder.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
@@ -127,7 +140,7 @@ def _overrides(project: Project, custom_dir: str | None, work: Path) -> None:
             (folder / name).write_text(text, encoding="utf-8")
 
 
-def _write_config(project: Project, config: Any, work: Path) -> None:
+def _write_config(project: Project, brand: Any, config: Any, work: Path) -> None:
     """The brand's mkdocs.yml for Zensical: the project's, with what branddocs' plugin set for the brand."""
     raw = yaml.load(project.config_file.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - see _Loader
     for key in _DROPPED:
@@ -137,7 +150,7 @@ def _write_config(project: Project, config: Any, work: Path) -> None:
     for key in ("language", "logo", "favicon"):
         if config.theme.get(key):
             theme[key] = config.theme[key]
-    _overrides(project, theme.get("custom_dir"), work)
+    _overrides(project, brand, theme.get("custom_dir"), work)
     theme["custom_dir"] = "overrides"
     generated = {
         **raw,

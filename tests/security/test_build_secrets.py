@@ -1,10 +1,12 @@
-"""Builds hold no secrets: none in a build's environment, no `!ENV` of one in its configuration.
+"""Builds hold no secrets: an allow-listed environment, and `!ENV` of allow-listed names only.
 
-Mechanism (branddocs/site/no_secrets.py): `build`, `serve` and `diff` withdraw every secret-named variable
-(branddocs.settings.is_secret_name, the one rule) from their environment before the configuration is loaded,
-and the plugin again for a plain `mkdocs build`; `!ENV` of a secret-named variable in mkdocs.yml or a file it
-INHERITs is refused naming the file and line. The published-site scan stays the last line. Negative: with the
-refusal off, a key reaches the site in a form the scan does not look for.
+Mechanism (branddocs/site/build_env.py): `build`, `serve` and `diff` keep only the variables a build may see
+(`is_build_variable`: PATH, HOME, the locale, BRAND, branddocs' non-secret settings, ...) and start themselves
+again (execve) with that environment before the configuration is loaded, so /proc/self/environ holds nothing
+else either; the plugin filters again for a plain `mkdocs build`; `!ENV` of any other name in mkdocs.yml or a file
+it INHERITs is refused naming the file and line (branddocs/site/config_check.py). The secret values are handed
+to the new process for the published-site scan, the last line. Negatives: with the refusal off, a key reaches
+the site in a form the scan does not look for; the old deny-list let HTTPS_PROXY and DATABASE_URL through.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 
 from branddocs.examples.proxy import process as proxy_process
 from branddocs.settings import is_secret_name, without_secrets
-from branddocs.site import Project, no_secrets
+from branddocs.site import Project, build_env, config_check
 from branddocs.site.secrets_scan import forbidden, scan_site
 
 from ..support.project import BIN, run_branddocs
@@ -47,7 +49,8 @@ def test_env_of_a_secret_in_the_config_is_refused_naming_the_line(scratch: Proje
     built = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root,
                           env={"ACME_CLOUD_API_KEY": KEY})  # fmt: skip
     assert built.returncode == 1
-    assert f"{scratch.config_file}:{line}: !ENV ACME_CLOUD_API_KEY: expected no secret" in built.stdout + built.stderr
+    assert f"{scratch.config_file}:{line}: tag !ENV: expected one of BRAND" in built.stdout + built.stderr
+    assert "found ACME_CLOUD_API_KEY" in built.stdout + built.stderr
     assert not (site / "acme").exists()
 
 
@@ -60,41 +63,55 @@ def test_plain_mkdocs_refuses_it_too_even_unset(scratch: Project, tmp_path: Path
                           env={**env, "BRAND": "acme", "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 1
-    assert f"mkdocs.yml:{line}: !ENV ACME_CLOUD_API_KEY" in done.stderr
+    assert f"mkdocs.yml:{line}: tag !ENV: expected one of BRAND" in done.stderr
 
 
 def test_an_inherited_config_is_read_too(scratch: Project, tmp_path: Path) -> None:
     (scratch.root / "base.yml").write_text("extra:\n  token: !ENV GH_TOKEN\n", encoding="utf-8")
     config = "INHERIT: base.yml\n" + scratch.config_file.read_text(encoding="utf-8")
     scratch.config_file.write_text(config, encoding="utf-8")
-    assert no_secrets.secret_env_tags(scratch.config_file) == [
-        f"{scratch.root / 'base.yml'}:2: !ENV GH_TOKEN: expected no secret in the site's configuration, found a "
-        "secret-named variable (builds hold no secrets: its value would be published through config.extra or a "
-        "template)"
-    ]
+    [problem] = config_check.config_problems(scratch.config_file)
+    assert problem.startswith(f"{scratch.root / 'base.yml'}:2: tag !ENV: expected one of BRAND, ")
+    assert problem.endswith("found GH_TOKEN")
 
 
-def test_env_of_a_plain_variable_still_builds(scratch: Project, tmp_path: Path) -> None:
-    _leak(scratch, "config.extra.k", '  k: !ENV [SITE_MOTTO, "no motto"]')
+@pytest.mark.parametrize("name", ["HTTPS_PROXY", "DATABASE_URL", "SITE_MOTTO", "SSH_AUTH_SOCK"])
+def test_env_of_any_name_outside_the_allow_list_is_refused(scratch: Project, tmp_path: Path, name: str) -> None:
+    # Not secret-named, so the old deny-list let each through: the allow-list is what refuses them.
+    assert not is_secret_name(name)
+    line = _leak(scratch, "config.extra.k", f'  k: !ENV [{name}, ""]')
     site = tmp_path / "site"
     built = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root,
-                          env={"SITE_MOTTO": "Plain words"})  # fmt: skip
+                          env={name: "http://user:hunter2-password@proxy.example:3128"})  # fmt: skip
+    assert built.returncode == 1
+    assert f"{scratch.config_file}:{line}: tag !ENV: expected one of BRAND" in built.stdout + built.stderr
+    assert not (site / "acme").exists()
+
+
+def test_env_of_an_allowed_name_still_builds(scratch: Project, tmp_path: Path) -> None:
+    # The negative: the tag itself is allowed; BRAND is a name a build may publish.
+    _leak(scratch, "config.extra.k", '  k: !ENV [BRAND, "no brand"]')
+    site = tmp_path / "site"
+    built = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root,
+                          env={"BRAND": "acme"})  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
-    assert "The value: Plain words" in (site / "acme" / "index.md").read_text(encoding="utf-8")
+    assert "The value: acme" in (site / "acme" / "index.md").read_text(encoding="utf-8")
 
 
 def test_without_the_refusal_the_key_is_published_and_the_scan_misses_it(
     scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jieba_compiled: None
 ) -> None:
-    # The negative: the same config and page, built in this process with secret_env_tags switched off.
+    # The negative: the same config and page, built in this process with the tag check and the filter switched off.
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
+    from branddocs.plugin import plugin
+
     _leak(scratch, FILTERS["reverse"])
-    monkeypatch.setattr(no_secrets, "secret_env_tags", lambda _: [])
+    monkeypatch.setattr(plugin, "config_problems", lambda *_: [])
+    monkeypatch.setattr(build_env, "enter", lambda *_, **__: None)
     monkeypatch.setenv("ACME_CLOUD_API_KEY", KEY)
     monkeypatch.setenv("BRAND", "acme")
-    monkeypatch.setattr(no_secrets, "_withdrawn", {})
     build(load_config(str(scratch.config_file), site_dir=str(tmp_path / "site")))
     site = tmp_path / "site" / "acme"  # the scratch project is tmp_path: its site/ holds a folder per brand
     assert KEY[::-1] in (site / "index.md").read_text(encoding="utf-8")
@@ -113,8 +130,8 @@ def test_a_macro_finds_no_secret_in_the_environment(scratch: Project, tmp_path: 
                           env={"ACME_CLOUD_API_KEY": KEY, "GH_TOKEN": KEY, "SITE_MOTTO": "x"})  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
     names = seen.read_text(encoding="utf-8").split()
-    assert "SITE_MOTTO" in names
-    assert [n for n in names if is_secret_name(n)] == []
+    assert "PATH" in names
+    assert [n for n in names if not build_env.is_build_variable(n)] == []
 
 
 def test_a_hook_finds_no_secret_while_the_config_loads(scratch: Project, tmp_path: Path) -> None:
@@ -130,16 +147,62 @@ def test_a_hook_finds_no_secret_while_the_config_loads(scratch: Project, tmp_pat
                           env={"ACME_CLOUD_API_KEY": KEY, "GH_TOKEN": KEY, "SITE_MOTTO": "x"})  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
     names = seen.read_text(encoding="utf-8").split()
-    assert "SITE_MOTTO" in names
-    assert [n for n in names if is_secret_name(n)] == []
+    assert "PATH" in names
+    assert [n for n in names if not build_env.is_build_variable(n)] == []
 
 
-def test_the_scan_still_knows_the_withdrawn_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(no_secrets, "_withdrawn", {})
-    environ = {"ACME_CLOUD_API_KEY": KEY, "HOME": "/home/x"}
-    no_secrets.withdraw_secrets(environ)
-    assert environ == {"HOME": "/home/x"}
-    assert no_secrets.withdrawn_secrets() == {"ACME_CLOUD_API_KEY": KEY}
+def test_the_process_environment_holds_only_allowed_names_and_the_scan_keeps_the_values(
+    scratch: Project, tmp_path: Path
+) -> None:
+    # /proc/self/environ keeps what a process started with, whatever os.environ says later: a hook reading it
+    # (as `linecache.getlines` in a tag or a file include would) finds only allowed names, because the build is a
+    # process started again with them; and the scan of that process still knows the key's value.
+    seen = tmp_path / "seen.txt"
+    (scratch.root / "hook.py").write_text(
+        "import hashlib\nfrom branddocs.site import build_env\n"
+        "environ = open('/proc/self/environ', 'rb').read().split(b'\\0')\n"
+        "names = sorted(item.split(b'=', 1)[0].decode() for item in environ if item)\n"
+        "kept = build_env.withdrawn_secrets().get('ACME_CLOUD_API_KEY', '')\n"
+        f"open({str(seen)!r}, 'w').write(hashlib.sha256(kept.encode()).hexdigest() + ' ' + ' '.join(names))\n",
+        encoding="utf-8",
+    )
+    config = scratch.config_file.read_text(encoding="utf-8") + "\nhooks:\n  - hook.py\n"
+    scratch.config_file.write_text(config, encoding="utf-8")
+    shell = {"ACME_CLOUD_API_KEY": KEY, "HTTPS_PROXY": "http://u:hunter2@proxy.example", "SSH_AUTH_SOCK": "/x"}
+    built = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root,
+                          env=shell)  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    digest, *names = seen.read_text(encoding="utf-8").split()
+    assert "PATH" in names
+    assert [n for n in names if not build_env.is_build_variable(n)] == []
+    import hashlib
+
+    assert digest == hashlib.sha256(KEY.encode()).hexdigest()
+
+
+def test_filtering_os_environ_alone_leaves_proc_self_environ(tmp_path: Path) -> None:
+    # The negative: `enter` without starting again empties os.environ of the names, but /proc/self/environ,
+    # what a file read sees, still holds them.
+    import subprocess
+    import sys
+
+    code = (
+        "import os\nfrom branddocs.site import build_env\nbuild_env.enter()\n"
+        "print('HTTPS_PROXY' in os.environ, b'HTTPS_PROXY=' in open('/proc/self/environ', 'rb').read())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "HTTPS_PROXY": "http://u:p@x.example"},
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stdout.split() == ["False", "True"]
+
+
+def test_the_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_env, "_withdrawn", {})
+    environ = {"ACME_CLOUD_API_KEY": KEY, "HOME": "/home/x", "HTTPS_PROXY": "http://u:p@x.example", "LC_ALL": "C",
+               "DATABASE_URL": "postgres://u:p@db.example/x", "BRAND": "acme", "BRANDDOCS_ROOT": "/p"}  # fmt: skip
+    build_env.enter(environ)
+    assert environ == {"HOME": "/home/x", "LC_ALL": "C", "BRAND": "acme", "BRANDDOCS_ROOT": "/p"}
+    assert build_env.withdrawn_secrets() == {"ACME_CLOUD_API_KEY": KEY}
+    assert not build_env.is_build_variable("BRANDDOCS_API_KEY")  # a setting, but a secret one
 
 
 def test_one_rule_for_what_is_a_secret() -> None:

@@ -58,8 +58,11 @@ def test_the_walk_alone_misses_a_linked_top_folder(scratch: Project, tmp_path: P
     link.symlink_to(target)
     acme = load_brand(scratch.brands_dir / "acme.yml")
     assert unsafe_links(scratch.root, acme.id, acme.resource_dir_name)
+    # No link below it: only the folder rule, or the rule of each file's real path, can see it.
+    assert not [p for p in link.rglob("*") if p.is_symlink()]
     monkeypatch.setattr(brand_links, "TOP_FOLDERS", ())
-    assert unsafe_links(scratch.root, acme.id, acme.resource_dir_name) == []
+    each_file = unsafe_links(scratch.root, acme.id, acme.resource_dir_name)
+    assert f"{link / 'main.html'} -> {target / 'main.html'}: expected a file inside {link}" in each_file
 
 
 def test_a_docs_dir_outside_the_project_is_refused(scratch: Project, tmp_path: Path) -> None:
@@ -111,3 +114,116 @@ def test_st_size_cannot_be_the_cap() -> None:
     assert os.stat("/dev/zero").st_size == 0
     with open("/dev/zero", "rb") as zero:
         assert len(zero.read(MAX_BRAND_BYTES + 1)) > MAX_BRAND_BYTES
+
+
+# --- F4, F6, F7: one rule for every file a site reads (branddocs/brand/links.py: source_problem) ---------------
+
+
+@pytest.mark.parametrize("folder", ["overrides", "brands", "docs"])
+def test_a_top_level_folder_linked_inside_the_project_is_refused(scratch: Project, tmp_path: Path, folder: str) -> None:
+    # `ln -s .git overrides`: the link stays inside the project, and published the whole git database.
+    hidden = scratch.root / ".hidden"
+    os.rename(scratch.root / folder, hidden)
+    (hidden / "secret.html").write_text(SECRET, encoding="utf-8")
+    (scratch.root / folder).symlink_to(".hidden")
+    assert os.path.realpath(scratch.root / folder).startswith(os.path.realpath(scratch.root))  # inside: old rule ok
+    site = tmp_path / "site"
+    built = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert built.returncode == 1
+    assert f"{folder}/ {scratch.root / folder} (a symbolic link) -> {hidden}: expected a folder" in (
+        built.stdout + built.stderr
+    )
+    assert not any(SECRET in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_the_top_level_folders_themselves_pass(scratch: Project) -> None:
+    # The negative: the project's own folders are what the rule allows.
+    acme = load_brand(scratch.brands_dir / "acme.yml")
+    assert unsafe_links(scratch.root, acme.id, acme.resource_dir_name) == []
+
+
+def test_a_custom_dir_other_than_overrides_is_refused(scratch: Project, tmp_path: Path) -> None:
+    other = scratch.root / ".git-like"
+    import shutil
+
+    shutil.copytree(scratch.root / "overrides", other)
+    (other / "secret.html").write_text(SECRET, encoding="utf-8")
+    config = scratch.config_file.read_text(encoding="utf-8").replace("custom_dir: overrides", "custom_dir: .git-like")
+    scratch.config_file.write_text(config, encoding="utf-8")
+    site = tmp_path / "site"
+    for engine in ("mkdocs", "zensical"):
+        built = run_branddocs("build", "--brand", "acme", "--engine", engine, "--site-dir", str(site),
+                              cwd=scratch.root)  # fmt: skip
+        assert built.returncode == 1, engine
+        assert f"theme.custom_dir {other} -> {other}: expected a folder inside the project" in (
+            built.stdout + built.stderr
+        ), engine
+        assert not any(SECRET in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_an_include_through_include_dir_outside_is_refused(scratch: Project, tmp_path: Path) -> None:
+    from branddocs.plugin.macros import include_problem
+
+    outside = tmp_path.parent / f"{tmp_path.name}-includes"
+    outside.mkdir()
+    (outside / "notes.md").write_text(SECRET, encoding="utf-8")
+    config = scratch.config_file.read_text(encoding="utf-8")
+    config = config.replace("      module_name: macros\n", f"      module_name: macros\n      include_dir: {outside}\n")
+    scratch.config_file.write_text(config, encoding="utf-8")
+    with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
+        page.write('\n{% include "notes.md" %}\n')
+    # The negative: the name as written passes the name check; the file the loader finds is what is refused.
+    assert include_problem("notes.md", "acme", "acme") is None
+    site = tmp_path / "site"
+    built = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert built.returncode == 1
+    assert f"include of 'notes.md' refused: {outside / 'notes.md'} -> {outside / 'notes.md'}: expected a file inside" \
+        in built.stdout + built.stderr  # fmt: skip
+    assert not any(SECRET in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_a_hard_link_to_a_file_outside_is_refused(scratch: Project, tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-hard.txt"
+    outside.write_text(SECRET, encoding="utf-8")
+    link = scratch.docs_dir / "images" / "acme" / "notes.txt"
+    os.link(outside, link)
+    # The negative: its real path is inside docs/; only the link count tells it from a file of the project.
+    assert os.path.realpath(link) == str(link)
+    checked = run_branddocs("check-brands", cwd=scratch.root)
+    assert checked.returncode == 1
+    assert f"{link}: expected a file with one name, found a hard link (2 names)" in checked.stderr
+    site = tmp_path / "site"
+    for engine in ("mkdocs", "zensical"):
+        built = run_branddocs("build", "--brand", "acme", "--engine", engine, "--site-dir", str(site),
+                              cwd=scratch.root)  # fmt: skip
+        assert built.returncode == 1, engine
+        assert "found a hard link" in built.stdout + built.stderr
+    assert not any(SECRET in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_every_reader_asks_the_one_rule(scratch: Project, tmp_path: Path) -> None:
+    # MkDocs' file list, the macros' loader and Zensical's copier each refuse a file the rule refuses, even
+    # when the walk (check-brands) did not run first.
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+
+    from branddocs.builder.engine import BuildFailed
+    from branddocs.builder.engines import zensical
+    from branddocs.plugin.files import refused
+
+    outside = tmp_path.parent / f"{tmp_path.name}-hard.txt"
+    outside.write_text(SECRET, encoding="utf-8")
+    link = scratch.docs_dir / "images" / "acme" / "notes.txt"
+    os.link(outside, link)
+    acme = load_brand(scratch.brands_dir / "acme.yml")
+    config = load_config(str(scratch.config_file), site_dir=str(tmp_path / "site"))
+    files = Files([File("images/acme/notes.txt", str(scratch.docs_dir), str(tmp_path / "site"), True),
+                   File("index.md", str(scratch.docs_dir), str(tmp_path / "site"), True)])  # fmt: skip
+    assert refused(files, config, acme) == [f"images/acme/notes.txt: {link}: expected a file with one name, found a "
+                                            "hard link (2 names)"]  # fmt: skip
+    with pytest.raises(BuildFailed, match="found a hard link"):
+        zensical._copy(scratch, acme, link, tmp_path / "copy.txt")
+    assert not (tmp_path / "copy.txt").exists()
+    os.unlink(link)
+    (scratch.docs_dir / "images" / "acme" / "notes.txt").write_text("own", encoding="utf-8")
+    assert refused(files, config, acme) == []  # the negative: the same file, with one name, passes

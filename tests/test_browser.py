@@ -14,6 +14,7 @@ from branddocs.site import Project
 from .browser_checks import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    SEARCH_PROBE,
     Visit,
     accessibility_problems,
     copy_button_problems,
@@ -49,6 +50,7 @@ def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Pag
     context.grant_permissions(
         ["clipboard-read", "clipboard-write"], origin=url.split("/", 3)[0] + "//" + url.split("/")[2]
     )
+    context.add_init_script(SEARCH_PROBE)  # tells when the site's search has answered (search_answered)
     page = context.new_page()
     visit = Visit(page)
     page.goto(url)

@@ -5,9 +5,10 @@ environment holds, a tag or a template could publish. A deny-list of secret-look
 otherwise (`HTTPS_PROXY=http://user:password@...`, `DATABASE_URL`, `SSH_AUTH_SOCK`), so a build keeps only what
 `is_build_variable` names: PATH, HOME, the locale (LANG, LANGUAGE, LC_*), TZ, TMPDIR, the terminal's
 (TERM, NO_COLOR, COLUMNS), the user's name, Python's own settings that change no data (PYTHONPATH and the like),
-SOURCE_DATE_EPOCH, BRAND, branddocs' non-secret settings (branddocs/settings.py), MkDocs' NO_MKDOCS_2_WARNING and
-pytest's bookkeeping (the checks' collection runs in pytest). `!ENV` in mkdocs.yml may name only BRAND and
-branddocs' non-secret settings (`ENV_TAG_NAMES`; site/config_check.py refuses any other).
+SOURCE_DATE_EPOCH, the CA bundles' paths (SSL_CERT_FILE and the like), BRAND, branddocs' non-secret settings
+(branddocs/settings.py), MkDocs' NO_MKDOCS_2_WARNING and pytest's bookkeeping (the checks' collection runs in
+pytest). `!ENV` in mkdocs.yml may name only BRAND and branddocs' non-secret settings (`ENV_TAG_NAMES`;
+site/config_check.py refuses any other).
 
 `enter` makes this process's environment the allow-listed one; from the command line (`branddocs build`, `serve`,
 `diff`) it first replaces the process (`execve`) with itself under that environment, since /proc/self/environ keeps
@@ -31,6 +32,7 @@ _NAMES = frozenset({
     "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "NO_COLOR", "COLUMNS", "USER", "LOGNAME",
     "SOURCE_DATE_EPOCH", "NO_MKDOCS_2_WARNING", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONUTF8",
     "PYTHONIOENCODING", "PYTHONDONTWRITEBYTECODE", "PYTHONWARNINGS", "PYTHONUNBUFFERED",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
 })  # fmt: skip
 _PREFIXES = ("LC_", "PYTEST_")
 ENV_TAG_NAMES = frozenset({BRAND.name} | {s.name for s in SETTINGS if not s.secret})

@@ -150,3 +150,17 @@ def test_an_inherited_file_inside_the_project_is_read(scratch: Project) -> None:
     (scratch.root / "base.yml").write_text("extra:\n  k: inside\n", encoding="utf-8")
     scratch.config_file.write_text("INHERIT: base.yml\n" + scratch.config_file.read_text(encoding="utf-8"))
     assert config_problems(scratch.config_file) == []
+
+
+COMMANDS = {"serve": ("serve", "--brand", "acme", "--dev-addr", "127.0.0.1:1"), "check": ("check", "--brand", "acme")}
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_serve_and_the_checks_collection_refuse_it_before_loading(scratch: Project, tmp_path: Path, name: str) -> None:
+    # `serve` before it starts `mkdocs serve`; `check` when its pytest collects the examples (plugin/render.py).
+    sentinel = tmp_path / "ran"
+    line = _extra(scratch, TAGS["a long-form python tag"], sentinel)
+    done = run_branddocs(*COMMANDS[name], cwd=scratch.root)
+    assert done.returncode != 0
+    assert f"mkdocs.yml:{line}: tag tag:yaml.org,2002:python/object/apply:os.system" in done.stdout + done.stderr
+    assert not sentinel.exists()

@@ -11,6 +11,7 @@ brands are the test brands in tests/fixtures/.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,16 @@ if TYPE_CHECKING:
 
 # Fixtures that make a test about the selected brands (and nothing else).
 BRAND_FIXTURES = {"brand_id", "brands", "built_sites", "example"}
+
+
+@pytest.fixture(autouse=True)
+def _environment_kept() -> Iterator[None]:
+    """A build in the test's own process keeps only a build's environment (branddocs/site/build_env.py, from the
+    plugin's on_config): what it dropped comes back for the next test, which runs as the shell started it."""
+    before = dict(os.environ)
+    yield
+    for name, value in before.items():
+        os.environ.setdefault(name, value)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

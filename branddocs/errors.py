@@ -8,8 +8,8 @@ from __future__ import annotations
 __all__ = [
     "EXIT_FAILED",
     "EXIT_FENCE",
-    "EXIT_NO_API",
     "EXIT_NOT_RUN",
+    "EXIT_NO_API",
     "EXIT_NO_SANDBOX",
     "EXIT_REFUSED",
     "EXIT_UNREACHABLE",

@@ -14,9 +14,9 @@ from branddocs.errors import EXIT_NOT_RUN
 from branddocs.examples.pytest_plugin.options import pytest_addoption, pytest_collection_modifyitems
 from branddocs.examples.pytest_plugin.share import pytest_configure, pytest_configure_node, pytest_unconfigure
 from branddocs.examples.pytest_plugin.summary import (
+    not_run,
     pytest_report_header,
     pytest_runtest_logreport,
-    not_run,
     pytest_terminal_summary,
 )
 from branddocs.examples.pytest_plugin.target import endpoint_target

@@ -31,9 +31,9 @@ import pytest
 from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
-from ..conftest import ROOT, scratch_project
-from ..test_endpoint import endpoint_command
-from ..test_example_isolation import check_under_shell
+from ..support.checks import check_under_shell
+from ..support.endpoint import endpoint_command
+from ..support.project import ROOT, scratch_project
 
 pytestmark = [
     pytest.mark.slow,

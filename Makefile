@@ -95,8 +95,9 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# --durations=10: the slowest ten tests, printed at the end of every run (where the suite's time goes).
 test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint manual
-	$(BIN)/pytest -n auto $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --durations=10 $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
 
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
 # that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the

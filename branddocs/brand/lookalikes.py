@@ -59,8 +59,10 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
             if value_a == value_b:
                 seen = f"{value_a!r} in both"
             else:
-                seen = (f"{value_a!r}{_unusual(value_a)} and {value_b!r}{_unusual(value_b)}, which look alike (one "
-                        "UTS #39 skeleton once blanks, invisible characters, width and case are set aside)")  # fmt: skip
+                seen = (
+                    f"{value_a!r}{_unusual(value_a)} and {value_b!r}{_unusual(value_b)}, which look alike (one "
+                    "UTS #39 skeleton once blanks, invisible characters, width and case are set aside)"
+                )
             message = f"{path_a} and {path_b}: {field}: expected values a reader can tell apart, found {seen}"
             for path in (path_a, path_b):
                 if message not in found.setdefault(path, []):

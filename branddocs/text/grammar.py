@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
+
 from branddocs.text.printers import CODE_PRINTERS
 from branddocs.text.scripts import is_default_ignorable, joiner_allowed, mixed_scripts, script_of
 from branddocs.text.skeleton import skeleton
@@ -126,10 +128,10 @@ _PATH_CHAR = r"[A-Za-z0-9._:@%+/-]"
 def _label(label: str) -> str:
     """An `xn--` label as a reader sees it (decoded); the problem if it is not one a reader can trust."""
     try:
-        decoded = label[4:].encode("ascii").decode("punycode")
-        if decoded.isascii() or decoded.encode("punycode").decode("ascii") != label[4:]:
-            raise UnicodeError("not the encoding of a non-ASCII label")
-    except UnicodeError as exc:
+        decoded = idna.decode(label)  # IDNA2008: valid code points, ContextJ, canonical encoding
+        if decoded.isascii():
+            raise idna.IDNAError("an ASCII label written as xn--")
+    except (idna.IDNAError, UnicodeError) as exc:
         raise GrammarError(f"expected an xn-- label that decodes (IDNA); found {label!r}: {exc}") from None
     scripts = mixed_scripts(decoded)
     if scripts:

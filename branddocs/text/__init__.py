@@ -20,6 +20,7 @@ from branddocs.text.grammar import (
 )
 from branddocs.text.printers import (
     CODE_PRINTERS,
+    MarkdownSafe,
     html,
     js_str,
     json_str,
@@ -39,6 +40,7 @@ __all__ = [
     "CODE_PRINTERS",
     "CONFUSABLES_VERSION",
     "GrammarError",
+    "MarkdownSafe",
     "decoded_host",
     "env_name",
     "file_name",

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from branddocs import text
 from branddocs.brand import BrandError, load_brand
-from branddocs.plugin.macros import as_text, unprinted_in_tags
+from branddocs.plugin.macros import as_text
 from branddocs.site import Project
 
 from ..support.project import run_branddocs
@@ -207,20 +208,16 @@ def test_without_the_printer_each_makes_structure() -> None:
     assert {"heading", "list", "blockquote", "code span", "image", "autolink", "html", "emphasis"} <= set(made), made
 
 
-# --- values inside raw HTML tags -----------------------------------------------------------------------
+# --- values inside raw HTML tags (the whole class: tests/security/test_page_contexts.py) ------------------------
 
 
-def test_a_value_in_an_html_tag_must_name_its_printer(scratch: Project, tmp_path: Path) -> None:
-    with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
-        page.write('\n<div title="{{ user_name }}">x</div>\n')
-    done = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root)
-    assert done.returncode == 1
-    assert "index.md: line " in done.stdout + done.stderr
-    assert "{{ user_name }} is inside an HTML tag" in done.stdout + done.stderr
-    assert unprinted_in_tags('<a href="{{ x | url_path }}" title="{{ y | e }}">') == []
-
-
-def test_without_the_check_a_quote_leaves_the_attribute() -> None:
-    # The negative: Markdown text leaves quotes alone (a Markdown file is not an attribute).
+def test_a_value_in_an_html_tag_keeps_inside_its_attribute() -> None:
     printed = '<div title="{}">'.format(as_text('x" onmouseover="alert(1)'))
-    assert 'onmouseover="alert(1)"' in printed
+    assert printed == '<div title="x&#34; onmouseover=&#34;alert(1)">'
+    assert as_text(Markup("x&quot; [a](https://phish.example/)")) == "x&#34; &#91;a&#93;(https://phish.example/)"
+
+
+def test_without_quotes_escaped_a_quote_leaves_the_attribute() -> None:
+    # The negative: Markdown text that leaves quotes alone (the printer before).
+    old = text.markdown_text('x" onmouseover="alert(1)').replace("&#34;", '"')
+    assert 'onmouseover="alert(1)"' in f'<div title="{old}">'

@@ -171,7 +171,8 @@ def test_llms_txt_lists_exactly_the_brands_pages(
     tokens = MarkdownIt().parse(text)
     assert [t.type for t in tokens[:3]] == ["heading_open", "inline", "heading_close"], text[:200]
     assert _plain(tokens[1]) == name
-    assert tokens[3].type == "blockquote_open" and _plain(tokens[5]) == description
+    assert tokens[3].type == "blockquote_open"
+    assert _plain(tokens[5]) == description
     links = {m["url"]: m["title"] for m in _LINK.finditer(text)}
     base = (brand.site_url or "").rstrip("/") + "/" if brand.site_url else ""
     assert all(url.startswith(base) for url in links), links

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from branddocs.brand import Brand
 from branddocs.examples.collection.collect import collect_examples
@@ -27,7 +26,7 @@ from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import site_title
 
-from .support.browser import DESKTOP, guide_problems, open_page, serve_site
+from .support.browser import DESKTOP, guide_problems, open_page, search_answered, serve_site, type_search
 from .support.project import run_branddocs, scratch_project, tree_digest
 from .support.sites import BREAKAGES, broken_links, leaks
 
@@ -233,13 +232,11 @@ def zensical_search_problems(page, word: str, expected_path: str) -> list[str]:
     which Playwright's CSS selectors pierce), where Material's is `input.md-search__input` (search_problems)."""
     opener = page.locator("label.md-header__button[for='__search']").first
     (opener if opener.is_visible() else page.locator(".md-search__button").first).click()
-    field = page.locator("dialog[aria-modal] input[role='combobox']")
-    field.click()
-    field.press_sequentially(word, delay=20)
-    field.press("End")  # Chinese comes through an input method: the last key commits it (search_problems)
-    try:
-        page.wait_for_selector(f"ol[role='listbox'] a[href*='{expected_path}']", timeout=10_000)
-    except PlaywrightTimeout:
+    type_search(page, "dialog[aria-modal] input[role='combobox']", word)
+    failed = search_answered(page, word)
+    if failed:
+        return [failed]
+    if not page.locator(f"ol[role='listbox'] a[href*='{expected_path}']").count():
         status = page.locator("dialog[aria-modal] [role='status']")
         found = status.first.inner_text() if status.count() else "no results"
         return [f"searching for {word!r} does not find {expected_path} ({found})"]

@@ -22,6 +22,7 @@ __all__ = [
     "DESKTOP",
     "GUIDE_WORDS",
     "PHONE",
+    "SEARCH_PROBE",
     "Visit",
     "accessibility_problems",
     "copy_button_problems",
@@ -33,9 +34,11 @@ __all__ = [
     "linked_tabs_problems",
     "open_page",
     "palette_problems",
+    "search_answered",
     "search_problems",
     "serve_site",
     "tofu_problems",
+    "type_search",
 ]
 
 
@@ -151,27 +154,68 @@ def copy_button_problems(page: Page) -> list[str]:
     return []
 
 
-_SETTLED = """(none) => !!document.querySelector('.md-search-result__item a')
-    || document.querySelector('.md-search-result__meta')?.textContent === none"""
+SEARCH_PROBE = """(() => {
+    // Material's and Zensical's search both run in a web worker that answers each query message (type 2) with
+    // one result message (type 3), in order: counting both tells when the search has answered its last query.
+    const probe = window.__branddocsSearch = {asked: [], answered: 0};
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener("message", e => { if (e.data && e.data.type === 3) probe.answered += 1; });
+        }
+        postMessage(message, ...rest) {
+            if (message && message.type === 2) probe.asked.push(JSON.stringify(message.data));
+            return super.postMessage(message, ...rest);
+        }
+    };
+})()"""
+"""An init script for every page the checks open (test_browser.open_page), before the page's own scripts."""
+
+_ANSWERED = """word => {
+    const probe = window.__branddocsSearch;
+    const last = probe && probe.asked[probe.asked.length - 1];
+    return !!last && last.includes(JSON.stringify(word).slice(1, -1)) && probe.answered === probe.asked.length;
+}"""
+_RENDERED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
-def search_problems(page: Page, word: str, expected_path: str) -> list[str]:
-    """Searching for `word` lists the page at `expected_path`."""
-    opener = page.locator("label.md-header__button[for='__search']").first
-    if opener.is_visible():  # narrow screens open search from an icon; wide ones show the field
-        opener.click()
-    field = page.locator("input.md-search__input")
+def search_answered(page: Page, word: str, timeout_ms: int = 30_000) -> str | None:
+    """Wait until the page's search has answered its query for `word` and shown the answer; None, or what failed.
+
+    The search's own state, not a time: the worker has answered every query the page asked, the last of them
+    holds all of `word` (queries for the first letters, asked as the reader typed, are answered before it), and
+    two animation frames have passed for the page to draw the answer. `timeout_ms` only bounds a search that
+    never answers, which is a failure of its own."""
+    try:
+        page.wait_for_function(_ANSWERED, arg=word, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        asked = page.evaluate("() => window.__branddocsSearch && window.__branddocsSearch.asked")
+        return f"the search never answered a query for {word!r} (queries asked: {asked})"
+    page.evaluate(_RENDERED)
+    return None
+
+
+def type_search(page: Page, field_selector: str, word: str) -> None:
+    """Type `word` into the search field as a reader does: key by key (the searches run on key and input events)."""
+    field = page.locator(field_selector)
     field.click()
-    field.press_sequentially(word, delay=20)  # as a reader types: Material searches on key events
+    field.press_sequentially(word, delay=20)
     # Characters no key makes (Chinese, typed through an input method) send no key event: the reader's
     # last key, committing the input, does.
     field.press("End")
-    none = page.evaluate("() => JSON.parse(document.getElementById('__config').textContent)"
-                         ".translations['search.result.none']")  # fmt: skip
-    try:  # results, or Material's own "no results" line (an earlier keystroke's query may leave it: a second more)
-        page.wait_for_function(_SETTLED, arg=none, timeout=10_000)
-        page.wait_for_selector(f".md-search-result__item a[href*='{expected_path}']", timeout=1_000)
-    except PlaywrightTimeout:
+
+
+def search_problems(page: Page, word: str, expected_path: str) -> list[str]:
+    """Searching for `word` in Material's search lists the page at `expected_path`."""
+    opener = page.locator("label.md-header__button[for='__search']").first
+    if opener.is_visible():  # narrow screens open search from an icon; wide ones show the field
+        opener.click()
+    type_search(page, "input.md-search__input", word)
+    failed = search_answered(page, word)
+    if failed:
+        return [failed]
+    if not page.locator(f".md-search-result__item a[href*='{expected_path}']").count():
         meta = page.locator(".md-search-result__meta")
         found = meta.first.inner_text() if meta.count() else "no results"
         return [f"searching for {word!r} does not find {expected_path} ({found})"]
@@ -244,6 +288,7 @@ def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Pag
     context.grant_permissions(
         ["clipboard-read", "clipboard-write"], origin=url.split("/", 3)[0] + "//" + url.split("/")[2]
     )
+    context.add_init_script(SEARCH_PROBE)  # tells when the site's search has answered (search_answered)
     page = context.new_page()
     visit = Visit(page)
     page.goto(url)

@@ -10,7 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from .browser import search_answered, type_search
 
 __all__ = ["import_jieba", "page_texts", "search_hits", "search_words"]
 
@@ -72,29 +73,15 @@ def search_words(site: Path, language: str, count: int = 3) -> list[tuple[str, s
     return picked
 
 
-_SETTLED = """(none) => !!document.querySelector('.md-search-result__item a')
-    || document.querySelector('.md-search-result__meta')?.textContent === none"""
-
-
-def search_hits(page: Page, word: str, timeout_ms: int = 10_000) -> list[str]:
+def search_hits(page: Page, word: str) -> list[str]:
     """Type `word` into the site's search as a reader does; the pages (absolute URLs, no anchor) it lists."""
     opener = page.locator("label.md-header__button[for='__search']").first
     if opener.is_visible():
         opener.click()
-    field = page.locator("input.md-search__input")
-    field.click()
-    field.press_sequentially(word, delay=20)
-    field.press("End")  # a character no key makes (Chinese) sends no key event: the reader's last key does
-    # Settled: results listed, or Material's "no results" line (its own words, in the page's language), which an
-    # earlier keystroke's query may have left: the last query's results then still get a second.
-    none = page.evaluate("() => JSON.parse(document.getElementById('__config').textContent)"
-                         ".translations['search.result.none']")  # fmt: skip
-    try:
-        page.wait_for_function(_SETTLED, arg=none, timeout=timeout_ms)
-        page.wait_for_selector(".md-search-result__item a", timeout=1_000)
-    except PlaywrightTimeout:
-        return []
-    page.wait_for_timeout(300)  # results arrive in one batch from the worker; let it render
+    type_search(page, "input.md-search__input", word)
+    failed = search_answered(page, word)
+    if failed:
+        raise AssertionError(failed)
     return sorted(
         set(page.evaluate("() => [...document.querySelectorAll('.md-search-result__item a')].map(a => a.href)"))
     )

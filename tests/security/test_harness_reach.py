@@ -128,6 +128,13 @@ def _targets(project: Path) -> dict[str, Path]:
     }
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except PermissionError:  # a folder this user may not enter (root's lock folder): nor could its harness
+        return False
+
+
 def _under_terminal(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
     """`command` with a pseudo-terminal as stdin, stdout, stderr and controlling terminal; (status, its output,
     what is left in the terminal's input once it has ended)."""
@@ -199,7 +206,7 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
         for line in output.splitlines():
             if line.startswith("REACH-REPORT "):
                 said = json.loads(line.removeprefix("REACH-REPORT "))
-        yield Reach(status, output, said, typed, {name: path.exists() for name, path in targets.items()})
+        yield Reach(status, output, said, typed, {name: _exists(path) for name, path in targets.items()})
     finally:
         for path in targets.values():
             with contextlib.suppress(OSError):

@@ -127,4 +127,5 @@ def test_the_negative_without_the_filter_a_key_left_by_one_example_is_found_by_t
     assert isinstance(unfiltered["plant bash"]["add @u"], int), unfiltered["plant bash"]
     if os.geteuid() != 0:  # one user for every unit: its keyrings are every unit's
         assert look["found @u"] == plant["add @u"], (plant, look)
-        assert look["found @s"] == plant["add @s"], (plant, look)
+        # `@s` (the user-session keyring) links `@u`: the search finds one of the keys the first example left.
+        assert look["found @s"] in (plant["add @s"], plant["add @u"]), (plant, look)

@@ -10,6 +10,9 @@ ifneq ($(PYTHON_ID),$(shell cat $(BIN)/.installed 2>/dev/null))
 .PHONY: $(BIN)/.installed
 endif
 BRAND ?=
+# Recipes read the brand from the shell, quoted ("$$BRAND"), never as $(BRAND) in their text: make would paste
+# the value into the recipe, where a quote or `;` in it becomes shell code.
+export BRAND
 ENGINE ?= mkdocs
 export NO_MKDOCS_2_WARNING := 1
 
@@ -48,16 +51,16 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 site: $(BIN)/.installed
-	$(BIN)/branddocs build --engine $(ENGINE) $(if $(BRAND),--brand $(BRAND))
+	$(BIN)/branddocs build --engine $(ENGINE) $${BRAND:+--brand "$$BRAND"}
 
 serve: known-brand $(BIN)/.installed
-	@test -n "$(BRAND)" || { echo "usage: make serve BRAND=<id>  (brands: $(BRANDS))" >&2; exit 2; }
-	$(BIN)/branddocs serve --brand $(BRAND)
+	@test -n "$$BRAND" || { echo "usage: make serve BRAND=<id>  (brands: $(BRANDS))" >&2; exit 2; }
+	$(BIN)/branddocs serve --brand "$$BRAND"
 
 # BRAND=<id> must name brands/<id>.yml: stop before anything else runs, listing the brands.
 known-brand:
-	@test -z "$(BRAND)" || echo "$(BRANDS)" | tr ' ' '\n' | grep -qx -e "$(BRAND)" \
-	  || { echo "unknown brand '$(BRAND)': no brands/$(BRAND).yml; brands: $(BRANDS)" >&2; exit 2; }
+	@test -z "$$BRAND" || echo "$(BRANDS)" | tr ' ' '\n' | grep -qxF -e "$$BRAND" \
+	  || { printf "unknown brand '%s': no brands/%s.yml; brands: %s\n" "$$BRAND" "$$BRAND" "$(BRANDS)" >&2; exit 2; }
 
 # Installs the missing ones with apt-get when run as root; otherwise names the one command to run.
 system-packages:
@@ -78,7 +81,7 @@ system-packages:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null
 
 endpoint: $(BIN)/.installed
-	$(BIN)/branddocs endpoint $(if $(BRAND),--brand $(BRAND))
+	$(BIN)/branddocs endpoint $${BRAND:+--brand "$$BRAND"}
 
 # The manual (manual/), built with the engine it documents, strict: a warning fails it. Its references (commands,
 # options, brand fields, variables, exit codes) and figures (BENCHMARKS.md) are generated as it builds.
@@ -95,8 +98,9 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# --durations=10: the slowest ten tests, printed at the end of every run (where the suite's time goes).
 test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint manual
-	$(BIN)/pytest -n auto $(if $(BRAND),--brand $(BRAND)) $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --durations=10 $${BRAND:+--brand "$$BRAND"} $(PYTEST_ARGS)
 
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
 # that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the
@@ -130,15 +134,15 @@ lock-latest: $(BIN)/.installed
 # Then the test that shows an example only the newest SDK breaks fails the run. LATEST_ARGS="--npm openai@latest"
 # tries the next major.
 test-latest: known-brand $(BIN)/.installed node_modules/.installed
-	$(BIN)/python tools/latest.py $(if $(BRAND),--brand $(BRAND)) $(LATEST_ARGS)
+	$(BIN)/python tools/latest.py $${BRAND:+--brand "$$BRAND"} $(LATEST_ARGS)
 	$(BIN)/pytest tests/test_sdk_versions.py -k newest_sdk_breaks
 
 screenshots: $(BIN)/.installed
-	$(BIN)/python tools/make_screenshots.py $(BRAND)
+	$(BIN)/python tools/make_screenshots.py $${BRAND:+"$$BRAND"}
 
 # Real vLLM and a LiteLLM gateway on loopback (about 4 GB in .compat/), the guide's examples against each.
 compat: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python tools/compat.py $(if $(BRAND),--brand $(BRAND))
+	$(BIN)/python tools/compat.py $${BRAND:+--brand "$$BRAND"}
 
 # The build, example, endpoint and interpreter tests with every supported CPython found here (python3.11 to
 # python3.14 on PATH, /usr/bin/python3, pyenv's versions, $$PYTHONS), one at a time, each in its own

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from figures import FRAGMENTS, commit
 
-__all__ = ["BENCHES", "render"]
+__all__ = ["BENCHES", "render", "sections"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # In the order of the file; `make bench` runs each of them.
@@ -36,13 +36,32 @@ from run to run; the endpoint's ratio is measured side by side in one run and va
 """
 
 
-def render(fragments: Path = FRAGMENTS) -> str:
-    """The file's content below its first line."""
+def sections(text: str) -> dict[str, str]:
+    """{title: its section, from `## title` to the next `## `} of a BENCHMARKS.md."""
+    found, title, lines = {}, None, []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("## "):
+            if title is not None:
+                found[title] = "".join(lines)
+            title, lines = line[3:].strip(), []
+        if title is not None:
+            lines.append(line)
+    if title is not None:
+        found[title] = "".join(lines)
+    return found
+
+
+def render(fragments: Path = FRAGMENTS, previous: str = "") -> str:
+    """The file's content below its first line. A benchmark not run this time keeps its section of `previous` (the
+    committed file): its figures, its commit and date as that run printed them (a fresh clone has no .cache/)."""
+    kept = sections(previous)
     parts = [INTRO]
     for name, title in BENCHES.items():
         fragment = fragments / f"{name}.md"
         if fragment.is_file():
             parts.append(fragment.read_text(encoding="utf-8"))
+        elif title in kept and "Not run, or it stopped" not in kept[title]:
+            parts.append(kept[title].rstrip("\n") + "\n")
         else:
             parts.append(f"## {title}\n\nNot run, or it stopped before printing its figures (`bench/{name}.py`).\n")
     return "\n".join(parts)
@@ -52,8 +71,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
-    body = render()
     old = args.out.read_text(encoding="utf-8").partition("\n")[2] if args.out.is_file() else None
+    body = render(previous=old or "")
     if old == body:
         print(f"{args.out.name}: figures unchanged, left as it is")
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "EXIT_FAILED",
     "EXIT_FENCE",
+    "EXIT_NOT_RUN",
     "EXIT_NO_API",
     "EXIT_NO_SANDBOX",
     "EXIT_REFUSED",
@@ -31,6 +32,9 @@ EXIT_NO_SANDBOX = 12
 """A real key, and no sandbox for the examples (see `--unsafe-no-sandbox`)."""
 EXIT_NO_API = 13
 """BRANDDOCS_ENDPOINT serves neither `/models` nor `/chat/completions` (404): the base URL is wrong (no `/v1`?)."""
+EXIT_NOT_RUN = 14
+"""Everything that ran passed, but some examples were not run: this machine lacks their language's install (the
+header and the summary name it and the command that installs it, e.g. `npm ci`)."""
 
 
 class BranddocsError(Exception):

@@ -40,9 +40,9 @@ def test_minimal_brand_gets_its_defaults(tmp_path: Path) -> None:
 
 def test_explicit_values_win(tmp_path: Path) -> None:
     text = MINIMAL.replace("models: [meta-llama-3-8b-instruct]", "models: [a-1, b-2]\ndefault_model: b-2")
-    text = text.replace("api:\n", "api:\n  key_env: MY_KEY\n")
+    text = text.replace("api:\n", "api:\n  key_env: EXAMPLE_CO_KEY\n")
     brand = load_brand(write(tmp_path, text))
-    assert (brand.key_env, brand.default_model) == ("MY_KEY", "b-2")
+    assert (brand.key_env, brand.default_model) == ("EXAMPLE_CO_KEY", "b-2")
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .support.project import ROOT
 
 OVERRIDES = ROOT / "overrides"
 SCAFFOLD = Path(str(resources.files("branddocs.scaffold") / "project" / "overrides"))

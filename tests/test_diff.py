@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -207,6 +208,11 @@ def test_a_build_failure_names_the_brand_and_side(repo: Project) -> None:
     assert done.returncode == 1
     assert "branddocs diff: acme failed to build on the work tree side\n" in done.stderr
     assert "no_such_value" in done.stdout  # the Markdown says why, for the pull request
+    # ... naming the file as the project names it, never a path of the machine that ran the diff.
+    assert "`broken.md`" in done.stdout
+    assert str(repo.root) not in done.stdout
+    assert "branddocs-diff-" not in done.stdout
+    assert sys.prefix not in done.stdout  # the Python that ran it: its tracebacks show `<python>/lib/...`
 
 
 # The reader's view of a page, and the report's formats (no build needed).

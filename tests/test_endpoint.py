@@ -424,6 +424,16 @@ def test_cli_takes_keys_from_the_environment_and_options(tmp_path: Path, fixture
         assert raw(f"{url}/v1", {"model": brand.default_model, "messages": HI}, "sk-a").status_code == 404
 
 
+def test_cli_with_port_0_prints_the_base_urls_it_answers_at(tmp_path: Path, fixture_project: Project) -> None:
+    """`--port 0`: the system chooses the port; the base URLs printed for the writer to export name that port."""
+    brand = fixture_project.brand(fixture_project.brand_ids()[0])
+    with endpoint_command(tmp_path, "--brand", brand.id, "--api-key", KEY, cwd=fixture_project.root) as (url, log):
+        printed = [line.split("base URL ")[1] for line in log.read_text().splitlines() if "base URL " in line]
+        assert printed == [url + urlsplit(brand.base_url).path], log.read_text()
+        assert not url.endswith(":0")
+        assert raw(printed[0], {"model": brand.default_model, "messages": HI}, KEY).status_code == 200
+
+
 def test_cli_refuses_a_busy_or_invalid_port_in_one_line(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

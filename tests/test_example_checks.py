@@ -342,9 +342,10 @@ def test_unserved_model_fails_every_example_that_uses_it(scratch: Project, tmp_p
     nebula = {k: r for k, r in results.items() if k.startswith("nebula")}
     assert all(r == "passed" or r.startswith("skipped") for r in nebula.values()), output
     acme = [r for k, r in results.items() if k.startswith("acme") and r.startswith("failure")]
-    # Six examples, the error table (its misspelled-field row uses the model) and the two lines of prose whose
-    # claims about replies need a reply (the stream's, and usage adding up); the error-body claim holds.
-    assert len(acme) == 9
+    # Every example that sends a request (curl, Python and Node.js, the JSON and event-stream samples: seven), the
+    # error table (its misspelled-field row uses the model) and the two lines of prose whose claims about replies
+    # need a reply (the stream's, and usage adding up); the error-body claim holds.
+    assert len(acme) == 10, sorted(k for k, r in results.items() if k.startswith("acme") and r.startswith("failure"))
     assert all("the endpoint answered 404: The model `meta-llama-3-8b-instruct` does not exist" in r for r in acme)
     assert "Traceback" not in output
 

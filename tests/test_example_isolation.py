@@ -11,10 +11,8 @@ proper request. They run against a real endpoint with a real key, once in the sa
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
 import sysconfig
 import threading
 import xml.etree.ElementTree as ET
@@ -29,9 +27,9 @@ from branddocs.errors import EXIT_NO_SANDBOX
 from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
-from .support.checks import check, outcome, write_page
+from .support.checks import check, check_under_shell, outcome, write_page
 from .support.endpoint import endpoint_command
-from .support.project import BIN, scratch_project
+from .support.project import scratch_project
 
 pytestmark = pytest.mark.slow
 needs_sandbox = pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
@@ -271,16 +269,6 @@ class Collector:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def check_under_shell(project: Project, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`branddocs check ARGS` started from a shell that keeps `env` (the secrets) in its own environment."""
-    inherited = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
-    # `; status=$?` keeps the shell alive (no exec of its last command): it stays an ancestor of every example.
-    script = '"$0" "$@"; status=$?; exit $status'
-    return subprocess.run(["sh", "-c", script, str(BIN / "branddocs"), "check", *args], cwd=project.root,
-                          env={**inherited, "NO_MKDOCS_2_WARNING": "1", **env}, capture_output=True, text=True,
-                          timeout=600, check=False)  # fmt: skip
 
 
 def _attempt(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str], *flags: str) -> Iterator[Attempt]:

@@ -21,8 +21,8 @@ from branddocs.host.run import check_config
 from branddocs.host.tenants import Tenant, find_tenants
 from branddocs.site import Project
 
-from .conftest import run_branddocs, scratch_project
-from .hosting import readable_folder
+from .support.hosting import readable_folder
+from .support.project import run_branddocs, scratch_project
 
 GOOD = {
     "https://docs.acme.example/": ("docs.acme.example", "/"),

@@ -22,7 +22,7 @@ from branddocs.host.addresses import site_address
 from branddocs.host.run import free_port, running_nginx
 from branddocs.site import Project
 
-from .browser_checks import (
+from .support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Visit,
@@ -33,10 +33,10 @@ from .browser_checks import (
     linked_tabs_problems,
     palette_problems,
     search_problems,
+    zensical_search_problems,
 )
-from .conftest import run_branddocs, scratch_project
-from .hosting import build, readable_folder
-from .test_zensical import zensical_search_problems
+from .support.hosting import build, readable_folder
+from .support.project import run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow
 # Every policy violation, as the page sees it: on the console as an error, whatever the browser itself prints.

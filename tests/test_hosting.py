@@ -18,8 +18,8 @@ import pytest
 from branddocs.host.run import free_port, running_nginx
 from branddocs.site import Project
 
-from .conftest import run_branddocs
-from .hosting import Response, Upstream, build, get, readable_folder, scratch_with_site_urls, upstream
+from .support.hosting import Response, Upstream, build, get, readable_folder, scratch_with_site_urls, upstream
+from .support.project import run_branddocs
 
 pytestmark = pytest.mark.slow
 URLS = {

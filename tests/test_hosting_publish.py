@@ -16,8 +16,8 @@ from branddocs.host.run import free_port, running_nginx
 from branddocs.site import Project
 from branddocs.site.publish import publish
 
-from .conftest import run_branddocs
-from .hosting import Load, build, readable_folder, scratch_with_site_urls
+from .support.hosting import Load, build, readable_folder, scratch_with_site_urls
+from .support.project import run_branddocs
 
 pytestmark = pytest.mark.slow
 GUIDE = "/serverless-endpoints/"

@@ -21,8 +21,8 @@ import pytest
 from branddocs.host.caddy import caddyfile
 from branddocs.host.run import free_port, running_nginx
 
-from .conftest import ROOT, run_branddocs
-from .hosting import build, readable_folder, scratch_with_site_urls
+from .support.hosting import build, readable_folder, scratch_with_site_urls
+from .support.project import ROOT, run_branddocs
 
 pytestmark = pytest.mark.slow
 CADDY = shutil.which("caddy") or "/usr/bin/caddy"

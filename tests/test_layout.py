@@ -1,5 +1,6 @@
 """The house's rules (manual: explanation/architecture): the import contracts catch what they say, no module of
-branddocs/ is over 350 lines, and none imports another module's private names."""
+branddocs/ is over 350 lines, none imports another module's private names, and tests take their helpers from
+tests/support/."""
 
 from __future__ import annotations
 
@@ -43,6 +44,32 @@ def private_imports(package: Path) -> list[str]:
                         where = path.relative_to(package.parent)
                         found.append(f"{where}:{node.lineno}: from {node.module} import {alias.name}")
     return found
+
+
+def cross_imports(tests: Path) -> list[str]:
+    """`path:line: from .x import ...` for each relative import in a test module of anything but tests/support/:
+    helpers live in the support package, fixtures in conftest.py (pytest finds them; no import needed)."""
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        if "support" in path.relative_to(tests).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level and (node.module or "").split(".")[0] != "support":
+                found.append(f"{path.relative_to(tests.parent)}:{node.lineno}: from {'.' * node.level}{node.module}")
+    return found
+
+
+def test_tests_take_helpers_from_the_support_package_only() -> None:
+    assert cross_imports(ROOT / "tests") == []
+
+
+def test_a_helper_imported_from_another_test_module_is_named(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    (tests / "support").mkdir(parents=True)
+    (tests / "support" / "sites.py").write_text("from .project import ROOT\n", encoding="utf-8")
+    (tests / "test_a.py").write_text("from .support.sites import x\nfrom .test_b import helper\n", encoding="utf-8")
+    (tests / "test_c.py").write_text("from .conftest import ROOT\n", encoding="utf-8")
+    assert cross_imports(tests) == ["tests/test_a.py:2: from .test_b", "tests/test_c.py:1: from .conftest"]
 
 
 def test_no_module_is_over_350_lines() -> None:

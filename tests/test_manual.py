@@ -18,7 +18,7 @@ import pytest
 
 import branddocs.errors
 
-from .manual_checks import (
+from .support.manual import (
     article,
     cli_helps,
     code_spans,

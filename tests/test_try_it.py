@@ -39,9 +39,9 @@ from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.try_it import LABELS, add_panels, requests_in, strip_panels
 
-from .browser_checks import CHROMIUM, CHROMIUM_ARGS, accessibility_problems
-from .conftest import ROOT, run_branddocs, scratch_project
-from .reader_checks import import_jieba
+from .support.browser import CHROMIUM, CHROMIUM_ARGS, accessibility_problems
+from .support.project import ROOT, run_branddocs, scratch_project
+from .support.readers import import_jieba
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BIN = Path(sys.executable).parent

@@ -129,7 +129,7 @@ def test_against_your_own_server(walk: tuple[Path, dict[str, str]]) -> None:
         port = text.split("Uvicorn running on http://127.0.0.1:")[1].split()[0]
         key = text.split("API key (made for this run): ")[1].split()[0]
         for line in quoted(page, "branddocs reference endpoint (vllm dialect): 1 models")[:2]:
-            assert line.replace(PAGE_PORT, "0") in text  # the page's port; the test's is 0 (any free one)
+            assert line.replace(PAGE_PORT, port) in text  # the page's port; the test's the one the system chose
 
         use = block(page, f"export BRANDDOCS_ENDPOINT=http://127.0.0.1:{PAGE_PORT}/v1")
         use = use.replace(PAGE_PORT, port).replace("<the key it printed>", key)

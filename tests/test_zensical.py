@@ -26,7 +26,7 @@ from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.pages import site_title
 
-from .support.browser import DESKTOP, guide_problems, open_page, search_answered, serve_site, type_search
+from .support.browser import DESKTOP, guide_problems, open_page, serve_site, zensical_search_problems
 from .support.project import run_branddocs, scratch_project, tree_digest
 from .support.sites import BREAKAGES, broken_links, leaks
 
@@ -225,22 +225,6 @@ def test_each_brand_has_its_values_and_no_other_brands(
     assert leaks(site, brand, all_brands) == []
     base_path = re.sub(r"^https?://[^/]+", "", brand.site_url or "http://x/")
     assert broken_links(site, base_path) == []
-
-
-def zensical_search_problems(page, word: str, expected_path: str) -> list[str]:
-    """Searching for `word` lists the page at `expected_path`: Zensical's search (a dialog in a shadow root,
-    which Playwright's CSS selectors pierce), where Material's is `input.md-search__input` (search_problems)."""
-    opener = page.locator("label.md-header__button[for='__search']").first
-    (opener if opener.is_visible() else page.locator(".md-search__button").first).click()
-    type_search(page, "dialog[aria-modal] input[role='combobox']", word)
-    failed = search_answered(page, word)
-    if failed:
-        return [failed]
-    if not page.locator(f"ol[role='listbox'] a[href*='{expected_path}']").count():
-        status = page.locator("dialog[aria-modal] [role='status']")
-        found = status.first.inner_text() if status.count() else "no results"
-        return [f"searching for {word!r} does not find {expected_path} ({found})"]
-    return []
 
 
 def test_zensical_search_check_can_fail(sites: dict[str, Path], browser) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from branddocs import text
 from branddocs.brand.lookalikes import lookalike_brands
 from branddocs.brand.model import BRAND_ID_RE, Brand, BrandError
 
@@ -84,12 +85,12 @@ def _comment_pitfalls(root: yaml.Node | None, lines: list[str], prefix: str = ""
     return found
 
 
-def _check_structure(path: Path, text: str) -> None:
+def _check_structure(path: Path, source: str) -> None:
     """Refuse aliases, anchors and deep nesting from the parser's events, before anything is built from them:
     a few hundred bytes of aliases ("billion laughs") would otherwise expand to gigabytes."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(source, Loader=yaml.SafeLoader):
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 mark = "*" if isinstance(event, yaml.AliasEvent) else "&"
@@ -104,7 +105,12 @@ def _check_structure(path: Path, text: str) -> None:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as exc:
-        raise BrandError(f"{path}: not valid YAML: {exc}") from exc
+        raise BrandError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message, which quotes the file's text, with each of its own lines printed for a terminal."""
+    return "\n".join(text.terminal_text(line) for line in str(exc).split("\n"))
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
@@ -152,20 +158,20 @@ def load_brand(path: Path) -> Brand:
             f"{path}: the file name must be the brand id, [a-z0-9-]+ followed by .yml; found {path.name!r}"
         )
     try:
-        text = _read_capped(path).decode("utf-8")
+        source = _read_capped(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BrandError(f"{path}: cannot read the brand file: {exc}") from exc
-    _check_structure(path, text)
+    _check_structure(path, source)
     try:
-        root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(source, Loader=_UniqueKeyLoader)
+        data = yaml.load(source, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise BrandError(f"{path}: not valid YAML: {exc}") from exc
+        raise BrandError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise BrandError(f"{path}: expected a mapping of brand fields, found {type(data).__name__}")
     if "id" in data:
         raise BrandError(f"{path}:{_line_of(root, ('id',))}: id: the id is the file name; remove this key")
-    pitfalls = _comment_pitfalls(root, text.splitlines())
+    pitfalls = _comment_pitfalls(root, source.splitlines())
     if pitfalls:
         raise BrandError("\n".join(f"{path}:{p}" for p in pitfalls))
     try:
@@ -178,7 +184,9 @@ def load_brand(path: Path) -> Brand:
             named = re.match(r"^([a-z_]+(?:\.[a-z_]+)*): (.*)$", message, re.DOTALL)
             if not loc and named:
                 loc, message = tuple(named[1].split(".")), named[2]
-            field = ".".join(str(p) for p in loc) or "(brand)"
+            # A key is the brand file's text: escaped where it is put into the message (an unknown key may hold
+            # \r or U+2028 to forge a line of check-brands' output); values are repr()'d, which escapes them.
+            field = ".".join(text.terminal_text(str(p)) for p in loc) or "(brand)"
             lines.append(f"{path}:{_line_of(root, loc)}: {field}: {message}")
         raise BrandError("\n".join(lines)) from None
 
@@ -216,5 +224,5 @@ def load_brands(brands_dir: Path, ids: list[str] | None = None) -> list[Brand]:
     brands = {p: load_brand(p) for p in files.values()}
     conflicts = [*shared_image_folders(brands).values(), *lookalike_brands(brands).values()]
     if conflicts:
-        raise BrandError("\n".join(dict.fromkeys(line for c in conflicts for line in c.splitlines())))
+        raise BrandError("\n".join(dict.fromkeys(line for c in conflicts for line in c.split("\n"))))
     return list(brands.values())

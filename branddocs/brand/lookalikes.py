@@ -1,5 +1,7 @@
 """Tenants that look alike: two brand files whose names, ids, key variables or host names a reader cannot tell
-apart (`Acme Cloud` written with a Greek capital Alpha, U+0391, beside `Acme Cloud`) are refused, naming both files."""
+apart (`Acme Cloud` written with a Greek capital Alpha, U+0391, beside `Acme Cloud`; `Ac<ZWJ>me Cloud`, full-width
+letters, two spaces; a host's `xn--` label compared as it decodes) are refused, naming both files. The comparison
+is `text.lookalike_keys`: UTS #39 skeletons of the value as a reader sees it (branddocs/text/skeleton.py)."""
 
 from __future__ import annotations
 
@@ -9,27 +11,28 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from branddocs.brand.model import Brand
-from branddocs.text import skeleton
+from branddocs.text import GrammarError, decoded_host, lookalike_keys
 
 __all__ = ["lookalike_brands"]
 
 
+def _shown(host: str) -> str:
+    """The host as a browser shows it (`xn--` labels decoded): compared so, not in its ASCII form."""
+    try:
+        return decoded_host(host)
+    except GrammarError:  # refused when its brand file was loaded; compared as written here
+        return host
+
+
 def _hosts(brand: Brand) -> set[str]:
     urls = (brand.base_url, brand.site_url, brand.support_url)
-    return {(urlsplit(u).hostname or "").lower() for u in urls if u}
+    return {_shown((urlsplit(u).hostname or "").lower()) for u in urls if u}
 
 
 def _fields(brand: Brand) -> dict[str, set[str]]:
     """{field: its values} compared across brands."""
     return {"user_name": {brand.user_name}, "id": {brand.id}, "api.key_env": {brand.key_env},
             "host name": _hosts(brand)}  # fmt: skip
-
-
-def _keys(value: str) -> set[str]:
-    # As written (`CIoud` with a capital I is `Cloud`), case set aside (`ACME` is `Acme`), and case set aside after
-    # the mapping (a digit 0 maps to a capital O, which is an o once case is set aside: `d0cs` is `docs`).
-    folded = skeleton(value)
-    return {folded, skeleton(value.casefold()), skeleton(folded.casefold())}
 
 
 def _unusual(value: str) -> str:
@@ -46,7 +49,7 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
     for path, brand in brands.items():
         for field, values in _fields(brand).items():
             for value in sorted(values):
-                for key in _keys(value):
+                for key in lookalike_keys(value):
                     index.setdefault((field, key), []).append((path, value))
     found: dict[Path, list[str]] = {}
     for (field, _), owners in index.items():
@@ -56,8 +59,10 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
             if value_a == value_b:
                 seen = f"{value_a!r} in both"
             else:
-                seen = (f"{value_a!r}{_unusual(value_a)} and {value_b!r}{_unusual(value_b)}, which look alike "
-                        "(the same Unicode confusable skeleton, UTS #39)")  # fmt: skip
+                seen = (
+                    f"{value_a!r}{_unusual(value_a)} and {value_b!r}{_unusual(value_b)}, which look alike (one "
+                    "UTS #39 skeleton once blanks, invisible characters, width and case are set aside)"
+                )
             message = f"{path_a} and {path_b}: {field}: expected values a reader can tell apart, found {seen}"
             for path in (path_a, path_b):
                 if message not in found.setdefault(path, []):

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from anyascii import anyascii
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from branddocs import text
 from branddocs.brand.colours import mix, readable_on
+from branddocs.brand.key_env import brand_key_env, derive_key_env
 from branddocs.brand.languages import material_languages
 from branddocs.brand.links import unsafe_links
 from branddocs.errors import UsageError
@@ -58,13 +58,13 @@ Url = Annotated[str, AfterValidator(text.url), Field(json_schema_extra={"pattern
 Slug = Annotated[str, AfterValidator(text.slug), Field(json_schema_extra={"pattern": BRAND_ID_RE.pattern})]
 
 
-def _free_text(max_length: int) -> AfterValidator:
+def _free_text(max_length: int, grammar=text.free_text) -> AfterValidator:
     """Prose: one line, NFC, no control, invisible or bidirectional character (text.free_text); escaped per output."""
 
     def check(value: str) -> str:
         if len(value) > max_length:
             raise ValueError(f"expected at most {max_length} characters, found {len(value)}")
-        return text.free_text(value)
+        return grammar(value)
 
     return AfterValidator(check)
 
@@ -75,12 +75,6 @@ FreeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)
 
 class BrandError(UsageError):
     """A brand file is missing, unreadable or invalid; the message is for people."""
-
-
-def derive_key_env(user_name: str) -> str:
-    """`Nébula AI` -> `NEBULA_AI_API_KEY`: ASCII, upper case, runs of other characters to one `_`."""
-    stem = re.sub(r"[^A-Z0-9]+", "_", anyascii(user_name).upper()).strip("_")
-    return f"{stem}_API_KEY"
 
 
 class _Strict(BaseModel):
@@ -106,7 +100,8 @@ class Api(_Strict):
     """The OpenAI-compatible base URL a reader passes to the SDKs, e.g. `https://api.acme.example/v1`."""
     key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
     """The environment variable the examples read the API key from, its name holding KEY, TOKEN, SECRET,
-    PASSWORD or CREDENTIAL; derived from `user_name` if unset."""
+    PASSWORD or CREDENTIAL and starting with the stem of `user_name` or the brand id in capitals and `_`
+    (`ACME_CLOUD_TOKEN`, `ACME_KEY`); derived from `user_name` if unset."""
 
     example_requests: Annotated[
         list[Annotated[str, StringConstraints(pattern=REQUEST_PATTERN, max_length=200)]], Field(max_length=32)
@@ -245,10 +240,10 @@ class Brand(_Strict):
 
     id: Slug
     """The file name without `.yml`; not written in the file."""
-    user_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _free_text(100),
+    user_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _free_text(100, text.name),
                          Field(json_schema_extra={"maxLength": 100})]  # fmt: skip
     """The tenant's name as readers see it: one line of text (no control, invisible or bidirectional
-    character)."""
+    character), in one script (or Latin with Han and kana, Bopomofo or Hangul)."""
     resource_dir_name: Slug
     """The folder under `docs/images/` holding this brand's screenshots and logo."""
     api: Api
@@ -293,14 +288,7 @@ class Brand(_Strict):
     def _defaults(self) -> Brand:
         if self.default_model is not None and self.default_model not in self.models:
             raise ValueError(f"default_model: expected one of models {self.models}, found {self.default_model!r}")
-        key_env = self.api.key_env or derive_key_env(self.user_name)
-        try:
-            key_env = text.env_name(key_env)
-        except text.GrammarError:
-            raise ValueError(
-                f"api.key_env: expected a variable name derived from user_name (capitals, digits, single `_`, "
-                f"starting with a letter), found {key_env!r} from {self.user_name!r}; set api.key_env"
-            ) from None
+        key_env = brand_key_env(self.api.key_env, self.id, self.user_name)
         # Frozen models: fill derived defaults once, here, so every reader sees the same values.
         object.__setattr__(self, "default_model", self.default_model or self.models[0])
         object.__setattr__(self, "api", self.api.model_copy(update={"key_env": key_env}))

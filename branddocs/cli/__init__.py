@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 
+from branddocs import text
 from branddocs.cli import (
     build,
     check,
@@ -75,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
         return args.func(args, Project.find() if getattr(args, "project", True) else None)
     except BranddocsError as exc:
-        print(f"branddocs: {exc}", file=sys.stderr)
+        # One terminal line per line of the message (its own "\n" only): a value in it starts no line of its own.
+        for line in f"branddocs: {exc}".split("\n"):
+            print(text.terminal_line(line), file=sys.stderr)
         return exc.exit_code
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from branddocs.cli.options import brands_option, jobs_option, shard_option
@@ -40,6 +38,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
+    from branddocs.examples.isolation.workspace import Workspace
     from branddocs.examples.languages.base import check_language
     from branddocs.examples.proxy.process import PROXY_ENV, start, without_secrets
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
@@ -104,21 +103,30 @@ def run(args: argparse.Namespace, project: Project) -> int:
         timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
     except ValueError:
         timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
+    if sys.stdout.isatty():
+        argv.append("--color=yes")  # the harness's output comes through a pipe
+    # What the harness may write (workspace.py): made before the proxy starts, collected after pytest has ended.
+    space = Workspace.make(project.docs_dir if args.update_examples else None)
     # The key goes to the proxy process alone, over a pipe, before any of the repository's code runs; pytest and its
     # workers get an environment without any secret, and run in the harness, where neither this process nor the
     # proxy (no descendant of pytest's) can be seen.
     env = {**without_secrets(os.environ), ROOT.name: str(project.root)}
-    proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
+    try:
+        proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
+    except BaseException:
+        space.close(keep=False)
+        raise
     del key
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
     # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
     # checks (and test suites) delete each other's folders as they clean up after themselves.
-    basetemp = tempfile.mkdtemp(prefix="branddocs-check-")
-    command = [sys.executable, "-m", "pytest", *argv, f"--basetemp={basetemp}", *args.pytest_args]
+    command = [sys.executable, "-m", "pytest", *argv, f"--basetemp={space.basetemp}",
+               *space.pytest_args(list(args.pytest_args))]  # fmt: skip
     code = 1
     try:
         if not why:
-            code = harness.run(command, env)
+            code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
+                               cgroup_procs=space.cgroup_procs)  # fmt: skip
             return code
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # pytest, in the same process group, answers it
         try:
@@ -127,8 +135,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
-        if code == 0:  # kept when something failed: the examples' scripts are there to look at
-            shutil.rmtree(basetemp, ignore_errors=True)
+        space.close(keep=code != 0)  # kept when something failed: the examples' scripts are there to look at
         assert proxy.stdin is not None
         proxy.stdin.close()  # the proxy ends with its stdin
         try:

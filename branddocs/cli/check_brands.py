@@ -54,8 +54,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
             print(text.terminal_line(ok))
             for defect in brand.errors.defects():  # declared, so the guide says so; still worth a second look
                 print(text.terminal_line(f"{path}: warning: {defect}"), file=sys.stderr)
-    # Every line through the terminal printer: no ESC, CR or bidirectional control, no CI workflow command.
-    for line in dict.fromkeys(line for message in errors.values() for line in message.splitlines()):
+    # Every line through the terminal printer: no ESC, CR or bidirectional control, no CI workflow command. Split on
+    # the messages' own "\n" only: splitlines() would also start a line at a value's \r, \x85, U+2028 or \x1c.
+    for line in dict.fromkeys(line for message in errors.values() for line in message.split("\n")):
         print(text.terminal_line(line), file=sys.stderr)
     print(f"{len(paths) - len(errors)} ok, {len(errors)} with errors")
     return 1 if errors else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import secrets
 import socket
 import sys
@@ -159,7 +160,18 @@ def serve_forever(args: argparse.Namespace, project: Project) -> int:
     if made:
         keys = ["sk-local-" + secrets.token_urlsafe(24)]
     app, paths, models = app_for_brands(project, args.brand, keys, args.base_path, args.drift or (), args.dialect)
-    base = f"http://{args.host}:{args.port}"
+    config = _config(app, args.host, args.port, HEADER_TIMEOUT, log_level="info", access_log=True)
+    # Bound and listening before anything is printed (uvicorn's own line included, as uvicorn words it): with --port 0
+    # the base URLs name the port the system chose, and whoever reads them can connect at once.
+    info = socket.getaddrinfo(args.host.strip("[]"), args.port, type=socket.SOCK_STREAM)[0]
+    listener = socket.socket(info[0], socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(info[4])
+    listener.listen(config.backlog)
+    port = listener.getsockname()[1]
+    host = f"[{args.host.strip('[]')}]" if ":" in args.host else args.host
+    logging.getLogger("uvicorn.error").info(f"Uvicorn running on http://{host}:{port} (Press CTRL+C to quit)")
+    base = f"http://{host}:{port}"
     drift = f", drift: {', '.join(args.drift)}" if args.drift else ""
     print(f"branddocs reference endpoint ({args.dialect} dialect{drift}): {len(models)} models", file=sys.stderr)
     for path in paths:
@@ -167,5 +179,5 @@ def serve_forever(args: argparse.Namespace, project: Project) -> int:
     if made:
         # Printed once, here, for the writer to export; never logged anywhere else.
         print(f"  API key (made for this run): {keys[0]}", file=sys.stderr)
-    uvicorn.Server(_config(app, args.host, args.port, HEADER_TIMEOUT, log_level="info", access_log=True)).run()
+    uvicorn.Server(config).run(sockets=[listener])
     return 0

@@ -8,15 +8,16 @@ for the build (branddocs/plugin/plugin.py).
 Brand values come from tenants and pages from writers, so neither is trusted here:
 
 - every `{{ expression }}` prints as Markdown text (branddocs/text/printers.py's `markdown_text`): what
-  starts Markdown or HTML syntax becomes a character reference, so `R&D <Labs>` reads as that name and
-  `<script>` or `[x](javascript:...)` never becomes markup, and nothing else is escaped (`Brightline & Co.`
-  stays so in the Markdown twin). A value that passed a code grammar (the base URL, model ids, the key
-  variable) prints as written: its grammar accepts only what every printer leaves unchanged. A macro that
-  means to return Markdown returns `markupsafe.Markup`;
+  starts Markdown or HTML syntax, and both quotes, become character references, so `R&D <Labs>` reads as
+  that name, `<script>` or `[x](javascript:...)` never becomes markup, and a value in a quoted attribute
+  (a raw tag, an included file, an attribute list), or a `<script>` string, cannot end it; nothing else is
+  escaped (`Brightline & Co.` stays so in the Markdown twin). A value that passed a code grammar (the base
+  URL, model ids, the key variable) prints as written: its grammar accepts only what every printer leaves
+  unchanged. Only `text.MarkdownSafe` prints as it is: the printers' filters return it, and so does a macro
+  that means to return Markdown. Jinja's own Markup (`| e`, `| tojson`, `| safe`, `| urlencode`) is
+  printed as Markdown text again, from the text it stands for: no filter lets a brand value become markup;
 - elsewhere a page names the place a value lands with a filter, one per printer: `| shell_word`,
-  `| python_str`, `| js_str`, `| json_str`, `| url_path`, `| markdown_link_destination`, and Jinja's `| e`
-  for HTML; a value inside a raw HTML tag must be printed with `| e` (or `| url_path`), or the build fails
-  naming the page and line;
+  `| python_str`, `| js_str`, `| json_str`, `| url_path`, `| markdown_link_destination`;
 - templates run in Jinja's sandbox (no `__globals__` and the like) and see only the brand's values and
   the page's title, URL and metadata: not MkDocs' config object, the machine or git.
 """
@@ -24,7 +25,6 @@ Brand values come from tenants and pages from writers, so neither is trusted her
 from __future__ import annotations
 
 import os
-import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,7 +32,6 @@ from jinja2 import BaseLoader
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
-from mkdocs.exceptions import PluginError
 from mkdocs_macros.plugin import MacrosPlugin
 
 from branddocs import text
@@ -40,40 +39,29 @@ from branddocs.brand.folders import other_brands, own_folders
 from branddocs.brand.links import source_problem
 from branddocs.plugin.plugin import BranddocsPlugin, plugin_of
 
-__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros", "unprinted_in_tags"]
+__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
 
 _FILTERS = (text.shell_word, text.python_str, text.js_str, text.json_str, text.url_path,
             text.markdown_link_destination, text.markdown_text)  # fmt: skip
-"""The printers a page may name, as filters of the same names; each returns Markup, printed as it is."""
-_IN_TAG = re.compile(r"<[A-Za-z][^<>]*?\{\{(?P<expression>(?:(?!\}\}).)*)\}\}", re.S)
-_SAFE_IN_TAG = re.compile(r"\|\s*(?:e|escape|url_path|urlencode)\s*$")
+"""The printers a page may name, as filters of the same names; each returns text.MarkdownSafe, printed as it is."""
 _PUBLIC_CONFIG = ("site_name", "site_url", "site_description", "copyright", "extra")
 _MARKERS = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
             "comment_start_string", "comment_end_string")  # fmt: skip
 
 
 def as_text(value: Any) -> str:
-    """What `{{ value }}` prints: the value as Markdown text (StrictUndefined still raises); Markup as it is."""
+    """What `{{ value }}` prints: text.MarkdownSafe as it is; Jinja's Markup (`| e`, `| tojson`) as Markdown text
+    of the text it stands for; anything else as Markdown text (StrictUndefined still raises)."""
+    if isinstance(value, text.MarkdownSafe):
+        return str(value)
     if isinstance(value, Markup):
-        return value
+        return text.markdown_text(value.unescape())
     return text.markdown_text(str(value))
 
 
-def unprinted_in_tags(source: str) -> list[str]:
-    """`line N: {{ expression }}` for each expression inside a raw HTML tag of a page that does not end with
-    `| e` (or `| url_path`): Markdown text is not escaped for an attribute, whose quotes it leaves alone."""
-    found = []
-    for tag in _IN_TAG.finditer(source):
-        for expression in re.finditer(r"\{\{(?P<e>(?:(?!\}\}).)*)\}\}", tag.group()):
-            if not _SAFE_IN_TAG.search(expression["e"].strip()):
-                line = source.count("\n", 0, tag.start() + expression.start()) + 1
-                found.append(f"line {line}: {expression.group()}")
-    return found
-
-
 def _printer_filter(printer):
-    def printed(value: Any) -> Markup:
-        return Markup(printer(str(value)))  # noqa: S704 - the printer escaped it for its context
+    def printed(value: Any) -> text.MarkdownSafe:
+        return text.MarkdownSafe(printer(str(value)))
 
     printed.__name__ = printer.__name__
     return printed
@@ -152,11 +140,6 @@ def on_pre_page_macros(env: MacrosPlugin) -> None:
     allowed["config"] = {k: v.unescape() if isinstance(v, Markup) else v for k, v in public.items()}
     allowed["extra"] = env.conf["extra"]
     page = env.variables.get("page")
-    if page is not None and page.meta.get("render_macros", True):
-        unprinted = unprinted_in_tags(env.markdown or "")
-        if unprinted:
-            raise PluginError(f"{page.file.src_uri}: {unprinted[0]} is inside an HTML tag: print it with "
-                              "`| e` (an attribute's value) or `| url_path` (a URL), not as Markdown text")  # fmt: skip
     if page is not None:  # mkdocs-macros reads `.meta` from it (render_macros: false)
         env.env.loader.page = page.file.src_uri
         allowed["page"] = SimpleNamespace(title=page.title, url=page.url, meta=page.meta)

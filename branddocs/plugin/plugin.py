@@ -85,9 +85,9 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
             raise PluginError(f"{config.config_file_path}: {outside[0]}")
         brand_files.install(brand_of)  # this build's walk of docs/ skips other brands' folders (plugin/files.py)
         self._pages = site_pages(Path(config.docs_dir), brand)  # once per build: the nav and on_files use it
-        # The SDK values come from the project's own lock files, not from a tenant: printed as they are (Markup),
-        # so `pip install "openai==3.*"` reads right inside a code block.
-        sdk = {name: Markup(value) for name, value in sdk_variables(root).items()}  # noqa: S704 - our lock files
+        # The SDK values come from the project's own lock files, not from a tenant: printed as they are
+        # (text.MarkdownSafe), so `pip install "openai==3.*"` reads right inside a code block.
+        sdk = {name: text.MarkdownSafe(value) for name, value in sdk_variables(root).items()}
         self.variables = {**sdk, **brand.variables()}
         self._forbidden = secrets_scan.forbidden(root)
         images = f"{IMAGES}/{brand.resource_dir_name}"

@@ -101,6 +101,21 @@ def _unified(before: list[str], after: list[str]) -> list[str]:
     return list(difflib.unified_diff(before, after, lineterm="", n=2))[2:]  # no ---/+++ file headers
 
 
+def _without_local_paths(text: str, root: Path, scratch: Path) -> str:
+    """A build's error as a pull request may show it: BASE's copy as `<BASE>/`, the project's own files relative to
+    it, no path of the machine that ran the diff (the Markdown goes to $GITHUB_STEP_SUMMARY or a comment)."""
+    folders = (
+        (scratch / "base", "<BASE>/"),
+        (scratch, "<scratch>/"),
+        (Path(sys.prefix), "<python>/"),
+        (root.resolve(), ""),
+        (root, ""),
+    )  # the most specific first: BASE's copy is in the scratch folder
+    for folder, shown in folders:
+        text = text.replace(f"{folder}/", shown).replace(str(folder), shown.rstrip("/") or ".")
+    return text
+
+
 def _address(rel: str) -> str:
     return "/" + rel.removesuffix("index.html") if rel == "index.html" or rel.endswith("/index.html") else "/" + rel
 
@@ -238,7 +253,8 @@ def run_diff(
             if side_ids:
                 for result in build_brands(side_project, side_ids, jobs=jobs, site_root=sites[side]):
                     if not result.ok:
-                        report.failures.append(BuildFailure(result.brand_id, side_names[side], result.error))
+                        shown = _without_local_paths(result.error, project.root, scratch)
+                        report.failures.append(BuildFailure(result.brand_id, side_names[side], shown))
         built = time.perf_counter()
         say(f"built in {built - start:.2f} s")
         failed = {f.brand_id for f in report.failures}

@@ -28,6 +28,8 @@ __all__ = [
     "strip_panels",
 ]  # fmt: skip
 
+_STREAMING = ' data-bd-stream="true"'
+"""On a streaming request's panel only: a brand without streaming never has the word on its pages."""
 SCRIPT = "assets/branddocs/try-it.js"
 """Where the panels' script is published in a site (from branddocs/site/static/: package data)."""
 STYLESHEET = "assets/branddocs/try-it.css"
@@ -171,7 +173,7 @@ def panel_html(request: Request, brand: Brand, number: int, send_to: str | None 
     key_id = f"bd-try-key-{number}"
     return (
         f'<div class="bd-try" hidden data-bd-base="{base}" data-bd-url="{text.html(url)}" '
-        f'data-bd-body="{text.html(request.body)}" data-bd-stream="{str(request.stream).lower()}" '
+        f'data-bd-body="{text.html(request.body)}"{_STREAMING if request.stream else ""} '
         f'data-bd-sending="{say["sending"]}" data-bd-no-key="{say["no_key"]}" data-bd-network="{say["network"]}">'
         f'<details class="bd-try__details"><summary>{say["summary"]}</summary>'
         f'<p class="bd-try__note">{say["note"]}</p>'

@@ -6,11 +6,13 @@ from __future__ import annotations
 from branddocs.text.grammar import (
     BIDI_CONTROLS,
     GrammarError,
+    decoded_host,
     env_name,
     file_name,
     free_text,
     host_name,
     model_id,
+    name,
     printed_as_is,
     slug,
     token,
@@ -18,6 +20,7 @@ from branddocs.text.grammar import (
 )
 from branddocs.text.printers import (
     CODE_PRINTERS,
+    MarkdownSafe,
     html,
     js_str,
     json_str,
@@ -29,13 +32,16 @@ from branddocs.text.printers import (
     terminal_text,
     url_path,
 )
-from branddocs.text.skeleton import CONFUSABLES_VERSION, skeleton
+from branddocs.text.scripts import mixed_scripts
+from branddocs.text.skeleton import CONFUSABLES_VERSION, lookalike_keys, skeleton
 
 __all__ = [
     "BIDI_CONTROLS",
     "CODE_PRINTERS",
     "CONFUSABLES_VERSION",
     "GrammarError",
+    "MarkdownSafe",
+    "decoded_host",
     "env_name",
     "file_name",
     "free_text",
@@ -43,9 +49,12 @@ __all__ = [
     "html",
     "js_str",
     "json_str",
+    "lookalike_keys",
     "markdown_link_destination",
     "markdown_text",
+    "mixed_scripts",
     "model_id",
+    "name",
     "printed_as_is",
     "python_str",
     "shell_word",

@@ -22,16 +22,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
+
 from branddocs.text.printers import CODE_PRINTERS
+from branddocs.text.scripts import is_default_ignorable, joiner_allowed, mixed_scripts, script_of
+from branddocs.text.skeleton import skeleton
 
 __all__ = [
     "BIDI_CONTROLS",
     "GrammarError",
+    "decoded_host",
     "env_name",
     "file_name",
     "free_text",
     "host_name",
     "model_id",
+    "name",
     "printed_as_is",
     "slug",
     "token",
@@ -41,7 +47,7 @@ __all__ = [
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Characters that reorder what a reader sees (Trojan Source, CVE-2021-42574)."""
 _JOINERS = frozenset("\u200c\u200d")
-"""Format characters some scripts and emoji need (ZWNJ, ZWJ): allowed in free text."""
+"""Format characters some scripts need (ZWNJ, ZWJ): allowed in free text where IDNA's ContextJ rules allow them."""
 _REFUSED = {"Cc": "a control character", "Cf": "an invisible format character", "Cs": "a surrogate",
             "Co": "a private-use character", "Cn": "an unassigned code point", "Zl": "a line separator",
             "Zp": "a paragraph separator"}  # fmt: skip
@@ -119,11 +125,45 @@ _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
 _PATH_CHAR = r"[A-Za-z0-9._:@%+/-]"
 
 
+def _label(label: str) -> str:
+    """An `xn--` label as a reader sees it (decoded); the problem if it is not one a reader can trust."""
+    try:
+        decoded = idna.decode(label)  # IDNA2008: valid code points, ContextJ, canonical encoding
+        if decoded.isascii():
+            raise idna.IDNAError("an ASCII label written as xn--")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise GrammarError(f"expected an xn-- label that decodes (IDNA); found {label!r}: {exc}") from None
+    scripts = mixed_scripts(decoded)
+    if scripts:
+        raise GrammarError(f"expected a host name label in one script (UTS #39); found {label!r}, that is "
+                           f"{decoded!r}, mixing {' and '.join(scripts)}")  # fmt: skip
+    folded = skeleton(unicodedata.normalize("NFKC", decoded).casefold())
+    if folded.isascii():
+        raise GrammarError(
+            f"expected a host name label that does not pass for an ASCII one; found {label!r}, "
+            f"that is {decoded!r}, which looks like {folded!r} (UTS #39 whole-script confusable)"
+        )
+    for index, char in enumerate(decoded):
+        if is_default_ignorable(char):
+            raise GrammarError(f"expected a host name label without invisible characters; found {label!r}, "
+                               f"that is {decoded!r}, with U+{ord(char):04X} at position {index + 1}")  # fmt: skip
+    return decoded
+
+
+def decoded_host(value: str) -> str:
+    """A host name with each `xn--` label decoded, lower case: what a reader sees in a browser's address bar."""
+    labels = value.lower().split(".")
+    return ".".join(_label(label) if label.startswith("xn--") else label for label in labels)
+
+
 def host_name(value: str) -> str:
-    """A DNS host name in ASCII (an IDN in its `xn--` form), at most 253 characters."""
+    """A DNS host name in ASCII (an IDN in its `xn--` form, decoded to one script that does not pass for ASCII),
+    at most 253 characters."""
     if any(ord(c) > 127 for c in value):
         raise GrammarError(f"expected an ASCII host name (an IDN in its xn-- form); found {value!r}")
-    return token(value, _HOST, "a host name of letters, digits, '-' and dots", r"[A-Za-z0-9.-]", 253)
+    checked = token(value, _HOST, "a host name of letters, digits, '-' and dots", r"[A-Za-z0-9.-]", 253)
+    decoded_host(checked)
+    return checked
 
 
 def url(value: str) -> str:
@@ -139,13 +179,17 @@ def url(value: str) -> str:
     if not host:
         raise GrammarError(f"expected {what}, with a host name after {scheme[0]}; found {value!r}")
     try:
-        host_name(host)
+        token(host, _HOST, "a host name", r"[A-Za-z0-9.-]", 253)
     except GrammarError:
         bad = _first_outside(host, re.compile(r"[A-Za-z0-9.-]"), scheme.end())
         raise GrammarError(
             f"expected {what}, the host an ASCII name of letters, digits, '-' and dots (an IDN in its xn-- form); "
             f"found {bad or repr(host)} in {value!r}"
         ) from None
+    try:
+        decoded_host(host)
+    except GrammarError as exc:
+        raise GrammarError(f"{exc} in {value!r}") from None
     port = re.match(r"(?::([0-9]{1,5}))?", rest[len(host) :])
     if port and port[1] is not None and not 0 < int(port[1]) < 65536:
         raise GrammarError(f"expected a port from 1 to 65535; found {port[1]} in {value!r}")
@@ -167,8 +211,9 @@ def url(value: str) -> str:
 
 
 def free_text(value: str, what: str = "text") -> str:
-    """Prose such as a name: NFC-normalised; no control character, newline, bidirectional control, unassigned
-    or private code point (joiners ZWNJ and ZWJ, which some scripts need, are allowed)."""
+    """Prose such as a name: NFC-normalised; no control character, newline, bidirectional control, character
+    shown as nothing (Default_Ignorable_Code_Point; ZWNJ and ZWJ only where IDNA's ContextJ allows them, as
+    Indic and Arabic-script writing needs), unassigned or private code point."""
     if not isinstance(value, str):
         raise GrammarError(f"expected {what}, found {type(value).__name__} {value!r}")
     text = unicodedata.normalize("NFC", value)
@@ -176,8 +221,14 @@ def free_text(value: str, what: str = "text") -> str:
         category = unicodedata.category(char)
         if char in BIDI_CONTROLS:
             problem = "a bidirectional control"
-        elif category in _REFUSED and char not in _JOINERS:
+        elif char in _JOINERS:
+            if joiner_allowed(text, index):
+                continue
+            problem = "a joiner where no script needs one (IDNA ContextJ)"
+        elif category in _REFUSED:
             problem = _REFUSED[category]
+        elif is_default_ignorable(char) or char == "\u2800":
+            problem = "a character shown as nothing or as a blank (Default_Ignorable_Code_Point)"
         else:
             continue
         name = unicodedata.name(char, f"U+{ord(char):04X}")
@@ -186,3 +237,19 @@ def free_text(value: str, what: str = "text") -> str:
             f"{char!r} ({name}) at position {index + 1} in {text!r}"
         )
     return text
+
+
+def name(value: str, what: str = "a name") -> str:
+    """A tenant's name: free text in one script, or Latin with Han and kana, Bopomofo or Hangul (UTS #39's
+    Highly Restrictive level): `Acme` with a Greek capital Alpha (U+0391) mixes two and is refused."""
+    text = free_text(value)
+    scripts = mixed_scripts(text)
+    if scripts:
+        shown = ", ".join(f"{c!r} {script}" for script in scripts for c in [_first_of(text, script)])
+        raise GrammarError(f"expected {what} in one script (UTS #39, Highly Restrictive); found {text!r} mixing "
+                           f"{' and '.join(scripts)} ({shown})")  # fmt: skip
+    return text
+
+
+def _first_of(text: str, script: str) -> str:
+    return next((c for c in unicodedata.normalize("NFKC", text) if script_of(c) == script), "")

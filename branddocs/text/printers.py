@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 __all__ = [
     "CODE_PRINTERS",
+    "MarkdownSafe",
     "html",
     "js_str",
     "json_str",
@@ -26,6 +27,16 @@ __all__ = [
     "terminal_text",
     "url_path",
 ]
+
+
+class MarkdownSafe(str):
+    """Text already printed for the place it lands in a Markdown page: a printer's output (`| shell_word`), or
+    Markdown the project's own code means (a macro's table, the SDK versions). A page's `{{ expression }}`
+    prints it as it is; any other value, `markupsafe.Markup` included (Jinja's `| e`, `| tojson`, `| safe`),
+    is printed as Markdown text. A plain `str` subclass: whatever a template does to it (`| upper`, `~`, a
+    slice) gives a plain `str`, printed as text again."""
+
+    __slots__ = ()
 
 
 def _code_point_escape(char: str, style: str) -> str:
@@ -103,7 +114,10 @@ def html(value: str) -> str:
 # Markdown (Python-Markdown with the extensions Material sites use, and CommonMark for readers' tools): these
 # characters start syntax wherever they are (emphasis, code, links, HTML, attribute lists, tables, strike,
 # Jinja); as character references they read as themselves in the rendered page and in every Markdown reader.
-_MARKDOWN_ANYWHERE = {c: f"&#{ord(c)};" for c in "\\`*[]{}<>|~^"} | {"<": "&lt;", ">": "&gt;"}
+_MARKDOWN_ANYWHERE = {c: f"&#{ord(c)};" for c in "\\`*[]{}<>|~^\"'"} | {"<": "&lt;", ">": "&gt;"}
+"""Quotes too: a page may print a value inside a raw HTML tag's quoted attribute (`<a title="{{ name }}">`), an
+attribute list (`{: title="{{ name }}" }`) or a `<script>` string, where a quote would end it; as references
+they read as quotes in prose, in the attribute (HTML decodes them) and stay inside the string in a script."""
 _LINE_START = "#-+=!:?"
 """At the start of a line these begin a heading, a list, a setext underline, an admonition, a details block
 (`???`), a definition or tabbed block (`===`): escaped when a value starts with one, as it may land there."""
@@ -115,6 +129,7 @@ def markdown_text(value: str) -> str:
     """Text in a Markdown page, twin or `llms.txt`: reads as `value`, rendered or raw, and makes no structure.
 
     Escaped as character references (both Python-Markdown and CommonMark honour them): `\\ ` * [ ] { } < > | ~ ^`,
+    the quotes `"` and `'`,
     `_` unless between letters or digits (no emphasis can start there), `&` only where it would start a
     reference, control characters, and the first character when it would begin a block at a line's start."""
     out = []

@@ -10,7 +10,9 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-__all__ = ["CONFUSABLES_VERSION", "skeleton"]
+from branddocs.text.scripts import is_blank, is_default_ignorable
+
+__all__ = ["CONFUSABLES_VERSION", "lookalike_keys", "skeleton"]
 
 CONFUSABLES_VERSION = "13.0.0"
 """The version of Unicode's confusables.txt in data/ (its header says so too)."""
@@ -34,3 +36,31 @@ def skeleton(text: str) -> str:
     table = _prototypes()
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFD", "".join(table.get(char, char) for char in decomposed))
+
+
+_TATWEEL = "\u0640"
+"""Arabic's kashida only stretches the line between letters: `عـلي` reads as `علي`."""
+
+
+def _folded(text: str) -> str:
+    """`text` as a reader sees it: blanks (NBSP, ideographic space, Hangul fillers, braille blank) as one space
+    per run, what is shown as nothing (Default_Ignorable_Code_Point: ZWJ, CGJ, variation selectors) and the
+    tatweel removed,
+    then NFKC (full-width and mathematical letters are letters)."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFKC", text):
+        if char == " " or is_blank(char):
+            if out and out[-1] != " ":
+                out.append(" ")
+        elif not is_default_ignorable(char) and char != _TATWEEL:
+            out.append(char)
+    return unicodedata.normalize("NFKC", "".join(out).strip(" "))
+
+
+def lookalike_keys(text: str) -> frozenset[str]:
+    """What two values a reader cannot tell apart share: skeletons of the folded value as written
+    (`CIoud` is `Cloud`), after NFKC_Casefold (`ACME` is `Acme`) and case-folded after the mapping (a digit 0
+    maps to a capital O: `d0cs` is `docs`)."""
+    shown = _folded(text)
+    cased = unicodedata.normalize("NFKC", shown.casefold())
+    return frozenset({skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold())})

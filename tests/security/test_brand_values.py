@@ -141,3 +141,33 @@ def test_the_projects_brands_pass_their_grammars(brand_file: Path) -> None:
     brand = load_brand(brand_file)
     code = [brand.base_url, brand.key_env, brand.id, brand.resource_dir_name, brand.default_model, *brand.models]
     assert all(text.printed_as_is(value) == value for value in code)
+
+
+# --- the key variable: in the brand's namespace (F11) --------------------------------------------------------
+
+FOREIGN_KEYS = ["GITHUB_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY", "EXAMPLE_COMPANY_KEY", "EXAMPLEX_CO_KEY"]
+
+
+@pytest.mark.parametrize("key_env", FOREIGN_KEYS)
+def test_a_key_variable_outside_the_brands_namespace_is_refused_at_its_line(tmp_path: Path, key_env: str) -> None:
+    path = tmp_path / "example-co.yml"
+    path.write_text(MINIMAL.replace("api:\n", f"api:\n  key_env: {key_env}\n"), encoding="utf-8")
+    expected = (rf"^{re.escape(str(path))}:4: api\.key_env: expected a variable in this brand's namespace, starting "
+                rf"EXAMPLE_CO_ \(.*; found '{key_env}'")  # fmt: skip
+    with pytest.raises(BrandError, match=expected):
+        load_brand(path)
+
+
+@pytest.mark.parametrize("key_env", ["EXAMPLE_CO_TOKEN", "EXAMPLE_CO_API_KEY", "ACME_KEY"])
+def test_a_key_variable_in_the_namespace_loads(tmp_path: Path, key_env: str) -> None:
+    # The stem of the name (EXAMPLE_CO_) or the brand id in capitals (ACME_ for acme.yml).
+    path = tmp_path / "acme.yml"
+    path.write_text(MINIMAL.replace("api:\n", f"api:\n  key_env: {key_env}\n"), encoding="utf-8")
+    assert load_brand(path).key_env == key_env
+
+
+def test_without_the_namespace_another_services_credential_was_taken() -> None:
+    # The negative: the old rule was a variable name holding a secret word; each foreign name passes it.
+    from branddocs.settings import SECRET_WORDS
+
+    assert all(text.env_name(k) and any(w in k for w in SECRET_WORDS) for k in FOREIGN_KEYS)

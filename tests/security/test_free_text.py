@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from branddocs import text
 from branddocs.brand import BrandError, load_brand
-from branddocs.plugin.macros import as_text, unprinted_in_tags
+from branddocs.plugin.macros import as_text
 from branddocs.site import Project
 
 from ..support.project import run_branddocs
@@ -98,6 +99,40 @@ def test_the_terminal_printer_is_what_makes_a_value_printable() -> None:
     assert text.terminal_line("::error::x") == "\\::error::x"
 
 
+# --- line breaks inside values start no line (F12) ------------------------------------------------------------
+
+BREAKS = {"CR": "\r", "NEL": "\x85", "LS": "\u2028", "PS": "\u2029", "VT": "\x0b", "FF": "\x0c", "FS": "\x1c",
+          "GS": "\x1d", "RS": "\x1e"}  # fmt: skip
+FORGED = "/tmp/forged/ev1.yml: ok (Forged, https://api.forged.example/v1, $FORGED_API_KEY, 1 models)"
+
+
+def _forging_key(brk: str) -> str:
+    return f"x{brk}{FORGED}{brk}5 ok, 0 with errors{brk}::error::pwned"
+
+
+@pytest.mark.parametrize("brk", BREAKS.values(), ids=BREAKS.keys())
+def test_a_line_break_inside_an_unknown_key_starts_no_line(scratch: Project, brk: str) -> None:
+    key = _forging_key(brk).encode("unicode_escape").decode().replace('"', '\\"')
+    brand = scratch.brands_dir / "acme.yml"
+    brand.write_text(brand.read_text(encoding="utf-8") + f'"{key}": 1\n', encoding="utf-8")
+    done = run_branddocs("check-brands", cwd=scratch.root)
+    assert done.returncode == 1
+    lines = (done.stdout + done.stderr).split("\n")
+    assert not [ln for ln in lines if ln.startswith(("/tmp/forged", "5 ok", "::"))], lines
+    assert any(": unknown key" in ln and "/tmp/forged" in ln for ln in lines)  # the key, shown on its own line
+    # every line as a terminal and a CI runner would split it: still no forged start
+    assert not [ln for ln in (done.stdout + done.stderr).splitlines() if ln.startswith(("/tmp/forged", "5 ok"))]
+
+
+@pytest.mark.parametrize("brk", BREAKS.values(), ids=BREAKS.keys())
+def test_splitting_a_message_on_every_line_break_forged_lines(brk: str) -> None:
+    # The negative: check-brands split messages with str.splitlines(), which breaks at each of these; the line it
+    # then printed began with the forged text, which terminal_line (escaping within a line) cannot take back.
+    message = f"/x/acme.yml:8: {_forging_key(brk)}: unknown key"
+    assert [text.terminal_line(ln) for ln in message.splitlines()][1] == FORGED
+    assert len([text.terminal_line(ln) for ln in message.split("\n")]) == 1
+
+
 # --- Markdown files escaped for Markdown only ---------------------------------------------------------
 
 
@@ -173,20 +208,16 @@ def test_without_the_printer_each_makes_structure() -> None:
     assert {"heading", "list", "blockquote", "code span", "image", "autolink", "html", "emphasis"} <= set(made), made
 
 
-# --- values inside raw HTML tags -----------------------------------------------------------------------
+# --- values inside raw HTML tags (the whole class: tests/security/test_page_contexts.py) ------------------------
 
 
-def test_a_value_in_an_html_tag_must_name_its_printer(scratch: Project, tmp_path: Path) -> None:
-    with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
-        page.write('\n<div title="{{ user_name }}">x</div>\n')
-    done = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root)
-    assert done.returncode == 1
-    assert "index.md: line " in done.stdout + done.stderr
-    assert "{{ user_name }} is inside an HTML tag" in done.stdout + done.stderr
-    assert unprinted_in_tags('<a href="{{ x | url_path }}" title="{{ y | e }}">') == []
-
-
-def test_without_the_check_a_quote_leaves_the_attribute() -> None:
-    # The negative: Markdown text leaves quotes alone (a Markdown file is not an attribute).
+def test_a_value_in_an_html_tag_keeps_inside_its_attribute() -> None:
     printed = '<div title="{}">'.format(as_text('x" onmouseover="alert(1)'))
-    assert 'onmouseover="alert(1)"' in printed
+    assert printed == '<div title="x&#34; onmouseover=&#34;alert(1)">'
+    assert as_text(Markup("x&quot; [a](https://phish.example/)")) == "x&#34; &#91;a&#93;(https://phish.example/)"
+
+
+def test_without_quotes_escaped_a_quote_leaves_the_attribute() -> None:
+    # The negative: Markdown text that leaves quotes alone (the printer before).
+    old = text.markdown_text('x" onmouseover="alert(1)').replace("&#34;", '"')
+    assert 'onmouseover="alert(1)"' in f'<div title="{old}">'

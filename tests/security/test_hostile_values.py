@@ -50,7 +50,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "site_url": (("site_url",), "https://docs.qplaceholderq.example/", "https://docs.x.example/"),
     "support_url": (("support_url",), "https://help.qplaceholderq.example/", "https://help.x.example/"),
     "models.0": (("models", 0), "qplaceholderq-1", "m"),
-    "api.key_env": (("api", "key_env"), "QPLACEHOLDERQ_API_KEY", "X_API_KEY"),
+    # in the brand's namespace (ZED_HOSTILE_CLOUD_, the stem of its name), so it is the value that is tested
+    "api.key_env": (("api", "key_env"), "ZED_HOSTILE_CLOUD_QPLACEHOLDERQ_KEY", "ZED_HOSTILE_CLOUD_X_KEY"),
     "api.system_fingerprint": (("api", "system_fingerprint"), "fp_qplaceholderq", "fp"),
 }
 META = ["\n", "\r", "\t", "\x1b[31m", "\x1b]0;x\x07", "\u202e", "\u2066", "\u2028", "\x00", "\u200b", "\u00a0",
@@ -64,6 +65,14 @@ VALUES = st.one_of(
     st.text(st.characters(exclude_categories=["Cs"]), max_size=24),
     st.lists(st.one_of(st.sampled_from(META), st.text(max_size=3)), max_size=6).map("".join),
 )
+CONTEXTS = """
+
+<a class="bd-attr" title="{{ user_name }}" data-x='{{ portal_name }}' data-y="{{ config.copyright }}">bd</a>
+
+## Contexts {: title="{{ user_name }}" data-y='{{ config.copyright }}' }
+
+Filters: {{ user_name | e }}, {{ portal_name | tojson }}, {{ config.copyright | safe }}.
+"""
 PAGES = ("index.html", "serverless-endpoints/index.html", "404.html")
 TWINS = ("index.md", "serverless-endpoints.md", "llms.txt")
 _MD = MarkdownIt("commonmark").enable("table")
@@ -81,7 +90,8 @@ class _Elements(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if not self._skip:
-            self.names.append(tag + "".join(f" {name}" for name, _ in attrs if name.startswith("on")))
+            # every attribute's name: a value that ended its attribute (a quote) would add one
+            self.names.append(tag + "".join(f" {name}" for name, _ in sorted(attrs)))
         if tag in ("code", "script"):
             self._skip += 1
 
@@ -123,6 +133,8 @@ class _Hostile:
         shutil.copytree(images / "acme", images / "hostile")
         for other in self.project.brands_dir.glob("*.yml"):
             other.unlink()  # check-brands compares a brand with every other: only the one under test is there
+        with (self.project.docs_dir / "index.md").open("a", encoding="utf-8") as page:
+            page.write(CONTEXTS)  # every context a page holds: attributes, an attribute list, Jinja's filters
         self.out = folder / "out"
         self.count = 0
         self.baselines: dict[str, tuple[dict[str, str], Any]] = {}

@@ -29,8 +29,8 @@ from branddocs.examples.isolation.uids import BLOCK, UnitUsers
 from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
-from ..conftest import scratch_project
-from ..test_example_checks import check, outcome, write_page
+from ..support.checks import check, outcome, write_page
+from ..support.project import scratch_project
 
 MARK = "planted-" + secrets.token_hex(5)
 LANGS = ("python", "javascript", "bash")

@@ -1,10 +1,13 @@
 """Lookalike tenants: names, ids, key variables and host names a reader cannot tell apart are refused.
 
-Mechanism: each value is folded to its UTS #39 confusable skeleton (branddocs/text/skeleton.py, Unicode's
-confusables.txt vendored with its provenance), as written and case-folded; two brand files with a shared
-skeleton are refused by `check-brands` and wherever all brands are loaded (`load_brands`: the reference
-endpoint), naming both files. Negative: comparing the
-values as strings lets each pair through.
+Mechanism, two parts: at load, a name is in one script (UTS #39 Highly Restrictive; Latin may join Han and kana,
+Bopomofo or Hangul), holds no character shown as nothing or as a blank (Default_Ignorable_Code_Point; ZWJ and
+ZWNJ only where IDNA's ContextJ allows), and a host's `xn--` labels decode to one script that does not pass for
+ASCII (branddocs/text/grammar.py, scripts.py); across brands, each value is compared by `text.lookalike_keys`:
+UTS #39 skeletons (Unicode's confusables.txt, vendored) of NFKC(_Casefold) with blanks collapsed and default
+ignorables removed, as a reader sees it. Two brand files sharing a key are refused by `check-brands` and wherever
+all brands are loaded (`load_brands`: the reference endpoint), naming both files. Negatives: comparing the values
+as strings, or the raw skeletons as before, lets each pair through; the ASCII-only host grammar took each label.
 """
 
 from __future__ import annotations
@@ -16,25 +19,54 @@ from pathlib import Path
 import pytest
 import yaml
 
-from branddocs.brand import BrandError, load_brands
+from branddocs import text
+from branddocs.brand import BrandError, load_brand, load_brands
 from branddocs.site import Project
-from branddocs.text import skeleton
+from branddocs.text import lookalike_keys, skeleton
 
 from ..support.project import run_branddocs
 
 ACME = {"user_name": "Acme Cloud", "resource_dir_name": "acme", "api": {"base_url": "https://api.acme.example/v1"},
         "models": ["m1"], "site_url": "https://docs.acme.example/"}  # fmt: skip
 PAIRS = {
-    # what the lookalike brand changes: (field named in the error, its values)
-    "a Greek capital Alpha in the name": ("user_name", {"user_name": "\u0391cme Cloud"}),
-    "a Cyrillic o and e in the name": ("user_name", {"user_name": "Acm\u0435 Cl\u043eud"}),
+    # what the lookalike brand changes: (field named in the error, its values); each passes its own load
     "a capital I for an l": ("user_name", {"user_name": "Acme CIoud"}),
     "the same name in capitals": ("user_name", {"user_name": "ACME CLOUD"}),
+    "full-width letters": ("user_name", {"user_name": "\uff21\uff43\uff4d\uff45 \uff23\uff4c\uff4f\uff55\uff44"}),
+    "two spaces": ("user_name", {"user_name": "Acme  Cloud"}),
+    "a no-break space": ("user_name", {"user_name": "Acme\u00a0Cloud"}),
+    "an ideographic space": ("user_name", {"user_name": "Acme\u3000Cloud"}),
+    "mathematical bold letters": ("user_name", {"user_name": "\U0001d400cme Cloud"}),
     "rn for m in the host": ("host name", {"api": {"base_url": "https://api.acrne.example/v1"}}),
     "a digit 0 for an o in the host": ("host name", {"site_url": "https://d0cs.acme.example/"}),
     "the same key variable, chosen": ("api.key_env", {"api": {"base_url": "https://api.other.example/v1",
                                                                "key_env": "ACME_CLOUD_API_KEY"}}),
 }  # fmt: skip
+OTHER_ID = {"the same key variable, chosen": "acme-cloud"}
+"""The lookalike's brand id where its own namespace needs one: `ACME_CLOUD_API_KEY` is in `acme-cloud`'s."""
+INVISIBLE = {
+    # shown as nothing or as a blank: refused in a name at load, and set aside when names are compared
+    "ZWJ": "Ac\u200dme Cloud",
+    "ZWNJ": "Ac\u200cme Cloud",
+    "CGJ": "Acme\u034f Cloud",
+    "variation selector 16": "Acme\ufe0f Cloud",
+    "variation selector 256": "Acme\U000e01ef Cloud",
+    "Mongolian FVS1": "Acme\u180b Cloud",
+    "Khmer inherent AQ": "Acme\u17b4 Cloud",
+    "Hangul filler": "Acme\u3164Cloud",
+    "Hangul choseong filler": "Acme\u115fCloud",
+    "half-width Hangul filler": "Acme\uffa0Cloud",
+    "braille blank": "Acme\u2800Cloud",
+    "soft hyphen": "Ac\u00adme Cloud",
+    "word joiner": "Acme\u2060 Cloud",
+    "a tag character": "Acme\U000e0041 Cloud",
+}
+MIXED = {
+    "a Greek capital Alpha": ("\u0391cme Cloud", "GREEK and LATIN"),
+    "a Cyrillic o and e": ("Acm\u0435 Cl\u043eud", "CYRILLIC and LATIN"),
+    "an Arabic tatweel": ("Ac\u0640me Cloud", "ARABIC and LATIN"),
+    "an Armenian letter": ("Acme Clo\u057dd", "ARMENIAN and LATIN"),
+}
 
 
 def _write(folder: Path, brand_id: str, values: dict) -> Path:
@@ -52,29 +84,96 @@ def _other(change: dict) -> dict:
 @pytest.mark.parametrize("case", PAIRS)
 def test_a_lookalike_tenant_is_refused_naming_both_files(tmp_path: Path, case: str) -> None:
     field, change = PAIRS[case]
-    acme, other = _write(tmp_path, "acme", ACME), _write(tmp_path, "acme2", _other(change))
-    with pytest.raises(BrandError, match=rf"^{re.escape(str(acme))} and {re.escape(str(other))}: {field}: expected"):
+    acme, other = _write(tmp_path, "acme", ACME), _write(tmp_path, OTHER_ID.get(case, "acme2"), _other(change))
+    first, second = sorted([acme, other])  # in the order the brand files are found
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(first))} and {re.escape(str(second))}: {field}: expected"):
         load_brands(tmp_path)
 
 
 @pytest.mark.parametrize("case", [c for c in PAIRS if PAIRS[c][0] != "api.key_env"])
 def test_a_string_comparison_lets_each_through(case: str) -> None:
-    # The negative: the values differ as strings; only their skeletons agree.
+    # The negative: the values differ as strings; only what a reader sees agrees.
     field, change = PAIRS[case]
-    flat = {**change, **change.get("api", {})}
-    value = next(v for v in flat.values() if isinstance(v, str))
-    original = {"user_name": "Acme Cloud", "host name": "api.acme.example"}[field]
-    if "site_url" in change:
-        original, value = "docs.acme.example", "d0cs.acme.example"
-    elif field == "host name":
-        value = "api.acrne.example"
-    assert value != original
-    assert lookalike_brands_keys(value) & lookalike_brands_keys(original)
+    value = change.get("user_name") or change.get("site_url") or change["api"]["base_url"]
+    original = ACME["user_name"] if field == "user_name" else ACME["site_url"] + ACME["api"]["base_url"]
+    assert value not in original
 
 
-def lookalike_brands_keys(value: str) -> set[str]:
-    """The skeletons the mechanism compares (as written, case-folded, case-folded after the mapping)."""
+def _old_keys(value: str) -> set[str]:
+    """What the comparison was before: skeletons as written, case-folded, case-folded after the mapping."""
     return {skeleton(value), skeleton(value.casefold()), skeleton(skeleton(value).casefold())}
+
+
+@pytest.mark.parametrize("value", [*(c[1]["user_name"] for c in PAIRS.values() if "user_name" in c[1]),
+                                   *INVISIBLE.values()])  # fmt: skip
+def test_the_comparison_sees_what_a_reader_sees(value: str) -> None:
+    # The mechanism on its own, without the load-time refusal: each value shares a key with `Acme Cloud`.
+    assert value != "Acme Cloud"
+    assert lookalike_keys(value) & lookalike_keys("Acme Cloud")
+    assert not lookalike_keys(value) & lookalike_keys("Acme Clout")  # and a different name stays different
+
+
+@pytest.mark.parametrize("case", ["full-width letters", "two spaces", "an ideographic space"])
+def test_the_old_skeletons_missed_blanks_width_and_invisibles(case: str) -> None:
+    # The negative: UTS #39 skeletons of the raw value (the comparison before) share nothing with `Acme Cloud`.
+    assert not _old_keys(PAIRS[case][1]["user_name"]) & _old_keys("Acme Cloud")
+    assert not _old_keys(INVISIBLE["ZWJ"]) & _old_keys("Acme Cloud")
+    assert not _old_keys(INVISIBLE["Hangul filler"]) & _old_keys("Acme Cloud")
+
+
+@pytest.mark.parametrize("case", INVISIBLE)
+def test_a_name_holding_an_invisible_or_blank_character_is_refused_at_load(tmp_path: Path, case: str) -> None:
+    path = _write(tmp_path, "acme2", _other({"user_name": INVISIBLE[case]}))
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(path))}:\d+: user_name: expected text on one line"):
+        load_brand(path)
+
+
+def test_a_joiner_where_a_script_needs_one_is_allowed(tmp_path: Path) -> None:
+    # IDNA's ContextJ: a ZWJ after a virama (Devanagari's half form), a ZWNJ between joining Persian letters.
+    for name in ("\u0915\u094d\u200d\u0937", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"):
+        assert load_brand(_write(tmp_path, "acme2", _other({"user_name": name}))).user_name == name
+
+
+@pytest.mark.parametrize("case", MIXED)
+def test_a_name_mixing_scripts_is_refused_at_load(tmp_path: Path, case: str) -> None:
+    value, scripts = MIXED[case]
+    path = _write(tmp_path, "acme2", _other({"user_name": value}))
+    with pytest.raises(BrandError, match=rf":\d+: user_name: expected a name in one script .* mixing {scripts}"):
+        load_brand(path)
+    # The negative: as values compared across tenants, the skeleton alone (without the load check) would only
+    # catch them beside a brand they imitate; the script rule refuses them with no such brand.
+    assert text.mixed_scripts("Acme Cloud") == []
+
+
+@pytest.mark.parametrize("name", ["\u30a2\u30af\u30e1 Cloud", "\uc544\ud06c\uba54 Cloud", "\u03b1\u03ba\u03bc\u03ae",
+                                  "N\u00e9bula AI", "\u5c71 Cloud \u3084\u307e"])  # fmt: skip
+def test_names_in_one_script_or_latin_with_cjk_load(tmp_path: Path, name: str) -> None:
+    assert load_brand(_write(tmp_path, "acme2", _other({"user_name": name}))).user_name == name
+
+
+HOSTS = {
+    "a Cyrillic a in a Latin label (F10)": ("xn--cme-5cd", "mixing CYRILLIC and LATIN"),
+    "an all-Cyrillic label that reads as ASCII": ("xn--80ak6aa92e", "whole-script confusable"),
+    "a label that decodes to control characters": ("xn--acme", "decodes"),
+    "a label that does not decode": ("xn--zz9999zzz", "decodes"),
+    "a label that decodes to an emoji": ("xn--ls8h", "decodes"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTS)
+def test_an_xn_label_is_decoded_and_checked_at_load(tmp_path: Path, case: str) -> None:
+    label, problem = HOSTS[case]
+    path = _write(tmp_path, "acme2", _other({"api": {"base_url": f"https://api.{label}.example/v1"}}))
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(path))}:\d+: api.base_url: expected .*{problem}"):
+        load_brand(path)
+    # The negative: the grammar before looked at the ASCII form only, and took each label.
+    assert text.token(f"api.{label}.example", r"[A-Za-z0-9.-]+", "a host", r"[A-Za-z0-9.-]")
+
+
+def test_an_idn_in_one_script_loads_and_is_compared_decoded(tmp_path: Path) -> None:
+    brand = load_brand(_write(tmp_path, "acme2", _other({"site_url": "https://xn--bcher-kva.example/"})))
+    assert text.decoded_host("xn--bcher-kva.example") == "b\u00fccher.example"
+    assert brand.site_url == "https://xn--bcher-kva.example/"
 
 
 def test_tenants_may_share_a_host_but_not_a_lookalike(tmp_path: Path) -> None:
@@ -84,18 +183,18 @@ def test_tenants_may_share_a_host_but_not_a_lookalike(tmp_path: Path) -> None:
 
 
 def test_check_brands_names_both_files_and_the_hidden_letter(scratch: Project) -> None:
-    _write(scratch.brands_dir, "acme2", _other(PAIRS["a Greek capital Alpha in the name"][1]))
+    _write(scratch.brands_dir, "acme2", _other(PAIRS["full-width letters"][1]))
     shutil.copytree(scratch.docs_dir / "images" / "acme", scratch.docs_dir / "images" / "other")
     done = run_branddocs("check-brands", cwd=scratch.root)
     assert done.returncode == 1
     assert f"{scratch.brands_dir / 'acme.yml'} and {scratch.brands_dir / 'acme2.yml'}: user_name:" in done.stderr
-    assert "U+0391 GREEK CAPITAL LETTER ALPHA" in done.stderr
+    assert "U+FF21 FULLWIDTH LATIN CAPITAL LETTER A" in done.stderr
 
 
 def test_the_endpoint_refuses_to_serve_lookalikes_naming_both_files(scratch: Project) -> None:
-    _write(scratch.brands_dir, "acme2", _other(PAIRS["a Greek capital Alpha in the name"][1]))
+    _write(scratch.brands_dir, "acme2", _other(PAIRS["full-width letters"][1]))
     shutil.copytree(scratch.docs_dir / "images" / "acme", scratch.docs_dir / "images" / "other")
     done = run_branddocs("endpoint", "--port", "0", cwd=scratch.root)
     assert done.returncode == 2
     assert f"{scratch.brands_dir / 'acme.yml'} and {scratch.brands_dir / 'acme2.yml'}: user_name:" in done.stderr
-    assert "U+0391 GREEK CAPITAL LETTER ALPHA" in done.stderr
+    assert "U+FF21 FULLWIDTH LATIN CAPITAL LETTER A" in done.stderr

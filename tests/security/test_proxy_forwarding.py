@@ -32,8 +32,8 @@ from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.recording import PathRefused, RecordingProxy
 from branddocs.site import Project
 
-from ..conftest import scratch_project
-from ..test_example_checks import check, write_page
+from ..support.checks import check, write_page
+from ..support.project import scratch_project
 
 REAL_KEY = "sk-real-key-of-the-platform-0123456789"
 ATTACKS = {

@@ -24,16 +24,15 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
-from ..conftest import ROOT, scratch_project
-from ..test_endpoint import endpoint_command
-from ..test_example_isolation import check_under_shell
+from ..support.checks import check_under_shell
+from ..support.endpoint import endpoint_command
+from ..support.project import ROOT, scratch_project
 
 pytestmark = [
     pytest.mark.slow,
@@ -123,8 +122,17 @@ def _branddocs_attack(where):
                 pid = int(f.read().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             break
-    with open(f"OUT/attack-{where}-{os.getpid()}.json", "w") as out:
+    with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"attack-{where}-{os.getpid()}.json"), "w") as out:
         json.dump({"where": where, "seen": seen, "found": sorted(set(found))}, out)
+"""
+# The reports come back in the check's output: the harness writes nowhere but its workspace (TMPDIR among it),
+# which the engine removes after a run that passed.
+SUMMARY = """
+def pytest_terminal_summary(terminalreporter):
+    import glob, os
+    for path in sorted(glob.glob(os.path.join(os.environ.get("TMPDIR", "/tmp"), "attack-*.json"))):
+        with open(path) as report:
+            terminalreporter.write_line("ATTACK-REPORT " + report.read())
 """
 
 
@@ -136,11 +144,10 @@ class Attempt:
     """{where: what each process that ran that code saw and found}."""
 
 
-def _hostile(project: Project, out: Path) -> None:
+def _hostile(project: Project) -> None:
     """The project's own code, each piece running the attack when it is loaded."""
     code = ATTACK.replace("HALF_A", MARK[: len(MARK) // 2]).replace("HALF_B", MARK[len(MARK) // 2 :])
-    code = code.replace("OUT", str(out))
-    (project.root / "conftest.py").write_text(f"{code}\n_branddocs_attack('conftest')\n", encoding="utf-8")
+    (project.root / "conftest.py").write_text(f"{code}\n_branddocs_attack('conftest')\n{SUMMARY}", encoding="utf-8")
     macros = project.root / "macros" / "__init__.py"
     macros.write_text(f"{macros.read_text(encoding='utf-8')}\n{code}\n_branddocs_attack('macros')\n", encoding="utf-8")
     (project.root / "hostile_hooks.py").write_text(f"{code}\n_branddocs_attack('hooks')\n", encoding="utf-8")
@@ -151,18 +158,18 @@ def _hostile(project: Project, out: Path) -> None:
 def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *flags: str) -> Iterator[Attempt]:
     project = scratch_project(tmp_path_factory.mktemp("hostile-repository"))
     shutil.copytree(ROOT / "branddocs", project.root / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
-    out = tmp_path_factory.mktemp("attacks")
-    os.chmod(out, 0o777)  # noqa: S103 - written by the repository's code, whatever user the harness maps
-    _hostile(project, out)
+    out = tmp_path_factory.mktemp("attacks")  # the engine's TMPDIR
+    _hostile(project)
     log_dir = tmp_path_factory.mktemp("platform")
     with endpoint_command(log_dir, "--api-key", REAL_KEY, "--brand", "acme", cwd=project.root) as (url, _):
         env = {"BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, "PYTHONPATH": str(project.root),
-               **extra}  # fmt: skip
+               "TMPDIR": str(out), **extra}  # fmt: skip
         done = check_under_shell(project, "--brand", "acme", "serverless-endpoints.md", *flags, env=env)
     reports: dict[str, list[dict]] = {where: [] for where in WHERE}
-    for path in sorted(out.glob("attack-*.json")):
-        report = json.loads(path.read_text())
-        reports[report["where"]].append(report)
+    for line in (done.stdout + done.stderr).splitlines():
+        if line.startswith("ATTACK-REPORT "):
+            report = json.loads(line.removeprefix("ATTACK-REPORT "))
+            reports[report["where"]].append(report)
     yield Attempt(done.returncode, done.stdout + done.stderr, reports)
 
 

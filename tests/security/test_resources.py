@@ -30,8 +30,8 @@ from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import Pool
 from branddocs.site import Project
 
-from ..conftest import scratch_project
-from ..test_example_checks import check, outcome, write_page
+from ..support.checks import check, outcome, write_page
+from ..support.project import scratch_project
 
 pytestmark = pytest.mark.slow
 

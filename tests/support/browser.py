@@ -39,6 +39,7 @@ __all__ = [
     "serve_site",
     "tofu_problems",
     "type_search",
+    "zensical_search_problems",
 ]
 
 
@@ -318,3 +319,19 @@ def guide_problems(browser: Browser, site: Path, brand: Brand, search=search_pro
         for context in {p.context for p in (page, home, phone)}:
             context.close()
     return problems + visit.problems + home_visit.problems + phone_visit.problems
+
+
+def zensical_search_problems(page, word: str, expected_path: str) -> list[str]:
+    """Searching for `word` lists the page at `expected_path`: Zensical's search (a dialog in a shadow root,
+    which Playwright's CSS selectors pierce), where Material's is `input.md-search__input` (search_problems)."""
+    opener = page.locator("label.md-header__button[for='__search']").first
+    (opener if opener.is_visible() else page.locator(".md-search__button").first).click()
+    type_search(page, "dialog[aria-modal] input[role='combobox']", word)
+    failed = search_answered(page, word)
+    if failed:
+        return [failed]
+    if not page.locator(f"ol[role='listbox'] a[href*='{expected_path}']").count():
+        status = page.locator("dialog[aria-modal] [role='status']")
+        found = status.first.inner_text() if status.count() else "no results"
+        return [f"searching for {word!r} does not find {expected_path} ({found})"]
+    return []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from branddocs.site import Project
 
-from .project import ROOT, run_branddocs
+from .project import BIN, ROOT, run_branddocs
 
 SEED = ROOT / "tests" / "fixtures" / "seed" / "serverless-endpoints.md"
 
@@ -50,3 +52,13 @@ def write_page(project: Project, name: str, text: str) -> Path:
     page = project.docs_dir / name
     page.write_text(text, encoding="utf-8")
     return page
+
+
+def check_under_shell(project: Project, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`branddocs check ARGS` started from a shell that keeps `env` (the secrets) in its own environment."""
+    inherited = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
+    # `; status=$?` keeps the shell alive (no exec of its last command): it stays an ancestor of every example.
+    script = '"$0" "$@"; status=$?; exit $status'
+    return subprocess.run(["sh", "-c", script, str(BIN / "branddocs"), "check", *args], cwd=project.root,
+                          env={**inherited, "NO_MKDOCS_2_WARNING": "1", **env}, capture_output=True, text=True,
+                          timeout=600, check=False)  # fmt: skip

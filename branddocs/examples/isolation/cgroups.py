@@ -24,8 +24,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MEMORY_LIMIT", "Group", "MemoryGroups", "memory_groups"]
+__all__ = ["HARNESS_LEAF", "MEMORY_LIMIT", "Group", "MemoryGroups", "harness_group", "memory_groups", "remove_group"]
 
+HARNESS_LEAF = "branddocs-harness"
+"""cgroup v2: the leaf the harness's processes live in, beside the units' groups below the same run group."""
 MEMORY_LIMIT = 1 << 30
 """Bytes of memory of every kind one unit may use."""
 
@@ -143,7 +145,8 @@ def memory_groups() -> tuple[MemoryGroups | None, str]:
             return None, f"cannot make a memory cgroup in {v1}: {exc.strerror}"
     if v2 is None or v2_root is None:
         return None, "no memory cgroup controller here"
-    for under in (v2, v2_root if os.geteuid() == 0 else None):
+    # In the harness (v2): its run group, the parent of its leaf, is where its workers may make groups.
+    for under in (v2.parent if v2.name == HARNESS_LEAF else v2, v2_root if os.geteuid() == 0 else None):
         if under is None:
             continue
         try:
@@ -159,3 +162,34 @@ def memory_groups() -> tuple[MemoryGroups | None, str]:
             continue
         return MemoryGroups(parent, 2), ""
     return None, f"cgroup v2 here gives this user no group with the memory controller below {v2}"
+
+
+def harness_group() -> tuple[Path | None, Path | None]:
+    """A run group for the harness, made by the engine below its own cgroup: (the folder to bind writable into the
+    harness, the `cgroup.procs` to move the harness into); (None, None) where none can be made here.
+
+    The harness sees this group writable and nothing else of the hierarchy: its workers make their units' groups
+    below it, and no limit of the engine's or the proxy's cgroups is in its reach. v1: the run group itself; v2: a
+    run group with the memory controller for its children, the harness in its leaf HARNESS_LEAF beside them."""
+    v1, v2, _ = _own_dirs()
+    try:
+        if v1 is not None and os.access(v1, os.W_OK):
+            group = _make_parent(v1)
+            return group, group / "cgroup.procs"
+        if v2 is not None and "memory" in (v2 / "cgroup.subtree_control").read_text().split():
+            group = _make_parent(v2)
+            (group / "cgroup.subtree_control").write_text("+memory")
+            (group / HARNESS_LEAF).mkdir()
+            return group, group / HARNESS_LEAF / "cgroup.procs"
+    except OSError:
+        pass
+    return None, None
+
+
+def remove_group(group: Path) -> None:
+    """Remove `group` and every group below it, deepest first (each empty of processes once the harness ended)."""
+    for child in sorted((p for p in group.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            child.rmdir()
+    with contextlib.suppress(OSError):
+        group.rmdir()

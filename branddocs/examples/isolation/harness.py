@@ -8,14 +8,20 @@ tags, the examples' pools) run here, in namespaces of their own:
   caller's shell, whose environment holds it, are not there to be named;
 - a network namespace with loopback only: the proxy's control and the examples' traffic are reached through the
   Unix sockets the engine hands over, nothing else;
-- mount and IPC namespaces of their own.
+- mount and IPC namespaces of their own, and a read-only view of the file system: every mount read-only (locked
+  so in user namespace 2), but the few places the check writes (workspace.py): nothing the engine or a later
+  `branddocs` command run with the key would load (the venv, `.pth` files, node_modules, the project's code) can
+  be changed from here, nor /etc, the home folder or the machine's cgroups;
+- a session of its own, without a controlling terminal, stdin /dev/null, and its output through pipes the engine
+  copies out: no ioctl (TIOCSTI) types into the caller's shell.
 
     engine (branddocs check) ── proxy (holds the key; non-dumpable; not below the harness)
        └─ harness: [user ns 1: maps] ─ PID 1 (fresh /proc, lo up, reaper) ─ [user ns 2] ─ pytest ...
 
 The fresh /proc is made in user namespace 1; pytest runs in a second one below it, where every mount it
-inherits is locked: root there cannot unmount /proc to uncover the machine's. As root, the ids mapped are root
-(files stay the caller's) and the block of users the examples' isolation units are given (uids.py); as an
+inherits is locked: root there cannot unmount /proc to uncover the machine's, nor make a read-only mount
+writable. As root, the ids mapped are root (to read the project wherever it is; it writes nowhere but its
+workspace) and the blocks of users the engine reserved for the examples' isolation units (uids.py); as an
 ordinary user, that user alone.
 """
 
@@ -25,24 +31,48 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from branddocs.examples.isolation import namespaces as ns
-from branddocs.examples.isolation.uids import UNIT_UIDS
+from branddocs.examples.isolation.uids import BLOCK, LOCKS, PROBE_UID, UNIT_UIDS
 
 __all__ = ["available", "run"]
 
 _INIT = Path(__file__).with_name("init.py")
 
 
-def _maps() -> tuple[ns.IdMap, ns.IdMap]:
-    """Who is mapped into the harness: root and the units' users (as root), else the caller alone."""
+def _maps(blocks: Sequence[int]) -> tuple[ns.IdMap, ns.IdMap]:
+    """Who is mapped into the harness: as root, root, the probe's user and the blocks of users the engine reserved
+    for it (each in place of one of the first blocks, which its workers take from a lock folder of its own); as an
+    ordinary user, the caller alone."""
     if os.geteuid() == 0:
-        first, count = UNIT_UIDS
-        return [(0, 0, 1), (first, first, count)], [(0, 0, 1), (first, first, count)]
+        ids = [(0, 0, 1), (PROBE_UID, PROBE_UID, 1)]
+        ids += [(UNIT_UIDS[0] + index * BLOCK, first, BLOCK) for index, first in enumerate(blocks)]
+        return ids, list(ids)
     return [(os.getuid(), os.getuid(), 1)], [(os.getgid(), os.getgid(), 1)]
+
+
+def _view(writable: Sequence[str]) -> None:
+    """In the harness's new mount namespace: every mount read-only (locked so for pytest, one user namespace down),
+    `writable` bound writable, and (as root) a lock folder of its own for its blocks of users."""
+    ns.read_only("/", recursive=True)
+    for path in writable:
+        ns.bind_writable(path)
+    if os.geteuid() == 0 and LOCKS.is_dir():
+        ns.mount_tmpfs(str(LOCKS), 1 << 20, mode=0o700)
+
+
+def _copy(source: int, to: BinaryIO) -> None:
+    """The harness's output, copied to the engine's own stdout or stderr until the harness has ended."""
+    with open(source, "rb", buffering=0) as pipe:
+        while piece := pipe.read(1 << 16):
+            with contextlib.suppress(OSError, ValueError):
+                to.write(piece)
+                to.flush()
 
 
 def available() -> str:
@@ -67,20 +97,40 @@ def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdM
     os.execve(python, [python, "-I", "-S", str(_INIT), str(child)], {"PATH": "/usr/bin:/bin"})  # noqa: S606
 
 
-def run(argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = ()) -> int:
+def run(
+    argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = (), writable: Sequence[str] = (),
+    blocks: Sequence[int] = (), cgroup_procs: Path | None = None,
+) -> int:  # fmt: skip
     """Run `argv` (an absolute path first) with `env` in the harness, wait, and return its exit status.
 
-    Only `pass_fds` (and stdin, stdout, stderr) stay open in it. Ctrl-C reaches it as it reaches any foreground
-    program; this process waits for it, and the harness dies with this process."""
-    uids, gids = _maps()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # pytest, in the same process group, answers it
+    Only `pass_fds` stay open in it, besides stdin (/dev/null) and stdout and stderr: pipes whose output this
+    process copies to its own. It runs in a session of its own, without a controlling terminal: `/dev/tty` fails
+    with ENXIO, and no ioctl (TIOCSTI) reaches the caller's terminal. Its file system is read-only but `writable`
+    (workspace.py); `blocks` are the users reserved for its units (as root), `cgroup_procs` its run group's. Ctrl-C
+    here is passed on to pytest; the harness dies with this process."""
+    uids, gids = _maps(blocks)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    copies = [threading.Thread(target=_copy, args=(out_r, sys.stdout.buffer), daemon=True),
+              threading.Thread(target=_copy, args=(err_r, sys.stderr.buffer), daemon=True)]  # fmt: skip
+
+    def join_cgroup(child: int) -> None:
+        if cgroup_procs is not None:
+            cgroup_procs.write_text(str(child))
+
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = ns.fork_into_user_namespace(uids, gids)
+        pid = ns.fork_into_user_namespace(uids, gids, prepare=join_cgroup)
         if pid == 0:
             code = 70
             try:
+                os.setsid()  # no controlling terminal from here on: /dev/tty is ENXIO
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(out_w, 1)
+                os.dup2(err_w, 2)
                 ns.set_parent_death_signal(signal.SIGKILL)
                 keep = set(pass_fds)
                 for fd in _open_fds():
@@ -91,17 +141,31 @@ def run(argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = ()) 
                     os.set_inheritable(fd, True)
                 ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWPID | ns.CLONE_NEWNET | ns.CLONE_NEWIPC | ns.CLONE_NEWUTS)
                 ns.make_mounts_private()
+                _view(writable)
                 init = os.fork()
-                if init == 0:
-                    _init(argv, env, uids, gids)
+                if init == 0:  # the same ids, one namespace down: as they are seen in this one
+                    _init(argv, env, [(a, a, n) for a, _, n in uids], [(a, a, n) for a, _, n in gids])
+                signal.signal(signal.SIGINT, lambda *_: os.kill(init, signal.SIGINT))  # on to init.py, to pytest
                 code = os.waitstatus_to_exitcode(os.waitpid(init, 0)[1])
             except BaseException:
                 traceback.print_exc()
             finally:
                 os._exit(code & 0xFF if code >= 0 else 128 - code)
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        os.close(out_w)
+        os.close(err_w)
+        out_w = err_w = -1
+        for copy in copies:
+            copy.start()
+        signal.signal(signal.SIGINT, lambda *_: os.kill(pid, signal.SIGINT))
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        for copy in copies:
+            copy.join(timeout=10)
+        return status
     finally:
         signal.signal(signal.SIGINT, previous)
+        for fd in (out_w, err_w):
+            if fd >= 0:
+                os.close(fd)
 
 
 def _open_fds() -> list[int]:

@@ -17,6 +17,7 @@ import fcntl
 import os
 import socket
 import struct
+from collections.abc import Callable
 
 __all__ = [
     "CLONE_NEWIPC",
@@ -26,6 +27,7 @@ __all__ = [
     "CLONE_NEWUSER",
     "CLONE_NEWUTS",
     "IdMap",
+    "bind_writable",
     "drop_capabilities",
     "forbid_user_namespaces",
     "fork_into_user_namespace",
@@ -33,6 +35,7 @@ __all__ = [
     "make_mounts_private",
     "mount_proc",
     "mount_tmpfs",
+    "read_only",
     "set_child_subreaper",
     "set_dumpable",
     "set_parent_death_signal",
@@ -46,6 +49,8 @@ __all__ = [
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+_MS_BIND, _AT_RECURSIVE, _AT_FDCWD, _MOUNT_ATTR_RDONLY = 0x1000, 0x8000, -100, 0x1
+_SYS_MOUNT_SETATTR = 442  # the same on x86_64 and aarch64 (Linux 5.12)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP, _PR_SET_CHILD_SUBREAPER = 1, 4, 24, 36
 _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
@@ -89,6 +94,27 @@ def make_mounts_private() -> None:
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64),
+                ("userns_fd", ctypes.c_uint64)]  # fmt: skip
+
+
+def read_only(target: str, readonly: bool = True, recursive: bool = False) -> None:
+    """mount_setattr(2): the mount at `target` (and every mount below it, `recursive`) read-only, or writable again.
+    A mount read-only when a less privileged user namespace's copy is made stays so there: the kernel locks it."""
+    attr = _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0) if readonly else _MountAttr(0, _MOUNT_ATTR_RDONLY, 0, 0)
+    flags = _AT_RECURSIVE if recursive else 0
+    result = _libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, target.encode(), flags, ctypes.byref(attr),
+                           ctypes.sizeof(attr))  # fmt: skip
+    _checked(result, f"mount_setattr {target}")
+
+
+def bind_writable(path: str) -> None:
+    """In a read-only view (`read_only("/", recursive=True)`): `path` bound onto itself, writable."""
+    _mount(path, path, None, _MS_BIND)
+    read_only(path, readonly=False)
+
+
 def mount_proc(target: str = "/proc") -> None:
     """A fresh /proc: it shows the processes of the caller's PID namespace and no other."""
     _mount("proc", target, "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
@@ -119,7 +145,7 @@ def write_id_maps(pid: int | str, uids: IdMap, gids: IdMap) -> None:
     _write(f"/proc/{pid}/gid_map", "".join(f"{a} {b} {n}\n" for a, b, n in gids))
 
 
-def fork_into_user_namespace(uids: IdMap, gids: IdMap) -> int:
+def fork_into_user_namespace(uids: IdMap, gids: IdMap, prepare: Callable[[int], None] | None = None) -> int:
     """Fork; the child enters a new user namespace and this process maps `uids` and `gids` into it.
 
     Returns the child's pid in the parent, 0 in the child (which returns only once the maps are written: it
@@ -147,6 +173,8 @@ def fork_into_user_namespace(uids: IdMap, gids: IdMap) -> int:
         if os.read(ready_r, 1) != b"u":
             os.waitpid(pid, 0)
             raise OSError("the child could not make a user namespace")
+        if prepare is not None:
+            prepare(pid)
         write_id_maps(pid, uids, gids)
         os.write(mapped_w, b"m")
     except BaseException:

@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["BLOCK", "PROBE_UID", "UNIT_UIDS", "UnitUsers", "UserError"]
+__all__ = ["BLOCK", "LOCKS", "PROBE_UID", "UNIT_UIDS", "UnitUsers", "UserError"]
 
 UNIT_UIDS = (1 << 31, (1 << 31) - 2)
 """(first, count): the users units run as (as root), above every system's own users and below 2^32 - 1."""
@@ -24,7 +24,7 @@ BLOCK = 1024
 """Users per worker: far more than the units a worker has alive at once (an example, a standby, two clients)."""
 PROBE_UID = UNIT_UIDS[0] + UNIT_UIDS[1] - 1
 """The user of sandbox.py's probe (`true`, run once per process): past the last whole block, no unit's."""
-_LOCKS = Path("/run/lock/branddocs-uids")
+LOCKS = Path("/run/lock/branddocs-uids")
 """One lock file per reserved block: `<index>`, held locked by the worker that uses block <index>."""
 
 
@@ -35,7 +35,7 @@ class UserError(RuntimeError):
 class UnitUsers:
     """One worker's users for its isolation units: `take` one, `give_back` it once its unit is over."""
 
-    def __init__(self, locks: Path = _LOCKS) -> None:
+    def __init__(self, locks: Path = LOCKS) -> None:
         self.root = os.geteuid() == 0
         self._held: set[int] = set()
         self._next = 0

@@ -134,7 +134,10 @@ def claims_problems(example: Example, context: Context) -> list[str]:
     token = target.new_token(brand)
     base, key = f"{target.proxy_url}/_x/{token}", target.proxy.run_key(token)
     answers = {}
-    with httpx.Client(timeout=target.limit_for(brand)[0], trust_env=False) as client:
+    # In the sandbox the checks run in the harness, whose network has no route to the proxy's port: they reach it
+    # through its socket, as the examples' relay does (pytest_plugin/target.py).
+    transport = httpx.HTTPTransport(uds=target.sandbox_socket) if target.sandbox_socket else None
+    with httpx.Client(timeout=target.limit_for(brand)[0], trust_env=False, transport=transport) as client:
         for probe in probes(names, brand.default_model):
             # A wrong key is one made up here: the proxy forwards it as it is (as for the error tables' rows).
             sent = "sk-wrong-" + secrets.token_hex(12) if probe.wrong_key else key

@@ -11,6 +11,13 @@ path under the base URL in which `*` stands for one path segment (the brand mode
 
 The proxy takes the list from the engine when it starts (`branddocs check` reads the brand files); nothing the
 checks' process or an example sends can widen it.
+
+The request forwarded is rebuilt from allowed parts, never the example's request less a deny-list: the method and
+normalised path above, the request headers of FORWARDED_HEADERS (what the openai Python and Node.js SDKs and curl
+send, recorded from each; `Authorization` is set by the proxy), no query string (no entry declares one: the guide's
+requests take none), and a body only for methods that have one (`GET`, `HEAD`, `DELETE` and `OPTIONS` with a body
+are refused). Any other header (`X-HTTP-Method-Override`, `X-Original-URL`, `OpenAI-Organization`, `Forwarded`,
+`Cookie`) is dropped: the platform never sees it.
 """
 
 from __future__ import annotations
@@ -20,12 +27,22 @@ from collections.abc import Iterable
 
 from branddocs.brand import REQUEST_PATTERN
 
-__all__ = ["DEFAULT_REQUESTS", "FIELD", "Allowed"]
+__all__ = ["BODILESS", "DEFAULT_REQUESTS", "FIELD", "FORWARDED_HEADERS", "Allowed", "forwarded_headers"]
 
 DEFAULT_REQUESTS = ("POST /chat/completions", "GET /models")
 """What the guide's examples send: chat completions (streamed or not) and the list of models."""
 FIELD = "api.example_requests"
 """Where a brand file adds requests to the list."""
+FORWARDED_HEADERS = frozenset({
+    "accept", "content-type", "user-agent", "openai-beta",
+    # The SDKs' own (Stainless): what they are, for the platform's statistics; none names a method, path or account.
+    "x-stainless-arch", "x-stainless-async", "x-stainless-lang", "x-stainless-os", "x-stainless-package-version",
+    "x-stainless-read-timeout", "x-stainless-retry-count", "x-stainless-runtime", "x-stainless-runtime-version",
+    "x-stainless-timeout",
+})  # fmt: skip
+"""The request headers forwarded (lower case); `authorization` is the proxy's to set, every other is dropped."""
+BODILESS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+"""Methods whose requests are forwarded only without a body: a body there is a smuggling primitive upstream."""
 _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
 
@@ -61,3 +78,12 @@ class Allowed:
         shown = path if len(path) <= 200 else path[:200] + "..."
         return (f"branddocs proxy: not forwarded: {method[:20]} {shown} is not a request the guide's examples make "
                 f"(forwarded: {', '.join(self.entries)}; a brand adds more with {FIELD})")  # fmt: skip
+
+
+def forwarded_headers(sent: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers of FORWARDED_HEADERS among `sent` (name, value), the first of each; every other is dropped."""
+    kept: dict[str, str] = {}
+    for name, value in sent:
+        if name.lower() in FORWARDED_HEADERS and name.lower() not in kept:
+            kept[name.lower()] = value
+    return kept

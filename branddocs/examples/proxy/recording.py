@@ -4,7 +4,11 @@ The proxy holds the real API key. An example gets a key made for its run (`run_k
 anywhere else; the proxy swaps it for the real one on the way out. It forwards only under the run's base path:
 the path is decoded (percent-encoded dots and slashes too) and its dot segments resolved first, and a path that
 would climb out (`../admin`, `%2e%2e/`, `..%2f`) is refused with 403, never forwarded; so is any method and path
-the guide's examples do not use (allowed.py: the key opens the tenant's whole account). A run's key stops working
+the guide's examples do not use (allowed.py: the key opens the tenant's whole account), and the request forwarded is
+rebuilt from allowed parts alone: the listed headers, no query string, a body only where the method has one.
+The proxy is a resource to bound like a unit: a request is judged on its request line and headers before its
+body is read, a body over BODY_LIMIT is answered 413, a run's record keeps a bounded prefix of each body
+(BODY_KEPT, RECORD_LIMIT in all) and a run makes at most RUN_REQUESTS, RUN_CONCURRENT at once. A run's key stops working
 once its example is over (`exchanges(close=True)`). An exchange is
 recorded as soon as its response has been forwarded (a stream at `data: [DONE]`), before the client can see
 its end, however the client then closes the connection.
@@ -29,11 +33,20 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from branddocs.examples.proxy.allowed import Allowed
+from branddocs.examples.proxy.allowed import BODILESS, Allowed, forwarded_headers
 
-__all__ = ["DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy", "normalise_path"]
+__all__ = ["BODY_KEPT", "BODY_LIMIT", "DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy",
+           "normalise_path"]  # fmt: skip
 
 DEFAULT_TIMEOUT = 60.0
+BODY_LIMIT = 4 << 20
+"""Bytes of a request body the proxy reads: over it, 413 (a Content-Length over it: before any of it is read)."""
+BODY_KEPT = 256 << 10
+"""Bytes of each body (request and response) kept in a run's record; the response goes to the client whole."""
+RECORD_LIMIT = 16 << 20
+"""Bytes of bodies one run's record holds in all; further exchanges are kept without their bodies."""
+RUN_REQUESTS, RUN_CONCURRENT = 1000, 16
+"""Requests one run may make (its record's length), and have in flight at once; more are answered 429."""
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 _DONE = b"data: [DONE]"
 _DECODE_ROUNDS = 4
@@ -109,6 +122,8 @@ class RecordingProxy:
         self._lock = threading.Lock()
         self._seen: dict[str, list[Exchange]] = defaultdict(list)
         self._open: dict[str, int] = defaultdict(int)
+        self._reading: dict[str, int] = defaultdict(int)
+        self._kept: dict[str, int] = defaultdict(int)
         self._prefix: dict[str, str] = {}
         self._client: httpx.AsyncClient | None = None
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]  # each refused unless allowed lists it
@@ -155,6 +170,7 @@ class RecordingProxy:
             if close:
                 self._prefix.pop(token, None)
                 self._open.pop(token, None)
+                self._kept.pop(token, None)
                 return self._seen.pop(token, [])
             return list(self._seen.get(token, []))
 
@@ -162,20 +178,55 @@ class RecordingProxy:
         with self._lock:
             return self._open.get(token, 0)
 
-    def _refused(self, token: str, method: str, path: str, body: bytes, why: str) -> Response:
-        """403 with one line saying why; recorded, so the example's failure says why its request got nowhere."""
+    def _refused(self, token: str, method: str, path: str, why: str, status: int = 403) -> Response:
+        """`status` with one line saying why; recorded (without the body, never read), so the example's failure says
+        why its request got nowhere."""
+        self._record(token, Exchange(method[:20], path[:200], b"", status, "text/plain", why.encode()))
+        return Response(why, status)
+
+    def _record(self, token: str, exchange: Exchange, done: bool = False) -> None:
+        """Keep `exchange` for run `token`, each body cut to what the run's record may still hold (RECORD_LIMIT)."""
         with self._lock:
-            self._seen[token].append(Exchange(method[:20], path[:200], body, 403, "text/plain", why.encode()))
-        return Response(why, 403)
+            room = max(0, RECORD_LIMIT - self._kept[token])
+            for name in ("request_body", "body"):
+                data = getattr(exchange, name)
+                keep = min(len(data), BODY_KEPT, room)
+                if keep < len(data):
+                    setattr(exchange, name, data[:keep])
+                    if name == "body" and not exchange.cut:
+                        exchange.cut = f"the record keeps the first {keep} bytes of the body, of {len(data)}"
+                room -= keep
+            self._kept[token] = RECORD_LIMIT - room
+            self._seen[token].append(exchange)
+            if done:
+                self._open[token] -= 1
+
+    async def _body(self, request: Request) -> bytes | str:
+        """The request's body, or (a string) why it is not read: over BODY_LIMIT, or sent where none belongs."""
+        length, chunked = request.headers.get("content-length"), "transfer-encoding" in request.headers
+        if request.method in BODILESS and (chunked or (length or "0") != "0"):
+            return f"branddocs proxy: not forwarded: a {request.method} request carries no body"
+        if length is not None and (not length.isdigit() or int(length) > BODY_LIMIT):
+            return f"branddocs proxy: not forwarded: the body is over {BODY_LIMIT} bytes (Content-Length {length[:20]})"
+        body = bytearray()
+        async for piece in request.stream():
+            body += piece
+            if len(body) > BODY_LIMIT:
+                return f"branddocs proxy: not forwarded: the body is over {BODY_LIMIT} bytes"
+        return bytes(body)
 
     async def _forward(self, request: Request) -> Response:
         assert self._client is not None, "the proxy serves requests only between startup and shutdown"
         token = request.path_params["token"]
         with self._lock:
             prefix = self._prefix.get(token)
+            busy, made = self._open[token] + self._reading[token], len(self._seen.get(token, ()))
         if prefix is None:
             return Response("branddocs proxy: unknown run", 404)
-        body = await request.body()
+        if busy >= RUN_CONCURRENT or made >= RUN_REQUESTS:
+            what = f"{RUN_CONCURRENT} requests at once" if busy >= RUN_CONCURRENT else f"{RUN_REQUESTS} requests"
+            return Response(f"branddocs proxy: not forwarded: a run makes at most {what}", 429)
+        # Method, path and query first, from the request line: nothing refused has its body read.
         # The path as sent (uvicorn's `path` is already decoded once): everything after /_x/<token>.
         parts = request.scope.get("raw_path", b"").decode("latin-1").split("/", 3)
         sent = "/" + (parts[3] if len(parts) > 3 else "")
@@ -183,14 +234,28 @@ class RecordingProxy:
             path = normalise_path(sent)
         except (PathRefused, UnicodeDecodeError) as exc:
             why = f"branddocs proxy: not forwarded: {exc if isinstance(exc, PathRefused) else 'the path is not UTF-8'}"
-            return self._refused(token, request.method, sent, body, why)
+            return self._refused(token, request.method, sent, why)
         if not self.allowed.permits(request.method, path):
-            return self._refused(token, request.method, path, body, self.allowed.refusal(request.method, path))
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        if self._key and headers.get("authorization") == f"Bearer {self.run_key(token)}":
-            headers["authorization"] = f"Bearer {self._key}"
+            return self._refused(token, request.method, path, self.allowed.refusal(request.method, path))
+        if request.scope.get("query_string"):
+            why = f"branddocs proxy: not forwarded: {request.method} {path} takes no query string"
+            return self._refused(token, request.method, path, why)
+        with self._lock:
+            self._reading[token] += 1
+        try:
+            body = await self._body(request)
+        finally:
+            with self._lock:
+                self._reading[token] -= 1
+        if isinstance(body, str):
+            return self._refused(token, request.method, path, body, 413 if "over" in body else 403)
+        headers = forwarded_headers(request.headers.items())
+        sent_key = request.headers.get("authorization")
+        if sent_key is not None:  # the run's key becomes the real one; any other (a wrong key) goes as it is
+            real = self._key and sent_key == f"Bearer {self.run_key(token)}"
+            headers["authorization"] = f"Bearer {self._key}" if real else sent_key
         upstream = self._client.build_request(
-            request.method, self.upstream + prefix + path, params=request.query_params, headers=headers, content=body
+            request.method, self.upstream + prefix + path, headers=headers, content=body or None
         )
         with self._lock:
             self._open[token] += 1
@@ -200,9 +265,7 @@ class RecordingProxy:
             nonlocal recorded
             if not recorded:
                 recorded = True
-                with self._lock:
-                    self._seen[token].append(exchange)
-                    self._open[token] -= 1
+                self._record(token, exchange, done=True)
 
         try:
             response = await self._client.send(upstream, stream=True)
@@ -221,25 +284,31 @@ class RecordingProxy:
         out_headers.pop("content-encoding", None)
         content_type = response.headers.get("content-type", "")
 
-        def exchange(kept: bytearray, cut: str = "") -> Exchange:
+        def exchange(kept: bytearray, total: int, cut: str = "") -> Exchange:
+            if not cut and total > len(kept):
+                cut = f"the record keeps the first {len(kept)} bytes of the body, of {total}"
             return Exchange(request.method, path, body, response.status_code, content_type, bytes(kept), cut)
 
         async def relay() -> AsyncIterator[bytes]:
             kept, cut = bytearray(), "the client closed the connection before the body ended"
+            tail, total = b"", 0
             try:
                 async for piece in response.aiter_bytes():
-                    kept += piece
-                    if _DONE in kept[-len(piece) - len(_DONE) :]:
-                        record(exchange(kept))  # before the client sees [DONE]: it may hang up right after
+                    total += len(piece)
+                    if len(kept) < BODY_KEPT:  # a bounded prefix; the rest goes to the client alone
+                        kept += piece[: BODY_KEPT - len(kept)]
+                    if _DONE in tail + piece:
+                        record(exchange(kept, total))  # before the client sees [DONE]: it may hang up right after
+                    tail = (tail + piece)[-len(_DONE) :]
                     yield piece
                 cut = ""
-                record(exchange(kept))  # before the body's end reaches the client
+                record(exchange(kept, total))  # before the body's end reaches the client
             except httpx.ReadTimeout:
                 cut = f"the endpoint sent nothing for {self.timeout + 5:g} s; the body was cut there"
             except httpx.HTTPError as exc:
                 cut = f"the connection broke mid-body: {type(exc).__name__}"
             finally:
-                record(exchange(kept, cut))  # synchronous, before any await a cancellation could cut short
+                record(exchange(kept, total, cut))  # synchronous, before any await a cancellation could cut short
                 await asyncio.shield(response.aclose())
 
         return StreamingResponse(relay(), status_code=response.status_code, headers=out_headers)

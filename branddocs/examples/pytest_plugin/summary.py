@@ -17,7 +17,7 @@ from branddocs.examples.run.sdks import sdks
 from branddocs.settings import ENDPOINT, NO_SANDBOX, PROXY
 from branddocs.site import Project
 
-__all__ = ["NO_SANDBOX_ENV", "pytest_report_header", "pytest_runtest_logreport", "pytest_terminal_summary"]
+__all__ = ["NO_SANDBOX_ENV", "not_run", "pytest_report_header", "pytest_runtest_logreport", "pytest_terminal_summary"]
 
 NO_SANDBOX_ENV = NO_SANDBOX.name
 _RESULTS = "branddocs_results"
@@ -66,9 +66,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if hasattr(report, "wasxfail"):
         outcome = "xfailed" if report.skipped else "failed"
     _results.setdefault(_RESULTS, Counter())[(props["brand"], props["language"], outcome)] += 1
+    if "not_run" in props:
+        _results.setdefault(_NOT_RUN, Counter())[props["not_run"]] += 1
 
 
 _results: dict[str, Counter] = {}
+_NOT_RUN = "branddocs_not_run"
+
+
+def not_run() -> Counter:
+    """{what this machine lacks: how many examples it kept from running} (this run's reports, as they came in)."""
+    return _results.get(_NOT_RUN, Counter())
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -92,3 +100,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         totals[outcome] += n
     write(f"examples: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped, "
           f"{totals['xfailed']} xfailed")  # fmt: skip
+    for missing, count in not_run().items():
+        write(f"branddocs: {count} example(s) NOT RUN, so this check is incomplete (exit 14): {missing}")

@@ -6,6 +6,8 @@ Each example is one isolation unit, which gets:
 - its own PID namespace with a fresh /proc: no other process, its environment, memory or command line, is there;
   when its first process ends, the kernel kills whatever it left behind;
 - its own IPC namespace (no other unit's SysV segments, queues or semaphores), mount and UTS namespaces;
+- no kernel keyrings (seccomp.py: `add_key`, `request_key`, `keyctl` fail with EPERM), which no namespace of its
+  own would keep apart: they belong to the user;
 - a read-only view of the system (/usr, the /etc files programs need, not the whole /etc), read-only binds of
   exactly what it must read (the interpreter and its packages, node and node_modules, our harness, its script),
   and no view of the project, `site/`, `docs/`, `.venv` for writing, the home folder or other units' folders;
@@ -40,7 +42,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from branddocs.examples.isolation import namespaces
+from branddocs.examples.isolation import namespaces, seccomp
 from branddocs.examples.isolation.cgroups import Group
 from branddocs.examples.isolation.uids import PROBE_UID
 from branddocs.settings import BWRAP, NO_SANDBOX
@@ -253,6 +255,10 @@ def launch(
         userns = namespaces.user_namespace(ids, gids)
         fds.append(userns)
     options, run = _arguments(box, command, uid, userns)
+    denied = seccomp.program_fd()  # no kernel keyrings (seccomp.py), for the unit and all it forks
+    if denied is not None:
+        fds.append(denied)
+        options += ["--seccomp", str(denied)]
     read, write = os.pipe()
     fds.append(read)
     try:

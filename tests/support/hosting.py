@@ -16,7 +16,7 @@ from pathlib import Path
 
 from branddocs.site import Project
 
-from .conftest import run_branddocs, scratch_project
+from .project import run_branddocs, scratch_project
 
 __all__ = ["Load", "Response", "Upstream", "build", "get", "readable_folder", "scratch_with_site_urls", "upstream"]
 

@@ -1,0 +1,103 @@
+"""What the harness may write, made by the engine before the harness starts and collected after it ends.
+
+The harness (harness.py) sees the machine's file system read-only: the engine's code and environment, the
+project, /etc, the home folder, whatever a later `branddocs` command run with the key would load or execute, are
+out of its reach for writing. It writes only:
+- its work folder (`branddocs-check-*` in the engine's temporary folder): pytest's `--basetemp`, its TMPDIR, and
+  the outputs pytest is asked for (`--junitxml`), which the engine copies to where they were asked for once the
+  harness has ended;
+- the project's `docs/`, with `--update-examples` alone (which runs against the reference endpoint, never a key);
+- its run group of cgroups (cgroups.harness_group), where its workers make their units' memory groups;
+- as root, its own lock folder for the blocks of users (a tmpfs at uids.LOCKS, inside the harness): the blocks
+  are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
+  HARNESS_BLOCKS blocks (harness.py): the harness can neither take nor free another run's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from branddocs.examples.isolation import cgroups
+from branddocs.examples.isolation.uids import UnitUsers
+
+__all__ = ["HARNESS_BLOCKS", "Workspace"]
+
+HARNESS_BLOCKS = 64
+"""Blocks of users (uids.BLOCK each) reserved for one harness, as root: one per pytest worker, at most."""
+_OUTPUTS = ("--junitxml", "--junit-xml")
+
+
+@dataclass
+class Workspace:
+    """One check's writable places (see the module's docstring)."""
+
+    folder: Path
+    writable: list[str]
+    """Paths bound writable into the harness's read-only view."""
+    cgroup_procs: Path | None = None
+    """Where the engine moves the harness's first process (its run group), if one could be made."""
+    blocks: list[int] = field(default_factory=list)
+    """The first user of each block reserved for the harness (root only)."""
+    _group: Path | None = None
+    _users: list[UnitUsers] = field(default_factory=list)
+    _outputs: list[tuple[Path, Path]] = field(default_factory=list)
+
+    @classmethod
+    def make(cls, docs: Path | None) -> Workspace:
+        """The work folder, the run group and (as root) the blocks of users; `docs` also writable when given."""
+        folder = Path(tempfile.mkdtemp(prefix="branddocs-check-"))
+        (folder / "tmp").mkdir()
+        space = cls(folder, [str(folder)] + ([str(docs.resolve())] if docs is not None else []))
+        group, procs = cgroups.harness_group()
+        if group is not None:
+            space._group, space.cgroup_procs = group, procs
+            space.writable.append(str(group))
+        if os.geteuid() == 0:
+            try:
+                space._users = [UnitUsers() for _ in range(HARNESS_BLOCKS)]
+            except BaseException:
+                space.close(keep=False)
+                raise
+            space.blocks = [users.first for users in space._users]
+        return space
+
+    @property
+    def basetemp(self) -> Path:
+        return self.folder / "pytest"
+
+    def environ(self) -> dict[str, str]:
+        """What the harness's environment takes from here: its temporary folder, inside the work folder."""
+        return {"TMPDIR": str(self.folder / "tmp")}
+
+    def pytest_args(self, args: list[str]) -> list[str]:
+        """`args` with each output file asked for written in the work folder instead; copied out by `close`."""
+        out, given = [], iter(args)
+        for arg in given:
+            name, eq, value = arg.partition("=")
+            if name in _OUTPUTS:
+                wanted = value if eq else next(given, "")
+                inside = self.folder / f"output-{len(self._outputs)}{Path(wanted).suffix}"
+                self._outputs.append((inside, Path(wanted).absolute()))
+                out.append(f"{name}={inside}")
+                continue
+            out.append(arg)
+        return out
+
+    def close(self, keep: bool) -> None:
+        """Copy the outputs out, remove the run group, free the blocks; the work folder too unless `keep`."""
+        for inside, wanted in self._outputs:
+            if inside.is_file() and not inside.is_symlink():
+                with contextlib.suppress(OSError):
+                    shutil.copyfile(inside, wanted)
+        if self._group is not None:
+            cgroups.remove_group(self._group)
+        for users in self._users:
+            users.close()
+        self._users.clear()
+        if not keep:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,262 @@
+"""What the repository's code in the harness can change outside it: no file a later command runs, no terminal.
+
+A real-key `branddocs check` (a platform started apart with a key of its own) of a hostile repository, run as a
+user runs it: from a shell-like process whose controlling terminal is a pseudo-terminal. Its root `conftest.py`
+(loaded by pytest in the harness) tries, as the attacks of issue 29 (I1, I2) did:
+- to write a `.pth` file into the engine's own site-packages (it would run in every later Python process of the
+  engine, `branddocs check` with the key among them), a file in /etc, in the home folder, in the project, in the
+  machine's lock folder for users, and the memory limit of the cgroup its own is below (the same value back);
+- to open `/dev/tty` and push a command into the terminal's input with TIOCSTI, through fds 0, 1, 2 and
+  `/dev/tty` (the caller's shell would read and run it once the check ends).
+In the harness every write fails (a read-only view: none of the files exists afterwards), `/dev/tty` fails with
+ENXIO (a session of its own, no controlling terminal), and nothing reaches the terminal's input. The negative: the
+same check with the harness switched off (BRANDDOCS_NO_HARNESS=1, with --unsafe-no-sandbox, which a real key then
+needs) writes the `.pth` file, the home folder and the project (and /etc, as root), and its TIOCSTI lands in the
+terminal's input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import select
+import shutil
+import subprocess
+import sysconfig
+import termios
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from branddocs.examples.run import sandbox
+
+from ..support.endpoint import endpoint_command
+from ..support.project import BIN, ROOT, scratch_project
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available"),
+]
+
+MARK = "harness-reach-" + secrets.token_hex(5)
+REAL_KEY = f"sk-real-{secrets.token_hex(8)}"
+PAYLOAD = "echo TYPED-" + MARK[::-1]
+HOSTILE = """
+def _branddocs_reach():
+    import errno, fcntl, json, os, sysconfig, termios
+    mark, payload = "MARK", "PAYLOAD\\n"
+    home = os.path.expanduser("~")
+    targets = {"venv": os.path.join(sysconfig.get_paths()["purelib"], f"zz-{mark}.pth"), "etc": f"/etc/{mark}",
+               "home": os.path.join(home, mark), "project": os.path.join(os.getcwd(), mark),
+               "locks": f"/run/lock/branddocs-uids/{mark}"}
+    said = {}
+    for name, path in targets.items():
+        try:
+            with open(path, "x") as planted:
+                planted.write("# " + mark + "\\n")
+            said[name] = "wrote"
+        except OSError as exc:
+            said[name] = errno.errorcode.get(exc.errno, str(exc.errno))
+    try:
+        with open("/proc/self/cgroup") as lines:
+            own = next(line.split(":", 2)[2].strip() for line in lines if "memory" in line.split(":")[1].split(","))
+        limit = os.path.join("/sys/fs/cgroup/memory" + os.path.dirname(own), "memory.limit_in_bytes")
+        with open(limit) as f:
+            value = f.read()
+        with open(limit, "w") as f:
+            f.write(value)
+        said["cgroup"] = "wrote"
+    except StopIteration:
+        said["cgroup"] = "no v1 memory cgroup"
+    except OSError as exc:
+        said["cgroup"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    fds = [0, 1, 2]
+    try:
+        fds.append(os.open("/dev/tty", os.O_RDWR))
+        said["tty"] = "opened"
+    except OSError as exc:
+        said["tty"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    pushed = []
+    for fd in fds:
+        try:
+            for ch in payload.encode():
+                fcntl.ioctl(fd, termios.TIOCSTI, bytes([ch]))
+            pushed.append(fd)
+            break
+        except OSError:
+            pass
+    said["pushed"] = pushed
+    with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "reach.json"), "w") as out:
+        json.dump(said, out)
+
+
+_branddocs_reach()
+
+
+def pytest_terminal_summary(terminalreporter):
+    import os
+    with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "reach.json")) as report:
+        terminalreporter.write_line("REACH-REPORT " + report.read())
+"""
+
+
+@dataclass
+class Reach:
+    code: int
+    output: str
+    said: dict
+    typed: str
+    """What reached the terminal's input (what the caller's shell would read next)."""
+    left: dict[str, bool]
+    """Whether each planted file exists, seen from outside."""
+
+
+def _targets(project: Path) -> dict[str, Path]:
+    venv, locks = Path(sysconfig.get_paths()["purelib"]), Path("/run/lock/branddocs-uids")
+    return {
+        "venv": venv / f"zz-{MARK}.pth",
+        "etc": Path("/etc") / MARK,
+        "home": Path.home() / MARK,
+        "project": project / MARK,
+        "locks": locks / MARK,
+    }
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except PermissionError:  # a folder this user may not enter (root's lock folder): nor could its harness
+        return False
+
+
+def _under_terminal(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """`command` with a pseudo-terminal as stdin, stdout, stderr and controlling terminal; (status, its output,
+    what is left in the terminal's input once it has ended)."""
+    master, slave = os.openpty()
+    output = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                piece = os.read(master, 1 << 16)
+            except OSError:
+                return
+            if not piece:
+                return
+            output.extend(piece)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    process = subprocess.Popen(
+        command,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    code = process.wait(timeout=600)
+    typed = b""
+    os.set_blocking(slave, False)
+    while select.select([slave], [], [], 1)[0]:
+        try:
+            piece = os.read(slave, 4096)
+        except OSError:
+            break
+        if not piece:
+            break
+        typed += piece
+    os.close(slave)
+    reader.join(timeout=5)
+    os.close(master)
+    return code, output.decode(errors="replace"), typed.decode(errors="replace")
+
+
+def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *flags: str) -> Iterator[Reach]:
+    project = scratch_project(tmp_path_factory.mktemp("reach"))
+    # The repository holds the engine too (as this one does, `pip install -e .`): pytest loads its root conftest.py.
+    shutil.copytree(ROOT / "branddocs", project.root / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
+    code = HOSTILE.replace("MARK", MARK).replace("PAYLOAD", PAYLOAD)
+    (project.root / "conftest.py").write_text(code, encoding="utf-8")
+    out = tmp_path_factory.mktemp("engine-tmp")
+    targets = _targets(project.root)
+    try:
+        with endpoint_command(tmp_path_factory.mktemp("platform"), "--api-key", REAL_KEY, "--brand", "acme",
+                              cwd=project.root) as (url, _):  # fmt: skip
+            env = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
+            env |= {
+                "NO_MKDOCS_2_WARNING": "1",
+                "BRANDDOCS_ENDPOINT": f"{url}/v1",
+                "BRANDDOCS_API_KEY": REAL_KEY,
+                "TMPDIR": str(out),
+                "PYTHONPATH": str(project.root),
+                **extra,
+            }
+            command = [str(BIN / "branddocs"), "check", "--brand", "acme", "serverless-endpoints.md", *flags]
+            status, output, typed = _under_terminal(command, project.root, env)
+        said = {}
+        for line in output.splitlines():
+            if line.startswith("REACH-REPORT "):
+                said = json.loads(line.removeprefix("REACH-REPORT "))
+        yield Reach(status, output, said, typed, {name: _exists(path) for name, path in targets.items()})
+    finally:
+        for path in targets.values():
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+@pytest.fixture(scope="module")
+def harnessed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reach]:
+    yield from _attempt(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module")
+def unharnessed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reach]:
+    yield from _attempt(tmp_path_factory, {"BRANDDOCS_NO_HARNESS": "1"}, "--unsafe-no-sandbox")
+
+
+def test_the_repositorys_code_writes_nothing_a_later_command_runs(harnessed: Reach, unharnessed: Reach) -> None:
+    assert harnessed.said, harnessed.output
+    assert harnessed.code == 0, harnessed.output
+    for name in ("venv", "etc", "home", "project", "cgroup"):
+        assert harnessed.said[name] != "wrote", (name, harnessed.said)
+    assert not any(harnessed.left.values()), harnessed.left
+    # The negative: without the harness the same code writes the engine's site-packages, the home folder and the
+    # project (and /etc as root): the `.pth` file would run in the next `branddocs` with the key.
+    assert unharnessed.said, unharnessed.output
+    for name in ("venv", "home", "project") + (("etc",) if os.geteuid() == 0 else ()):
+        assert unharnessed.said[name] == "wrote", (name, unharnessed.said)
+        assert unharnessed.left[name], name
+
+
+def _tiocsti_refused_for_everyone() -> bool:
+    try:
+        legacy = Path("/proc/sys/dev/tty/legacy_tiocsti").read_text().strip()
+    except OSError:
+        return False  # kernels before 6.2: TIOCSTI on one's own terminal is allowed
+    return legacy == "0" and os.geteuid() != 0
+
+
+def test_the_repositorys_code_has_no_terminal(harnessed: Reach, unharnessed: Reach) -> None:
+    assert harnessed.said["tty"] == "ENXIO", harnessed.said
+    assert harnessed.said["pushed"] == [], harnessed.said
+    assert PAYLOAD not in harnessed.typed, harnessed.typed
+    assert unharnessed.said["tty"] == "opened", unharnessed.said  # the negative: the caller's terminal
+    if _tiocsti_refused_for_everyone():
+        pytest.skip("this kernel refuses TIOCSTI to everyone without CAP_SYS_ADMIN (dev.tty.legacy_tiocsti=0): "
+                    "the session of its own is proved by /dev/tty failing with ENXIO above")  # fmt: skip
+    assert unharnessed.said["pushed"], unharnessed.said
+    assert PAYLOAD in unharnessed.typed, unharnessed.typed
+
+
+def test_the_harnesss_lock_folder_for_users_is_its_own(harnessed: Reach) -> None:
+    """A tmpfs of its own: what it writes there is not in the machine's (where other runs' locks are)."""
+    assert not harnessed.left["locks"]

@@ -40,13 +40,14 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.isolation import harness
     from branddocs.examples.isolation.workspace import Workspace
     from branddocs.examples.languages.base import check_language
-    from branddocs.examples.proxy.process import PROXY_ENV, start, without_secrets
+    from branddocs.examples.proxy.process import PROXY_ENV, start
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
     from branddocs.examples.pytest_plugin.first_run import preflight
     from branddocs.examples.pytest_plugin.target import proxy_settings, refusal
     from branddocs.examples.run import sandbox
     from branddocs.markup import FenceError, parse_fences
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_HARNESS, NO_SANDBOX, ROOT
+    from branddocs.site.build_env import build_environment
 
     project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
@@ -108,9 +109,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
     # What the harness may write (workspace.py): made before the proxy starts, collected after pytest has ended.
     space = Workspace.make(project.docs_dir if args.update_examples else None)
     # The key goes to the proxy process alone, over a pipe, before any of the repository's code runs; pytest and its
-    # workers get an environment without any secret, and run in the harness, where neither this process nor the
-    # proxy (no descendant of pytest's) can be seen.
-    env = {**without_secrets(os.environ), ROOT.name: str(project.root)}
+    # workers get the allow-listed environment a build gets (site/build_env.py: no secret, nor any variable nobody
+    # listed), and run in the harness, where neither this process nor the proxy (no descendant of pytest's) is seen.
+    env = {**build_environment(os.environ), ROOT.name: str(project.root)}
     try:
         proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
     except BaseException:

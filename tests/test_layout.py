@@ -54,8 +54,11 @@ def cross_imports(tests: Path) -> list[str]:
         if "support" in path.relative_to(tests).parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level and (node.module or "").split(".")[0] != "support":
-                found.append(f"{path.relative_to(tests.parent)}:{node.lineno}: from {'.' * node.level}{node.module}")
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            if module.startswith("tests.") and isinstance(node, ast.ImportFrom) and not node.level:
+                module, node.level = module.removeprefix("tests."), 1  # `from tests.x import ...`: the same thing
+            if isinstance(node, ast.ImportFrom) and node.level and module.split(".")[0] != "support":
+                found.append(f"{path.relative_to(tests.parent)}:{node.lineno}: from {'.' * node.level}{module}")
     return found
 
 
@@ -68,8 +71,12 @@ def test_a_helper_imported_from_another_test_module_is_named(tmp_path: Path) -> 
     (tests / "support").mkdir(parents=True)
     (tests / "support" / "sites.py").write_text("from .project import ROOT\n", encoding="utf-8")
     (tests / "test_a.py").write_text("from .support.sites import x\nfrom .test_b import helper\n", encoding="utf-8")
-    (tests / "test_c.py").write_text("from .conftest import ROOT\n", encoding="utf-8")
-    assert cross_imports(tests) == ["tests/test_a.py:2: from .test_b", "tests/test_c.py:1: from .conftest"]
+    (tests / "test_c.py").write_text("from .conftest import ROOT\nfrom tests.test_a import y\n", encoding="utf-8")
+    assert cross_imports(tests) == [
+        "tests/test_a.py:2: from .test_b",
+        "tests/test_c.py:1: from .conftest",
+        "tests/test_c.py:2: from .test_a",
+    ]
 
 
 def test_no_module_is_over_350_lines() -> None:

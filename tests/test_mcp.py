@@ -33,8 +33,8 @@ from branddocs.mcp.sites import BrandSite, Sites
 from branddocs.site import Project
 from branddocs.site.platform_file import FILE as PLATFORM_FILE
 from branddocs.site.platform_file import platform_record
-from tests.conftest import run_branddocs
-from tests.reader_checks import search_words
+from .support.project import run_branddocs
+from .support.readers import search_words
 
 BIN = Path(sys.executable).parent
 _LISTENING = re.compile(r"each at (?P<url>http://\S+?)/<id>/mcp")

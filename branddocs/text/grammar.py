@@ -178,9 +178,9 @@ def url(value: str) -> str:
     host = re.match(r"[^:/]*", rest).group()  # type: ignore[union-attr]
     if not host:
         raise GrammarError(f"expected {what}, with a host name after {scheme[0]}; found {value!r}")
-    try:
-        token(host, _HOST, "a host name", r"[A-Za-z0-9.-]", 253)
-    except GrammarError:
+    # The host's grammar alone: the whole URL is what must print as written (below), not its host on its own
+    # (`127.0.0.1` alone reads as a Markdown list item's start; inside the URL it does not).
+    if len(host) > 253 or not re.fullmatch(_HOST, host):
         bad = _first_outside(host, re.compile(r"[A-Za-z0-9.-]"), scheme.end())
         raise GrammarError(
             f"expected {what}, the host an ASCII name of letters, digits, '-' and dots (an IDN in its xn-- form); "

@@ -97,6 +97,14 @@ def test_a_checked_url_is_one_word_for_bash(tmp_path: Path) -> None:
     assert len(words) == 4
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "http://localhost:8000/v1", "http://127.0.0.1/openai/v1"])
+def test_a_platform_at_an_address_or_a_one_label_name_loads(tmp_path: Path, url: str) -> None:
+    """A vLLM at `http://127.0.0.1:8000/v1` is an ordinary platform: its host is checked as part of the URL, which
+    prints as written; alone, `127.0.0.1` would read as a Markdown list item's start (the printer escapes it)."""
+    assert load_brand(_brand_file(tmp_path, url)).base_url == url
+    assert text.markdown_text("127.0.0.1") != "127.0.0.1"  # the negative: the host alone is changed by a printer
+
+
 def test_without_the_grammar_the_published_curl_runs_a_command(tmp_path: Path) -> None:
     # The negative: the table's value, printed as Markdown text (which leaves ; $ = , alone), runs touch in bash.
     hostile = TABLE["shell commands after ;"].replace("/tmp/p", str(tmp_path / "planted"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
+import re
 import socket
 import struct
 from collections.abc import Callable
@@ -35,6 +36,8 @@ __all__ = [
     "make_mounts_private",
     "mount_proc",
     "mount_tmpfs",
+    "mount_tmpfs_keeping",
+    "mounts_below",
     "read_only",
     "set_child_subreaper",
     "set_dumpable",
@@ -50,6 +53,7 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 _MS_BIND, _AT_RECURSIVE, _AT_FDCWD, _MOUNT_ATTR_RDONLY = 0x1000, 0x8000, -100, 0x1
+_MS_MOVE = 0x2000
 _SYS_MOUNT_SETATTR = 442  # the same on x86_64 and aarch64 (Linux 5.12)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP, _PR_SET_CHILD_SUBREAPER = 1, 4, 24, 36
 _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
@@ -124,6 +128,32 @@ def mount_tmpfs(target: str, size: int, mode: int = 0o1777, uid: int | None = No
     """A tmpfs of at most `size` bytes at `target`: written files count against it, and go with the mount."""
     data = f"size={size},mode={mode:o}" + (f",uid={uid},gid={gid}" if uid is not None else "")
     _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, data)
+
+
+def mounts_below(target: str) -> list[str]:
+    """The mounts strictly below `target` that no other of them holds (moving one moves those below it too)."""
+    prefix, points = target.rstrip("/") + "/", set()
+    with open("/proc/self/mountinfo", encoding="utf-8") as lines:
+        for line in lines:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])  # `\040`: a space
+            if point.startswith(prefix):
+                points.add(point)
+    return sorted(p for p in points if not any(p.startswith(q + "/") for q in points))
+
+
+def mount_tmpfs_keeping(target: str, size: int, holder: str) -> None:
+    """A fresh tmpfs at `target`, like mount_tmpfs, that keeps the mounts below it: a project or its Python under
+    /tmp is bound into the sandbox there, read-only, and an import after the fork must still find its files. Each
+    is moved aside into `holder` (an empty folder on another mount), the tmpfs mounted, each moved back below it."""
+    kept = mounts_below(target)
+    for number, point in enumerate(kept):
+        os.mkdir(f"{holder}/{number}", 0o700)
+        _mount(point, f"{holder}/{number}", None, _MS_MOVE)
+    mount_tmpfs(target, size)
+    for number, point in enumerate(kept):
+        os.makedirs(point, 0o755, exist_ok=True)  # root's folders on the path: the unit's user cannot change them
+        _mount(f"{holder}/{number}", point, None, _MS_MOVE)
+        os.rmdir(f"{holder}/{number}")
 
 
 def _write(path: str, text: str) -> None:

@@ -120,9 +120,9 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
                          (resource.RLIMIT_CORE, 0)):  # fmt: skip
         resource.setrlimit(limit, (value, value))
     ns.mount_proc()
-    ns.mount_tmpfs("/tmp", FILE_LIMIT)  # noqa: S108 - the unit's own tmpfs
     scratch = Path(order["scratch"])
     ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, uid if root else os.getgid())
+    ns.mount_tmpfs_keeping("/tmp", FILE_LIMIT, str(scratch))  # noqa: S108 - the unit's own tmpfs
     mine = json.loads(_read_all(private))
     os.close(private)
     os.dup2(out, 1)

@@ -25,6 +25,7 @@ from branddocs.site import Project
 from .support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    SEARCH_PROBE,
     Visit,
     copy_button_problems,
     guide_words,
@@ -106,6 +107,7 @@ def hosted_guide_problems(playwright: Playwright, url: str, brand: Brand, search
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
         page = context.new_page()
         page.add_init_script(REPORT_VIOLATIONS)
+        page.add_init_script(SEARCH_PROBE)  # as every page the browser checks open (support/browser.open_page)
         return _use(page, url, brand, search)
 
 

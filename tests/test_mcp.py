@@ -33,6 +33,7 @@ from branddocs.mcp.sites import BrandSite, Sites
 from branddocs.site import Project
 from branddocs.site.platform_file import FILE as PLATFORM_FILE
 from branddocs.site.platform_file import platform_record
+
 from .support.project import run_branddocs
 from .support.readers import search_words
 

@@ -11,11 +11,9 @@ proper request. They run against a real endpoint with a real key, once in the sa
 
 from __future__ import annotations
 
-import re
 import secrets
 import sysconfig
 import threading
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +25,7 @@ from branddocs.errors import EXIT_NO_SANDBOX
 from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
-from .support.checks import check, check_under_shell, outcome, write_page
+from .support.checks import check, check_under_shell, junit_results, outcome, write_page
 from .support.endpoint import endpoint_command
 from .support.project import scratch_project
 
@@ -288,7 +286,7 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str]
             env = {**SECRETS, "BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, **extra_env}
             done = check_under_shell(project, "--brand", "acme", "hostile.md", *flags, "--", f"--junitxml={junit}",
                                      env=env)  # fmt: skip
-        results = _results(junit)
+        results = junit_results(junit)
         outcomes = {lang: outcome(results, page, MARKERS[lang], lang) for lang in LANGS} if results else {}
         written = {lang: {k: p.exists() for k, p in _targets(project, tmp_name, lang).items()} for lang in LANGS}
     finally:
@@ -297,22 +295,6 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str]
             for path in _targets(project, tmp_name, lang).values():
                 path.unlink(missing_ok=True)
     yield Attempt(done.returncode, done.stdout + done.stderr, outcomes, collector.received, written)
-
-
-def _results(junit: Path) -> dict[str, str]:
-    """{example id: outcome} from the JUnit report `branddocs check` left, read as test_example_checks.check does."""
-    results = {}
-    if junit.exists():
-        for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 - our own JUnit file
-            name = re.sub(r"^test_example\[(.*)\]$", r"\1", case.get("name", ""))
-            found = "passed"
-            for tag in ("failure", "error", "skipped"):
-                node = case.find(tag)
-                if node is not None:
-                    found = f"{tag}: {node.get('message', '')}\n{node.text or ''}"
-                    break
-            results[name] = found
-    return results
 
 
 @pytest.fixture(scope="module")

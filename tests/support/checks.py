@@ -21,6 +21,12 @@ def check(project: Project, *args: str, env: dict[str, str] | None = None) -> tu
     junit.unlink(missing_ok=True)
     env = {"BRANDDOCS_ENDPOINT": "", "BRANDDOCS_API_KEY": "", **(env or {})}
     done = run_branddocs("check", *args, "--", f"--junitxml={junit}", cwd=project.root, env=env)
+    return done.returncode, junit_results(junit), done.stdout + done.stderr
+
+
+def junit_results(junit: Path) -> dict[str, str]:
+    """{example id: "passed", or "<failure|error|skipped>: message\\ntext"} from the JUnit report `branddocs check`
+    left at `junit` (empty when it wrote none)."""
     results = {}
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):  # noqa: S314 - our own JUnit file
@@ -32,7 +38,7 @@ def check(project: Project, *args: str, env: dict[str, str] | None = None) -> tu
                     outcome = f"{tag}: {node.get('message', '')}\n{node.text or ''}"
                     break
             results[name] = outcome
-    return done.returncode, results, done.stdout + done.stderr
+    return results
 
 
 def fence_line(page: Path, marker: str) -> int:

@@ -104,9 +104,10 @@ def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> Bu
     return build_brand(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
 
 
-def _warm_up(project: Project, brand_ids: list[str]) -> None:
+def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     """Import MkDocs, Material and mkdocs-macros once, before the workers fork, so none imports them again;
-    and load jieba's dictionary (seconds) once when a Chinese brand is built, rather than once per worker."""
+    load jieba's dictionary (seconds) once when a Chinese brand is built, rather than once per worker; and hash
+    the inputs the brands of each language share, which every brand's task then carries (not once a brand)."""
     import material.plugins.search.plugin  # noqa: F401
     import mkdocs.commands.build  # noqa: F401
     import mkdocs_macros.plugin  # noqa: F401
@@ -117,6 +118,8 @@ def _warm_up(project: Project, brand_ids: list[str]) -> None:
         with contextlib.suppress(Exception):  # a broken brand fails in its own worker, with its own message
             # The file alone: Project.brand also walks docs/ for links, which the brand's own build does.
             languages.add(load_brand(project.brands_dir / f"{brand_id}.yml").language)
+    for language in sorted(languages):
+        inputs.shared(language)
     search.warm_up(languages, project.root / ".cache")
 
 
@@ -154,7 +157,7 @@ def build_brands(
             else:
                 todo.append(brand_id)
         if todo:
-            _warm_up(project, todo)
+            _warm_up(project, todo, inputs)
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
             fork = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(jobs, fork, _die_with_parent, (os.getpid(),)) as pool:

@@ -11,51 +11,50 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
-from branddocs import text
-from branddocs.cli import (
-    build,
-    check,
-    check_brands,
-    check_sdk,
-    check_translations,
-    diff,
-    endpoint,
-    env,
-    host,
-    new,
-    schema,
-    serve,
-)
 from branddocs.errors import BranddocsError
-from branddocs.mcp import command as mcp  # `branddocs mcp`: its own package, the same add_parser and run
-from branddocs.site import Project
 
 __all__ = ["COMMANDS", "main", "parser"]
 
-COMMANDS = (
-    build,
-    serve,
-    check_brands,
-    check_translations,
-    check_sdk,
-    schema,
-    env,
-    check,
-    diff,
-    new,
-    endpoint,
-    host,
-    mcp,
-)
-"""The commands, in the order `branddocs --help` lists them."""
+_CLEAN_START = frozenset({"build", "serve", "diff"})
+"""The commands that run under a build's environment, started again with it (site/build_env.py): before the
+commands' own imports (a third of a second), so that only the process started clean pays for them."""
+
+
+def _commands() -> tuple[Any, ...]:
+    """The commands, in the order `branddocs --help` lists them."""
+    from branddocs.cli import (
+        build,
+        check,
+        check_brands,
+        check_sdk,
+        check_translations,
+        diff,
+        endpoint,
+        env,
+        host,
+        new,
+        schema,
+        serve,
+    )
+    from branddocs.mcp import command as mcp  # `branddocs mcp`: its own package, the same add_parser and run
+
+    return (build, serve, check_brands, check_translations, check_sdk, schema, env, check, diff, new, endpoint,
+            host, mcp)  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name == "COMMANDS":  # imported on first use: `branddocs build` starts again before paying for them
+        return _commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parser() -> argparse.ArgumentParser:
     """The command line's parser: every command's subparser, each with its `run` (and whether it needs a project)."""
     top = argparse.ArgumentParser(prog="branddocs", description=__doc__.split("\n", 1)[0])
     sub = top.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
+    for command in _commands():
         command.add_parser(sub)
     return top
 
@@ -65,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from_command_line = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    if from_command_line and argv[:1] and argv[0] in _CLEAN_START:
+        from branddocs.site import build_env
+
+        build_env.enter(command_line=argv)  # started again here, when the environment holds more than a build's
     # `branddocs check ... -- --junitxml=x -x`: what follows `--` goes to pytest untouched.
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
@@ -74,8 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     args.command_line = argv if from_command_line else None
     try:
         # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
+        from branddocs.site import Project
+
         return args.func(args, Project.find() if getattr(args, "project", True) else None)
     except BranddocsError as exc:
+        from branddocs import text
+
         # One terminal line per line of the message (its own "\n" only): a value in it starts no line of its own.
         for line in f"branddocs: {exc}".split("\n"):
             print(text.terminal_line(line), file=sys.stderr)

@@ -110,9 +110,36 @@ class BrandLoader(BaseLoader):
         return source, filename, uptodate
 
 
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, whose compiled pages are kept for the next brand built in this process.
+
+    A page's code depends only on its text and on what the compiler reads from the environment: the markers,
+    the names of the filters and tests, `finalize`, `undefined` and the class, all part of the key. The brand's
+    values, its loader and the filters' code are looked up when the page renders, so every brand renders the
+    same code with its own values; a page that fails to compile is not kept and fails again."""
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str):
+            return super().compile(source, name, filename, raw, defer_init)
+        key = (source, name, filename, defer_init, type(self), self.undefined, self.finalize, self.autoescape,
+               tuple(getattr(self, m) for m in _MARKERS), frozenset(self.filters), frozenset(self.tests))  # fmt: skip
+        code = _COMPILED.get(key)
+        if code is None:
+            code = super().compile(source, name, filename, raw, defer_init)
+            if len(_COMPILED) >= _COMPILED_MAX:
+                _COMPILED.pop(next(iter(_COMPILED)))  # the oldest page
+            _COMPILED[key] = code
+        return code
+
+
+_COMPILED: dict[tuple, Any] = {}
+_COMPILED_MAX = 512
+"""Compiled pages kept per process (the build's workers and the checks' collection render page after page)."""
+
+
 def _sandboxed(env, brand_id: str, resource_dir_name: str, root: str) -> SandboxedEnvironment:
     """mkdocs-macros' environment (loader, strictness, markers and filters) in Jinja's sandbox."""
-    sandbox = SandboxedEnvironment(
+    sandbox = _Sandbox(
         loader=BrandLoader(env.loader, brand_id, resource_dir_name, root),
         undefined=env.undefined,
         finalize=as_text,

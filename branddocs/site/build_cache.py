@@ -8,6 +8,10 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
   folder is given, on disk too (Jinja's own FileSystemBytecodeCache: entries are checked against the
   template source's checksum and Jinja's version), so the next run's first build skips compiling.
 - The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
+- The installed themes: MkDocs looks its entry points up again for every theme it loads (a tenth of a second
+  each); the installed packages do not change while a build runs.
+- mkdocs.yml read with PyYAML's C loader (libyaml, when PyYAML has it), the same constructors as MkDocs' own
+  Python loader: a tenth of the time, the same values (mkdocs.yml was checked before, site/config_check.py).
 - mkdocs-macros' git metadata: its dozen `git` processes per build run once per process and folder (git
   reads the current folder's repository). Never in `mkdocs serve`, which must see a new commit.
 
@@ -81,8 +85,44 @@ def install(bytecode_folder: Path | None = None) -> None:
         return env
 
     Theme.get_env = get_env
-
+    _themes_once()
+    _c_yaml()
     cache_git_info()
+
+
+class _Once:
+    """MkDocs' `get_themes`, computed once: its `cache_clear` (called for each theme loaded) keeps the value."""
+
+    def __init__(self, compute: Any) -> None:
+        self._compute, self._value = compute, None
+
+    def __call__(self) -> Any:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+    def cache_clear(self) -> None:
+        """Nothing: the installed themes do not change while a build runs."""
+
+
+def _themes_once() -> None:
+    from mkdocs import utils
+
+    utils.get_themes = _Once(utils.get_themes)
+
+
+def _c_yaml() -> None:
+    import yaml
+    from mkdocs.config import defaults
+    from mkdocs.utils import yaml as mkdocs_yaml
+
+    if getattr(yaml, "__with_libyaml__", False):
+        python_loader = mkdocs_yaml.get_yaml_loader
+
+        def get_yaml_loader(loader: Any = yaml.Loader, config: Any = None) -> Any:
+            return python_loader(yaml.CLoader if loader is yaml.Loader else loader, config)
+
+        mkdocs_yaml.get_yaml_loader = defaults.get_yaml_loader = get_yaml_loader  # defaults.py imported the name
 
 
 def cache_git_info() -> None:

@@ -25,6 +25,7 @@ mkdocs.yml as it trusts a `hooks:` module).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import os
@@ -126,6 +127,23 @@ def _inside(path: Path, root: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root))
 
 
+@functools.lru_cache(maxsize=64)
+def _file_problems(path: str, source: str) -> tuple[tuple[str, ...], Any]:
+    """One file's problems and its INHERIT value (None: none, or the file is empty), from its text. Kept per
+    process: a build checks the same mkdocs.yml for every brand, and the same text gives the same answer."""
+    try:
+        root_node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        return (f"{path}: expected a readable YAML file, found {type(exc).__name__}: {exc}",), None
+    if root_node is None:
+        return (), None
+    problems = _tag_problems(root_node, Path(path), set())
+    if problems:
+        return tuple(problems), None
+    value: Any = yaml.load(source, Loader=_Placeholders)  # noqa: S506 - a SafeLoader with inert placeholders
+    return (), value.get("INHERIT") if isinstance(value, dict) else None
+
+
 def config_problems(config_file: Path, root: Path | None = None) -> list[str]:
     """Why MkDocs may not load `config_file` (and the files it INHERITs): tags outside the allow-list and files
     outside the project `root` (the config file's folder by default), each naming its file and line."""
@@ -142,16 +160,11 @@ def config_problems(config_file: Path, root: Path | None = None) -> list[str]:
         chain.append(os.path.realpath(path))
         try:
             source = path.read_text(encoding="utf-8")
-            root_node = yaml.compose(source, Loader=yaml.SafeLoader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             return [f"{path}: expected a readable YAML file, found {type(exc).__name__}: {exc}"]
-        if root_node is None:
-            return []
-        problems = _tag_problems(root_node, path, set())
+        problems, inherit = _file_problems(str(path), source)
         if problems:
-            return problems
-        value: Any = yaml.load(source, Loader=_Placeholders)  # noqa: S506 - a SafeLoader with inert placeholders
-        inherit = value.get("INHERIT") if isinstance(value, dict) else None
+            return list(problems)
         if inherit is None:
             return []
         if not isinstance(inherit, str):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figures
-from synthetic import ROOT, make_project
+from synthetic import ROOT, compile_sources, make_project
 
 BIN = ROOT / ".venv" / "bin"
 
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--goal", type=float, default=8.0, help="branddocs on MkDocs over the naive loop (default 8)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    compile_sources()
     figures = Figures("build", "Build speed")
     figures.say(f"{args.runs} runs of each side per size, --jobs {args.jobs}, {os.cpu_count()} cores")
     met = True

@@ -1,6 +1,7 @@
-"""Build at scale: 20, 200 and 1,000 synthetic brands from scratch in one run, then one brand file changed.
+"""Build at scale: 20, 1,000 and 10,000 synthetic brands from scratch in one run, then one brand file changed.
 
-Usage: .venv/bin/python bench/scale.py [--sizes 20,200,1000] [--jobs 2]
+Usage: .venv/bin/python bench/scale.py [--sizes 20,1000,10000] [--jobs 2]   (`make bench` runs the default sizes;
+--sizes 20,1000 is the quick run)
 For each size, in a scratch project of its own (bench/synthetic.py): `branddocs build --force` from an empty
 site folder, then one brand file changed and `branddocs build` again. Printed per size: wall time, time per
 brand, CPU time (user and system, of the build and its workers: what the build costs however busy the
@@ -27,17 +28,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figures
-from synthetic import ROOT, make_project
+from synthetic import ROOT, compile_sources, make_project
 
 BIN = ROOT / ".venv" / "bin"
 MB = 1024 * 1024
-GOALS = {
-    "seconds_at_1000": 120.0,
+GOALS = {  # issue 35's
+    "seconds_at_1000": 50.0,
     "per_brand_ratio": 1.3,
     "memory_mb": 1024.0,
-    "disk_mb_per_1000": 1024.0,
+    "disk_mb_per_1000": 150.0,  # 1.5 GB for 10,000 brands
     "incremental_s": 10.0,
 }
+DISK_FROM = 1000
+"""The disk goal holds from this many brands on: below, the files every site shares (Material's) outweigh them."""
 
 
 @dataclass
@@ -153,10 +156,11 @@ def measure(count: int, jobs: int, scratch: Path) -> Run:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="20,200,1000", help="brand counts, comma-separated (default 20,200,1000)")
+    parser.add_argument("--sizes", default="20,1000,10000", help="brand counts (default 20,1000,10000)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     sizes = sorted({int(n) for n in args.sizes.split(",") if n.strip()})
+    compile_sources()
     figures = Figures("scale", "Build at scale")
     figures.say(f"synthetic brands (bench/synthetic.py), --jobs {args.jobs}, {os.cpu_count()} cores; "
                 "each size from scratch, then one brand file changed")  # fmt: skip
@@ -180,8 +184,9 @@ def main() -> None:
             r.seconds <= GOALS["seconds_at_1000"] * r.brands / 1000 for r in runs if r.brands >= 1000
         ),
         "peak memory (PSS of the build's processes) under 1 GB": all(r.pss_mb < GOALS["memory_mb"] for r in runs),
-        "at most 1 GB on disk per 1,000 brands (inodes counted once)": all(
-            r.shared_mb <= GOALS["disk_mb_per_1000"] * r.brands / 1000 for r in runs
+        f"at most {GOALS['disk_mb_per_1000']:.0f} MB on disk per 1,000 brands, 1.5 GB for 10,000 (inodes counted "
+        f"once; at {DISK_FROM:,} brands or more)": all(
+            r.shared_mb <= GOALS["disk_mb_per_1000"] * r.brands / 1000 for r in runs if r.brands >= DISK_FROM
         ),
         f"one brand file changed: under {GOALS['incremental_s']:.0f} s, one brand rebuilt": all(
             r.incremental_s < GOALS["incremental_s"] and r.rebuilt == 1 for r in runs
@@ -189,7 +194,8 @@ def main() -> None:
     }
     for goal, ok in checks.items():
         figures.say(f"  {'met' if ok else 'MISSED'}: {goal}")
-    goal = "1,000 brands in 120 s, time per brand within 1.3x, memory < 1 GB, disk <= 1 GB, one change < 10 s"
+    goal = ("1,000 brands in 50 s, time per brand within 1.3x of 20's, memory < 1 GB, disk <= 1.5 GB for 10,000 "
+            "brands, one change < 10 s")  # fmt: skip
     sys.exit(figures.done(all(checks.values()), goal))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import yaml
 from branddocs.site import Project
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def compile_sources() -> None:
+    """Bytecode for branddocs' own modules, as pip writes it when it installs the package: in an editable checkout
+    under PYTHONDONTWRITEBYTECODE (as CI and containers set it), every process would compile them from source again,
+    a cost no installed branddocs has (`make .venv/bin/.installed` does the same for the installed packages)."""
+    compileall.compile_dir(ROOT / "branddocs", quiet=1, workers=0)
 
 
 def make_project(folder: Path, count: int) -> Path:

@@ -190,9 +190,40 @@ _Loader.add_multi_constructor("", lambda loader, suffix, node: loader.construct_
                               if isinstance(node, yaml.ScalarNode) else None)  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _quicker_config() -> None:
+    """Zensical's reading of the generated mkdocs.yml (plain YAML: `_write_config`), made cheaper for the next
+    brands of this process, with the same result: libyaml parses it (Zensical's own constructors), and the files
+    of Zensical's installed theme are listed once (they do not change while a build runs; the brand's own
+    overrides/ is listed every time)."""
+    import yaml
+    from zensical import config
+
+    if getattr(yaml, "__with_libyaml__", False):
+        config.Loader = type("Loader", (yaml.CLoader,), {})  # its !ENV is added to this class, not PyYAML's
+    list_templates = config._list_templates
+    installed: dict[str, list[tuple[str, int]]] = {}
+    theme = os.path.realpath(config.get_theme_dir("material"))
+
+    def listed(settings: dict) -> list[tuple[str, int]]:
+        found = []
+        for directory in settings["theme_dirs"]:
+            if Path(os.path.realpath(directory)).is_relative_to(theme):
+                if directory not in installed:
+                    installed[directory] = list_templates({"theme_dirs": [directory]})
+                found += installed[directory]
+            else:
+                found += list_templates({"theme_dirs": [directory]})
+        return sorted(found)
+
+    config._list_templates = listed
+
+
 def _zensical_build(config_file: Path, log: Path) -> str | None:
     """Run Zensical's build in this process, its output into `log`; its error, or None when it succeeded."""
     import zensical
+
+    _quicker_config()
 
     saved = os.dup(1), os.dup(2)
     with log.open("wb") as sink:

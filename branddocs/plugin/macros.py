@@ -39,7 +39,7 @@ from branddocs.brand.folders import other_brands, own_folders
 from branddocs.brand.links import source_problem
 from branddocs.plugin.plugin import BranddocsPlugin, plugin_of
 
-__all__ = ["BrandLoader", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
+__all__ = ["BrandLoader", "CachingSandbox", "as_text", "define_env", "include_problem", "on_pre_page_macros"]
 
 _FILTERS = (text.shell_word, text.python_str, text.js_str, text.json_str, text.url_path,
             text.markdown_link_destination, text.markdown_text)  # fmt: skip
@@ -110,7 +110,7 @@ class BrandLoader(BaseLoader):
         return source, filename, uptodate
 
 
-class _Sandbox(SandboxedEnvironment):
+class CachingSandbox(SandboxedEnvironment):
     """Jinja's sandbox, whose compiled pages are kept for the next brand built in this process.
 
     A page's code depends only on its text and on what the compiler reads from the environment: the markers,
@@ -139,7 +139,7 @@ _COMPILED_MAX = 512
 
 def _sandboxed(env, brand_id: str, resource_dir_name: str, root: str) -> SandboxedEnvironment:
     """mkdocs-macros' environment (loader, strictness, markers and filters) in Jinja's sandbox."""
-    sandbox = _Sandbox(
+    sandbox = CachingSandbox(
         loader=BrandLoader(env.loader, brand_id, resource_dir_name, root),
         undefined=env.undefined,
         finalize=as_text,

@@ -130,6 +130,7 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
         f"# Run in the foreground: nginx -c {layout.config} -p {layout.out}/  (check: add -t; reload: add -s reload)",
         f"# {len(tenants)} brands; the names to certify are in hosts.txt.",
         "daemon off;",
+        "pcre_jit on;",  # the cache map's pattern runs for every request: compiled, not interpreted
         f"worker_processes {options.workers};",
         "pid nginx.pid;",
         "error_log logs/error.log;",

@@ -7,7 +7,8 @@ Usage: .venv/bin/python bench/hosting.py [--seconds 6] [--rounds 5] [--brands 10
    connections; the medians, and the median of each round's ratio (goal: at least 0.9), without and with
    `Accept-Encoding: gzip` (the one-line config sends the page uncompressed; the generated one, the build's twin).
    Beside them, the CPU time nginx's worker spent per 1,000 requests: what the config costs, which a busy
-   machine hides from requests per second (both sides then wait for a core) but not from this.
+   machine hides from requests per second (both sides then wait for a core) but not from this. On a busy machine
+   run it as `chrt -f 50 .venv/bin/python bench/hosting.py` (root): nginx and wrk then get the cores first.
 2. `--brands` synthetic brands (bench/synthetic.py; each site a folder with a page and the platform.json a
    build writes, which is all the config reads of a site): the time of `branddocs host nginx` and of `nginx -t`
    on what it wrote (goal: under 5 s together), then nginx's memory (PSS and RSS of master and workers) serving
@@ -152,6 +153,8 @@ def speed(figures: Figures, tmp: Path, args: argparse.Namespace) -> float:
     nginx_version = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True).stderr.strip()
     wrk_version = " ".join(subprocess.run([wrk(), "-v"], capture_output=True, text=True).stdout.split()[:2])
     figures.say(f"{nginx_version}; {wrk_version}")
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:  # `chrt -f 50 bench/hosting.py`: a busy machine's other work waits
+        figures.say(f"run with real-time scheduling (policy {os.sched_getscheduler(0)}): nginx and wrk get the cores")
     figures.say(f"acme's guide page {GUIDE}, {args.rounds} rounds of {args.seconds} s each, taking turns:")
     ratios = {}
     with (running_nginx(ours, [("127.0.0.1", ours_port)]) as ours_nginx,

@@ -35,6 +35,19 @@ def test_what_the_compiler_reads_from_the_environment_is_part_of_the_key() -> No
         CachingSandbox().compile("{{ name | shout }}")
 
 
+def test_the_lexers_settings_and_the_extensions_are_part_of_the_key() -> None:
+    """A project whose mkdocs.yml adds a Jinja extension or a line-statement prefix compiles the same page text
+    otherwise; another project in the same process (the checks' collection, the tests) must not get its code."""
+    page = "{% do items.append(1) %}{{ items }}"
+    with_do = CachingSandbox(extensions=["jinja2.ext.do"])
+    assert with_do.from_string(page).render(items=[]) == "[1]"
+    with pytest.raises(TemplateSyntaxError):
+        CachingSandbox().compile(page)
+    lines = "# if yes\nshown\n# endif\n"
+    assert CachingSandbox(line_statement_prefix="#").from_string(lines).render(yes=True) == "shown\n"
+    assert CachingSandbox().from_string(lines).render(yes=True) == lines.rstrip("\n")
+
+
 def test_a_page_that_fails_to_compile_fails_again() -> None:
     for _ in range(2):
         with pytest.raises(TemplateSyntaxError):

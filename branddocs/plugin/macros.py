@@ -47,6 +47,9 @@ _FILTERS = (text.shell_word, text.python_str, text.js_str, text.json_str, text.u
 _PUBLIC_CONFIG = ("site_name", "site_url", "site_description", "copyright", "extra")
 _MARKERS = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
             "comment_start_string", "comment_end_string")  # fmt: skip
+_LEXER = ("line_statement_prefix", "line_comment_prefix", "trim_blocks", "lstrip_blocks", "newline_sequence",
+          "keep_trailing_newline", "optimized")  # fmt: skip
+"""What else Jinja's lexer and compiler read from the environment (with the markers and the extensions)."""
 
 
 def as_text(value: Any) -> str:
@@ -113,8 +116,9 @@ class BrandLoader(BaseLoader):
 class CachingSandbox(SandboxedEnvironment):
     """Jinja's sandbox, whose compiled pages are kept for the next brand built in this process.
 
-    A page's code depends only on its text and on what the compiler reads from the environment: the markers,
-    the names of the filters and tests, `finalize`, `undefined` and the class, all part of the key. The brand's
+    A page's code depends only on its text and on what the compiler reads from the environment: the markers and
+    the lexer's settings, the extensions, the names of the filters and tests, `finalize`, `undefined` and the
+    class, all part of the key. The brand's
     values, its loader and the filters' code are looked up when the page renders, so every brand renders the
     same code with its own values; a page that fails to compile is not kept and fails again."""
 
@@ -122,7 +126,8 @@ class CachingSandbox(SandboxedEnvironment):
         if raw or not isinstance(source, str):
             return super().compile(source, name, filename, raw, defer_init)
         key = (source, name, filename, defer_init, type(self), self.undefined, self.finalize, self.autoescape,
-               tuple(getattr(self, m) for m in _MARKERS), frozenset(self.filters), frozenset(self.tests))  # fmt: skip
+               tuple(getattr(self, m) for m in _MARKERS + _LEXER), tuple(sorted(self.extensions)),
+               frozenset(self.filters), frozenset(self.tests))  # fmt: skip
         code = _COMPILED.get(key)
         if code is None:
             code = super().compile(source, name, filename, raw, defer_init)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from branddocs.site import Project
+from branddocs.site.build_env import build_environment
 
 from .support.project import BIN, run_branddocs
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 # here: the tests may run as root, which reads such folders anyway. Events on the `counted` paths themselves
 # are only logged, as "counted <event> <path>".
 TRAP = textwrap.dedent("""
-    import os, runpy, sys
+    import atexit, os, runpy, sys
     log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     events, trapped = sys.argv[2].split(","), [p for p in sys.argv[3].split(os.pathsep) if p]
     counted = [p for p in sys.argv[4].split(os.pathsep) if p]
@@ -44,6 +45,8 @@ TRAP = textwrap.dedent("""
                 raise PermissionError(13, "Permission denied (trapped)", path)
 
     sys.addaudithook(hook)
+    # Written only if this process ends as itself: one that replaced itself (execve) left the hook behind.
+    atexit.register(lambda: os.write(log, b"trap held to the end\\n"))
     sys.argv = sys.argv[5:]
     if sys.argv[0] == "-c":
         exec(sys.argv[1])
@@ -62,16 +65,21 @@ def trapped(
     env: dict[str, str] | None = None,
     counted: list[Path] = (),
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Run `command` with `places` trapped; its result and the refusals it met (and the `counted` events)."""
+    """Run `command` with `places` trapped; its result and the refusals it met (and the `counted` events).
+
+    The command gets a build's environment (site/build_env.py), so `branddocs build` has no cause to start itself
+    again, which would leave the audit hook behind and trap nothing; the log says whether the hook held."""
     log.write_text("")
-    inherited = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
+    inherited = {k: v for k, v in build_environment(os.environ).items() if k != "BRANDDOCS_ROOT"}
     result = subprocess.run(
         [sys.executable, "-c", TRAP, str(log), events, os.pathsep.join(map(str, places)),
          os.pathsep.join(map(str, counted)), *command],
         cwd=cwd, env={**inherited, "NO_MKDOCS_2_WARNING": "1", **(env or {})}, capture_output=True, text=True,
         timeout=300, check=False,
     )  # fmt: skip
-    return result, log.read_text().splitlines()
+    lines = log.read_text().splitlines()
+    assert "trap held to the end" in lines, f"the audit hook did not see {command} through: {result.stderr[-2000:]}"
+    return result, [line for line in lines if line != "trap held to the end"]
 
 
 def _with_other_brands(scratch: Project) -> list[Path]:

@@ -107,7 +107,8 @@ def run(args: argparse.Namespace, project: Project) -> int:
         timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
     if not why and os.geteuid() == 0 and (args.jobs or 0) > HARNESS_BLOCKS:
         print(f"branddocs: -n {args.jobs}: as root at most {HARNESS_BLOCKS} pytest workers (each takes a block of "
-              f"{BLOCK} users of its own for its examples' isolation units); run with fewer", file=sys.stderr)  # fmt: skip
+              f"{BLOCK} users of its own for its examples' isolation units); run with fewer",
+              file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     if sys.stdout.isatty():
         argv.append("--color=yes")  # the harness's output comes through a pipe

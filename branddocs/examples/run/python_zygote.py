@@ -12,7 +12,7 @@ It never runs an example's code itself, and never reads an example's key. Per ex
 
 `order` is a pipe the checks' process writes the example's own part into, {"env": {...}, "code": "..."}, which
 only the unit reads: its run key never passes through this process, so no later unit's copy of it holds one.
-`result` gets python_child's result (what `print` printed, the error raised), from the unit's PID 1. The zygote is
+`result` gets python_child's result (what `print` printed, the error raised), from the unit's keeper. The zygote is
 root of a user namespace of its own (sandbox.py made it), with CAP_SYS_ADMIN, CAP_SETPCAP and CAP_SYS_RESOURCE
 there, and as root CAP_SETUID and CAP_SETGID: nothing in the machine's own namespaces. Each unit (namespaces.py does the
 kernel's part) is forked as PID 1 of a PID namespace of its own (when it ends, the kernel kills whatever it
@@ -20,10 +20,11 @@ left behind) and then, before anything of the example runs:
 1. joins its memory cgroup and sets its limits (memory, file size, core; processes once it is its user);
 2. makes mount and IPC namespaces of its own: a fresh /proc, a private /tmp and its scratch folder DIR (each a
    tmpfs of FILE_LIMIT bytes), no SysV object of any other unit;
-3. reads its order and forks the example's own process, which holds stdin, stdout and stderr and no other fd,
-   gives up every capability (no-new-privs too) and, as root, becomes U: a user no live unit has (pool.py,
-   uids.py); then runs python_child.main. PID 1 stays behind (not dumpable, no signal of the unit reaches it),
-   reaps, and once the example's process has ended sends its result on `result`, which only PID 1 holds.
+3. reads its order and forks the example as PID 1 of a PID namespace below its own, which mounts its /proc,
+   holds stdin, stdout and stderr and no other fd, gives up every capability (no-new-privs too) and, as root,
+   becomes U: a user no live unit has (pool.py, uids.py); then runs python_child.main. The keeper stays behind,
+   out of the example's sight (not dumpable, not in its PID namespace), and once the example has ended sends its
+   result on `result`, which only the keeper holds.
 Its IPC namespace and tmpfs go with the last of its processes; then this process answers with the status, and
 the next unit finds nothing of this one. No unit can make a user namespace (forbidden in the zygote's own).
 Like python_child.py and namespaces.py, which it loads from beside itself, it imports the standard library only
@@ -90,8 +91,8 @@ def _read_all(fd: int) -> bytes:
 
 
 def _unit(order: dict, fds: list[int], sock: socket.socket) -> int:
-    """In the forked process, PID 1 of its own PID namespace: the rest of its namespaces, its limits, its
-    /proc, /tmp and scratch folder, its order read; then, as its user and without any capability, the example."""
+    """In the forked process (the unit's keeper, PID 1 of a PID namespace of its own): the rest of its namespaces,
+    its limits, /tmp and scratch folder, its order read; then the example (`_first`)."""
     sock.close()
     os.close(_OWN_PIDS)
     out, err, result, private, *cgroup = fds
@@ -115,9 +116,10 @@ def _tasks() -> int:
 
 
 def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
-    """PID 1 of the unit: its own /proc, /tmp and scratch folder, its order read; then the example in a process of
-    its own (`_example`), and, once that has ended, its result (what python_child wrote, size-bounded) sent on
-    `result`, a pipe only this process holds: the example cannot write into it, nor outlive it."""
+    """The unit's keeper: its /tmp and scratch folder, its order read; then the example, PID 1 of a PID namespace
+    below this process's (`_example`: its own /proc, where this process is not to be seen or signalled), and,
+    once that has ended, its result (what python_child wrote, size-bounded) sent on `result`, a pipe only this
+    process holds: the example can neither write into it nor reach the process that does."""
     out, err, result, private = fds
     root = os.getuid() == 0
     uid = int(order["uid"]) if root else os.getuid()
@@ -127,7 +129,6 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
     for limit, value in ((resource.RLIMIT_DATA, MEMORY_LIMIT), (resource.RLIMIT_FSIZE, FILE_LIMIT),
                          (resource.RLIMIT_CORE, 0)):  # fmt: skip
         resource.setrlimit(limit, (value, value))
-    ns.mount_proc()
     scratch = Path(order["scratch"])
     ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, uid if root else os.getgid())
     ns.mount_tmpfs_keeping("/tmp", FILE_LIMIT, str(scratch))  # noqa: S108 - the unit's own tmpfs
@@ -135,11 +136,13 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
     os.close(private)
     written = scratch / "result.json"
     sys.stdout.flush()
+    ns.unshare(ns.CLONE_NEWPID)  # the example is PID 1 of a PID namespace below this one: this process is not in it
     example = os.fork()
     if example == 0:
         code = 70
         try:
             os.close(result)
+            ns.mount_proc()
             code = _example(order, mine, uid if root else None, processes, (out, err), scratch)
         except BaseException:
             traceback.print_exc()
@@ -150,8 +153,6 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
             os._exit(code)
     for fd in (out, err):
         os.close(fd)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
-        signal.signal(sig, signal.SIG_DFL)  # PID 1 of its namespace: no signal of the unit's reaches it
     code = _reap(example)
     data = _result_of(written)
     while data:
@@ -160,15 +161,10 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
 
 
 def _reap(example: int) -> int:
-    """Wait for `example`, reaping whatever it left behind on the way; its exit status (128 + N: killed by N)."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return 70
-        if pid == example:
-            code = os.waitstatus_to_exitcode(status)
-            return code if code >= 0 else 128 - code
+    """Wait for `example` (with it, the kernel ends its whole PID namespace); its exit status (128 + N: killed by
+    N)."""
+    code = os.waitstatus_to_exitcode(os.waitpid(example, 0)[1])
+    return code if code >= 0 else 128 - code
 
 
 def _result_of(written: Path) -> bytes:

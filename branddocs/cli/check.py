@@ -35,10 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX
+    from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX, EXIT_USAGE
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
-    from branddocs.examples.isolation.workspace import Workspace
+    from branddocs.examples.isolation.uids import BLOCK
+    from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, Workspace
     from branddocs.examples.languages.base import check_language
     from branddocs.examples.proxy.process import PROXY_ENV, start
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
@@ -104,6 +105,11 @@ def run(args: argparse.Namespace, project: Project) -> int:
         timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
     except ValueError:
         timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
+    if not why and os.geteuid() == 0 and (args.jobs or 0) > HARNESS_BLOCKS:
+        print(f"branddocs: -n {args.jobs}: as root at most {HARNESS_BLOCKS} pytest workers (each takes a block of "
+              f"{BLOCK} users of its own for its examples' isolation units); run with fewer",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     if sys.stdout.isatty():
         argv.append("--color=yes")  # the harness's output comes through a pipe
     # What the harness may write (workspace.py): made before the proxy starts, collected after pytest has ended.

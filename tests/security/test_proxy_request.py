@@ -257,3 +257,70 @@ def test_an_upload_past_the_limit_is_cut_and_the_proxy_stays_small(platform, tmp
         start_rss = _rss(pid)
         status, peak = _upload(info["url"], token, 512 << 20, pid)
     assert peak - start_rss > 256 << 20, (start_rss >> 20, peak >> 20, status)
+
+
+def _many_uploads(url: str, token: str, count: int, pid: int) -> tuple[list[bytes], int]:
+    """`count` uploads of BODY_LIMIT bytes each to an allowed path at once, their bodies sent slowly so that they
+    are all being read together; (each answer's status line, the proxy's peak RSS while they ran)."""
+    peak, done = _rss(pid), threading.Event()
+    host, port = url.removeprefix("http://").split(":")
+    auth = f"Authorization: Bearer {RecordingProxy.run_key(token)}"
+    head = (f"POST /_x/{token}/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"{auth}\r\nContent-Length: {BODY_LIMIT}\r\n\r\n")  # fmt: skip
+    answers: list[bytes] = []
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            with contextlib.suppress(OSError, StopIteration):
+                peak = max(peak, _rss(pid))
+            time.sleep(0.02)
+
+    def upload() -> None:
+        with socket.create_connection((host, int(port)), timeout=60) as sock:
+            try:
+                sock.sendall(head.encode())
+                for _ in range(BODY_LIMIT >> 20):
+                    sock.sendall(b" " * (1 << 20))
+                    time.sleep(0.5)
+                answers.append(sock.recv(4096).split(b"\r\n", 1)[0])
+            except OSError:
+                answers.append(b"closed")
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    uploads = [threading.Thread(target=upload) for _ in range(count)]
+    for thread in uploads:
+        thread.start()
+    for thread in uploads:
+        thread.join()
+    done.set()
+    sampler.join()
+    return answers, peak
+
+
+@pytest.mark.slow
+def test_many_large_requests_at_once_leave_the_proxy_bounded(platform, tmp_path, monkeypatch) -> None:
+    """48 requests of BODY_LIMIT bytes at once from one run: RUN_CONCURRENT are read (the rest answered 429 before
+    any of their body is), so the proxy's memory grows by what RUN_CONCURRENT bodies take, not 48. The negative: a
+    proxy allowing 64 requests at once reads all 48, its memory growing by twice as much and more."""
+    _, server = platform
+    with _proxy_process(f"{server.url}/v1", {}) as (pid, info, token):
+        start_rss = _rss(pid)
+        answers, peak = _many_uploads(info["url"], token, 48, pid)
+    assert sum(a.startswith(b"HTTP/1.1 429") for a in answers) >= 48 - 16, answers
+    bounded = peak - start_rss
+    assert bounded < 160 << 20, (start_rss >> 20, peak >> 20)
+    scratch = tmp_path / "scratch"
+    shutil.copytree(ROOT / "branddocs", scratch / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
+    recording = scratch / "branddocs" / "examples" / "proxy" / "recording.py"
+    text = recording.read_text(encoding="utf-8")
+    assert "RUN_REQUESTS, RUN_CONCURRENT = 1000, 16" in text
+    wider = text.replace("RUN_REQUESTS, RUN_CONCURRENT = 1000, 16", "RUN_REQUESTS, RUN_CONCURRENT = 1000, 64")
+    recording.write_text(wider, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # `python -m` puts the working folder first, before PYTHONPATH
+    with _proxy_process(f"{server.url}/v1", {"PYTHONPATH": str(scratch)}) as (pid, info, token):
+        start_rss = _rss(pid)
+        answers, peak = _many_uploads(info["url"], token, 48, pid)
+    assert not any(a.startswith(b"HTTP/1.1 429") for a in answers), answers
+    assert peak - start_rss > 2 * bounded, (start_rss >> 20, peak >> 20, bounded >> 20)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import stat
 from pathlib import Path
 
-__all__ = ["BLOCK", "LOCKS", "PROBE_UID", "UNIT_UIDS", "UnitUsers", "UserError"]
+__all__ = ["BLOCK", "LOCKS", "PROBE_UID", "UNIT_UIDS", "UnitUsers", "UserError", "mapped_blocks"]
 
 UNIT_UIDS = (1 << 31, (1 << 31) - 2)
 """(first, count): the users units run as (as root), above every system's own users and below 2^32 - 1."""
@@ -30,6 +31,27 @@ LOCKS = Path("/run/lock/branddocs-uids")
 
 class UserError(RuntimeError):
     """No block of users could be reserved, or every user of the block is in use."""
+
+
+def mapped_blocks(uid_map: str | None = None) -> list[range]:
+    """The indexes of the blocks whose users are all mapped in this process's user namespace, as ranges (`uid_map`:
+    the text of /proc/self/uid_map, read when not given): every block on the machine, the reserved ones in the
+    harness (harness.py maps them in place of the first blocks)."""
+    if uid_map is None:
+        try:
+            uid_map = Path("/proc/self/uid_map").read_text(encoding="ascii")
+        except OSError:
+            uid_map = f"0 0 {1 << 32}"
+    first, count = UNIT_UIDS
+    found = []
+    for line in uid_map.splitlines():
+        if line.strip():
+            inner, _, length = (int(part) for part in line.split())
+            low = max(0, -(-(inner - first) // BLOCK))  # the first block starting at or after the range's start
+            high = min(count // BLOCK, (inner + length - first) // BLOCK)  # past the last block ending inside it
+            if low < high:
+                found.append(range(low, high))
+    return sorted(found, key=lambda blocks: blocks.start)
 
 
 class UnitUsers:
@@ -50,7 +72,8 @@ class UnitUsers:
             raise UserError(f"{locks}: expected a folder of root's that only root may write to; found mode "
                             f"{stat.filemode(found.st_mode)}, owner {found.st_uid}")  # fmt: skip
         first, count = UNIT_UIDS
-        for index in range(count // BLOCK):
+        usable = mapped_blocks()
+        for index in itertools.chain.from_iterable(usable):
             fd = os.open(locks / str(index), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -59,6 +82,11 @@ class UnitUsers:
                 continue
             self._lock = fd
             return first + index * BLOCK
+        mapped = sum(map(len, usable))
+        if mapped < count // BLOCK:  # in the harness: the blocks the engine reserved for it, one per worker
+            raise UserError(f"every block of {BLOCK} users mapped here is reserved: {mapped} blocks, one per pytest "
+                            f"worker, so at most {mapped} workers as root (workspace.HARNESS_BLOCKS); run with "
+                            f"fewer (-n)")  # fmt: skip
         raise UserError(f"every block of {BLOCK} users is reserved ({locks})")
 
     def take(self) -> int:

@@ -171,6 +171,7 @@ class RecordingProxy:
                 self._prefix.pop(token, None)
                 self._open.pop(token, None)
                 self._kept.pop(token, None)
+                self._reading.pop(token, None)
                 return self._seen.pop(token, [])
             return list(self._seen.get(token, []))
 
@@ -220,7 +221,9 @@ class RecordingProxy:
         token = request.path_params["token"]
         with self._lock:
             prefix = self._prefix.get(token)
-            busy, made = self._open[token] + self._reading[token], len(self._seen.get(token, ()))
+            # .get: a request for an unknown run (any token an example makes up) leaves no entry behind
+            busy = self._open.get(token, 0) + self._reading.get(token, 0)
+            made = len(self._seen.get(token, ()))
         if prefix is None:
             return Response("branddocs proxy: unknown run", 404)
         if busy >= RUN_CONCURRENT or made >= RUN_REQUESTS:

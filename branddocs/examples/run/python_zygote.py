@@ -12,16 +12,19 @@ It never runs an example's code itself, and never reads an example's key. Per ex
 
 `order` is a pipe the checks' process writes the example's own part into, {"env": {...}, "code": "..."}, which
 only the unit reads: its run key never passes through this process, so no later unit's copy of it holds one.
-`result` gets python_child's result (what `print` printed, the error raised). The zygote is root of a user
-namespace of its own (sandbox.py made it), with CAP_SYS_ADMIN, CAP_SETPCAP and CAP_SYS_RESOURCE there, and as
-root CAP_SETUID and CAP_SETGID: nothing in the machine's own namespaces. Each unit (namespaces.py does the
+`result` gets python_child's result (what `print` printed, the error raised), from the unit's keeper. The zygote is
+root of a user namespace of its own (sandbox.py made it), with CAP_SYS_ADMIN, CAP_SETPCAP and CAP_SYS_RESOURCE
+there, and as root CAP_SETUID and CAP_SETGID: nothing in the machine's own namespaces. Each unit (namespaces.py does the
 kernel's part) is forked as PID 1 of a PID namespace of its own (when it ends, the kernel kills whatever it
 left behind) and then, before anything of the example runs:
 1. joins its memory cgroup and sets its limits (memory, file size, core; processes once it is its user);
 2. makes mount and IPC namespaces of its own: a fresh /proc, a private /tmp and its scratch folder DIR (each a
    tmpfs of FILE_LIMIT bytes), no SysV object of any other unit;
-3. reads its order, gives up every capability (no-new-privs too) and, as root, becomes U: a user no live unit has
-   (pool.py, uids.py); then runs python_child.main.
+3. reads its order and forks the example as PID 1 of a PID namespace below its own, which mounts its /proc,
+   holds stdin, stdout and stderr and no other fd, gives up every capability (no-new-privs too) and, as root,
+   becomes U: a user no live unit has (pool.py, uids.py); then runs python_child.main. The keeper stays behind,
+   out of the example's sight (not dumpable, not in its PID namespace), and once the example has ended sends its
+   result on `result`, which only the keeper holds.
 Its IPC namespace and tmpfs go with the last of its processes; then this process answers with the status, and
 the next unit finds nothing of this one. No unit can make a user namespace (forbidden in the zygote's own).
 Like python_child.py and namespaces.py, which it loads from beside itself, it imports the standard library only
@@ -39,6 +42,7 @@ import resource
 import selectors
 import signal
 import socket
+import stat
 import sys
 import threading
 import traceback
@@ -67,6 +71,9 @@ def _load(name: str) -> object:
 
 
 ns = _load("namespaces")
+# What the sandbox left open (bwrap's --userns fd, the zygote's user namespace, is not close-on-exec): closed before
+# anything is forked, so that no unit holds a way into a namespace but its own.
+os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 _OWN_PIDS = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
 _ZYGOTE = os.getpid()
 child = _load("python_child")
@@ -84,8 +91,8 @@ def _read_all(fd: int) -> bytes:
 
 
 def _unit(order: dict, fds: list[int], sock: socket.socket) -> int:
-    """In the forked process, PID 1 of its own PID namespace: the rest of its namespaces, its limits, its
-    /proc, /tmp and scratch folder, its order read; then, as its user and without any capability, the example."""
+    """In the forked process (the unit's keeper, PID 1 of a PID namespace of its own): the rest of its namespaces,
+    its limits, /tmp and scratch folder, its order read; then the example (`_first`)."""
     sock.close()
     os.close(_OWN_PIDS)
     out, err, result, private, *cgroup = fds
@@ -109,30 +116,80 @@ def _tasks() -> int:
 
 
 def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
-    """PID 1 of the unit: its own /proc, /tmp and scratch folder, its order read; then, as its user and without
-    any capability, the example."""
+    """The unit's keeper: its /tmp and scratch folder, its order read; then the example, PID 1 of a PID namespace
+    below this process's (`_example`: its own /proc, where this process is not to be seen or signalled), and,
+    once that has ended, its result (what python_child wrote, size-bounded) sent on `result`, a pipe only this
+    process holds: the example can neither write into it nor reach the process that does."""
     out, err, result, private = fds
     root = os.getuid() == 0
     uid = int(order["uid"]) if root else os.getuid()
     assert not root or uid >= UID_FLOOR, f"refusing user {uid}"
-    processes = PROCESS_LIMIT + (0 if root else _tasks())  # as root the unit's user has none yet
+    # as root the unit's user has no process yet; else the caller's count, this process included
+    processes = PROCESS_LIMIT + (0 if root else _tasks() + 1)
     for limit, value in ((resource.RLIMIT_DATA, MEMORY_LIMIT), (resource.RLIMIT_FSIZE, FILE_LIMIT),
                          (resource.RLIMIT_CORE, 0)):  # fmt: skip
         resource.setrlimit(limit, (value, value))
-    ns.mount_proc()
     scratch = Path(order["scratch"])
     ns.mount_tmpfs(str(scratch), FILE_LIMIT, 0o700, uid, uid if root else os.getgid())
     ns.mount_tmpfs_keeping("/tmp", FILE_LIMIT, str(scratch))  # noqa: S108 - the unit's own tmpfs
     mine = json.loads(_read_all(private))
     os.close(private)
+    written = scratch / "result.json"
+    sys.stdout.flush()
+    ns.unshare(ns.CLONE_NEWPID)  # the example is PID 1 of a PID namespace below this one: this process is not in it
+    example = os.fork()
+    if example == 0:
+        code = 70
+        try:
+            os.close(result)
+            ns.mount_proc()
+            code = _example(order, mine, uid if root else None, processes, (out, err), scratch)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(code)
+    for fd in (out, err):
+        os.close(fd)
+    code = _reap(example)
+    data = _result_of(written)
+    while data:
+        data = data[os.write(result, data) :]
+    return code
+
+
+def _reap(example: int) -> int:
+    """Wait for `example` (with it, the kernel ends its whole PID namespace); its exit status (128 + N: killed by
+    N)."""
+    code = os.waitstatus_to_exitcode(os.waitpid(example, 0)[1])
+    return code if code >= 0 else 128 - code
+
+
+def _result_of(written: Path) -> bytes:
+    """python_child's result, from the unit's scratch folder: a regular file, not followed if a link, at most
+    FILE_LIMIT bytes; empty if there is none (the example ended before python_child wrote it)."""
+    try:
+        fd = os.open(written, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            return b""
+        return file.read(FILE_LIMIT)
+
+
+def _example(order: dict, mine: dict, user: int | None, processes: int, fds: tuple[int, int], scratch: Path) -> int:
+    """The example's own process: stdout and stderr its own, no other fd, no capability, as `user` (as root),
+    then python_child.main."""
+    out, err = fds
     os.dup2(out, 1)
     os.dup2(err, 2)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    for fd in {out, err, null} - {0, 1, 2}:
-        os.close(fd)
-    os.set_inheritable(result, False)
-    ns.drop_capabilities(uid if root else None)
+    os.closerange(3, _fd_ceiling())  # nothing of the zygote's, the sandbox's or this unit's PID 1 stays open
+    ns.drop_capabilities(user)
     ns.set_dumpable(True)  # the zygote is not, and a change of user is not either: its own /proc/self is its own
     processes = min(processes, resource.getrlimit(resource.RLIMIT_NPROC)[1])  # not above the zygote's own
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
@@ -146,11 +203,11 @@ def _first(order: dict, fds: tuple[int, int, int, int]) -> int:
     code = child.main(*sys.argv[1:])
     threading._shutdown()  # what the interpreter does at exit: wait for the example's non-daemon threads,
     atexit._run_exitfuncs()  # then its atexit functions
-    with contextlib.suppress(OSError):
-        data = written.read_bytes()
-        while data:
-            data = data[os.write(result, data) :]
     return code
+
+
+def _fd_ceiling() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def _one(sock: socket.socket, order: dict, fds: list[int]) -> bool:

@@ -49,7 +49,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With --brand, skip the slow tests that check no brand in particular (the full run has them)."""
+    """The longest tests first, each in its module's order (a worker starts on them and the others share out the
+    rest); with --brand, skip the slow tests that check no brand in particular (the full run has them)."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
     if not config.getoption("brand"):
         return
     skip = pytest.mark.skip(reason="not about one brand: runs in the full `make test`, without BRAND")

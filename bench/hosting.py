@@ -6,6 +6,9 @@ Usage: .venv/bin/python bench/hosting.py [--seconds 6] [--rounds 5] [--brands 10
    `--rounds` rounds of `--seconds` each, taking turns, one nginx worker each, wrk with one thread and 8
    connections; the medians, and the median of each round's ratio (goal: at least 0.9), without and with
    `Accept-Encoding: gzip` (the one-line config sends the page uncompressed; the generated one, the build's twin).
+   Beside them, the CPU time nginx's worker spent per 1,000 requests: what the config costs, which a busy
+   machine hides from requests per second (both sides then wait for a core) but not from this. On a busy machine
+   run it as `chrt -f 50 .venv/bin/python bench/hosting.py` (root): nginx and wrk then get the cores first.
 2. `--brands` synthetic brands (bench/synthetic.py; each site a folder with a page and the platform.json a
    build writes, which is all the config reads of a site): the time of `branddocs host nginx` and of `nginx -t`
    on what it wrote (goal: under 5 s together), then nginx's memory (PSS and RSS of master and workers) serving
@@ -63,13 +66,31 @@ def branddocs(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def requests_per_second(port: int, seconds: int, gzip: bool) -> float:
+def requests_per_second(port: int, worker: int, seconds: int, gzip: bool) -> tuple[float, float]:
+    """(requests per second, the worker's CPU milliseconds per 1,000 requests) of one wrk run."""
     headers = ["-H", f"Host: {HOST}", *(["-H", "Accept-Encoding: gzip"] if gzip else [])]
     command = [wrk(), "-t1", "-c8", f"-d{seconds}s", *headers, f"http://127.0.0.1:{port}{GUIDE}"]
+    before = cpu_seconds(worker)
     said = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    spent = cpu_seconds(worker) - before
     if re.search(r"Non-2xx or 3xx responses: (\d+)", said):
         sys.exit(f"wrk saw failed requests:\n{said}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", said)[1])
+    requests = int(re.search(r"(\d+) requests in", said)[1])
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", said)[1]), spent * 1000 * 1000 / requests
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_of(master: int) -> int:
+    """The one worker (`worker_processes 1`) of an nginx master."""
+    workers = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if _parent(p) == master]
+    if len(workers) != 1:
+        sys.exit(f"nginx {master} has {len(workers)} workers, not the 1 the bench configured")
+    return workers[0]
 
 
 def one_line_config(folder: Path, site: Path, port: int) -> Path:
@@ -132,15 +153,22 @@ def speed(figures: Figures, tmp: Path, args: argparse.Namespace) -> float:
     nginx_version = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True).stderr.strip()
     wrk_version = " ".join(subprocess.run([wrk(), "-v"], capture_output=True, text=True).stdout.split()[:2])
     figures.say(f"{nginx_version}; {wrk_version}")
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:  # `chrt -f 50 bench/hosting.py`: a busy machine's other work waits
+        figures.say(f"run with real-time scheduling (policy {os.sched_getscheduler(0)}): nginx and wrk get the cores")
     figures.say(f"acme's guide page {GUIDE}, {args.rounds} rounds of {args.seconds} s each, taking turns:")
     ratios = {}
-    with running_nginx(ours, [("127.0.0.1", ours_port)]), running_nginx(plain, [("127.0.0.1", plain_port)]):
+    with (running_nginx(ours, [("127.0.0.1", ours_port)]) as ours_nginx,
+          running_nginx(plain, [("127.0.0.1", plain_port)]) as plain_nginx):  # fmt: skip
+        sides = [("generated", ours_port, worker_of(ours_nginx.pid)),
+                 ("one-line", plain_port, worker_of(plain_nginx.pid))]  # fmt: skip
         for gzip in (False, True):
             rates: dict[str, list[float]] = {"generated": [], "one-line": []}
+            costs: dict[str, list[float]] = {"generated": [], "one-line": []}
             for round_ in range(args.rounds):  # in turns, each first every other round: a busy moment hits both
-                order = [("generated", ours_port), ("one-line", plain_port)][:: 1 if round_ % 2 == 0 else -1]
-                for name, port in order:
-                    rates[name].append(requests_per_second(port, args.seconds, gzip))
+                for name, port, worker in sides[:: 1 if round_ % 2 == 0 else -1]:
+                    rate, cost = requests_per_second(port, worker, args.seconds, gzip)
+                    rates[name].append(rate)
+                    costs[name].append(cost)
             paired = [a / b for a, b in zip(rates["generated"], rates["one-line"], strict=True)]
             ratios[gzip] = statistics.median(paired)
             mine, theirs = (statistics.median(rates[k]) for k in ("generated", "one-line"))
@@ -149,6 +177,9 @@ def speed(figures: Figures, tmp: Path, args: argparse.Namespace) -> float:
                         f"requests/s (medians): ratio {ratios[gzip]:.2f} (the median of each round's)")  # fmt: skip
             figures.say(f"    rounds: generated {[round(r) for r in rates['generated']]}, "
                         f"one-line {[round(r) for r in rates['one-line']]}")  # fmt: skip
+            cpu = {k: statistics.median(v) for k, v in costs.items()}
+            figures.say(f"    nginx worker's CPU per 1,000 requests (medians): generated {cpu['generated']:.0f} ms, "
+                        f"one-line {cpu['one-line']:.0f} ms ({cpu['generated'] / cpu['one-line']:.2f}x)")  # fmt: skip
     return ratios[False]
 
 

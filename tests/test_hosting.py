@@ -239,6 +239,7 @@ def test_gzip_clients_get_the_precompressed_twin(hosted: Hosted, via: str | None
     assert gzip.decompress(response.body) == (folder / "index.html").read_bytes()
     plain = get(hosted.port, "/serverless-endpoints/", "docs.acme.example")
     assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"  # a cache in front that stores this must not give it to all
     assert plain.body == (folder / "index.html").read_bytes()
 
 

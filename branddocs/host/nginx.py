@@ -130,6 +130,7 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
         f"# Run in the foreground: nginx -c {layout.config} -p {layout.out}/  (check: add -t; reload: add -s reload)",
         f"# {len(tenants)} brands; the names to certify are in hosts.txt.",
         "daemon off;",
+        "pcre_jit on;",  # the cache map's pattern runs for every request: compiled, not interpreted
         f"worker_processes {options.workers};",
         "pid nginx.pid;",
         "error_log logs/error.log;",
@@ -142,14 +143,16 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
         "    charset utf-8;",
         f"    charset_types {' '.join(TEXT_TYPES)};",
         "    server_tokens off;",
+        # No `tcp_nopush`: corking each response halved a keep-alive client's requests a second (bench/hosting.py).
         "    sendfile on;",
-        "    tcp_nopush on;",
         "    access_log logs/access.log;",
         *[f"    {name}_temp_path tmp/{name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")],
         # Each file once compressed, by the build (branddocs/site/precompress.py); gzip on the fly only where a
         # file has no .gz beside it. `gzip_proxied any`: a CDN's request (with Via) gets the .gz too.
         "    gzip_static on;",
-        "    gzip_vary on;",
+        # Vary is an add_header below: `gzip_vary on` would have gzip_static open each file's .gz for every
+        # client, even one that takes no gzip, to learn whether to say Vary (one open, fstat and close a request).
+        "    gzip_vary off;",
         "    gzip_proxied any;",
         "    gzip on;",
         "    gzip_min_length 1024;",
@@ -253,6 +256,7 @@ def _server(layout: Layout, options: NginxOptions) -> list[str]:
         "        error_page 404 $bd_prefix/404.html;",
         *[f'        add_header {name} "{value}" always;' for name, value in headers.items()],
         "        add_header Cache-Control $bd_cache_control always;",
+        '        add_header Vary "Accept-Encoding" always;',
         "        location / {",
         f'            if ($bd_brand = "") {{ rewrite ^ {_INTERNAL}/no-site last; }}',
         "        }",

@@ -99,8 +99,11 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 
 # --durations=10: the slowest ten tests, printed at the end of every run (where the suite's time goes).
+# --dist worksteal: each worker starts on its own contiguous half of the tests, so a module's fixtures (a built site,
+# an endpoint, a browser) are set up once rather than on both workers, and a worker that runs dry takes over the
+# other's last tests instead of waiting on them.
 test: known-brand system-packages $(BIN)/.installed node_modules/.installed lint manual
-	$(BIN)/pytest -n auto --durations=10 $${BRAND:+--brand "$$BRAND"} $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal --durations=10 $${BRAND:+--brand "$$BRAND"} $(PYTEST_ARGS)
 
 # Every benchmark in bench/, then BENCHMARKS.md from the figures they printed (bench/report.py); a benchmark
 # that misses its goal fails the target, after the file is written. BENCHES=endpoint reruns one of them (the

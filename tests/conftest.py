@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from branddocs.brand import Brand, load_brands
 from branddocs.site import Project
 from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS
 
-from .support.project import ROOT, SCREENSHOTS, run_branddocs, scratch_project
+from .support.project import ROOT, SCREENSHOTS, copy_built, run_branddocs, scratch_project
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -49,7 +49,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With --brand, skip the slow tests that check no brand in particular (the full run has them)."""
+    """The longest tests first, each in its module's order (a worker starts on them and the others share out the
+    rest); with --brand, skip the slow tests that check no brand in particular (the full run has them)."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
     if not config.getoption("brand"):
         return
     skip = pytest.mark.skip(reason="not about one brand: runs in the full `make test`, without BRAND")
@@ -95,6 +97,33 @@ def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def scratch(tmp_path: Path) -> Project:
     """A copy of the project to break without touching the real one; its brands: acme, brightline, nebula."""
     return scratch_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _scratch_built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """{engine: folder}: a scratch project (project/) and every one of its brands built by that engine (site/), made
+    on first use, once per session and worker, never changed: `scratch_built` hands each test its own copy."""
+    return {}
+
+
+@pytest.fixture
+def scratch_built(
+    _scratch_built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> Callable[[str], tuple[Project, Path]]:
+    """`scratch_built(engine)`: (a scratch project, its site root) as `scratch` and a first `branddocs build
+    --engine ENGINE --site-dir SITE` of all its brands leave them, the build done once and copied for each test."""
+
+    def made(engine: str) -> tuple[Project, Path]:
+        if engine not in _scratch_built:
+            folder = tmp_path_factory.mktemp(f"built-{engine}")
+            project = scratch_project(folder / "project")
+            done = run_branddocs("build", "--engine", engine, "--site-dir", str(folder / "site"), cwd=project.root)
+            assert done.returncode == 0, done.stdout + done.stderr
+            _scratch_built[engine] = folder
+        copy = copy_built(_scratch_built[engine], tmp_path / "built")
+        return Project(copy / "project"), copy / "site"
+
+    return made
 
 
 _started = time.time()

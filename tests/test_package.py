@@ -44,9 +44,10 @@ def _repo_paths(python: Path, cwd: Path) -> list[str]:
     return [p for p in paths if str(ROOT) in p]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The branddocs wheel, built from a copy of the package's sources (nothing written into this checkout)."""
+    """The branddocs wheel, built from a copy of the package's sources (nothing written into this checkout); once a
+    session, as the scaffold test runs first (`longest`), away from this module's other tests."""
     source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
     shutil.copytree(ROOT / "branddocs", source / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
@@ -86,6 +87,7 @@ def test_a_test_tool_among_the_runtime_dependencies_is_seen() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.longest
 @pytest.mark.timeout(1800)
 def test_the_installed_wheel_scaffolds_builds_and_checks_a_project_without_this_repository(
     wheel: Path, tmp_path_factory: pytest.TempPathFactory

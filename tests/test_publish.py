@@ -51,6 +51,17 @@ def test_two_concurrent_builds_both_publish_whole_sites(scratch: Project, tmp_pa
     assert "0 built, 3 up to date, 0 failed" in again.stdout
 
 
+def _blocked_on(lock: Path, pid: int) -> bool:
+    """The kernel's own word (/proc/locks): process `pid` is waiting for a lock on the file `lock`."""
+    found = lock.stat()
+    file_id = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+    for line in Path("/proc/locks").read_text().splitlines():  # "7: -> FLOCK  ADVISORY  WRITE <pid> <file> 0 EOF"
+        fields = line.split()
+        if "->" in fields and fields[fields.index("->") + 4 : fields.index("->") + 6] == [str(pid), file_id]:
+            return True
+    return False
+
+
 def test_a_second_build_waits_for_the_lock(scratch: Project, tmp_path: Path) -> None:
     site = tmp_path / "site"
     command = [str(Path(sys.executable).parent / "branddocs"), "build", "--brand", "acme", "--site-dir", str(site)]
@@ -58,8 +69,14 @@ def test_a_second_build_waits_for_the_lock(scratch: Project, tmp_path: Path) -> 
     with (site / ".branddocs" / "lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as another build holds it
         waiting = subprocess.Popen(command, cwd=scratch.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        with pytest.raises(subprocess.TimeoutExpired):
-            waiting.wait(timeout=8)  # long enough to build acme several times over
+        # Wait on the state, not a time: the kernel lists the build as a waiter for the lock (a build that did not
+        # wait would never be listed: the deadline only bounds that failure).
+        deadline = time.monotonic() + 300
+        while not _blocked_on(site / ".branddocs" / "lock", waiting.pid):
+            assert waiting.poll() is None, "the build ended while another held the lock"
+            assert time.monotonic() < deadline, "the build never waited for the lock"
+            time.sleep(0.05)
+        assert waiting.poll() is None
         assert not (site / "acme").exists()
     _, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err

@@ -47,6 +47,13 @@ def scratch_project(folder: Path) -> Project:
     return copy
 
 
+def copy_built(source: Path, folder: Path) -> Path:
+    """`source` (a project and the site it built, shared read-only) copied to `folder` for one test to change: `cp -a`
+    keeps the hard links a build's store shares with the published files, and the links to this checkout."""
+    subprocess.run(["cp", "-a", "--", str(source), str(folder)], check=True, timeout=300)
+    return folder
+
+
 def tree_digest(folder: Path) -> str:
     """One hash of every file's path and bytes under `folder`."""
     digest = hashlib.sha256()

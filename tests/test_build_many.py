@@ -65,6 +65,28 @@ def test_identity_check_can_fail(tmp_path: Path) -> None:
     assert files_of(tmp_path / "a") != files_of(tmp_path / "b")
 
 
+def test_one_worker_building_every_brand_in_turn_gives_each_its_plain_build(
+    project: Project, brands: list, tmp_path: Path
+) -> None:
+    """A worker keeps the theme's environment from one brand to the next (site/build_cache.py): one worker
+    building every brand in turn, languages mixed, still gives each brand what a plain `mkdocs build` gives it.
+    (Negative: with the environment keyed without the theme's language, the Chinese brand built after an English
+    one got the English search separator in its search_index.json.)"""
+    site = tmp_path / "site"
+    ids = [arg for b in brands for arg in ("--brand", b.id)]
+    done = run_branddocs("build", "--jobs", "1", *ids, "--site-dir", str(site), cwd=project.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for brand in brands:
+        plain = tmp_path / "plain" / brand.id
+        subprocess.run(
+            [str(BIN / "mkdocs"), "build", "-q", "-f", str(project.config_file), "-d", str(plain)],
+            env={**os.environ, "BRAND": brand.id, "NO_MKDOCS_2_WARNING": "1"}, check=True, timeout=120,
+        )  # fmt: skip
+        ours, theirs = files_of(site / brand.id), files_of(plain)
+        assert sorted(ours) == sorted(theirs)
+        assert [name for name in ours if ours[name] != theirs[name]] == [], brand.id
+
+
 def lines_for(output: str, state: str) -> list[str]:
     return sorted(line.split("] ")[1].split(":")[0] for line in output.splitlines() if f": {state} in" in line)
 

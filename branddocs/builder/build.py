@@ -14,6 +14,7 @@ worker publishing or holding the lock.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -129,6 +130,7 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     for language in sorted(languages):
         inputs.shared(language)
     search.warm_up(languages, project.root / ".cache")
+    gc.freeze()  # what the workers inherit (the imports, jieba's dictionary): never traversed by their collections
 
 
 def build_brands(

@@ -3,10 +3,18 @@
 `install()` is called once in each build worker (never by a plain `mkdocs build`), `cache_git_info()` also
 by the example checks' collection (branddocs/examples/collection/collect.py), which renders every brand's pages:
 
-- Jinja bytecode: MkDocs makes a new theme environment per build, which recompiles every Material
-  template; a shared bytecode cache turns that into unmarshalling. It is kept in memory and, when a
-  folder is given, on disk too (Jinja's own FileSystemBytecodeCache: entries are checked against the
-  template source's checksum and Jinja's version), so the next run's first build skips compiling.
+- The theme's Jinja environment: MkDocs makes a new one per build, which loads every Material template
+  again (reading, checksumming and unmarshalling 40 of them: a tenth of a brand's build). One environment
+  per theme folders and locale serves every build of the process; a build whose plugins change the
+  environment (an `on_env` handler) gets a fresh one of its own, as before, so nothing a plugin adds to one
+  brand's environment reaches another's. The environment holds no brand: the pages' context does.
+- Jinja bytecode: a shared bytecode cache turns compiling Material's templates into unmarshalling. It is
+  kept in memory and, when a folder is given, on disk too (Jinja's own FileSystemBytecodeCache: entries are
+  checked against the template source's checksum and Jinja's version), so the next run's first build skips
+  compiling.
+- Material's search-index parser: the same sections, its bookkeeping in constant time (site/search_parser.py).
+- Pygments' style tables: each highlighted block makes a formatter that derives its class and style tables
+  from the style again; they depend on the style and the class prefix only, so they are derived once.
 - The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
 - The installed themes: MkDocs looks its entry points up again for every theme it loads (a tenth of a second
   each); the installed packages do not change while a build runs.
@@ -84,10 +92,58 @@ def install(bytecode_folder: Path | None = None) -> None:
         env.list_templates = listed
         return env
 
-    Theme.get_env = get_env
+    Theme.get_env = _one_env_per_theme(get_env)
     _themes_once()
+    _pygments_tables_once()
+    from branddocs.site import search_parser  # here: Material's search plugin only where a build runs
+
+    search_parser.install()
     _c_yaml()
     cache_git_info()
+
+
+def _one_env_per_theme(make_env: Any) -> Any:
+    """`Theme.get_env`, made once per theme folders and locale; a build with `on_env` handlers gets a fresh one."""
+    from mkdocs.plugins import PluginCollection
+
+    shared: dict[tuple[tuple[str, ...], str], jinja2.Environment] = {}
+
+    def get_env(self: Any) -> jinja2.Environment:
+        # The theme's language too: Material's templates import its language partial by it.
+        key = (tuple(self.dirs), str(self.locale), str(self.get("language", "")))
+        if key not in shared:
+            shared[key] = make_env(self)
+        env = shared[key]
+        for template in env.cache.values() if env.cache is not None else []:
+            template._module = None  # an import's module, made with the globals of its first use: made anew
+        return env
+
+    run_on_env = PluginCollection.on_env
+
+    def on_env(self: PluginCollection, env: jinja2.Environment, *, config: Any, files: Any) -> Any:
+        if self.events["env"] and env in shared.values():  # a plugin may change it: never the shared one
+            env = make_env(config.theme)
+        return run_on_env(self, env, config=config, files=files)
+
+    PluginCollection.on_env = on_env
+    return get_env
+
+
+def _pygments_tables_once() -> None:
+    from pygments.formatters.html import HtmlFormatter
+
+    create = HtmlFormatter._create_stylesheet
+    tables: dict[tuple[Any, str], tuple[dict, dict]] = {}
+
+    def create_stylesheet(self: HtmlFormatter) -> None:
+        key = (self.style, self.classprefix)
+        if key not in tables:
+            create(self)
+            tables[key] = (self.ttype2class, self.class2style)
+        # Copies: the formatter only reads them, but nothing of one block's formatter reaches another's.
+        self.ttype2class, self.class2style = dict(tables[key][0]), dict(tables[key][1])
+
+    HtmlFormatter._create_stylesheet = create_stylesheet
 
 
 class _Once:

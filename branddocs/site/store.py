@@ -10,7 +10,10 @@ A hard link shares the inode, so nothing may write into a shared file in place:
 - Stored files are read-only (0444): an editor or tool run by an ordinary user cannot write through them.
 - A build writes only new files (a fresh staging folder) and links; it never opens a published file.
 - A store entry is linked into a site only if its bytes equal the file just built (which the secret scan
-  read) and it is still read-only; one changed in place (root ignores 0444) is replaced, never spread.
+  read) and it is still read-only; one changed in place (root ignores 0444) is replaced, never spread. A build
+  process compares an entry's bytes once and trusts it again while its inode, size, mode and modification
+  time stay the same (a write in place changes the time; as for the gzip twins, precompress.py), once that
+  time is 2 s old (a write within its granularity could leave it as it was).
 - A plain `mkdocs build` into `site/<id>/` first gives that folder private, writable copies (`detach`),
   as MkDocs' `--dirty` builds write into existing files.
 
@@ -25,6 +28,8 @@ import hashlib
 import itertools
 import os
 import shutil
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +47,10 @@ _CHUNK = 1 << 20
 _IN_MEMORY = 16 << 20
 """Files up to this size are read once, for their hash and the comparison with the store's entry."""
 _names = itertools.count()
+_SETTLED_NS = 2_000_000_000
+_verified: set[tuple[int, ...]] = set()
+"""(device, inode, size, mode, mtime_ns) of entries this process found byte for byte the same as the
+built file of their name's digest, their times settled then."""
 
 
 def store_dir(site_root: Path) -> Path:
@@ -72,15 +81,13 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
     scratch = store / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     links_work = True
-    for path in sorted(site.rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            continue
+    for path, status in _regular_files(site):
         # Already linked elsewhere (a plugin that linked a source file in): never tie it to the sites.
-        if not links_work or path.stat().st_nlink > 1:
+        if not links_work or status.st_nlink > 1:
             result.copies += 1
             continue
         try:
-            entry, data = _share_file(path, store, scratch, read_only, verify, result)
+            entry, data = _share_file(path, status, store, scratch, read_only, verify, result)
             if data is not None and precompress.add_twin(path, data, entry, scratch, read_only, verify):
                 result.twins += 1
         except OSError as error:
@@ -91,26 +98,43 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
     return result
 
 
+def _regular_files(site: Path) -> list[tuple[Path, os.stat_result]]:
+    """The regular files under `site` (no links to elsewhere), in path order, each with its status."""
+    found = []
+    for folder, _, names in os.walk(site):
+        for name in names:
+            path = os.path.join(folder, name)
+            status = os.lstat(path)
+            if stat.S_ISREG(status.st_mode):
+                found.append((Path(path), status))
+    return sorted(found, key=lambda item: item[0].parts)
+
+
 def _share_file(
-    path: Path, store: Path, scratch: Path, read_only: bool, verify: bool, result: Shared
+    path: Path, status: os.stat_result, store: Path, scratch: Path, read_only: bool, verify: bool, result: Shared
 ) -> tuple[Path, bytes | None]:
     """Link `path` to its store entry; the entry, and the bytes if they were read (for the gzip twin)."""
-    data = path.read_bytes() if path.stat().st_size <= _IN_MEMORY else None
+    data = path.read_bytes() if status.st_size <= _IN_MEMORY else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256(path)
     entry = store / digest[:2] / digest[2:]
-    entry.parent.mkdir(exist_ok=True)
     temporary = scratch / f"{os.getpid()}-{next(_names)}"
-    temporary.unlink(missing_ok=True)  # a killed build's, whose process id this one has
     while True:
         try:
             os.link(entry, temporary)  # hold the entry's inode: what is checked is what gets published
+        except FileExistsError:
+            os.unlink(temporary)  # a killed build's, whose process id this one has
+            continue
         except FileNotFoundError:
-            mode = path.stat().st_mode
+            mode = status.st_mode
             _protect(path, read_only)
             try:
                 os.link(path, entry)
             except FileExistsError:
                 continue  # another worker stored the same content a moment ago: link to theirs
+            except FileNotFoundError:  # the first entry of its `<ab>/` folder
+                entry.parent.mkdir(exist_ok=True)
+                os.chmod(path, mode)
+                continue
             except OSError:
                 os.chmod(path, mode)  # stays a plain copy, as built
                 raise
@@ -145,8 +169,19 @@ def _trustworthy(entry: Path, built: Path, data: bytes | None, read_only: bool) 
     status = entry.stat()
     if read_only and status.st_mode & 0o7777 != _READ_ONLY:
         return False
-    if status.st_size != built.stat().st_size:
+    if status.st_size != (len(data) if data is not None else built.stat().st_size):
         return False
+    key = (status.st_dev, status.st_ino, status.st_size, status.st_mode, status.st_mtime_ns)
+    if key in _verified:
+        return True
+    if not _same_bytes(entry, built, data):
+        return False
+    if status.st_mtime_ns < time.time_ns() - _SETTLED_NS:
+        _verified.add(key)
+    return True
+
+
+def _same_bytes(entry: Path, built: Path, data: bytes | None) -> bool:
     if data is not None:
         return entry.read_bytes() == data
     with entry.open("rb") as stored, built.open("rb") as new:
@@ -215,10 +250,10 @@ def disk_usage(folder: Path, skip: tuple[str, ...] = ()) -> DiskUsage:
     for path in folder.rglob("*"):
         if path.relative_to(folder).parts[0] in skip or path.is_symlink() or not path.is_file():
             continue
-        stat = path.stat()
-        apparent += stat.st_size
+        status = path.stat()
+        apparent += status.st_size
         files += 1
-        if (stat.st_dev, stat.st_ino) not in seen:
-            seen.add((stat.st_dev, stat.st_ino))
-            shared += stat.st_size
+        if (status.st_dev, status.st_ino) not in seen:
+            seen.add((status.st_dev, status.st_ino))
+            shared += status.st_size
     return DiskUsage(apparent, shared, files, len(seen))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import given
@@ -179,3 +179,32 @@ def test_without_the_namespace_another_services_credential_was_taken() -> None:
     from branddocs.settings import SECRET_WORDS
 
     assert all(text.env_name(k) and any(w in k for w in SECRET_WORDS) for k in FOREIGN_KEYS)
+
+
+# --- a URL's path: segments, never `//`, `.` or `..` -----------------------------------------------------------
+
+PATHS = {
+    "a scheme-relative path": "https://docs.x.example//evil.example/",
+    "a doubled slash inside": "https://api.x.example/v1//x",
+    "a dot-dot segment": "https://api.x.example/v1/../admin",
+    "an encoded dot-dot segment": "https://api.x.example/v1/%2E%2e/admin",
+    "a dot segment": "https://docs.x.example/./",
+}
+
+
+@pytest.mark.parametrize("case", PATHS)
+def test_a_url_path_that_is_not_plain_segments_is_refused_at_its_line(tmp_path: Path, case: str) -> None:
+    path = _brand_file(tmp_path, PATHS[case])
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(path))}:4: api\.base_url: expected .*segments"):
+        load_brand(path)
+
+
+def test_without_the_segment_rule_a_site_url_loads_another_sites_scripts() -> None:
+    # The negative: the character grammar alone took `//evil.example/`; MkDocs' 404 page prints the site_url's path
+    # before `/assets/...`, which a browser reads as another host's script.
+    value = PATHS["a scheme-relative path"]
+    assert re.fullmatch(r"https?://[A-Za-z0-9.-]+(/[A-Za-z0-9._:@%+/-]*)?", value)
+    script = urljoin("https://docs.x.example/no-such-page/", urlsplit(value).path.rstrip("/") + "/assets/bundle.js")
+    assert urlsplit(script).hostname == "evil.example"
+    for url in ("https://docs.x.example/", "https://api.x.example/api/v1/ai", "http://127.0.0.1:8000/v1"):
+        assert text.url(url) == url

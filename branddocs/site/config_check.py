@@ -94,8 +94,8 @@ def _env_problem(node: yaml.Node) -> str | None:
     for item in names:
         if not isinstance(item, yaml.ScalarNode) or item.value not in ENV_TAG_NAMES:
             found = item.value if isinstance(item, yaml.ScalarNode) else "a collection"
-            return (f"one of {', '.join(sorted(ENV_TAG_NAMES))} (a build publishes what its configuration reads; "
-                    f"any other variable may hold a credential), found {found}")  # fmt: skip
+            return (f"one of {', '.join(sorted(ENV_TAG_NAMES))} (a build publishes what its configuration reads; any "
+                    f"other variable may hold a credential, a private address or a path), found {found}")  # fmt: skip
     return None
 
 

@@ -29,10 +29,14 @@ def _hosts(brand: Brand) -> set[str]:
     return {_shown((urlsplit(u).hostname or "").lower()) for u in urls if u}
 
 
-def _fields(brand: Brand) -> dict[str, set[str]]:
-    """{field: its values} compared across brands."""
-    return {"user_name": {brand.user_name}, "id": {brand.id}, "api.key_env": {brand.key_env},
-            "host name": _hosts(brand)}  # fmt: skip
+def _fields(brand: Brand) -> dict[str, set[tuple[str, str]]]:
+    """{what is compared: its (value, field) pairs} across brands. A tenant's name is compared with every name
+    another brand's site shows as one (its `user_name` and its `portal_name`): a portal named `Acme Cloud` puts
+    that tenant's name into another's site as surely as a lookalike `user_name` would. Two portal names may agree
+    (`Cloud Portal`, the default, names no tenant)."""
+    return {"user_name": {(brand.user_name, "user_name"), (brand.portal_name, "portal_name")},
+            "id": {(brand.id, "id")}, "api.key_env": {(brand.key_env, "api.key_env")},
+            "host name": {(host, "host name") for host in _hosts(brand)}}  # fmt: skip
 
 
 def _unusual(value: str) -> str:
@@ -45,17 +49,22 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
     """For each brand file with a name, id, key variable or host name that another's looks like (the same UTS #39
     skeleton), a message naming both files. Equal host names are allowed (tenants may share a site); equal names
     and key variables are not. One pass over the brands: each value's skeletons are indexed, not compared in pairs."""
-    index: dict[tuple[str, str], list[tuple[Path, str]]] = {}
+    index: dict[tuple[str, str], list[tuple[Path, str, str]]] = {}
     for path, brand in brands.items():
-        for field, values in _fields(brand).items():
-            for value in sorted(values):
+        for compared, values in _fields(brand).items():
+            for value, field in sorted(values):
                 for key in lookalike_keys(value):
-                    index.setdefault((field, key), []).append((path, value))
+                    index.setdefault((compared, key), []).append((path, value, field))
     found: dict[Path, list[str]] = {}
-    for (field, _), owners in index.items():
-        for (path_a, value_a), (path_b, value_b) in combinations(dict.fromkeys(owners), 2):
-            if path_a == path_b or (field == "host name" and value_a == value_b):
+    for (compared, _), owners in index.items():
+        for (path_a, value_a, field_a), (path_b, value_b, field_b) in combinations(dict.fromkeys(owners), 2):
+            if (
+                path_a == path_b
+                or (compared == "host name" and value_a == value_b)
+                or field_a == field_b == "portal_name"
+            ):
                 continue
+            field = field_a if field_a == field_b else f"{field_a} and {field_b}"
             if value_a == value_b:
                 seen = f"{value_a!r} in both"
             else:

@@ -118,8 +118,13 @@ def run(args: argparse.Namespace, project: Project) -> int:
     # workers get the allow-listed environment a build gets (site/build_env.py: no secret, nor any variable nobody
     # listed), and run in the harness, where neither this process nor the proxy (no descendant of pytest's) is seen.
     env = {**build_environment(os.environ), ROOT.name: str(project.root)}
+    settings = proxy_settings(project, upstream, key, timeout, args.brand)
+    if settings["held_back"]:
+        print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a brand's "
+              f"api.example_requests ({', '.join(settings['held_back'])}) count when it is checked alone "
+              "(--brand ID)", file=sys.stderr)  # fmt: skip
     try:
-        proxy, info = start(proxy_settings(project, upstream, key, timeout, args.brand), env)
+        proxy, info = start(settings, env)
     except BaseException:
         space.close(keep=False)
         raise

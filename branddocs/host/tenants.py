@@ -94,12 +94,14 @@ def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
         candidates.append(Tenant(brand_id, address, origin, site_root / brand_id))
     for name in sorted(built - set(brand_ids)):
         not_hosted.append(NotHosted(name, f"no brands/{name}.yml for {site_root / name}"))
+    # One claim per address as the server tells addresses apart: nginx's `map` compares strings without case, so
+    # `/Guide/` and `/guide/` are one key there (two would be a duplicate, and nginx refuses the whole config).
     claims: dict[tuple[str, str], list[Tenant]] = defaultdict(list)
     for tenant in candidates:
-        claims[(tenant.address.host, tenant.address.path)].append(tenant)
+        claims[_claim(tenant)].append(tenant)
     hosted = []
     for tenant in candidates:
-        rivals = [t.brand_id for t in claims[(tenant.address.host, tenant.address.path)] if t is not tenant]
+        rivals = [t.brand_id for t in claims[_claim(tenant)] if t is not tenant]
         if rivals:
             # Hosting either could show one tenant's guide at the other's address: neither is hosted.
             reason = f"site_url {tenant.address.url} is also claimed by {', '.join(f'brands/{r}.yml' for r in rivals)}"
@@ -107,6 +109,11 @@ def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
         else:
             hosted.append(tenant)
     return Tenants(tuple(hosted), tuple(sorted(not_hosted, key=lambda n: n.brand_id)))
+
+
+def _claim(tenant: Tenant) -> tuple[str, str]:
+    """The address `tenant` claims, as the server compares it: host and path, case set aside."""
+    return tenant.address.host, tenant.address.path.lower()
 
 
 def _published(site: Path) -> tuple[str | None, str] | None:

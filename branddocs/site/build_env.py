@@ -7,8 +7,8 @@ otherwise (`HTTPS_PROXY=http://user:password@...`, `DATABASE_URL`, `SSH_AUTH_SOC
 (TERM, NO_COLOR, COLUMNS), the user's name, Python's own settings that change no data (PYTHONPATH and the like),
 SOURCE_DATE_EPOCH, the CA bundles' paths (SSL_CERT_FILE and the like), BRAND, branddocs' non-secret settings
 (branddocs/settings.py), MkDocs' NO_MKDOCS_2_WARNING and pytest's bookkeeping (the checks' collection runs in
-pytest). `!ENV` in mkdocs.yml may name only BRAND and branddocs' non-secret settings (`ENV_TAG_NAMES`;
-site/config_check.py refuses any other).
+pytest). `!ENV` in mkdocs.yml may name only BRAND, what a site may publish (`ENV_TAG_NAMES`; site/config_check.py
+refuses any other).
 
 `enter` makes this process's environment the allow-listed one; from the command line (`branddocs build`, `serve`,
 `diff`) it first replaces the process (`execve`) with itself under that environment, since /proc/self/environ keeps
@@ -35,8 +35,12 @@ _NAMES = frozenset({
     "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
 })  # fmt: skip
 _PREFIXES = ("LC_", "PYTEST_")
-ENV_TAG_NAMES = frozenset({BRAND.name} | {s.name for s in SETTINGS if not s.secret})
-"""What `!ENV` in mkdocs.yml (or a file it INHERITs) may name: the brand and branddocs' non-secret settings."""
+_SETTING_NAMES = frozenset(s.name for s in SETTINGS if not s.secret)
+"""branddocs' own non-secret settings: a build holds them (serve's Try it base, the scan's pipe)."""
+ENV_TAG_NAMES = frozenset({BRAND.name})
+"""What `!ENV` in mkdocs.yml (or a file it INHERITs) may name: what a site may publish, the brand. Not "every
+setting that is not secret": BRANDDOCS_ENDPOINT is the platform under test (its URL may hold a user and password,
+its host an internal name), BRANDDOCS_PROXY the proxy's control token, the others this machine's paths."""
 
 _withdrawn: dict[str, str] = {}
 
@@ -45,7 +49,7 @@ def is_build_variable(name: str) -> bool:
     """Whether a build may see the variable `name` (the allow-list above; never a secret-named one)."""
     if is_secret_name(name):
         return False
-    return name in _NAMES or name in ENV_TAG_NAMES or name.startswith(_PREFIXES)
+    return name in _NAMES or name in ENV_TAG_NAMES or name in _SETTING_NAMES or name.startswith(_PREFIXES)
 
 
 def build_environment(environ: Mapping[str, str]) -> dict[str, str]:

@@ -14,13 +14,14 @@ PyYAML's safe composer (which runs nothing), and each node's tag is held to an a
   emoji and slugs: the object is looked up and must be defined where it is named (no `os.system` reached through
   a module that imported it).
 
-Any other tag fails the build naming the file, line and tag. The INHERIT chain is followed as MkDocs follows it,
-from the value MkDocs will use: the top-level `INHERIT` after merge keys (`<<: *anchor`) are applied, so an
-INHERIT reached through an anchor is followed and checked too; each file must resolve (realpath) inside the
-project. `branddocs build`, `serve`, `diff` and the checks' collection call `config_problems` before MkDocs loads
-the file (plugin/render.py); the branddocs plugin calls it again first thing in `on_config` for a plain
-`mkdocs build`, whose loading has by then run the tags: see the threat model (a plain `mkdocs build` trusts
-mkdocs.yml as it trusts a `hooks:` module).
+Any other tag fails the build naming the file, line and tag; so does a Markdown extension or plugin that reads files
+the build cannot hold to the project (config_readers.py: an allow-list, `pymdownx.snippets` is not on it). The
+INHERIT chain is followed as MkDocs follows it, from the value MkDocs will use: the top-level `INHERIT` after merge
+keys (`<<: *anchor`) are applied, so an INHERIT reached through an anchor is followed and checked too; each file
+must resolve (realpath) inside the project. `branddocs build`, `serve`, `diff` and the checks' collection call
+`config_problems` before MkDocs loads the file (plugin/render.py); the branddocs plugin calls it again first thing
+in `on_config` for a plain `mkdocs build`, whose loading has by then run the tags: see the threat model (a plain
+`mkdocs build` trusts mkdocs.yml as it trusts a `hooks:` module).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 import yaml
 
 from branddocs.site.build_env import ENV_TAG_NAMES
+from branddocs.site.config_readers import reader_problems
 
 __all__ = ["MAX_INHERIT", "PYTHON_NAME_MODULES", "config_problems"]
 
@@ -92,8 +94,8 @@ def _env_problem(node: yaml.Node) -> str | None:
     for item in names:
         if not isinstance(item, yaml.ScalarNode) or item.value not in ENV_TAG_NAMES:
             found = item.value if isinstance(item, yaml.ScalarNode) else "a collection"
-            return (f"one of {', '.join(sorted(ENV_TAG_NAMES))} (a build publishes what its configuration reads; "
-                    f"any other variable may hold a credential), found {found}")  # fmt: skip
+            return (f"one of {', '.join(sorted(ENV_TAG_NAMES))} (a build publishes what its configuration reads; any "
+                    f"other variable may hold a credential, a private address or a path), found {found}")  # fmt: skip
     return None
 
 
@@ -129,7 +131,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _file_problems(path: str, source: str) -> tuple[tuple[str, ...], Any]:
-    """One file's problems and its INHERIT value (None: none, or the file is empty), from its text. Kept per
+    """One file's problems and its value tree (None: the file is empty; tags as inert placeholders). Kept per
     process: a build checks the same mkdocs.yml for every brand, and the same text gives the same answer."""
     try:
         root_node = yaml.compose(source, Loader=yaml.SafeLoader)
@@ -141,7 +143,7 @@ def _file_problems(path: str, source: str) -> tuple[tuple[str, ...], Any]:
     if problems:
         return tuple(problems), None
     value: Any = yaml.load(source, Loader=_Placeholders)  # noqa: S506 - a SafeLoader with inert placeholders
-    return (), value.get("INHERIT") if isinstance(value, dict) else None
+    return (), value
 
 
 def config_problems(config_file: Path, root: Path | None = None) -> list[str]:
@@ -162,9 +164,11 @@ def config_problems(config_file: Path, root: Path | None = None) -> list[str]:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             return [f"{path}: expected a readable YAML file, found {type(exc).__name__}: {exc}"]
-        problems, inherit = _file_problems(str(path), source)
+        problems, value = _file_problems(str(path), source)
+        problems += tuple(reader_problems(value, source, path, root))
         if problems:
             return list(problems)
+        inherit = value.get("INHERIT") if isinstance(value, dict) else None
         if inherit is None:
             return []
         if not isinstance(inherit, str):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import unquote
 
 import idna
 
@@ -206,6 +207,14 @@ def url(value: str) -> str:
         )
     if re.search(r"%(?![0-9A-Fa-f]{2})", path):
         raise GrammarError(f"expected '%' only as a %XX escape; found {value!r}")
+    # A path of segments: `//` would start a scheme-relative URL wherever the path is printed alone (MkDocs'
+    # 404 page links `{path}/assets/...`, so `https://x.example//evil.example/` loads evil.example's scripts), and
+    # a `.` or `..` segment (also as %2e, as browsers read it) names another path than the one written.
+    segments = path[1:].split("/")
+    for index, segment in enumerate(segments):
+        if (not segment and index < len(segments) - 1) or unquote(segment) in (".", ".."):
+            raise GrammarError(f"expected {what}, the path's segments neither empty (no //), '.' nor '..'; found "
+                               f"{segment!r} as segment {index + 1} of the path in {value!r}")  # fmt: skip
     _underscores(path, what)
     return printed_as_is(value)
 

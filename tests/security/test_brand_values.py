@@ -8,10 +8,11 @@ the negatives show what the old check (`urlsplit`) let through and what bash the
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from hypothesis import given
@@ -179,3 +180,84 @@ def test_without_the_namespace_another_services_credential_was_taken() -> None:
     from branddocs.settings import SECRET_WORDS
 
     assert all(text.env_name(k) and any(w in k for w in SECRET_WORDS) for k in FOREIGN_KEYS)
+
+
+# --- a URL's path: segments, never `//`, `.` or `..` -----------------------------------------------------------
+
+PATHS = {
+    "a scheme-relative path": "https://docs.x.example//evil.example/",
+    "a doubled slash inside": "https://api.x.example/v1//x",
+    "a dot-dot segment": "https://api.x.example/v1/../admin",
+    "an encoded dot-dot segment": "https://api.x.example/v1/%2E%2e/admin",
+    "a dot segment": "https://docs.x.example/./",
+}
+
+
+@pytest.mark.parametrize("case", PATHS)
+def test_a_url_path_that_is_not_plain_segments_is_refused_at_its_line(tmp_path: Path, case: str) -> None:
+    path = _brand_file(tmp_path, PATHS[case])
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(path))}:4: api\.base_url: expected .*segments"):
+        load_brand(path)
+
+
+def test_without_the_segment_rule_a_site_url_loads_another_sites_scripts() -> None:
+    # The negative: the character grammar alone took `//evil.example/`; MkDocs' 404 page prints the site_url's path
+    # before `/assets/...`, which a browser reads as another host's script.
+    value = PATHS["a scheme-relative path"]
+    assert re.fullmatch(r"https?://[A-Za-z0-9.-]+(/[A-Za-z0-9._:@%+/-]*)?", value)
+    script = urljoin("https://docs.x.example/no-such-page/", urlsplit(value).path.rstrip("/") + "/assets/bundle.js")
+    assert urlsplit(script).hostname == "evil.example"
+    for url in ("https://docs.x.example/", "https://api.x.example/api/v1/ai", "http://127.0.0.1:8000/v1"):
+        assert text.url(url) == url
+
+
+# --- site_url into nginx.conf: one address per claim, as nginx tells them apart ----------------------------------
+
+
+def _hosting(tmp_path: Path, urls: dict[str, str]):
+    from branddocs.host.run import check_config
+
+    from ..support.project import run_branddocs, scratch_project
+
+    project = scratch_project(tmp_path / "project")
+    for brand_id, url in urls.items():
+        (tmp_path / "site" / brand_id).mkdir(parents=True)
+        record = {"site_url": url, "base_url": f"https://api.{brand_id}.example/v1"}
+        (tmp_path / "site" / brand_id / "platform.json").write_text(json.dumps(record), encoding="utf-8")
+    out = tmp_path / "out"
+    said = run_branddocs("host", "nginx", "--site-dir", str(tmp_path / "site"), "--listen", "127.0.0.1:8089",
+                         "--out", str(out), cwd=project.root)  # fmt: skip
+    return said, check_config(out)
+
+
+def test_two_site_urls_that_differ_in_case_alone_are_one_claim(tmp_path: Path) -> None:
+    """nginx's map compares without case: hosting both made a duplicate key, and nginx refused the whole config
+    (every tenant's site down); neither is hosted, the other tenants are."""
+    urls = {"acme": "https://docs.x.example/Guide/", "nebula": "https://docs.x.example/guide/",
+            "brightline": "https://docs.brightline.example/"}  # fmt: skip
+    said, nginx = _hosting(tmp_path, urls)
+    assert said.returncode == 1
+    assert (
+        "acme: not hosted: site_url https://docs.x.example/Guide/ is also claimed by brands/nebula.yml" in said.stdout
+    )
+    assert "  brightline: https://docs.brightline.example/" in said.stdout
+    assert nginx.returncode == 0, nginx.stderr
+
+
+def test_the_negative_nginx_refuses_a_config_with_both(tmp_path: Path) -> None:
+    # Both hosted, as the claims keyed on the path as written did: nginx refuses the whole config.
+    from branddocs.host.addresses import site_address
+    from branddocs.host.nginx import Layout, NginxOptions, render
+    from branddocs.host.output import write_layout
+    from branddocs.host.run import check_config
+    from branddocs.host.tenants import Tenant
+
+    (tmp_path / "site" / "acme").mkdir(parents=True)
+    (tmp_path / "site" / "nebula").mkdir()
+    urls = {"acme": "https://docs.x.example/Guide/", "nebula": "https://docs.x.example/guide/"}
+    both = [Tenant(b, site_address(url), "https://api.x.example", tmp_path / "site" / b) for b, url in urls.items()]
+    layout = Layout(tmp_path / "out")
+    write_layout(layout, both, render(both, layout, NginxOptions("127.0.0.1:8089")))
+    refused = check_config(layout.out)
+    assert refused.returncode != 0
+    assert "conflicting parameter" in refused.stderr

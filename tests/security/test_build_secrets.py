@@ -71,7 +71,7 @@ def test_an_inherited_config_is_read_too(scratch: Project, tmp_path: Path) -> No
     config = "INHERIT: base.yml\n" + scratch.config_file.read_text(encoding="utf-8")
     scratch.config_file.write_text(config, encoding="utf-8")
     [problem] = config_check.config_problems(scratch.config_file)
-    assert problem.startswith(f"{scratch.root / 'base.yml'}:2: tag !ENV: expected one of BRAND, ")
+    assert problem.startswith(f"{scratch.root / 'base.yml'}:2: tag !ENV: expected one of BRAND (")
     assert problem.endswith("found GH_TOKEN")
 
 
@@ -210,3 +210,33 @@ def test_one_rule_for_what_is_a_secret() -> None:
     assert without_secrets({"OPENAI_API_KEY": "x", "BRANDDOCS_API_KEY": "y", "GH_TOKEN": "z", "PATH": "/bin"}) == {
         "PATH": "/bin"
     }
+
+
+SETTINGS_IN_PAGES = {
+    "the endpoint under test, with a password": ("BRANDDOCS_ENDPOINT", "https://ci:PLATFORM-PASSWORD-7f3@llm.internal/v1"),
+    "the proxy's control token": ("BRANDDOCS_PROXY", '{"token": "CONTROL-TOKEN-0f9e8d7c"}'),
+    "a local path": ("BRANDDOCS_NODE_MODULES", "/home/someone/private-project/node_modules"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SETTINGS_IN_PAGES)
+def test_env_of_a_branddocs_setting_is_refused_too(scratch: Project, tmp_path: Path, case: str) -> None:
+    """Not secret-named, and each a setting of branddocs': `!ENV` names only what a site may publish (BRAND)."""
+    name, value = SETTINGS_IN_PAGES[case]
+    line = _leak(scratch, 'config.extra.k | replace("@", " at ")', f'  k: !ENV [{name}, ""]')
+    site = tmp_path / "site"
+    built = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root, env={name: value})
+    assert built.returncode == 1
+    assert f"{scratch.config_file}:{line}: tag !ENV: expected one of BRAND (" in built.stdout + built.stderr
+    assert not (site / "acme").exists()
+
+
+def test_the_old_allow_list_took_every_setting_that_is_not_secret() -> None:
+    # The negative: "BRAND and branddocs' non-secret settings", the rule before, lists each of them, and none is
+    # secret-named, so the published-site scan does not look for its value either.
+    from branddocs.settings import BRAND, SETTINGS
+
+    old = {BRAND.name} | {s.name for s in SETTINGS if not s.secret}
+    for name, _ in SETTINGS_IN_PAGES.values():
+        assert name in old
+        assert not is_secret_name(name)

@@ -221,3 +221,42 @@ def test_without_quotes_escaped_a_quote_leaves_the_attribute() -> None:
     # The negative: Markdown text that leaves quotes alone (the printer before).
     old = text.markdown_text('x" onmouseover="alert(1)').replace("&#34;", '"')
     assert 'onmouseover="alert(1)"' in f'<div title="{old}">'
+
+
+# What an example prints (and the platform answers) reaches the check's report: hostile text, printed as such.
+
+HOSTILE_OUTPUT = """
+# Hostile output
+
+```bash
+curl -s {{ base_url }}/models -H "Authorization: Bearer ${{ api_key_env }}" > /dev/null
+printf '\\033]52;c;ZWNobyBvd25lZA==\\a\\033[2Jcleared\\n::error file=README.md,line=1::forged\\n##[error]forged\\n' >&2
+printf 'ok\\r::warning::after a CR\\n' >&2
+exit 3
+```
+"""
+HOSTILE_STDERR = ("\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2Jcleared\n::error file=README.md,line=1::forged\n"
+                  "##[error]forged\nok\r::warning::after a CR\n")  # fmt: skip
+
+
+@pytest.mark.slow
+def test_an_examples_output_reaches_the_report_as_text(tmp_path: Path) -> None:
+    from ..support.checks import check, write_page
+    from ..support.project import scratch_project
+
+    project = scratch_project(tmp_path / "project")
+    write_page(project, "hostile-output.md", HOSTILE_OUTPUT)
+    code, _, output = check(project, "--brand", "acme", "hostile-output.md")
+    assert code == 1, output
+    assert "exited with status 3" in output
+    assert _printable(output) == [], _printable(output)
+    assert "\\x1b]52;c;" in output  # the clipboard write shown as an escape, not sent
+    assert "\\::error file=README.md" in output
+
+
+def test_the_old_report_put_the_examples_output_on_the_terminal_as_it_came() -> None:
+    # The negative: the old tail (splitlines, printed raw) sends OSC 52 and ESC [2J, and starts `::` lines, one
+    # of them at a CR.
+    old = "\n".join(HOSTILE_STDERR.strip().splitlines()[-8:])
+    assert len(_printable(old)) >= 4
+    assert "::warning::after a CR" in old.split("\n")

@@ -198,3 +198,30 @@ def test_the_endpoint_refuses_to_serve_lookalikes_naming_both_files(scratch: Pro
     assert done.returncode == 2
     assert f"{scratch.brands_dir / 'acme.yml'} and {scratch.brands_dir / 'acme2.yml'}: user_name:" in done.stderr
     assert "U+FF21 FULLWIDTH LATIN CAPITAL LETTER A" in done.stderr
+
+
+# Another tenant's name shown as a name: a portal called `Acme Cloud` on another brand's site.
+
+PORTALS = {"another tenant's name": "Acme Cloud", "another tenant's name in capitals": "ACME CLOUD",
+           "with a capital I for the l": "Acme CIoud"}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", PORTALS)
+def test_a_portal_named_like_another_tenant_is_refused_naming_both_files(tmp_path: Path, case: str) -> None:
+    acme, other = _write(tmp_path, "acme", ACME), _write(tmp_path, "acme2", _other({"portal_name": PORTALS[case]}))
+    expected = rf"^{re.escape(str(acme))} and {re.escape(str(other))}: user_name and portal_name: expected"
+    with pytest.raises(BrandError, match=expected):
+        load_brands(tmp_path)
+
+
+def test_the_negative_field_by_field_the_portal_is_never_compared_with_a_name() -> None:
+    # Before: each field compared with the same field of the others; the other tenant's user_name differs.
+    other = _other({"portal_name": PORTALS["another tenant's name"]})
+    assert not lookalike_keys(ACME["user_name"]) & lookalike_keys(other["user_name"])
+    assert lookalike_keys(ACME["user_name"]) & lookalike_keys(other["portal_name"])
+
+
+def test_two_portals_may_share_a_name_that_names_no_tenant(tmp_path: Path) -> None:
+    _write(tmp_path, "acme", {**ACME, "portal_name": "Cloud Portal"})
+    _write(tmp_path, "acme2", _other({"portal_name": "Cloud Portal"}))
+    assert len(load_brands(tmp_path)) == 2

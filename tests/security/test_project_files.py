@@ -227,3 +227,98 @@ def test_every_reader_asks_the_one_rule(scratch: Project, tmp_path: Path) -> Non
     os.unlink(link)
     (scratch.docs_dir / "images" / "acme" / "notes.txt").write_text("own", encoding="utf-8")
     assert refused(files, config, acme) == []  # the negative: the same file, with one name, passes
+
+
+# Readers of their own in mkdocs.yml: Markdown extensions and plugins that open files the build's rule never sees.
+
+READERS = {
+    "snippets from a folder outside": ("markdown_extensions", "  - pymdownx.snippets:\n      base_path: [{outside}]\n"),
+    "snippets appending another brand's file": ("markdown_extensions",
+                                                "  - pymdownx.snippets:\n      auto_append: [brands/nebula.yml]\n"),
+    "b64 from the root": ("markdown_extensions", "  - pymdownx.b64:\n      base_path: /\n"),
+    "icons from a folder outside": ("markdown_extensions", "  - pymdownx.emoji:\n"
+                                    "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
+                                    "      emoji_generator: !!python/name:material.extensions.emoji.to_svg\n"
+                                    "      options:\n        custom_icons: [{outside}]\n"),
+    "a plugin that builds other projects": ("plugins", "  - material/projects:\n      projects_dir: {outside}\n"),
+    "macros' YAML from outside": ("plugins", "  - macros:\n      include_yaml: [{outside}/notes.yml]\n"),
+}  # fmt: skip
+
+
+def _with_reader(scratch: Project, tmp_path: Path, case: str) -> Path:
+    """mkdocs.yml with the reader of `case` added, and a page that asks it for the secret (snippets, icons)."""
+    outside = tmp_path.parent / f"{tmp_path.name}-readers"
+    (outside / "steal").mkdir(parents=True, exist_ok=True)
+    (outside / "notes.md").write_text(SECRET, encoding="utf-8")
+    (outside / "notes.yml").write_text(f"stolen: {SECRET}\n", encoding="utf-8")
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg"><path id="{SECRET}" d="M0 0"/></svg>'
+    (outside / "steal" / "notes.svg").write_text(svg, encoding="utf-8")
+    section, entry = READERS[case]
+    config = scratch.config_file.read_text(encoding="utf-8")
+    if section == "plugins" and entry.startswith("  - macros:"):
+        config = config.replace("      module_name: macros\n", f"      module_name: macros\n      include_yaml: "
+                                f"[{outside}/notes.yml]\n")  # fmt: skip
+    else:
+        config = config.replace(f"{section}:\n", f"{section}:\n" + entry.format(outside=outside), 1)
+    scratch.config_file.write_text(config, encoding="utf-8")
+    with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
+        page.write('\n--8<-- "notes.md"\n\n:steal-notes:\n')
+    return outside
+
+
+@pytest.mark.parametrize("case", READERS)
+def test_a_reader_of_its_own_in_mkdocs_yml_is_refused_at_its_line(scratch: Project, tmp_path: Path, case: str) -> None:
+    from branddocs.site.config_check import config_problems
+
+    _with_reader(scratch, tmp_path, case)
+    problems = config_problems(scratch.config_file)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{scratch.config_file}:"), problems
+    assert READERS[case][0] in problems[0]
+
+
+@pytest.mark.parametrize("case", ["snippets from a folder outside", "snippets appending another brand's file",
+                                  "icons from a folder outside"])  # fmt: skip
+def test_the_negative_without_the_allow_list_the_build_publishes_what_the_reader_read(
+    scratch: Project, tmp_path: Path, case: str, monkeypatch
+) -> None:
+    from branddocs.site import config_check
+
+    _with_reader(scratch, tmp_path, case)
+    site = tmp_path / "site"
+    refused = run_branddocs("build", "--brand", "acme", "--site-dir", str(site), cwd=scratch.root)
+    assert refused.returncode == 1
+    assert "expected" in refused.stdout + refused.stderr
+    assert not any(SECRET in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
+    # The negative: the same build with the allow-list off (the tags' check alone) publishes the secret or the
+    # other brand's values; MkDocs, in this process, reads the file as it builds.
+    monkeypatch.setattr(config_check, "reader_problems", lambda *args: [])
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    monkeypatch.setenv("BRAND", "acme")
+    build(load_config(str(scratch.config_file), site_dir=str(site)))
+    published = "".join(p.read_text(errors="replace") for p in site.rglob("*.html"))
+    assert SECRET in published or "Nébula Studio" in published
+
+
+def test_the_projects_configs_use_only_allowed_readers() -> None:
+    from branddocs.site.config_check import config_problems
+
+    from ..support.project import ROOT
+
+    for config in (ROOT / "mkdocs.yml", ROOT / "manual" / "mkdocs.yml",
+                   ROOT / "branddocs" / "scaffold" / "project" / "mkdocs.yml"):  # fmt: skip
+        assert config_problems(config) == [], config
+
+
+def test_icons_inside_overrides_pass(scratch: Project) -> None:
+    from branddocs.site.config_check import config_problems
+
+    config = scratch.config_file.read_text(encoding="utf-8").replace(
+        "markdown_extensions:\n",
+        "markdown_extensions:\n  - pymdownx.emoji:\n      options:\n        custom_icons: [overrides/.icons]\n",
+        1,
+    )
+    scratch.config_file.write_text(config, encoding="utf-8")
+    assert config_problems(scratch.config_file) == []

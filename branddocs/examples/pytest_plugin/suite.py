@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pytest_examples import EvalExample
 
+from branddocs import text
 from branddocs.examples.example import Example
 from branddocs.examples.judge.claims import table_problems
 from branddocs.examples.judge.verdict import Checker
@@ -39,7 +40,7 @@ def test_example(
     request: pytest.FixtureRequest,
 ) -> None:
     if isinstance(example, CollectionProblem):
-        pytest.fail(f"branddocs: {example.message}", pytrace=False)
+        pytest.fail(_terminal(f"branddocs: {example.message}"), pytrace=False)
     request.node.user_properties += [("brand", example.brand.id), ("language", example.lang)]
     mode = example.settings.get("test")
     if mode == "skip":
@@ -64,4 +65,11 @@ def test_example(
         what = f"{example.lang} example is"
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
-        pytest.fail(f"{example.where}: the {what} wrong:\n{listed}", pytrace=False)
+        pytest.fail(_terminal(f"{example.where}: the {what} wrong:\n{listed}"), pytrace=False)
+
+
+def _terminal(message: str) -> str:
+    """`message` as the terminal and a CI log get it: what an example printed and what the platform answered are
+    hostile text (ESC and OSC sequences, `::error` lines), so each line, split at `\n` alone (a `\r` in the
+    text starts no line), goes through the terminal printer."""
+    return "\n".join(text.terminal_line(line) for line in message.split("\n"))

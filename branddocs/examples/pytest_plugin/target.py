@@ -67,15 +67,22 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
 def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
     """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands; its time limit
     the longest any of them may take (a brand's own `checks.example_timeout`), so it never cuts an example short; and
-    the requests those brands' examples make besides the guide's own (`api.example_requests`)."""
+    the requests those brands' examples make besides the guide's own (`api.example_requests`).
+
+    A real key (`upstream` set) is one tenant's: only the brand a check names alone (`--brand X`) may widen what is
+    forwarded with it. Checked with other brands, no brand's list is taken (`held_back` says whose were not): another
+    tenant's brand file never adds `DELETE /models/*` to what this tenant's key is forwarded for."""
     limits, requests = [timeout], {}
-    for brand_id in brands or project.brand_ids():
+    checked = brands or project.brand_ids()
+    for brand_id in checked:
         with contextlib.suppress(BrandError):  # a broken brand file fails its own examples when they are collected
             brand = project.brand(brand_id)
             limits.append(brand.checks.example_timeout or 0)
             requests.update(dict.fromkeys(brand.api.example_requests))
+    held_back = list(requests) if upstream and len(checked) != 1 else []
     return {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
-            "sandbox": sandbox.inside(), "requests": list(requests)}  # fmt: skip
+            "sandbox": sandbox.inside(), "requests": [] if held_back else list(requests),
+            "held_back": held_back}  # fmt: skip
 
 
 def _target(info: dict, upstream: str, timeout: float, conformance: bool, given: bool) -> Iterator[Target]:

@@ -277,7 +277,7 @@ def check_run(example: Example, run: Run, target: Target, expected_output: str |
     """Every way the run shows the example is wrong, even when it exited 0."""
     problems = []
     if run.returncode:
-        tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+        tail = "\n".join(run.stderr.strip().split("\n")[-8:])  # at `\n` alone: a `\r` starts no line
         problems.append(f"exited with status {run.returncode}:\n{tail}")
     problems += traffic_and_output_problems(run, target)
     out = run.stdout.strip()

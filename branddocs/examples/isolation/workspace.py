@@ -11,6 +11,8 @@ out of its reach for writing. It writes only:
 - as root, its own lock folder for the blocks of users (a tmpfs at uids.LOCKS, inside the harness): the blocks
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
   HARNESS_BLOCKS blocks (harness.py): the harness can neither take nor free another run's.
+As root the harness is a user of its own (`user`, the first of one more block reserved here, which no unit is
+given and no file belongs to; harness_view.py): the run group is given to it, the work folder is idmapped to it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ HARNESS_BLOCKS = 64
 _OUTPUTS = ("--junitxml", "--junit-xml")
 
 
+def _give(group: Path, user: int) -> None:
+    """The run group and everything below it `user`'s: its workers make their units' groups there."""
+    for path in [group, *group.rglob("*")]:
+        with contextlib.suppress(OSError):
+            os.chown(path, user, user, follow_symlinks=False)
+
+
 @dataclass
 class Workspace:
     """One check's writable places (see the module's docstring)."""
@@ -43,6 +52,8 @@ class Workspace:
     """Where the engine moves the harness's first process (its run group), if one could be made."""
     blocks: list[int] = field(default_factory=list)
     """The first user of each block reserved for the harness (root only)."""
+    user: int | None = None
+    """As root, the harness's own user (harness_view.py)."""
     _group: Path | None = None
     _users: list[UnitUsers] = field(default_factory=list)
     _outputs: list[tuple[Path, Path]] = field(default_factory=list)
@@ -64,6 +75,10 @@ class Workspace:
                 space.close(keep=False)
                 raise
             space.blocks = [users.first for users in space._users]
+            space._users.append(UnitUsers())
+            space.user = space._users[-1].first
+            if group is not None:
+                _give(group, space.user)
         return space
 
     @property

@@ -105,7 +105,8 @@ class View:
         view = cls(user)
         userns = ns.user_namespace([(0, user, 1)], [(0, user, 1)])
         try:
-            for path in _wanted(paths):
+            wanted = _wanted(paths)  # and the mounts below each (a clone holds one mount, not those below it)
+            for path in _wanted([*wanted, *(below for top in wanted for below in ns.mounts_below(top))]):
                 view.trees.append((path, _idmapped_tree(path, userns)))
         except BaseException:
             view.close()

@@ -25,7 +25,7 @@ import contextlib
 import ctypes
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,12 +97,15 @@ class View:
 
     user: int
     trees: list[tuple[str, int]] = field(default_factory=list)
+    home: str | None = None
+    """The home folder the harness is given ($HOME): covered, empty, when only its owner may enter it, so that
+    what looks in it finds nothing (ENOENT) rather than a folder it may not enter (git, for one, stops there)."""
 
     @classmethod
-    def open(cls, paths: Iterable[str], user: int) -> View:
+    def open(cls, paths: Iterable[str], user: int, home: str | None = None) -> View:
         """Clone and idmap each of `paths` (see `_wanted`) for `user`; OSError where the kernel or a file system
         refuses an idmapped mount."""
-        view = cls(user)
+        view = cls(user, home=os.path.realpath(home) if home and os.path.isabs(home) else None)
         userns = ns.user_namespace([(0, user, 1)], [(0, user, 1)])
         try:
             wanted = _wanted(paths)  # and the mounts below each (a clone holds one mount, not those below it)
@@ -116,10 +119,14 @@ class View:
         return view
 
     def covers(self) -> list[str]:
-        """The folders to cover with a tmpfs: on the way to a tree's path, the first only its owner may enter."""
+        """The folders to cover with a tmpfs: on the way to a tree's path (or to its home folder, and that folder),
+        the first only its owner may enter."""
         found: list[str] = []
-        for path, _ in self.trees:
-            for above in reversed(Path(path).parents):
+        ways: list[Sequence[Path]] = [Path(path).parents for path, _ in self.trees]
+        if self.home is not None and self.home != "/":
+            ways.insert(0, [Path(self.home), *Path(self.home).parents])
+        for parents in ways:
+            for above in reversed(parents):
                 if str(above) != "/" and _closed_to_others(above):
                     if not any(str(above) == c or str(above).startswith(c + "/") for c in found):
                         found.append(str(above))

@@ -137,8 +137,8 @@ def run(args: argparse.Namespace, project: Project) -> int:
             view = None
             if space.user is not None:  # as root: a user of its own, reading only what the check needs (and all may)
                 try:
-                    reads = harness_reads(project.root, info, env, [space.folder])
-                    view = View.open(reads, space.user, home=env.get("HOME"))
+                    reads = harness_reads(project.root, info, env)
+                    view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
                 except OSError as exc:
                     print(f"branddocs: WARNING: the repository's code runs as root in its harness, which reads what "
                           f"root may read ({exc})", file=sys.stderr)  # fmt: skip

@@ -8,7 +8,8 @@ belongs to no group: of the machine's files it reads only what everyone may read
 What the check needs to read and may not be open to everyone (the project, the Python it runs with and its
 packages, node_modules, the proxy's sockets, its work folder: `paths`, chosen by the engine) is bound in at its
 own path through an idmapped mount (mount_setattr(2), MOUNT_ATTR_IDMAP): there root's files are shown as the
-harness's user's own, and the user's files are written to disk as root's. A folder on the way to one of them that
+harness's user's own, read-only (but the project's docs/ under --update-examples, which writes them as root's).
+Its work folder is its user's (workspace.py), bound as it is. A folder on the way to one of them that
 only its owner may enter (`/root`, `/tmp/pytest-of-root`) is covered, in the harness's mount namespace alone, by an
 empty tmpfs open to everyone, where the folders down to each such path are made and the path bound: nothing else
 of the folder is in view, and what is (a path of the check's) is seen as it is.
@@ -58,11 +59,13 @@ def _checked(result: int, what: str) -> int:
     return result
 
 
-def _idmapped_tree(path: str, userns: int) -> int:
+def _tree(path: str, userns: int | None) -> int:
     """A detached copy of the mount at `path` (from `path` down), root's files in it shown as the user root is
-    mapped to in `userns`; an fd for move_mount(2)."""
+    mapped to in `userns` (if given: an idmapped mount); an fd for move_mount(2)."""
     tree = _checked(_libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, path.encode(), _OPEN_TREE_CLONE | _OPEN_TREE_CLOEXEC),
                     f"open_tree {path}")  # fmt: skip
+    if userns is None:
+        return tree
     try:
         attr = _MountAttr(_MOUNT_ATTR_IDMAP, 0, 0, userns)
         _checked(_libc.syscall(_SYS_MOUNT_SETATTR, tree, b"", _AT_EMPTY_PATH, ctypes.byref(attr), ctypes.sizeof(attr)),
@@ -102,15 +105,19 @@ class View:
     what looks in it finds nothing (ENOENT) rather than a folder it may not enter (git, for one, stops there)."""
 
     @classmethod
-    def open(cls, paths: Iterable[str], user: int, home: str | None = None) -> View:
-        """Clone and idmap each of `paths` (see `_wanted`) for `user`; OSError where the kernel or a file system
-        refuses an idmapped mount."""
+    def open(cls, paths: Iterable[str], user: int, home: str | None = None, own: Iterable[str] = ()) -> View:
+        """Clone and idmap each of `paths` (see `_wanted`) for `user`; clone `own` as it is (folders made for the
+        harness and given to `user`: what it writes there is `user`'s on disk, never root's, so no file it leaves
+        can be a program that makes whoever runs it root). OSError where the kernel or a file system refuses an
+        idmapped mount."""
         view = cls(user, home=os.path.realpath(home) if home and os.path.isabs(home) else None)
         userns = ns.user_namespace([(0, user, 1)], [(0, user, 1)])
         try:
             wanted = _wanted(paths)  # and the mounts below each (a clone holds one mount, not those below it)
             for path in _wanted([*wanted, *(below for top in wanted for below in ns.mounts_below(top))]):
-                view.trees.append((path, _idmapped_tree(path, userns)))
+                view.trees.append((path, _tree(path, userns)))
+            view.trees += [(path, _tree(path, None)) for path in _wanted(own)]
+            view.trees.sort(key=lambda tree: (len(Path(tree[0]).parts), tree[0]))
         except BaseException:
             view.close()
             raise

@@ -12,7 +12,7 @@ out of its reach for writing. It writes only:
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
   HARNESS_BLOCKS blocks (harness.py): the harness can neither take nor free another run's.
 As root the harness is a user of its own (`user`, the first of one more block reserved here, which no unit is
-given and no file belongs to; harness_view.py): the run group is given to it, the work folder is idmapped to it.
+given and no file belongs to; harness_view.py): the work folder and the run group are given to it.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ HARNESS_BLOCKS = 64
 _OUTPUTS = ("--junitxml", "--junit-xml")
 
 
-def _give(group: Path, user: int) -> None:
-    """The run group and everything below it `user`'s: its workers make their units' groups there."""
-    for path in [group, *group.rglob("*")]:
+def _give(folder: Path, user: int) -> None:
+    """`folder` (the work folder, the run group: its workers make their units' groups there) and everything below
+    it `user`'s."""
+    for path in [folder, *folder.rglob("*")]:
         with contextlib.suppress(OSError):
             os.chown(path, user, user, follow_symlinks=False)
 
@@ -77,8 +78,8 @@ class Workspace:
             space.blocks = [users.first for users in space._users]
             space._users.append(UnitUsers())
             space.user = space._users[-1].first
-            if group is not None:
-                _give(group, space.user)
+            for mine in (folder, *([group] if group is not None else [])):
+                _give(mine, space.user)
         return space
 
     @property
@@ -111,6 +112,8 @@ class Workspace:
                     shutil.copyfile(inside, wanted)
         if self._group is not None:
             cgroups.remove_group(self._group)
+        if keep and self.user is not None:  # root's again before the harness's user is freed: it may be given again
+            _give(self.folder, 0)
         for users in self._users:
             users.close()
         self._users.clear()

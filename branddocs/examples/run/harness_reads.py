@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import branddocs
@@ -18,10 +18,10 @@ __all__ = ["harness_reads"]
 _PATH_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS")
 
 
-def harness_reads(project: Path, proxy: Mapping[str, object], env: Mapping[str, str], own: Sequence[Path]) -> list[str]:
+def harness_reads(project: Path, proxy: Mapping[str, object], env: Mapping[str, str]) -> list[str]:
     """The paths the check reads: the project, the Python it runs with (its environment, its installation, every
     folder it imports from, branddocs' own source), the interpreter examples run with, `node` and node_modules, the
-    proxy's folder (its sockets), the CA bundles `env` names, and `own` (the harness's work folder). Paths open to
+    proxy's folder (its sockets) and the CA bundles `env` names. Paths open to
     everyone are left as they are by harness_view.py; the system's and top-level folders are never bound whole."""
     paths = [project, Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent]
     paths += [Path(p) for p in sys.path if p and os.path.isabs(p)]
@@ -38,4 +38,4 @@ def harness_reads(project: Path, proxy: Mapping[str, object], env: Mapping[str, 
     paths += [Path(env[name]) for name in _PATH_VARIABLES if os.path.isabs(env.get(name, ""))]
     if BWRAP.get():
         paths.append(Path(BWRAP.get()))
-    return [str(p) for p in dict.fromkeys([*paths, *own])]
+    return [str(p) for p in dict.fromkeys(paths)]

@@ -139,6 +139,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
                 try:
                     reads = harness_reads(project.root, info, env)
                     view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
+                    space.give()
                 except OSError as exc:
                     print(f"branddocs: WARNING: the repository's code runs as root in its harness, which reads what "
                           f"root may read ({exc})", file=sys.stderr)  # fmt: skip

@@ -55,6 +55,8 @@ def test_a_folder_only_its_owner_may_enter_is_covered(open_folder: Path) -> None
     closed.chmod(0o755)  # the negative: open to everyone, nothing to cover on the way but the closed folder below
     home.chmod(0o755)
     assert view.covers() == [str(closed / "a")]
+    view.home = str(open_folder / "nowhere")  # a home folder that is not there: nothing to cover, nothing to fail
+    assert view.covers() == [str(closed / "a")]
 
 
 def test_top_level_folders_are_never_bound_whole(tmp_path: Path) -> None:

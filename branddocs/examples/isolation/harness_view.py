@@ -87,11 +87,13 @@ def _wanted(paths: Iterable[str]) -> list[str]:
 
 
 def _closed_to_others(path: Path) -> bool:
-    """Whether a user who owns nothing and is in no group may not enter the folder `path`."""
+    """Whether a user who owns nothing and is in no group may not enter the folder `path` (a folder that is not
+    there: nothing to cover)."""
     try:
-        return not os.stat(path).st_mode & stat.S_IXOTH
+        found = os.stat(path)
     except OSError:
-        return True
+        return False
+    return stat.S_ISDIR(found.st_mode) and not found.st_mode & stat.S_IXOTH
 
 
 @dataclass

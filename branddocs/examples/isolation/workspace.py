@@ -12,7 +12,7 @@ out of its reach for writing. It writes only:
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
   HARNESS_BLOCKS blocks (harness.py): the harness can neither take nor free another run's.
 As root the harness is a user of its own (`user`, the first of one more block reserved here, which no unit is
-given and no file belongs to; harness_view.py): the work folder and the run group are given to it.
+given and no file belongs to; harness_view.py): the work folder and the run group are given to it (`give`).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Workspace:
     user: int | None = None
     """As root, the harness's own user (harness_view.py)."""
     _group: Path | None = None
+    _given: bool = False
     _users: list[UnitUsers] = field(default_factory=list)
     _outputs: list[tuple[Path, Path]] = field(default_factory=list)
 
@@ -78,9 +79,14 @@ class Workspace:
             space.blocks = [users.first for users in space._users]
             space._users.append(UnitUsers())
             space.user = space._users[-1].first
-            for mine in (folder, *([group] if group is not None else [])):
-                _give(mine, space.user)
         return space
+
+    def give(self) -> None:
+        """As root, with the harness to run as `user`: the work folder and the run group its."""
+        assert self.user is not None
+        for mine in (self.folder, *([self._group] if self._group is not None else [])):
+            _give(mine, self.user)
+        self._given = True
 
     @property
     def basetemp(self) -> Path:
@@ -112,7 +118,7 @@ class Workspace:
                     shutil.copyfile(inside, wanted)
         if self._group is not None:
             cgroups.remove_group(self._group)
-        if keep and self.user is not None:  # root's again before the harness's user is freed: it may be given again
+        if keep and self._given:  # root's again before the harness's user is freed: it may be given again
             _give(self.folder, 0)
         for users in self._users:
             users.close()

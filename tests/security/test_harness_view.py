@@ -93,17 +93,18 @@ def _leave_a_program(folder: Path, env: dict[str, str]) -> list[os.stat_result]:
     done = run_branddocs("check", "--brand", "acme", "serverless-endpoints.md", cwd=project.root,
                          env={"TMPDIR": str(folder / "tmp"), "PYTHONPATH": str(project.root), **env})  # fmt: skip
     assert done.returncode != 0, done.stdout + done.stderr
-    assert "failing on purpose" in done.stdout + done.stderr
+    assert "failing on purpose" in done.stdout + done.stderr, done.stdout + done.stderr
     return [path.lstat() for path in (folder / "tmp").rglob("left")]  # without the harness: in TMPDIR itself
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
-def test_a_program_the_harness_leaves_makes_nobody_root(tmp_path: Path) -> None:
+def test_a_program_the_harness_leaves_makes_nobody_root(open_folder: Path) -> None:
     """The harness writes its work folder as its own user, never as root: a setuid program it leaves there (a
     failed check keeps the folder) is no way to root for a local user, even with the folder opened to all. When
     the folder is kept it is given back to root, which clears the setuid bit. The negative: without the harness,
     the same conftest.py runs as root and leaves a setuid program of root's."""
+    tmp_path = open_folder  # a short path: the proxy's sockets are made below its TMPDIR (AF_UNIX: 108 bytes)
     (tmp_path / "on").mkdir()
     left = _leave_a_program(tmp_path / "on", {})
     assert left, "the work folder was not kept"

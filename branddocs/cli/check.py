@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX, EXIT_USAGE
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
+    from branddocs.examples.isolation.harness_view import View
     from branddocs.examples.isolation.uids import BLOCK
     from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, Workspace
     from branddocs.examples.languages.base import check_language
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.pytest_plugin.first_run import preflight
     from branddocs.examples.pytest_plugin.target import proxy_settings, refusal
     from branddocs.examples.run import sandbox
+    from branddocs.examples.run.harness_reads import harness_reads
     from branddocs.markup import FenceError, parse_fences
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_HARNESS, NO_SANDBOX, ROOT
     from branddocs.site.build_env import build_environment
@@ -137,8 +139,21 @@ def run(args: argparse.Namespace, project: Project) -> int:
     code = 1
     try:
         if not why:
-            code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
-                               cgroup_procs=space.cgroup_procs)  # fmt: skip
+            view = None
+            if space.user is not None:  # as root: a user of its own, reading only what the check needs (and all may)
+                try:
+                    reads = harness_reads(project.root, info, env)
+                    view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
+                    space.give()
+                except OSError as exc:
+                    print(f"branddocs: WARNING: the repository's code runs as root in its harness, which reads what "
+                          f"root may read ({exc})", file=sys.stderr)  # fmt: skip
+            try:
+                code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
+                                   cgroup_procs=space.cgroup_procs, view=view)  # fmt: skip
+            finally:
+                if view is not None:
+                    view.close()
             return code
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # pytest, in the same process group, answers it
         try:

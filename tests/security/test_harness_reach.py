@@ -8,11 +8,14 @@ user runs it: from a shell-like process whose controlling terminal is a pseudo-t
   machine's lock folder for users, and the memory limit of the cgroup its own is below (the same value back);
 - to open `/dev/tty` and push a command into the terminal's input with TIOCSTI, through fds 0, 1, 2 and
   `/dev/tty` (the caller's shell would read and run it once the check ends).
+It also tries, as root, to read files of root's that only root may read, outside the project: a `0600` file in a
+folder everyone may enter (only the file's mode stands in the way), one in root's home folder, and /etc/shadow.
 In the harness every write fails (a read-only view: none of the files exists afterwards), `/dev/tty` fails with
-ENXIO (a session of its own, no controlling terminal), and nothing reaches the terminal's input. The negative: the
-same check with the harness switched off (BRANDDOCS_NO_HARNESS=1, with --unsafe-no-sandbox, which a real key then
-needs) writes the `.pth` file, the home folder and the project (and /etc, as root), and its TIOCSTI lands in the
-terminal's input.
+ENXIO (a session of its own, no controlling terminal), nothing reaches the terminal's input, and, as root, no
+secret is read (the harness is a user of its own, harness_view.py). The negative: the same check with the harness
+switched off (BRANDDOCS_NO_HARNESS=1, with --unsafe-no-sandbox, which a real key then needs) writes the `.pth`
+file, the home folder and the project (and /etc, as root), its TIOCSTI lands in the terminal's input, and as root
+it reads every secret.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ import os
 import secrets
 import select
 import shutil
+import stat
 import subprocess
 import sysconfig
+import tempfile
 import termios
 import threading
 from collections.abc import Iterator
@@ -50,7 +55,7 @@ PAYLOAD = "echo TYPED-" + MARK[::-1]
 HOSTILE = """
 def _branddocs_reach():
     import errno, fcntl, json, os, sysconfig, termios
-    mark, payload = "MARK", "PAYLOAD\\n"
+    mark, payload, secrets = "MARK", "PAYLOAD\\n", SECRETS
     home = os.path.expanduser("~")
     targets = {"venv": os.path.join(sysconfig.get_paths()["purelib"], f"zz-{mark}.pth"), "etc": f"/etc/{mark}",
                "home": os.path.join(home, mark), "project": os.path.join(os.getcwd(), mark),
@@ -76,6 +81,13 @@ def _branddocs_reach():
         said["cgroup"] = "no v1 memory cgroup"
     except OSError as exc:
         said["cgroup"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    said["read"] = {}
+    for name, path in secrets.items():
+        try:
+            with open(path, "rb") as secret:
+                said["read"][name] = "read " + secret.read(64).decode(errors="replace")
+        except OSError as exc:
+            said["read"][name] = errno.errorcode.get(exc.errno, str(exc.errno))
     fds = [0, 1, 2]
     try:
         fds.append(os.open("/dev/tty", os.O_RDWR))
@@ -115,6 +127,8 @@ class Reach:
     """What reached the terminal's input (what the caller's shell would read next)."""
     left: dict[str, bool]
     """Whether each planted file exists, seen from outside."""
+    secrets: dict[str, str]
+    """What each secret file holds (root only; empty otherwise)."""
 
 
 def _targets(project: Path) -> dict[str, Path]:
@@ -133,6 +147,28 @@ def _exists(path: Path) -> bool:
         return path.exists()
     except PermissionError:  # a folder this user may not enter (root's lock folder): nor could its harness
         return False
+
+
+@contextlib.contextmanager
+def _secrets() -> Iterator[dict[str, Path]]:
+    """As root: files of root's only root may read, outside the project (none otherwise)."""
+    if os.geteuid() != 0:
+        yield {}
+        return
+    folder = Path(tempfile.mkdtemp(prefix="branddocs-reach-", dir="/tmp"))  # open to everyone, on purpose
+    folder.chmod(0o755)  # everyone may enter: only the file's own mode stands in the way
+    paths = {"open-folder": folder / "secret", "home": Path.home() / f".{folder.name}"}
+    try:
+        for name, path in paths.items():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(fd, "w") as out:
+                out.write(f"SECRET-{name}-{MARK}")
+        if Path("/etc/shadow").is_file() and not Path("/etc/shadow").stat().st_mode & stat.S_IROTH:
+            paths["shadow"] = Path("/etc/shadow")
+        yield paths
+    finally:
+        Path.home().joinpath(f".{folder.name}").unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _under_terminal(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
@@ -184,11 +220,15 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
     project = scratch_project(tmp_path_factory.mktemp("reach"))
     # The repository holds the engine too (as this one does, `pip install -e .`): pytest loads its root conftest.py.
     shutil.copytree(ROOT / "branddocs", project.root / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
-    code = HOSTILE.replace("MARK", MARK).replace("PAYLOAD", PAYLOAD)
-    (project.root / "conftest.py").write_text(code, encoding="utf-8")
     out = tmp_path_factory.mktemp("engine-tmp")
     targets = _targets(project.root)
-    try:
+    with contextlib.ExitStack() as stack:
+        hidden = stack.enter_context(_secrets())
+        code = HOSTILE.replace("MARK", MARK).replace("PAYLOAD", PAYLOAD)
+        code = code.replace("SECRETS", repr({name: str(path) for name, path in hidden.items()}))
+        (project.root / "conftest.py").write_text(code, encoding="utf-8")
+        stack.callback(_remove, targets)
+        held = {name: path.read_text(errors="replace")[:64] for name, path in hidden.items()}
         with endpoint_command(tmp_path_factory.mktemp("platform"), "--api-key", REAL_KEY, "--brand", "acme",
                               cwd=project.root) as (url, _):  # fmt: skip
             env = {k: v for k, v in os.environ.items() if k != "BRANDDOCS_ROOT"}
@@ -206,11 +246,13 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
         for line in output.splitlines():
             if line.startswith("REACH-REPORT "):
                 said = json.loads(line.removeprefix("REACH-REPORT "))
-        yield Reach(status, output, said, typed, {name: _exists(path) for name, path in targets.items()})
-    finally:
-        for path in targets.values():
-            with contextlib.suppress(OSError):
-                path.unlink()
+        yield Reach(status, output, said, typed, {name: _exists(path) for name, path in targets.items()}, held)
+
+
+def _remove(targets: dict[str, Path]) -> None:
+    for path in targets.values():
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +297,19 @@ def test_the_repositorys_code_has_no_terminal(harnessed: Reach, unharnessed: Rea
                     "the session of its own is proved by /dev/tty failing with ENXIO above")  # fmt: skip
     assert unharnessed.said["pushed"], unharnessed.said
     assert PAYLOAD in unharnessed.typed, unharnessed.typed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user the harness is that user, and reads its files")
+def test_the_repositorys_code_reads_no_secret_of_roots(harnessed: Reach, unharnessed: Reach) -> None:
+    """As root the harness is a user of its own: a file of root's only root may read is out of its reach, even in a
+    folder everyone may enter (harness_view.py). The negative: without the harness, each is read."""
+    assert harnessed.secrets, "no secret file was made"
+    assert harnessed.code == 0, harnessed.output
+    for name, held in harnessed.secrets.items():
+        assert harnessed.said["read"][name] in ("EACCES", "ENOENT"), (name, harnessed.said["read"])
+        assert name == "shadow" or held not in harnessed.output, name
+    for name, held in unharnessed.secrets.items():
+        assert unharnessed.said["read"][name] == "read " + held, (name, unharnessed.said["read"])
 
 
 def test_the_harnesss_lock_folder_for_users_is_its_own(harnessed: Reach) -> None:

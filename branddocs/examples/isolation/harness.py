@@ -20,14 +20,16 @@ tags, the examples' pools) run here, in namespaces of their own:
 
 The fresh /proc is made in user namespace 1; pytest runs in a second one below it, where every mount it
 inherits is locked: root there cannot unmount /proc to uncover the machine's, nor make a read-only mount
-writable. As root, the ids mapped are root (to read the project wherever it is; it writes nowhere but its
-workspace) and the blocks of users the engine reserved for the examples' isolation units (uids.py); as an
+writable. As root, the ids mapped are a user of its own as its root (a user no file belongs to, in no group: of
+the machine's files it reads only what everyone may, and what the check needs through idmapped mounts,
+harness_view.py) and the blocks of users the engine reserved for the examples' isolation units (uids.py); as an
 ordinary user, that user alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from branddocs.examples.isolation import namespaces as ns
+from branddocs.examples.isolation.harness_view import View
 from branddocs.examples.isolation.uids import BLOCK, LOCKS, PROBE_UID, UNIT_UIDS
 
 __all__ = ["available", "run"]
@@ -45,12 +48,12 @@ __all__ = ["available", "run"]
 _INIT = Path(__file__).with_name("init.py")
 
 
-def _maps(blocks: Sequence[int]) -> tuple[ns.IdMap, ns.IdMap]:
-    """Who is mapped into the harness: as root, root, the probe's user and the blocks of users the engine reserved
-    for it (each in place of one of the first blocks, which its workers take from a lock folder of its own); as an
-    ordinary user, the caller alone."""
+def _maps(blocks: Sequence[int], user: int | None) -> tuple[ns.IdMap, ns.IdMap]:
+    """Who is mapped into the harness: as root, its own `user` as its root (root itself when None), the probe's
+    user and the blocks of users the engine reserved for it (each in place of one of the first blocks, which its
+    workers take from a lock folder of its own); as an ordinary user, the caller alone."""
     if os.geteuid() == 0:
-        ids = [(0, 0, 1), (PROBE_UID, PROBE_UID, 1)]
+        ids = [(0, 0 if user is None else user, 1), (PROBE_UID, PROBE_UID, 1)]
         ids += [(UNIT_UIDS[0] + index * BLOCK, first, BLOCK) for index, first in enumerate(blocks)]
         return ids, list(ids)
     return [(os.getuid(), os.getuid(), 1)], [(os.getgid(), os.getgid(), 1)]
@@ -99,7 +102,7 @@ def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdM
 
 def run(
     argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = (), writable: Sequence[str] = (),
-    blocks: Sequence[int] = (), cgroup_procs: Path | None = None,
+    blocks: Sequence[int] = (), cgroup_procs: Path | None = None, view: View | None = None,
 ) -> int:  # fmt: skip
     """Run `argv` (an absolute path first) with `env` in the harness, wait, and return its exit status.
 
@@ -107,8 +110,10 @@ def run(
     process copies to its own. It runs in a session of its own, without a controlling terminal: `/dev/tty` fails
     with ENXIO, and no ioctl (TIOCSTI) reaches the caller's terminal. Its file system is read-only but `writable`
     (workspace.py); `blocks` are the users reserved for its units (as root), `cgroup_procs` its run group's. Ctrl-C
-    here is passed on to pytest; the harness dies with this process."""
-    uids, gids = _maps(blocks)
+    here is passed on to pytest; the harness dies with this process. `view` (as root): the harness's own user and
+    what it needs to read (harness_view.py); without one, as root, it is mapped to root."""
+    uids, gids = _maps(blocks, view.user if view is not None else None)
+    first = functools.partial(view.place, os.getcwd()) if view is not None else None
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -122,10 +127,14 @@ def run(
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = ns.fork_into_user_namespace(uids, gids, prepare=join_cgroup)
+        pid = ns.fork_into_user_namespace(uids, gids, prepare=join_cgroup, first=first)
         if pid == 0:
             code = 70
             try:
+                if view is not None:  # still the machine's root, unmapped here: now the root mapped, its own user
+                    os.setresgid(0, 0, 0)
+                    os.setresuid(0, 0, 0)
+                    ns.set_dumpable(True)  # the change of user made it not: its /proc files would stay root's
                 os.setsid()  # no controlling terminal from here on: /dev/tty is ENXIO
                 null = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(null, 0)
@@ -151,6 +160,8 @@ def run(
                 traceback.print_exc()
             finally:
                 os._exit(code & 0xFF if code >= 0 else 128 - code)
+        if view is not None:
+            view.close()
         os.close(out_w)
         os.close(err_w)
         out_w = err_w = -1

@@ -12,6 +12,7 @@ namespaces it then makes, and none outside. `enter_user_namespace` makes one and
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import os
@@ -175,12 +176,15 @@ def write_id_maps(pid: int | str, uids: IdMap, gids: IdMap) -> None:
     _write(f"/proc/{pid}/gid_map", "".join(f"{a} {b} {n}\n" for a, b, n in gids))
 
 
-def fork_into_user_namespace(uids: IdMap, gids: IdMap, prepare: Callable[[int], None] | None = None) -> int:
+def fork_into_user_namespace(
+    uids: IdMap, gids: IdMap, prepare: Callable[[int], None] | None = None, first: Callable[[], None] | None = None
+) -> int:  # fmt: skip
     """Fork; the child enters a new user namespace and this process maps `uids` and `gids` into it.
 
     Returns the child's pid in the parent, 0 in the child (which returns only once the maps are written: it
     then holds every capability in its namespace). The parent must be allowed to write those maps (root in its
-    own namespace, or the child's own ids)."""
+    own namespace, or the child's own ids). `first` runs in the child before it leaves this user namespace; if it
+    raises, the child ends (status 70) and this process raises OSError."""
     ready_r, ready_w = os.pipe()
     mapped_r, mapped_w = os.pipe()
     pid = os.fork()
@@ -188,6 +192,13 @@ def fork_into_user_namespace(uids: IdMap, gids: IdMap, prepare: Callable[[int], 
         os.close(ready_r)
         os.close(mapped_w)
         try:
+            if first is not None:
+                try:
+                    first()
+                except BaseException as exc:
+                    with contextlib.suppress(OSError):
+                        os.write(2, f"branddocs: the harness could not start: {exc}\n".encode())
+                    os._exit(70)
             unshare(CLONE_NEWUSER)
             os.write(ready_w, b"u")
         finally:

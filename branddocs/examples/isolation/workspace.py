@@ -11,6 +11,8 @@ out of its reach for writing. It writes only:
 - as root, its own lock folder for the blocks of users (a tmpfs at uids.LOCKS, inside the harness): the blocks
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
   HARNESS_BLOCKS blocks (harness.py): the harness can neither take nor free another run's.
+As root the harness is a user of its own (`user`, the first of one more block reserved here, which no unit is
+given and no file belongs to; harness_view.py): the work folder and the run group are given to it (`give`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ HARNESS_BLOCKS = 64
 _OUTPUTS = ("--junitxml", "--junit-xml")
 
 
+def _give(folder: Path, user: int) -> None:
+    """`folder` (the work folder, the run group: its workers make their units' groups there) and everything below
+    it `user`'s."""
+    for path in [folder, *folder.rglob("*")]:
+        with contextlib.suppress(OSError):
+            os.chown(path, user, user, follow_symlinks=False)
+
+
 @dataclass
 class Workspace:
     """One check's writable places (see the module's docstring)."""
@@ -43,7 +53,10 @@ class Workspace:
     """Where the engine moves the harness's first process (its run group), if one could be made."""
     blocks: list[int] = field(default_factory=list)
     """The first user of each block reserved for the harness (root only)."""
+    user: int | None = None
+    """As root, the harness's own user (harness_view.py)."""
     _group: Path | None = None
+    _given: bool = False
     _users: list[UnitUsers] = field(default_factory=list)
     _outputs: list[tuple[Path, Path]] = field(default_factory=list)
 
@@ -64,7 +77,16 @@ class Workspace:
                 space.close(keep=False)
                 raise
             space.blocks = [users.first for users in space._users]
+            space._users.append(UnitUsers())
+            space.user = space._users[-1].first
         return space
+
+    def give(self) -> None:
+        """As root, with the harness to run as `user`: the work folder and the run group its."""
+        assert self.user is not None
+        for mine in (self.folder, *([self._group] if self._group is not None else [])):
+            _give(mine, self.user)
+        self._given = True
 
     @property
     def basetemp(self) -> Path:
@@ -96,6 +118,8 @@ class Workspace:
                     shutil.copyfile(inside, wanted)
         if self._group is not None:
             cgroups.remove_group(self._group)
+        if keep and self._given:  # root's again before the harness's user is freed: it may be given again
+            _give(self.folder, 0)
         for users in self._users:
             users.close()
         self._users.clear()

@@ -1,0 +1,115 @@
+"""The harness's view as root (harness_view.py): what is covered, what is never bound whole, and where it refuses.
+
+The end-to-end proof (a hostile conftest.py reads no file of root's) is test_harness_reach.py; these pin the parts:
+- a folder only its owner may enter, on the way to a path the check needs (or the home folder itself), is covered
+  by a tmpfs; the same folder open to everyone is not (the negative);
+- the top-level folders (`/`, `/root`, `/tmp`, ...) and the system's are never bound whole, whatever the engine
+  asks for;
+- a file system without idmapped mounts (procfs) makes `View.open` fail (the engine then falls back, and says so),
+  rather than binding the path unmapped;
+- what the harness writes in its work folder is its own user's on disk, not root's: a setuid program it leaves
+  there makes nobody root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from branddocs.examples.isolation.harness_view import NEVER_WHOLE, View
+from branddocs.examples.isolation.uids import PROBE_UID
+from branddocs.examples.run import sandbox
+
+from ..support.project import ROOT, run_branddocs, scratch_project
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="as root only: an ordinary user's harness is that user")
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A folder everyone may enter, on a way everyone may take (pytest's own are root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="branddocs-view-", dir="/tmp"))  # open to everyone, on purpose
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_folder_only_its_owner_may_enter_is_covered(open_folder: Path) -> None:
+    closed, home = open_folder / "closed", open_folder / "home"
+    (closed / "a" / "project").mkdir(parents=True)
+    (closed / "a").chmod(0o700)  # below a cover: made again there, open
+    home.mkdir(mode=0o700)
+    (open_folder / "open" / "venv").mkdir(parents=True)
+    closed.chmod(0o700)
+    paths = [str(closed / "a" / "project"), str(closed / "b"), str(open_folder / "open" / "venv")]
+    view = View(PROBE_UID, [(path, -1) for path in paths], str(home))
+    assert view.covers() == [str(home), str(closed)]
+    closed.chmod(0o755)  # the negative: open to everyone, nothing to cover on the way but the closed folder below
+    home.chmod(0o755)
+    assert view.covers() == [str(closed / "a")]
+    view.home = str(open_folder / "nowhere")  # a home folder that is not there: nothing to cover, nothing to fail
+    assert view.covers() == [str(closed / "a")]
+
+
+def test_top_level_folders_are_never_bound_whole(tmp_path: Path) -> None:
+    view = View.open([*sorted(NEVER_WHOLE), "/usr/lib", "/usr/bin/env"], PROBE_UID)
+    assert view.trees == []
+    view = View.open([str(tmp_path)], PROBE_UID)  # the negative: a folder of the check's is
+    try:
+        assert [path for path, _ in view.trees] == [os.path.realpath(tmp_path)]
+    finally:
+        view.close()
+
+
+def test_a_file_system_without_idmapped_mounts_is_refused() -> None:
+    with pytest.raises(OSError, match="idmapped"):
+        View.open([f"/proc/{os.getpid()}"], PROBE_UID)
+
+
+LEAVER = """
+import os, shutil
+_left = os.path.join(os.environ["TMPDIR"], "left")
+shutil.copy("/usr/bin/id", _left)
+os.chmod(_left, 0o4755)
+os.chmod(os.path.dirname(os.environ["TMPDIR"]), 0o755)  # the work folder, open to every local user
+raise SystemExit("failing on purpose: a failed check keeps its work folder")
+"""
+
+
+def _leave_a_program(folder: Path, env: dict[str, str]) -> list[os.stat_result]:
+    project = scratch_project(folder / "project")
+    # The repository holds the engine too (as this one does): pytest loads its root conftest.py.
+    shutil.copytree(ROOT / "branddocs", project.root / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
+    (project.root / "conftest.py").write_text(LEAVER, encoding="utf-8")
+    (folder / "tmp").mkdir()
+    done = run_branddocs("check", "--brand", "acme", "serverless-endpoints.md", cwd=project.root,
+                         env={"TMPDIR": str(folder / "tmp"), "PYTHONPATH": str(project.root), **env})  # fmt: skip
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "failing on purpose" in done.stdout + done.stderr, done.stdout + done.stderr
+    return [path.lstat() for path in (folder / "tmp").rglob("left")]  # without the harness: in TMPDIR itself
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
+def test_a_program_the_harness_leaves_makes_nobody_root(open_folder: Path) -> None:
+    """The harness writes its work folder as its own user, never as root: a setuid program it leaves there (a
+    failed check keeps the folder) is no way to root for a local user, even with the folder opened to all. When
+    the folder is kept it is given back to root, which clears the setuid bit. The negative: without the harness,
+    the same conftest.py runs as root and leaves a setuid program of root's."""
+    tmp_path = open_folder  # a short path: the proxy's sockets are made below its TMPDIR (AF_UNIX: 108 bytes)
+    (tmp_path / "on").mkdir()
+    left = _leave_a_program(tmp_path / "on", {})
+    assert left, "the work folder was not kept"
+    assert not any(found.st_uid == 0 and found.st_mode & stat.S_ISUID for found in left), left
+    (tmp_path / "off").mkdir()
+    left = _leave_a_program(tmp_path / "off", {"BRANDDOCS_NO_HARNESS": "1"})
+    assert left, "the work folder was not kept"
+    assert any(found.st_uid == 0 and found.st_mode & stat.S_ISUID for found in left), left

@@ -146,6 +146,12 @@ def run(args: argparse.Namespace, project: Project) -> int:
                     view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
                     space.give()
                 except OSError as exc:
+                    if upstream and not args.unsafe_no_sandbox:  # root's files in reach of code beside a real key
+                        print(f"branddocs: the repository's code would run as root in its harness here ({exc}), "
+                              f"reading what root may; refusing to run it with the real key of {upstream}: pass "
+                              "--unsafe-no-sandbox to run it anyway", file=sys.stderr)  # fmt: skip
+                        code = 0  # nothing ran: no work folder to keep
+                        return EXIT_NO_SANDBOX
                     print(f"branddocs: WARNING: the repository's code runs as root in its harness, which reads what "
                           f"root may read ({exc})", file=sys.stderr)  # fmt: skip
             try:

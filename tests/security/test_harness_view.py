@@ -26,6 +26,7 @@ from branddocs.examples.isolation.harness_view import NEVER_WHOLE, View
 from branddocs.examples.isolation.uids import PROBE_UID
 from branddocs.examples.run import sandbox
 
+from ..support.endpoint import endpoint_command
 from ..support.project import ROOT, run_branddocs, scratch_project
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="as root only: an ordinary user's harness is that user")
@@ -113,3 +114,22 @@ def test_a_program_the_harness_leaves_makes_nobody_root(open_folder: Path) -> No
     left = _leave_a_program(tmp_path / "off", {"BRANDDOCS_NO_HARNESS": "1"})
     assert left, "the work folder was not kept"
     assert any(found.st_uid == 0 and found.st_mode & stat.S_ISUID for found in left), left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
+def test_a_real_key_is_refused_where_the_harness_would_read_what_root_may(tmp_path: Path) -> None:
+    """Where a path the check needs cannot be idmapped (here node_modules named on procfs), the harness would run
+    as root: with a real key the check refuses (exit 12) before any repository code runs. Negative: told
+    --unsafe-no-sandbox, it runs with the warning."""
+    project = scratch_project(tmp_path / "project")
+    key = "sk-real-view-0123456789"
+    with endpoint_command(tmp_path, "--api-key", key, "--brand", "acme", cwd=project.root) as (url, _):
+        env = {"BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": key, "BRANDDOCS_NODE_MODULES": "/proc/sys"}
+        args = ("check", "--brand", "acme", "serverless-endpoints.md")
+        refused = run_branddocs(*args, "--", "-k", "python", cwd=project.root, env=env)
+        told = run_branddocs(*args, "--unsafe-no-sandbox", "--", "-k", "python", cwd=project.root, env=env)
+    assert refused.returncode == 12, refused.stdout + refused.stderr
+    assert "would run as root in its harness here" in refused.stderr and "refusing" in refused.stderr
+    assert "passed" not in refused.stdout  # no test ran
+    assert told.returncode != 12 and "WARNING: the repository's code runs as root" in told.stderr, told.stderr

@@ -14,6 +14,7 @@ The end-to-end proof (a hostile conftest.py reads no file of root's) is test_har
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -24,6 +25,7 @@ import pytest
 
 from branddocs.examples.isolation.harness_view import NEVER_WHOLE, View
 from branddocs.examples.isolation.uids import PROBE_UID
+from branddocs.examples.isolation.workspace import no_set_ids
 from branddocs.examples.run import sandbox
 
 from ..support.endpoint import endpoint_command
@@ -133,3 +135,43 @@ def test_a_real_key_is_refused_where_the_harness_would_read_what_root_may(tmp_pa
     assert "would run as root in its harness here" in refused.stderr and "refusing" in refused.stderr
     assert "passed" not in refused.stdout  # no test ran
     assert told.returncode != 12 and "WARNING: the repository's code runs as root" in told.stderr, told.stderr
+
+
+DOCS_LEAVER = """
+import os, shutil
+_left = os.path.join(os.environ["BRANDDOCS_ROOT"], "docs", "left")
+shutil.copy("/usr/bin/id", _left)
+os.chmod(_left, 0o6755)
+_mode = os.stat(_left).st_mode
+raise SystemExit(f"failing on purpose, left with mode {_mode:o}")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
+def test_a_program_left_in_docs_loses_its_set_ids(tmp_path: Path) -> None:
+    """With --update-examples the harness writes docs/ through an idmapped mount: what it leaves there is root's on
+    disk. A setuid, setgid program a conftest.py leaves there is one as the run sees it (the negative, printed from
+    inside); once the check has ended it is neither."""
+    project = scratch_project(tmp_path / "project")
+    shutil.copytree(ROOT / "branddocs", project.root / "branddocs", ignore=shutil.ignore_patterns("__pycache__"))
+    (project.root / "conftest.py").write_text(DOCS_LEAVER, encoding="utf-8")
+    done = run_branddocs("check", "--brand", "acme", "--update-examples", "serverless-endpoints.md",
+                         cwd=project.root, env={"PYTHONPATH": str(project.root)})  # fmt: skip
+    output = done.stdout + done.stderr
+    inside = re.search(r"failing on purpose, left with mode (\d+)", output)
+    assert done.returncode != 0 and inside, output
+    assert int(inside[1], 8) & (stat.S_ISUID | stat.S_ISGID) == stat.S_ISUID | stat.S_ISGID  # the negative
+    left = (project.docs_dir / "left").lstat()
+    assert left.st_mode & (stat.S_ISUID | stat.S_ISGID) == 0, oct(left.st_mode)
+
+
+def test_no_set_ids_clears_only_the_bits(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    program, plain = tmp_path / "sub" / "program", tmp_path / "plain"
+    for path, mode in ((program, 0o6755), (plain, 0o644)):
+        path.write_text("x")
+        path.chmod(mode)
+    (tmp_path / "link").symlink_to(program)
+    no_set_ids(tmp_path)
+    assert stat.S_IMODE(program.stat().st_mode) == 0o755 and stat.S_IMODE(plain.stat().st_mode) == 0o644

@@ -7,6 +7,7 @@ out of its reach for writing. It writes only:
   the outputs pytest is asked for (`--junitxml`), which the engine copies to where they were asked for once the
   harness has ended;
 - the project's `docs/`, with `--update-examples` alone (which runs against the reference endpoint, never a key);
+  what it leaves there loses its set-user-ID and set-group-ID bits when the harness has ended (`no_set_ids`);
 - its run group of cgroups (cgroups.harness_group), where its workers make their units' memory groups;
 - as root, its own lock folder for the blocks of users (a tmpfs at uids.LOCKS, inside the harness): the blocks
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from pathlib import Path
 from branddocs.examples.isolation import cgroups
 from branddocs.examples.isolation.uids import UnitUsers
 
-__all__ = ["HARNESS_BLOCKS", "Workspace"]
+__all__ = ["HARNESS_BLOCKS", "Workspace", "no_set_ids"]
 
 HARNESS_BLOCKS = 64
 """Blocks of users (uids.BLOCK each) reserved for one harness, as root: one per pytest worker, at most."""
@@ -40,6 +42,18 @@ def _give(folder: Path, user: int) -> None:
     for path in [folder, *folder.rglob("*")]:
         with contextlib.suppress(OSError):
             os.chown(path, user, user, follow_symlinks=False)
+
+
+def no_set_ids(folder: Path) -> None:
+    """Clear the set-user-ID and set-group-ID bits of every file below `folder`: what the harness writes through
+    the idmapped `docs/` is root's on disk, and a setuid program it left there would make a local user root."""
+    for top, _, names in os.walk(folder):  # links are not followed
+        for name in names:
+            path = Path(top, name)
+            with contextlib.suppress(OSError):
+                mode = path.lstat().st_mode
+                if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
+                    path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
 
 
 @dataclass
@@ -57,6 +71,7 @@ class Workspace:
     """As root, the harness's own user (harness_view.py)."""
     _group: Path | None = None
     _given: bool = False
+    _docs: Path | None = None
     _users: list[UnitUsers] = field(default_factory=list)
     _outputs: list[tuple[Path, Path]] = field(default_factory=list)
 
@@ -66,6 +81,7 @@ class Workspace:
         folder = Path(tempfile.mkdtemp(prefix="branddocs-check-"))
         (folder / "tmp").mkdir()
         space = cls(folder, [str(folder)] + ([str(docs.resolve())] if docs is not None else []))
+        space._docs = docs.resolve() if docs is not None else None
         group, procs = cgroups.harness_group()
         if group is not None:
             space._group, space.cgroup_procs = group, procs
@@ -118,6 +134,8 @@ class Workspace:
                     shutil.copyfile(inside, wanted)
         if self._group is not None:
             cgroups.remove_group(self._group)
+        if self._docs is not None:  # the harness has ended: nothing of it runs to set them again
+            no_set_ids(self._docs)
         if keep and self._given:  # root's again before the harness's user is freed: it may be given again
             _give(self.folder, 0)
         for users in self._users:

@@ -132,9 +132,11 @@ def test_a_real_key_is_refused_where_the_harness_would_read_what_root_may(tmp_pa
         refused = run_branddocs(*args, "--", "-k", "python", cwd=project.root, env=env)
         told = run_branddocs(*args, "--unsafe-no-sandbox", "--", "-k", "python", cwd=project.root, env=env)
     assert refused.returncode == 12, refused.stdout + refused.stderr
-    assert "would run as root in its harness here" in refused.stderr and "refusing" in refused.stderr
+    assert "would run as root in its harness here" in refused.stderr
+    assert "refusing" in refused.stderr
     assert "passed" not in refused.stdout  # no test ran
-    assert told.returncode != 12 and "WARNING: the repository's code runs as root" in told.stderr, told.stderr
+    assert told.returncode != 12, told.stderr
+    assert "WARNING: the repository's code runs as root" in told.stderr, told.stderr
 
 
 DOCS_LEAVER = """
@@ -160,7 +162,8 @@ def test_a_program_left_in_docs_loses_its_set_ids(tmp_path: Path) -> None:
                          cwd=project.root, env={"PYTHONPATH": str(project.root)})  # fmt: skip
     output = done.stdout + done.stderr
     inside = re.search(r"failing on purpose, left with mode (\d+)", output)
-    assert done.returncode != 0 and inside, output
+    assert done.returncode != 0, output
+    assert inside, output
     assert int(inside[1], 8) & (stat.S_ISUID | stat.S_ISGID) == stat.S_ISUID | stat.S_ISGID  # the negative
     left = (project.docs_dir / "left").lstat()
     assert left.st_mode & (stat.S_ISUID | stat.S_ISGID) == 0, oct(left.st_mode)
@@ -174,4 +177,5 @@ def test_no_set_ids_clears_only_the_bits(tmp_path: Path) -> None:
         path.chmod(mode)
     (tmp_path / "link").symlink_to(program)
     no_set_ids(tmp_path)
-    assert stat.S_IMODE(program.stat().st_mode) == 0o755 and stat.S_IMODE(plain.stat().st_mode) == 0o644
+    assert stat.S_IMODE(program.stat().st_mode) == 0o755
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o644

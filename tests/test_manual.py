@@ -69,8 +69,22 @@ def build_manual(site: Path, env: dict[str, str] | None = None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def manual_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_manual(tmp_path_factory.mktemp("manual") / "site")
+def manual_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The manual build's temporary folder (TMPDIR): what it leaves there is looked at."""
+    return tmp_path_factory.mktemp("manual-tmp")
+
+
+@pytest.fixture(scope="module")
+def manual_site(tmp_path_factory: pytest.TempPathFactory, manual_tmp: Path) -> Path:
+    return build_manual(tmp_path_factory.mktemp("manual") / "site", {**os.environ, "TMPDIR": str(manual_tmp)})
+
+
+def test_the_manual_keeps_no_cache_in_the_shared_temporary_folder(manual_site: Path, manual_tmp: Path) -> None:
+    """jieba (Material's Chinese segmenter) marshal-loads /tmp/jieba.cache, which any local user may have made
+    first: the manual's build keeps it in the project's .cache/ as a brand's build does. (Negative: without
+    manual_macros' jieba_cache, the build writes TMPDIR/jieba.cache, or loads one found there.)"""
+    assert (manual_site / "index.html").is_file()
+    assert sorted(path.name for path in manual_tmp.iterdir()) == []
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LUNR_FALLBACK", "configure_search", "lunr_languages", "search_language", "warm_up"]
+__all__ = ["LUNR_FALLBACK", "configure_search", "jieba_cache", "lunr_languages", "search_language", "warm_up"]
 
 LUNR_FALLBACK = "en"
 """lunr's own (English) pipeline, for a language lunr-languages has no file for."""
@@ -72,10 +72,10 @@ def configure_search(config, language: str) -> None:
     # jieba (Material's Chinese segmenter) logs its dictionary loading to stderr at DEBUG level.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     # Whatever the language: Material segments any Chinese text it indexes with jieba when jieba is installed.
-    _jieba_cache(Path(config.config_file_path).parent / ".cache")
+    jieba_cache(Path(config.config_file_path).parent / ".cache")
 
 
-def _jieba_cache(folder: Path) -> None:
+def jieba_cache(folder: Path) -> None:
     """jieba keeps its dictionary's cache in the project's .cache/, not a shared /tmp/jieba.cache that another
     user's build may own (then jieba logs a traceback and rebuilds it every time)."""
     import jieba
@@ -93,5 +93,5 @@ def warm_up(languages: set[str], cache: Path) -> None:
         import jieba
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
-        _jieba_cache(cache)
+        jieba_cache(cache)
         jieba.initialize()

@@ -8,6 +8,7 @@ a command, option, field or variable added anywhere appears in the next build wi
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from manual_macros.benchmarks import bench_cell, bench_figure, bench_section
 from manual_macros.brand_fields import brand_fields
@@ -23,6 +24,11 @@ def define_env(env) -> None:
     # Material's search segments the manual's few Chinese words with jieba, which logs its dictionary loading
     # to stderr at DEBUG: not a warning, but noise in a build that must print none.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    # Its dictionary's cache in the project's .cache/, as a brand's build keeps it: not /tmp/jieba.cache, which
+    # any local user may have put there first (jieba marshal-loads it unchecked).
+    from branddocs.site.search import jieba_cache
+
+    jieba_cache(Path(__file__).resolve().parents[2] / ".cache")
     for macro in (
         cli_reference,
         brand_fields,

@@ -33,7 +33,7 @@ from branddocs import settings
 from branddocs.builder import engines
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
 from branddocs.builder.stamps import Inputs, check, inputs_digest, stamp_path, write_stamp
-from branddocs.site import Project, build_cache, search, store
+from branddocs.site import Project, build_cache, search, store, theme_links
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", "inputs_digest", "recover",
@@ -68,7 +68,9 @@ def build_brand(
     logger.addHandler(collect)
     logging.getLogger(NOTICES).setLevel(logging.INFO)
     try:
+        theme_links.use(store.store_dir(site_root))  # Material's files linked from the store (workers only)
         site = engine.build(project, brand_id, work)
+        theme_links.check_unchanged()
     except (Exception, SystemExit) as exc:  # SystemExit: mkdocs-macros exits on a macro error
         shutil.rmtree(work, ignore_errors=True)
         detail = collect.failure(exc)
@@ -76,6 +78,7 @@ def build_brand(
             detail += f"\n(there is no previous site at {final}: nothing is published for {brand_id})"
         return BuildResult(brand_id, False, time.perf_counter() - start, final, detail)
     finally:
+        theme_links.use(None)
         logger.removeHandler(collect)
     stamp.unlink(missing_ok=True)
     store.share(site, store.store_dir(site_root))  # after the secret scan read every file, before publishing

@@ -15,6 +15,7 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
 - Material's search-index parser: the same sections, its bookkeeping in constant time (site/search_parser.py).
 - Pygments' style tables: each highlighted block makes a formatter that derives its class and style tables
   from the style again; they depend on the style and the class prefix only, so they are derived once.
+- Material's static files: linked from the site store, hashed once per process (site/theme_links.py).
 - The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
 - The installed themes: MkDocs looks its entry points up again for every theme it loads (a tenth of a second
   each); the installed packages do not change while a build runs.
@@ -95,9 +96,10 @@ def install(bytecode_folder: Path | None = None) -> None:
     Theme.get_env = _one_env_per_theme(get_env)
     _themes_once()
     _pygments_tables_once()
-    from branddocs.site import search_parser  # here: Material's search plugin only where a build runs
+    from branddocs.site import search_parser, theme_links  # here: Material's search plugin only where a build runs
 
     search_parser.install()
+    theme_links.install()
     _c_yaml()
     cache_git_info()
 

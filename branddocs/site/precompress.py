@@ -21,7 +21,7 @@ import os
 import zlib
 from pathlib import Path
 
-__all__ = ["COMPRESSIBLE", "MIN_SIZE", "TWIN_SUFFIX", "add_twin", "is_twin"]
+__all__ = ["COMPRESSIBLE", "MIN_SIZE", "TWIN_SUFFIX", "add_twin", "is_twin", "wants_twin"]
 
 COMPRESSIBLE = frozenset({".html", ".htm", ".css", ".js", ".mjs", ".json", ".svg", ".txt", ".md", ".webmanifest"})
 """Text a reader's browser or assistant fetches. Images and fonts are compressed already; source maps (`.map`, a
@@ -41,9 +41,14 @@ def is_twin(path: Path) -> bool:
     return path.name.endswith(TWIN_SUFFIX) and Path(path.as_posix()[: -len(TWIN_SUFFIX)]).suffix in COMPRESSIBLE
 
 
+def wants_twin(path: Path, size: int) -> bool:
+    """True if a file of this name and size gets a gzip twin."""
+    return path.suffix in COMPRESSIBLE and size >= MIN_SIZE
+
+
 def add_twin(path: Path, data: bytes, entry: Path, scratch: Path, read_only: bool = True, verify: bool = True) -> bool:
     """Give `path` (a staging file whose bytes are `data`, stored as `entry`) its twin `path.gz`; True if made."""
-    if path.suffix not in COMPRESSIBLE or len(data) < MIN_SIZE:
+    if not wants_twin(path, len(data)):
         return False
     twin = path.with_name(path.name + TWIN_SUFFIX)
     stored = entry.with_name(entry.name + TWIN_SUFFIX)

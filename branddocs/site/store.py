@@ -36,7 +36,8 @@ from pathlib import Path
 from branddocs.site import precompress
 from branddocs.site.publish import STAMP_DIR
 
-__all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "share", "store_dir"]
+__all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "entry_path", "share", "store_dir",
+           "vouched"]  # fmt: skip
 
 STORE_DIR = "store"
 """Under the site root's `.branddocs/`: one file per distinct content, `<first 2 hex digits>/<the other 62>`."""
@@ -48,13 +49,28 @@ _IN_MEMORY = 16 << 20
 """Files up to this size are read once, for their hash and the comparison with the store's entry."""
 _names = itertools.count()
 _SETTLED_NS = 2_000_000_000
-_verified: set[tuple[int, ...]] = set()
-"""(device, inode, size, mode, mtime_ns) of entries this process found byte for byte the same as the
+_verified: dict[tuple[int, ...], str] = {}
+"""{(device, inode, size, mode, mtime_ns): digest} of entries this process found byte for byte the same as the
 built file of their name's digest, their times settled then."""
 
 
 def store_dir(site_root: Path) -> Path:
     return site_root / STAMP_DIR / STORE_DIR
+
+
+def entry_path(store: Path, digest: str) -> Path:
+    """Where `store` keeps the content whose sha256 is `digest` (hex)."""
+    return store / digest[:2] / digest[2:]
+
+
+def _key(status: os.stat_result) -> tuple[int, ...]:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mode, status.st_mtime_ns)
+
+
+def vouched(status: os.stat_result) -> str | None:
+    """The sha256 of a file whose status (`lstat`) is that of a store entry this process compared byte for byte
+    and found unchanged since (same inode, size, mode and time); None for any other file."""
+    return _verified.get(_key(status)) if status.st_nlink > 1 and stat.S_ISREG(status.st_mode) else None
 
 
 @dataclass
@@ -82,6 +98,13 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
     scratch.mkdir(parents=True, exist_ok=True)
     links_work = True
     for path, status in _regular_files(site):
+        known = vouched(status)
+        if known is not None:  # linked from the store in the build (theme_links.py): its entry, unchanged
+            result.linked += 1
+            if precompress.wants_twin(path, status.st_size):
+                entry = entry_path(store, known)
+                result.twins += precompress.add_twin(path, path.read_bytes(), entry, scratch, read_only, verify)
+            continue
         # Already linked elsewhere (a plugin that linked a source file in): never tie it to the sites.
         if not links_work or status.st_nlink > 1:
             result.copies += 1
@@ -116,7 +139,7 @@ def _share_file(
     """Link `path` to its store entry; the entry, and the bytes if they were read (for the gzip twin)."""
     data = path.read_bytes() if status.st_size <= _IN_MEMORY else None
     digest = hashlib.sha256(data).hexdigest() if data is not None else _sha256(path)
-    entry = store / digest[:2] / digest[2:]
+    entry = entry_path(store, digest)
     temporary = scratch / f"{os.getpid()}-{next(_names)}"
     while True:
         try:
@@ -141,7 +164,7 @@ def _share_file(
             result.stored += 1
             return entry, data
         break
-    if not verify or _trustworthy(temporary, path, data, read_only):
+    if not verify or _trustworthy(temporary, path, data, read_only, digest):
         try:
             os.replace(temporary, path)
         except OSError:
@@ -164,20 +187,20 @@ def _protect(path: Path, read_only: bool) -> None:
         os.chmod(path, _READ_ONLY)
 
 
-def _trustworthy(entry: Path, built: Path, data: bytes | None, read_only: bool) -> bool:
+def _trustworthy(entry: Path, built: Path, data: bytes | None, read_only: bool, digest: str) -> bool:
     """True if the store's entry is still read-only and byte for byte the file just built (`data`, if read)."""
     status = entry.stat()
     if read_only and status.st_mode & 0o7777 != _READ_ONLY:
         return False
     if status.st_size != (len(data) if data is not None else built.stat().st_size):
         return False
-    key = (status.st_dev, status.st_ino, status.st_size, status.st_mode, status.st_mtime_ns)
-    if key in _verified:
+    key = _key(status)
+    if _verified.get(key) == digest:
         return True
     if not _same_bytes(entry, built, data):
         return False
     if status.st_mtime_ns < time.time_ns() - _SETTLED_NS:
-        _verified.add(key)
+        _verified[key] = digest
     return True
 
 

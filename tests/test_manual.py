@@ -31,6 +31,7 @@ from .support.manual import (
     stale_uses,
     uses,
 )
+from .support.once import once
 from .support.project import BIN, ROOT
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,8 @@ def build_manual(site: Path, env: dict[str, str] | None = None) -> Path:
 
 @pytest.fixture(scope="module")
 def manual_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_manual(tmp_path_factory.mktemp("manual") / "site")
+    """The manual built once a run (whichever worker asks first); the tests only read it."""
+    return Path(once(tmp_path_factory, "manual", lambda folder: str(build_manual(folder / "site"))))
 
 
 @pytest.fixture(scope="module")

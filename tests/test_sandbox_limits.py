@@ -20,7 +20,7 @@ from .support.checks import check, outcome, write_page
 from .support.once import once
 from .support.project import scratch_project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.longest]  # its checks start early, not alone at the end
 
 LANGS = ("bash", "python", "javascript")
 BASH_REQUEST = """curl -sS --fail-with-body {{ base_url }}/chat/completions \\

@@ -16,10 +16,12 @@ import pytest
 
 
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The temporary folder of this test run that all its workers share (each xdist worker's base folder is a
-    sub-folder of it); without xdist, the session's own base folder (its parent holds other runs')."""
+    """The temporary folder of this test run that all its workers share (each xdist worker's base folder,
+    popen-gwN, is a sub-folder of it); without xdist, the session's own base folder (its parent holds other runs').
+    Not the variable alone: a pytest that a worker's test starts (test_cli's nested run) inherits it."""
     base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return base.parent if worker and base.name == f"popen-{worker}" else base
 
 
 def once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Any]) -> Any:

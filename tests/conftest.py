@@ -23,7 +23,8 @@ from branddocs.brand import Brand, load_brands
 from branddocs.site import Project
 from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS
 
-from .support.project import ROOT, SCREENSHOTS, copy_built, run_branddocs, scratch_project
+from .support.once import once
+from .support.project import FIRST_BUILD_LOG, ROOT, SCREENSHOTS, copy_built, run_branddocs, scratch_project
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -78,11 +79,16 @@ def all_brands(project: Project) -> list[Brand]:
 
 @pytest.fixture(scope="session")
 def built_sites(tmp_path_factory: pytest.TempPathFactory, project: Project, brands: list[Brand]) -> dict[str, Path]:
-    """Every selected brand built once with `branddocs build`, read back from disk by the tests."""
-    site_root = tmp_path_factory.mktemp("site")
-    ids = [arg for b in brands for arg in ("--brand", b.id)]
-    result = run_branddocs("build", *ids, "--site-dir", str(site_root), cwd=project.root)
-    assert result.returncode == 0, result.stdout + result.stderr
+    """Every selected brand built once with `branddocs build` (once a run, whichever worker asks first), read back
+    from disk by the tests, which never change it."""
+
+    def build(site_root: Path) -> str:
+        ids = [arg for b in brands for arg in ("--brand", b.id)]
+        result = run_branddocs("build", *ids, "--site-dir", str(site_root), cwd=project.root)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return str(site_root)
+
+    site_root = Path(once(tmp_path_factory, "built-sites", build))
     return {b.id: site_root / b.id for b in brands}
 
 
@@ -99,28 +105,24 @@ def scratch(tmp_path: Path) -> Project:
     return scratch_project(tmp_path)
 
 
-@pytest.fixture(scope="session")
-def _scratch_built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """{engine: folder}: a scratch project (project/) and every one of its brands built by that engine (site/), made
-    on first use, once per session and worker, never changed: `scratch_built` hands each test its own copy."""
-    return {}
-
-
 @pytest.fixture
-def scratch_built(
-    _scratch_built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> Callable[[str], tuple[Project, Path]]:
+def scratch_built(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Callable[[str], tuple[Project, Path]]:
     """`scratch_built(engine)`: (a scratch project, its site root) as `scratch` and a first `branddocs build
-    --engine ENGINE --site-dir SITE` of all its brands leave them, the build done once and copied for each test."""
+    --engine ENGINE --site-dir SITE` of all its brands leave them, the build done once and copied for each test;
+    what that first build printed is in FIRST_BUILD_LOG beside them (`site.parent / FIRST_BUILD_LOG`)."""
+
+    def build(engine: str, folder: Path) -> str:
+        project = scratch_project(folder / "project")
+        done = run_branddocs("build", "--engine", engine, "--site-dir", str(folder / "site"), cwd=project.root)
+        assert done.returncode == 0, done.stdout + done.stderr
+        (folder / FIRST_BUILD_LOG).write_text(done.stdout, encoding="utf-8")
+        return str(folder)
 
     def made(engine: str) -> tuple[Project, Path]:
-        if engine not in _scratch_built:
-            folder = tmp_path_factory.mktemp(f"built-{engine}")
-            project = scratch_project(folder / "project")
-            done = run_branddocs("build", "--engine", engine, "--site-dir", str(folder / "site"), cwd=project.root)
-            assert done.returncode == 0, done.stdout + done.stderr
-            _scratch_built[engine] = folder
-        copy = copy_built(_scratch_built[engine], tmp_path / "built")
+        # A scratch project (project/) and every one of its brands built by that engine (site/), made on first use,
+        # once a run (whichever worker asks first), never changed: each test gets its own copy.
+        shared = Path(once(tmp_path_factory, f"built-{engine}", lambda folder: build(engine, folder)))
+        copy = copy_built(shared, tmp_path / "built")
         return Project(copy / "project"), copy / "site"
 
     return made

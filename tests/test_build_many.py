@@ -17,7 +17,7 @@ from branddocs.site import Project
 from branddocs.site.precompress import COMPRESSIBLE, MIN_SIZE, is_twin
 from branddocs.site.shard import parse_shard, shard_of
 
-from .support.project import BIN, run_branddocs
+from .support.project import BIN, FIRST_BUILD_LOG, run_branddocs
 
 pytestmark = pytest.mark.slow
 
@@ -91,10 +91,11 @@ def lines_for(output: str, state: str) -> list[str]:
     return sorted(line.split("] ")[1].split(":")[0] for line in output.splitlines() if f": {state} in" in line)
 
 
-def test_incremental_builds_skip_unchanged_brands(scratch: Project, tmp_path: Path) -> None:
-    site, every_brand = ["--site-dir", str(tmp_path / "site")], scratch.brand_ids()
-    first = run_branddocs("build", *site, cwd=scratch.root)
-    assert lines_for(first.stdout, "built") == every_brand, first.stdout
+def test_incremental_builds_skip_unchanged_brands(scratch_built) -> None:
+    scratch, site_root = scratch_built("mkdocs")  # the first build of every brand, done once for the session
+    site, every_brand = ["--site-dir", str(site_root)], scratch.brand_ids()
+    first = (site_root.parent / FIRST_BUILD_LOG).read_text(encoding="utf-8")
+    assert lines_for(first, "built") == every_brand, first
     again = run_branddocs("build", *site, cwd=scratch.root)
     assert lines_for(again.stdout, "up to date") == every_brand
     assert "0 built, 3 up to date, 0 failed" in again.stdout
@@ -104,7 +105,7 @@ def test_incremental_builds_skip_unchanged_brands(scratch: Project, tmp_path: Pa
     (scratch.docs_dir / "images" / "acme" / "endpoint.png").touch()  # same bytes: not a change
     one = run_branddocs("build", *site, cwd=scratch.root)
     assert lines_for(one.stdout, "built") == ["nebula"], one.stdout
-    assert "Nébula Console" in (tmp_path / "site" / "nebula" / "index.html").read_text(encoding="utf-8")
+    assert "Nébula Console" in (site_root / "nebula" / "index.html").read_text(encoding="utf-8")
 
     with (scratch.docs_dir / "index.md").open("a", encoding="utf-8") as page:
         page.write("\nOne more line.\n")
@@ -114,10 +115,10 @@ def test_incremental_builds_skip_unchanged_brands(scratch: Project, tmp_path: Pa
     assert lines_for(forced.stdout, "built") == ["acme"]
 
 
-def test_a_deleted_site_is_rebuilt(scratch: Project, tmp_path: Path) -> None:
-    site = ["--site-dir", str(tmp_path / "site"), "--brand", "acme"]
-    assert run_branddocs("build", *site, cwd=scratch.root).returncode == 0
-    shutil.rmtree(tmp_path / "site" / "acme")
+def test_a_deleted_site_is_rebuilt(scratch_built) -> None:
+    scratch, site_root = scratch_built("mkdocs")  # every brand built once, as by `branddocs build`
+    site = ["--site-dir", str(site_root), "--brand", "acme"]
+    shutil.rmtree(site_root / "acme")
     again = run_branddocs("build", *site, cwd=scratch.root)
     assert lines_for(again.stdout, "built") == ["acme"]
 

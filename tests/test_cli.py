@@ -206,6 +206,7 @@ def test_serve_rebuilds_when_an_override_changes(scratch: Project, tmp_path: Pat
 
 
 @pytest.mark.slow
+@pytest.mark.longest
 def test_a_brand_added_as_the_writers_page_says_passes_its_checks(scratch: Project) -> None:
     page = (ROOT / "manual" / "docs" / "how-to" / "add-a-brand.md").read_text(encoding="utf-8")
     smallest = re.search(r"The smallest file that builds:\n\n\s*```yaml[^\n]*\n(.*?)\n\s*```", page, re.DOTALL)

@@ -459,6 +459,7 @@ Something stale.
 """
 
 
+@pytest.mark.longest
 def test_update_examples_rewrites_samples_and_output_blocks(scratch: Project) -> None:
     page = write_page(scratch, "samples.md", STALE_SAMPLES)
     code, results, output = check(scratch, "--brand", "acme", "samples.md")

@@ -31,6 +31,7 @@ from .support.manual import (
     stale_uses,
     uses,
 )
+from .support.once import once
 from .support.project import BIN, ROOT
 
 pytestmark = pytest.mark.slow
@@ -69,22 +70,23 @@ def build_manual(site: Path, env: dict[str, str] | None = None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def manual_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The manual build's temporary folder (TMPDIR): what it leaves there is looked at."""
-    return tmp_path_factory.mktemp("manual-tmp")
+def manual_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The manual built once a run (whichever worker asks first), with a TMPDIR of its own (`tmp/` beside the site:
+    what the build leaves there is looked at); the tests only read it."""
+
+    def build(folder: Path) -> str:
+        (folder / "tmp").mkdir()
+        return str(build_manual(folder / "site", {**os.environ, "TMPDIR": str(folder / "tmp")}))
+
+    return Path(once(tmp_path_factory, "manual", build))
 
 
-@pytest.fixture(scope="module")
-def manual_site(tmp_path_factory: pytest.TempPathFactory, manual_tmp: Path) -> Path:
-    return build_manual(tmp_path_factory.mktemp("manual") / "site", {**os.environ, "TMPDIR": str(manual_tmp)})
-
-
-def test_the_manual_keeps_no_cache_in_the_shared_temporary_folder(manual_site: Path, manual_tmp: Path) -> None:
+def test_the_manual_keeps_no_cache_in_the_shared_temporary_folder(manual_site: Path) -> None:
     """jieba (Material's Chinese segmenter) marshal-loads /tmp/jieba.cache, which any local user may have made
     first: the manual's build keeps it in the project's .cache/ as a brand's build does. (Negative: without
     manual_macros' jieba_cache, the build writes TMPDIR/jieba.cache, or loads one found there.)"""
     assert (manual_site / "index.html").is_file()
-    assert sorted(path.name for path in manual_tmp.iterdir()) == []
+    assert sorted(path.name for path in (manual_site.parent / "tmp").iterdir()) == []
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from branddocs.site.llms import FULL, INDEX
 from branddocs.site.pages import site_pages, site_title
 
 from .support.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, open_page, serve_site, tofu_problems
+from .support.once import once
 from .support.project import ROOT, run_branddocs, scratch_project
 from .support.readers import page_texts, search_hits, search_words
 
@@ -62,13 +63,18 @@ def test_search_finds_words_of_the_brands_own_guide(
 
 @pytest.fixture(scope="module")
 def chinese_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The test brand acme with `language: zh-TW`: the guide's translations, a Chinese search index."""
-    folder = scratch_project(tmp_path_factory.mktemp("zh")).root
-    brand = folder / "brands" / "acme.yml"
-    brand.write_text(brand.read_text(encoding="utf-8") + "language: zh-TW\n", encoding="utf-8")
-    result = run_branddocs("build", "--brand", "acme", "--site-dir", str(folder / "site"), cwd=folder)
-    assert result.returncode == 0, result.stderr
-    return folder / "site" / "acme"
+    """The test brand acme with `language: zh-TW`: the guide's translations, a Chinese search index (built once a
+    run, whichever worker asks first; the tests only read it, or copy it)."""
+
+    def build(into: Path) -> str:
+        folder = scratch_project(into).root
+        brand = folder / "brands" / "acme.yml"
+        brand.write_text(brand.read_text(encoding="utf-8") + "language: zh-TW\n", encoding="utf-8")
+        result = run_branddocs("build", "--brand", "acme", "--site-dir", str(folder / "site"), cwd=folder)
+        assert result.returncode == 0, result.stderr
+        return str(folder / "site" / "acme")
+
+    return Path(once(tmp_path_factory, "chinese-site", build))
 
 
 def test_search_check_fails_on_the_index_without_chinese_search(

@@ -8,7 +8,7 @@ the sandbox: an example printing 8 MiB is stopped with a clear message, one prin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,10 @@ from branddocs.examples.run import sandbox
 from branddocs.site import Project
 
 from .support.checks import check, outcome, write_page
+from .support.once import once
 from .support.project import scratch_project
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.longest]  # its checks start early, not alone at the end
 
 LANGS = ("bash", "python", "javascript")
 BASH_REQUEST = """curl -sS --fail-with-body {{ base_url }}/chat/completions \\
@@ -108,9 +109,9 @@ def _marker(what: str, lang: str) -> str:
     return f"{'//' if lang == 'javascript' else '#'} greedy: {what} in {lang}"
 
 
-def _page() -> str:
+def _page(attempts: tuple[str, ...]) -> str:
     blocks = ["# Greedy examples\n"]
-    for what in ATTEMPTS["bash"]:
+    for what in attempts:
         attempt = {lang: f"{_marker(what, lang)}{ATTEMPTS[lang][what]}" for lang in LANGS}
         blocks.append(f'```bash lint="skip"\n{attempt["bash"]}\n{BASH_REQUEST}\n```\n')
         head = "import os\nimport subprocess\nimport sys\n\nfrom openai import OpenAI\n\n"
@@ -120,24 +121,46 @@ def _page() -> str:
     return "\n".join(blocks)
 
 
-def _run(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[dict[tuple[str, str], str]]:
-    project: Project = scratch_project(tmp_path_factory.mktemp("greedy"))
-    page: Path = write_page(project, "greedy.md", _page())
+def _run(folder: Path, env: dict[str, str], attempts: tuple[str, ...]) -> dict[tuple[str, str], str]:
+    project: Project = scratch_project(folder)
+    page: Path = write_page(project, "greedy.md", _page(attempts))
     _, results, output = check(project, "--brand", "acme", "greedy.md", env=env)
     assert results, output
-    yield {(what, lang): outcome(results, page, _marker(what, lang), lang) for lang in LANGS for what in ATTEMPTS[lang]}
+    return {(what, lang): outcome(results, page, _marker(what, lang), lang) for lang in LANGS for what in attempts}
 
 
 @pytest.fixture(scope="module")
-def sandboxed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, str], str]]:
+def greedy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[tuple[str, str], str]]:
+    """{"sandboxed": every attempt's outcome in the sandbox, "unsandboxed": the processes and memory attempts'
+    without it (`BRANDDOCS_NO_SANDBOX=1`, the negative; the output attempts are the sandbox's and not asked there)}:
+    the two checks run side by side, as most of their time is their examples' children sleeping, once a run
+    (whichever worker asks first)."""
     if not sandbox.available()[0]:
         pytest.skip(sandbox.available()[1])
-    yield from _run(tmp_path_factory, {})
+    runs = {
+        "sandboxed": ({}, tuple(ATTEMPTS["bash"])),
+        "unsandboxed": ({"BRANDDOCS_NO_SANDBOX": "1"}, ("processes", "memory")),
+    }
+
+    def both(folder: Path) -> dict[str, dict[str, str]]:
+        with ThreadPoolExecutor(len(runs)) as pool:
+            started = {name: pool.submit(_run, folder / name, env, attempts) for name, (env, attempts) in runs.items()}
+            return {
+                name: {"|".join(key): said for key, said in future.result().items()} for name, future in started.items()
+            }
+
+    made = once(tmp_path_factory, "greedy", both)
+    return {name: {tuple(key.split("|")): said for key, said in outcomes.items()} for name, outcomes in made.items()}
 
 
 @pytest.fixture(scope="module")
-def unsandboxed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, str], str]]:
-    yield from _run(tmp_path_factory, {"BRANDDOCS_NO_SANDBOX": "1"})
+def sandboxed(greedy: dict[str, dict[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
+    return greedy["sandboxed"]
+
+
+@pytest.fixture(scope="module")
+def unsandboxed(greedy: dict[str, dict[tuple[str, str], str]]) -> dict[tuple[str, str], str]:
+    return greedy["unsandboxed"]
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -64,6 +64,7 @@ def both(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.longest
 def test_first_brand_then_first_checked_example(walk: tuple[Path, dict[str, str]]) -> None:
     home, env = walk
     made = sh(block("first-brand.md", "branddocs new my-docs").replace("cd my-docs", "cd my-docs && pwd"), home, env)

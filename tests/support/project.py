@@ -19,6 +19,9 @@ BIN = Path(sys.executable).parent
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
+FIRST_BUILD_LOG = "first-build.log"
+"""What the first build of `scratch_built` (conftest.py) printed, a file beside its project and site."""
+
 
 def run_branddocs(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed `branddocs` command as a user would, on the project at `cwd`."""

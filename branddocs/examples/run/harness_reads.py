@@ -28,7 +28,10 @@ def harness_reads(project: Path, proxy: Mapping[str, object], env: Mapping[str, 
     paths += [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
     paths.append(Path(branddocs.__file__).resolve().parents[1])
     if EXAMPLE_PYTHON.get():
-        paths += sandbox.python_reads(EXAMPLE_PYTHON.get())
+        try:
+            paths += sandbox.python_reads(EXAMPLE_PYTHON.get())
+        except sandbox.StartError:  # its own path alone: the check names the error on each example that runs it
+            paths.append(Path(os.path.abspath(EXAMPLE_PYTHON.get())).parent)
     node, modules = example_node(project)
     found = shutil.which(node)
     if found:

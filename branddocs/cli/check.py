@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.isolation import harness
     from branddocs.examples.isolation.harness_view import View
     from branddocs.examples.isolation.uids import BLOCK
-    from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, Workspace
+    from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, KEPT, Workspace
     from branddocs.examples.languages.base import check_language
     from branddocs.examples.proxy.process import PROXY_ENV, start
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
@@ -169,6 +169,11 @@ def run(args: argparse.Namespace, project: Project) -> int:
             signal.signal(signal.SIGINT, previous)
     finally:
         space.close(keep=code != 0)  # kept when something failed: the examples' scripts are there to look at
+        if code != 0:
+            print(f"branddocs: this check's files (pytest's folders, each example's script) are kept in "
+                  f"{space.folder} (the newest {KEPT} failed checks' folders are kept; older ones were "
+                  "removed)",
+                  file=sys.stderr)  # fmt: skip
         assert proxy.stdin is not None
         proxy.stdin.close()  # the proxy ends with its stdin
         try:

@@ -5,7 +5,8 @@ project, /etc, the home folder, whatever a later `branddocs` command run with th
 out of its reach for writing. It writes only:
 - its work folder (`branddocs-check-*` in the engine's temporary folder): pytest's `--basetemp`, its TMPDIR, and
   the outputs pytest is asked for (`--junitxml`), which the engine copies to where they were asked for once the
-  harness has ended;
+  harness has ended. A check that failed keeps it (its examples' scripts, to look at), as pytest keeps its last
+  runs' folders: the user's KEPT newest kept folders stay, older ones are removed when one is kept (`prune`);
 - the project's `docs/`, with `--update-examples` alone (which runs against the reference endpoint, never a key);
   what it leaves there loses its set-user-ID and set-group-ID bits when the harness has ended (`no_set_ids`);
 - its run group of cgroups (cgroups.harness_group), where its workers make their units' memory groups;
@@ -29,11 +30,34 @@ from pathlib import Path
 from branddocs.examples.isolation import cgroups
 from branddocs.examples.isolation.uids import UnitUsers
 
-__all__ = ["HARNESS_BLOCKS", "Workspace", "no_set_ids"]
+__all__ = ["HARNESS_BLOCKS", "KEPT", "Workspace", "no_set_ids", "prune"]
 
 HARNESS_BLOCKS = 64
 """Blocks of users (uids.BLOCK each) reserved for one harness, as root: one per pytest worker, at most."""
 _OUTPUTS = ("--junitxml", "--junit-xml")
+PREFIX = "branddocs-check-"
+KEPT = 3
+"""How many failed checks' work folders a user keeps (pytest keeps its last 3 runs' folders the same way)."""
+_MARK = ".kept"
+"""Written in a work folder kept by `close`: only such a folder, its check ended, is ever pruned."""
+
+
+def prune(where: Path, keep: int = KEPT) -> None:
+    """Remove the work folders of this user's failed checks in `where` but the newest `keep`. A folder is pruned
+    only when it is this user's (lstat: a link or another user's folder is left alone) and marked kept, so a check
+    still running is never touched."""
+    kept = []
+    with contextlib.suppress(OSError), os.scandir(where) as entries:
+        for entry in entries:
+            if not entry.name.startswith(PREFIX):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                mark = os.lstat(os.path.join(entry.path, _MARK))
+                if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and stat.S_ISREG(mark.st_mode):
+                    kept.append((mark.st_mtime_ns, entry.path))
+    for _, path in sorted(kept, reverse=True)[keep:]:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _give(folder: Path, user: int) -> None:
@@ -78,7 +102,7 @@ class Workspace:
     @classmethod
     def make(cls, docs: Path | None) -> Workspace:
         """The work folder, the run group and (as root) the blocks of users; `docs` also writable when given."""
-        folder = Path(tempfile.mkdtemp(prefix="branddocs-check-"))
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX))
         (folder / "tmp").mkdir()
         space = cls(folder, [str(folder)] + ([str(docs.resolve())] if docs is not None else []))
         space._docs = docs.resolve() if docs is not None else None
@@ -143,3 +167,7 @@ class Workspace:
         self._users.clear()
         if not keep:
             shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        with contextlib.suppress(OSError):
+            (self.folder / _MARK).touch()
+        prune(self.folder.parent)

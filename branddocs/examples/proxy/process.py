@@ -44,6 +44,8 @@ __all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secret
 PROXY_ENV = PROXY.name
 """Set by `branddocs check` for pytest: where the proxy process it started serves (JSON; holds no key)."""
 _CONTROL_HEADER = "x-branddocs-control"
+_SUN_PATH = 107
+"""The longest path a Unix socket may be bound at (sockaddr_un.sun_path: 108 bytes with its NUL)."""
 
 
 def _exchange_json(exchange: Exchange) -> dict:
@@ -155,6 +157,13 @@ def running_proxy(settings: Mapping[str, object], environ: Mapping[str, str]) ->
             process.wait()
 
 
+def _short_temp() -> str:
+    """Where the proxy's folder of sockets goes: the temporary folder, or /tmp when that one's path is too long for a
+    Unix socket's (108 bytes with the folder's own name and `/control`: a deep TMPDIR made binding fail)."""
+    temp = tempfile.gettempdir()
+    return temp if len(os.fsencode(temp)) <= _SUN_PATH - len(b"/branddocs-proxy-xxxxxxxx/control") else "/tmp"  # noqa: S108
+
+
 def main() -> int:
     set_dumpable(False)  # before the key comes in: no process of this user may read this one's memory
     from branddocs.brand import load_brands
@@ -175,7 +184,7 @@ def main() -> int:
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
                                prefixes)  # fmt: skip
         del key
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-")))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-", dir=_short_temp())))
         socket_path = str(folder / "s") if settings["sandbox"] else None
         server = stack.enter_context(running_endpoint(proxy.app, uds=socket_path))
         if socket_path:

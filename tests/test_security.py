@@ -307,7 +307,12 @@ def test_mkdocs_serve_leaves_published_sites_alone(scratch: Project) -> None:
                     break
         finally:
             serve.send_signal(signal.SIGINT)
-            serve.wait(timeout=30)
+            try:
+                serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # fails the test, leaving no server behind (`with` would wait forever)
+                serve.kill()
+                serve.wait()
+                raise
     assert any("Serving on" in line for line in lines), "".join(lines)
     assert {name: tree_digest(scratch.site_dir / name) for name in before} == before
     assert not (scratch.site_dir / "acme").exists()

@@ -18,6 +18,8 @@ from branddocs.ports import listen_problem
 __all__ = ["addresses", "check_address", "serve"]
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE = 10
+"""Seconds a server has to stop once told to, before it is killed."""
 
 
 def check_address(dev_addr: str) -> tuple[str, int]:
@@ -59,15 +61,23 @@ def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str],
         env = {**os.environ, **(extra_env or {}).get(brand_id, {}), "BRAND": brand_id}
         children.append(subprocess.Popen(cmd, env=env, process_group=0))
 
+    told: list[float] = []  # when this process was told to stop
+
     def forward(signum: int, _frame: object) -> None:
+        # A second signal kills: `mkdocs serve` told to stop during its first build never ends (its server's
+        # shutdown waits for a loop that never started), and neither would this process.
+        kill = bool(told)
+        told.append(time.monotonic())
         for child in children:
-            if child.poll() is None:
+            if child.poll() is None and kill:
+                child.kill()
+            elif child.poll() is None:
                 child.send_signal(signum)
 
     previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
     try:
         try:
-            code = _first_exit(children)
+            code = _first_exit(children, told)
         finally:
             for child in children:  # one server ended, or this process is ending: take the others with it
                 if child.poll() is None:
@@ -84,11 +94,14 @@ def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str],
     return 128 - code if code < 0 else code
 
 
-def _first_exit(children: list[subprocess.Popen[bytes]]) -> int:
-    if len(children) == 1:
-        return children[0].wait()
+def _first_exit(children: list[subprocess.Popen[bytes]], told: list[float]) -> int:
+    """The exit code of the first child to end; a child still running STOP_GRACE seconds after this process was
+    told to stop is killed (the hang `forward` describes, when nobody sends a second signal)."""
     while True:
         for child in children:
             if child.poll() is not None:
                 return child.returncode
-        time.sleep(0.2)
+        if told and time.monotonic() > told[0] + STOP_GRACE:
+            for child in children:
+                child.kill()
+        time.sleep(0.1)

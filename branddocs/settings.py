@@ -52,6 +52,8 @@ OPENAPI = Setting("BRANDDOCS_OPENAPI", "a full OpenAI openapi.json for `--confor
                   "the subset in branddocs/data/")  # fmt: skip
 CHROMIUM = Setting("BRANDDOCS_CHROMIUM", "the Chromium the browser checks and screenshots drive", "/usr/bin/chromium")
 NO_PDEATHSIG = Setting("BRANDDOCS_NO_PDEATHSIG", "1: build workers outlive a killed build (only to test the guard)")
+MAX_TOKENS = Setting("BRANDDOCS_MAX_TOKENS", "the most `max_tokens` an example's request may ask for when the "
+                     "recording proxy forwards it with the real key (examples/proxy/body.py)", "1024")  # fmt: skip
 PROXY = Setting("BRANDDOCS_PROXY", "internal: how `branddocs check` tells its pytest where the recording proxy is")
 NO_HARNESS = Setting(
     "BRANDDOCS_NO_HARNESS",
@@ -68,7 +70,7 @@ SCAN_FD = Setting(
 )
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
-                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, PROXY,
+                                 EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, MAX_TOKENS, PROXY,
                                  NO_HARNESS, TRY_IT_BASE, SCAN_FD)  # fmt: skip
 
 

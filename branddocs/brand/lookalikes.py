@@ -1,7 +1,12 @@
 """Tenants that look alike: two brand files whose names, ids, key variables or host names a reader cannot tell
 apart (`Acme Cloud` written with a Greek capital Alpha, U+0391, beside `Acme Cloud`; `Ac<ZWJ>me Cloud`, full-width
 letters, two spaces; a host's `xn--` label compared as it decodes) are refused, naming both files. The comparison
-is `text.lookalike_keys`: UTS #39 skeletons of the value as a reader sees it (branddocs/text/skeleton.py)."""
+is `text.lookalike_keys`: UTS #39 skeletons of the value as a reader sees it (branddocs/text/skeleton.py).
+
+A brand's free text (`user_name`, `portal_name`, `copyright`) that holds another tenant's name among its words
+(`copyright: © ACME CIoud` on another brand) is refused too, naming both files, unless that is where it holds
+its own name (`Acme Cloud Plus` may say `Acme Cloud` if that tenant is `Acme Cloud Plus`): `text.lookalike_words`,
+the same skeletons cut into words, a name found when its words are a run of the text's in some form."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from branddocs.brand.model import Brand
-from branddocs.text import GrammarError, decoded_host, lookalike_keys
+from branddocs.text import GrammarError, decoded_host, lookalike_keys, lookalike_words
 
 __all__ = ["lookalike_brands"]
 
@@ -76,4 +81,48 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
             for path in (path_a, path_b):
                 if message not in found.setdefault(path, []):
                     found[path].append(message)
+    for path, message in _names_in_text(brands):
+        if message not in found.setdefault(path, []):
+            found[path].append(message)
     return {path: "\n".join(messages) for path, messages in found.items()}
+
+
+FREE_TEXT = ("user_name", "portal_name", "copyright")
+"""A brand's fields of prose, which its site shows: none may name another tenant."""
+
+
+def _runs(words: tuple[str, ...], name: tuple[str, ...]) -> list[range]:
+    """Where `name`'s words are a run of `words`, as ranges of positions."""
+    size = len(name)
+    return [range(i, i + size) for i in range(len(words) - size + 1) if size and words[i : i + size] == name]
+
+
+def _names_in_text(brands: dict[Path, Brand]) -> list[tuple[Path, str]]:
+    """(the brand file, a message naming both files) for each free-text field that holds another tenant's name
+    outside its own. Each name's words are indexed by form and first word: one pass over each text's words."""
+    names = {path: lookalike_words(brand.user_name) for path, brand in brands.items()}
+    index: dict[tuple[int, str], list[Path]] = {}
+    for path, forms in names.items():
+        for form, words in enumerate(forms):
+            if words and path not in index.setdefault((form, words[0]), []):
+                index[(form, words[0])].append(path)
+    found: list[tuple[Path, str]] = []
+    for path, brand in brands.items():
+        for field in FREE_TEXT:
+            value = getattr(brand, field)
+            if not value:
+                continue
+            others: set[Path] = set()
+            for form, words in enumerate(lookalike_words(value)):
+                own = _runs(words, names[path][form])
+                for other in {p for w in words for p in index.get((form, w), ()) if p != path}:
+                    if any(not any(set(run) <= set(mine) for mine in own) for run in _runs(words, names[other][form])):
+                        others.add(other)
+            for other in sorted(others):
+                name = brands[other].user_name
+                if field != "copyright" and lookalike_keys(value) & lookalike_keys(name):
+                    continue  # the whole value looks like the name: said above, with both files
+                found.append((path, f"{path} and {other}: {field}: expected no other tenant's name in this brand's "
+                                    f"text, found {value!r}{_unusual(value)}, which holds {name!r} ({other}'s "
+                                    "user_name; compared by UTS #39 skeleton, word by word)"))  # fmt: skip
+    return found

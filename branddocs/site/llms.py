@@ -57,9 +57,9 @@ def _nav_uris(items) -> list[str]:
 
 
 def _plain(value: object) -> str:
-    """Site name or description (HTML-escaped once for Material's templates) as Markdown text: escaped for
-    Markdown alone, so `Brightline & Co.` reads as written."""
-    return text.markdown_text(html.unescape(str(value)))
+    """Site name or description (HTML-escaped once for Material's templates) on a line of llms.txt, which readers
+    read raw: escaped for Markdown alone, with backslashes, so `Brightline & Co.` and `Acme's` read as written."""
+    return text.markdown_line(html.unescape(str(value)))
 
 
 def _summary(markdown: str) -> str:

@@ -24,6 +24,7 @@ from branddocs.text.printers import (
     html,
     js_str,
     json_str,
+    markdown_line,
     markdown_link_destination,
     markdown_text,
     python_str,
@@ -33,7 +34,7 @@ from branddocs.text.printers import (
     url_path,
 )
 from branddocs.text.scripts import mixed_scripts
-from branddocs.text.skeleton import CONFUSABLES_VERSION, lookalike_keys, skeleton
+from branddocs.text.skeleton import CONFUSABLES_VERSION, lookalike_keys, lookalike_words, skeleton
 
 __all__ = [
     "BIDI_CONTROLS",
@@ -50,6 +51,8 @@ __all__ = [
     "js_str",
     "json_str",
     "lookalike_keys",
+    "lookalike_words",
+    "markdown_line",
     "markdown_link_destination",
     "markdown_text",
     "mixed_scripts",

@@ -19,6 +19,7 @@ __all__ = [
     "html",
     "js_str",
     "json_str",
+    "markdown_line",
     "markdown_link_destination",
     "markdown_text",
     "python_str",
@@ -149,6 +150,39 @@ def markdown_text(value: str) -> str:
     if text and text[0] in _LINE_START:
         text = f"&#{ord(text[0])};{text[1:]}"
     return _ORDERED.sub(lambda m: f"{m[1]}&#{ord(m[2])};", text)
+
+
+_BACKSLASHED = frozenset("\\`*[]{}<>|~^")
+
+
+def markdown_line(value: str) -> str:
+    """Text on a Markdown line of the project's own, a heading's or a block quote's (`llms.txt`): reads as `value`
+    rendered and raw, and makes no structure.
+
+    What `markdown_text` turns into character references is backslash-escaped instead, which every Markdown reader
+    (CommonMark: any ASCII punctuation) renders as the character and a raw reader reads past: `Acme's` stays
+    `Acme's`, not `Acme&#39;s`. Only where nothing but Markdown reads the text: in a page a value may land in an
+    HTML attribute or a script string, where a backslash ends nothing (`markdown_text` there). Quotes are left as
+    they are; control characters (refused at load) stay references."""
+    out = []
+    last = len(value) - 1
+    for i, char in enumerate(value):
+        if char in _BACKSLASHED:
+            out.append("\\" + char)
+        elif char == "_" and not (0 < i < last and value[i - 1].isalnum() and value[i + 1].isalnum()):
+            out.append("\\_")
+        elif char == "&" and _ENTITY.match(value, i):
+            out.append("\\&")
+        elif not char.isprintable() and char != " ":
+            out.append(f"&#{ord(char)};")
+        else:
+            out.append(char)
+    text = "".join(out)
+    if text and text[0] in _LINE_START:
+        text = "\\" + text
+    elif text[:1] == " ":  # four blanks after `> ` would start a code block
+        text = "&#32;" + text[1:]
+    return _ORDERED.sub(lambda m: f"{m[1]}\\{m[2]}", text)
 
 
 def terminal_text(value: str) -> str:

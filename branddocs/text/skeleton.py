@@ -10,9 +10,9 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-from branddocs.text.scripts import is_blank, is_default_ignorable
+from branddocs.text.scripts import is_blank, is_default_ignorable, script_of
 
-__all__ = ["CONFUSABLES_VERSION", "lookalike_keys", "skeleton"]
+__all__ = ["CONFUSABLES_VERSION", "lookalike_keys", "lookalike_words", "skeleton"]
 
 CONFUSABLES_VERSION = "13.0.0"
 """The version of Unicode's confusables.txt in data/ (its header says so too)."""
@@ -64,3 +64,29 @@ def lookalike_keys(text: str) -> frozenset[str]:
     shown = _folded(text)
     cased = unicodedata.normalize("NFKC", shown.casefold())
     return frozenset({skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold())})
+
+
+_UNSPACED = frozenset({"HAN", "HIRAGANA", "KATAKANA", "BOPOMOFO"})
+"""Scripts written without spaces between words: each character is a word of its own."""
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """`text`'s words: runs of letters, marks and digits; each character of a script written without spaces alone."""
+    words: list[str] = []
+    run = ""
+    for char in text:
+        if unicodedata.category(char)[0] not in "LMN":
+            words, run = [*words, run] if run else words, ""
+        elif script_of(char) in _UNSPACED:
+            words, run = [*words, run, char] if run else [*words, char], ""
+        else:
+            run += char
+    return tuple([*words, run] if run else words)
+
+
+def lookalike_words(text: str) -> tuple[tuple[str, ...], ...]:
+    """The words of each of `lookalike_keys`' forms of `text`, in the same order for every text: a name is in a
+    text when, in some form, its words are a run of the text's (`Acme Cloud` in `© ACME CIoud Ltd.`)."""
+    shown = _folded(text)
+    cased = unicodedata.normalize("NFKC", shown.casefold())
+    return tuple(_words(form) for form in (skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold())))

@@ -225,3 +225,59 @@ def test_two_portals_may_share_a_name_that_names_no_tenant(tmp_path: Path) -> No
     _write(tmp_path, "acme", {**ACME, "portal_name": "Cloud Portal"})
     _write(tmp_path, "acme2", _other({"portal_name": "Cloud Portal"}))
     assert len(load_brands(tmp_path)) == 2
+
+
+# Another tenant's name inside a brand's free text: `copyright: © Acme Cloud` on another brand's site.
+
+HELD = {
+    "copyright": ("copyright", "© Acme Cloud"),
+    "copyright in capitals, a year and a suffix": ("copyright", "© 2026 ACME CLOUD Ltd."),
+    "copyright with a capital I for the l": ("copyright", "Copyright Acme CIoud, all rights reserved"),
+    "copyright in full-width letters": ("copyright", "© \uff21\uff43\uff4d\uff45 \uff23\uff4c\uff4f\uff55\uff44"),
+    "portal": ("portal_name", "Acme Cloud Console"),
+    "portal with a no-break space": ("portal_name", "Console for Acme\u00a0Cloud"),
+}
+FREE = {
+    "a word of the name": "© Acme Industries",
+    "a longer word": "© Acme Cloudy Ltd",
+    "its own name": "© 2026 Other Co",
+}
+
+
+@pytest.mark.parametrize("case", HELD)
+def test_free_text_holding_another_tenants_name_is_refused_naming_both_files(tmp_path: Path, case: str) -> None:
+    field, value = HELD[case]
+    acme, other = _write(tmp_path, "acme", ACME), _write(tmp_path, "acme2", _other({field: value}))
+    both = rf"{re.escape(str(other))} and {re.escape(str(acme))}"
+    expected = (rf"{both}: {field}: expected no other tenant's name in this brand's text, found .*which holds "
+                rf"'Acme Cloud' \({re.escape(str(acme))}'s user_name")  # fmt: skip
+    with pytest.raises(BrandError, match=expected):
+        load_brands(tmp_path)
+
+
+@pytest.mark.parametrize("case", HELD)
+def test_the_negative_compared_as_whole_values_each_passes(case: str) -> None:
+    # Before: a portal (and a name) compared whole with the tenant's name, the copyright not at all.
+    _, value = HELD[case]
+    assert not lookalike_keys(value) & lookalike_keys(ACME["user_name"])
+
+
+@pytest.mark.parametrize("case", FREE)
+def test_a_word_of_another_name_or_its_own_name_passes(tmp_path: Path, case: str) -> None:
+    _write(tmp_path, "acme", {**ACME, "copyright": "© 2026 Acme Cloud"})
+    _write(tmp_path, "acme2", _other({"copyright": FREE[case]}))
+    assert len(load_brands(tmp_path)) == 2
+
+
+def test_a_tenants_own_name_may_hold_another_tenants(tmp_path: Path) -> None:
+    """`Acme Cloud Plus` holds `Acme Cloud` where it says its own name: both tenants load (their names differ)."""
+    _write(tmp_path, "acme", ACME)
+    _write(tmp_path, "acme2", _other({"user_name": "Acme Cloud Plus", "copyright": "© Acme Cloud Plus"}))
+    assert len(load_brands(tmp_path)) == 2
+    _write(tmp_path, "acme2", _other({"user_name": "Acme Cloud Plus", "copyright": "© Acme Cloud and Plus"}))
+    with pytest.raises(BrandError, match="copyright: expected no other tenant's name"):
+        load_brands(tmp_path)
+
+
+def test_no_brand_of_the_project_holds_another_tenants_name(project: Project) -> None:
+    assert len(load_brands(project.brands_dir)) >= 4

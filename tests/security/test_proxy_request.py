@@ -166,11 +166,11 @@ def _allowed_big() -> Allowed:
 @contextlib.contextmanager
 def _proxy_process(upstream: str, env: dict[str, str]) -> Iterator[tuple[int, dict, str]]:
     settings = {"upstream": upstream, "key": REAL_KEY, "timeout": 10, "root": str(ROOT), "brands": None,
-                "sandbox": False, "requests": []}  # fmt: skip
+                "sandbox": False, "requests": [], "models": {"acme": ["m"]}, "max_tokens": 16}  # fmt: skip
     process, info = start(settings, {"PATH": "/usr/bin:/bin", **env})
     client = ProxyClient(info, 10)
     try:
-        yield process.pid, info, client.new_token()
+        yield process.pid, info, client.new_token("", "acme")
     finally:
         client.close()
         assert process.stdin is not None

@@ -22,6 +22,7 @@ import httpx
 
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context
+from branddocs.examples.proxy.body import UNKNOWN_MODEL
 from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.sse import parse_sse
 from branddocs.examples.responses.summary import error_summary
@@ -50,7 +51,7 @@ def probes(names: list[str], model: str) -> list[Probe]:
     if "usage-sum" in names:
         found["reply"] = Probe("reply", {"model": model, "messages": hi, "max_tokens": 3})
     if "error-body" in names:  # two of the commonest mistakes: whichever the platform refuses shows its errors
-        found["unknown model"] = Probe("unknown model", {"model": "no-such-model", "messages": hi, "max_tokens": 3})
+        found["unknown model"] = Probe("unknown model", {"model": UNKNOWN_MODEL, "messages": hi, "max_tokens": 3})
         found["wrong key"] = Probe("wrong key", {"model": model, "messages": hi, "max_tokens": 3}, wrong_key=True)
     return list(found.values())
 

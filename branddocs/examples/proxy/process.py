@@ -10,8 +10,10 @@ secrets (`without_secrets`): this process is no descendant of pytest, and out of
 endpoint that endpoint runs here too, with a key made here. pytest's workers ask it over `control_socket` for new
 runs and their exchanges (`ProxyClient`, with the same methods as RecordingProxy); examples reach it at `url`,
 or through `socket` from the sandbox. It forwards what allowed.py lists (`requests` in its settings: what the
-checked brands add), under the base paths of the run's brands only. It answers with one JSON line on stdout
-once it serves, and exits when its stdin closes, that is when whoever started it ends, however it ends.
+checked brands add), under the base paths of the run's brands only, and a body with the real key only if it asks
+for what the run's own brand's examples may (body.py: `models`, per brand, and `max_tokens` in its settings). It
+answers with one JSON line on stdout once it serves, and exits when its stdin closes, that is when whoever started
+it ends, however it ends.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from starlette.routing import Route
 
 from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
+from branddocs.examples.proxy.body import Bodies
 from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
@@ -72,7 +75,8 @@ def _control_app(proxy: RecordingProxy, token: str) -> Starlette:
         if not allowed(request):
             return JSONResponse({"error": "forbidden"}, 403)
         try:
-            return JSONResponse({"token": proxy.new_token(request.query_params.get("prefix", ""))})
+            params = request.query_params
+            return JSONResponse({"token": proxy.new_token(params.get("prefix", ""), params.get("brand", ""))})
         except PathRefused as exc:
             return JSONResponse({"error": str(exc)}, 400)
 
@@ -102,8 +106,8 @@ class ProxyClient:
     def close(self) -> None:
         self._client.close()
 
-    def new_token(self, prefix: str = "") -> str:
-        response = self._client.post("/runs", params={"prefix": prefix})
+    def new_token(self, prefix: str = "", brand: str = "") -> str:
+        response = self._client.post("/runs", params={"prefix": prefix, "brand": brand})
         response.raise_for_status()
         return response.json()["token"]
 
@@ -181,8 +185,9 @@ def main() -> int:
             app, _, _ = app_for_brands(project, settings["brands"], [key])
             upstream = stack.enter_context(running_endpoint(app)).url
             prefixes = frozenset(brand_prefix(b) for b in load_brands(project.brands_dir, settings["brands"]))
+        bodies = Bodies(settings["models"], int(settings["max_tokens"]))
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
-                               prefixes)  # fmt: skip
+                               prefixes, bodies)  # fmt: skip
         del key
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-", dir=_short_temp())))
         socket_path = str(folder / "s") if settings["sandbox"] else None

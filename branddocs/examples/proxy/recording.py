@@ -5,7 +5,9 @@ anywhere else; the proxy swaps it for the real one on the way out. It forwards o
 the path is decoded (percent-encoded dots and slashes too) and its dot segments resolved first, and a path that
 would climb out (`../admin`, `%2e%2e/`, `..%2f`) is refused with 403, never forwarded; so is any method and path
 the guide's examples do not use (allowed.py: the key opens the tenant's whole account), and the request forwarded is
-rebuilt from allowed parts alone: the listed headers, no query string, a body only where the method has one.
+rebuilt from allowed parts alone: the listed headers, no query string, a body only where the method has one, and
+sent with the real key only if it asks for what the run's brand's examples may (body.py: its models, one reply,
+a bounded `max_tokens`).
 The proxy is a resource to bound like a unit: a request is judged on its request line and headers before its
 body is read, a body over BODY_LIMIT is answered 413, a run's record keeps a bounded prefix of each body
 (BODY_KEPT, RECORD_LIMIT in all) and a run makes at most RUN_REQUESTS, RUN_CONCURRENT at once. A run's key stops working
@@ -34,6 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from branddocs.examples.proxy.allowed import BODILESS, Allowed, forwarded_headers
+from branddocs.examples.proxy.body import Bodies
 
 __all__ = ["BODY_KEPT", "BODY_LIMIT", "DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy",
            "normalise_path"]  # fmt: skip
@@ -110,7 +113,7 @@ class RecordingProxy:
 
     def __init__(
         self, upstream: str, key: str = "", timeout: float = DEFAULT_TIMEOUT, allowed: Allowed | None = None,
-        prefixes: frozenset[str] = frozenset({""}),
+        prefixes: frozenset[str] = frozenset({""}), bodies: Bodies | None = None,
     ) -> None:  # fmt: skip
         self.upstream = upstream.rstrip("/")
         self.timeout = timeout
@@ -118,6 +121,8 @@ class RecordingProxy:
         """The requests forwarded (allowed.py); anything else is answered 403."""
         self.prefixes = prefixes
         """The paths under the upstream a run may be given (a tenant's own base path on the reference endpoint)."""
+        self.bodies = bodies
+        """What a body sent with the real key may ask for (body.py), per run's brand; None: no rule (tests only)."""
         self._key = key
         self._lock = threading.Lock()
         self._seen: dict[str, list[Exchange]] = defaultdict(list)
@@ -125,6 +130,7 @@ class RecordingProxy:
         self._reading: dict[str, int] = defaultdict(int)
         self._kept: dict[str, int] = defaultdict(int)
         self._prefix: dict[str, str] = {}
+        self._brand: dict[str, str] = {}
         self._client: httpx.AsyncClient | None = None
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]  # each refused unless allowed lists it
         routes = [Route("/_x/{token}/{path:path}", self._forward, methods=methods)]
@@ -144,15 +150,19 @@ class RecordingProxy:
         finally:
             await self._client.aclose()
 
-    def new_token(self, prefix: str = "") -> str:
+    def new_token(self, prefix: str = "", brand: str = "") -> str:
         """A new run's token; its requests go to `<upstream><prefix>/<path>` (a tenant's own base path, one of
-        `prefixes`: the checks' process, which asks, cannot point a run anywhere else)."""
+        `prefixes`: the checks' process, which asks, cannot point a run anywhere else), and their bodies ask for
+        what `brand`'s may (one of the checked brands)."""
         prefix = prefix.rstrip("/")
         if prefix not in self.prefixes:
             raise PathRefused(f"no run under {prefix[:200]!r}: expected one of {sorted(self.prefixes)[:10]}")
+        if self.bodies is not None and brand not in self.bodies.models:
+            raise PathRefused(f"no run for brand {brand[:40]!r}: expected one of {sorted(self.bodies.models)[:10]}")
         token = secrets.token_hex(12)
         with self._lock:
             self._prefix[token] = prefix
+            self._brand[token] = brand
         return token
 
     @staticmethod
@@ -169,6 +179,7 @@ class RecordingProxy:
         with self._lock:
             if close:
                 self._prefix.pop(token, None)
+                self._brand.pop(token, None)
                 self._open.pop(token, None)
                 self._kept.pop(token, None)
                 self._reading.pop(token, None)
@@ -220,7 +231,7 @@ class RecordingProxy:
         assert self._client is not None, "the proxy serves requests only between startup and shutdown"
         token = request.path_params["token"]
         with self._lock:
-            prefix = self._prefix.get(token)
+            prefix, brand = self._prefix.get(token), self._brand.get(token, "")
             # .get: a request for an unknown run (any token an example makes up) leaves no entry behind
             busy = self._open.get(token, 0) + self._reading.get(token, 0)
             made = len(self._seen.get(token, ()))
@@ -257,6 +268,11 @@ class RecordingProxy:
         if sent_key is not None:  # the run's key becomes the real one; any other (a wrong key) goes as it is
             real = self._key and sent_key == f"Bearer {self.run_key(token)}"
             headers["authorization"] = f"Bearer {self._key}" if real else sent_key
+            why = self.bodies.refusal(brand, request.method, path, body) if real and self.bodies else None
+            if why:
+                return self._refused(token, request.method, path, why)
+            if real and self.bodies and body:
+                headers["content-type"] = "application/json"  # as the rule read it
         upstream = self._client.build_request(
             request.method, self.upstream + prefix + path, headers=headers, content=body or None
         )

@@ -11,14 +11,15 @@ from collections.abc import Iterator
 import pytest
 
 from branddocs.brand import BrandError
-from branddocs.errors import EXIT_FENCE
+from branddocs.errors import EXIT_FENCE, UsageError
+from branddocs.examples.proxy.body import MAX_TOKENS as DEFAULT_MAX_TOKENS
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
 from branddocs.examples.pytest_plugin.first_run import preflight
 from branddocs.examples.pytest_plugin.options import example_timeout, timeout_given
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import Pool
 from branddocs.examples.run.process import Target
-from branddocs.settings import API_KEY, ENDPOINT, PROXY
+from branddocs.settings import API_KEY, ENDPOINT, MAX_TOKENS, PROXY
 from branddocs.site import Project
 
 __all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_target", "proxy_settings", "refusal"]
@@ -71,18 +72,32 @@ def proxy_settings(project: Project, upstream: str, key: str, timeout: float, br
 
     A real key (`upstream` set) is one tenant's: only the brand a check names alone (`--brand X`) may widen what is
     forwarded with it. Checked with other brands, no brand's list is taken (`held_back` says whose were not): another
-    tenant's brand file never adds `DELETE /models/*` to what this tenant's key is forwarded for."""
-    limits, requests = [timeout], {}
+    tenant's brand file never adds `DELETE /models/*` to what this tenant's key is forwarded for.
+    Each brand's `models` go as they are: a run is one brand's, and a body sent with the key may name only its
+    own brand's models (proxy/body.py), never the union of the checked brands'; `max_tokens` bounds what one
+    request may ask for ($BRANDDOCS_MAX_TOKENS)."""
+    limits, requests, models = [timeout], {}, {}
     checked = brands or project.brand_ids()
     for brand_id in checked:
         with contextlib.suppress(BrandError):  # a broken brand file fails its own examples when they are collected
             brand = project.brand(brand_id)
             limits.append(brand.checks.example_timeout or 0)
             requests.update(dict.fromkeys(brand.api.example_requests))
+            models[brand.id] = list(brand.models)
     held_back = list(requests) if upstream and len(checked) != 1 else []
     return {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
             "sandbox": sandbox.inside(), "requests": [] if held_back else list(requests),
-            "held_back": held_back}  # fmt: skip
+            "held_back": held_back, "models": models, "max_tokens": max_tokens()}  # fmt: skip
+
+
+def max_tokens() -> int:
+    """$BRANDDOCS_MAX_TOKENS (a whole number from 1), else body.MAX_TOKENS."""
+    given = MAX_TOKENS.get()
+    if not given:
+        return DEFAULT_MAX_TOKENS
+    if not given.isdigit() or int(given) < 1:
+        raise UsageError(f"{MAX_TOKENS.name}: expected a whole number from 1, found {given[:40]!r}")
+    return int(given)
 
 
 def _target(info: dict, upstream: str, timeout: float, conformance: bool, given: bool) -> Iterator[Target]:

@@ -103,7 +103,7 @@ class Target:
 
     def new_token(self, brand: Brand) -> str:
         prefix = brand_prefix(brand) if self.per_brand else ""
-        return self.proxy.new_token(prefix)
+        return self.proxy.new_token(prefix, brand.id)
 
 
 @dataclass

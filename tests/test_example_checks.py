@@ -381,7 +381,7 @@ QUIET = """
 ```bash
 curl -sS {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}" \\
   -H "Content-Type: application/json" \\
-  -d '{"model": "{{ default_model }}", "messages": [{"role": "user", "content": "hi"}]}'
+  -d '{"model": "{{ default_model }}", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}'
 ```
 
 ```python
@@ -390,7 +390,9 @@ import os
 from openai import OpenAI
 
 client = OpenAI(base_url="{{ base_url }}", api_key=os.environ["{{ api_key_env }}"])
-reply = client.chat.completions.create(model="{{ default_model }}", messages=[{"role": "user", "content": "hi"}])
+reply = client.chat.completions.create(
+    model="{{ default_model }}", messages=[{"role": "user", "content": "hi"}], max_tokens=8
+)
 print(reply.choices[0].message.content)
 ```
 
@@ -399,7 +401,7 @@ import OpenAI from 'openai';
 
 const client = new OpenAI({ apiKey: process.env.{{ api_key_env }}, baseURL: '{{ base_url }}' });
 const completion = await client.chat.completions.create({
-  model: '{{ default_model }}', messages: [{ role: 'user', content: 'hi' }],
+  model: '{{ default_model }}', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8,
 });
 console.log(completion.choices[0].message.content);
 ```
@@ -407,6 +409,7 @@ console.log(completion.choices[0].message.content);
 
 
 def test_a_quiet_endpoint_times_out_at_the_users_limit(scratch: Project) -> None:
+    # Each example bounds its reply: with a key of its own, the platform bills it (proxy/body.py).
     page = write_page(scratch, "quiet.md", QUIET)
     with running_endpoint(_stalling_app(6)) as quiet:  # answers only after the 4 s limit
         env = {"BRANDDOCS_ENDPOINT": f"{quiet.url}/v1", "BRANDDOCS_API_KEY": "sk-x"}

@@ -131,6 +131,17 @@ def test_each_run_asks_for_its_own_brands_models_and_no_other(platform) -> None:
         assert _post(proxy, url, nebula, brand="acme").status_code == 200
 
 
+def test_an_unbounded_reply_is_refused_only_where_it_is_billed() -> None:
+    """The reference endpoint bills nobody: an example without `max_tokens` (as OpenAI's quickstart is) passes there,
+    and only a real key's platform refuses it. Every other rule holds on both."""
+    unbounded = json.dumps({"model": ACME[0], "messages": HI}).encode()
+    reference = Bodies({"acme": ACME}, billed=False)
+    assert reference.refusal("acme", "POST", "/chat/completions", unbounded) is None
+    assert "say max_tokens" in (RULE.refusal("acme", "POST", "/chat/completions", unbounded) or "")
+    dear = json.dumps({"model": "gpt-4-32k", "messages": HI}).encode()
+    assert "not one of brand acme's models" in (reference.refusal("acme", "POST", "/chat/completions", dear) or "")
+
+
 def test_a_key_other_than_the_runs_goes_as_sent(platform) -> None:  # noqa: F811
     """The rule bounds what the real key pays for: a wrong key (the error table's row) is the platform's to refuse."""
     found, server = platform

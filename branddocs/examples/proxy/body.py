@@ -12,9 +12,10 @@ billed to the tenant. So a body sent with a run's key (the proxy swaps in the re
   or UNKNOWN_MODEL, the model the guide's error table and wire claims send to show what the platform answers to a
   model it does not serve;
 - on `POST /chat/completions` (the guide's own request) it names only CHAT_FIELDS, the fields the guide's examples
-  and error tables send (`service_tier`, `best_of`, `web_search_options`, `audio` are refused, not looked up in a
-  list of dear ones), and says `max_tokens` (or `max_completion_tokens`): a reply without a bound is as long as
-  the platform's context;
+  and error tables send and the rest of OpenAI's request that does not raise a reply's price (`service_tier`,
+  `best_of`, `web_search_options`, `audio` are refused because they are not listed, not looked up in a list of
+  dear ones), and, with a real key (`billed`), says `max_tokens` (or `max_completion_tokens`): a reply
+  without a bound is as long as the platform's context;
 - `n`, where present, is 1 (no example of the guide asks for more than one reply), and `max_tokens` and
   `max_completion_tokens` are whole numbers from 1 to the run's limit (`BRANDDOCS_MAX_TOKENS`, MAX_TOKENS
   by default; the guide's examples ask for at most 128).
@@ -34,11 +35,19 @@ UNKNOWN_MODEL = "no-such-model"
 MAX_TOKENS = 1024
 """The most tokens one reply may be asked for, unless BRANDDOCS_MAX_TOKENS says otherwise (the guide asks for 128)."""
 CHAT_FIELDS = frozenset({
+    # What the guide's examples and tables send:
     "model", "messages", "max_tokens", "max_completion_tokens", "n", "stream", "stream_options", "temperature",
     "top_p", "stop", "seed",
     "maxTokens",  # the error table's misspelled field: what the platform answers to a field it does not know
+    # The rest of OpenAI's chat request that shapes a reply but does not raise its price (a writer's next example
+    # may use them): sampling, output format, tools. Left out: `service_tier` (a dearer tier), `audio` and
+    # `modalities` (dearer output), `web_search_options` (a billed tool), `prediction` (rejected tokens billed),
+    # `store` and `metadata` (the platform keeps the exchange), `best_of` (vLLM: that many replies billed).
+    "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "response_format", "tools",
+    "tool_choice", "parallel_tool_calls", "functions", "function_call", "user", "reasoning_effort",
 })  # fmt: skip
-"""The fields a chat request forwarded with the real key may hold: what the guide's examples and tables send."""
+"""The fields a chat request forwarded with the real key may hold: what the guide's examples and tables send, and
+what else of OpenAI's request shapes a reply without raising its price."""
 BODY_BYTES = 64 << 10
 """The largest body forwarded with the real key (the guide's are under 1 KiB; a prompt is billed by its length)."""
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
@@ -64,9 +73,12 @@ def _constant(name: str) -> object:
 class Bodies:
     """The body rule: each brand's `models` (brand id -> ids), and the bound on `max_tokens`."""
 
-    def __init__(self, models: Mapping[str, Iterable[str]], max_tokens: int = MAX_TOKENS) -> None:
+    def __init__(self, models: Mapping[str, Iterable[str]], max_tokens: int = MAX_TOKENS, billed: bool = True) -> None:
         self.models = {brand: frozenset(ids) for brand, ids in models.items()}
         self.max_tokens = max_tokens
+        self.billed = billed
+        """A real key's platform: a chat request must bound its reply. The reference endpoint bills nobody, and an
+        example written without `max_tokens`, as OpenAI's own quickstart is, passes there."""
 
     def __repr__(self) -> str:
         return f"Bodies({sorted(self.models)!r}, max_tokens={self.max_tokens})"
@@ -94,9 +106,9 @@ class Bodies:
         if path == "/chat/completions":
             unknown = sorted(set(data) - CHAT_FIELDS)
             if unknown:
-                raise _Refused(f"the field {unknown[0][:40]!r} is not one the guide's examples send "
-                               f"(they send {', '.join(sorted(CHAT_FIELDS))})")  # fmt: skip
-            if not any(name in data for name in _TOKEN_FIELDS):
+                raise _Refused(f"the field {unknown[0][:40]!r} is not one a check sends with a real key: it may raise "
+                               f"the bill (allowed: {', '.join(sorted(CHAT_FIELDS))})")  # fmt: skip
+            if self.billed and not any(name in data for name in _TOKEN_FIELDS):
                 raise _Refused(f"say max_tokens (at most {self.max_tokens}): a reply without it is unbounded")
         models = self.models.get(brand, frozenset())
         model = data.get("model")

@@ -14,8 +14,8 @@ billed to the tenant. So a body sent with a run's key (the proxy swaps in the re
 - on `POST /chat/completions` (the guide's own request) it names only CHAT_FIELDS, the fields the guide's examples
   and error tables send and the rest of OpenAI's request that does not raise a reply's price (`service_tier`,
   `best_of`, `web_search_options`, `audio` are refused because they are not listed, not looked up in a list of
-  dear ones), and, with a real key (`billed`), says `max_tokens` (or `max_completion_tokens`): a reply
-  without a bound is as long as the platform's context;
+  dear ones). A request without `max_tokens` is forwarded: examples are written as readers call, and OpenAI's own
+  quickstart sets none; its reply is bounded by the platform's own limit (the threat model says so);
 - `n`, where present, is 1 (no example of the guide asks for more than one reply), and `max_tokens` and
   `max_completion_tokens` are whole numbers from 1 to the run's limit (`BRANDDOCS_MAX_TOKENS`, MAX_TOKENS
   by default; the guide's examples ask for at most 128).
@@ -73,12 +73,9 @@ def _constant(name: str) -> object:
 class Bodies:
     """The body rule: each brand's `models` (brand id -> ids), and the bound on `max_tokens`."""
 
-    def __init__(self, models: Mapping[str, Iterable[str]], max_tokens: int = MAX_TOKENS, billed: bool = True) -> None:
+    def __init__(self, models: Mapping[str, Iterable[str]], max_tokens: int = MAX_TOKENS) -> None:
         self.models = {brand: frozenset(ids) for brand, ids in models.items()}
         self.max_tokens = max_tokens
-        self.billed = billed
-        """A real key's platform: a chat request must bound its reply. The reference endpoint bills nobody, and an
-        example written without `max_tokens`, as OpenAI's own quickstart is, passes there."""
 
     def __repr__(self) -> str:
         return f"Bodies({sorted(self.models)!r}, max_tokens={self.max_tokens})"
@@ -108,8 +105,6 @@ class Bodies:
             if unknown:
                 raise _Refused(f"the field {unknown[0][:40]!r} is not one a check sends with a real key: it may raise "
                                f"the bill (allowed: {', '.join(sorted(CHAT_FIELDS))})")  # fmt: skip
-            if self.billed and not any(name in data for name in _TOKEN_FIELDS):
-                raise _Refused(f"say max_tokens (at most {self.max_tokens}): a reply without it is unbounded")
         models = self.models.get(brand, frozenset())
         model = data.get("model")
         if model != UNKNOWN_MODEL and (not isinstance(model, str) or model not in models):

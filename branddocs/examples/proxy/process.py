@@ -185,7 +185,7 @@ def main() -> int:
             app, _, _ = app_for_brands(project, settings["brands"], [key])
             upstream = stack.enter_context(running_endpoint(app)).url
             prefixes = frozenset(brand_prefix(b) for b in load_brands(project.brands_dir, settings["brands"]))
-        bodies = Bodies(settings["models"], int(settings["max_tokens"]), billed=bool(settings["upstream"]))
+        bodies = Bodies(settings["models"], int(settings["max_tokens"]))
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
                                prefixes, bodies)  # fmt: skip
         del key

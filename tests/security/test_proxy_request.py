@@ -199,29 +199,36 @@ def _raw(url: str, request: bytes) -> bytes:
 
 def _upload(url: str, token: str, total: int, pid: int) -> tuple[int, int]:
     """A chunked POST of `total` bytes to an allowed path; (its status, the proxy's peak RSS while it ran)."""
-    peak, done = _rss(pid), threading.Event()
+    chunk = b"\0" * (1 << 20)
+    with _peak_rss(pid) as peak:
+        try:
+            auth = {"Authorization": f"Bearer {RecordingProxy.run_key(token)}"}
+            answer = httpx.post(f"{url}/_x/{token}/chat/completions", content=iter([chunk] * (total >> 20)),
+                                headers=auth, timeout=120)  # fmt: skip
+            status = answer.status_code
+        except httpx.HTTPError:
+            status = 0  # the proxy answered 413 and closed while the body was still being sent
+    return status, peak[0]
+
+
+@contextlib.contextmanager
+def _peak_rss(pid: int) -> Iterator[list[int]]:
+    """Process `pid`'s peak RSS while the block runs, sampled every 20 ms: `[peak]`, final once the block ends."""
+    peak, done = [_rss(pid)], threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
             with contextlib.suppress(OSError, StopIteration):
-                peak = max(peak, _rss(pid))
+                peak[0] = max(peak[0], _rss(pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    chunk = b"\0" * (1 << 20)
     try:
-        auth = {"Authorization": f"Bearer {RecordingProxy.run_key(token)}"}
-        answer = httpx.post(f"{url}/_x/{token}/chat/completions", content=iter([chunk] * (total >> 20)),
-                            headers=auth, timeout=120)  # fmt: skip
-        status = answer.status_code
-    except httpx.HTTPError:
-        status = 0  # the proxy answered 413 and closed while the body was still being sent
+        yield peak
     finally:
         done.set()
         sampler.join()
-    return status, peak
 
 
 def test_a_request_is_judged_before_its_body_is_read(platform) -> None:
@@ -262,19 +269,11 @@ def test_an_upload_past_the_limit_is_cut_and_the_proxy_stays_small(platform, tmp
 def _many_uploads(url: str, token: str, count: int, pid: int) -> tuple[list[bytes], int]:
     """`count` uploads of BODY_LIMIT bytes each to an allowed path at once, their bodies sent slowly so that they
     are all being read together; (each answer's status line, the proxy's peak RSS while they ran)."""
-    peak, done = _rss(pid), threading.Event()
     host, port = url.removeprefix("http://").split(":")
     auth = f"Authorization: Bearer {RecordingProxy.run_key(token)}"
     head = (f"POST /_x/{token}/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             f"{auth}\r\nContent-Length: {BODY_LIMIT}\r\n\r\n")  # fmt: skip
     answers: list[bytes] = []
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            with contextlib.suppress(OSError, StopIteration):
-                peak = max(peak, _rss(pid))
-            time.sleep(0.02)
 
     def upload() -> None:
         with socket.create_connection((host, int(port)), timeout=60) as sock:
@@ -287,16 +286,13 @@ def _many_uploads(url: str, token: str, count: int, pid: int) -> tuple[list[byte
             except OSError:
                 answers.append(b"closed")
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    uploads = [threading.Thread(target=upload) for _ in range(count)]
-    for thread in uploads:
-        thread.start()
-    for thread in uploads:
-        thread.join()
-    done.set()
-    sampler.join()
-    return answers, peak
+    with _peak_rss(pid) as peak:
+        uploads = [threading.Thread(target=upload) for _ in range(count)]
+        for thread in uploads:
+            thread.start()
+        for thread in uploads:
+            thread.join()
+    return answers, peak[0]
 
 
 @pytest.mark.slow

@@ -20,12 +20,13 @@ script.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape, unescape
 from typing import Any
 
 from material.plugins.search import plugin as material_search
 
-__all__ = ["FastParser", "install", "tokens"]
+__all__ = ["FastParser", "install", "remembered_segmenter", "tokens"]
 
 _HEADINGS = frozenset(f"h{level}" for level in range(1, 7))
 _ALWAYS_SKIPPED = frozenset({"script", "style", "object"})
@@ -202,6 +203,39 @@ class FastParser(material_search.Parser):
             section.text.append(escape(data, quote=False))
 
 
+_SEGMENTS_KEPT = 8192
+
+
+def remembered_segmenter() -> Callable[[Any, str], str]:
+    """Material's `SearchIndex._segment_chinese`, with each run of Chinese characters segmented once per process
+    while jieba's dictionary stays the same: a Chinese brand's pages are the same translations as the other Chinese
+    brands', and jieba's segmentation was a twentieth of the build. The key holds the dictionary's file and its
+    words' count and total frequency, which any word added or a new dictionary changes."""
+    import jieba
+    from backrefs import bre
+
+    han = bre.compile(r"(\p{script: Han}+)", bre.UNICODE)  # Material's
+    done: dict[tuple, str] = {}
+
+    def replace(match: Any) -> str:
+        value = match.group(0)
+        tokenizer = getattr(jieba.cut, "__self__", jieba.dt)  # the tokenizer jieba.cut segments with
+        key = (value, id(tokenizer), tokenizer.dictionary, tokenizer.initialized, tokenizer.total,
+               len(tokenizer.FREQ))  # fmt: skip
+        if key not in done:
+            if len(done) >= _SEGMENTS_KEPT:
+                done.clear()
+            done[key] = "".join(["\u200b", "\u200b".join(jieba.cut(value.encode("utf-8"))), "\u200b"])
+        return done[key]
+
+    def segment_chinese(self: Any, data: str) -> str:
+        return han.sub(replace, data).strip("\u200b")
+
+    return segment_chinese
+
+
 def install() -> None:
-    """Material's search plugin parses pages with FastParser in this process."""
+    """Material's search plugin parses pages with FastParser in this process, and segments Chinese once per run."""
     material_search.Parser = FastParser
+    if material_search.jieba is not None:
+        material_search.SearchIndex._segment_chinese = remembered_segmenter()

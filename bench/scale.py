@@ -154,6 +154,40 @@ def measure(count: int, jobs: int, scratch: Path) -> Run:
     return Run(count, seconds, cpu, rss / MB, pss / MB, apparent / MB, shared / MB, files, inodes, incremental, rebuilt)
 
 
+def goals(runs: list[Run]) -> dict[str, bool | None]:
+    """Each goal's verdict on `runs` (sorted by size): True met, False missed, None not measured. A goal about
+    1,000 brands or more, or the ratio of two sizes, is not met by a run that never measured it."""
+    first, last = runs[0], runs[-1]
+    ratio = last.per_brand / first.per_brand
+    large = [r for r in runs if r.brands >= DISK_FROM]
+    return {
+        f"time per brand at the largest size within {GOALS['per_brand_ratio']}x of the smallest's": ratio
+        <= GOALS["per_brand_ratio"]
+        if len(runs) > 1
+        else None,
+        f"1,000 brands or more in at most {GOALS['seconds_at_1000']:.0f} s per 1,000": all(
+            r.seconds <= GOALS["seconds_at_1000"] * r.brands / 1000 for r in large
+        )
+        if large
+        else None,
+        "peak memory (PSS of the build's processes) under 1 GB": all(r.pss_mb < GOALS["memory_mb"] for r in runs),
+        f"at most {GOALS['disk_mb_per_1000']:.0f} MB on disk per 1,000 brands, 1.5 GB for 10,000 (inodes counted "
+        f"once; at {DISK_FROM:,} brands or more)": all(
+            r.shared_mb <= GOALS["disk_mb_per_1000"] * r.brands / 1000 for r in large
+        )
+        if large
+        else None,
+        f"one brand file changed: under {GOALS['incremental_s']:.0f} s, one brand rebuilt": all(
+            r.incremental_s < GOALS["incremental_s"] and r.rebuilt == 1 for r in runs
+        ),
+    }
+
+
+def met(checks: dict[str, bool | None]) -> bool:
+    """The run's verdict: every goal measured and met."""
+    return all(ok is True for ok in checks.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20,1000,10000", help="brand counts (default 20,1000,10000)")
@@ -177,34 +211,12 @@ def main() -> None:
     first, last = runs[0], runs[-1]
     ratio = last.per_brand / first.per_brand
     figures.say(f"time per brand at {last.brands} brands / at {first.brands}: {ratio:.2f}x")
-    large = [r for r in runs if r.brands >= DISK_FROM]
-    # A goal about 1,000 brands or a ratio of two sizes is not met by a run that never measured it (None).
-    checks = {
-        f"time per brand at the largest size within {GOALS['per_brand_ratio']}x of the smallest's": ratio
-        <= GOALS["per_brand_ratio"]
-        if len(runs) > 1
-        else None,
-        f"1,000 brands or more in at most {GOALS['seconds_at_1000']:.0f} s per 1,000": all(
-            r.seconds <= GOALS["seconds_at_1000"] * r.brands / 1000 for r in large
-        )
-        if large
-        else None,
-        "peak memory (PSS of the build's processes) under 1 GB": all(r.pss_mb < GOALS["memory_mb"] for r in runs),
-        f"at most {GOALS['disk_mb_per_1000']:.0f} MB on disk per 1,000 brands, 1.5 GB for 10,000 (inodes counted "
-        f"once; at {DISK_FROM:,} brands or more)": all(
-            r.shared_mb <= GOALS["disk_mb_per_1000"] * r.brands / 1000 for r in large
-        )
-        if large
-        else None,
-        f"one brand file changed: under {GOALS['incremental_s']:.0f} s, one brand rebuilt": all(
-            r.incremental_s < GOALS["incremental_s"] and r.rebuilt == 1 for r in runs
-        ),
-    }
+    checks = goals(runs)
     for goal, ok in checks.items():
         figures.say(f"  {'met' if ok else 'NOT MEASURED' if ok is None else 'MISSED'}: {goal}")
     goal = ("1,000 brands in 50 s, time per brand within 1.3x of 20's, memory < 1 GB, disk <= 1.5 GB for 10,000 "
             "brands, one change < 10 s")  # fmt: skip
-    sys.exit(figures.done(all(ok is True for ok in checks.values()), goal))
+    sys.exit(figures.done(met(checks), goal))
 
 
 if __name__ == "__main__":

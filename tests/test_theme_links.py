@@ -4,6 +4,7 @@ build that writes into one in place is stopped."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import importlib.util
 import os
@@ -121,3 +122,29 @@ def test_a_build_writing_into_a_linked_file_is_stopped(stored: tuple[Path, Path]
         file.write(b"\n// appended\n")
     with pytest.raises(theme_links.ThemeFileChanged, match="written in place"):
         theme_links.check_unchanged()
+
+
+def test_a_linked_files_twin_is_checked_once_then_linked_without_reading_the_file(
+    stored: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shelf, entry = stored
+    first = copy(material_asset(), tmp_path / "first-site")
+    store.share(tmp_path / "first-site", shelf)  # the twin made (or inflated) and found right: trusted from now on
+    reads: list[str] = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or read_bytes(self))
+    made = copy(material_asset(), tmp_path / "site")
+    assert store.share(tmp_path / "site", shelf).twins == 1
+    assert reads == []  # neither the file nor its twin read again
+    assert Path(f"{made}.gz").stat().st_ino == Path(f"{first}.gz").stat().st_ino
+    # Negative: the stored twin written in place (root ignores 0444) is inflated again, refused and replaced.
+    twin = Path(f"{entry}.gz")
+    os.chmod(twin, 0o644)
+    with twin.open("r+b") as file:
+        file.write(gzip.compress(b"<script>planted</script>"))
+        file.truncate()
+    os.chmod(twin, 0o444)
+    again = copy(material_asset(), tmp_path / "again")
+    store.share(tmp_path / "again", shelf)
+    assert "bundle.js" in reads
+    assert gzip.decompress(Path(f"{again}.gz").read_bytes()) == material_asset().read_bytes()

@@ -125,6 +125,7 @@ class BranddocsPlugin(BasePlugin[BranddocsConfig]):
         # Its files may be hard links shared with other brands' sites (branddocs/site/store.py), and a
         # `--dirty` build writes into existing files: private copies first, so no other site changes.
         store.detach(site)
+        search.index_as_utf8(config)  # Material's search made its index in its on_config
 
     # Late, after the other plugins have added theirs: the brand's pages only (its translations, its own
     # pages), and no other brand's images.

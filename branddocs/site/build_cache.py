@@ -13,6 +13,7 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
   checked against the template source's checksum and Jinja's version), so the next run's first build skips
   compiling.
 - Material's search-index parser: the same sections, its bookkeeping in constant time (site/search_parser.py).
+- Highlighted code: the same code, lexer and formatter settings give the same HTML; remembered per process.
 - Pygments' style tables: each highlighted block makes a formatter that derives its class and style tables
   from the style again; they depend on the style and the class prefix only, so they are derived once.
 - Material's static files: linked from the site store, hashed once per process (site/theme_links.py).
@@ -40,6 +41,8 @@ import jinja2
 __all__ = ["cache_git_info", "install"]
 
 _installed = False
+_HIGHLIGHTS_KEPT = 1024
+"""Highlighted blocks a process remembers (a few kB each); all forgotten when full."""
 _git_cached = False
 
 
@@ -96,6 +99,7 @@ def install(bytecode_folder: Path | None = None) -> None:
     Theme.get_env = _one_env_per_theme(get_env)
     _themes_once()
     _pygments_tables_once()
+    _highlight_once()
     from branddocs.site import search_parser, theme_links  # here: Material's search plugin only where a build runs
 
     search_parser.install()
@@ -129,6 +133,33 @@ def _one_env_per_theme(make_env: Any) -> Any:
 
     PluginCollection.on_env = on_env
     return get_env
+
+
+def _highlight_once() -> None:
+    """pymdownx's call into Pygments, remembered per process: a block of code lexed and formatted by a lexer and a
+    formatter in the same state gives the same HTML. Every brand's pages have the same examples, most of them the
+    same code (a Python call, an install line), and highlighting was a sixteenth of a brand's build. The key is the
+    code and every attribute of the lexer and formatter but the formatter's style tables (derived from its style and
+    class prefix, both in the key); an attribute whose repr names no value (an object's address) never matches."""
+    from pymdownx import highlight as pymdownx_highlight
+
+    highlight = pymdownx_highlight.highlight
+    done: dict[tuple, str] = {}
+
+    def state(thing: Any, derived: tuple[str, ...] = ()) -> tuple:
+        return type(thing), tuple(sorted((k, repr(v)) for k, v in vars(thing).items() if k not in derived))
+
+    def remembered(code: str, lexer: Any, formatter: Any, outfile: Any = None) -> Any:
+        if outfile is not None:
+            return highlight(code, lexer, formatter, outfile)
+        key = (code, state(lexer), state(formatter, ("ttype2class", "class2style")))
+        if key not in done:
+            if len(done) >= _HIGHLIGHTS_KEPT:
+                done.clear()
+            done[key] = highlight(code, lexer, formatter)
+        return done[key]
+
+    pymdownx_highlight.highlight = remembered
 
 
 def _pygments_tables_once() -> None:

@@ -19,9 +19,10 @@ import gzip
 import itertools
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["COMPRESSIBLE", "MIN_SIZE", "TWIN_SUFFIX", "add_twin", "is_twin", "wants_twin"]
+__all__ = ["COMPRESSIBLE", "MIN_SIZE", "TWIN_SUFFIX", "add_known_twin", "add_twin", "is_twin", "wants_twin"]
 
 COMPRESSIBLE = frozenset({".html", ".htm", ".css", ".js", ".mjs", ".json", ".svg", ".txt", ".md", ".webmanifest"})
 """Text a reader's browser or assistant fetches. Images and fonts are compressed already; source maps (`.map`, a
@@ -32,8 +33,8 @@ TWIN_SUFFIX = ".gz"
 _LEVEL = 9  # paid once per distinct content, so the smallest output
 _READ_ONLY = 0o444
 _names = itertools.count()
-_checked: set[tuple[int, int, int, int, int]] = set()
-"""(device, inode, size, mtime_ns, crc32 of the content) of the twins this process has inflated and found right."""
+_checked: set[tuple[int, int, int, int, object]] = set()
+"""(device, inode, size, mtime_ns, the content's crc32 or sha256) of the twins this process inflated and found right."""
 
 
 def is_twin(path: Path) -> bool:
@@ -50,6 +51,22 @@ def add_twin(path: Path, data: bytes, entry: Path, scratch: Path, read_only: boo
     """Give `path` (a staging file whose bytes are `data`, stored as `entry`) its twin `path.gz`; True if made."""
     if not wants_twin(path, len(data)):
         return False
+    return _add(path, lambda: data, zlib.crc32(data), entry, scratch, read_only, verify)
+
+
+def add_known_twin(
+    path: Path, size: int, digest: str, entry: Path, scratch: Path, read_only: bool = True, verify: bool = True
+) -> bool:
+    """`add_twin` for a file whose content is the store entry `entry` with sha256 `digest`, as the store vouched
+    (linked from the store: theme_links.py): its bytes are read only when its twin is made or first inflated in
+    this process, not for every site (Material's 2 MB of text a brand)."""
+    if not wants_twin(path, size):
+        return False
+    return _add(path, path.read_bytes, digest, entry, scratch, read_only, verify)
+
+
+def _add(path: Path, read: Callable[[], bytes], content: object, entry: Path, scratch: Path, read_only: bool,
+         verify: bool) -> bool:  # fmt: skip
     twin = path.with_name(path.name + TWIN_SUFFIX)
     stored = entry.with_name(entry.name + TWIN_SUFFIX)
     while True:
@@ -59,7 +76,7 @@ def add_twin(path: Path, data: bytes, entry: Path, scratch: Path, read_only: boo
             return False  # the site's own x.gz, as built
         except FileNotFoundError:  # the first site with this content: compress it once, for every later one
             try:
-                _write(twin, data, read_only)
+                _write(twin, read(), read_only)
             except FileExistsError:
                 return False
             try:
@@ -69,12 +86,12 @@ def add_twin(path: Path, data: bytes, entry: Path, scratch: Path, read_only: boo
                 continue  # another worker stored the same twin a moment ago: use theirs
             return True
         break
-    if not verify or _inflates_to(twin, data, read_only):
+    if not verify or _inflates_to(twin, read, content, read_only):
         return True
     # Changed in place since it was made: this site gets a fresh twin, which replaces it in the store too (the sites
     # that hold the changed inode keep it, and their own next build replaces it).
     twin.unlink()
-    _write(twin, data, read_only)
+    _write(twin, read(), read_only)
     temporary = scratch / f"{os.getpid()}-gz-{next(_names)}"
     temporary.unlink(missing_ok=True)  # a killed build's, whose process id this one has
     os.link(twin, temporary)
@@ -89,15 +106,17 @@ def _write(twin: Path, data: bytes, read_only: bool) -> None:
         os.chmod(twin, _READ_ONLY)
 
 
-def _inflates_to(twin: Path, data: bytes, read_only: bool) -> bool:
+def _inflates_to(twin: Path, read: Callable[[], bytes], content: object, read_only: bool) -> bool:
+    """True if `twin` is read-only and inflates to the bytes `read` gives; `content` names them (their crc32, or
+    the store's sha256), so that a twin unchanged since this process inflated it is trusted without reading."""
     status = twin.stat()
     if read_only and status.st_mode & 0o7777 != _READ_ONLY:
         return False
-    key = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, zlib.crc32(data))
+    key = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, content)
     if key in _checked:
         return True
     try:
-        right = zlib.decompress(twin.read_bytes(), wbits=31) == data  # 31: a gzip member
+        right = zlib.decompress(twin.read_bytes(), wbits=31) == read()  # 31: a gzip member
     except zlib.error:
         return False
     if right:

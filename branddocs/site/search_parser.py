@@ -8,24 +8,77 @@ Element objects by tag in Python: a quarter of a brand's build went to that book
 Material's Element compares equal to any element or string with the same tag and hashes as its tag, so both
 questions are about tags: its skip set behaves as a set of tag names, and "is an element with this tag open" is a
 count. `FastParser` keeps those counts and the same `context`, `section` and `data`, and otherwise does what
-Material's handlers do, step for step. `install()` puts it in Material's module for this process's builds (the
-build workers; a plain `mkdocs build` keeps Material's own). tests/test_search_parser.py holds the two to the
+Material's handlers do, step for step. A page in plain HTML, which is what Markdown
+writes, is cut into HTMLParser's calls by one regular expression (`tokens`: HTMLParser's Python loop was two thirds
+of the parse); a page with anything else (script, CDATA, a stray `<`, an unquoted value) goes to HTMLParser.
+`install()` puts it in Material's module for this process's builds (the build workers; a plain `mkdocs build` keeps
+Material's own). tests/test_search_parser.py holds the two to the
 same sections for every page of the project and for made-up HTML with excluded blocks, nested headings and
 script.
 """
 
 from __future__ import annotations
 
-from html import escape
+import re
+from collections.abc import Callable
+from html import escape, unescape
 from typing import Any
 
 from material.plugins.search import plugin as material_search
 
-__all__ = ["FastParser", "install"]
+__all__ = ["FastParser", "install", "remembered_segmenter", "tokens"]
 
 _HEADINGS = frozenset(f"h{level}" for level in range(1, 7))
 _ALWAYS_SKIPPED = frozenset({"script", "style", "object"})
 """Material never takes these out of its skip set, whatever closes."""
+
+
+_WS = "[ \t\n\r\f]"
+_TOKEN = re.compile(
+    rf"""<(?:
+        (?P<start>[a-zA-Z][-a-zA-Z0-9]*)
+        (?P<attrs>(?:{_WS}+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:="[^"]*"|='[^']*')?)*)
+        {_WS}*(?P<empty>/?)>
+      | /(?P<end>[a-zA-Z][-.a-zA-Z0-9:_]*){_WS}*>
+      | !--(?!-?>)(?:[^-]|-(?!-))*-->
+      | (?P<other>)
+    )""",
+    re.VERBOSE,
+)
+"""A tag in its plainest form (lower-case or not, attributes quoted or bare, separated by ASCII whitespace), an end
+tag, a comment with no `--` inside; anything else after a `<` is `other`."""
+_ATTRIBUTE = re.compile(rf"""{_WS}+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:="([^"]*)"|='([^']*)')?""")
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+                       "plaintext"})  # fmt: skip
+"""Elements whose content some Python's HTMLParser reads as raw text: a page with one is parsed by HTMLParser."""
+
+
+def tokens(html: str) -> list[tuple] | None:
+    """`html` as the calls HTMLParser (convert_charrefs) makes for it: ("data", text), ("start", tag, attrs),
+    ("startend", tag, attrs), ("end", tag); None when it holds anything but plain tags, end tags, comments and
+    text (a raw-text element, a declaration, a `<` that starts no tag, an unquoted attribute value...)."""
+    found: list[tuple] = []
+    at = 0
+    for match in _TOKEN.finditer(html):
+        if match["other"] is not None:
+            return None
+        if match.start() > at:
+            found.append(("data", unescape(html[at : match.start()])))
+        at = match.end()
+        start = match["start"]
+        if start is not None:
+            tag = start.lower()
+            if tag in _RAW_TEXT:
+                return None
+            # A bare attribute is None; a quoted one, even empty, its text (HTMLParser unescapes non-empty ones).
+            attrs = [(m[1].lower(), None if m[2] is None and m[3] is None else unescape(m[2] or m[3] or ""))
+                     for m in _ATTRIBUTE.finditer(match["attrs"])] if match["attrs"] else []  # fmt: skip
+            found.append(("startend" if match["empty"] else "start", tag, attrs))
+        elif match["end"] is not None:
+            found.append(("end", match["end"].lower()))
+    if at < len(html):
+        found.append(("data", unescape(html[at:])))
+    return found
 
 
 class FastParser(material_search.Parser):
@@ -39,6 +92,24 @@ class FastParser(material_search.Parser):
         """The tags of Material's skip set: an open element with one of these hides what is inside it."""
         self._hiding = 0
         """How many open elements have a skipped tag: Material's `self.skip.intersection(self.context)`."""
+
+    def feed(self, data: str) -> None:
+        """A page in plain HTML (what Markdown writes) is read with one regular expression; anything else, or more
+        than one feed, by HTMLParser."""
+        found = None if self.rawdata else tokens(data)
+        if found is None:
+            super().feed(data)
+            return
+        for token in found:
+            kind = token[0]
+            if kind == "data":
+                self.handle_data(token[1])
+            elif kind == "start":
+                self.handle_starttag(token[1], token[2])
+            elif kind == "end":
+                self.handle_endtag(token[1])
+            else:
+                self.handle_startendtag(token[1], token[2])
 
     def updatepos(self, i: int, j: int) -> int:
         """Not counted: the line and column of the parser (`getpos()`), which nothing here reads."""
@@ -132,6 +203,39 @@ class FastParser(material_search.Parser):
             section.text.append(escape(data, quote=False))
 
 
+_SEGMENTS_KEPT = 8192
+
+
+def remembered_segmenter() -> Callable[[Any, str], str]:
+    """Material's `SearchIndex._segment_chinese`, with each run of Chinese characters segmented once per process
+    while jieba's dictionary stays the same: a Chinese brand's pages are the same translations as the other Chinese
+    brands', and jieba's segmentation was a twentieth of the build. The key holds the dictionary's file and its
+    words' count and total frequency, which any word added or a new dictionary changes."""
+    import jieba
+    from backrefs import bre
+
+    han = bre.compile(r"(\p{script: Han}+)", bre.UNICODE)  # Material's
+    done: dict[tuple, str] = {}
+
+    def replace(match: Any) -> str:
+        value = match.group(0)
+        tokenizer = getattr(jieba.cut, "__self__", jieba.dt)  # the tokenizer jieba.cut segments with
+        key = (value, id(tokenizer), tokenizer.dictionary, tokenizer.initialized, tokenizer.total,
+               len(tokenizer.FREQ))  # fmt: skip
+        if key not in done:
+            if len(done) >= _SEGMENTS_KEPT:
+                done.clear()
+            done[key] = "".join(["\u200b", "\u200b".join(jieba.cut(value.encode("utf-8"))), "\u200b"])
+        return done[key]
+
+    def segment_chinese(self: Any, data: str) -> str:
+        return han.sub(replace, data).strip("\u200b")
+
+    return segment_chinese
+
+
 def install() -> None:
-    """Material's search plugin parses pages with FastParser in this process."""
+    """Material's search plugin parses pages with FastParser in this process, and segments Chinese once per run."""
     material_search.Parser = FastParser
+    if material_search.jieba is not None:
+        material_search.SearchIndex._segment_chinese = remembered_segmenter()

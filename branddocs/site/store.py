@@ -101,9 +101,8 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
         known = vouched(status)
         if known is not None:  # linked from the store in the build (theme_links.py): its entry, unchanged
             result.linked += 1
-            if precompress.wants_twin(path, status.st_size):
-                entry = entry_path(store, known)
-                result.twins += precompress.add_twin(path, path.read_bytes(), entry, scratch, read_only, verify)
+            entry = entry_path(store, known)
+            result.twins += precompress.add_known_twin(path, status.st_size, known, entry, scratch, read_only, verify)
             continue
         # Already linked elsewhere (a plugin that linked a source file in): never tie it to the sites.
         if not links_work or status.st_nlink > 1:

@@ -44,9 +44,8 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.languages.base import check_language
     from branddocs.examples.proxy.process import PROXY_ENV, start
     from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
-    from branddocs.examples.pytest_plugin.first_run import preflight
-    from branddocs.examples.pytest_plugin.target import proxy_settings, refusal
     from branddocs.examples.run import sandbox
+    from branddocs.examples.run.first_run import preflight, proxy_settings, refusal
     from branddocs.examples.run.harness_reads import harness_reads
     from branddocs.markup import FenceError, parse_fences
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_HARNESS, NO_SANDBOX, ROOT

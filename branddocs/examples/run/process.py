@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 from branddocs.endpoint.routes import brand_prefix
 from branddocs.examples.proxy.process import ProxyClient
 from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT, Exchange, RecordingProxy
-from branddocs.examples.responses.conformance import conformance_problems
-from branddocs.examples.responses.exchange import exchange_problems
 from branddocs.examples.responses.sdk import Reads
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import Forked, Pool
@@ -262,6 +260,11 @@ def workdir(tmp: Path, target: Target) -> Path:
 
 def traffic_and_output_problems(run: Run, target: Target | None = None) -> list[str]:
     """What the requests and the printed output show, whatever the language: shared by every runner."""
+    # Here, not at the top: they judge replies with the openai SDK's types (a second of imports), which
+    # `branddocs check`'s own process never needs (it imports this module through the languages' registry).
+    from branddocs.examples.responses.conformance import conformance_problems
+    from branddocs.examples.responses.exchange import exchange_problems
+
     problems = [] if run.exchanges else ["made no request to the endpoint"]
     for exchange in run.exchanges:
         problems += exchange_problems(exchange, run.reads)

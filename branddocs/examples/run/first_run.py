@@ -1,4 +1,8 @@
-"""What `branddocs check` makes sure of about the endpoint under test before any example runs, and says in its header.
+"""What `branddocs check` makes sure of about the endpoint under test before any example runs, and says in its header;
+whether to run at all (`refusal`), and what the proxy process is started with (`proxy_settings`).
+
+Here, not in pytest_plugin/ (whose package imports pytest and the checks, openai among them): `branddocs check`
+asks all three in its own process before pytest starts, and imports neither.
 
 One authenticated `GET {base}/models`: unreachable, or refused, stops the run in one line; a base URL that serves
 neither `/models` nor `/chat/completions` (both 404) stops it too, naming the URLs tried and the path it likely
@@ -7,15 +11,23 @@ lacks (`/v1`). The header names the endpoint (what the examples run with: run/sd
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from branddocs.errors import EXIT_NO_API, EXIT_REFUSED, EXIT_UNREACHABLE
+from branddocs.brand import BrandError
+from branddocs.errors import EXIT_FENCE, EXIT_NO_API, EXIT_REFUSED, EXIT_UNREACHABLE
 from branddocs.examples.responses.summary import error_summary
+from branddocs.examples.run import sandbox
 from branddocs.settings import API_KEY, ENDPOINT
+from branddocs.site import Project
 
-__all__ = ["endpoint_line", "preflight"]
+__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_line", "preflight", "proxy_settings", "refusal"]
+
+# The variables' names, for messages (branddocs.settings reads and documents them).
+ENDPOINT_ENV = ENDPOINT.name
+KEY_ENV = API_KEY.name
 
 _MISSING = (404, 405)
 
@@ -80,3 +92,35 @@ def endpoint_line(upstream: str) -> str:
         return f"branddocs: the endpoint under test: {upstream} (${ENDPOINT.name}); its key: ${API_KEY.name}"
     return (f"branddocs: the endpoint under test: branddocs' reference endpoint on loopback (set ${ENDPOINT.name} and "
             f"${API_KEY.name} to check your own server)")  # fmt: skip
+
+
+def refusal(upstream: str, key: str | None, update: bool) -> tuple[int, str] | None:
+    """Why the example checks must not run as asked, said before anything runs: (exit code, one line), or None.
+    `upstream`: $BRANDDOCS_ENDPOINT; `key`: its key, None where the proxy process holds it; `update`:
+    `--update-examples`. `branddocs check` and the pytest plugin both ask it."""
+    if upstream and update:
+        return EXIT_FENCE, f"--update-examples records what the reference endpoint sends: unset {ENDPOINT_ENV}"
+    if upstream and key is not None and not key:
+        return EXIT_FENCE, f"{ENDPOINT_ENV} is set but {KEY_ENV} is not: give the key for {upstream}"
+    return None
+
+
+def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
+    """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands; its time limit
+    the longest any of them may take (a brand's own `checks.example_timeout`), so it never cuts an example short; and
+    the requests those brands' examples make besides the guide's own (`api.example_requests`).
+
+    A real key (`upstream` set) is one tenant's: only the brand a check names alone (`--brand X`) may widen what is
+    forwarded with it. Checked with other brands, no brand's list is taken (`held_back` says whose were not): another
+    tenant's brand file never adds `DELETE /models/*` to what this tenant's key is forwarded for."""
+    limits, requests = [timeout], {}
+    checked = brands or project.brand_ids()
+    for brand_id in checked:
+        with contextlib.suppress(BrandError):  # a broken brand file fails its own examples when they are collected
+            brand = project.brand(brand_id)
+            limits.append(brand.checks.example_timeout or 0)
+            requests.update(dict.fromkeys(brand.api.example_requests))
+    held_back = list(requests) if upstream and len(checked) != 1 else []
+    return {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
+            "sandbox": sandbox.inside(), "requests": [] if held_back else list(requests),
+            "held_back": held_back}  # fmt: skip

@@ -167,9 +167,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
-        space.close(keep=code != 0)  # kept when something failed: the examples' scripts are there to look at
         assert proxy.stdin is not None
-        proxy.stdin.close()  # the proxy ends with its stdin
+        proxy.stdin.close()  # the proxy ends with its stdin: while the work folder is cleared
+        space.close(keep=code != 0)  # kept when something failed: the examples' scripts are there to look at
         try:
             proxy.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -9,16 +9,21 @@ from collections.abc import Iterator
 
 import pytest
 
+from branddocs.examples.example import Example
+from branddocs.examples.languages.base import for_fence
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
 from branddocs.examples.pytest_plugin.options import example_timeout, timeout_given
 from branddocs.examples.run import sandbox
+from branddocs.examples.run.ahead import start_ahead
 from branddocs.examples.run.first_run import preflight, proxy_settings, refusal
 from branddocs.examples.run.pool import Pool
 from branddocs.examples.run.process import Target
 from branddocs.settings import API_KEY, ENDPOINT, PROXY
 from branddocs.site import Project
 
-__all__ = ["endpoint_target"]
+__all__ = ["endpoint_target", "pytest_collection_finish"]
+
+_EARLY = pytest.StashKey[Target]()
 
 
 @pytest.fixture(scope="session")
@@ -38,24 +43,68 @@ def endpoint_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     if refused is not None:
         pytest.exit(refused[1], returncode=refused[0])
     if proxy:
-        yield from _target(json.loads(proxy), upstream, timeout, conformance, given)
+        early = pytestconfig.stash.get(_EARLY, None)
+        if early is not None:  # made once collection was over (pytest_collection_finish)
+            del pytestconfig.stash[_EARLY]
+            yield from _closing(early)
+            return
+        yield from _closing(_target(json.loads(proxy), upstream, timeout, conformance, given))
         return
     project = Project.find()
     settings = proxy_settings(project, upstream, key or "", timeout, pytestconfig.getoption("brand") or None)
     with running_proxy(settings, without_secrets(os.environ)) as info:
-        yield from _target(info, upstream, timeout, conformance, given)
+        yield from _closing(_target(info, upstream, timeout, conformance, given))
 
 
-def _target(info: dict, upstream: str, timeout: float, conformance: bool, given: bool) -> Iterator[Target]:
+def _target(info: dict, upstream: str, timeout: float, conformance: bool, given: bool) -> Target:
     # Against the reference endpoint: exact outputs, and each brand's own path (`/brands/<id>...`).
     proxy = ProxyClient(info, timeout)
     socket_path = info["socket"] if sandbox.inside() else None
     # Example processes started ahead, one per example, in the sandbox only (pool.py).
     pool = Pool(socket_path, int(info["url"].rsplit(":", 1)[1])) if socket_path else None
-    target = Target(proxy, info["url"], exact=not upstream, timeout=timeout, timeout_given=given,
-                    conformance=conformance, per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
+    return Target(proxy, info["url"], exact=not upstream, timeout=timeout, timeout_given=given,
+                  conformance=conformance, per_brand=not upstream, sandbox_socket=socket_path, pool=pool)  # fmt: skip
+
+
+def _closing(target: Target) -> Iterator[Target]:
     try:
         yield target
     finally:
         target.close()
-        proxy.close()
+        target.proxy.close()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under `branddocs check`, in the sandbox: the target now, and the processes the collected examples need started
+    while the first examples run, not by the first example that needs each (a second or more: a zygote's or a
+    client's `import openai`). After collection, not before: the repository's code (macros, hooks) runs then, and
+    sees no process of the pool. An xdist controller runs no example."""
+    config, proxy = session.config, PROXY.get()
+    if not proxy or config.pluginmanager.hasplugin("dsession") or not sandbox.inside():
+        return
+    upstream, info = ENDPOINT.get().rstrip("/"), json.loads(proxy)
+    if refusal(upstream, None, config.getoption("update_examples", False)) is not None:
+        return  # the fixture says so
+    examples = [item.callspec.params["example"] for item in session.items
+                if "example" in getattr(getattr(item, "callspec", None), "params", {})]  # fmt: skip
+    ahead = set()
+    for example in examples:
+        if not isinstance(example, Example) or example.settings.get("test") == "skip":
+            continue
+        language = for_fence(example.lang) if example.kind == "run" else None
+        ahead.add(language.name if language is not None else example.kind)
+    if not ahead & {"python", "javascript", "errors"}:
+        return  # nothing to start ahead: the fixture makes the target when a test asks for it
+    conformance = config.getoption("conformance", None) == "openai"
+    target = _target(info, upstream, example_timeout(config), conformance, timeout_given(config))
+    config.stash[_EARLY] = target
+    config.add_cleanup(lambda: _close_unused(config))  # no test asked for it
+    start_ahead(target, sorted(ahead), Project.find().root)
+
+
+def _close_unused(config: pytest.Config) -> None:
+    target = config.stash.get(_EARLY, None)
+    if target is not None:
+        del config.stash[_EARLY]
+        for _ in _closing(target):
+            pass

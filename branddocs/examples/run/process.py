@@ -137,16 +137,16 @@ def example_node(project_root: Path) -> tuple[str, Path]:
     )
 
 
+def example_env(home: Path) -> dict[str, str]:
+    """The environment every example runs with, less its run key: what a Node.js standby is started with."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
+
+
 def prepare(example: Example, target: Target, home: Path) -> Run:
     """The code with the proxy's address, and the minimal environment it runs with (no real secret in it)."""
     token = target.new_token(example.brand)
     code = example.code.replace(example.brand.base_url, f"{target.proxy_url}/_x/{token}")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        example.brand.key_env: target.proxy.run_key(token),
-    }
+    env = {**example_env(home), example.brand.key_env: target.proxy.run_key(token)}
     return Run(token=token, code=code, env=env, limit=target.limit_for(example.brand))
 
 

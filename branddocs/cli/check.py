@@ -35,8 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.examples.proxy.process import launch
-    from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
+    from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT, launch
     from branddocs.examples.run.first_run import proxy_settings, refusal
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, ROOT
     from branddocs.site.build_env import build_environment
@@ -91,7 +90,8 @@ def _checked(
     from branddocs.examples.isolation.uids import BLOCK
     from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, Workspace
     from branddocs.examples.languages.base import check_language
-    from branddocs.examples.proxy.process import PROXY_ENV, ready
+    from branddocs.examples.proxy.launch import ready
+    from branddocs.examples.proxy.process import PROXY_ENV
     from branddocs.examples.run import sandbox
     from branddocs.examples.run.first_run import preflight
     from branddocs.examples.run.harness_reads import harness_reads

@@ -36,10 +36,11 @@ from starlette.routing import Route
 
 from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
+from branddocs.examples.proxy.launch import launch, ready
 from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
-__all__ = ["PROXY_ENV", "ProxyClient", "launch", "ready", "running_proxy", "start", "without_secrets"]
+__all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
 
 PROXY_ENV = PROXY.name
 """Set by `branddocs check` for pytest: where the proxy process it started serves (JSON; holds no key)."""
@@ -125,30 +126,6 @@ def start(settings: Mapping[str, object], environ: Mapping[str, str]) -> tuple[s
     """
     process = launch(settings, environ)
     return process, ready(process)
-
-
-def launch(settings: Mapping[str, object], environ: Mapping[str, str]) -> subprocess.Popen:
-    """The proxy process, started with `settings` on its stdin; `ready` waits until it serves."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        env=dict(environ),
-    )  # fmt: skip
-    assert process.stdin is not None
-    process.stdin.write(json.dumps(dict(settings)).encode() + b"\n")
-    process.stdin.flush()
-    return process
-
-
-def ready(process: subprocess.Popen) -> dict:
-    """Where the `launch`ed proxy serves, once it does; RuntimeError if it ended first."""
-    assert process.stdin is not None
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    process.stdout.close()
-    if not line:
-        process.stdin.close()
-        raise RuntimeError(f"the recording proxy did not start (status {process.wait(timeout=30)}; see above)")
-    return json.loads(line)
 
 
 @contextmanager

@@ -12,9 +12,8 @@ lacks (`/v1`). The header names the endpoint (what the examples run with: run/sd
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from branddocs.brand import BrandError
 from branddocs.errors import EXIT_FENCE, EXIT_NO_API, EXIT_REFUSED, EXIT_UNREACHABLE
@@ -22,6 +21,9 @@ from branddocs.examples.responses.summary import error_summary
 from branddocs.examples.run import sandbox
 from branddocs.settings import API_KEY, ENDPOINT
 from branddocs.site import Project
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_line", "preflight", "proxy_settings", "refusal"]
 
@@ -33,6 +35,8 @@ _MISSING = (404, 405)
 
 
 def _get(url: str, key: str, timeout: float) -> httpx.Response:
+    import httpx  # here: `branddocs check` asks refusal and proxy_settings before it imports httpx
+
     return httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout, trust_env=False)
 
 
@@ -51,6 +55,8 @@ def preflight(upstream: str, key: str, timeout: float = 10.0) -> tuple[int, str]
     without `/models` is fine, unless `POST {upstream}/chat/completions` is missing too (13): then the base URL is
     wrong, and the line names both URLs and, where `{upstream}/v1/models` answers, that base URL instead.
     """
+    import httpx
+
     models = f"{upstream}/models"
     try:
         response = _get(models, key, timeout)

@@ -131,6 +131,9 @@ def _checked(
     # --assert=plain: pytest would otherwise rewrite every module of branddocs (a pytest11 plugin) in each worker,
     # a second or more of each process's start where bytecode is not cached; the checks report with pytest.fail.
     argv = [str(suite), "-p", "no:cacheprovider", "--assert=plain", f"--rootdir={project.root}"]
+    # Installed pytest plugins the examples have no use for, each imported at pytest's start otherwise (hypothesis's
+    # and anyio's: a fifth of a second at load 5); the project's own tests keep them.
+    argv += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
     argv += [arg for brand_id in args.brand or [] for arg in ("--brand", brand_id)]
     argv += [arg for page in args.pages for arg in ("--page", page)]
     if args.update_examples:

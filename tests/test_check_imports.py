@@ -2,8 +2,8 @@
 pytest-examples: a second and more of start-up that only pytest, which imports them itself, has use for.
 
 import-linter cannot say this (it counts the imports inside functions that only pytest calls); so the engine is run
-for real, up to pytest's start, and the modules it holds then are listed. The negative: the same probe, with one
-module of the pytest plugin imported first, sees openai.
+for real, up to pytest's start, and the modules it holds then are listed. The negatives: the same probe, with the
+pytest plugin imported first, sees pytest; with the replies' judge (responses/exchange.py) imported first, openai.
 """
 
 from __future__ import annotations
@@ -50,8 +50,12 @@ def _probe(first: list[str]) -> dict:
 
 @pytest.mark.parametrize(
     ("first", "expected"),
-    [([], []), (["branddocs.examples.pytest_plugin"], ["_pytest", "openai", "pytest"])],
-    ids=["engine", "negative-plugin-imported"],
+    [
+        ([], []),
+        (["branddocs.examples.pytest_plugin"], ["_pytest", "pytest"]),
+        (["branddocs.examples.responses.exchange"], ["openai"]),
+    ],
+    ids=["engine", "negative-plugin-imported", "negative-judge-imported"],
 )
 def test_engine_imports_no_openai_nor_pytest(first: list[str], expected: list[str]) -> None:
     found = _probe(first)

@@ -16,8 +16,8 @@ from starlette.routing import Route
 from branddocs.endpoint.app import create_app
 from branddocs.endpoint.server import running_endpoint
 from branddocs.errors import EXIT_NO_API, EXIT_NOT_RUN, EXIT_REFUSED
-from branddocs.examples.pytest_plugin.first_run import endpoint_line, preflight
 from branddocs.examples.pytest_plugin.junit import example_results
+from branddocs.examples.run.first_run import endpoint_line, preflight
 from branddocs.examples.run.sdks import sdks
 from branddocs.site import Project
 

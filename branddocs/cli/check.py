@@ -35,6 +35,54 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT, launch
+    from branddocs.examples.run.first_run import proxy_settings, refusal
+    from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, ROOT
+    from branddocs.site.build_env import build_environment
+
+    project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
+    upstream, key = ENDPOINT.get().rstrip("/"), API_KEY.get()
+    refused = refusal(upstream, key, args.update_examples)
+    if refused is not None:
+        print(f"branddocs: {refused[1]}", file=sys.stderr)
+        return refused[0]
+    try:
+        timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
+    except ValueError:
+        timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
+    # The key goes to the proxy process alone, over a pipe, before any of the repository's code runs; pytest and its
+    # workers get the allow-listed environment a build gets (site/build_env.py: no secret, nor any variable nobody
+    # listed), and run in the harness, where neither this process nor the proxy (no descendant of pytest's) is seen.
+    env = {**build_environment(os.environ), ROOT.name: str(project.root)}
+    settings = proxy_settings(project, upstream, key, timeout, args.brand)
+    if settings["held_back"]:
+        print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a brand's "
+              f"api.example_requests ({', '.join(settings['held_back'])}) count when it is checked alone "
+              "(--brand ID)", file=sys.stderr)  # fmt: skip
+    # Started first: it imports for a second or more while the pages and the machine are checked here; a check
+    # that refuses to run stops it (its stdin closed) before anything else has run.
+    proxy = launch(settings, env)
+    del settings["key"]
+    try:
+        return _checked(args, project, upstream, key, proxy, env)
+    finally:
+        _stop(proxy)
+
+
+def _stop(proxy: subprocess.Popen) -> None:
+    """The proxy ends with its stdin (closed already once pytest has ended)."""
+    assert proxy.stdin is not None
+    proxy.stdin.close()
+    try:
+        proxy.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proxy.kill()
+        proxy.wait()
+
+
+def _checked(
+    args: argparse.Namespace, project: Project, upstream: str, key: str, proxy: subprocess.Popen, env: dict
+) -> int:  # fmt: skip
     from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX, EXIT_USAGE
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
@@ -42,17 +90,14 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.examples.isolation.uids import BLOCK
     from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, KEPT, Workspace
     from branddocs.examples.languages.base import check_language
-    from branddocs.examples.proxy.process import PROXY_ENV, start
-    from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT
-    from branddocs.examples.pytest_plugin.first_run import preflight
-    from branddocs.examples.pytest_plugin.target import proxy_settings, refusal
+    from branddocs.examples.proxy.launch import ready
+    from branddocs.examples.proxy.process import PROXY_ENV
     from branddocs.examples.run import sandbox
+    from branddocs.examples.run.first_run import preflight
     from branddocs.examples.run.harness_reads import harness_reads
     from branddocs.markup import FenceError, parse_fences
-    from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, NO_HARNESS, NO_SANDBOX, ROOT
-    from branddocs.site.build_env import build_environment
+    from branddocs.settings import NO_HARNESS, NO_SANDBOX
 
-    project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
     for page in pages:  # fence mistakes first: one line naming the file and line, before anything runs
         if not page.is_file():
@@ -63,11 +108,6 @@ def run(args: argparse.Namespace, project: Project) -> int:
         except FenceError as exc:
             print(f"branddocs: {exc}", file=sys.stderr)
             return EXIT_FENCE
-    upstream, key = ENDPOINT.get().rstrip("/"), API_KEY.get()
-    refused = refusal(upstream, key, args.update_examples)
-    if refused is not None:
-        print(f"branddocs: {refused[1]}", file=sys.stderr)
-        return refused[0]
     if upstream and not sandbox.inside() and not args.unsafe_no_sandbox:
         why = sandbox.available()[1] or f"${NO_SANDBOX.name} is set"
         print(f"branddocs: examples cannot run in a sandbox here ({why}); refusing to run them with the real key "
@@ -91,6 +131,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
     # --assert=plain: pytest would otherwise rewrite every module of branddocs (a pytest11 plugin) in each worker,
     # a second or more of each process's start where bytecode is not cached; the checks report with pytest.fail.
     argv = [str(suite), "-p", "no:cacheprovider", "--assert=plain", f"--rootdir={project.root}"]
+    # Installed pytest plugins the examples have no use for, each imported at pytest's start otherwise (hypothesis's
+    # and anyio's: a fifth of a second at load 5); the project's own tests keep them.
+    argv += ["-p", "no:hypothesispytest", "-p", "no:anyio"]
     argv += [arg for brand_id in args.brand or [] for arg in ("--brand", brand_id)]
     argv += [arg for page in args.pages for arg in ("--page", page)]
     if args.update_examples:
@@ -103,10 +146,6 @@ def run(args: argparse.Namespace, project: Project) -> int:
         argv += ["--example-timeout", str(args.example_timeout)]
     if args.conformance:
         argv += ["--conformance", args.conformance]
-    try:
-        timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
-    except ValueError:
-        timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
     if not why and os.geteuid() == 0 and (args.jobs or 0) > HARNESS_BLOCKS:
         print(f"branddocs: -n {args.jobs}: as root at most {HARNESS_BLOCKS} pytest workers (each takes a block of "
               f"{BLOCK} users of its own for its examples' isolation units); run with fewer",
@@ -114,23 +153,9 @@ def run(args: argparse.Namespace, project: Project) -> int:
         return EXIT_USAGE
     if sys.stdout.isatty():
         argv.append("--color=yes")  # the harness's output comes through a pipe
-    # What the harness may write (workspace.py): made before the proxy starts, collected after pytest has ended.
+    info = ready(proxy)  # where it serves, once it does
+    # What the harness may write (workspace.py): collected after pytest has ended.
     space = Workspace.make(project.docs_dir if args.update_examples else None)
-    # The key goes to the proxy process alone, over a pipe, before any of the repository's code runs; pytest and its
-    # workers get the allow-listed environment a build gets (site/build_env.py: no secret, nor any variable nobody
-    # listed), and run in the harness, where neither this process nor the proxy (no descendant of pytest's) is seen.
-    env = {**build_environment(os.environ), ROOT.name: str(project.root)}
-    settings = proxy_settings(project, upstream, key, timeout, args.brand)
-    if settings["held_back"]:
-        print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a brand's "
-              f"api.example_requests ({', '.join(settings['held_back'])}) count when it is checked alone "
-              "(--brand ID)", file=sys.stderr)  # fmt: skip
-    try:
-        proxy, info = start(settings, env)
-    except BaseException:
-        space.close(keep=False)
-        raise
-    del key
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
     # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
     # checks (and test suites) delete each other's folders as they clean up after themselves.
@@ -168,16 +193,11 @@ def run(args: argparse.Namespace, project: Project) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
+        assert proxy.stdin is not None
+        proxy.stdin.close()  # the proxy ends with its stdin: while the work folder is cleared
         space.close(keep=code != 0)  # kept when something failed: the examples' scripts are there to look at
         if code != 0:
             print(f"branddocs: this check's files (pytest's folders, each example's script) are kept in "
                   f"{space.folder} (the newest {KEPT} failed checks' folders are kept; older ones were "
                   "removed)",
                   file=sys.stderr)  # fmt: skip
-        assert proxy.stdin is not None
-        proxy.stdin.close()  # the proxy ends with its stdin
-        try:
-            proxy.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proxy.kill()
-            proxy.wait()

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from branddocs.endpoint.server import EndpointServer, running_endpoint
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.recording import PathRefused, RecordingProxy
-from branddocs.examples.pytest_plugin.target import proxy_settings
+from branddocs.examples.run.first_run import proxy_settings
 from branddocs.site import Project
 
 from ..support.checks import check, write_page

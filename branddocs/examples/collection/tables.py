@@ -11,17 +11,16 @@ its rows).
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
 from dataclasses import dataclass, field
 
-from openai.types.chat.completion_create_params import CompletionCreateParamsBase
-
 from branddocs.examples.collection.marks import ROW_MARK_RE, strip_row_marks
 from branddocs.markup import ERROR_TABLE_MARKER, FenceError
 
-__all__ = ["MARKER", "SUCCESS", "ErrorRow", "claims", "parse_table", "table_texts"]
+__all__ = ["MARKER", "SUCCESS", "ErrorRow", "chat_params", "claims", "parse_table", "table_texts"]
 
 MARKER = ERROR_TABLE_MARKER
 """The line above an error table; the build removes it from the published page."""
@@ -29,8 +28,16 @@ SUCCESS = "ChatCompletion"
 """What a row's Python and Node.js cells say when the call succeeds (the type the SDKs give back)."""
 _SPAN = re.compile(r"`([^`]+)`")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
-_PARAMS = {*CompletionCreateParamsBase.__annotations__, "stream"}
 _USER = [{"role": "user", "content": "Hello!"}]
+
+
+@functools.cache
+def chat_params() -> frozenset[str]:
+    """A chat request's fields, as the openai package types them, and `stream`. On first use, not at import: pytest
+    collects the examples before any needs it, and the openai package is a second of imports."""
+    from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+
+    return frozenset({*CompletionCreateParamsBase.__annotations__, "stream"})
 
 
 @dataclass
@@ -58,7 +65,7 @@ class ErrorRow:
             return "wrong_key"
         if "model" in self.fields:
             return "unknown_model"
-        return "out_of_range" if set(self.fields) <= _PARAMS else "unknown_field"
+        return "out_of_range" if set(self.fields) <= chat_params() else "unknown_field"
 
 
 def table_texts(rendered: str) -> list[tuple[int, str]]:

@@ -57,14 +57,18 @@ def mapped_blocks(uid_map: str | None = None) -> list[range]:
 class UnitUsers:
     """One worker's users for its isolation units: `take` one, `give_back` it once its unit is over."""
 
-    def __init__(self, locks: Path = LOCKS) -> None:
+    def __init__(self, locks: Path = LOCKS, after: int = -1) -> None:
+        """`after`: a block index this process reserved last (`index`); only the blocks past it are tried (the
+        engine reserves 65 in a row: each from the first would lock-test 2,000 files)."""
         self.root = os.geteuid() == 0
         self._held: set[int] = set()
         self._next = 0
         self._lock: int | None = None
-        self.first = self._reserve(locks) if self.root else os.getuid()
+        self.index = -1
+        """The reserved block's index (root only)."""
+        self.first = self._reserve(locks, after) if self.root else os.getuid()
 
-    def _reserve(self, locks: Path) -> int:
+    def _reserve(self, locks: Path, after: int) -> int:
         with contextlib.suppress(FileExistsError):
             locks.mkdir(mode=0o700, parents=True)
         found = os.lstat(locks)
@@ -74,13 +78,15 @@ class UnitUsers:
         first, count = UNIT_UIDS
         usable = mapped_blocks()
         for index in itertools.chain.from_iterable(usable):
+            if index <= after:
+                continue
             fd = os.open(locks / str(index), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 continue
-            self._lock = fd
+            self._lock, self.index = fd, index
             return first + index * BLOCK
         mapped = sum(map(len, usable))
         if mapped < count // BLOCK:  # in the harness: the blocks the engine reserved for it, one per worker

@@ -112,12 +112,12 @@ class Workspace:
             space.writable.append(str(group))
         if os.geteuid() == 0:
             try:
-                space._users = [UnitUsers() for _ in range(HARNESS_BLOCKS)]
+                for _ in range(HARNESS_BLOCKS + 1):  # each past the last: one pass over the lock files
+                    space._users.append(UnitUsers(after=space._users[-1].index if space._users else -1))
             except BaseException:
                 space.close(keep=False)
                 raise
-            space.blocks = [users.first for users in space._users]
-            space._users.append(UnitUsers())
+            space.blocks = [users.first for users in space._users[:HARNESS_BLOCKS]]
             space.user = space._users[-1].first
         return space
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from openai.types.chat.completion_create_params import CompletionCreateParamsBase
-
+from branddocs.examples.collection.tables import chat_params
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import get
 
@@ -22,15 +21,16 @@ _URL = re.compile(r"""https?://[^\s'"`)<>\\]+""")
 _MODEL = re.compile(r"""["']?\bmodel["']?\s*[=:]\s*["']([^"'\n]+)["']""")
 # The request fields the openai SDK knows: a near miss (`maxTokens`) is a typo; a field far from all of
 # them may be the platform's own extension (vLLM's `top_k`), which is not ours to forbid.
-_PARAMS = {*CompletionCreateParamsBase.__annotations__, "stream"}
 
 
 def _near_misses(fields: list[str]) -> list[str]:
     problems = []
     for name in dict.fromkeys(fields):
-        if name in _PARAMS:
+        if name in chat_params():
             continue
-        close = difflib.get_close_matches(re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), _PARAMS, n=1, cutoff=0.85)
+        close = difflib.get_close_matches(
+            re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(), sorted(chat_params()), n=1, cutoff=0.85
+        )
         if close:
             why = "field names are snake_case" if name != name.lower() else "a misspelling"
             problems.append(

@@ -12,7 +12,6 @@ from branddocs.examples.example import Example
 from branddocs.examples.judge.features import feature_problems
 from branddocs.examples.judge.static import static_problems
 from branddocs.examples.languages.base import Context, get
-from branddocs.examples.responses.samples import sample_problems
 from branddocs.examples.run.process import ExampleFailure
 from branddocs.examples.update import record_sample_update
 
@@ -53,6 +52,8 @@ class Checker(Context):
                 return []
         if found:  # a broken response is no yardstick: the sample is judged on its own
             actual = None
+        from branddocs.examples.responses.samples import sample_problems  # openai's types: not at collection
+
         return found + sample_problems(example.lang, example.code, actual, self.target.exact, self.target.conformance)
 
     def _lint(self, example: Example) -> list[str]:

@@ -24,7 +24,6 @@ from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context
 from branddocs.examples.proxy.body import UNKNOWN_MODEL
 from branddocs.examples.proxy.recording import Exchange
-from branddocs.examples.responses.sse import parse_sse
 from branddocs.examples.responses.summary import error_summary
 from branddocs.markup import WIRE_CLAIMS
 
@@ -67,6 +66,8 @@ def _stream_problems(names: list[str], exchange: Exchange) -> list[tuple[str, st
         return [(n, f"a stream request got no stream: {said}") for n in names]
     text = exchange.body.decode("utf-8", "replace")
     events = [line for line in text.splitlines() if line.strip() and not line.startswith(":")]
+    from branddocs.examples.responses.sse import parse_sse  # openai's types: on first use, not at collection
+
     chunks, _ = parse_sse(text)
     found = []
     if "stream-done" in names and (not events or events[-1].strip() != "data: [DONE]"):

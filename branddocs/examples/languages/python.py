@@ -13,11 +13,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-from pytest_examples import CodeExample
-from pytest_examples.config import ExamplesConfig
-from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
-
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.run import sandbox
@@ -85,6 +80,9 @@ class Python(Language):
 
     def lint(self, example: Example, context: Context) -> list[str]:
         """ruff, through pytest-examples."""
+        import pytest
+        from pytest_examples import CodeExample
+
         assert context.eval_example is not None, "Python examples are linted with pytest-examples' fixture"
         context.eval_example.set_config(target_version="py311", line_length=120, ruff_ignore=["E501"])
         code = CodeExample.create(example.code, path=context.tmp_path / "lint.py", start_line=example.line)
@@ -158,6 +156,12 @@ class Python(Language):
 def _printed_and_updated(path: Path, source: str, prints: list[dict]) -> tuple[str, str]:
     """What the example printed, and its source with the `#>` lines those prints give, as pytest-examples writes
     them (the example's process recorded the prints; pytest-examples, loaded here already, lays them out)."""
+    # pytest-examples (and black, which it imports) only under pytest: `branddocs check` loads the languages to
+    # check fences before anything runs, and pays for neither.
+    from pytest_examples import CodeExample
+    from pytest_examples.config import ExamplesConfig
+    from pytest_examples.run_code import Arg, InsertPrintStatements, PrintStatement
+
     statements = []
     for call in prints:
         args = []

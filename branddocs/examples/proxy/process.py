@@ -39,6 +39,7 @@ from starlette.routing import Route
 from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.body import Bodies
+from branddocs.examples.proxy.launch import launch, ready
 from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
@@ -129,20 +130,8 @@ def start(settings: Mapping[str, object], environ: Mapping[str, str]) -> tuple[s
 
     It lives as long as the returned process's stdin stays open.
     """
-    process = subprocess.Popen(
-        [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        env=dict(environ),
-    )  # fmt: skip
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(json.dumps(dict(settings)).encode() + b"\n")
-    process.stdin.flush()
-    line = process.stdout.readline()
-    process.stdout.close()
-    if not line:
-        process.stdin.close()
-        raise RuntimeError(f"the recording proxy did not start (status {process.wait(timeout=30)}; see above)")
-    return process, json.loads(line)
+    process = launch(settings, environ)
+    return process, ready(process)
 
 
 @contextmanager
@@ -177,13 +166,14 @@ def main() -> int:
 
     settings = json.loads(sys.stdin.readline())
     key, upstream = settings.pop("key", ""), settings["upstream"]
-    prefixes = frozenset({""})
+    prefixes, upstream_server = frozenset({""}), []
     with ExitStack() as stack:
         if not upstream:  # the reference endpoint, in this process, with a key made and kept here
             key = "sk-branddocs-" + secrets.token_hex(12)
             project = Project.find(Path(settings["root"]))
             app, _, _ = app_for_brands(project, settings["brands"], [key])
-            upstream = stack.enter_context(running_endpoint(app)).url
+            upstream_server.append(stack.enter_context(running_endpoint(app)))
+            upstream = upstream_server[0].url
             prefixes = frozenset(brand_prefix(b) for b in load_brands(project.brands_dir, settings["brands"]))
         bodies = Bodies(settings["models"], int(settings["max_tokens"]))
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
@@ -199,8 +189,12 @@ def main() -> int:
         print(json.dumps({"url": server.url, "socket": socket_path, "control": control.url,
                           "control_socket": str(folder / "control"), "token": token}), flush=True)  # fmt: skip
         sys.stdin.read()  # until whoever started this process ends
+        for ending in (server, control, *upstream_server):  # all at once: each takes a tick or more to stop
+            ending.should_exit = True
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()  # its servers stopped, its folder removed: nothing is left to finish
+    sys.stdout.flush()
+    os._exit(status)  # not the interpreter's own end (a third of a second of teardown) that `branddocs check` waits on

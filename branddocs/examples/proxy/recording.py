@@ -37,11 +37,11 @@ from starlette.routing import Route
 
 from branddocs.examples.proxy.allowed import BODILESS, Allowed, forwarded_headers
 from branddocs.examples.proxy.body import Bodies
+from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT  # re-exported: the checks' default limit
 
 __all__ = ["BODY_KEPT", "BODY_LIMIT", "DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy",
            "normalise_path"]  # fmt: skip
 
-DEFAULT_TIMEOUT = 60.0
 BODY_LIMIT = 4 << 20
 """Bytes of a request body the proxy reads: over it, 413 (a Content-Length over it: before any of it is read)."""
 BODY_KEPT = 256 << 10

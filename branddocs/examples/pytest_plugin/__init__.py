@@ -19,12 +19,13 @@ from branddocs.examples.pytest_plugin.summary import (
     pytest_runtest_logreport,
     pytest_terminal_summary,
 )
-from branddocs.examples.pytest_plugin.target import endpoint_target
+from branddocs.examples.pytest_plugin.target import endpoint_target, pytest_collection_finish
 from branddocs.examples.update import apply_updates
 
 __all__ = [
     "endpoint_target",
     "pytest_addoption",
+    "pytest_collection_finish",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_configure_node",

@@ -10,8 +10,8 @@ import pytest
 
 from branddocs.errors import BranddocsError
 from branddocs.examples.isolation import cgroups
-from branddocs.examples.pytest_plugin.first_run import endpoint_line
 from branddocs.examples.run import sandbox
+from branddocs.examples.run.first_run import endpoint_line
 from branddocs.examples.run.process import example_node, example_python
 from branddocs.examples.run.sdks import sdks
 from branddocs.settings import ENDPOINT, NO_SANDBOX, PROXY

@@ -101,17 +101,23 @@ class Zygote:
 
     def __init__(self, pool: Pool, python: str) -> None:
         self.pool, self.python, self.busy = pool, python, False
-        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         inside = sandbox.INSIDE
         binds = {str(inside / path.name): path for path in (_ZYGOTE, PYTHON_CHILD, _NAMESPACES)}
         box = sandbox.Box(pool.socket_path, pool.port, reads=sandbox.python_reads(python), binds=binds)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/", "LANG": "C.UTF-8"}
         self.command = [python, "-I", str(inside / _ZYGOTE.name)]
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # Its stderr in a file of its own: what it said when it ended at start is the failure's message.
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - read back and closed in close()
-        self.process = sandbox.launch(self.command, box, env, os.getuid(), zygote=pool.users.block, stdin=theirs,
-                                      stdout=subprocess.DEVNULL, stderr=self.stderr)  # fmt: skip
-        theirs.close()
+        try:
+            self.process = sandbox.launch(self.command, box, env, os.getuid(), zygote=pool.users.block, stdin=theirs,
+                                          stdout=subprocess.DEVNULL, stderr=self.stderr)  # fmt: skip
+        except BaseException:  # nothing left open behind the error (pytest reports an unclosed socket as another)
+            self.sock.close()
+            self.stderr.close()
+            raise
+        finally:
+            theirs.close()
         self.ready = False
 
     def said(self) -> str:

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING
 from branddocs.endpoint.routes import brand_prefix
 from branddocs.examples.proxy.process import ProxyClient
 from branddocs.examples.proxy.recording import DEFAULT_TIMEOUT, Exchange, RecordingProxy
-from branddocs.examples.responses.conformance import conformance_problems
-from branddocs.examples.responses.exchange import exchange_problems
 from branddocs.examples.responses.sdk import Reads
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import Forked, Pool
@@ -139,16 +137,16 @@ def example_node(project_root: Path) -> tuple[str, Path]:
     )
 
 
+def example_env(home: Path) -> dict[str, str]:
+    """The environment every example runs with, less its run key: what a Node.js standby is started with."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
+
+
 def prepare(example: Example, target: Target, home: Path) -> Run:
     """The code with the proxy's address, and the minimal environment it runs with (no real secret in it)."""
     token = target.new_token(example.brand)
     code = example.code.replace(example.brand.base_url, f"{target.proxy_url}/_x/{token}")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        example.brand.key_env: target.proxy.run_key(token),
-    }
+    env = {**example_env(home), example.brand.key_env: target.proxy.run_key(token)}
     return Run(token=token, code=code, env=env, limit=target.limit_for(example.brand))
 
 
@@ -262,6 +260,11 @@ def workdir(tmp: Path, target: Target) -> Path:
 
 def traffic_and_output_problems(run: Run, target: Target | None = None) -> list[str]:
     """What the requests and the printed output show, whatever the language: shared by every runner."""
+    # Here, not at the top: they judge replies with the openai SDK's types (a second of imports), which
+    # `branddocs check`'s own process never needs (it imports this module through the languages' registry).
+    from branddocs.examples.responses.conformance import conformance_problems
+    from branddocs.examples.responses.exchange import exchange_problems
+
     problems = [] if run.exchanges else ["made no request to the endpoint"]
     for exchange in run.exchanges:
         problems += exchange_problems(exchange, run.reads)

@@ -1,0 +1,40 @@
+"""Starting the proxy process (process.py): `launch` it with its settings on its stdin, then, once the engine has
+done what it can meanwhile, `ready` reads where it serves. Here, apart from process.py and recording.py: the engine
+starts it before it imports what they import (httpx, starlette), which the proxy process imports for itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+
+__all__ = ["DEFAULT_TIMEOUT", "launch", "ready"]
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds one example may run, and the proxy's limit for one request, unless the run or a brand sets another."""
+
+
+def launch(settings: Mapping[str, object], environ: Mapping[str, str]) -> subprocess.Popen:
+    """The proxy process, started with `settings` on its stdin; `ready` waits until it serves."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env=dict(environ),
+    )  # fmt: skip
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(dict(settings)).encode() + b"\n")
+    process.stdin.flush()
+    return process
+
+
+def ready(process: subprocess.Popen) -> dict:
+    """Where the `launch`ed proxy serves, once it does; RuntimeError if it ended first."""
+    assert process.stdin is not None
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    process.stdout.close()
+    if not line:
+        process.stdin.close()
+        raise RuntimeError(f"the recording proxy did not start (status {process.wait(timeout=30)}; see above)")
+    return json.loads(line)

@@ -1,0 +1,67 @@
+"""`branddocs check`'s own process (the engine, up to starting pytest) imports neither openai, nor pytest, nor
+pytest-examples: a second and more of start-up that only pytest, which imports them itself, has use for.
+
+import-linter cannot say this (it counts the imports inside functions that only pytest calls); so the engine is run
+for real, up to pytest's start, and the modules it holds then are listed. The negatives: the same probe, with the
+pytest plugin imported first, sees pytest; with the replies' judge (responses/exchange.py) imported first, openai.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .support.project import ROOT
+
+HEAVY = ("openai", "pytest", "_pytest", "pytest_examples", "black")
+"""Top-level packages the engine has no use for."""
+
+PROBE = r"""
+import json, subprocess, sys
+from branddocs.examples.isolation import harness
+
+held = []
+def instead_of_pytest(*args, **kwargs):  # where the engine starts pytest (in its harness, or not): list, run nothing
+    held.append(sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY)))
+    return 0
+
+harness.run = subprocess.call = instead_of_pytest
+for name in FIRST:
+    __import__(name)
+from branddocs.cli import main
+
+code = main(["check", "--brand", "acme"])
+print(json.dumps({"code": code, "held": held}))
+"""
+
+
+def _probe(first: list[str]) -> dict:
+    script = f"HEAVY = {HEAVY!r}\nFIRST = {first!r}\n{PROBE}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANDDOCS_")}  # the reference endpoint
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ([], []),
+        (["branddocs.examples.pytest_plugin"], ["_pytest", "pytest"]),
+        (["branddocs.examples.responses.exchange"], ["openai"]),
+    ],
+    ids=["engine", "negative-plugin-imported", "negative-judge-imported"],
+)
+def test_engine_imports_no_openai_nor_pytest(first: list[str], expected: list[str]) -> None:
+    found = _probe(first)
+    assert found["code"] == 0
+    assert len(found["held"]) == 1, "the engine reached pytest's start once"
+    held = found["held"][0]
+    assert set(expected) <= set(held)
+    if not expected:
+        assert held == []

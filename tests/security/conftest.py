@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import pytest
+
+from branddocs.endpoint.server import EndpointServer, running_endpoint
+
+from ..support.platform import Platform
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +21,11 @@ def jieba_compiled() -> None:
         warnings.filterwarnings("ignore", "invalid escape sequence", DeprecationWarning)
         warnings.filterwarnings("ignore", "invalid escape sequence", SyntaxWarning)
         import jieba  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[tuple[Platform, EndpointServer]]:
+    """A tenant's platform on loopback (support/platform.py), and where it serves: the proxy tests' upstream."""
+    found = Platform()
+    with running_endpoint(found.app) as server:
+        yield found, server

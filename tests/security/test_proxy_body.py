@@ -25,8 +25,8 @@ from branddocs.examples.proxy.recording import PathRefused, RecordingProxy
 from branddocs.site import Project
 
 from ..support.checks import check, write_page
+from ..support.platform import REAL_KEY
 from ..support.project import scratch_project
-from .test_proxy_forwarding import REAL_KEY, platform  # noqa: F401 - the fixture
 
 ACME, NEBULA = ["meta-llama-3-8b-instruct", "mistral-7b-instruct-v0.3"], ["llama-3.1-70b-instruct"]
 HI = [{"role": "user", "content": "hi"}]
@@ -81,7 +81,7 @@ RULE = Bodies({"acme": ACME, "nebula": NEBULA}, max_tokens=1024)
 
 
 @pytest.mark.parametrize("body", HOSTILE.values(), ids=HOSTILE.keys())
-def test_a_body_that_asks_for_more_than_the_guide_is_refused_in_one_line(platform, body: str) -> None:  # noqa: F811
+def test_a_body_that_asks_for_more_than_the_guide_is_refused_in_one_line(platform, body: str) -> None:
     found, server = platform
     before = len(found.seen)
     with proxying(server, RULE) as (proxy, url):
@@ -95,7 +95,7 @@ def test_a_body_that_asks_for_more_than_the_guide_is_refused_in_one_line(platfor
 
 @pytest.mark.parametrize("body", HOSTILE.values(), ids=HOSTILE.keys())
 def test_the_negative_without_the_body_rule_each_reaches_the_platform_with_the_real_key(
-    platform,  # noqa: F811
+    platform,
     body: str,
 ) -> None:
     found, server = platform
@@ -107,7 +107,7 @@ def test_the_negative_without_the_body_rule_each_reaches_the_platform_with_the_r
 
 
 @pytest.mark.parametrize("body", GUIDE.values(), ids=GUIDE.keys())
-def test_what_the_guide_sends_is_forwarded(platform, body: str) -> None:  # noqa: F811
+def test_what_the_guide_sends_is_forwarded(platform, body: str) -> None:
     found, server = platform
     before = len(found.seen)
     with proxying(server, RULE) as (proxy, url):
@@ -116,7 +116,7 @@ def test_what_the_guide_sends_is_forwarded(platform, body: str) -> None:  # noqa
                                                                                 f"Bearer {REAL_KEY}")]  # fmt: skip
 
 
-def test_each_run_asks_for_its_own_brands_models_and_no_other(platform) -> None:  # noqa: F811
+def test_each_run_asks_for_its_own_brands_models_and_no_other(platform) -> None:
     """Checked together, acme's runs may not name nebula's model, nor nebula's acme's: never the union."""
     _, server = platform
     with proxying(server, RULE) as (proxy, url):
@@ -132,7 +132,7 @@ def test_each_run_asks_for_its_own_brands_models_and_no_other(platform) -> None:
         assert _post(proxy, url, nebula, brand="acme").status_code == 200
 
 
-def test_a_key_other_than_the_runs_goes_as_sent(platform) -> None:  # noqa: F811
+def test_a_key_other_than_the_runs_goes_as_sent(platform) -> None:
     """The rule bounds what the real key pays for: a wrong key (the error table's row) is the platform's to refuse."""
     found, server = platform
     before = len(found.seen)
@@ -156,7 +156,7 @@ curl -sS --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bea
 
 
 @pytest.mark.slow
-def test_a_real_key_check_of_two_brands_refuses_the_other_brands_model(platform, tmp_path_factory) -> None:  # noqa: F811
+def test_a_real_key_check_of_two_brands_refuses_the_other_brands_model(platform, tmp_path_factory) -> None:
     found, server = platform
     project: Project = scratch_project(tmp_path_factory.mktemp("bodies"))
     write_page(project, "dear.md", DEAR)

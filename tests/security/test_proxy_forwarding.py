@@ -22,10 +22,6 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from branddocs.endpoint.server import EndpointServer, running_endpoint
 from branddocs.examples.proxy.allowed import Allowed
@@ -34,9 +30,9 @@ from branddocs.examples.run.first_run import proxy_settings
 from branddocs.site import Project
 
 from ..support.checks import check, write_page
+from ..support.platform import REAL_KEY
 from ..support.project import scratch_project
 
-REAL_KEY = "sk-real-key-of-the-platform-0123456789"
 ATTACKS = {
     "delete a fine-tuned model": ("DELETE", "/models/ft-victim"),
     "list the organisation's keys": ("GET", "/organization/api_keys"),
@@ -45,36 +41,6 @@ ATTACKS = {
     "another method on a listed path": ("PUT", "/chat/completions"),
     "below a listed path": ("GET", "/models/gpt-x/../../files/x"),
 }
-
-
-MESSAGE = {"role": "assistant", "content": "hi"}
-REPLY = {"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-         "choices": [{"index": 0, "finish_reason": "stop", "message": MESSAGE}]}  # fmt: skip
-
-
-class Platform:
-    """A loopback server that answers everything and records what reached it: method, path, query, headers."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict] = []
-
-        async def anything(request: Request) -> Response:
-            self.seen.append({"method": request.method, "path": request.url.path, "query": request.url.query,
-                              "authorization": request.headers.get("authorization", ""),
-                              "body": (await request.body()).decode(errors="replace")[:200]})  # fmt: skip
-            if request.url.path.endswith("/chat/completions"):
-                return JSONResponse(REPLY)
-            return JSONResponse({"object": "list", "data": []})
-
-        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-        self.app = Starlette(routes=[Route("/{path:path}", anything, methods=methods)])
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[tuple[Platform, EndpointServer]]:
-    found = Platform()
-    with running_endpoint(found.app) as server:
-        yield found, server
 
 
 @contextlib.contextmanager

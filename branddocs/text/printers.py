@@ -126,6 +126,34 @@ _ENTITY = re.compile(r"&(?=#[0-9]+;|#[xX][0-9A-Fa-f]+;|[A-Za-z][A-Za-z0-9]*;)")
 _ORDERED = re.compile(r"^([0-9]+)([.)])")
 
 
+def _markdown(value: str, special: str | dict, escape) -> str:
+    """`value` with each character that could start Markdown syntax put through `escape`: those in `special`, `_`
+    unless between letters or digits (no emphasis can start there), `&` only where it would start a reference, the
+    first character when it would begin a block at a line's start, and an ordered list's `1.`; control characters
+    always as references."""
+    out = []
+    last = len(value) - 1
+    for i, char in enumerate(value):
+        if (
+            char in special
+            or (char == "_" and not (0 < i < last and value[i - 1].isalnum() and value[i + 1].isalnum()))
+            or (char == "&" and _ENTITY.match(value, i))
+        ):
+            out.append(escape(char))
+        elif not char.isprintable() and char != " ":
+            out.append(f"&#{ord(char)};")
+        else:
+            out.append(char)
+    text = "".join(out)
+    if text and text[0] in _LINE_START:
+        text = escape(text[0]) + text[1:]
+    return _ORDERED.sub(lambda m: m[1] + escape(m[2]), text)
+
+
+def _reference(char: str) -> str:
+    return _MARKDOWN_ANYWHERE.get(char) or ("&amp;" if char == "&" else f"&#{ord(char)};")
+
+
 def markdown_text(value: str) -> str:
     """Text in a Markdown page, twin or `llms.txt`: reads as `value`, rendered or raw, and makes no structure.
 
@@ -133,26 +161,10 @@ def markdown_text(value: str) -> str:
     the quotes `"` and `'`,
     `_` unless between letters or digits (no emphasis can start there), `&` only where it would start a
     reference, control characters, and the first character when it would begin a block at a line's start."""
-    out = []
-    last = len(value) - 1
-    for i, char in enumerate(value):
-        if char in _MARKDOWN_ANYWHERE:
-            out.append(_MARKDOWN_ANYWHERE[char])
-        elif char == "_" and not (0 < i < last and value[i - 1].isalnum() and value[i + 1].isalnum()):
-            out.append("&#95;")
-        elif char == "&" and _ENTITY.match(value, i):
-            out.append("&amp;")
-        elif not char.isprintable() and char != " ":
-            out.append(f"&#{ord(char)};")
-        else:
-            out.append(char)
-    text = "".join(out)
-    if text and text[0] in _LINE_START:
-        text = f"&#{ord(text[0])};{text[1:]}"
-    return _ORDERED.sub(lambda m: f"{m[1]}&#{ord(m[2])};", text)
+    return _markdown(value, _MARKDOWN_ANYWHERE, _reference)
 
 
-_BACKSLASHED = frozenset("\\`*[]{}<>|~^")
+_BACKSLASHED = "\\`*[]{}<>|~^"
 
 
 def markdown_line(value: str) -> str:
@@ -164,25 +176,10 @@ def markdown_line(value: str) -> str:
     `Acme's`, not `Acme&#39;s`. Only where nothing but Markdown reads the text: in a page a value may land in an
     HTML attribute or a script string, where a backslash ends nothing (`markdown_text` there). Quotes are left as
     they are; control characters (refused at load) stay references."""
-    out = []
-    last = len(value) - 1
-    for i, char in enumerate(value):
-        if char in _BACKSLASHED:
-            out.append("\\" + char)
-        elif char == "_" and not (0 < i < last and value[i - 1].isalnum() and value[i + 1].isalnum()):
-            out.append("\\_")
-        elif char == "&" and _ENTITY.match(value, i):
-            out.append("\\&")
-        elif not char.isprintable() and char != " ":
-            out.append(f"&#{ord(char)};")
-        else:
-            out.append(char)
-    text = "".join(out)
-    if text and text[0] in _LINE_START:
-        text = "\\" + text
-    elif text[:1] == " ":  # four blanks after `> ` would start a code block
+    text = _markdown(value, _BACKSLASHED, lambda char: "\\" + char)
+    if text[:1] == " ":  # four blanks after `> ` would start a code block
         text = "&#32;" + text[1:]
-    return _ORDERED.sub(lambda m: f"{m[1]}\\{m[2]}", text)
+    return text
 
 
 def terminal_text(value: str) -> str:

@@ -29,17 +29,17 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from branddocs.endpoint.server import EndpointServer, running_endpoint
+from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.proxy.allowed import FORWARDED_HEADERS, Allowed
 from branddocs.examples.proxy.process import ProxyClient, start
 from branddocs.examples.proxy.recording import BODY_KEPT, BODY_LIMIT, RecordingProxy
 
+from ..support.platform import REAL_KEY
 from ..support.project import ROOT
 
-REAL_KEY = "sk-real-key-of-the-platform-0123456789"
 HOSTILE_HEADERS = {
     "X-HTTP-Method-Override": "DELETE", "X-HTTP-Method": "DELETE", "X-Method-Override": "DELETE",
     "X-Original-URL": "/v1/organization/api_keys", "X-Rewrite-URL": "/v1/files",
@@ -49,34 +49,6 @@ HOSTILE_HEADERS = {
 SDK_HEADERS = {"User-Agent": "OpenAI/Python 1.0", "X-Stainless-Lang": "python", "Accept": "application/json",
                "Content-Type": "application/json"}  # fmt: skip
 SMUGGLED = b"DELETE /v1/models/ft-victim HTTP/1.1\r\nHost: platform.example\r\nContent-Length: 0\r\n\r\n"
-MESSAGE = {"role": "assistant", "content": "hi"}
-REPLY = {"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-         "choices": [{"index": 0, "finish_reason": "stop", "message": MESSAGE}]}  # fmt: skip
-
-
-class Platform:
-    """Answers everything, and records what reached it: method, path, query, headers, body."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict] = []
-
-        async def anything(request: Request) -> Response:
-            body = await request.body()
-            self.seen.append({"method": request.method, "path": request.url.path, "query": request.url.query,
-                              "headers": {k.lower(): v for k, v in request.headers.items()}, "body": body})  # fmt: skip
-            if request.url.path.endswith("/big"):
-                return StreamingResponse(iter([b"x" * (1 << 20)] * 4), media_type="text/plain")
-            return JSONResponse(REPLY if request.url.path.endswith("/chat/completions") else {"data": []})
-
-        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-        self.app = Starlette(routes=[Route("/{path:path}", anything, methods=methods)])
-
-
-@pytest.fixture(scope="module")
-def platform() -> Iterator[tuple[Platform, EndpointServer]]:
-    found = Platform()
-    with running_endpoint(found.app) as server:
-        yield found, server
 
 
 def _naive(upstream: str) -> Starlette:

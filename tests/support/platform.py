@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 __all__ = ["REAL_KEY", "REPLY", "Platform"]
@@ -17,7 +17,9 @@ REPLY = {"id": "c", "object": "chat.completion", "created": 1, "model": "m",
 
 
 class Platform:
-    """A loopback server that answers everything and records what reached it: method, path, query, headers."""
+    """A loopback server that answers everything and records what reached it: method, path, query, the
+    authorization header, every header (lower-case names) and the body. `.../big` answers 4 MiB of text, the
+    chat route a completion, anything else an empty list."""
 
     def __init__(self) -> None:
         self.seen: list[dict] = []
@@ -25,7 +27,10 @@ class Platform:
         async def anything(request: Request) -> Response:
             self.seen.append({"method": request.method, "path": request.url.path, "query": request.url.query,
                               "authorization": request.headers.get("authorization", ""),
-                              "body": (await request.body()).decode(errors="replace")[:200]})  # fmt: skip
+                              "headers": {k.lower(): v for k, v in request.headers.items()},
+                              "body": await request.body()})  # fmt: skip
+            if request.url.path.endswith("/big"):
+                return StreamingResponse(iter([b"x" * (1 << 20)] * 4), media_type="text/plain")
             if request.url.path.endswith("/chat/completions"):
                 return JSONResponse(REPLY)
             return JSONResponse({"object": "list", "data": []})

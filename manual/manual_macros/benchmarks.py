@@ -17,11 +17,14 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "BENCHMARKS.md"
 
 
 def section(bench: str, path: Path = BENCHMARKS) -> tuple[str, str]:
-    """The heading line and the body of the section `bench/<bench>.py` wrote."""
+    """The heading line and the body of the section `bench/<bench>.py` wrote; `<bench>-user`: the one it wrote when
+    an ordinary user ran it (its heading ends "as an ordinary user")."""
     text = path.read_text(encoding="utf-8")
+    script, by_user = bench.removesuffix("-user"), bench.endswith("-user")
     for part in re.split(r"^(?=## )", text, flags=re.MULTILINE)[1:]:
         heading, _, body = part.partition("\n")
-        if re.match(rf"`bench/{re.escape(bench)}\.py[ `]", body.lstrip()):
+        mine = heading.rstrip().endswith("as an ordinary user") == by_user
+        if mine and re.match(rf"`bench/{re.escape(script)}\.py[ `]", body.lstrip()):
             return heading.removeprefix("## ").strip(), body.strip()
     raise KeyError(f"{path.name} has no section written by bench/{bench}.py (run `make bench BENCHES={bench}`)")
 

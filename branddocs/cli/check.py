@@ -86,7 +86,7 @@ def _checked(
     from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX, EXIT_USAGE
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
-    from branddocs.examples.isolation.harness_view import View
+    from branddocs.examples.isolation.harness_view import UserView, View
     from branddocs.examples.isolation.uids import BLOCK
     from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, KEPT, Workspace
     from branddocs.examples.languages.base import check_language
@@ -164,8 +164,10 @@ def _checked(
     code = 1
     try:
         if not why:
-            view = None
-            if space.user is not None:  # as root: a user of its own, reading only what the check needs (and all may)
+            view: View | UserView | None = None
+            if space.user is None:  # an ordinary user's: its sockets and terminals out of view (harness_view.py)
+                view = UserView([*harness_reads(project.root, info, env), *space.writable], home=env.get("HOME"))
+            else:  # as root: a user of its own, reading only what the check needs (and all may)
                 try:
                     reads = harness_reads(project.root, info, env)
                     view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
@@ -183,7 +185,7 @@ def _checked(
                 code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
                                    cgroup_procs=space.cgroup_procs, view=view)  # fmt: skip
             finally:
-                if view is not None:
+                if isinstance(view, View):
                     view.close()
             return code
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # pytest, in the same process group, answers it

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from branddocs.examples.isolation import namespaces as ns
-from branddocs.examples.isolation.harness_view import View
+from branddocs.examples.isolation.harness_view import UserView, View
 from branddocs.examples.isolation.uids import BLOCK, LOCKS, PROBE_UID, UNIT_UIDS
 
 __all__ = ["available", "run"]
@@ -102,7 +102,7 @@ def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdM
 
 def run(
     argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = (), writable: Sequence[str] = (),
-    blocks: Sequence[int] = (), cgroup_procs: Path | None = None, view: View | None = None,
+    blocks: Sequence[int] = (), cgroup_procs: Path | None = None, view: View | UserView | None = None,
 ) -> int:  # fmt: skip
     """Run `argv` (an absolute path first) with `env` in the harness, wait, and return its exit status.
 
@@ -110,10 +110,12 @@ def run(
     process copies to its own. It runs in a session of its own, without a controlling terminal: `/dev/tty` fails
     with ENXIO, and no ioctl (TIOCSTI) reaches the caller's terminal. Its file system is read-only but `writable`
     (workspace.py); `blocks` are the users reserved for its units (as root), `cgroup_procs` its run group's. Ctrl-C
-    here is passed on to pytest; the harness dies with this process. `view` (as root): the harness's own user and
-    what it needs to read (harness_view.py); without one, as root, it is mapped to root."""
-    uids, gids = _maps(blocks, view.user if view is not None else None)
-    first = functools.partial(view.place, os.getcwd()) if view is not None else None
+    here is passed on to pytest; the harness dies with this process. `view` (harness_view.py): as root, the
+    harness's own user and what it needs to read (without one, as root, it is mapped to root); as an ordinary user,
+    the places of that user's sockets and terminals covered but for what the check reads and writes."""
+    root_view = view if isinstance(view, View) else None
+    uids, gids = _maps(blocks, root_view.user if root_view is not None else None)
+    first = functools.partial(root_view.place, os.getcwd()) if root_view is not None else None
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -131,7 +133,7 @@ def run(
         if pid == 0:
             code = 70
             try:
-                if view is not None:  # still the machine's root, unmapped here: now the root mapped, its own user
+                if root_view is not None:  # still the machine's root, unmapped here: now the root mapped, its own user
                     os.setresgid(0, 0, 0)
                     os.setresuid(0, 0, 0)
                     ns.set_dumpable(True)  # the change of user made it not: its /proc files would stay root's
@@ -150,6 +152,8 @@ def run(
                     os.set_inheritable(fd, True)
                 ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWPID | ns.CLONE_NEWNET | ns.CLONE_NEWIPC | ns.CLONE_NEWUTS)
                 ns.make_mounts_private()
+                if isinstance(view, UserView):
+                    view.place(os.getcwd())
                 _view(writable)
                 init = os.fork()
                 if init == 0:  # the same ids, one namespace down: as they are seen in this one
@@ -160,8 +164,8 @@ def run(
                 traceback.print_exc()
             finally:
                 os._exit(code & 0xFF if code >= 0 else 128 - code)
-        if view is not None:
-            view.close()
+        if root_view is not None:
+            root_view.close()
         os.close(out_w)
         os.close(err_w)
         out_w = err_w = -1

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from branddocs.examples.isolation import namespaces as ns
 
-__all__ = ["NEVER_WHOLE", "View"]
+__all__ = ["NEVER_WHOLE", "USER_COVERS", "UserView", "View"]
 
 NEVER_WHOLE = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt",
                          "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var"})  # noqa: S108  # fmt: skip
@@ -42,7 +42,7 @@ _SYSTEM = ("/usr/",)
 """Below these, everything the check reads is open to everyone: left as it is."""
 _COVER_SIZE = 1 << 20
 _SYS_OPEN_TREE, _SYS_MOVE_MOUNT, _SYS_MOUNT_SETATTR = 428, 429, 442  # the same on x86_64 and aarch64 (Linux 5.12)
-_OPEN_TREE_CLONE, _OPEN_TREE_CLOEXEC, _AT_EMPTY_PATH, _AT_FDCWD = 0x1, 0o2000000, 0x1000, -100
+_OPEN_TREE_CLONE, _OPEN_TREE_CLOEXEC, _AT_EMPTY_PATH, _AT_FDCWD, _AT_RECURSIVE = 0x1, 0o2000000, 0x1000, -100, 0x8000
 _MOVE_MOUNT_F_EMPTY_PATH, _MOUNT_ATTR_IDMAP = 0x4, 0x100000
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -59,11 +59,11 @@ def _checked(result: int, what: str) -> int:
     return result
 
 
-def _tree(path: str, userns: int | None) -> int:
-    """A detached copy of the mount at `path` (from `path` down), root's files in it shown as the user root is
-    mapped to in `userns` (if given: an idmapped mount); an fd for move_mount(2)."""
-    tree = _checked(_libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, path.encode(), _OPEN_TREE_CLONE | _OPEN_TREE_CLOEXEC),
-                    f"open_tree {path}")  # fmt: skip
+def _tree(path: str, userns: int | None, recursive: bool = False) -> int:
+    """A detached copy of the mount at `path` (from `path` down; with the mounts below, `recursive`), root's files
+    in it shown as the user root is mapped to in `userns` (if given: an idmapped mount); an fd for move_mount(2)."""
+    flags = _OPEN_TREE_CLONE | _OPEN_TREE_CLOEXEC | (_AT_RECURSIVE if recursive else 0)
+    tree = _checked(_libc.syscall(_SYS_OPEN_TREE, _AT_FDCWD, path.encode(), flags), f"open_tree {path}")
     if userns is None:
         return tree
     try:
@@ -94,6 +94,77 @@ def _closed_to_others(path: Path) -> bool:
     except OSError:
         return False
     return stat.S_ISDIR(found.st_mode) and not found.st_mode & stat.S_IXOTH
+
+
+def _attach(trees: Iterable[tuple[str, int]]) -> None:
+    """Each detached tree mounted at its path, the folders on the way (below a cover) and the mount point made."""
+    for path, tree in trees:
+        if not os.path.lexists(path):
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            if stat.S_ISDIR(os.fstat(tree).st_mode):
+                os.mkdir(path, 0o755)
+            else:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
+        _checked(_libc.syscall(_SYS_MOVE_MOUNT, tree, b"", _AT_FDCWD, path.encode(), _MOVE_MOUNT_F_EMPTY_PATH),
+                 f"move_mount {path}")  # fmt: skip
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """`paths`, less any below another of them."""
+    found: list[str] = []
+    for path in sorted(set(paths), key=lambda p: (len(Path(p).parts), p)):
+        if not any(_under(path, top) for top in found):
+            found.append(path)
+    return found
+
+
+USER_COVERS = ("/tmp", "/var/tmp", "/run", "/dev/shm", "/dev/mqueue", "/dev/pts", "/home", "/mnt", "/media", "/srv")  # noqa: S108
+"""As an ordinary user, where that user's sockets and terminals are: tmux's and ssh-agent's in /tmp, D-Bus,
+systemd's and gpg-agent's in /run/user/<uid>, more in the home folder, its terminals in /dev/pts. The harness is that
+user, and a read-only view stops neither connect(2) to a socket (a tmux server runs any command asked of it, outside
+every namespace) nor open(2) of a terminal (what the user types there is read): these are covered."""
+
+
+@dataclass
+class UserView:
+    """As an ordinary user: the harness's view of the machine, its system's folders as they are, USER_COVERS and the
+    home folder covered by empty tmpfs, and of what they held only `paths` (what the check reads and writes:
+    harness_reads.py, workspace.py), bound back at their own paths."""
+
+    paths: Sequence[str]
+    home: str | None = None
+    covers: Sequence[str] = USER_COVERS
+
+    def place(self, cwd: str) -> None:
+        """In the harness's mount namespace (its user namespace's own), before it is made read-only: each of `paths`
+        under a cover cloned (with the mounts below it), the covers mounted, the clones moved back; `cwd` entered
+        again (else it would stay the covered folder's, and `..` from it would climb the machine's)."""
+        home = [os.path.realpath(self.home)] if self.home and os.path.isabs(self.home) else []
+        covers = _outermost(c for c in (os.path.realpath(c) for c in (*self.covers, *home)) if os.path.isdir(c))
+        covers = [c for c in covers if c != "/"]
+        kept = _outermost(p for p in _wanted(self.paths) if any(_under(p, c) for c in covers))
+        trees: list[tuple[str, int]] = []
+        try:
+            trees += [(path, _tree(path, None, recursive=True)) for path in kept]
+            old = os.umask(0o022)
+            try:
+                for cover in covers:
+                    ns.mount_tmpfs(cover, _COVER_SIZE, mode=0o755)
+                _attach(trees)
+            finally:
+                os.umask(old)
+        finally:
+            for _, tree in trees:
+                with contextlib.suppress(OSError):
+                    os.close(tree)
+        try:
+            os.chdir(cwd)
+        except OSError:
+            os.chdir("/")
 
 
 @dataclass
@@ -153,15 +224,7 @@ class View:
         try:
             for cover in covers:
                 ns.mount_tmpfs(cover, _COVER_SIZE, mode=0o755)
-            for path, tree in self.trees:
-                if not os.path.lexists(path):  # below a cover: the folders on the way, and the mount point
-                    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-                    if stat.S_ISDIR(os.fstat(tree).st_mode):
-                        os.mkdir(path, 0o755)
-                    else:
-                        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
-                _checked(_libc.syscall(_SYS_MOVE_MOUNT, tree, b"", _AT_FDCWD, path.encode(), _MOVE_MOUNT_F_EMPTY_PATH),
-                         f"move_mount {path}")  # fmt: skip
+            _attach(self.trees)
         finally:
             os.umask(old)
             self.close()

@@ -11,8 +11,9 @@ user runs it: from a shell-like process whose controlling terminal is a pseudo-t
 It also tries, as root, to read files of root's that only root may read, outside the project: a `0600` file in a
 folder everyone may enter (only the file's mode stands in the way), one in root's home folder, and /etc/shadow.
 In the harness every write fails (a read-only view: none of the files exists afterwards), `/dev/tty` fails with
-ENXIO (a session of its own, no controlling terminal), nothing reaches the terminal's input, and, as root, no
-secret is read (the harness is a user of its own, harness_view.py). The negative: the same check with the harness
+ENXIO (a session of its own, no controlling terminal), nothing reaches the terminal's input, neither a Unix socket
+listening in /tmp (a tmux server's) nor another of the user's terminals can be opened, and, as root, no secret is
+read (the harness is a user of its own, harness_view.py). The negative: the same check with the harness
 switched off (BRANDDOCS_NO_HARNESS=1, with --unsafe-no-sandbox, which a real key then needs) writes the `.pth`
 file, the home folder and the project (and /etc, as root), its TIOCSTI lands in the terminal's input, and as root
 it reads every secret.
@@ -27,6 +28,7 @@ import os
 import secrets
 import select
 import shutil
+import socket
 import stat
 import subprocess
 import sysconfig
@@ -88,6 +90,19 @@ def _branddocs_reach():
                 said["read"][name] = "read " + secret.read(64).decode(errors="replace")
         except OSError as exc:
             said["read"][name] = errno.errorcode.get(exc.errno, str(exc.errno))
+    import socket
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(5)
+            sock.connect(SOCKET)
+            said["socket"] = "connected"
+    except OSError as exc:
+        said["socket"] = errno.errorcode.get(exc.errno, str(exc))
+    try:
+        os.close(os.open(PTY, os.O_RDWR | os.O_NOCTTY))
+        said["pty"] = "opened"
+    except OSError as exc:
+        said["pty"] = errno.errorcode.get(exc.errno, str(exc.errno))
     fds = [0, 1, 2]
     try:
         fds.append(os.open("/dev/tty", os.O_RDWR))
@@ -171,6 +186,31 @@ def _secrets() -> Iterator[dict[str, Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _listening() -> Iterator[str]:
+    """A Unix socket listening in a folder of this user's own in /tmp, as a tmux server's or an ssh-agent's does
+    (a tmux server runs whatever command a client asks, outside every namespace)."""
+    folder = tempfile.mkdtemp(prefix="branddocs-reach-sock-", dir="/tmp")  # where such servers listen
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(os.path.join(folder, "default"))
+        server.listen(4)
+        try:
+            yield os.path.join(folder, "default")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _terminal() -> Iterator[str]:
+    """Another terminal of this user's, open (what is typed there would be read by whoever opens it)."""
+    master, slave = os.openpty()
+    try:
+        yield os.ttyname(slave)
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
 def _under_terminal(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
     """`command` with a pseudo-terminal as stdin, stdout, stderr and controlling terminal; (status, its output,
     what is left in the terminal's input once it has ended)."""
@@ -226,6 +266,8 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
         hidden = stack.enter_context(_secrets())
         code = HOSTILE.replace("MARK", MARK).replace("PAYLOAD", PAYLOAD)
         code = code.replace("SECRETS", repr({name: str(path) for name, path in hidden.items()}))
+        socket_path, pty = stack.enter_context(_listening()), stack.enter_context(_terminal())
+        code = code.replace("SOCKET", repr(socket_path)).replace("PTY", repr(pty))
         (project.root / "conftest.py").write_text(code, encoding="utf-8")
         stack.callback(_remove, targets)
         held = {name: path.read_text(errors="replace")[:64] for name, path in hidden.items()}
@@ -277,6 +319,18 @@ def test_the_repositorys_code_writes_nothing_a_later_command_runs(harnessed: Rea
     for name in ("venv", "home", "project") + (("etc",) if os.geteuid() == 0 else ()):
         assert unharnessed.said[name] == "wrote", (name, unharnessed.said)
         assert unharnessed.left[name], name
+
+
+def test_the_repositorys_code_reaches_no_socket_or_terminal_of_the_users(harnessed: Reach, unharnessed: Reach) -> None:
+    """A Unix socket in /tmp (a tmux server's, an agent's) and another terminal of the user's: out of the harness's
+    reach, as root (its own user may not enter root's folders) and as an ordinary user (harness_view.USER_COVERS:
+    the harness is that user, and a read-only view stops neither connect(2) nor open(2) of a terminal). The
+    negative: without the harness, both are reached."""
+    assert harnessed.code == 0, harnessed.output
+    assert harnessed.said["socket"] in ("ENOENT", "EACCES"), harnessed.said
+    assert harnessed.said["pty"] in ("ENOENT", "EACCES"), harnessed.said
+    assert unharnessed.said["socket"] == "connected", unharnessed.said
+    assert unharnessed.said["pty"] == "opened", unharnessed.said
 
 
 def _tiocsti_refused_for_everyone() -> bool:

@@ -19,11 +19,13 @@ _PATH_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_
 
 
 def harness_reads(project: Path, proxy: Mapping[str, object], env: Mapping[str, str]) -> list[str]:
-    """The paths the check reads: the project, the Python it runs with (its environment, its installation, every
-    folder it imports from, branddocs' own source), the interpreter examples run with, `node` and node_modules, the
-    proxy's folder (its sockets) and the CA bundles `env` names. Paths open to
-    everyone are left as they are by harness_view.py; the system's and top-level folders are never bound whole."""
+    """The paths the check reads: the project and where its top-level links lead, the Python it runs with (its
+    environment, its installation, every folder it imports from, branddocs' own source), the interpreter examples
+    run with, `node` and node_modules, the proxy's folder (its sockets) and the CA bundles `env` names. Paths open
+    to everyone are left as they are by harness_view.py; the system's and top-level folders are never bound whole."""
     paths = [project, Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent]
+    with os.scandir(project) as entries:  # a project file that is a link (package.json into a monorepo): its target
+        paths += [Path(os.path.realpath(entry.path)) for entry in entries if entry.is_symlink()]
     paths += [Path(p) for p in sys.path if p and os.path.isabs(p)]
     paths += [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
     paths.append(Path(branddocs.__file__).resolve().parents[1])

@@ -159,7 +159,7 @@ def _checked(
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
     # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
     # checks (and test suites) delete each other's folders as they clean up after themselves.
-    command = [sys.executable, "-m", "pytest", *argv, f"--basetemp={space.basetemp}",
+    command = [sys.executable, "-m", "branddocs.examples.pytest_plugin", *argv, f"--basetemp={space.basetemp}",
                *space.pytest_args(list(args.pytest_args))]  # fmt: skip
     code = 1
     try:

@@ -65,3 +65,28 @@ def test_engine_imports_no_openai_nor_pytest(first: list[str], expected: list[st
     assert set(expected) <= set(held)
     if not expected:
         assert held == []
+
+
+PROXY_PROBE = r"""
+import json, sys
+for name in FIRST:
+    __import__(name)
+import branddocs.examples.proxy.process
+print(json.dumps(sorted({".".join(name.split(".")[:2]) for name in sys.modules} & {"pydantic", "branddocs.brand"})))
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [([], []), (["branddocs.brand"], ["branddocs.brand", "pydantic"])],
+    ids=["proxy", "negative-brand-imported"],
+)
+def test_proxy_process_builds_no_brand_model(first: list[str], expected: list[str]) -> None:
+    """The recording proxy (started first, and waited for before pytest starts) reads REQUEST_PATTERN without
+    building the brand model, a third of a second of pydantic: the engine hands it the brands' lists already read.
+    On the code before text/grammar.py held the pattern, the first case found both."""
+    script = f"FIRST = {first!r}\n{PROXY_PROBE}"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected

@@ -40,9 +40,7 @@ _FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """A logo or favicon: it becomes a file name and a URL, printed in attributes, so no quotes, `<`, `/` or spaces."""
 _FINGERPRINT = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 SAMPLE_FINGERPRINT = "fp_abc123"
-REQUEST_PATTERN = r"^(GET|POST|PUT|PATCH|DELETE) (/([A-Za-z0-9._~-]+|\*))+$"
-"""A request a brand's examples make: a method, a space, a path under the base URL of one or more segments
-(letters, digits, `._~-`, or `*` for any one segment). The recording proxy forwards these and no other."""
+REQUEST_PATTERN = text.REQUEST_PATTERN  # re-exported: the brand file's `api.example_requests`
 """What the guide's samples show as `system_fingerprint` unless the brand says what its platform sends: plainly
 a placeholder, naming no backend (a vendor's `vllm-0.32.0-...` would tell every tenant's readers the stack)."""
 HexColour = Annotated[str, StringConstraints(pattern=_HEX_COLOUR)]

@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT, launch
+    from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT, launch, send
     from branddocs.examples.run.first_run import proxy_settings, refusal
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, ROOT
     from branddocs.site.build_env import build_environment
@@ -54,16 +54,18 @@ def run(args: argparse.Namespace, project: Project) -> int:
     # workers get the allow-listed environment a build gets (site/build_env.py: no secret, nor any variable nobody
     # listed), and run in the harness, where neither this process nor the proxy (no descendant of pytest's) is seen.
     env = {**build_environment(os.environ), ROOT.name: str(project.root)}
-    settings = proxy_settings(project, upstream, key, timeout, args.brand)
-    if settings["held_back"]:
-        print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a brand's "
-              f"api.example_requests ({', '.join(settings['held_back'])}) count when it is checked alone "
-              "(--brand ID)", file=sys.stderr)  # fmt: skip
-    # Started first: it imports for a second or more while the pages and the machine are checked here; a check
-    # that refuses to run stops it (its stdin closed) before anything else has run.
-    proxy = launch(settings, env)
-    del settings["key"]
+    # Started first, before its settings are read (the brand files, the sandbox's probe): it imports for a second
+    # or more while the brands, the pages and the machine are checked here; a check that refuses to run stops it
+    # (its stdin closed, with or without its settings) before anything else has run.
+    proxy = launch(None, env)
     try:
+        settings = proxy_settings(project, upstream, key, timeout, args.brand)
+        if settings["held_back"]:
+            print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a "
+                  f"brand's api.example_requests ({', '.join(settings['held_back'])}) count when it is checked alone "
+                  "(--brand ID)", file=sys.stderr)  # fmt: skip
+        send(proxy, settings)
+        del settings["key"]
         return _checked(args, project, upstream, key, proxy, env)
     finally:
         _stop(proxy)
@@ -159,7 +161,7 @@ def _checked(
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
     # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
     # checks (and test suites) delete each other's folders as they clean up after themselves.
-    command = [sys.executable, "-m", "pytest", *argv, f"--basetemp={space.basetemp}",
+    command = [sys.executable, "-m", "branddocs.examples.pytest_plugin", *argv, f"--basetemp={space.basetemp}",
                *space.pytest_args(list(args.pytest_args))]  # fmt: skip
     code = 1
     try:

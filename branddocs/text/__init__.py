@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from branddocs.text.grammar import (
     BIDI_CONTROLS,
+    REQUEST_PATTERN,
     GrammarError,
     decoded_host,
     env_name,
@@ -40,6 +41,7 @@ __all__ = [
     "BIDI_CONTROLS",
     "CODE_PRINTERS",
     "CONFUSABLES_VERSION",
+    "REQUEST_PATTERN",
     "GrammarError",
     "MarkdownSafe",
     "decoded_host",

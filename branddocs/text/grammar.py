@@ -31,6 +31,7 @@ from branddocs.text.skeleton import skeleton
 
 __all__ = [
     "BIDI_CONTROLS",
+    "REQUEST_PATTERN",
     "GrammarError",
     "decoded_host",
     "env_name",
@@ -45,6 +46,10 @@ __all__ = [
     "url",
 ]
 
+REQUEST_PATTERN = r"^(GET|POST|PUT|PATCH|DELETE) (/([A-Za-z0-9._~-]+|\*))+$"
+"""A request a brand's examples make (`api.example_requests`): a method, a space, a path under the base URL of one or
+more segments (letters, digits, `._~-`, or `*` for any one segment). The recording proxy forwards these and no
+other. Here, not in the brand model: the proxy process reads it without building the model (a third of a second)."""
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Characters that reorder what a reader sees (Trojan Source, CVE-2021-42574)."""
 _JOINERS = frozenset("\u200c\u200d")

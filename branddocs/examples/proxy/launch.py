@@ -1,6 +1,7 @@
-"""Starting the proxy process (process.py): `launch` it with its settings on its stdin, then, once the engine has
-done what it can meanwhile, `ready` reads where it serves. Here, apart from process.py and recording.py: the engine
-starts it before it imports what they import (httpx, starlette), which the proxy process imports for itself.
+"""Starting the proxy process (process.py): `launch` it, with its settings on its stdin or (`send`) once they are
+read, then, once the engine has done what it can meanwhile, `ready` reads where it serves. Here, apart from
+process.py and recording.py: the engine starts it before it imports what they import (httpx, starlette), which the
+proxy process imports for itself.
 """
 
 from __future__ import annotations
@@ -10,22 +11,29 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-__all__ = ["DEFAULT_TIMEOUT", "launch", "ready"]
+__all__ = ["DEFAULT_TIMEOUT", "launch", "ready", "send"]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one example may run, and the proxy's limit for one request, unless the run or a brand sets another."""
 
 
-def launch(settings: Mapping[str, object], environ: Mapping[str, str]) -> subprocess.Popen:
-    """The proxy process, started with `settings` on its stdin; `ready` waits until it serves."""
+def launch(settings: Mapping[str, object] | None, environ: Mapping[str, str]) -> subprocess.Popen:
+    """The proxy process, started with `settings` on its stdin (None: `send` them later; it imports meanwhile);
+    `ready` waits until it serves. Closing its stdin before any settings came ends it quietly."""
     process = subprocess.Popen(
         [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         env=dict(environ),
     )  # fmt: skip
+    if settings is not None:
+        send(process, settings)
+    return process
+
+
+def send(process: subprocess.Popen, settings: Mapping[str, object]) -> None:
+    """The `launch`ed proxy's settings, the key among them: one line on its stdin, which it reads once."""
     assert process.stdin is not None
     process.stdin.write(json.dumps(dict(settings)).encode() + b"\n")
     process.stdin.flush()
-    return process
 
 
 def ready(process: subprocess.Popen) -> dict:

@@ -164,7 +164,10 @@ def main() -> int:
     from branddocs.endpoint.server import app_for_brands, running_endpoint
     from branddocs.site import Project
 
-    settings = json.loads(sys.stdin.readline())
+    line = sys.stdin.readline()
+    if not line:  # stdin closed before any settings: the engine stopped first (a check refused, or failed)
+        return 0
+    settings = json.loads(line)
     key, upstream = settings.pop("key", ""), settings["upstream"]
     prefixes, upstream_server = frozenset({""}), []
     with ExitStack() as stack:

@@ -1,0 +1,68 @@
+"""`branddocs check` starts the recording proxy before it reads the proxy's settings (the brand files, the sandbox's
+probe): the proxy imports (httpx, starlette, the brand model) meanwhile, and the engine waits less for it.
+
+On the code before, the engine read the settings first (the probe's order was settings, launch), and a proxy whose
+stdin closed before any settings ended with a JSONDecodeError's traceback (status 1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from .support.project import ROOT
+
+PROBE = r"""
+import json, subprocess, sys
+from branddocs.examples.isolation import harness
+from branddocs.examples.proxy import launch as launching
+from branddocs.examples.run import first_run
+
+order = []
+real_launch, real_settings = launching.launch, first_run.proxy_settings
+def launch(*args, **kwargs):
+    order.append("launch")
+    return real_launch(*args, **kwargs)
+def proxy_settings(*args, **kwargs):
+    order.append("settings")
+    return real_settings(*args, **kwargs)
+launching.launch, first_run.proxy_settings = launch, proxy_settings
+harness.run = subprocess.call = lambda *args, **kwargs: 0  # pytest not started: the order is all we look at
+from branddocs.cli import main
+
+code = main(["check", "--brand", "acme"])
+print(json.dumps({"code": code, "order": order}))
+"""
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("BRANDDOCS_")}  # the reference endpoint
+
+
+def test_engine_starts_the_proxy_before_reading_its_settings() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=_clean_env(), capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"code": 0, "order": ["launch", "settings"]}
+
+
+def test_proxy_without_settings_ends_quietly() -> None:
+    """A check that stops before it sends the settings (a bad $BRANDDOCS_MAX_TOKENS) closes the proxy's stdin: it
+    ends with status 0 and says nothing."""
+    done = subprocess.run([sys.executable, "-m", "branddocs.examples.proxy.process"], cwd=ROOT, env=_clean_env(),
+                          input="", capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_bad_max_tokens_stops_the_check_and_its_proxy() -> None:
+    """Negative of the above, end to end: the settings fail after the proxy started; the check says why in one line,
+    and no traceback of the proxy follows it."""
+    env = {**_clean_env(), "BRANDDOCS_MAX_TOKENS": "many"}
+    done = subprocess.run([sys.executable, "-m", "branddocs.cli", "check", "--brand", "acme"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert "BRANDDOCS_MAX_TOKENS: expected a whole number from 1" in done.stderr
+    assert "Traceback" not in done.stderr

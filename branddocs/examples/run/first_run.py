@@ -22,6 +22,7 @@ from branddocs.examples.responses.summary import error_summary
 from branddocs.examples.run import sandbox
 from branddocs.settings import API_KEY, ENDPOINT, MAX_TOKENS
 from branddocs.site import Project
+from branddocs.text.grammar import GrammarError, url
 
 if TYPE_CHECKING:
     import httpx
@@ -103,8 +104,19 @@ def endpoint_line(upstream: str) -> str:
 
 def refusal(upstream: str, key: str | None, update: bool) -> tuple[int, str] | None:
     """Why the example checks must not run as asked, said before anything runs: (exit code, one line), or None.
-    `upstream`: $BRANDDOCS_ENDPOINT; `key`: its key, None where the proxy process holds it; `update`:
+    `upstream`: $BRANDDOCS_ENDPOINT, an http(s) URL of the grammar brands' base URLs follow (text/grammar.py: no
+    user or password, query, fragment, space or shell character), as it is printed and sent on; `key`: its key,
+    None where the proxy process holds it; `update`:
     `--update-examples`. `branddocs check` and the pytest plugin both ask it."""
+    if upstream and "@" in urlsplit(upstream).netloc:  # said without the URL: it holds a password
+        return EXIT_FENCE, (f"{ENDPOINT_ENV} holds a user name or password (user:password@host): it would be printed "
+                            f"in the check's header and sent upstream in place of the key; give the URL without it, "
+                            f"and the key in {KEY_ENV}")  # fmt: skip
+    if upstream:
+        try:
+            url(upstream)
+        except GrammarError as exc:
+            return EXIT_FENCE, f"{ENDPOINT_ENV}: {exc}"
     if upstream and update:
         return EXIT_FENCE, f"--update-examples records what the reference endpoint sends: unset {ENDPOINT_ENV}"
     if upstream and key is not None and not key:

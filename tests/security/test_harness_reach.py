@@ -61,7 +61,7 @@ def _branddocs_reach():
     home = os.path.expanduser("~")
     targets = {"venv": os.path.join(sysconfig.get_paths()["purelib"], f"zz-{mark}.pth"), "etc": f"/etc/{mark}",
                "home": os.path.join(home, mark), "project": os.path.join(os.getcwd(), mark),
-               "locks": f"/run/lock/branddocs-uids/{mark}"}
+               "locks": f"/run/branddocs-uids/{mark}"}
     said = {}
     for name, path in targets.items():
         try:
@@ -147,7 +147,7 @@ class Reach:
 
 
 def _targets(project: Path) -> dict[str, Path]:
-    venv, locks = Path(sysconfig.get_paths()["purelib"]), Path("/run/lock/branddocs-uids")
+    venv, locks = Path(sysconfig.get_paths()["purelib"]), Path("/run/branddocs-uids")
     return {
         "venv": venv / f"zz-{MARK}.pth",
         "etc": Path("/etc") / MARK,

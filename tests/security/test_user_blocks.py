@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from branddocs.examples.isolation import namespaces
-from branddocs.examples.isolation.uids import BLOCK, UNIT_UIDS, UnitUsers, UserError, mapped_blocks
+from branddocs.examples.isolation.uids import BLOCK, LOCKS, UNIT_UIDS, UnitUsers, UserError, mapped_blocks
 from branddocs.examples.isolation.workspace import HARNESS_BLOCKS
 
 from ..support.project import run_branddocs, scratch_project
@@ -90,3 +90,24 @@ def test_check_refuses_more_workers_than_blocks_in_one_line(tmp_path: Path) -> N
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"-n {HARNESS_BLOCKS + 1}: as root at most {HARNESS_BLOCKS} pytest workers" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_the_lock_folder_lies_where_only_root_makes_folders() -> None:
+    """Made in a folder every user may write to (`/run/lock` is 1777), the lock folder could be made first by any
+    user, and every check of root's would then refuse (the folder is not root's). In /run only root makes folders.
+    Negative: /run/lock, where it was, is open to every user."""
+    parent = os.stat(LOCKS.parent)
+    assert parent.st_uid == 0, LOCKS.parent
+    assert not parent.st_mode & 0o022, oct(parent.st_mode)
+    if Path("/run/lock").is_dir():
+        assert os.stat("/run/lock").st_mode & 0o002, "the negative: /run/lock is writable by every user"
+
+
+@as_root
+def test_a_lock_folder_of_someone_elses_is_refused(tmp_path: Path) -> None:
+    """The lock folder must be root's alone: one of another user's is refused, naming it (never followed)."""
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    os.chown(locks, 1001, 1001)
+    with pytest.raises(UserError, match="expected a folder of root's"):
+        UnitUsers(locks)

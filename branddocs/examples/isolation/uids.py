@@ -1,7 +1,7 @@
 """The users isolation units run as: as root, one of its own per unit, never reused while anything of it lives.
 
 As root each unit (one example's processes) runs as a user no file on the machine belongs to. Each pytest worker
-reserves a block of BLOCK users for as long as it lives (a lock file per block under /run/lock, held open, so no
+reserves a block of BLOCK users for as long as it lives (a lock file per block under /run, held open, so no
 two workers on this machine, of one run or of two, ever share a block), and hands its users out in turn, each
 only once the unit that had it is over (`UnitUsers.give_back`, called after the unit's PID namespace has gone,
 with its processes, its IPC namespace and its tmpfs scratch). As an ordinary user there is one user, the caller:
@@ -25,8 +25,10 @@ BLOCK = 1024
 """Users per worker: far more than the units a worker has alive at once (an example, a standby, two clients)."""
 PROBE_UID = UNIT_UIDS[0] + UNIT_UIDS[1] - 1
 """The user of sandbox.py's probe (`true`, run once per process): past the last whole block, no unit's."""
-LOCKS = Path("/run/lock/branddocs-uids")
-"""One lock file per reserved block: `<index>`, held locked by the worker that uses block <index>."""
+LOCKS = Path("/run/branddocs-uids")
+"""One lock file per reserved block: `<index>`, held locked by the worker that uses block <index>. In /run, where
+only root makes folders (not /run/lock, open to every user: one who made the folder first would stop every check
+of root's)."""
 
 
 class UserError(RuntimeError):

@@ -1,7 +1,9 @@
 """Tenants that look alike: two brand files whose names, ids, key variables or host names a reader cannot tell
 apart (`Acme Cloud` written with a Greek capital Alpha, U+0391, beside `Acme Cloud`; `Ac<ZWJ>me Cloud`, full-width
 letters, two spaces; a host's `xn--` label compared as it decodes) are refused, naming both files. The comparison
-is `text.lookalike_keys`: UTS #39 skeletons of the value as a reader sees it (branddocs/text/skeleton.py).
+is `text.lookalike_keys`: UTS #39 skeletons of the value as a reader sees it (branddocs/text/skeleton.py); names
+are compared by their words as well (`text.name_keys`), once symbols, marks and punctuation are set aside: `Acme
+Cloud®`, `Acme Cloud ™`, `Acme Cloudᵀᴹ` and `Acme Cloud's` are `Acme Cloud`.
 
 A brand's free text (`user_name`, `portal_name`, `copyright`) that holds another tenant's name among its words
 (`copyright: © ACME CIoud` on another brand) is refused too, naming both files, unless that is where it holds
@@ -16,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from branddocs.brand.model import Brand
-from branddocs.text import GrammarError, decoded_host, lookalike_keys, lookalike_words
+from branddocs.text import GrammarError, decoded_host, lookalike_keys, lookalike_words, name_keys
 
 __all__ = ["lookalike_brands"]
 
@@ -58,7 +60,10 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
     for path, brand in brands.items():
         for compared, values in _fields(brand).items():
             for value, field in sorted(values):
-                for key in lookalike_keys(value):
+                keys = lookalike_keys(value)
+                if compared == "user_name":  # a name with a mark beside it (`Acme Cloud®`) is the name
+                    keys |= {f"words: {key}" for key in name_keys(value)}
+                for key in keys:
                     index.setdefault((compared, key), []).append((path, value, field))
     found: dict[Path, list[str]] = {}
     for (compared, _), owners in index.items():
@@ -75,7 +80,8 @@ def lookalike_brands(brands: dict[Path, Brand]) -> dict[Path, str]:
             else:
                 seen = (
                     f"{value_a!r}{_unusual(value_a)} and {value_b!r}{_unusual(value_b)}, which look alike (one "
-                    "UTS #39 skeleton once blanks, invisible characters, width and case are set aside)"
+                    "UTS #39 skeleton once blanks, invisible characters, width and case are set aside; for names, "
+                    "the same words once symbols, marks and punctuation are)"
                 )
             message = f"{path_a} and {path_b}: {field}: expected values a reader can tell apart, found {seen}"
             for path in (path_a, path_b):

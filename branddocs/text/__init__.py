@@ -35,7 +35,7 @@ from branddocs.text.printers import (
     url_path,
 )
 from branddocs.text.scripts import mixed_scripts
-from branddocs.text.skeleton import CONFUSABLES_VERSION, lookalike_keys, lookalike_words, skeleton
+from branddocs.text.skeleton import CONFUSABLES_VERSION, lookalike_keys, lookalike_words, name_keys, skeleton
 
 __all__ = [
     "BIDI_CONTROLS",
@@ -60,6 +60,7 @@ __all__ = [
     "mixed_scripts",
     "model_id",
     "name",
+    "name_keys",
     "printed_as_is",
     "python_str",
     "shell_word",

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from importlib import resources
 
 from branddocs.text.scripts import is_blank, is_default_ignorable, script_of
 
-__all__ = ["CONFUSABLES_VERSION", "lookalike_keys", "lookalike_words", "skeleton"]
+__all__ = ["CONFUSABLES_VERSION", "lookalike_keys", "lookalike_words", "name_keys", "skeleton"]
 
 CONFUSABLES_VERSION = "13.0.0"
 """The version of Unicode's confusables.txt in data/ (its header says so too)."""
@@ -90,3 +91,29 @@ def lookalike_words(text: str) -> tuple[tuple[str, ...], ...]:
     shown = _folded(text)
     cased = unicodedata.normalize("NFKC", shown.casefold())
     return tuple(_words(form) for form in (skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold())))
+
+
+_MARKS = ("<super>", "<sub>", "<circle>", "<square>", "<small>")
+"""Compatibility forms a name carries as a mark (`Cloudᵀᴹ`, `Cloud²`, `Ⓡ`), not as letters of its words."""
+_POSSESSIVE = re.compile(r"['\u2019\u02bc]s\b", re.IGNORECASE)
+
+
+def _unmarked(text: str) -> str:
+    """`text` less what a reader takes for a mark beside a name, not a word of it: symbols (`®`, `™`, `℠`, `°`,
+    `✓`), modifier letters (`ˢ`, `ᴵᴺᶜ`), superscript, subscript, circled and squared forms (`²`), and a possessive
+    `'s`."""
+    kept = []
+    for char in _POSSESSIVE.sub("", text):
+        category = unicodedata.category(char)
+        if category[0] == "S" or category == "Lm" or unicodedata.decomposition(char).startswith(_MARKS):
+            kept.append(" ")
+        else:
+            kept.append(char)
+    return "".join(kept)
+
+
+def name_keys(text: str) -> frozenset[str]:
+    """What two names a reader takes for one share: their words run together in each of `lookalike_words`' forms,
+    once marks, symbols, punctuation and the blanks between words are set aside (`Acme Cloud®`, `Acme Cloud ™`,
+    `Acme Cloud's`, `Acme Cloudᵀᴹ`, `ACME-CLOUD` and `AcmeCloud` are `Acme Cloud`; `Acme Cloud Plus` is not)."""
+    return frozenset("".join(words) for words in lookalike_words(_unmarked(text)) if words)

@@ -281,3 +281,41 @@ def test_a_tenants_own_name_may_hold_another_tenants(tmp_path: Path) -> None:
 
 def test_no_brand_of_the_project_holds_another_tenants_name(project: Project) -> None:
     assert len(load_brands(project.brands_dir)) >= 4
+
+
+# A name with a mark beside it, or its words run together, is the name (attack6: each loaded beside `Acme Cloud`).
+
+MARKED = {
+    "a registered sign": "Acme Cloud\u00ae",
+    "a trademark sign after a space": "Acme Cloud \u2122",
+    "a service mark": "Acme Cloud\u2120",
+    "superscript TM letters": "Acme Cloud\u1d40\u1d39",
+    "a degree sign": "Acme Cloud\u00b0",
+    "a check mark": "Acme Cloud\u2713",
+    "a superscript two": "Acme Cloud\u00b2",
+    "a modifier small s": "Acme Cloud\u02e2",
+    "superscript INC": "Acme Cloud \u1d35\u1d3a\u1d9c",
+    "a possessive": "Acme Cloud's",
+    "the words run together": "AcmeCloud",
+    "a hyphen between the words": "Acme-Cloud",
+}
+
+
+@pytest.mark.parametrize("case", MARKED)
+def test_a_name_with_a_mark_beside_it_is_refused_naming_both_files(tmp_path: Path, case: str) -> None:
+    acme, other = _write(tmp_path, "acme", ACME), _write(tmp_path, "acme2", _other({"user_name": MARKED[case]}))
+    load_brand(other)  # each loads on its own
+    with pytest.raises(BrandError, match=rf"^{re.escape(str(acme))} and {re.escape(str(other))}: user_name: expected"):
+        load_brands(tmp_path)
+
+
+@pytest.mark.parametrize("case", [c for c in MARKED if c != "a hyphen between the words"])  # its key variable is
+def test_the_negative_skeletons_alone_tell_each_apart(case: str) -> None:  # acme's: refused before too
+    # Before: the whole value's skeletons, which keep the mark (or lack the blank): no key shared with `Acme Cloud`.
+    assert not lookalike_keys(MARKED[case]) & lookalike_keys(ACME["user_name"])
+    assert text.name_keys(MARKED[case]) & text.name_keys(ACME["user_name"])
+
+
+@pytest.mark.parametrize("name", ["Acme Cloud Plus", "Acme Clouds", "Acme Cloud 2", "Acme", "Cloud Acme"])
+def test_a_name_with_another_word_stays_another_name(name: str) -> None:
+    assert not text.name_keys(name) & text.name_keys(ACME["user_name"]), name

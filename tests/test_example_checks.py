@@ -211,6 +211,27 @@ def test_fence_mistakes_stop_collection(scratch: Project, fence: str, expected: 
     assert "collect" not in output.lower()  # one message, no pytest collection report around it
 
 
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [("{{ no_such_value }}", "UndefinedError: 'no_such_value' is undefined"),
+     ("{{ user_name ", "TemplateSyntaxError on line ")],
+)  # fmt: skip
+def test_a_page_whose_macros_fail_is_named_with_the_error(scratch: Project, template: str, expected: str) -> None:
+    """mkdocs-macros exits on a page's error (`on_error_fail`) and logs why, which a check's collection did not show:
+    pytest said `INTERNALERROR ... SystemExit` and nothing of the page. Now one failure names the page and the error.
+    The negative: the same page renders into an example check once the mistake is gone."""
+    write_page(scratch, "bad.md", f"# Bad\n\n{template}\n\n```bash\necho hi\n```\n")
+    code, _, output = check(scratch, "--brand", "acme", "bad.md")
+    assert code != 0, output
+    assert "docs/bad.md: its macros failed: " in output, output
+    assert expected in output, output
+    assert "INTERNALERROR" not in output, output
+    assert "SystemExit" not in output, output
+    write_page(scratch, "bad.md", "# Bad\n\n{{ user_name }}\n\n```bash\necho hi\n```\n")
+    code, _, output = check(scratch, "--brand", "acme", "bad.md")
+    assert "its macros failed" not in output, output
+
+
 def test_update_examples_rewrites_the_template(scratch: Project) -> None:
     page = write_page(scratch, "stale.md", NEGATIVE.split("```bash\ncurl")[0].replace("#> Goodbye!", "#> Old."))
     template_before = page.read_text(encoding="utf-8")

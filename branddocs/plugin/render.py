@@ -17,6 +17,8 @@ tests/test_render.py holds the three to the same Markdown for every page of ever
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,44 @@ SKIPPED_ON_CONFIG = ("search", "material/search")
 
 class ConfigProblem(UsageError):
     """mkdocs.yml (or a file it INHERITs) holds what MkDocs may not load: each problem names its file and line."""
+
+
+class MacroProblem(UsageError):
+    """A page's template failed to render (`{{ no_such_value }}`, a syntax error): the page and what went wrong."""
+
+
+class _Said(logging.Handler):
+    """What mkdocs-macros logs while a page renders: its error's one line (`_UndefinedError_: ...`) before it exits."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        for line in (line.strip() for line in message.splitlines()):
+            syntax = re.match(r"_Line ([0-9]+) in Markdown file:_ \*\*(.*)\*\*$", line)
+            if syntax:  # below the page's front matter
+                self.lines.append(f"TemplateSyntaxError on line {syntax[1]} of its Markdown: {syntax[2]}")
+            elif re.match(r"_[A-Za-z]+_: ", line) and not line.startswith("_File_"):
+                self.lines.append(line.strip("_ ").replace("_: ", ": ", 1))
+
+
+def _render_macros(config: MkDocsConfig, text: str, page: Any, files: Any, shown: str) -> str:
+    """The macros plugin's page event: its exit on an error (`on_error_fail`) as a MacroProblem naming the page."""
+    said, log = _Said(), logging.getLogger("mkdocs.plugins.mkdocs_macros")
+    level, propagate = log.level, log.propagate
+    log.addHandler(said)
+    log.setLevel(logging.WARNING)  # whatever the run's logging says: the error is said once, in the MacroProblem
+    log.propagate = False
+    try:
+        return config.plugins["macros"].on_page_markdown(text, page=page, config=config, files=files)
+    except SystemExit:
+        raise MacroProblem(f"{shown}: its macros failed: {'; '.join(said.lines) or 'no reason given'}") from None
+    finally:
+        log.removeHandler(said)
+        log.setLevel(level)
+        log.propagate = propagate
 
 
 def brand_config(project: Project, brand_id: str, site_dir: Path | None = None) -> MkDocsConfig:
@@ -99,6 +139,6 @@ class BrandRenderer:
             text = page.markdown or ""
             if before is not None:
                 text = get_data(before((docs / source).read_text(encoding="utf-8-sig"), str(docs / source)))[0]
-            text = config.plugins["macros"].on_page_markdown(text, page=page, config=config, files=files)
+            text = _render_macros(config, text, page, files, f"docs/{source}")
             rendered.append(RenderedPage(uri, source, text, dict(page.meta)))
         return rendered

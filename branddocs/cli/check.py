@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, project: Project) -> int:
-    from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT, launch, send
+    from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT, launch, send, stop
     from branddocs.examples.run.first_run import proxy_settings, refusal
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, ROOT
     from branddocs.site.build_env import build_environment
@@ -68,18 +68,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
         del settings["key"]
         return _checked(args, project, upstream, key, proxy, env)
     finally:
-        _stop(proxy)
-
-
-def _stop(proxy: subprocess.Popen) -> None:
-    """The proxy ends with its stdin (closed already once pytest has ended)."""
-    assert proxy.stdin is not None
-    proxy.stdin.close()
-    try:
-        proxy.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proxy.kill()
-        proxy.wait()
+        stop(proxy)  # its stdin is closed already once pytest has ended
 
 
 def _checked(

@@ -1,7 +1,7 @@
 """Starting the proxy process (process.py): `launch` it, with its settings on its stdin or (`send`) once they are
-read, then, once the engine has done what it can meanwhile, `ready` reads where it serves. Here, apart from
-process.py and recording.py: the engine starts it before it imports what they import (httpx, starlette), which the
-proxy process imports for itself.
+read, then, once the engine has done what it can meanwhile, `ready` reads where it serves; `stop` ends it. Here,
+apart from process.py and recording.py: the engine starts it before it imports what they import (httpx,
+starlette), which the proxy process imports for itself.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-__all__ = ["DEFAULT_TIMEOUT", "launch", "ready", "send"]
+__all__ = ["DEFAULT_TIMEOUT", "launch", "ready", "send", "stop"]
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds one example may run, and the proxy's limit for one request, unless the run or a brand sets another."""
@@ -46,3 +46,14 @@ def ready(process: subprocess.Popen) -> dict:
         process.stdin.close()
         raise RuntimeError(f"the recording proxy did not start (status {process.wait(timeout=30)}; see above)")
     return json.loads(line)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """The proxy ends with its stdin: closed (if it is not already), and waited for; killed after 15 s."""
+    assert process.stdin is not None
+    process.stdin.close()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -39,7 +39,7 @@ from starlette.routing import Route
 from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.body import Bodies
-from branddocs.examples.proxy.launch import launch, ready
+from branddocs.examples.proxy.launch import launch, ready, stop
 from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
@@ -141,13 +141,7 @@ def running_proxy(settings: Mapping[str, object], environ: Mapping[str, str]) ->
     try:
         yield info
     finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _short_temp() -> str:

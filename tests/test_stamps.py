@@ -4,9 +4,14 @@ stat a file; an up-to-date brand is found by it, so it runs once per brand in ev
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import time
 from pathlib import Path
 
+import pytest
+
+from branddocs.builder import site_tree, stamps
 from branddocs.builder.stamps import _listing
 
 
@@ -58,3 +63,55 @@ def test_the_listing_changes_with_a_file_lost_grown_or_added(tmp_path: Path) -> 
     (site / "index.html").unlink()
     assert len({before, grown, added, _listing(site)}) == 4
     assert _listing(site) == _walked(site)
+
+
+def _plain_site(tmp_path: Path) -> Path:
+    """A site as builds publish them: folders and regular files, no links."""
+    site = tmp_path / "acme"
+    (site / "a").mkdir(parents=True)
+    (site / "index.html").write_text("<p>home</p>")
+    (site / "a" / "page.html").write_text("x" * 700)
+    return site
+
+
+class _Inputs:
+    """A brand's inputs that never change: what check() is left to decide is the site."""
+
+    def digest(self, brand_id: str, known: stamps.Digest | None = None) -> stamps.Digest:
+        return stamps.Digest("inputs", {}, {"resource_dir_name": "acme", "language": "en"})
+
+
+def test_an_up_to_date_site_is_listed_once_then_confirmed_by_its_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_tree, "SETTLED_NS", 0)
+    site = _plain_site(tmp_path)
+    root, stamp = site.parent, stamps.stamp_path(site.parent, site.name)
+    stamps.write_stamp(stamp, _Inputs().digest(site.name), site)
+    assert "tree" not in json.loads(stamp.read_text())  # just built: its folders not settled yet
+    time.sleep(0.05)
+    assert stamps.check(_Inputs(), site.name, root)[1]  # listed, and given its tree
+    assert "tree" in json.loads(stamp.read_text())
+    site_tree._checked.clear()
+    site_tree._sizes.clear()
+    listed = []
+    real_record = site_tree.record
+    monkeypatch.setattr(site_tree, "record", lambda folder: listed.append(folder) or real_record(folder))
+    assert stamps.check(_Inputs(), site.name, root)[1]
+    assert listed == []  # the negative (before the tree record, every check listed the site): not listed
+    (site / "index.html").unlink()
+    assert not stamps.check(_Inputs(), site.name, root)[1]  # a lost file is still told
+    assert listed == [site]
+
+
+def test_settle_gives_just_built_sites_their_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _plain_site(tmp_path)
+    root, stamp = site.parent, stamps.stamp_path(site.parent, site.name)
+    stamps.write_stamp(stamp, _Inputs().digest(site.name), site)
+    assert stamps.settle(root, [site.name]) == 0  # a moment ago: not settled
+    monkeypatch.setattr(site_tree, "SETTLED_NS", 0)
+    time.sleep(0.05)
+    assert stamps.settle(root, [site.name, "none"]) == 1
+    recorded = json.loads(stamp.read_text())
+    assert site_tree.unchanged(site, recorded["tree"])
+    assert recorded["files"] == site_tree.listing(site)

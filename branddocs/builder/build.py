@@ -32,13 +32,15 @@ import yaml
 from branddocs import settings
 from branddocs.builder import engines
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
-from branddocs.builder.stamps import Inputs, check, inputs_digest, stamp_path, write_stamp
+from branddocs.builder.stamps import Inputs, check, inputs_digest, settle, stamp_path, write_stamp
 from branddocs.site import Project, build_cache, search, store, theme_links
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", "inputs_digest", "recover",
            "site_lock"]  # fmt: skip
 
+SETTLE_S = 2.5
+"""A site published this long ago has settled folders (site_tree.py): its stamp gets its tree record meanwhile."""
 BYTECODE_DIR = ".cache/jinja-bytecode"
 """Under the project: Material's compiled templates, kept between runs (safe to delete)."""
 
@@ -173,10 +175,16 @@ def build_brands(
             _warm_up(project, todo, inputs)
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
             fork = multiprocessing.get_context("fork")
+            built: list[tuple[float, str]] = []  # (when, brand) of sites published: their stamps get tree records
             with ProcessPoolExecutor(jobs, fork, _die_with_parent, (os.getpid(),)) as pool:
                 futures = [pool.submit(_build_in_worker, inputs, i, site) for i in todo]
                 for future in as_completed(futures):
-                    report(future.result())
+                    result = future.result()
+                    report(result)
+                    built += [(time.monotonic(), result.brand_id)] if result.ok else []
+                    while built and built[0][0] < time.monotonic() - SETTLE_S:
+                        settle(folder, [built.pop(0)[1]])
+            settle(folder, [brand_id for _, brand_id in built])  # those settled by now; the others are listed next run
         store.collect(store.store_dir(folder))  # the previous sites' files no site links any more
     # Once per page and language, however many brands share the language.
     for notice in dict.fromkeys(n for r in results for n in r.notices):

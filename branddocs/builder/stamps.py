@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,12 +20,12 @@ from pathlib import Path
 
 from branddocs.brand import load_brand
 from branddocs.brand.folders import BRAND_PAGES, IMAGES, walk_docs
-from branddocs.builder import engines
+from branddocs.builder import engines, site_tree
 from branddocs.site import Project
 from branddocs.site.pages import translation_source
 from branddocs.site.publish import STAMP_DIR
 
-__all__ = ["Digest", "Inputs", "check", "inputs_digest", "stamp_path", "write_stamp"]
+__all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "stamp_path", "write_stamp"]
 
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
@@ -95,19 +96,27 @@ class Inputs:
             digest.update(f"{self._name(path)}\0{_shared_hash(path, *_record(path.stat()))}\0".encode())
         return engines.get(self.engine).digest(digest.hexdigest())  # switching engines rebuilds
 
-    def _name(self, path: Path) -> str:
-        root = self.project.root
-        return str(path.relative_to(root) if path.is_relative_to(root) else path)
+    def _name(self, path: Path | str) -> str:
+        """`path` under the project's root, as the digests name it (a path elsewhere: as it is)."""
+        path = os.fspath(path)
+        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
+
+    @property
+    def _prefix(self) -> str:
+        root = os.fspath(self.project.root)
+        return "\0" if root == "." else os.path.join(root, "")  # "." names relative paths as they are
 
     def digest(self, brand_id: str, known: Digest | None = None) -> Digest:
-        """`brand_id`'s digest; `known`, from its stamp, spares reading files that did not change since."""
+        """`brand_id`'s digest; `known`, from its stamp, spares reading files that did not change since.
+
+        Paths as strings, not pathlib's: this runs for every brand in every build."""
         known = known or Digest("")
-        brand_file = self.project.brands_dir / f"{brand_id}.yml"
+        brand_file = os.path.join(self.project.brands_dir, f"{brand_id}.yml")
         try:
-            record = _record(brand_file.stat())
+            record = _record(os.stat(brand_file))
             brand = known.brand if known.files.get(self._name(brand_file), [])[:4] == record else {}
             if not brand.get("resource_dir_name") or not brand.get("language"):
-                loaded = load_brand(brand_file)
+                loaded = load_brand(Path(brand_file))
                 brand = {"resource_dir_name": loaded.resource_dir_name, "language": loaded.language}
         except Exception:
             return Digest("unreadable-brand")
@@ -116,16 +125,21 @@ class Inputs:
         for top in (docs / IMAGES / brand["resource_dir_name"], docs / BRAND_PAGES / brand_id):
             for folder, dirs, names in os.walk(top, followlinks=True):
                 dirs.sort()
-                own += [Path(folder, name) for name in sorted(names)]
+                own += [os.path.join(folder, name) for name in sorted(names)]
         files: dict[str, list] = {}
         digest = hashlib.sha256(f"{self.shared(brand['language'])}\n".encode())
+        settled = time.time_ns() - _RACY_NS
         for path in own:
-            if not path.is_file():
+            try:
+                status = os.stat(path)
+            except (OSError, ValueError):  # as Path.is_file: gone, or not a path
                 continue
-            name, record = self._name(path), _record(path.stat())
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            name, record = self._name(path), _record(status)
             recorded = known.files.get(name, [])
-            content = recorded[4] if len(recorded) == 5 and recorded[:4] == record else _hash_file(path)
-            if record[1] < time.time_ns() - _RACY_NS:
+            content = recorded[4] if len(recorded) == 5 and recorded[:4] == record else _hash_file(Path(path))
+            if record[1] < settled:
                 files[name] = [*record, content]
             else:  # changed a moment ago: may change again unseen within the same timestamp
                 files[name] = [0, 0, 0, 0, content]
@@ -151,31 +165,8 @@ def stamp_path(site_root: Path, brand_id: str) -> Path:
 
 
 def _listing(site: Path) -> str:
-    """A hash of a site's file names and sizes: what its stamp vouches for."""
-    found: list[tuple[tuple[str, ...], int]] = []
-    _list_files(str(site), (), found)
-    digest = hashlib.sha256()
-    for parts, size in sorted(found):
-        digest.update(f"{'/'.join(parts)}\0{size}\n".encode())
-    return digest.hexdigest()
-
-
-def _list_files(folder: str, parts: tuple[str, ...], found: list[tuple[tuple[str, ...], int]]) -> None:
-    """What os.walk and os.path.isfile find under `folder` (no symbolic link to a folder entered; a link to a file
-    counted as the file), with one stat a file: a site holds a hundred files, and a run looks at 1,000 sites."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            if entry.is_dir():
-                if not entry.is_symlink():
-                    _list_files(entry.path, (*parts, entry.name), found)
-            elif entry.is_file():
-                found.append(((*parts, entry.name), entry.stat().st_size))
-        except OSError:  # gone meanwhile: as os.walk and isfile, not listed
-            continue
+    """A hash of a site's file names and sizes: what its stamp vouches for (site_tree.py)."""
+    return site_tree.listing(site)
 
 
 def _read_stamp(stamp: Path) -> dict:
@@ -197,8 +188,14 @@ def _known(recorded: dict) -> Digest:
     return Digest(str(recorded.get("inputs", "")), files, brand)
 
 
-def _up_to_date(final: Path, recorded: dict, digest: Digest) -> bool:
-    return final.is_dir() and recorded.get("inputs") == digest.value and recorded.get("files") == _listing(final)
+def _up_to_date(final: Path, recorded: dict, digest: Digest) -> tuple[bool, site_tree.Tree | None]:
+    """Whether the site is what the stamp vouches for; and its tree record when the stamp should get a new one."""
+    if not final.is_dir() or recorded.get("inputs") != digest.value:
+        return False, None
+    if site_tree.unchanged(final, recorded.get("tree")):  # its folders untouched: not listed again
+        return True, None
+    files, tree = site_tree.record(final)
+    return files == recorded.get("files"), tree
 
 
 def write_stamp(stamp: Path, digest: Digest, final: Path) -> None:
@@ -217,9 +214,25 @@ def check(inputs: Inputs, brand_id: str, site_root: Path) -> tuple[Digest, bool]
     final, stamp = site_root / brand_id, stamp_path(site_root, brand_id)
     recorded = _read_stamp(stamp)
     digest = inputs.digest(brand_id, _known(recorded))
-    up_to_date = _up_to_date(final, recorded, digest)
-    if up_to_date and (recorded.get("own") != digest.files or recorded.get("brand") != digest.brand):
-        # Same inputs, but files touched or just written: record them as they are now, so that the next run
-        # need not read them again either.
-        _save(stamp, {**recorded, "own": digest.files, "brand": digest.brand})
+    up_to_date, tree = _up_to_date(final, recorded, digest)
+    if up_to_date and (recorded.get("own") != digest.files or recorded.get("brand") != digest.brand or tree):
+        # Same inputs, but files touched or just written, or a site listed again: record them as they are now, so
+        # that the next run need not read them, nor list the site, again either.
+        _save(stamp, {**recorded, "own": digest.files, "brand": digest.brand, **({"tree": tree} if tree else {})})
     return digest, up_to_date
+
+
+def settle(site_root: Path, brand_ids: list[str]) -> int:
+    """Give the stamps of `brand_ids` (just built) their sites' tree records where the folders have settled, so
+    the next run's check need not list those sites; the number of stamps given one."""
+    given = 0
+    for brand_id in brand_ids:
+        stamp = stamp_path(site_root, brand_id)
+        recorded = _read_stamp(stamp)
+        if not recorded or "tree" in recorded:
+            continue
+        files, tree = site_tree.record(site_root / brand_id)
+        if tree and files == recorded.get("files"):
+            _save(stamp, {**recorded, "tree": tree})
+            given += 1
+    return given

@@ -45,14 +45,17 @@ class Project:
         return self.root / "site"
 
     def copy_to(self, folder: Path) -> Project:
-        """A scratch copy to change freely: the sources copied; tests and node_modules linked for the tests' use.
+        """A scratch copy to change freely: the sources and package files copied; tests and node_modules linked for the
+        tests' use.
 
         branddocs itself is not copied or linked: the copy builds with the installed plugin, as any project does."""
         folder.mkdir(parents=True, exist_ok=True)
-        for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros"):
+        for name in ("mkdocs.yml", "docs", "overrides", "brands", "macros", "pyproject.toml", "package.json",
+                     "package-lock.json"):  # fmt: skip
             src = self.root / name
-            (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
-        for name in ("tests", "node_modules", "pyproject.toml", "package.json", "package-lock.json"):
+            if src.exists():
+                (shutil.copytree if src.is_dir() else shutil.copy2)(src, folder / name)
+        for name in ("tests", "node_modules"):
             if (self.root / name).exists():
                 (folder / name).symlink_to(self.root / name)
         return Project(folder)

@@ -91,13 +91,14 @@ def _branddocs_reach():
         except OSError as exc:
             said["read"][name] = errno.errorcode.get(exc.errno, str(exc.errno))
     import socket
-    try:
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(5)
-            sock.connect(SOCKET)
-            said["socket"] = "connected"
-    except OSError as exc:
-        said["socket"] = errno.errorcode.get(exc.errno, str(exc))
+    for name, path in (("socket", SOCKET), ("linked socket", LINKED)):
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(5)
+                sock.connect(path)
+                said[name] = "connected"
+        except OSError as exc:
+            said[name] = errno.errorcode.get(exc.errno, str(exc))
     try:
         os.close(os.open(PTY, os.O_RDWR | os.O_NOCTTY))
         said["pty"] = "opened"
@@ -268,6 +269,9 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
         code = code.replace("SECRETS", repr({name: str(path) for name, path in hidden.items()}))
         socket_path, pty = stack.enter_context(_listening()), stack.enter_context(_terminal())
         code = code.replace("SOCKET", repr(socket_path)).replace("PTY", repr(pty))
+        # The repository links to the socket's folder (a tmux server's): the link is not a path the check reads.
+        (project.root / "sockets").symlink_to(os.path.dirname(socket_path))
+        code = code.replace("LINKED", repr(str(project.root / "sockets" / "default")))
         (project.root / "conftest.py").write_text(code, encoding="utf-8")
         stack.callback(_remove, targets)
         held = {name: path.read_text(errors="replace")[:64] for name, path in hidden.items()}
@@ -322,14 +326,16 @@ def test_the_repositorys_code_writes_nothing_a_later_command_runs(harnessed: Rea
 
 
 def test_the_repositorys_code_reaches_no_socket_or_terminal_of_the_users(harnessed: Reach, unharnessed: Reach) -> None:
-    """A Unix socket in /tmp (a tmux server's, an agent's) and another terminal of the user's: out of the harness's
-    reach, as root (its own user may not enter root's folders) and as an ordinary user (harness_view.USER_COVERS:
-    the harness is that user, and a read-only view stops neither connect(2) nor open(2) of a terminal). The
-    negative: without the harness, both are reached."""
+    """A Unix socket in /tmp (a tmux server's, an agent's), also through a link the repository holds, and another
+    terminal of the user's: out of the harness's reach, as root (its own user may not enter root's folders) and as
+    an ordinary user (harness_view.USER_COVERS: the harness is that user, and a read-only view stops neither
+    connect(2) nor open(2) of a terminal). The negative: without the harness, both are reached."""
     assert harnessed.code == 0, harnessed.output
     assert harnessed.said["socket"] in ("ENOENT", "EACCES"), harnessed.said
+    assert harnessed.said["linked socket"] in ("ENOENT", "EACCES"), harnessed.said
     assert harnessed.said["pty"] in ("ENOENT", "EACCES"), harnessed.said
     assert unharnessed.said["socket"] == "connected", unharnessed.said
+    assert unharnessed.said["linked socket"] == "connected", unharnessed.said
     assert unharnessed.said["pty"] == "opened", unharnessed.said
 
 
@@ -369,3 +375,22 @@ def test_the_repositorys_code_reads_no_secret_of_roots(harnessed: Reach, unharne
 def test_the_harnesss_lock_folder_for_users_is_its_own(harnessed: Reach) -> None:
     """A tmpfs of its own: what it writes there is not in the machine's (where other runs' locks are)."""
     assert not harnessed.left["locks"]
+
+
+def test_a_node_modules_link_is_bound_only_to_a_node_modules_folder(tmp_path: Path) -> None:
+    """The one path the check binds that the repository chooses: its node_modules. A committed link to a tmux
+    server's folder (or the home folder, /proc/self) is not bound into the harness's view; a node_modules folder
+    is. The negative: the path the harness would have bound is that folder."""
+    from branddocs.examples.run.harness_reads import harness_reads
+
+    with _listening() as socket_path:
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / "node_modules").symlink_to(os.path.dirname(socket_path))
+        reads = harness_reads(project, {}, {})
+        assert os.path.dirname(socket_path) not in [os.path.realpath(p) for p in reads], reads
+        assert str(project / "node_modules") not in reads, reads
+        (project / "node_modules").unlink()
+        (tmp_path / "shared" / "node_modules").mkdir(parents=True)
+        (project / "node_modules").symlink_to(tmp_path / "shared" / "node_modules")
+        assert str(project / "node_modules") in harness_reads(project, {}, {})

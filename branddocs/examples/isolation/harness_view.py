@@ -154,6 +154,8 @@ class UserView:
             try:
                 for cover in covers:
                     ns.mount_tmpfs(cover, _COVER_SIZE, mode=0o755)
+                for folder in home:  # there, empty: what looks in it finds nothing, not a folder that is gone
+                    os.makedirs(folder, mode=0o755, exist_ok=True)
                 _attach(trees)
             finally:
                 os.umask(old)

@@ -78,7 +78,7 @@ def _checked(
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
     from branddocs.examples.isolation.harness_view import UserView, View
-    from branddocs.examples.isolation.uids import BLOCK
+    from branddocs.examples.isolation.uids import BLOCK, LOCKS
     from branddocs.examples.isolation.workspace import HARNESS_BLOCKS, KEPT, Workspace
     from branddocs.examples.languages.base import check_language
     from branddocs.examples.proxy.launch import ready
@@ -159,8 +159,8 @@ def _checked(
             if space.user is None:  # an ordinary user's: its sockets and terminals out of view (harness_view.py)
                 view = UserView([*harness_reads(project.root, info, env), *space.writable], home=env.get("HOME"))
             else:  # as root: a user of its own, reading only what the check needs (and all may)
+                reads = harness_reads(project.root, info, env)
                 try:
-                    reads = harness_reads(project.root, info, env)
                     view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
                     space.give()
                 except OSError as exc:
@@ -172,6 +172,8 @@ def _checked(
                         return EXIT_NO_SANDBOX
                     print(f"branddocs: WARNING: the repository's code runs as root in its harness, which reads what "
                           f"root may read ({exc})", file=sys.stderr)  # fmt: skip
+                    # Its sockets and terminals (a tmux server of root's runs what root's peers ask) out of view.
+                    view = UserView([*reads, *space.writable, str(LOCKS)], home=env.get("HOME"))
             try:
                 code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
                                    cgroup_procs=space.cgroup_procs, view=view)  # fmt: skip

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from branddocs.examples.isolation import namespaces as ns
+from branddocs.examples.isolation import seccomp
 from branddocs.examples.isolation.harness_view import UserView, View
 from branddocs.examples.isolation.uids import BLOCK, LOCKS, PROBE_UID, UNIT_UIDS
 
@@ -151,6 +152,7 @@ def run(
                 for fd in keep:
                     os.set_inheritable(fd, True)
                 ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWPID | ns.CLONE_NEWNET | ns.CLONE_NEWIPC | ns.CLONE_NEWUTS)
+                seccomp.install()  # no kernel keyrings: the caller's session keyring is inherited (seccomp.py)
                 ns.make_mounts_private()
                 if isinstance(view, UserView):
                     view.place(os.getcwd())

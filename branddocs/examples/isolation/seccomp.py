@@ -1,4 +1,4 @@
-"""A seccomp filter for every isolation unit: no kernel keyrings.
+"""A seccomp filter for every isolation unit, and for the harness: no kernel keyrings.
 
 Kernel keyrings belong to a user (per user namespace), not to an IPC or mount namespace: the user and user-session
 keyrings (`@u`, `@s`) of one unit's user are those of the next unit that runs as the same user in the same user
@@ -11,16 +11,21 @@ given to bubblewrap on a file descriptor (`bwrap --seccomp FD`), which loads it 
 before it runs the unit's first program; every process started or forked below inherits it (a zygote's units too).
 A system call made through another ABI (x86's 32-bit `int 0x80`, x32) fails the same way, whatever its number.
 On a machine kind not listed in _MACHINES there is no filter (`program()` is None; the threat model says so).
+
+The harness (harness.py) loads the same filter into itself (`install`) before anything of the repository runs: a
+process holds its caller's session keyring (`@s`), where a developer's shell may keep a secret, and the repository's
+code would read it with `request_key` and `KEYCTL_READ`.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import platform
 import struct
 
-__all__ = ["KEY_SYSCALLS", "program", "program_fd"]
+__all__ = ["KEY_SYSCALLS", "install", "program", "program_fd"]
 
 KEY_SYSCALLS = ("add_key", "request_key", "keyctl")
 """The system calls refused in a unit."""
@@ -63,3 +68,24 @@ def program_fd() -> int | None:
     os.write(fd, code)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
+
+
+class _Program(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_char_p))
+
+
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def install() -> bool:
+    """The filter loaded into this process and all it starts (it needs CAP_SYS_ADMIN in its user namespace, which the
+    harness's first process has, or no_new_privs); False where there is no filter for this machine kind."""
+    code = program()
+    if code is None:
+        return False
+    fprog = _Program(len(code) // 8, code)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"seccomp filter: {os.strerror(number)}")
+    return True

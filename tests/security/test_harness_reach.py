@@ -25,12 +25,14 @@ import contextlib
 import fcntl
 import json
 import os
+import platform
 import secrets
 import select
 import shutil
 import socket
 import stat
 import subprocess
+import sys
 import sysconfig
 import tempfile
 import termios
@@ -104,6 +106,17 @@ def _branddocs_reach():
         said["pty"] = "opened"
     except OSError as exc:
         said["pty"] = errno.errorcode.get(exc.errno, str(exc.errno))
+    import ctypes, platform
+    numbers = {"x86_64": (249, 250), "aarch64": (218, 219)}.get(platform.machine())
+    if numbers:
+        libc = ctypes.CDLL(None, use_errno=True)
+        key = libc.syscall(numbers[0], b"user", b"branddocs-reach", None, 0)
+        if key < 0:
+            said["keyring"] = errno.errorcode.get(ctypes.get_errno(), "?")
+        else:
+            held = ctypes.create_string_buffer(256)
+            size = libc.syscall(numbers[1], 11, key, held, 256)  # KEYCTL_READ
+            said["keyring"] = "read " + held.raw[:max(size, 0)].decode(errors="replace")
     fds = [0, 1, 2]
     try:
         fds.append(os.open("/dev/tty", os.O_RDWR))
@@ -131,6 +144,19 @@ def pytest_terminal_summary(terminalreporter):
     import os
     with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "reach.json")) as report:
         terminalreporter.write_line("REACH-REPORT " + report.read())
+"""
+
+
+KEYRING_SECRET = "keyring-secret-" + MARK
+_KEYED = """
+import ctypes, os, platform, sys
+numbers = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(platform.machine())
+if numbers:  # a session keyring of its own, holding a secret (as a credential helper keeps one), then the command
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall(numbers[1], 1, b"branddocs-reach")  # KEYCTL_JOIN_SESSION_KEYRING
+    secret = sys.argv[1].encode()
+    assert libc.syscall(numbers[0], b"user", b"branddocs-reach", secret, len(secret), -3) > 0  # @s
+os.execv(sys.argv[2], sys.argv[2:])
 """
 
 
@@ -287,6 +313,7 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
                 **extra,
             }
             command = [str(BIN / "branddocs"), "check", "--brand", "acme", "serverless-endpoints.md", *flags]
+            command = [sys.executable, "-c", _KEYED, KEYRING_SECRET, *command]  # a session keyring holding a secret
             status, output, typed = _under_terminal(command, project.root, env)
         said = {}
         for line in output.splitlines():
@@ -337,6 +364,16 @@ def test_the_repositorys_code_reaches_no_socket_or_terminal_of_the_users(harness
     assert unharnessed.said["socket"] == "connected", unharnessed.said
     assert unharnessed.said["linked socket"] == "connected", unharnessed.said
     assert unharnessed.said["pty"] == "opened", unharnessed.said
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="no system call numbers known here")
+def test_the_repositorys_code_reads_no_key_of_the_callers_keyrings(harnessed: Reach, unharnessed: Reach) -> None:
+    """The check is started holding a session keyring with a secret in it (as a credential helper keeps one); the
+    harness's seccomp filter (seccomp.install) refuses every keyring call: EPERM. Negative: without the harness the
+    repository's code reads the secret."""
+    assert harnessed.said["keyring"] == "EPERM", harnessed.said
+    assert KEYRING_SECRET not in harnessed.output
+    assert unharnessed.said["keyring"] == "read " + KEYRING_SECRET, unharnessed.said
 
 
 def _tiocsti_refused_for_everyone() -> bool:

@@ -164,3 +164,33 @@ def test_serve_and_the_checks_collection_refuse_it_before_loading(scratch: Proje
     assert done.returncode != 0
     assert f"mkdocs.yml:{line}: tag tag:yaml.org,2002:python/object/apply:os.system" in done.stdout + done.stderr
     assert not sentinel.exists()
+
+
+def test_zensical_merges_the_inherit_chain_itself_and_never_hands_it_on(tmp_path: Path) -> None:
+    """The red team's shape (attack7): `INHERIT: docs/inherit.md`, a page of YAML comments (config_check passes it)
+    whose macros turn a comment into a `!!python/object/apply` line. Handed on, Zensical resolved it in the staging
+    folder (the rendered page) with PyYAML's full loader, which ran it. Now the chain is merged from the project's
+    own files as data (zensical._raw_config) and the generated config holds no INHERIT: the build passes, runs
+    nothing, and the inherited value is in the merged config. The negative (run on the code before): the build ran
+    the tag, and the sentinel file was made."""
+    from branddocs.builder.engines.zensical import _raw_config
+
+    from ..support.project import scratch_project
+
+    project = scratch_project(tmp_path / "project")
+    sentinel = tmp_path / "ran"
+    (project.docs_dir / "inherit.md").write_text(
+        '#{% filter replace("#!", "") %}\n'
+        f'#!x_tag: !!python/object/apply:os.system ["touch {sentinel}"]\n'
+        "#{% endfilter %}\nextra:\n  inherited_value: from-the-parent\n",
+        encoding="utf-8",
+    )
+    project.config_file.write_text("INHERIT: docs/inherit.md\n" + project.config_file.read_text(encoding="utf-8"))
+    merged = _raw_config(project.config_file)
+    assert "INHERIT" not in merged
+    assert merged["extra"]["inherited_value"] == "from-the-parent"
+    site = tmp_path / "site"
+    done = run_branddocs("build", "--engine", "zensical", "--brand", "acme", "--site-dir", str(site),
+                         cwd=project.root)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not sentinel.exists(), "a tag of the rendered page ran"

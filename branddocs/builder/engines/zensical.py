@@ -40,6 +40,7 @@ from branddocs.builder.engine import BuildFailed, Engine
 from branddocs.markup import template_leftover
 from branddocs.plugin.render import BrandRenderer, published
 from branddocs.site import Project, llms, secrets_scan, try_it
+from branddocs.site.config_check import MAX_INHERIT
 from branddocs.site.pages import docs_files, kept_out, site_pages
 from branddocs.site.platform_file import write_platform
 
@@ -49,7 +50,8 @@ _ARTICLE = re.compile(r"<article\b.*?</article>", re.S)
 _IMAGE = re.compile(r"<img\b[^>]*?\bsrc=\"(?P<src>[^\"]+)\"")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Settings Zensical has no use for, or that belong to plugins it does not run (the pages arrive rendered).
-_DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks")
+_DROPPED = ("plugins", "watch", "draft_docs", "not_in_nav", "exclude_docs", "site_dir", "docs_dir", "hooks",
+            "INHERIT")  # fmt: skip
 
 
 def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]:
@@ -142,7 +144,7 @@ def _overrides(project: Project, brand: Any, custom_dir: str | None, work: Path)
 
 def _write_config(project: Project, brand: Any, config: Any, work: Path) -> None:
     """The brand's mkdocs.yml for Zensical: the project's, with what branddocs' plugin set for the brand."""
-    raw = yaml.load(project.config_file.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - see _Loader
+    raw = _raw_config(project.config_file)
     for key in _DROPPED:
         raw.pop(key, None)
     # Material's look (Zensical's default, "modern", draws its own header colours over the brand's palette).
@@ -169,6 +171,19 @@ def _write_config(project: Project, brand: Any, config: Any, work: Path) -> None
     if config.site_url:
         generated["site_url"] = str(config.site_url)
     (work / "mkdocs.yml").write_text(yaml.safe_dump(_plain(generated), allow_unicode=True), encoding="utf-8")
+
+
+def _raw_config(path: Path, depth: int = 0) -> dict:
+    """mkdocs.yml as data (`_Loader`), its INHERIT chain merged in as MkDocs merges it (site/config_check.py checked
+    the chain). Never left to Zensical: it would resolve INHERIT from the staging folder, where a page named there
+    is the page after its macros ran, and read it with PyYAML's full loader (the red team ran `os.system` so)."""
+    from mergedeep import merge
+
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - see _Loader
+    parent = raw.pop("INHERIT", None)
+    if isinstance(parent, str) and depth < MAX_INHERIT:
+        raw = merge(_raw_config(Path(os.path.normpath(path.parent / parent)), depth + 1), raw)
+    return raw
 
 
 def _plain(value: Any) -> Any:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,13 +170,28 @@ def test_a_program_left_in_docs_loses_its_set_ids(tmp_path: Path) -> None:
     assert left.st_mode & (stat.S_ISUID | stat.S_ISGID) == 0, oct(left.st_mode)
 
 
-def test_no_set_ids_clears_only_the_bits(tmp_path: Path) -> None:
+def test_no_set_ids_leaves_plain_modes_and_no_capability(tmp_path: Path) -> None:
+    """What the harness left in docs/ under --update-examples, made plain: 0644 or 0755 files, 0755 folders, no file
+    capability (attack7: a copy of python3 given `cap_setuid=ep` made whoever ran it root), the link's target left
+    as it is. The negative: each was set as the harness could set it, and read back so before."""
     (tmp_path / "sub").mkdir()
-    program, plain = tmp_path / "sub" / "program", tmp_path / "plain"
-    for path, mode in ((program, 0o6755), (plain, 0o644)):
+    program, plain, open_file = tmp_path / "sub" / "program", tmp_path / "plain", tmp_path / "open"
+    for path, mode in ((program, 0o6755), (plain, 0o644), (open_file, 0o666)):
         path.write_text("x")
         path.chmod(mode)
-    (tmp_path / "link").symlink_to(program)
+    (tmp_path / "sub").chmod(0o777)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.write_text("x")
+    outside.chmod(0o666)
+    (tmp_path / "link").symlink_to(outside)
+    setuid = struct.pack("<IIIII", 0x02000001, 1 << 7, 0, 0, 0)  # VFS_CAP_REVISION_2, effective: CAP_SETUID
+    os.setxattr(program, "security.capability", setuid)  # this module runs as root only
+    assert os.getxattr(program, "security.capability") == setuid  # the negative: it is there
     no_set_ids(tmp_path)
     assert stat.S_IMODE(program.stat().st_mode) == 0o755
     assert stat.S_IMODE(plain.stat().st_mode) == 0o644
+    assert stat.S_IMODE(open_file.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "sub").stat().st_mode) == 0o755
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o666, "a link's target is not the harness's"
+    with pytest.raises(OSError, match="No data available"):
+        os.getxattr(program, "security.capability")

@@ -8,7 +8,8 @@ out of its reach for writing. It writes only:
   harness has ended. A check that failed keeps it (its examples' scripts, to look at), as pytest keeps its last
   runs' folders: the user's KEPT newest kept folders stay, older ones are removed when one is kept (`prune`);
 - the project's `docs/`, with `--update-examples` alone (which runs against the reference endpoint, never a key);
-  what it leaves there loses its set-user-ID and set-group-ID bits when the harness has ended (`no_set_ids`);
+  what it leaves there is made plain when the harness has ended (`no_set_ids`: modes 0644/0755, no file capability
+  or ACL);
 - its run group of cgroups (cgroups.harness_group), where its workers make their units' memory groups;
 - as root, its own lock folder for the blocks of users (a tmpfs at uids.LOCKS, inside the harness): the blocks
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
@@ -68,16 +69,34 @@ def _give(folder: Path, user: int) -> None:
             os.chown(path, user, user, follow_symlinks=False)
 
 
+_PRIVILEGE_XATTRS = ("security.capability", "system.posix_acl_access", "system.posix_acl_default")
+
+
 def no_set_ids(folder: Path) -> None:
-    """Clear the set-user-ID and set-group-ID bits of every file below `folder`: what the harness writes through
-    the idmapped `docs/` is root's on disk, and a setuid program it left there would make a local user root."""
-    for top, _, names in os.walk(folder):  # links are not followed
-        for name in names:
-            path = Path(top, name)
+    """What the harness left below `folder` (through the idmapped `docs/`, root's on disk), made plain: every file
+    `0644` (`0755` if it was executable by anyone) and every folder `0755`, so no set-user-ID, set-group-ID or
+    sticky bit, and nothing others may write; no file capability (`security.capability`: `cap_setuid=ep` on a copy
+    of python3 made whoever ran it root) and no ACL. An allow-list of modes, not a list of bits to clear."""
+    for top, dirs, names in os.walk(folder):  # links are not followed
+        for name in [*dirs, *names]:
+            _plain(Path(top, name))
+    _plain(folder)
+
+
+def _plain(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        mode = path.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            wanted = 0o755
+        elif stat.S_ISREG(mode):
+            wanted = 0o755 if mode & 0o111 else 0o644
+        else:
+            return  # a link (its target is not touched) or a special file
+        for name in _PRIVILEGE_XATTRS:
             with contextlib.suppress(OSError):
-                mode = path.lstat().st_mode
-                if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
-                    path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+                os.removexattr(path, name, follow_symlinks=False)
+        if stat.S_IMODE(mode) != wanted:
+            os.chmod(path, wanted)  # not a link (lstat above), and the harness is gone: nothing swaps it
 
 
 @dataclass

@@ -8,6 +8,7 @@ makes it safe to print as written in a code block.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shlex
@@ -198,6 +199,47 @@ def terminal_line(line: str) -> str:
     as a command (`\\::error`). Printed values never hold a newline here, so the only line starts are ours."""
     text = terminal_text(line)
     return "\\" + text if _WORKFLOW_COMMAND.match(text) else text
+
+
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_UNFINISHED_SGR = re.compile(r"\x1b(?:\[[0-9;]*)?$")
+
+
+class TerminalCopy:
+    """Another program's output, copied onto a terminal or CI log as it comes: its colours (SGR sequences, `ESC [
+    ... m`) and tabs kept, every other control character as an escape (`\\x1b`: no clipboard write, title, cursor
+    move or clear), and a line a CI runner would read as a command (`::error`) after a backslash (`terminal_line`).
+    An allow-list of what passes, not a list of sequences. Text arrives in pieces: a line's start is held until it
+    is decided, and an escape sequence until it is whole."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._held = ""
+        self._at_start = True
+
+    def feed(self, data: bytes, final: bool = False) -> str:
+        """What to print of `data`, the next piece of the output (`final`: the last; whatever is held is given)."""
+        *lines, last = (self._held + self._decoder.decode(data, final)).split("\n")
+        self._held = ""
+        out = [self._shown(line, self._at_start or index > 0) + "\n" for index, line in enumerate(lines)]
+        start = self._at_start or bool(lines)
+        plain = _SGR.sub("", last).lstrip()
+        if not final and start and plain in ("", ":", "#") and len(last) < 4096:
+            self._held, self._at_start = last, True  # `::`, `##` or not: not known yet
+        else:
+            cut = len(last) if final else (_UNFINISHED_SGR.search(last) or re.search("$", last)).start()
+            self._held = last[cut:]
+            out.append(self._shown(last[:cut], start))
+            self._at_start = start and not last[:cut]
+        return "".join(out)
+
+    @staticmethod
+    def _shown(text: str, start: bool) -> str:
+        parts = re.split(f"({_SGR.pattern})", text)
+        shown = "".join(p if i % 2 else "".join(c if c.isprintable() or c == "\t" else
+                                                _code_point_escape(c, "python") for c in p)
+                        for i, p in enumerate(parts))  # fmt: skip
+        return "\\" + shown if start and _WORKFLOW_COMMAND.match(_SGR.sub("", shown)) else shown
 
 
 CODE_PRINTERS = {

@@ -144,6 +144,8 @@ def pytest_terminal_summary(terminalreporter):
     import os
     with open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "reach.json")) as report:
         terminalreporter.write_line("REACH-REPORT " + report.read())
+    terminalreporter.write_line("\\x1b]52;c;T1dORUQ=\\x07\\x1b]0;owned\\x07")  # the clipboard, the title
+    terminalreporter.write_line("::error::REACH-COMMAND")
 """
 
 
@@ -374,6 +376,17 @@ def test_the_repositorys_code_reads_no_key_of_the_callers_keyrings(harnessed: Re
     assert harnessed.said["keyring"] == "EPERM", harnessed.said
     assert KEYRING_SECRET not in harnessed.output
     assert unharnessed.said["keyring"] == "read " + KEYRING_SECRET, unharnessed.said
+
+
+def test_the_repositorys_output_reaches_the_terminal_as_text(harnessed: Reach, unharnessed: Reach) -> None:
+    """What the repository's code prints comes out of the harness through text.TerminalCopy: an OSC 52 clipboard
+    write and a title change shown as escapes, a `::error` line with a backslash (no workflow command). The
+    negative: without the harness both reach the terminal as they were written."""
+    assert "\x1b]52;" not in harnessed.output, harnessed.output
+    assert "\\x1b]52;c;T1dORUQ=\\x07" in harnessed.output, harnessed.output
+    assert "\\::error::REACH-COMMAND" in harnessed.output, harnessed.output
+    assert "\x1b]52;c;T1dORUQ=\x07" in unharnessed.output
+    assert "\n::error::REACH-COMMAND" in unharnessed.output.replace("\r", "")
 
 
 def _tiocsti_refused_for_everyone() -> bool:

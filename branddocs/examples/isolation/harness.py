@@ -43,6 +43,7 @@ from branddocs.examples.isolation import namespaces as ns
 from branddocs.examples.isolation import seccomp
 from branddocs.examples.isolation.harness_view import UserView, View
 from branddocs.examples.isolation.uids import BLOCK, LOCKS, PROBE_UID, UNIT_UIDS
+from branddocs.text.printers import TerminalCopy
 
 __all__ = ["available", "run"]
 
@@ -71,12 +72,18 @@ def _view(writable: Sequence[str]) -> None:
 
 
 def _copy(source: int, to: BinaryIO) -> None:
-    """The harness's output, copied to the engine's own stdout or stderr until the harness has ended."""
+    """The harness's output, copied to the engine's own stdout or stderr until the harness has ended: the repository's
+    code prints there, so through `TerminalCopy` (colours and text pass; any other escape, a clipboard write or a
+    title, and a `::error` workflow command line do not)."""
+    shown = TerminalCopy()
     with open(source, "rb", buffering=0) as pipe:
-        while piece := pipe.read(1 << 16):
+        while True:
+            piece = pipe.read(1 << 16)
             with contextlib.suppress(OSError, ValueError):
-                to.write(piece)
+                to.write(shown.feed(piece, final=not piece).encode())
                 to.flush()
+            if not piece:
+                return
 
 
 def available() -> str:

@@ -194,3 +194,24 @@ def test_zensical_merges_the_inherit_chain_itself_and_never_hands_it_on(tmp_path
                          cwd=project.root)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert not sentinel.exists(), "a tag of the rendered page ran"
+
+
+def test_serve_checks_the_config_at_every_load(tmp_path: Path) -> None:
+    """`branddocs serve` runs MkDocs' serve through site/serve_child.py, whose `load_config` (what a live reload
+    calls when mkdocs.yml changes) checks the file first: a python tag added while the preview runs is refused and
+    runs nothing. The negative: MkDocs' own load_config, as a reload called it before, runs it."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    from branddocs.site.serve_child import checked_loader
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# x\n", encoding="utf-8")
+    sentinel = tmp_path / "ran"
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(f'site_name: x\nx: !!python/object/apply:os.system ["touch {sentinel}"]\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"mkdocs\.yml:2: tag .*python/object/apply"):
+        checked_loader(load_config)(config_file=str(config))
+    assert not sentinel.exists()
+    load_config(config_file=str(config))  # the negative
+    assert sentinel.exists()

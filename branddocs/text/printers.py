@@ -202,7 +202,9 @@ def terminal_line(line: str) -> str:
 
 
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
-_UNFINISHED_SGR = re.compile(r"\x1b(?:\[[0-9;]*)?$")
+_UNFINISHED_SGR = re.compile(r"\x1b(?:\[[0-9;]{0,32})?$")
+"""The end of a piece that may be the start of a colour: held for the next piece, at most 34 characters (a longer
+run is no colour, and is shown as text, not held without bound)."""
 
 
 class TerminalCopy:

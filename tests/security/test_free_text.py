@@ -22,6 +22,7 @@ from branddocs import text
 from branddocs.brand import BrandError, load_brand
 from branddocs.plugin.macros import as_text
 from branddocs.site import Project
+from branddocs.text.printers import TerminalCopy
 
 from ..support.project import run_branddocs
 
@@ -260,3 +261,28 @@ def test_the_old_report_put_the_examples_output_on_the_terminal_as_it_came() -> 
     old = "\n".join(HOSTILE_STDERR.strip().splitlines()[-8:])
     assert len(_printable(old)) >= 4
     assert "::warning::after a CR" in old.split("\n")
+
+
+# --- another program's output, copied in pieces (text.TerminalCopy) -----------------------------------------------
+
+
+def _copied(pieces: list[bytes]) -> str:
+    copy = TerminalCopy()
+    return "".join(copy.feed(piece) for piece in pieces) + copy.feed(b"", final=True)
+
+
+def test_a_colour_split_between_pieces_is_kept_and_everything_else_escaped() -> None:
+    out = _copied([b"ok \x1b[3", b"2mgreen\x1b[0m\n", b"\x1b]52;c;T1dORUQ=\x07\n:", b":error::x\n"])
+    assert out == "ok \x1b[32mgreen\x1b[0m\n\\x1b]52;c;T1dORUQ=\\x07\n\\::error::x\n", out
+
+
+def test_an_unfinished_sequence_is_held_within_a_bound() -> None:
+    """A piece ending in `ESC [` and digits is held until the next decides it, but no more than a colour's length:
+    a megabyte of digits after `ESC [` comes out as text as it arrives. The negative: the bound is what lets it
+    out (an unbounded hold printed nothing until the end)."""
+    copy = TerminalCopy()
+    shown = copy.feed(b"x\x1b[" + b"1" * 40)
+    assert shown.startswith("x\\x1b[1111"), shown
+    held = TerminalCopy()
+    assert held.feed(b"x\x1b[" + b"1" * 20) == "x"  # a colour's length: still held
+    assert held.feed(b"m!", final=True) == "\x1b[" + "1" * 20 + "m!"

@@ -157,6 +157,15 @@ def test_llms_txt_and_twins_say_the_name_as_written(brightline: Path) -> None:
     assert "Brightline &amp; Co." in (brightline / "index.html").read_text(encoding="utf-8")  # HTML: escaped
 
 
+def test_no_twin_shows_a_character_reference(brightline: Path) -> None:
+    """The twins are Markdown read raw: `guide's`, not `guide&#39;s` (a string in a Jinja expression is escaped for
+    HTML; the guide writes such text outside the expression). The negative: the page's HTML has the references."""
+    for twin in brightline.rglob("*.md"):
+        found = re.findall(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+);", twin.read_text(encoding="utf-8"), re.I)
+        assert not found, (twin.name, found)
+    assert "&#39;" in (brightline / "serverless-endpoints" / "index.html").read_text(encoding="utf-8")
+
+
 def test_the_old_printer_escaped_markdown_for_html() -> None:
     # The negative: llms.py's old `_plain` and macros' old table.
     old_plain = html.escape(html.unescape("Brightline &amp; Co."), quote=False)

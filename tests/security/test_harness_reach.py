@@ -93,7 +93,7 @@ def _branddocs_reach():
         except OSError as exc:
             said["read"][name] = errno.errorcode.get(exc.errno, str(exc.errno))
     import socket
-    for name, path in (("socket", SOCKET), ("linked socket", LINKED)):
+    for name, path in (("socket", SOCKET), ("linked socket", LINKED), ("open socket", OPEN_SOCKET)):
         try:
             with socket.socket(socket.AF_UNIX) as sock:
                 sock.settimeout(5)
@@ -216,12 +216,16 @@ def _secrets() -> Iterator[dict[str, Path]]:
 
 
 @contextlib.contextmanager
-def _listening() -> Iterator[str]:
+def _listening(everyone: bool = False) -> Iterator[str]:
     """A Unix socket listening in a folder of this user's own in /tmp, as a tmux server's or an ssh-agent's does
-    (a tmux server runs whatever command a client asks, outside every namespace)."""
+    (a tmux server runs whatever command a client asks, outside every namespace); `everyone`: in a folder everyone
+    may enter, open to everyone, as an X server's (/tmp/.X11-unix/X0) and the system bus's are."""
     folder = tempfile.mkdtemp(prefix="branddocs-reach-sock-", dir="/tmp")  # where such servers listen
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(os.path.join(folder, "default"))
+        if everyone:
+            os.chmod(folder, 0o755)
+            os.chmod(os.path.join(folder, "default"), 0o777)
         server.listen(4)
         try:
             yield os.path.join(folder, "default")
@@ -296,6 +300,7 @@ def _attempt(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str], *f
         code = HOSTILE.replace("MARK", MARK).replace("PAYLOAD", PAYLOAD)
         code = code.replace("SECRETS", repr({name: str(path) for name, path in hidden.items()}))
         socket_path, pty = stack.enter_context(_listening()), stack.enter_context(_terminal())
+        code = code.replace("OPEN_SOCKET", repr(stack.enter_context(_listening(everyone=True))))
         code = code.replace("SOCKET", repr(socket_path)).replace("PTY", repr(pty))
         # The repository links to the socket's folder (a tmux server's): the link is not a path the check reads.
         (project.root / "sockets").symlink_to(os.path.dirname(socket_path))
@@ -356,14 +361,16 @@ def test_the_repositorys_code_writes_nothing_a_later_command_runs(harnessed: Rea
 
 def test_the_repositorys_code_reaches_no_socket_or_terminal_of_the_users(harnessed: Reach, unharnessed: Reach) -> None:
     """A Unix socket in /tmp (a tmux server's, an agent's), also through a link the repository holds, and another
-    terminal of the user's: out of the harness's reach, as root (its own user may not enter root's folders) and as
-    an ordinary user (harness_view.USER_COVERS: the harness is that user, and a read-only view stops neither
+    terminal of the user's, and a socket open to everyone (an X server's): out of the harness's reach, as root (its
+    own user may not enter root's folders; USER_COVERS cover the open one) and as an ordinary user (harness_view.USER_COVERS: the harness is that user, and a read-only view stops neither
     connect(2) nor open(2) of a terminal). The negative: without the harness, both are reached."""
     assert harnessed.code == 0, harnessed.output
     assert harnessed.said["socket"] in ("ENOENT", "EACCES"), harnessed.said
     assert harnessed.said["linked socket"] in ("ENOENT", "EACCES"), harnessed.said
     assert harnessed.said["pty"] in ("ENOENT", "EACCES"), harnessed.said
+    assert harnessed.said["open socket"] in ("ENOENT", "EACCES"), harnessed.said
     assert unharnessed.said["socket"] == "connected", unharnessed.said
+    assert unharnessed.said["open socket"] == "connected", unharnessed.said
     assert unharnessed.said["linked socket"] == "connected", unharnessed.said
     assert unharnessed.said["pty"] == "opened", unharnessed.said
 

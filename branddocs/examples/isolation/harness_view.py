@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from branddocs.examples.isolation import namespaces as ns
+from branddocs.examples.isolation.uids import LOCKS
 
 __all__ = ["NEVER_WHOLE", "USER_COVERS", "UserView", "View"]
 
@@ -218,8 +219,10 @@ class View:
     def place(self, cwd: str) -> None:
         """In the harness's first process, still root in the machine's user namespace: a mount namespace of its
         own with the covers and the trees in place, `cwd` entered again (else it would stay the folder's as it
-        was before), no supplementary group."""
+        was before), no supplementary group. USER_COVERS are covered too: a socket everyone may connect to (an X
+        server's in /tmp/.X11-unix, the system bus in /run) is no path the check reads."""
         covers = self.covers()
+        covers = _outermost([*covers, *(c for c in map(os.path.realpath, USER_COVERS) if os.path.isdir(c))])
         ns.unshare(ns.CLONE_NEWNS)
         ns.make_mounts_private()
         old = os.umask(0o022)
@@ -227,6 +230,8 @@ class View:
             for cover in covers:
                 ns.mount_tmpfs(cover, _COVER_SIZE, mode=0o755)
             _attach(self.trees)
+            if LOCKS.parent.is_dir():  # the mount point of the harness's own lock folder (harness.py: _view)
+                os.makedirs(LOCKS, mode=0o700, exist_ok=True)
         finally:
             os.umask(old)
             self.close()

@@ -224,8 +224,8 @@ def _listening(everyone: bool = False) -> Iterator[str]:
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(os.path.join(folder, "default"))
         if everyone:
-            os.chmod(folder, 0o755)
-            os.chmod(os.path.join(folder, "default"), 0o777)
+            os.chmod(folder, 0o755)  # noqa: S103 - everyone may enter, as /tmp/.X11-unix
+            os.chmod(os.path.join(folder, "default"), 0o777)  # noqa: S103 - everyone may connect, as X0
         server.listen(4)
         try:
             yield os.path.join(folder, "default")
@@ -362,8 +362,9 @@ def test_the_repositorys_code_writes_nothing_a_later_command_runs(harnessed: Rea
 def test_the_repositorys_code_reaches_no_socket_or_terminal_of_the_users(harnessed: Reach, unharnessed: Reach) -> None:
     """A Unix socket in /tmp (a tmux server's, an agent's), also through a link the repository holds, and another
     terminal of the user's, and a socket open to everyone (an X server's): out of the harness's reach, as root (its
-    own user may not enter root's folders; USER_COVERS cover the open one) and as an ordinary user (harness_view.USER_COVERS: the harness is that user, and a read-only view stops neither
-    connect(2) nor open(2) of a terminal). The negative: without the harness, both are reached."""
+    own user may not enter root's folders; USER_COVERS cover the open one) and as an ordinary user
+    (harness_view.USER_COVERS: the harness is that user, and a read-only view stops neither connect(2) nor open(2)
+    of a terminal). The negative: without the harness, each is reached."""
     assert harnessed.code == 0, harnessed.output
     assert harnessed.said["socket"] in ("ENOENT", "EACCES"), harnessed.said
     assert harnessed.said["linked socket"] in ("ENOENT", "EACCES"), harnessed.said

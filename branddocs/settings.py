@@ -9,11 +9,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["SECRET_WORDS", "SETTINGS", "Setting", "describe", "is_secret_name", "without_secrets"]
+__all__ = ["SAFE_PATH", "SECRET_WORDS", "SETTINGS", "Setting", "describe", "is_secret_name", "without_secrets"]
 
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 """A variable whose name holds one of these is a secret: builds drop it, examples never see it, and the secret
 scan looks for its value. A brand's key variable must be named so (branddocs/brand/model.py)."""
+
+SAFE_PATH = ("-P",)
+"""Every Python the engine starts of its own (`python -P -m branddocs...`: the proxy, the harness's pytest, `serve`'s
+child, a build's fresh start) takes its code from the engine's installation, never from the folder it runs in
+(PYTHONSAFEPATH: `-m` would put that folder first on sys.path, and a project's `tempfile.py` or `branddocs/`
+would be imported in place of the standard library's or the engine's, in the process holding the real key)."""
 
 
 @dataclass(frozen=True)

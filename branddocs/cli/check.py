@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from branddocs.cli.options import brands_option, jobs_option, shard_option
+from branddocs.settings import SAFE_PATH
 from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
@@ -150,8 +151,8 @@ def _checked(
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
     # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
     # checks (and test suites) delete each other's folders as they clean up after themselves.
-    command = [sys.executable, "-m", "branddocs.examples.pytest_plugin", *argv, f"--basetemp={space.basetemp}",
-               *space.pytest_args(list(args.pytest_args))]  # fmt: skip
+    command = [sys.executable, *SAFE_PATH, "-m", "branddocs.examples.pytest_plugin", *argv,
+               f"--basetemp={space.basetemp}", *space.pytest_args(list(args.pytest_args))]  # fmt: skip
     code = 1
     try:
         if not why:

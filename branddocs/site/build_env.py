@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
-from branddocs.settings import BRAND, SCAN_FD, SETTINGS, is_secret_name
+from branddocs.settings import BRAND, SAFE_PATH, SCAN_FD, SETTINGS, is_secret_name
 
 __all__ = ["ENV_TAG_NAMES", "build_environment", "enter", "is_build_variable", "withdrawn_secrets"]
 
@@ -106,7 +106,7 @@ def enter(environ: MutableMapping[str, str] | None = None, command_line: Sequenc
             clean = {**build_environment(environ), SCAN_FD.name: str(read)}
             sys.stdout.flush()
             sys.stderr.flush()
-            os.execve(sys.executable, [sys.executable, "-P", "-m", "branddocs.cli", *command_line], clean)  # noqa: S606 - ourselves
+            os.execve(sys.executable, [sys.executable, *SAFE_PATH, "-m", "branddocs.cli", *command_line], clean)  # noqa: S606 - ourselves
         os.close(read)
         os.close(write)
     _withdrawn.update(secrets)

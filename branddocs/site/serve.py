@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from branddocs.ports import listen_problem
+from branddocs.settings import SAFE_PATH
 
 __all__ = ["addresses", "check_address", "serve"]
 
@@ -57,7 +58,8 @@ def serve(config_file: Path, brand_ids: list[str], dev_addrs: list[str],
         if len(brand_ids) > 1:
             print(f"branddocs serve: {brand_id} at http://{dev_addr}/", flush=True)
         # MkDocs' serve, its config checked at every reload too (serve_child.py), not only before the first load.
-        cmd = [sys.executable, "-m", "branddocs.site.serve_child", "serve", "-f", str(config_file), "-a", dev_addr]
+        cmd = [sys.executable, *SAFE_PATH, "-m", "branddocs.site.serve_child", "serve", "-f", str(config_file)]
+        cmd += ["-a", dev_addr]
         # Its own process group: a terminal's Ctrl-C reaches this process only, which passes it on once.
         env = {**os.environ, **(extra_env or {}).get(brand_id, {}), "BRAND": brand_id}
         children.append(subprocess.Popen(cmd, env=env, process_group=0))

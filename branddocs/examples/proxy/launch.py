@@ -11,6 +11,8 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from branddocs.settings import SAFE_PATH
+
 __all__ = ["DEFAULT_TIMEOUT", "launch", "ready", "send", "stop"]
 
 DEFAULT_TIMEOUT = 60.0
@@ -21,8 +23,8 @@ def launch(settings: Mapping[str, object] | None, environ: Mapping[str, str]) ->
     """The proxy process, started with `settings` on its stdin (None: `send` them later; it imports meanwhile);
     `ready` waits until it serves. Closing its stdin before any settings came ends it quietly."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        env=dict(environ),
+        [sys.executable, *SAFE_PATH, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, env=dict(environ),
     )  # fmt: skip
     if settings is not None:
         send(process, settings)

@@ -1,0 +1,93 @@
+"""Every Python the engine starts takes its code from the engine's installation, never from the project's folder.
+
+`python -m` puts the folder it runs in first on sys.path. The engine starts processes of its own in the project:
+the recording proxy (which holds the real key), the harness's pytest, `serve`'s child. A project's `tempfile.py`,
+`json.py` or `branddocs/` would be imported in place of the standard library's or the engine's: a red team had a
+`tempfile.py` wrap `json.loads` in the proxy and write down the key from its settings line. Mechanism:
+`settings.SAFE_PATH` (`python -P`, PYTHONSAFEPATH) on every such start.
+
+The proof plants such modules at the project's top level, each writing who imported it into the project (which
+the harness sees read-only: only a process outside it can write there) before handing over the real module, and
+runs a real-key check: nothing is written and the key is nowhere but where it belongs. The negative: the proxy
+started as it was (`-m` without `-P`) imports them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from branddocs.endpoint.server import running_endpoint
+from branddocs.examples.run import sandbox
+from branddocs.settings import SAFE_PATH
+
+from ..support.checks import check
+from ..support.platform import REAL_KEY, Platform
+from ..support.project import scratch_project
+
+pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
+
+PLANTED = ("json", "tempfile", "secrets", "base64", "httpx", "uvicorn", "starlette", "branddocs")
+WITNESS = "imported-by.txt"
+MODULE = """
+import os as _os, sys as _sys
+try:
+    with open(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "{up}{witness}"), "a") as _f:
+        _f.write("{name} " + str(_os.getpid()) + " " + " ".join(_sys.argv) + "\\n")
+except OSError:
+    pass  # in the harness: the project is read-only there
+_here = _os.path.dirname(_os.path.abspath(__file__)){parent}
+_kept = list(_sys.path)
+_sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
+del _sys.modules["{name}"]
+import {name} as _real
+_sys.modules["{name}"] = _real
+_sys.path[:] = _kept  # the next planted module is found too
+"""
+
+
+def _plant(root: Path) -> None:
+    for name in PLANTED:
+        if name in ("starlette", "branddocs"):  # a package of the same name
+            (root / name).mkdir()
+            code = MODULE.format(name=name, witness=WITNESS, up="../", parent="\n_here = _os.path.dirname(_here)")
+            (root / name / "__init__.py").write_text(code, encoding="utf-8")
+        else:
+            (root / f"{name}.py").write_text(MODULE.format(name=name, witness=WITNESS, up="", parent=""), "utf-8")
+
+
+def test_no_process_outside_the_harness_imports_the_projects_modules(tmp_path: Path) -> None:
+    project = scratch_project(tmp_path / "project")
+    _plant(project.root)
+    platform = Platform()
+    with running_endpoint(platform.app) as server:
+        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY}
+        code, results, output = check(project, "--brand", "acme", "index.md", env=env)
+    assert code == 0, output
+    assert results, output
+    assert all(outcome == "passed" or outcome.startswith("skipped") for outcome in results.values()), results
+    assert platform.seen, "the check asked the platform nothing"
+    assert not (project.root / WITNESS).exists(), (project.root / WITNESS).read_text()
+    assert REAL_KEY not in output
+
+
+@pytest.mark.parametrize("flags", [(), SAFE_PATH], ids=["as-it-was", "safe-path"])
+def test_the_proxy_started_without_safe_path_imports_them(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """The negative, and the mechanism alone: the proxy's module started in the project's folder, its stdin closed
+    before any settings (it imports, then ends quietly)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    _plant(root)
+    command = [sys.executable, *flags, "-m", "branddocs.examples.proxy.process"]
+    done = subprocess.run(command, cwd=root, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
+    witness = root / WITNESS
+    if flags:
+        assert not witness.exists(), witness.read_text()
+    else:
+        assert witness.exists(), done.stdout + done.stderr
+        imported = {line.split()[0] for line in witness.read_text().splitlines()}
+        assert imported >= {"json", "tempfile", "httpx", "branddocs"}, imported

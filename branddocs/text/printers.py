@@ -190,21 +190,31 @@ def terminal_text(value: str) -> str:
 
 
 _WORKFLOW_COMMAND = re.compile(r"^\s*(?:::|##)")
-"""GitHub Actions reads a log line starting `::` as a workflow command (`::error`, `::add-mask::`), Azure
-Pipelines one starting `##vso[` or `##[`."""
+"""GitHub Actions reads a log line starting `::` (after blanks) as a workflow command (`::error`, `::add-mask::`)."""
+_HASH_RUN = re.compile(r"(#(?:\x1b\[[0-9;]*m)*)(?=#)")
+"""Two `#` in a row (colours between them or not): GitHub's runner reads `##[` anywhere in a line as a command
+(its older parser), Azure Pipelines `##vso[`. Shown as `#\\#`: no two `#` in a row reach a log."""
+
+
+def _no_command(text: str, start: bool) -> str:
+    """`text`, shown: a `\\` before a line's start a CI runner would read as a command, and between two `#`."""
+    text = _HASH_RUN.sub(r"\1\\", text)
+    return "\\" + text if start and _WORKFLOW_COMMAND.match(_SGR.sub("", text)) else text
 
 
 def terminal_line(line: str) -> str:
     """One line of a command's output: `terminal_text`, and a leading `\\` if a CI runner would read the line
-    as a command (`\\::error`). Printed values never hold a newline here, so the only line starts are ours."""
-    text = terminal_text(line)
-    return "\\" + text if _WORKFLOW_COMMAND.match(text) else text
+    as a command (`\\::error`), one between two `#` (`#\\#[error]`). Printed values never hold a newline here, so
+    the only line starts are ours."""
+    return _no_command(terminal_text(line), True)
 
 
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _UNFINISHED_SGR = re.compile(r"\x1b(?:\[[0-9;]{0,32})?$")
 """The end of a piece that may be the start of a colour: held for the next piece, at most 34 characters (a longer
 run is no colour, and is shown as text, not held without bound)."""
+_ENDS_IN_HASH = re.compile(r"#(?:\x1b\[[0-9;]*m)*$")
+_STARTS_WITH_HASH = re.compile(r"^((?:\x1b\[[0-9;]*m)*)(?=#)")
 
 
 class TerminalCopy:
@@ -218,22 +228,35 @@ class TerminalCopy:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._held = ""
         self._at_start = True
+        self._hash = False  # what was printed of this line ends in `#`: a `#` next gets a `\\` before it
 
     def feed(self, data: bytes, final: bool = False) -> str:
         """What to print of `data`, the next piece of the output (`final`: the last; whatever is held is given)."""
         *lines, last = (self._held + self._decoder.decode(data, final)).split("\n")
         self._held = ""
-        out = [self._shown(line, self._at_start or index > 0) + "\n" for index, line in enumerate(lines)]
+        out = [self._next(self._shown(line, self._at_start or index > 0)) + "\n" for index, line in enumerate(lines)]
+        if lines:
+            self._hash = False
         start = self._at_start or bool(lines)
-        plain = _SGR.sub("", last).lstrip()
-        if not final and start and plain in ("", ":", "#") and len(last) < 4096:
-            self._held, self._at_start = last, True  # `::`, `##` or not: not known yet
+        undecided = start and _SGR.sub("", last).lstrip() in ("", ":", "#")  # `::`, `##` or not: not known yet
+        if not final and undecided and len(last) < 4096:
+            self._held, self._at_start = last, True
         else:
             cut = len(last) if final else (_UNFINISHED_SGR.search(last) or re.search("$", last)).start()
             self._held = last[cut:]
-            out.append(self._shown(last[:cut], start))
+            # Too long to hold undecided (blanks without end, then `::`): decided as a command, a `\\` first.
+            shown = self._shown(last[:cut], start)
+            out.append(self._next("\\" + shown if undecided and not final and not shown.startswith("\\") else shown))
             self._at_start = start and not last[:cut]
         return "".join(out)
+
+    def _next(self, shown: str) -> str:
+        """`shown`, printed after what was: no `#` right after a `#` of the piece before."""
+        if self._hash:
+            shown = _STARTS_WITH_HASH.sub(r"\1\\", shown, count=1)
+        if shown:  # colours alone leave it as it was
+            self._hash = bool(_ENDS_IN_HASH.search(shown)) or (self._hash and not _SGR.sub("", shown))
+        return shown
 
     @staticmethod
     def _shown(text: str, start: bool) -> str:
@@ -241,7 +264,7 @@ class TerminalCopy:
         shown = "".join(p if i % 2 else "".join(c if c.isprintable() or c == "\t" else
                                                 _code_point_escape(c, "python") for c in p)
                         for i, p in enumerate(parts))  # fmt: skip
-        return "\\" + shown if start and _WORKFLOW_COMMAND.match(_SGR.sub("", shown)) else shown
+        return _no_command(shown, start)
 
 
 CODE_PRINTERS = {

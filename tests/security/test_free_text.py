@@ -295,3 +295,44 @@ def test_an_unfinished_sequence_is_held_within_a_bound() -> None:
     held = TerminalCopy()
     assert held.feed(b"x\x1b[" + b"1" * 20) == "x"  # a colour's length: still held
     assert held.feed(b"m!", final=True) == "\x1b[" + "1" * 20 + "m!"
+
+
+# --- what a CI runner reads as a command, wherever it is in a line ---------------------------------------------------
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _runner_reads_a_command(line: str) -> bool:
+    """GitHub's runner (ActionCommandManager): `::` after blanks (TryParseV2: TrimStart), `##[` anywhere in the line
+    (its older TryParse: IndexOf); Azure Pipelines: `##vso[` anywhere. Colours set aside, to be safe."""
+    plain = _COLOUR.sub("", line)
+    return plain.lstrip().startswith("::") or "##[" in plain or "##vso[" in plain
+
+
+COMMANDS = ["::error::x", "   ::error::x", "\t::add-mask::x", "note ##[warning]forged", "a ##vso[task.complete]x",
+            "a #\x1b[0m#[error]x", "\x1b[31m::error::x", " " * 70000 + "::error title=f::x", "###[group]x",
+            "#" * 5000 + "[x]"]  # fmt: skip
+
+
+@pytest.mark.parametrize("line", COMMANDS, ids=range(len(COMMANDS)))
+def test_no_copied_line_reads_as_a_command_however_it_arrives(line: str) -> None:
+    """Whole, a character at a time, and cut at random places (the 4,096th among them): no line of the copy is
+    a command to the runner. The negative: each, as written, is one."""
+    assert _runner_reads_a_command(line)
+    data = (line + "\n").encode()
+    rng = __import__("random").Random(7)
+    cuts = [[len(data)], list(range(1, len(data) + 1)) if len(data) < 200 else [4096, len(data)]]
+    cuts += [sorted({rng.randrange(1, len(data)) for _ in range(6)} | {len(data)}) for _ in range(5)]
+    for points in cuts:
+        copy, shown, at = TerminalCopy(), [], 0
+        for point in points:
+            shown.append(copy.feed(data[at:point]))
+            at = point
+        shown.append(copy.feed(b"", final=True))
+        for printed in "".join(shown).split("\n"):
+            assert not _runner_reads_a_command(printed), (points[:5], printed[-40:])
+
+
+@pytest.mark.parametrize("line", [c for c in COMMANDS if "\x1b" not in c], ids=str)
+def test_no_printed_value_reads_as_a_command(line: str) -> None:
+    assert not _runner_reads_a_command(text.terminal_line(line))

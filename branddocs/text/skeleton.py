@@ -115,5 +115,8 @@ def _unmarked(text: str) -> str:
 def name_keys(text: str) -> frozenset[str]:
     """What two names a reader takes for one share: their words run together in each of `lookalike_words`' forms,
     once marks, symbols, punctuation and the blanks between words are set aside (`Acme Cloud®`, `Acme Cloud ™`,
-    `Acme Cloud's`, `Acme Cloudᵀᴹ`, `ACME-CLOUD` and `AcmeCloud` are `Acme Cloud`; `Acme Cloud Plus` is not)."""
-    return frozenset("".join(words) for words in lookalike_words(_unmarked(text)) if words)
+    `Acme Cloud's`, `Acme Cloudᵀᴹ`, `ACME-CLOUD` and `AcmeCloud` are `Acme Cloud`; `Acme Cloud Plus` is not).
+    Marks are set aside in the value as written and once more after NFKC: a compatibility symbol that is letters
+    to a reader (`㎝` is `cm`, `℅` is `c/o`) is letters of its word (`A㎝e Cloud®` is `Acme Cloud`)."""
+    forms = (*lookalike_words(_unmarked(text)), *lookalike_words(_unmarked(_folded(text))))
+    return frozenset("".join(words) for words in forms if words)

@@ -298,6 +298,7 @@ MARKED = {
     "a possessive": "Acme Cloud's",
     "the words run together": "AcmeCloud",
     "a hyphen between the words": "Acme-Cloud",
+    "a squared cm inside a word, a mark after": "A\u339de Cloud\u00ae",
 }
 
 

@@ -51,5 +51,5 @@ def test_runner_ends_without_teardown(runner: str, tmp_path: Path) -> None:
 def test_check_runs_pytest_with_the_runner() -> None:
     """The command `branddocs check` gives its harness names the runner, not `-m pytest`."""
     source = (Path(__file__).parents[1] / "branddocs" / "cli" / "check.py").read_text(encoding="utf-8")
-    assert '[sys.executable, "-m", "branddocs.examples.pytest_plugin", *argv' in source
+    assert '[sys.executable, *SAFE_PATH, "-m", "branddocs.examples.pytest_plugin", *argv' in source
     assert '"-m", "pytest"' not in source

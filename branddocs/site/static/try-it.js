@@ -5,9 +5,28 @@
 // The key lives in the password field, in this page's memory. Only if the reader ticks "keep for this visit" is it
 // also put in sessionStorage (this tab, until it closes); never in localStorage, a cookie or a URL: no form is
 // submitted, nothing is navigated to.
+//
+// sessionStorage belongs to the origin, and one host may serve several tenants under different paths
+// (`branddocs host`): a kept key is bound to where it may be sent. It is stored under this site's address and
+// the panel's base URL, and a panel is filled only from the entry of its own site and base URL, compared
+// exactly: another tenant's site on the same origin (another path, even one inside this one) or another base
+// URL never gets it (tests/test_try_it_tenants.py).
 (() => {
   "use strict"
   const KEPT = "branddocs-try-it-key"
+  // The site this script belongs to: it is published at <site>/assets/branddocs/try-it.js (try_it.SCRIPT).
+  const SITE = (() => {
+    try {
+      return new URL("../../", document.currentScript.src).href
+    } catch {
+      return "" // no script address: nothing is kept
+    }
+  })()
+
+  /** The name a key kept for `base` is stored under on this site; null when it cannot be bound (not kept). */
+  function slot(base) {
+    return SITE ? `${KEPT} ${JSON.stringify([SITE, base])}` : null
+  }
 
   function session() {
     try {
@@ -27,16 +46,17 @@
     const key = panel.querySelector(".bd-try__key")
     const keep = panel.querySelector(".bd-try__keep")
     const send = panel.querySelector(".bd-try__send")
-    const kept = session()?.getItem(KEPT)
+    const name = slot(base)
+    const kept = name && session()?.getItem(name)
     if (kept) {
       key.value = kept
       keep.checked = true
     }
     const remember = () => {
       const store = session()
-      if (!store) return
-      if (keep.checked && key.value) store.setItem(KEPT, key.value)
-      else store.removeItem(KEPT)
+      if (!store || !name) return
+      if (keep.checked && key.value) store.setItem(name, key.value)
+      else store.removeItem(name)
     }
     keep.addEventListener("change", remember)
     key.addEventListener("input", remember)
@@ -109,6 +129,8 @@
     }
   }
 
+  // An earlier version kept the key under KEPT alone, for every panel of the origin: it is never read, and dropped.
+  session()?.removeItem(KEPT)
   const setUpAll = () => document.querySelectorAll(".bd-try").forEach(setUp)
   // Material's instant navigation swaps pages without loading this script again: it announces each page on document$.
   if (typeof window.document$ !== "undefined" && typeof window.document$.subscribe === "function") {

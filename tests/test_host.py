@@ -224,6 +224,32 @@ def test_two_brands_at_one_address_are_neither_hosted(tmp_path: Path) -> None:
     assert "docs.acme.example" not in (tmp_path / "out" / "nginx.conf").read_text()
 
 
+NESTED = [
+    ("https://docs.shared.example/acme/", "https://docs.shared.example/acme/serverless-endpoints/"),
+    ("https://docs.other.example/", "https://DOCS.other.example/Nebula/"),
+]
+
+
+@pytest.mark.parametrize(("acme", "nebula"), NESTED)
+def test_a_tenant_inside_another_tenants_address_is_hosted_by_neither(tmp_path: Path, acme: str, nebula: str) -> None:
+    """nginx answers a path from the longest prefix: a tenant at `/acme/serverless-endpoints/` would show its own
+    page at acme's guide's address. Neither is hosted; brightline, beside them on the same host, is. The negative:
+    siblings on one host (`/acme/`, `/brightline/`) are both hosted."""
+    project = scratch_project(tmp_path / "project")
+    site = tmp_path / "site"
+    fake_built(project, site)
+    with_site_urls(project, {"acme": acme, "nebula": nebula, "brightline": "https://docs.shared.example/brightline/"})
+    result = generate(project, site, tmp_path / "out")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "acme: not hosted: site_url" in result.stdout, result.stdout
+    assert "lies inside or around the address of brands/nebula.yml" in result.stdout, result.stdout
+    assert "nebula: not hosted: site_url" in result.stdout, result.stdout
+    assert "lies inside or around the address of brands/acme.yml" in result.stdout, result.stdout
+    assert "  brightline: https://docs.shared.example/brightline/" in result.stdout, result.stdout
+    hosted = [line.split()[0] for line in result.stdout.splitlines() if "https://" in line and "not hosted" not in line]
+    assert hosted == ["brightline:"], result.stdout
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only nginx started by root runs its workers as another user (nobody)")
 def test_root_is_told_when_its_workers_could_not_read_a_site(tmp_path: Path) -> None:
     project = scratch_project(tmp_path / "project")

@@ -96,15 +96,29 @@ def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
         not_hosted.append(NotHosted(name, f"no brands/{name}.yml for {site_root / name}"))
     # One claim per address as the server tells addresses apart: nginx's `map` compares strings without case, so
     # `/Guide/` and `/guide/` are one key there (two would be a duplicate, and nginx refuses the whole config).
+    # A tenant's address is its host and every path below its own: one inside another's (`/acme/evil/` below
+    # `/acme/`) would answer for the other's pages there (nginx takes the longest prefix). Each address looks up
+    # only the paths above its own: a brand's cost does not grow with the number of brands.
     claims: dict[tuple[str, str], list[Tenant]] = defaultdict(list)
     for tenant in candidates:
         claims[_claim(tenant)].append(tenant)
+    equal: dict[str, list[str]] = defaultdict(list)
+    nested: dict[str, list[str]] = defaultdict(list)
+    for tenant in candidates:
+        host, path = _claim(tenant)
+        equal[tenant.brand_id] += [t.brand_id for t in claims[host, path] if t is not tenant]
+        for above in _paths_above(path):
+            for other in claims.get((host, above), ()):
+                nested[tenant.brand_id].append(other.brand_id)
+                nested[other.brand_id].append(tenant.brand_id)
     hosted = []
     for tenant in candidates:
-        rivals = [t.brand_id for t in claims[_claim(tenant)] if t is not tenant]
-        if rivals:
+        same, overlapping = equal[tenant.brand_id], sorted(set(nested[tenant.brand_id]))
+        if same or overlapping:
             # Hosting either could show one tenant's guide at the other's address: neither is hosted.
-            reason = f"site_url {tenant.address.url} is also claimed by {', '.join(f'brands/{r}.yml' for r in rivals)}"
+            reasons = [f"is also claimed by {_files(same)}"] if same else []
+            reasons += [f"lies inside or around the address of {_files(overlapping)}"] if overlapping else []
+            reason = f"site_url {tenant.address.url} {'; it '.join(reasons)}"
             not_hosted.append(NotHosted(tenant.brand_id, reason, refused=True))
         else:
             hosted.append(tenant)
@@ -114,6 +128,16 @@ def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
 def _claim(tenant: Tenant) -> tuple[str, str]:
     """The address `tenant` claims, as the server compares it: host and path, case set aside."""
     return tenant.address.host, tenant.address.path.lower()
+
+
+def _paths_above(path: str) -> list[str]:
+    """The paths a server would answer `path` (`/a/b/`) from if they were a site's: `/`, `/a/`."""
+    parts = path.strip("/").split("/") if path.strip("/") else []
+    return ["/" + "".join(p + "/" for p in parts[:n]) for n in range(len(parts))]
+
+
+def _files(brand_ids: list[str]) -> str:
+    return ", ".join(f"brands/{b}.yml" for b in brand_ids)
 
 
 def _published(site: Path) -> tuple[str | None, str] | None:

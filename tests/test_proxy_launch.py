@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+from branddocs.settings import SAFE_PATH
+
 from .support.project import ROOT
 
 PROBE = r"""
@@ -52,7 +54,8 @@ def test_engine_starts_the_proxy_before_reading_its_settings() -> None:
 def test_proxy_without_settings_ends_quietly() -> None:
     """A check that stops before it sends the settings (a bad $BRANDDOCS_MAX_TOKENS) closes the proxy's stdin: it
     ends with status 0 and says nothing."""
-    done = subprocess.run([sys.executable, "-m", "branddocs.examples.proxy.process"], cwd=ROOT, env=_clean_env(),
+    command = [sys.executable, *SAFE_PATH, "-m", "branddocs.examples.proxy.process"]
+    done = subprocess.run(command, cwd=ROOT, env=_clean_env(),
                           input="", capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 

@@ -53,8 +53,13 @@ def is_build_variable(name: str) -> bool:
 
 
 def build_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """`environ` less every variable a build may not see."""
-    return {k: v for k, v in environ.items() if is_build_variable(k)}
+    """`environ` less every variable a build may not see; PYTHONPATH with its absolute entries alone (an empty or
+    relative one names the folder a process runs in: branddocs/__init__.py)."""
+    kept = {k: v for k, v in environ.items() if is_build_variable(k)}
+    if "PYTHONPATH" in kept:
+        absolute = [p for p in kept.pop("PYTHONPATH").split(os.pathsep) if os.path.isabs(p)]
+        kept |= {"PYTHONPATH": os.pathsep.join(absolute)} if absolute else {}
+    return kept
 
 
 def withdrawn_secrets() -> dict[str, str]:

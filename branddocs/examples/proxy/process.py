@@ -40,7 +40,7 @@ from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.body import Bodies
 from branddocs.examples.proxy.launch import launch, ready, stop
-from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
+from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy, tls_context
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
 __all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
@@ -153,11 +153,9 @@ def _short_temp() -> str:
 
 def main() -> int:
     set_dumpable(False)  # before the key comes in: no process of this user may read this one's memory
-    from branddocs.brand import load_brands
-    from branddocs.endpoint.routes import brand_prefix
-    from branddocs.endpoint.server import app_for_brands, running_endpoint
-    from branddocs.site import Project
+    from branddocs.endpoint.server import app_for_served, running_endpoint
 
+    tls = tls_context()  # while the engine reads the settings
     line = sys.stdin.readline()
     if not line:  # stdin closed before any settings: the engine stopped first (a check refused, or failed)
         return 0
@@ -167,14 +165,13 @@ def main() -> int:
     with ExitStack() as stack:
         if not upstream:  # the reference endpoint, in this process, with a key made and kept here
             key = "sk-branddocs-" + secrets.token_hex(12)
-            project = Project.find(Path(settings["root"]))
-            app, _, _ = app_for_brands(project, settings["brands"], [key])
+            app, _, _ = app_for_served(settings["served"], [key])  # the brands as the engine read them
             upstream_server.append(stack.enter_context(running_endpoint(app)))
             upstream = upstream_server[0].url
-            prefixes = frozenset(brand_prefix(b) for b in load_brands(project.brands_dir, settings["brands"]))
+            prefixes = frozenset(brand["prefix"] for brand in settings["served"])
         bodies = Bodies(settings["models"], int(settings["max_tokens"]))
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
-                               prefixes, bodies)  # fmt: skip
+                               prefixes, bodies, tls)  # fmt: skip
         del key
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-", dir=_short_temp())))
         socket_path = str(folder / "s") if settings["sandbox"] else None

@@ -128,3 +128,24 @@ def test_proxy_serves_the_reference_endpoint_without_the_brand_model(first: list
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stderr.strip().splitlines()[-1]) == [expected]
+
+
+JUDGE_PROBE = r"""
+import gc, json, sys
+from branddocs.examples.pytest_plugin.target import judge_ready
+
+seen = [["openai" in sys.modules, gc.get_freeze_count() > 0, gc.isenabled()]]
+judge_ready()
+seen.append(["openai" in sys.modules, gc.get_freeze_count() > 0, gc.isenabled()])
+print(json.dumps(seen))
+"""
+
+
+def test_the_judge_is_ready_once_collection_is_over() -> None:
+    """pytest_collection_finish (once the pool's processes are started) imports the judge's openai types with the
+    collector off, then freezes what the process holds: the collector is on again, the first verdict imports nothing.
+    The negative: the plugin's import alone imports no openai and freezes nothing (collection pays neither)."""
+    done = subprocess.run([sys.executable, "-c", JUDGE_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[False, False, True], [True, True, True]]

@@ -98,14 +98,13 @@ SERVING_PROBE = r"""
 import json, sys
 from branddocs.examples.proxy import process
 
-held = []
 def where(*args, **kwargs):  # the line saying where it serves: the proxy is up, its reference endpoint too
-    held.append(sorted({".".join(name.split(".")[:2]) for name in sys.modules} & {"pydantic", "branddocs.brand"}))
+    held = sorted({".".join(name.split(".")[:2]) for name in sys.modules} & {"pydantic", "branddocs.brand"})
+    print(json.dumps([held]), file=sys.stderr, flush=True)
 process.print = where
 for name in FIRST:
     __import__(name)
 process.main()
-print(json.dumps(held), file=sys.stderr)
 """
 
 

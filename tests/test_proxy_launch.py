@@ -110,3 +110,36 @@ def test_a_check_that_fails_to_parse_leaves_no_proxy_behind() -> None:
                           env=_clean_env(), capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+ENDING_PROBE = r"""
+import json, sys
+import uvicorn
+from branddocs.examples.proxy import process
+
+def shutdown(*args, **kwargs):  # uvicorn's graceful stop: a tick and a tenth of a second per server
+    print("graceful shutdown", file=sys.stderr, flush=True)
+    raise SystemExit(3)
+uvicorn.Server.shutdown = shutdown
+def where(line, **kwargs):
+    print(line, file=sys.stderr, flush=True)
+process.print = where
+process.main()
+"""
+
+
+def test_the_proxy_ends_at_once_with_its_stdin() -> None:
+    """Once its stdin closes the proxy removes its folder of sockets and ends, without uvicorn's graceful stop of each
+    server (a quarter of a second that `branddocs check` waited for at its end). On the code before, the probe saw
+    the graceful shutdown (and its status 3)."""
+    from branddocs.examples.run.first_run import proxy_settings
+    from branddocs.site import Project
+
+    settings = proxy_settings(Project.find(ROOT), "", "", 10.0, ["acme"])
+    done = subprocess.run([sys.executable, "-c", ENDING_PROBE], cwd=ROOT, env=_clean_env(),
+                          input=json.dumps(settings) + "\n", capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "graceful shutdown" not in done.stderr
+    info = json.loads(done.stderr.strip().splitlines()[0])
+    assert not os.path.exists(os.path.dirname(info["control_socket"])), "its folder of sockets is removed"

@@ -44,6 +44,10 @@ $(BIN)/.installed: pyproject.toml $(LOCK) tools/check_python.py
 	# Bytecode for every installed package, whatever PYTHONDONTWRITEBYTECODE says: without it each process compiles
 	# them from source, and jieba 0.42.1's invalid escapes then warn inside the tests (filterwarnings = error).
 	$(BIN)/python -W ignore -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
+	# branddocs' own too (installed editable, so not under purelib): `branddocs check`'s harness runs as a user that
+	# cannot write its __pycache__, and compiled the modules only pytest imports (the judge, the plugin) on every
+	# check; a file edited since is compiled in memory, as without bytecode.
+	$(BIN)/python -W ignore -m compileall -q -j 0 branddocs >/dev/null
 	echo "$(PYTHON_ID)" > $@
 
 node_modules/.installed: package.json package-lock.json

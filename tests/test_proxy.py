@@ -175,3 +175,24 @@ def test_without_the_guard_the_upstream_url_would_leave_the_base_path() -> None:
     assert built.url.path == "/brands/nebula/api/v1/ai/models"
     encoded = httpx.Request("GET", "http://127.0.0.1:9" + PREFIX + "/" + unquote("..%2f..%2fadmin"))
     assert encoded.url.path == "/brands/acme/api/admin"
+
+
+def test_the_checks_plain_http_clients_load_no_certificate_authorities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest's clients of the proxy (ProxyClient; the wire claims' probes) speak plain HTTP to it alone: they load
+    no certificate authorities (certifi's, 50 ms of CPU a client), and any TLS they were led to fails, for they trust
+    none. The negative: httpx's default transport loads them."""
+    import ssl
+
+    from branddocs.examples.proxy.process import ProxyClient, plain_http
+
+    loaded: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(
+        ssl.SSLContext, "load_verify_locations", lambda self, *a, **k: loaded.append(a) or real(self, *a, **k)
+    )
+    ProxyClient({"control_socket": "/nonexistent/control", "token": "t"}, 5).close()
+    assert loaded == []
+    context = plain_http()
+    assert (context.verify_mode, context.check_hostname, context.get_ca_certs()) == (ssl.CERT_REQUIRED, True, [])
+    httpx.HTTPTransport(uds="/nonexistent/control").close()  # the negative
+    assert len(loaded) == 1

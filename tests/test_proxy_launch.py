@@ -69,3 +69,80 @@ def test_bad_max_tokens_stops_the_check_and_its_proxy() -> None:
     assert done.returncode != 0
     assert "BRANDDOCS_MAX_TOKENS: expected a whole number from 1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+EARLY_PROBE = r"""
+import json, subprocess, sys
+from branddocs.examples.isolation import harness
+from branddocs.examples.proxy import launch as launching
+
+held = []
+real_launch = launching.launch
+def launch(*args, **kwargs):  # what the engine holds when it starts the proxy
+    held.append(sorted({".".join(name.split(".")[:2]) for name in sys.modules} & {"pydantic", "branddocs.brand"}))
+    return real_launch(*args, **kwargs)
+launching.launch = launch
+harness.run = subprocess.call = lambda *args, **kwargs: 0  # pytest not started
+from branddocs.cli import main
+
+sys.argv = ["branddocs", "check", "--brand", "acme"]
+code = main(None if FROM_COMMAND_LINE else sys.argv[1:])
+print(json.dumps({"code": code, "held": held}))
+"""
+
+
+def test_check_from_the_command_line_starts_the_proxy_before_its_imports() -> None:
+    """From the command line the proxy is started before the commands' imports (the brand model, the builder: half
+    a second), not after them; its settings follow as before. The negative: called from Python (a test's `main([...])`),
+    check.py starts it, once the brand model is in."""
+    found = {}
+    for from_command_line in (True, False):
+        script = f"FROM_COMMAND_LINE = {from_command_line}\n{EARLY_PROBE}"
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=_clean_env(), capture_output=True,
+                              text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        found[from_command_line] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found[True] == {"code": 0, "held": [[]]}
+    assert found[False] == {"code": 0, "held": [["branddocs.brand", "pydantic"]]}
+
+
+def test_a_check_that_fails_to_parse_leaves_no_proxy_behind() -> None:
+    """The proxy started ahead of a command line that argparse refuses ends with the engine, quietly (it holds the
+    engine's stderr: run() returns once it has ended too)."""
+    done = subprocess.run([sys.executable, "-m", "branddocs.cli", "check", "--no-such-option"], cwd=ROOT,
+                          env=_clean_env(), capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+ENDING_PROBE = r"""
+import json, sys
+import uvicorn
+from branddocs.examples.proxy import process
+
+def shutdown(*args, **kwargs):  # uvicorn's graceful stop: a tick and a tenth of a second per server
+    print("graceful shutdown", file=sys.stderr, flush=True)
+    raise SystemExit(3)
+uvicorn.Server.shutdown = shutdown
+def where(line, **kwargs):
+    print(line, file=sys.stderr, flush=True)
+process.print = where
+process.main()
+"""
+
+
+def test_the_proxy_ends_at_once_with_its_stdin() -> None:
+    """Once its stdin closes the proxy removes its folder of sockets and ends, without uvicorn's graceful stop of each
+    server (a quarter of a second that `branddocs check` waited for at its end). On the code before, the probe saw
+    the graceful shutdown (and its status 3)."""
+    from branddocs.examples.run.first_run import proxy_settings
+    from branddocs.site import Project
+
+    settings = proxy_settings(Project.find(ROOT), "", "", 10.0, ["acme"])
+    done = subprocess.run([sys.executable, "-c", ENDING_PROBE], cwd=ROOT, env=_clean_env(),
+                          input=json.dumps(settings) + "\n", capture_output=True, text=True, timeout=120,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "graceful shutdown" not in done.stderr
+    info = json.loads(done.stderr.strip().splitlines()[0])
+    assert not os.path.exists(os.path.dirname(info["control_socket"])), "its folder of sockets is removed"

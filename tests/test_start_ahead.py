@@ -62,3 +62,30 @@ def test_nothing_named_nothing_started(target: Target) -> None:
     assert target.pool is not None
     assert start_ahead(target, ["bash"], ROOT) == []
     assert (target.pool.zygotes, target.pool.standbys, target.clients) == ({}, {}, {})
+
+
+def test_the_python_rows_client_is_the_zygotes_unit(target: Target) -> None:
+    """In the sandbox the error tables' curl and Python client is no process of its own (which imported openai again):
+    each table's order is run by a unit the worker's zygote forks, the zygote the Python examples fork from. An order
+    without rows is answered end to end (curl, given no URL, shows nothing). The negative: without the sandbox's
+    pool, the client is a process of its own, as before."""
+    from branddocs.examples.run import rows_client as client_file
+    from branddocs.examples.run.rows import ForkedRows, RowsClient, rows_client
+
+    assert target.pool is not None
+    started = start_ahead(target, ["errors"], ROOT)
+    assert started == ["errors"]
+    client = target.clients["python"]
+    assert isinstance(client, ForkedRows)
+    assert client.zygote is target.pool.zygotes[sys.executable], "the Python examples' zygote"
+    assert sorted(target.pool.zygotes) == [sys.executable]
+    run = {"base_url": target.proxy_url, "key": "sk-none", "wrong_key": "sk-wrong", "timeout": 5, "rows": []}
+    client.send({"curl": run, "python": run})
+    assert client.answer(60) == {"id": 1, "python": [], "curl": []}
+    assert client.alive(), "the zygote forks the next table's unit, or the next example's"
+    assert client_file.ORDER_ENV == "BRANDDOCS_ROWS_ORDER"  # the name rows.py sets, which that file cannot import
+    plain = Target(None, "http://127.0.0.1:48080", exact=True)  # type: ignore[arg-type]
+    try:
+        assert isinstance(rows_client(plain, "python", ROOT), RowsClient)
+    finally:
+        plain.close()

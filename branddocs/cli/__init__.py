@@ -68,10 +68,20 @@ def main(argv: list[str] | None = None) -> int:
         from branddocs.site import build_env
 
         build_env.enter(command_line=argv)  # started again here, when the environment holds more than a build's
+    proxy = None
+    if from_command_line and argv[:1] == ["check"]:
+        # The recording proxy imports for most of a second: started before the commands' own imports (the brand
+        # model, the builder) and the project's, with no setting yet (check.py sends them, the key among them, or
+        # closes its stdin, and with this process's end it ends too, quietly).
+        from branddocs.examples.proxy.launch import launch
+        from branddocs.site.build_env import build_environment
+
+        proxy = launch(None, build_environment(os.environ))
     # `branddocs check ... -- --junitxml=x -x`: what follows `--` goes to pytest untouched.
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser().parse_args(argv[: len(argv) - len(extra) - (1 if "--" in argv else 0)])
     args.pytest_args = extra
+    args.proxy = proxy
     # The command as typed, for a command that starts itself again with a clean environment (site/build_env.py);
     # None when called from Python (a test), which must not be replaced.
     args.command_line = argv if from_command_line else None

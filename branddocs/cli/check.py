@@ -41,25 +41,26 @@ def run(args: argparse.Namespace, project: Project) -> int:
     from branddocs.settings import API_KEY, ENDPOINT, EXAMPLE_TIMEOUT, ROOT
     from branddocs.site.build_env import build_environment
 
-    project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
-    upstream, key = ENDPOINT.get().rstrip("/"), API_KEY.get()
-    refused = refusal(upstream, key, args.update_examples)
-    if refused is not None:
-        print(f"branddocs: {refused[1]}", file=sys.stderr)
-        return refused[0]
-    try:
-        timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
-    except ValueError:
-        timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
     # The key goes to the proxy process alone, over a pipe, before any of the repository's code runs; pytest and its
     # workers get the allow-listed environment a build gets (site/build_env.py: no secret, nor any variable nobody
     # listed), and run in the harness, where neither this process nor the proxy (no descendant of pytest's) is seen.
     env = {**build_environment(os.environ), ROOT.name: str(project.root)}
     # Started first, before its settings are read (the brand files, the sandbox's probe): it imports for a second
-    # or more while the brands, the pages and the machine are checked here; a check that refuses to run stops it
-    # (its stdin closed, with or without its settings) before anything else has run.
-    proxy = launch(None, env)
+    # or more while the brands, the pages and the machine are checked here (from the command line, before the
+    # commands' imports: cli/__init__.py); a check that refuses to run stops it (its stdin closed, with or without
+    # its settings) before anything else has run.
+    proxy = getattr(args, "proxy", None) or launch(None, env)
     try:
+        project.known_brands(args.brand)  # an unknown brand: say so here, not as an empty test run
+        upstream, key = ENDPOINT.get().rstrip("/"), API_KEY.get()
+        refused = refusal(upstream, key, args.update_examples)
+        if refused is not None:
+            print(f"branddocs: {refused[1]}", file=sys.stderr)
+            return refused[0]
+        try:
+            timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
+        except ValueError:
+            timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
         settings = proxy_settings(project, upstream, key, timeout, args.brand)
         if settings["held_back"]:
             print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a "

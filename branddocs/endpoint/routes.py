@@ -7,6 +7,7 @@ runs there, so a run sees that brand's models only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +26,7 @@ __all__ = [
     "base_path",
     "brand_prefix",
     "route_table",
+    "served_brands",
 ]
 
 HEALTH = "/health"
@@ -61,3 +63,10 @@ def base_path(path: str) -> str:
 def brand_prefix(brand: Brand) -> str:
     """Where the reference endpoint serves `brand`'s models only: `/brands/<id><its base-URL path>`."""
     return f"{_BRANDS}/{brand.id}{brand.base_path}"
+
+
+def served_brands(brands: Iterable[Brand]) -> list[dict]:
+    """What the reference endpoint serves of each brand, as plain data (JSON): the recording proxy's process is
+    handed this by `branddocs check`, which has read the brands, and builds no brand model of its own."""
+    return [{"prefix": brand_prefix(b), "base_path": b.base_path, "models": list(b.models), "user_name": b.user_name,
+             "streaming": b.features.streaming, "site_url": b.site_url} for b in brands]  # fmt: skip

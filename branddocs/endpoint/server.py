@@ -11,24 +11,27 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from branddocs.brand import load_brands
 from branddocs.endpoint.app import create_app
 from branddocs.endpoint.cors import site_origins, with_cors
-from branddocs.endpoint.routes import brand_prefix
+from branddocs.endpoint.routes import served_brands
 from branddocs.errors import EXIT_USAGE
 from branddocs.ports import listen_problem
 from branddocs.settings import API_KEY
-from branddocs.site import Project
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = [
     "HEADER_TIMEOUT",
     "EndpointServer",
     "GuardedH11Protocol",
     "app_for_brands",
+    "app_for_served",
     "running_endpoint",
     "serve_forever",
 ]
@@ -125,27 +128,37 @@ def app_for_brands(
     Each brand is served at `/brands/<id><its base-URL path>` (routes.brand_prefix: the example checks call
     that) and at its base-URL path, which lists the models of the brands that share that path (usually one brand).
     """
-    brands = load_brands(project.brands_dir, brand_ids)
+    from branddocs.brand import load_brands  # here: the proxy's process serves brands it is handed (served_brands)
+
+    served = served_brands(load_brands(project.brands_dir, brand_ids))
+    return app_for_served(served, api_keys, base_path, drift, dialect)
+
+
+def app_for_served(
+    brands: list[dict], api_keys: list[str], base_path: str | None = None, drift: bool | list[str] = (),
+    dialect: str = "vllm",
+):  # fmt: skip
+    """`app_for_brands` for brands as `served_brands` gives them: (the app, the shared base paths, the models)."""
     no_streaming, streams_at, own_paths = [], {}, set()
     if base_path:
-        served = {base_path: [m for b in brands for m in b.models]}
+        served = {base_path: [m for b in brands for m in b["models"]]}
     else:
         served = {}
         for brand in brands:
-            own, path = brand_prefix(brand), brand.base_path
+            own, path = brand["prefix"], brand["base_path"]
             own_paths.add(own)
-            served[own] = list(brand.models)
-            served.setdefault(path, []).extend(m for m in brand.models if m not in served[path])
-            if not brand.features.streaming:
+            served[own] = list(brand["models"])
+            served.setdefault(path, []).extend(m for m in brand["models"] if m not in served[path])
+            if not brand["streaming"]:
                 no_streaming.append(own)
-            streams_at[path] = streams_at.get(path, False) or brand.features.streaming
+            streams_at[path] = streams_at.get(path, False) or brand["streaming"]
         # A base path shared with a brand that streams keeps streaming.
         no_streaming += [path for path, streams in streams_at.items() if not streams]
-    owner = brands[0].user_name if len(brands) == 1 else "branddocs"
+    owner = brands[0]["user_name"] if len(brands) == 1 else "branddocs"
     app = create_app(served, api_keys, drift=drift, owned_by=owner, dialect=dialect, no_streaming=no_streaming)
-    app = with_cors(app, site_origins(b.site_url for b in brands))  # the guides' "Try it" panels (cors.py)
+    app = with_cors(app, site_origins(b["site_url"] for b in brands))  # the guides' "Try it" panels (cors.py)
     paths = [p for p in served if p not in own_paths]
-    return app, paths, list(dict.fromkeys(m for b in brands for m in b.models))
+    return app, paths, list(dict.fromkeys(m for b in brands for m in b["models"]))
 
 
 def serve_forever(args: argparse.Namespace, project: Project) -> int:

@@ -23,6 +23,7 @@ import httpx
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import Context
 from branddocs.examples.proxy.body import UNKNOWN_MODEL
+from branddocs.examples.proxy.process import plain_http
 from branddocs.examples.proxy.recording import Exchange
 from branddocs.examples.responses.summary import error_summary
 from branddocs.markup import WIRE_CLAIMS
@@ -138,7 +139,7 @@ def claims_problems(example: Example, context: Context) -> list[str]:
     answers = {}
     # In the sandbox the checks run in the harness, whose network has no route to the proxy's port: they reach it
     # through its socket, as the examples' relay does (pytest_plugin/target.py).
-    transport = httpx.HTTPTransport(uds=target.sandbox_socket) if target.sandbox_socket else None
+    transport = httpx.HTTPTransport(uds=target.sandbox_socket or None, verify=plain_http())  # plain HTTP, to the proxy
     with httpx.Client(timeout=target.limit_for(brand)[0], trust_env=False, transport=transport) as client:
         for probe in probes(names, brand.default_model):
             # A wrong key is one made up here: the proxy forwards it as it is (as for the error tables' rows).

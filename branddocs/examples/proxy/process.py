@@ -22,6 +22,8 @@ import base64
 import json
 import os
 import secrets
+import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -40,10 +42,10 @@ from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.body import Bodies
 from branddocs.examples.proxy.launch import launch, ready, stop
-from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy
+from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy, tls_context
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
 
-__all__ = ["PROXY_ENV", "ProxyClient", "running_proxy", "start", "without_secrets"]
+__all__ = ["PROXY_ENV", "ProxyClient", "plain_http", "running_proxy", "start", "without_secrets"]
 
 PROXY_ENV = PROXY.name
 """Set by `branddocs check` for pytest: where the proxy process it started serves (JSON; holds no key)."""
@@ -91,13 +93,20 @@ def _control_app(proxy: RecordingProxy, token: str) -> Starlette:
     return Starlette(routes=[Route("/runs", new_run, methods=["POST"]), Route("/runs/{token}", run)])
 
 
+def plain_http() -> ssl.SSLContext:
+    """For a client that speaks plain HTTP to the proxy alone (over its socket, or on loopback): a context that trusts
+    no certificate authority, so any TLS it were led to fails. httpx's default loads certifi's authorities, 50 ms of
+    CPU for each client that never uses them."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname, CERT_REQUIRED, and no authority loaded
+
+
 class ProxyClient:
     """The proxy process as runners.Target sees it: the methods of RecordingProxy that the checks use."""
 
     def __init__(self, info: Mapping[str, object], timeout: float) -> None:
         self.timeout = timeout
         # Over its Unix socket: the harness (harness.py) has a network of its own, where the proxy's ports are not.
-        transport = httpx.HTTPTransport(uds=str(info["control_socket"]))
+        transport = httpx.HTTPTransport(uds=str(info["control_socket"]), verify=plain_http())
         self._client = httpx.Client(base_url="http://branddocs-proxy", headers={_CONTROL_HEADER: str(info["token"])},
                                     timeout=timeout + 30, trust_env=False, transport=transport)  # fmt: skip
 
@@ -153,11 +162,9 @@ def _short_temp() -> str:
 
 def main() -> int:
     set_dumpable(False)  # before the key comes in: no process of this user may read this one's memory
-    from branddocs.brand import load_brands
-    from branddocs.endpoint.routes import brand_prefix
-    from branddocs.endpoint.server import app_for_brands, running_endpoint
-    from branddocs.site import Project
+    from branddocs.endpoint.server import app_for_served, running_endpoint
 
+    tls = tls_context()  # while the engine reads the settings
     line = sys.stdin.readline()
     if not line:  # stdin closed before any settings: the engine stopped first (a check refused, or failed)
         return 0
@@ -167,14 +174,13 @@ def main() -> int:
     with ExitStack() as stack:
         if not upstream:  # the reference endpoint, in this process, with a key made and kept here
             key = "sk-branddocs-" + secrets.token_hex(12)
-            project = Project.find(Path(settings["root"]))
-            app, _, _ = app_for_brands(project, settings["brands"], [key])
+            app, _, _ = app_for_served(settings["served"], [key])  # the brands as the engine read them
             upstream_server.append(stack.enter_context(running_endpoint(app)))
             upstream = upstream_server[0].url
-            prefixes = frozenset(brand_prefix(b) for b in load_brands(project.brands_dir, settings["brands"]))
+            prefixes = frozenset(brand["prefix"] for brand in settings["served"])
         bodies = Bodies(settings["models"], int(settings["max_tokens"]))
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
-                               prefixes, bodies)  # fmt: skip
+                               prefixes, bodies, tls)  # fmt: skip
         del key
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-", dir=_short_temp())))
         socket_path = str(folder / "s") if settings["sandbox"] else None
@@ -186,12 +192,16 @@ def main() -> int:
         print(json.dumps({"url": server.url, "socket": socket_path, "control": control.url,
                           "control_socket": str(folder / "control"), "token": token}), flush=True)  # fmt: skip
         sys.stdin.read()  # until whoever started this process ends
-        for ending in (server, control, *upstream_server):  # all at once: each takes a tick or more to stop
-            ending.should_exit = True
+        # Then it ends at once: its folder of sockets removed here; its listening sockets, connections and upstream
+        # client go with the process. uvicorn's graceful stop (a tick, then a tenth of a second, per server) was a
+        # quarter of a second that `branddocs check` waited for at its very end.
+        shutil.rmtree(folder, ignore_errors=True)
+        sys.stdout.flush()
+        os._exit(0)
     return 0
 
 
 if __name__ == "__main__":
-    status = main()  # its servers stopped, its folder removed: nothing is left to finish
+    status = main()  # returns only when no settings came (main ends the process itself once it has served)
     sys.stdout.flush()
     os._exit(status)  # not the interpreter's own end (a third of a second of teardown) that `branddocs check` waits on

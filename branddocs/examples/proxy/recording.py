@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -40,7 +41,7 @@ from branddocs.examples.proxy.body import Bodies
 from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT  # re-exported: the checks' default limit
 
 __all__ = ["BODY_KEPT", "BODY_LIMIT", "DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy",
-           "normalise_path"]  # fmt: skip
+           "normalise_path", "tls_context"]  # fmt: skip
 
 BODY_LIMIT = 4 << 20
 """Bytes of a request body the proxy reads: over it, 413 (a Content-Length over it: before any of it is read)."""
@@ -107,15 +108,25 @@ class Exchange:
     """Why the body is incomplete (the endpoint went quiet, the connection broke); empty if it ended."""
 
 
+def tls_context() -> ssl.SSLContext:
+    """What httpx.AsyncClient(trust_env=False) checks an upstream's certificate with (certifi's authorities): a
+    tenth of a second to load, which the proxy's process spends while it waits for its settings."""
+    import httpcore  # noqa: F401 - what the client's transport imports on its first creation: here, ahead too
+
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
 class RecordingProxy:
     """`/_x/<token>/<path>` is forwarded to `<upstream><prefix>/<path>` when `allowed` lists it; exchanges are kept
     per token."""
 
     def __init__(
         self, upstream: str, key: str = "", timeout: float = DEFAULT_TIMEOUT, allowed: Allowed | None = None,
-        prefixes: frozenset[str] = frozenset({""}), bodies: Bodies | None = None,
+        prefixes: frozenset[str] = frozenset({""}), bodies: Bodies | None = None, tls: ssl.SSLContext | None = None,
     ) -> None:  # fmt: skip
         self.upstream = upstream.rstrip("/")
+        self._tls = tls
+        """How the upstream's certificate is checked: `tls_context()`'s, made ahead (None: made at the start)."""
         self.timeout = timeout
         self.allowed = allowed or Allowed()
         """The requests forwarded (allowed.py); anything else is answered 403."""
@@ -144,7 +155,7 @@ class RecordingProxy:
         # The client lives in the server's event loop and closes with it: no socket outlives the proxy.
         # Reads wait as long as an example may run: the proxy never cuts a stream before the example's limit.
         timeout = httpx.Timeout(10.0, read=self.timeout + 5)
-        self._client = httpx.AsyncClient(timeout=timeout, trust_env=False)
+        self._client = httpx.AsyncClient(timeout=timeout, trust_env=False, verify=self._tls or tls_context())
         try:
             yield
         finally:

@@ -3,12 +3,15 @@ any example runs, and the proxy's settings, are run/first_run.py's."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterator
+from importlib import import_module
 
 import pytest
 
+from branddocs.examples.collection.tables import chat_params
 from branddocs.examples.example import Example
 from branddocs.examples.languages.base import for_fence
 from branddocs.examples.proxy.process import ProxyClient, running_proxy, without_secrets
@@ -21,7 +24,7 @@ from branddocs.examples.run.process import Target
 from branddocs.settings import API_KEY, ENDPOINT, PROXY
 from branddocs.site import Project
 
-__all__ = ["endpoint_target", "pytest_collection_finish"]
+__all__ = ["endpoint_target", "judge_ready", "pytest_collection_finish"]
 
 _EARLY = pytest.StashKey[Target]()
 
@@ -100,6 +103,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config.stash[_EARLY] = target
     config.add_cleanup(lambda: _close_unused(config))  # no test asked for it
     start_ahead(target, sorted(ahead), Project.find().root)
+    judge_ready()  # while they import on the other core
+
+
+def judge_ready() -> None:
+    """The judge's openai types (the replies' and requests' shapes: a second of imports), imported now, not by the
+    first example's verdict, with the cyclic collector off (its passes over them as they are made are a tenth of
+    that, and find nothing); then one collection, and what is left frozen (gc.freeze): the run's later collections,
+    pytest's two at its end among them, no longer go through the modules imported so far."""
+    gc.disable()
+    try:
+        for name in ("branddocs.examples.responses.exchange", "branddocs.examples.responses.samples"):
+            import_module(name)
+        chat_params()
+    finally:
+        gc.enable()
+    gc.collect()
+    gc.freeze()
 
 
 def _close_unused(config: pytest.Config) -> None:

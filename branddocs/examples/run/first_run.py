@@ -15,7 +15,8 @@ import contextlib
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from branddocs.brand import BrandError
+from branddocs.brand import BrandError, load_brands
+from branddocs.endpoint.routes import served_brands
 from branddocs.errors import EXIT_FENCE, EXIT_NO_API, EXIT_REFUSED, EXIT_UNREACHABLE, UsageError
 from branddocs.examples.proxy.body import MAX_TOKENS as DEFAULT_MAX_TOKENS
 from branddocs.examples.responses.summary import error_summary
@@ -144,9 +145,12 @@ def proxy_settings(project: Project, upstream: str, key: str, timeout: float, br
             requests.update(dict.fromkeys(brand.api.example_requests))
             models[brand.id] = list(brand.models)
     held_back = list(requests) if upstream and len(checked) != 1 else []
-    return {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
-            "sandbox": sandbox.inside(), "requests": [] if held_back else list(requests),
-            "held_back": held_back, "models": models, "max_tokens": max_tokens()}  # fmt: skip
+    settings = {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
+                "sandbox": sandbox.inside(), "requests": [] if held_back else list(requests),
+                "held_back": held_back, "models": models, "max_tokens": max_tokens()}  # fmt: skip
+    if not upstream:  # what the reference endpoint serves, read here: the proxy builds no brand model of its own
+        settings["served"] = served_brands(load_brands(project.brands_dir, brands))
+    return settings
 
 
 def max_tokens() -> int:

@@ -45,6 +45,7 @@ __all__ = [
     "execute",
     "finish",
     "prepare",
+    "read_bounded",
     "traffic_and_output_problems",
     "workdir",
 ]
@@ -175,7 +176,7 @@ def finish(process: subprocess.Popen | Forked, run: Run, target: Target, what: s
     """Read the started example's output within the time and output limits, then its exit status and traffic."""
     seconds, where = run.limit
     try:
-        out, err, result, too_much = _read_bounded(process, seconds)
+        out, err, result, too_much = read_bounded(process, seconds)
     except subprocess.TimeoutExpired:
         waiting = target.proxy.in_flight(run.token)
         _kill(process)
@@ -216,7 +217,7 @@ def _kill(process: subprocess.Popen | Forked) -> None:
             stream.close()
 
 
-def _read_bounded(process: subprocess.Popen | Forked, timeout: float) -> tuple[bytes, bytes, bytes, bool]:
+def read_bounded(process: subprocess.Popen | Forked, timeout: float) -> tuple[bytes, bytes, bytes, bool]:
     """stdout, stderr (and a forked example's result) until they end and the process exits; (…, True) as soon as
     they exceed OUTPUT_LIMIT together."""
     deadline = time.monotonic() + timeout

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib.util
 import json
 import os
@@ -289,11 +290,18 @@ def _warm_up() -> None:
 
 def main() -> int:
     sock = socket.socket(fileno=0)
+    # The collector's passes over openai's thousands of types as they are made are a tenth of their import, and find
+    # next to nothing: off until the warm-up is done, and what is here then is frozen (gc.freeze): no unit's
+    # collections go through the zygote's objects (nor touch their pages, shared with it until written).
+    gc.disable()
     for name in WARM:
         with contextlib.suppress(ImportError):  # an interpreter without openai: its examples say so themselves
             __import__(name)
     with contextlib.suppress(Exception):  # a warm-up only: without it, each example pays it
         _warm_up()
+    gc.collect()
+    gc.freeze()
+    gc.enable()
     # Forking is safe only without threads; the warm modules start none.
     assert threading.active_count() == 1, f"threads after import: {threading.enumerate()}"
     ns.set_dumpable(False)

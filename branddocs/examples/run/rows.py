@@ -25,13 +25,15 @@ import time
 from pathlib import Path
 
 from branddocs.examples.run import sandbox
-from branddocs.examples.run.pool import Unit
-from branddocs.examples.run.process import ExampleFailure, Target, example_node, example_python
+from branddocs.examples.run.pool import PoolError, Unit, Zygote
+from branddocs.examples.run.process import ExampleFailure, Target, example_node, example_python, read_bounded
 
-__all__ = ["RowsClient", "rows_client"]
+__all__ = ["ForkedRows", "RowsClient", "rows_client"]
 
 _HERE = Path(__file__).parent
 _PYTHON, _NODE = _HERE / "rows_client.py", _HERE / "rows_client.mjs"
+_ORDER_ENV = "BRANDDOCS_ROWS_ORDER"
+"""rows_client.ORDER_ENV (that file imports nothing of branddocs')."""
 
 
 class RowsClient:
@@ -104,7 +106,70 @@ class RowsClient:
         shutil.rmtree(self.stderr.parent, ignore_errors=True)
 
 
-def rows_client(target: Target, language: str, project_root: Path) -> RowsClient:
+class ForkedRows:
+    """The curl and Python client in the sandbox: per table, rows_client.py run by an isolation unit that the worker's
+    zygote forks (pool.py), as for a Python example: the zygote's `import openai` (a second) serves the tables too,
+    where a process of their own paid it again. The unit has what RowsClient's process had (a user and a memory
+    cgroup of its own, the sandbox, the minimal environment), for one order; no example's code runs in it."""
+
+    what = "curl and Python"
+
+    def __init__(self, zygote: Zygote, env: dict[str, str]) -> None:
+        self.zygote, self.env = zygote, env
+        self.order: dict | None = None
+
+    def send(self, order: dict) -> None:
+        self.order = order
+
+    def answer(self, timeout: float) -> dict:
+        """The answer to the order sent last, from a unit forked for it, within `timeout` seconds."""
+        assert self.order is not None
+        env, self.order = {**self.env, _ORDER_ENV: json.dumps({**self.order, "id": 1})}, None
+        with self.zygote.pool.unit() as unit:  # given back once the unit has ended
+            try:
+                forked = self.zygote.fork(unit, env, _PYTHON.read_text(encoding="utf-8"), "plain")
+            except PoolError as exc:
+                raise ExampleFailure(
+                    f"branddocs' {self.what} client for the error tables did not start: {exc}"
+                ) from None
+            try:
+                out, err, result, too_much = read_bounded(forked, timeout)
+                if too_much:  # read no further, and waited for by no one: stopped here
+                    forked.kill()
+            except subprocess.TimeoutExpired:
+                forked.kill()
+                raise ExampleFailure(f"branddocs' {self.what} client did not answer the rows within {timeout:g} s "
+                                     "(raise the limit with --example-timeout)") from None  # fmt: skip
+            finally:
+                for stream in (forked.stdout, forked.stderr, forked.result):
+                    stream.close()
+        lines = out.decode(errors="replace").strip().splitlines()
+        if too_much or not lines:
+            tail = "\n".join([*err.decode(errors="replace").strip().splitlines()[-6:], _raised(result)])
+            raise ExampleFailure(f"branddocs' {self.what} client for the error tables ended while trying the rows "
+                                 f"(status {forked.returncode}):\n{tail}")  # fmt: skip
+        answer = json.loads(lines[-1])
+        if "error" in answer:
+            raise ExampleFailure(f"branddocs' {self.what} client could not try this table's rows: {answer['error']}")
+        return answer
+
+    def alive(self) -> bool:
+        return self.zygote.alive()
+
+    def close(self) -> None:
+        """Nothing of its own to stop: the zygote is the pool's."""
+
+
+def _raised(result: bytes) -> str:
+    """What python_child.py says the client raised (`ModuleNotFoundError: No module named 'openai'`), if it did."""
+    try:
+        error = json.loads(result or b"{}").get("error") or {}
+    except (ValueError, AttributeError):
+        return ""
+    return f"{error.get('type')}: {error.get('message')}" if error.get("type") not in (None, "SystemExit") else ""
+
+
+def rows_client(target: Target, language: str, project_root: Path) -> RowsClient | ForkedRows:
     """The worker's client for `language` ("python": curl and the Python SDK; "javascript"), started if needed."""
     found = target.clients.get(language)
     if found is not None and found.alive():
@@ -115,8 +180,11 @@ def rows_client(target: Target, language: str, project_root: Path) -> RowsClient
     return found
 
 
-def _start(target: Target, language: str, project_root: Path) -> RowsClient:
+def _start(target: Target, language: str, project_root: Path) -> RowsClient | ForkedRows:
     boxed = target.sandbox_socket is not None
+    if boxed and language == "python" and target.pool is not None:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": f"{sandbox.SCRATCH}/home", "LANG": "C.UTF-8"}
+        return ForkedRows(target.pool.zygote(example_python()), env)
     folder = Path(tempfile.mkdtemp(prefix="branddocs-rows-"))  # its stderr; unboxed, its scratch folder too
     home = Path(sandbox.SCRATCH if boxed else folder) / "home"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}

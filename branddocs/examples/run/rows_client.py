@@ -9,7 +9,9 @@ An order is {"id": N, "curl": RUN, "python": RUN}, each RUN {"base_url": URL, "k
 for an order it could not carry out; it then goes on with the next. curl runs while the SDK tries the rows. The
 requests are the table's, as data: no example's code runs here, and a row passes the SDK request fields only,
 never its options (`extra_headers`, `extra_query`, `extra_body`, `timeout`: what this client sets, not the row).
-Like python_child.py this file runs alone, with the standard library and `openai`.
+Like python_child.py this file runs alone, with the standard library and `openai`. In the sandbox, each table's
+order is this file run by a unit the worker's zygote forks for it (rows.py: `ForkedRows`), with the order in
+ORDER_ENV: the zygote's `import openai` serves the tables too.
 """
 
 from __future__ import annotations
@@ -111,8 +113,14 @@ def answer(line: str) -> dict:
         return {"id": said, "error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
+ORDER_ENV = "BRANDDOCS_ROWS_ORDER"
+"""Run as an isolation unit the zygote forked for one table (rows.py, `ForkedRows`): that one order, which is taken
+out of the environment before anything runs (curl does not see it)."""
+
+
 def main() -> int:
-    for line in sys.stdin:
+    one = os.environ.pop(ORDER_ENV, None)
+    for line in [one] if one is not None else sys.stdin:
         print(json.dumps(answer(line)), flush=True)
     return 0
 

@@ -11,6 +11,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from anyascii import anyascii
+
 from branddocs.text.scripts import is_blank, is_default_ignorable, script_of
 
 __all__ = ["CONFUSABLES_VERSION", "lookalike_keys", "lookalike_words", "name_keys", "skeleton"]
@@ -58,13 +60,25 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", "".join(out).strip(" "))
 
 
-def lookalike_keys(text: str) -> frozenset[str]:
-    """What two values a reader cannot tell apart share: skeletons of the folded value as written
-    (`CIoud` is `Cloud`), after NFKC_Casefold (`ACME` is `Acme`) and case-folded after the mapping (a digit 0
-    maps to a capital O: `d0cs` is `docs`)."""
+def _latin_read(text: str) -> str:
+    """Latin letters outside ASCII as a reader reads them (anyascii: small capitals `ᴀᴄᴍᴇ` are `ACME`, `é` is `e`),
+    as the key variable is derived from a name (brand/key_env.py); other scripts as they are."""
+    return "".join(anyascii(c) if not c.isascii() and script_of(c) == "LATIN" else c for c in text)
+
+
+def _forms(text: str) -> tuple[str, ...]:
+    """The forms of `text` compared, in the same order for every text: skeletons of the folded value as written
+    (`CIoud` is `Cloud`), after NFKC_Casefold (`ACME` is `Acme`), case-folded after the mapping (a digit 0 maps to
+    a capital O: `d0cs` is `docs`), and of its Latin letters read as ASCII, case-folded (`ᴀᴄᴍᴇ` is `acme`)."""
     shown = _folded(text)
     cased = unicodedata.normalize("NFKC", shown.casefold())
-    return frozenset({skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold())})
+    latin = unicodedata.normalize("NFKC", _latin_read(shown).casefold())
+    return skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold()), skeleton(latin)
+
+
+def lookalike_keys(text: str) -> frozenset[str]:
+    """What two values a reader cannot tell apart share: `_forms`."""
+    return frozenset(_forms(text))
 
 
 _UNSPACED = frozenset({"HAN", "HIRAGANA", "KATAKANA", "BOPOMOFO"})
@@ -88,9 +102,7 @@ def _words(text: str) -> tuple[str, ...]:
 def lookalike_words(text: str) -> tuple[tuple[str, ...], ...]:
     """The words of each of `lookalike_keys`' forms of `text`, in the same order for every text: a name is in a
     text when, in some form, its words are a run of the text's (`Acme Cloud` in `© ACME CIoud Ltd.`)."""
-    shown = _folded(text)
-    cased = unicodedata.normalize("NFKC", shown.casefold())
-    return tuple(_words(form) for form in (skeleton(shown), skeleton(cased), skeleton(skeleton(shown).casefold())))
+    return tuple(_words(form) for form in _forms(text))
 
 
 _MARKS = ("<super>", "<sub>", "<circle>", "<square>", "<small>")

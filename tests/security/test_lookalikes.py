@@ -39,6 +39,10 @@ PAIRS = {
     "mathematical bold letters": ("user_name", {"user_name": "\U0001d400cme Cloud"}),
     "rn for m in the host": ("host name", {"api": {"base_url": "https://api.acrne.example/v1"}}),
     "a digit 0 for an o in the host": ("host name", {"site_url": "https://d0cs.acme.example/"}),
+    "small capitals": ("user_name", {"user_name": "\u1d00\u1d04\u1d0d\u1d07 \u1d04\u029f\u1d0f\u1d1c\u1d05",
+                                     "api": {"base_url": "https://api.other.example/v1", "key_env": "ACME2_API_KEY"}}),
+    "a small capital A": ("user_name", {"user_name": "\u1d00cme Cloud",
+                                        "api": {"base_url": "https://api.other.example/v1", "key_env": "ACME2_API_KEY"}}),
     "the same key variable, chosen": ("api.key_env", {"api": {"base_url": "https://api.other.example/v1",
                                                                "key_env": "ACME_CLOUD_API_KEY"}}),
 }  # fmt: skip
@@ -234,6 +238,10 @@ HELD = {
     "copyright in capitals, a year and a suffix": ("copyright", "© 2026 ACME CLOUD Ltd."),
     "copyright with a capital I for the l": ("copyright", "Copyright Acme CIoud, all rights reserved"),
     "copyright in full-width letters": ("copyright", "© \uff21\uff43\uff4d\uff45 \uff23\uff4c\uff4f\uff55\uff44"),
+    "copyright in small capitals": (
+        "copyright",
+        "\u00a9 2026 \u1d00\u1d04\u1d0d\u1d07 \u1d04\u029f\u1d0f\u1d1c\u1d05 Ltd.",
+    ),
     "portal": ("portal_name", "Acme Cloud Console"),
     "portal with a no-break space": ("portal_name", "Console for Acme\u00a0Cloud"),
 }

@@ -28,6 +28,8 @@ from ..support.project import run_branddocs
 
 ACME = {"user_name": "Acme Cloud", "resource_dir_name": "acme", "api": {"base_url": "https://api.acme.example/v1"},
         "models": ["m1"], "site_url": "https://docs.acme.example/"}  # fmt: skip
+SMALL_CAPITALS = "\u1d00\u1d04\u1d0d\u1d07 \u1d04\u029f\u1d0f\u1d1c\u1d05"
+"""`ᴀᴄᴍᴇ ᴄʟᴏᴜᴅ`: Latin small capitals, most of them mapped to nothing by confusables.txt."""
 OWN_KEY = {"base_url": "https://api.other.example/v1", "key_env": "ACME2_API_KEY"}
 """A key variable of the lookalike's own: its name, not the variable derived from it, is what is refused."""
 PAIRS = {
@@ -41,7 +43,7 @@ PAIRS = {
     "mathematical bold letters": ("user_name", {"user_name": "\U0001d400cme Cloud"}),
     "rn for m in the host": ("host name", {"api": {"base_url": "https://api.acrne.example/v1"}}),
     "a digit 0 for an o in the host": ("host name", {"site_url": "https://d0cs.acme.example/"}),
-    "small capitals": ("user_name", {"user_name": "\u1d00\u1d04\u1d0d\u1d07 \u1d04\u029f\u1d0f\u1d1c\u1d05", "api": OWN_KEY}),
+    "small capitals": ("user_name", {"user_name": SMALL_CAPITALS, "api": OWN_KEY}),
     "a small capital A": ("user_name", {"user_name": "\u1d00cme Cloud", "api": OWN_KEY}),
     "the same key variable, chosen": ("api.key_env", {"api": {"base_url": "https://api.other.example/v1",
                                                                "key_env": "ACME_CLOUD_API_KEY"}}),
@@ -240,7 +242,7 @@ HELD = {
     "copyright in full-width letters": ("copyright", "© \uff21\uff43\uff4d\uff45 \uff23\uff4c\uff4f\uff55\uff44"),
     "copyright in small capitals": (
         "copyright",
-        "\u00a9 2026 \u1d00\u1d04\u1d0d\u1d07 \u1d04\u029f\u1d0f\u1d1c\u1d05 Ltd.",
+        f"\u00a9 2026 {SMALL_CAPITALS} Ltd.",
     ),
     "portal": ("portal_name", "Acme Cloud Console"),
     "portal with a no-break space": ("portal_name", "Console for Acme\u00a0Cloud"),

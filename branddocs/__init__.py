@@ -16,10 +16,20 @@ __all__ = ["__version__"]
 __version__ = "0.1.0"
 
 
-def _unsafe_entries(path: list[str], cwd: str) -> list[str]:
-    """The entries of `path` that are the working folder `cwd`: empty, relative, or resolving to it."""
+def _unsafe_entries(cwd: str) -> tuple[list[str], bool]:
+    """The PYTHONPATH entries that name the working folder `cwd` or a folder in it (empty or relative ones), and
+    whether sys.path's first entry (the script's folder, or `-m`'s working folder) lies in it."""
     here = os.path.realpath(cwd)
-    return [p for p in path if not p or not os.path.isabs(p) or os.path.realpath(p) == here]
+
+    def inside(entry: str) -> bool:
+        found = os.path.realpath(os.path.join(here, entry))
+        return found == here or found.startswith(here.rstrip(os.sep) + os.sep)
+
+    given = os.environ.get("PYTHONPATH")
+    # An absolute entry is the caller's own choice (as an editable install is): trusted like the engine's install.
+    named = [p for p in given.split(os.pathsep) if not p or not os.path.isabs(p)] if given else []
+    first = bool(sys.path) and not sys.flags.safe_path and (not sys.path[0] or inside(sys.path[0]))
+    return named, first
 
 
 def _start_safely() -> None:
@@ -28,19 +38,21 @@ def _start_safely() -> None:
     if not (os.path.basename(sys.argv[0]) == "branddocs" or sys.argv[0] == "-m") or sys.flags.safe_path:
         return
     try:
-        cwd = os.getcwd()
+        named, first = _unsafe_entries(os.getcwd())
     except OSError:
         return
-    if not _unsafe_entries(sys.path, cwd):
+    if not named and not first:
         return
     env = dict(os.environ)
-    kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in _unsafe_entries([p], cwd)]
+    kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in named]
     if kept:
         env["PYTHONPATH"] = os.pathsep.join(kept)
     else:
         env.pop("PYTHONPATH", None)
-    sys.stderr.write("branddocs: Python's path held the working folder (PYTHONPATH or -m): started again without it\n")
-    sys.stderr.flush()
+    if named:
+        shown = repr(named[0]) if named[0] else "an empty entry"
+        sys.stderr.write(f"branddocs: PYTHONPATH named the working folder ({shown}): started again without it\n")
+        sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-P", *sys.orig_argv[1:]], env)  # noqa: S606 - ourselves
 
 

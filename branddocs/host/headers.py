@@ -9,8 +9,8 @@ each page (`overrides/main.html`), and Zensical's bundle inserts a `<style>` ele
 
 from __future__ import annotations
 
-__all__ = ["CONNECT_SRC", "FINGERPRINTED", "IMMUTABLE", "REVALIDATE", "TEXT_TYPES", "TYPES", "content_security_policy",
-           "security_headers"]  # fmt: skip
+__all__ = ["CONNECT_SRC", "FINGERPRINTED", "IMMUTABLE", "REVALIDATE", "SANDBOXED_ANYWAY", "SCRIPTED", "TEXT_TYPES",
+           "TYPES", "content_security_policy", "security_headers"]  # fmt: skip
 
 CONNECT_SRC = "{api_origin}"
 """Where the brand's API origin goes in the policy (nginx fills in a variable; a test, a value)."""
@@ -41,10 +41,20 @@ def content_security_policy(api_origin: str) -> str:
     return "; ".join(f"{name} {value}" for name, value in _POLICY).replace(CONNECT_SRC, api_origin)
 
 
-def security_headers(api_origin: str) -> dict[str, str]:
-    """Every security header and its value; `Cache-Control` is set apart (it depends on the file and status)."""
+SCRIPTED = r"(?:/|\.html|\.m?js|\.css|\.woff2?|\.ttf)$"
+"""What may run script, as a document or a worker: a page (a folder's index.html, 404.html) and the site's own
+scripts, styles and fonts. Any other file (an SVG, an XML, a Markdown twin, a PDF, whatever a brand's own folder
+holds) is served with the policy's `sandbox`: opened as a document it runs no script and has an origin of its own,
+so it reads no other tenant's storage on a shared host. Anything under an `images/` folder is sandboxed whatever
+its name (a brand's `images/<id>/index.html`)."""
+SANDBOXED_ANYWAY = r"/images/"
+
+
+def security_headers(api_origin: str, sandbox: str = "") -> dict[str, str]:
+    """Every security header and its value; `Cache-Control` is set apart (it depends on the file and status).
+    `sandbox`: what the policy starts with (`sandbox; ` for a file that may not run script, or a server variable)."""
     return {
-        "Content-Security-Policy": content_security_policy(api_origin),
+        "Content-Security-Policy": sandbox + content_security_policy(api_origin),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it

@@ -21,7 +21,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from branddocs.host.headers import FINGERPRINTED, IMMUTABLE, REVALIDATE, TEXT_TYPES, TYPES, security_headers
+from branddocs.host.headers import (
+    FINGERPRINTED,
+    IMMUTABLE,
+    REVALIDATE,
+    SANDBOXED_ANYWAY,
+    SCRIPTED,
+    TEXT_TYPES,
+    TYPES,
+    security_headers,
+)
 from branddocs.host.tenants import Tenant
 
 __all__ = ["HEADER", "Layout", "NginxOptions", "render"]
@@ -215,6 +224,12 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
         '        default "";',
         *[f"        {_key(t.brand_id)} {_word(t.api_origin)};" for t in tenants],
         "    }",
+        "    # A file that is no page, script, style or font: opened as a document, it runs no script (headers.py).",
+        "    map $uri $bd_sandbox {",
+        '        default "sandbox; ";',
+        f'        "~{SANDBOXED_ANYWAY}" "sandbox; ";',
+        f'        "~{SCRIPTED}" "";',
+        "    }",
         "    map $uri $bd_file_cache {",
         f'        default "{REVALIDATE}";',
         f'        "~{FINGERPRINTED}" "{IMMUTABLE}";',
@@ -240,7 +255,7 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
 
 
 def _server(layout: Layout, options: NginxOptions) -> list[str]:
-    headers = security_headers("$bd_api_origin")
+    headers = security_headers("$bd_api_origin", "${bd_sandbox}")
     lines = [
         "",
         "    server {",

@@ -1,8 +1,9 @@
 """Real nginx on the config `branddocs host nginx` writes: each tenant at its host and path, nothing across tenants.
 
-Three brands built in a scratch project: acme at a host's root, nebula under a path on the same host, brightline
-under a deeper path on another host. nginx listens on a free loopback port, started as whoever runs the tests
-(root: its workers run as nobody; an ordinary user: as that user).
+Three brands built in a scratch project: acme at a host's root, nebula under a path on a host of its own,
+brightline under a deeper path on another host (a tenant at a host's root owns every path of it: host/tenants.py).
+nginx listens on a free loopback port, started as whoever runs the tests (root: its workers run as nobody; an
+ordinary user: as that user).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from .support.project import run_branddocs
 pytestmark = pytest.mark.slow
 URLS = {
     "acme": "https://docs.acme.example/",
-    "nebula": "https://docs.acme.example/nebula/",
+    "nebula": "https://docs.nebula.example/nebula/",
     "brightline": "https://learn.example/guide/v1/",
 }
-HOST = {"acme": "docs.acme.example", "nebula": "docs.acme.example", "brightline": "learn.example"}
+HOST = {"acme": "docs.acme.example", "nebula": "docs.nebula.example", "brightline": "learn.example"}
 PATH = {"acme": "/", "nebula": "/nebula/", "brightline": "/guide/v1/"}
 NAMES = {"acme": "Acme Cloud", "nebula": "Nébula AI", "brightline": "Brightline &amp; Co."}
 ORIGIN = {"acme": "https://api.acme.example", "nebula": "https://inference.nebula-ai.example",
@@ -127,7 +128,7 @@ ESCAPES = [
 def leaks(port: int, probes: list[str]) -> list[str]:
     """Each probe on each host: what it read that belongs to no tenant of that host, or to none at all."""
     found = []
-    for host in ("docs.acme.example", "learn.example"):
+    for host in ("docs.acme.example", "docs.nebula.example", "learn.example"):
         allowed = {b for b, h in HOST.items() if h == host}
         for path in probes:
             response = get(port, path, host)
@@ -170,7 +171,7 @@ def test_a_missing_page_gets_the_brands_own_404_page(hosted: Hosted, tenant: str
 
 
 def test_a_folder_without_its_last_slash_is_redirected_on_the_same_host(hosted: Hosted) -> None:
-    for host, path in (("docs.acme.example", "/nebula"), ("learn.example", "/guide/v1"),
+    for host, path in (("docs.nebula.example", "/nebula"), ("learn.example", "/guide/v1"),
                        ("docs.acme.example", "/serverless-endpoints")):  # fmt: skip
         response = get(hosted.port, path, host)
         assert response.status == 301
@@ -261,7 +262,7 @@ def test_caddys_ask_gets_yes_only_for_hosted_names(hosted: Hosted) -> None:
     for domain, status in (("docs.acme.example", 200), ("learn.example", 200), ("evil.example", 404),
                            ("DOCS.acme.example.evil", 404), ("", 404)):  # fmt: skip
         assert get(hosted.ask, f"/ask?domain={domain}", "127.0.0.1").status == status, domain
-    assert (hosted.out / "hosts.txt").read_text() == "docs.acme.example\nlearn.example\n"
+    assert (hosted.out / "hosts.txt").read_text() == "docs.acme.example\ndocs.nebula.example\nlearn.example\n"
 
 
 def test_certbots_challenge_answers_on_hosted_names_only(hosted: Hosted) -> None:

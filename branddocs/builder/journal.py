@@ -53,12 +53,24 @@ class Journal:
         self.entries: dict[str, list] = {}
         """{brand: [stamp status, shared digest, language, own files, own folders, tree]}."""
         self.changed = False
+        self.site: list[int] | None = None
+        """The site folder's inode and times when the last build saved the journal."""
         with contextlib.suppress(OSError, ValueError):
             recorded = json.loads(self.path.read_bytes())
             if isinstance(recorded, dict) and recorded.get("version") == _VERSION:
                 lists, entries = recorded.get("lists"), recorded.get("brands")
                 if isinstance(lists, list) and isinstance(entries, dict):
-                    self.lists, self.entries = lists, entries
+                    self.lists, self.entries, self.site = lists, entries, recorded.get("site")
+        self.site_as_left = self.site is not None and self.site == self._site_status()
+        """True if the site folder is as the last build left it: no site added, removed or renamed since (each sets
+        the folder's times), and none left half-published by an interrupted build (`recover` moved it)."""
+
+    def _site_status(self) -> list[int] | None:
+        try:
+            status = os.stat(self.site_root)
+        except OSError:
+            return None
+        return [status.st_ino, status.st_mtime_ns, status.st_ctime_ns]
 
     def confirms(self, brand_id: str) -> bool:
         """True if the brand's site is up to date as its entry describes it; False when it cannot tell."""
@@ -134,9 +146,13 @@ class Journal:
         return False
 
     def save(self) -> None:
-        """Write the journal if an entry changed; the file lists no entry names any more are left out."""
-        if not self.changed:
+        """Write the journal if an entry or the site folder changed; the file lists no entry names are left out.
+
+        Call it last, once the build is done with the site folder: it records the folder's status."""
+        site = self._site_status()
+        if not self.changed and site == self.site:
             return
+        self.site = site
         kept: dict[int, int] = {}
         lists: list[str] = []
         for entry in self.entries.values():
@@ -148,6 +164,7 @@ class Journal:
         self.lists = lists
         self.path.parent.mkdir(exist_ok=True)
         partial = self.path.with_name(f".{self.path.name}.tmp")  # what `recover` removes after a killed build
-        partial.write_text(json.dumps({"version": _VERSION, "lists": lists, "brands": self.entries}) + "\n")
+        journal = {"version": _VERSION, "site": site, "lists": lists, "brands": self.entries}
+        partial.write_text(json.dumps(journal) + "\n")
         partial.replace(self.path)
         self.changed = False

@@ -26,7 +26,7 @@ from branddocs.site import Project
 from branddocs.site.pages import translation_source
 from branddocs.site.publish import STAMP_DIR
 
-__all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "stamp_path", "write_stamp"]
+__all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "site_as_stamped", "stamp_path", "write_stamp"]
 
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
@@ -283,6 +283,18 @@ def check(inputs: Inputs, brand_id: str, site_root: Path) -> tuple[Digest, bool]
         # that the next run need not read them, nor list the site, again either.
         _save(stamp, {**recorded, **inputs_record, **({"tree": tree} if tree else {})})
     return digest, up_to_date
+
+
+def site_as_stamped(site_root: Path, brand_id: str) -> bool:
+    """Whether the brand's site is as its stamp lists it (or there is neither, a brand never built): False for a
+    site that lost, gained or changed files since, a site with no stamp, or a stamp with no site."""
+    final = site_root / brand_id
+    recorded = _read_stamp(stamp_path(site_root, brand_id))
+    if not final.is_dir():
+        return not recorded and not os.path.lexists(final)
+    return bool(recorded) and (
+        site_tree.unchanged(final, recorded.get("tree")) or _listing(final) == recorded.get("files")
+    )
 
 
 def settle(site_root: Path, brand_ids: list[str]) -> int:

@@ -47,6 +47,8 @@ class Journal:
         self.site_root, self.inputs = site_root, inputs
         self.path = site_root / STAMP_DIR / JOURNAL
         self.root = os.path.join(os.fspath(inputs.project.root), "")
+        self._sites, self._stamps = os.fspath(site_root), os.fspath(site_root / STAMP_DIR)
+        """As text: a path a brand, joined as text (pathlib's `/` took as long as a stat)."""
         """The project's root with its slash: the names in stamps are under it (or absolute), joined to it as text."""
         self.lists: list[str] = []
         """The tree records' file lists (JSON text, site_tree.py), each kept once; entries name them by index."""
@@ -79,7 +81,7 @@ class Journal:
             return False
         try:
             stamp, shared, language, own, folders, tree = entry
-            if _record(os.stat(stamp_path(self.site_root, brand_id))) != stamp:
+            if _record(os.stat(f"{self._stamps}/{brand_id}.json")) != stamp:
                 return False
             if self.inputs.shared(language) != shared:
                 return False
@@ -99,7 +101,7 @@ class Journal:
             site = {folder: [*record[:3], self.lists[record[3]]] for folder, record in tree.items()}
         except (OSError, TypeError, ValueError, IndexError, KeyError):  # gone, or an entry not of this shape
             return False
-        return site_tree.unchanged(self.site_root / brand_id, site)
+        return site_tree.unchanged(f"{self._sites}/{brand_id}", site)
 
     def forget(self, brand_id: str) -> None:
         if self.entries.pop(brand_id, None) is not None:

@@ -13,6 +13,7 @@ import pytest
 
 from branddocs.builder import site_tree, stamps
 from branddocs.builder.stamps import _listing
+from branddocs.site import Project
 
 
 def _walked(site: Path, followlinks: bool = False) -> str:
@@ -115,3 +116,49 @@ def test_settle_gives_just_built_sites_their_tree(tmp_path: Path, monkeypatch: p
     recorded = json.loads(stamp.read_text())
     assert site_tree.unchanged(site, recorded["tree"])
     assert recorded["files"] == site_tree.listing(site)
+
+
+def _own_walked(top: Path) -> list[str]:
+    """The brand's own files as the digest listed them before: os.walk, following links, folders and names sorted."""
+    found = []
+    for folder, dirs, names in os.walk(top, followlinks=True):
+        dirs.sort()
+        found += [os.path.join(folder, name) for name in sorted(names)]
+    return found
+
+
+def test_the_own_walk_finds_what_os_walk_found_and_records_each_folder(tmp_path: Path) -> None:
+    top = _site(tmp_path)  # nested folders, a link to a folder (entered: the brand's links are followed), a bad link
+    (top / "a" / "c").mkdir()
+    (top / "a" / "c" / "z.txt").write_text("z")
+    (top / "B.txt").write_text("upper case sorts first")
+    settled = time.time_ns() + 10**9
+    walk = stamps._Walk([], settled, str)
+    walk.top(str(top))
+    walk.top(str(tmp_path / "none"))
+    assert walk.found == _own_walked(top) + _own_walked(tmp_path / "none")
+    assert walk.folders is not None
+    folders = [record[0] for record in walk.folders]
+    assert folders == [str(top), str(top / "a"), str(top / "a" / "b"), str(top / "a" / "c"), str(top / "to-folder"),
+                       str(tmp_path / "none")]  # fmt: skip
+    assert walk.folders[-1] == [str(tmp_path / "none")]  # not there: recorded as absent
+    assert walk.folders[0][1:] == [os.stat(top).st_ino, os.stat(top).st_mtime_ns, os.stat(top).st_ctime_ns]
+    # The negative: a folder changed a moment ago (its times could miss the next change) leaves no record.
+    walk = stamps._Walk([], time.time_ns() - 10**12, str)
+    walk.top(str(top))
+    assert walk.found == _own_walked(top)
+    assert walk.folders is None
+
+
+def test_a_name_that_is_no_file_leaves_the_digest_without_folder_records(
+    scratch: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stamps, "_RACY_NS", 0)
+    images = scratch.docs_dir / "images" / "acme"
+    time.sleep(0.05)
+    assert stamps.Inputs(scratch).digest("acme").folders  # every name a file: the folders vouch for them
+    (images / "later.png").symlink_to(images / "not-yet.png")  # a name the digest skips, until its target appears
+    time.sleep(0.05)
+    digest = stamps.Inputs(scratch).digest("acme")
+    assert "docs/images/acme/later.png" not in digest.files
+    assert digest.folders is None  # the negative: with records, the target's arrival would go unseen

@@ -31,13 +31,14 @@ import yaml
 
 from branddocs import settings
 from branddocs.builder import engines
+from branddocs.builder.journal import Journal
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
-from branddocs.builder.stamps import Inputs, check, inputs_digest, settle, stamp_path, write_stamp
+from branddocs.builder.stamps import Inputs, check, inputs_digest, settle, site_as_stamped, stamp_path, write_stamp
 from branddocs.site import Project, build_cache, search, store, theme_links
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", "inputs_digest", "recover",
-           "site_lock"]  # fmt: skip
+           "site_lock", "up_to_date"]  # fmt: skip
 
 SETTLE_S = 2.5
 """A site published this long ago has settled folders (site_tree.py): its stamp gets its tree record meanwhile."""
@@ -84,10 +85,12 @@ def build_brand(
         logger.removeHandler(collect)
     stamp.unlink(missing_ok=True)
     store.share(site, store.store_dir(site_root))  # after the secret scan read every file, before publishing
+    released = tuple(store.held_alone(final, store.store_dir(site_root)))  # what the previous site alone held
     publish(site, final)
     shutil.rmtree(work, ignore_errors=True)  # what the engine left beside the site (MkDocs: nothing)
     write_stamp(stamp, digest, final)
-    return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices))
+    return BuildResult(brand_id, True, time.perf_counter() - start, final, notices=tuple(collect.notices),
+                       released=released)  # fmt: skip
 
 
 _PR_SET_PDEATHSIG = 1
@@ -138,6 +141,17 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     gc.freeze()  # what the workers inherit (the imports, jieba's dictionary): never traversed by their collections
 
 
+def up_to_date(journal: Journal, brand_id: str) -> bool:
+    """Whether the brand's site is up to date: confirmed by the journal with a few stats, else by its stamp (then
+    the journal gets an entry for it, so that the next run needs only the stats)."""
+    if journal.confirms(brand_id):
+        return True
+    if check(journal.inputs, brand_id, journal.site_root)[1]:
+        journal.note(brand_id)
+        return True
+    return False
+
+
 def build_brands(
     project: Project,
     brand_ids: Iterable[str],
@@ -164,13 +178,18 @@ def build_brands(
 
     with site_lock(folder):
         recover(folder)
+        journal = Journal(folder, inputs)
         todo = []
+        whole = journal.site_as_left  # no site added, removed or renamed since the last build, nor one interrupted
         for brand_id in ids:
             start = time.perf_counter()
-            if not force and check(inputs, brand_id, folder)[1]:
+            if not force and up_to_date(journal, brand_id):
                 report(BuildResult(brand_id, True, time.perf_counter() - start, folder / brand_id, skipped=True))
             else:
+                journal.forget(brand_id)
                 todo.append(brand_id)
+                # A site lost, or changed other than by a build: what it dropped is for the whole store's collect.
+                whole &= force or site_as_stamped(folder, brand_id)
         if todo:
             _warm_up(project, todo, inputs)
             jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -185,7 +204,14 @@ def build_brands(
                     while built and built[0][0] < time.monotonic() - SETTLE_S:
                         settle(folder, [built.pop(0)[1]])
             settle(folder, [brand_id for _, brand_id in built])  # those settled by now; the others are listed next run
-        store.collect(store.store_dir(folder))  # the previous sites' files no site links any more
+            for result in results:
+                if result.ok and not result.skipped:
+                    journal.note(result.brand_id)  # an entry if its stamp got its tree; else the next run's check
+        # The previous sites' files no site links any more: only those the replaced sites alone held, when every
+        # other site is known whole; else the whole store.
+        released = [digest for result in results for digest in result.released]
+        store.collect(store.store_dir(folder), released if whole and not force else None)
+        journal.save()
     # Once per page and language, however many brands share the language.
     for notice in dict.fromkeys(n for r in results for n in r.notices):
         print(f"branddocs: {notice}", file=sys.stderr)

@@ -25,6 +25,8 @@ class BuildResult:
     """True when the brand's inputs had not changed since its last successful build."""
     notices: tuple[str, ...] = ()
     """What the build said for people without failing, e.g. a page shown in English for want of a translation."""
+    released: tuple[str, ...] = ()
+    """The store entries only the brand's previous site linked (store.held_alone): what the build's collect looks at."""
 
 
 class LogCollector(logging.Handler):

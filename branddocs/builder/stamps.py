@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
@@ -25,7 +26,7 @@ from branddocs.site import Project
 from branddocs.site.pages import translation_source
 from branddocs.site.publish import STAMP_DIR
 
-__all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "stamp_path", "write_stamp"]
+__all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "site_as_stamped", "stamp_path", "write_stamp"]
 
 _PACKAGES = ("branddocs", "mkdocs", "mkdocs-material", "mkdocs-macros-plugin", "pymdown-extensions", "markdown",
              "pygments", "jinja2")  # fmt: skip
@@ -52,6 +53,12 @@ class Digest:
     """{path under the project: [size, mtime_ns, ctime_ns, inode, sha256]} of the brand's own files."""
     brand: dict[str, str] = field(default_factory=dict)
     """The brand file's `resource_dir_name` and `language`: which of docs/ and which translations are its."""
+    shared: str = ""
+    """The digest of the shared inputs this one was made with (`Inputs.shared`)."""
+    folders: list | None = None
+    """[[path, inode, mtime_ns, ctime_ns], ...] of the brand's own folders, each taken before it was listed ([path]
+    for a top folder that is not there); None when one changed a moment ago or held anything but folders and
+    regular files: what lets a journal (journal.py) confirm the brand's files without listing its folders."""
 
 
 class Inputs:
@@ -121,20 +128,23 @@ class Inputs:
         except Exception:
             return Digest("unreadable-brand")
         own = [brand_file]
-        docs = self.project.docs_dir
-        for top in (docs / IMAGES / brand["resource_dir_name"], docs / BRAND_PAGES / brand_id):
-            for folder, dirs, names in os.walk(top, followlinks=True):
-                dirs.sort()
-                own += [os.path.join(folder, name) for name in sorted(names)]
-        files: dict[str, list] = {}
-        digest = hashlib.sha256(f"{self.shared(brand['language'])}\n".encode())
+        docs = os.fspath(self.project.docs_dir)
         settled = time.time_ns() - _RACY_NS
+        walk = _Walk(own, settled, self._name)
+        for top in (os.path.join(docs, IMAGES, brand["resource_dir_name"]), os.path.join(docs, BRAND_PAGES, brand_id)):
+            walk.top(top)
+        folders = walk.folders
+        files: dict[str, list] = {}
+        shared = self.shared(brand["language"])
+        digest = hashlib.sha256(f"{shared}\n".encode())
         for path in own:
             try:
                 status = os.stat(path)
             except (OSError, ValueError):  # as Path.is_file: gone, or not a path
+                folders = None
                 continue
             if not stat.S_ISREG(status.st_mode):
+                folders = None  # a name a folder's times vouch for, but no file of the digest: listed every time
                 continue
             name, record = self._name(path), _record(status)
             recorded = known.files.get(name, [])
@@ -144,7 +154,54 @@ class Inputs:
             else:  # changed a moment ago: may change again unseen within the same timestamp
                 files[name] = [0, 0, 0, 0, content]
             digest.update(f"{name}\0{content}\0".encode())
-        return Digest(digest.hexdigest(), files, brand)
+        return Digest(digest.hexdigest(), files, brand, shared, folders)
+
+
+class _Walk:
+    """What os.walk(top, followlinks=True) finds, in the order the digest hashes it (folders and names sorted),
+    with each folder's status taken before it is listed: a folder whose inode and times are still as recorded
+    holds the same names (creating, removing or renaming an entry sets both times), as in site_tree.py."""
+
+    def __init__(self, found: list[str], settled: int, name: Callable[[str], str]) -> None:
+        self.found, self.settled, self.name = found, settled, name
+        self.folders: list | None = []
+
+    def top(self, top: str) -> None:
+        try:
+            status = os.stat(top)
+        except (OSError, ValueError):  # not there: os.walk finds nothing
+            if self.folders is not None:
+                self.folders.append([self.name(top)])
+            return
+        self.folder(top, status)
+
+    def folder(self, folder: str, status: os.stat_result) -> None:
+        if self.folders is not None:
+            if stat.S_ISDIR(status.st_mode) and max(status.st_mtime_ns, status.st_ctime_ns) < self.settled:
+                self.folders.append([self.name(folder), status.st_ino, status.st_mtime_ns, status.st_ctime_ns])
+            else:  # changed a moment ago (may change again unseen), or a file where a folder is looked for
+                self.folders = None
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # as os.walk: not listed
+            self.folders = None
+            return
+        dirs, names = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else names).append(entry.name)
+        self.found += [os.path.join(folder, name) for name in sorted(names)]
+        for name in sorted(dirs):
+            path = os.path.join(folder, name)
+            try:
+                status = os.stat(path)
+            except OSError:  # gone meanwhile, or a link that went bad
+                self.folders = None
+                continue
+            self.folder(path, status)
 
 
 def inputs_digest(project: Project, brand_id: str) -> str:
@@ -199,7 +256,12 @@ def _up_to_date(final: Path, recorded: dict, digest: Digest) -> tuple[bool, site
 
 
 def write_stamp(stamp: Path, digest: Digest, final: Path) -> None:
-    _save(stamp, {"inputs": digest.value, "files": _listing(final), "own": digest.files, "brand": digest.brand})
+    _save(stamp, {"inputs": digest.value, "files": _listing(final), **_inputs_record(digest)})
+
+
+def _inputs_record(digest: Digest) -> dict:
+    """What a stamp keeps of the brand's inputs besides their digest (what the next run's check starts from)."""
+    return {"own": digest.files, "brand": digest.brand, "shared": digest.shared, "folders": digest.folders}
 
 
 def _save(stamp: Path, record: dict) -> None:
@@ -215,11 +277,24 @@ def check(inputs: Inputs, brand_id: str, site_root: Path) -> tuple[Digest, bool]
     recorded = _read_stamp(stamp)
     digest = inputs.digest(brand_id, _known(recorded))
     up_to_date, tree = _up_to_date(final, recorded, digest)
-    if up_to_date and (recorded.get("own") != digest.files or recorded.get("brand") != digest.brand or tree):
+    inputs_record = _inputs_record(digest)
+    if up_to_date and (any(recorded.get(k) != v for k, v in inputs_record.items()) or tree):
         # Same inputs, but files touched or just written, or a site listed again: record them as they are now, so
         # that the next run need not read them, nor list the site, again either.
-        _save(stamp, {**recorded, "own": digest.files, "brand": digest.brand, **({"tree": tree} if tree else {})})
+        _save(stamp, {**recorded, **inputs_record, **({"tree": tree} if tree else {})})
     return digest, up_to_date
+
+
+def site_as_stamped(site_root: Path, brand_id: str) -> bool:
+    """Whether the brand's site is as its stamp lists it (or there is neither, a brand never built): False for a
+    site that lost, gained or changed files since, a site with no stamp, or a stamp with no site."""
+    final = site_root / brand_id
+    recorded = _read_stamp(stamp_path(site_root, brand_id))
+    if not final.is_dir():
+        return not recorded and not os.path.lexists(final)
+    return bool(recorded) and (
+        site_tree.unchanged(final, recorded.get("tree")) or _listing(final) == recorded.get("files")
+    )
 
 
 def settle(site_root: Path, brand_ids: list[str]) -> int:

@@ -18,11 +18,13 @@ A hard link shares the inode, so nothing may write into a shared file in place:
   as MkDocs' `--dirty` builds write into existing files.
 
 Where the filesystem refuses hard links (another filesystem, EPERM, too many links), files stay plain copies.
-Entries no site links any more (link count 1) are removed by `collect`, under the build lock.
+Entries no site links any more (link count 1) are removed by `collect`, under the build lock: after a build, only
+those the sites it replaced alone held (`held_alone`), unless a site may have changed otherwise (then all of them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -30,14 +32,15 @@ import os
 import shutil
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from branddocs.site import precompress
 from branddocs.site.publish import STAMP_DIR
 
-__all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "entry_path", "share", "store_dir",
-           "vouched"]  # fmt: skip
+__all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "entry_path", "held_alone", "share",
+           "store_dir", "vouched"]  # fmt: skip
 
 STORE_DIR = "store"
 """Under the site root's `.branddocs/`: one file per distinct content, `<first 2 hex digits>/<the other 62>`."""
@@ -223,21 +226,44 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def collect(store: Path) -> int:
+def collect(store: Path, entries: Iterable[str] | None = None) -> int:
     """Remove the entries no site links any more, and what a killed build left in the store's tmp/.
 
-    Call it under the site's lock, with no build running: an entry is orphaned when its link count is 1."""
+    Call it under the site's lock, with no build running: an entry is orphaned when its link count is 1.
+    `entries`: the digests of the only entries that can be orphaned (`held_alone` of the sites a build replaced;
+    the build knows no site was removed or damaged otherwise): only those are looked at, not the whole store."""
     if not store.is_dir():
         return 0
     removed = 0
-    for folder in store.iterdir():
+    folders = [store / "tmp"] if entries is not None else list(store.iterdir())
+    for folder in folders:
         if not folder.is_dir():
             continue
         for entry in os.scandir(folder):
             if folder.name == "tmp" or entry.stat(follow_symlinks=False).st_nlink == 1:
                 os.unlink(entry.path)
                 removed += folder.name != "tmp"
+    for digest in dict.fromkeys(entries or ()):
+        path = entry_path(store, digest)
+        with contextlib.suppress(FileNotFoundError):
+            if os.lstat(path).st_nlink == 1:
+                os.unlink(path)
+                removed += 1
     return removed
+
+
+def held_alone(site: Path, store: Path) -> list[str]:
+    """The digests of the store entries `site` alone links (a link count of 2: the store's and the site's), which
+    removing the site leaves for `collect`; its other files are shared by other sites or are no store entries."""
+    found = []
+    for path, status in _regular_files(site) if site.is_dir() else []:
+        if status.st_nlink != 2:
+            continue
+        with contextlib.suppress(OSError):
+            digest = vouched(status) or _sha256(path)
+            if os.lstat(entry_path(store, digest)).st_ino == status.st_ino:
+                found.append(digest)
+    return found
 
 
 def detach(folder: Path) -> int:

@@ -8,9 +8,7 @@ platform), serve the site with the Content-Security-Policy the hosting gives (sc
 from __future__ import annotations
 
 import dataclasses
-import functools
 import html
-import http.server
 import json
 import re
 import socket
@@ -19,7 +17,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -40,6 +37,7 @@ from branddocs.site import Project
 from branddocs.site.try_it import LABELS, add_panels, requests_in, strip_panels
 
 from .support.browser import CHROMIUM, CHROMIUM_ARGS, accessibility_problems
+from .support.hosting import served_with_csp
 from .support.project import ROOT, run_branddocs, scratch_project
 from .support.readers import import_jieba
 
@@ -257,32 +255,6 @@ class _Recorder:
             self.seen.append(("OPTIONS", scope["path"], headers.get("authorization", ""), b""))
 
 
-class _CspHandler(http.server.SimpleHTTPRequestHandler):
-    policy = ""
-
-    def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", self.policy)
-        super().end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def _served_with_csp(site: Path, connect: str) -> Iterator[str]:
-    """The site on loopback with the hosting's policy: scripts from the site alone, connections to it and `connect`."""
-    policy = (f"default-src 'self'; script-src 'self'; connect-src 'self' {connect}; "
-              "style-src 'self' 'unsafe-inline'; img-src 'self' data:")  # fmt: skip
-    handler = functools.partial(type("Csp", (_CspHandler,), {"policy": policy}), directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture(scope="module")
 def loopback_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, str, _Recorder]]:
     """A scratch project whose brands' base URL is the reference endpoint on a loopback port: acme (English,
@@ -333,7 +305,7 @@ def test_send_with_a_key_in_chromium(
                           cwd=project.root)  # fmt: skip
     assert built.returncode == 0, built.stderr
     words = LABELS[language]
-    with _served_with_csp(tmp_path / tenant, origin) as site:
+    with served_with_csp(tmp_path / tenant, origin) as site:
         context = browser.new_context()
         page = context.new_page()
         elsewhere: list[str] = []
@@ -375,7 +347,7 @@ def test_send_with_a_key_in_chromium(
         context.close()
 
     # axe on the panel open, with its reply: injecting axe needs the policy bypassed (it is an inline script).
-    with _served_with_csp(tmp_path / tenant, origin) as site:
+    with served_with_csp(tmp_path / tenant, origin) as site:
         context = browser.new_context(bypass_csp=True)
         page = context.new_page()
         page.goto(f"{site}/serverless-endpoints/")
@@ -394,7 +366,7 @@ def test_a_stream_is_shown_as_it_arrives(loopback_platform: tuple[Project, str, 
     project, origin, recorder = loopback_platform
     built = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path), cwd=project.root)
     assert built.returncode == 0, built.stderr
-    with _served_with_csp(tmp_path / "acme", origin) as site:
+    with served_with_csp(tmp_path / "acme", origin) as site:
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{site}/serverless-endpoints/")
@@ -420,7 +392,7 @@ def test_the_checks_can_fail(loopback_platform: tuple[Project, str, _Recorder], 
     project, origin, recorder = loopback_platform
     built = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path), cwd=project.root)
     assert built.returncode == 0, built.stderr
-    with _served_with_csp(tmp_path / "acme", origin) as site:
+    with served_with_csp(tmp_path / "acme", origin) as site:
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{site}/serverless-endpoints/")
@@ -434,7 +406,7 @@ def test_the_checks_can_fail(loopback_platform: tuple[Project, str, _Recorder], 
         assert "Unauthorized" in panel.locator(".bd-try__reply").inner_text()
         context.close()
     # Served without the endpoint's origin in connect-src, the request is refused by the browser and said so.
-    with _served_with_csp(tmp_path / "acme", "") as site:
+    with served_with_csp(tmp_path / "acme", "") as site:
         context = browser.new_context()
         page = context.new_page()
         page.goto(f"{site}/serverless-endpoints/")

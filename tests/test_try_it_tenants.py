@@ -15,13 +15,9 @@ the key into the other sites' panels, and Send sends it to the other tenant's ba
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +27,7 @@ from branddocs.endpoint.server import app_for_brands, running_endpoint
 from branddocs.host.run import free_port
 from branddocs.site.try_it import SCRIPT
 
+from .support.hosting import served_with_csp
 from .support.project import run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow
@@ -78,32 +75,6 @@ def shared_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     recorded = _Recorded(app_for_brands(project, ["acme", "brightline"], [KEY])[0])
     with running_endpoint(recorded, port=port):
         yield root, origin, recorded
-
-
-class _CspHandler(http.server.SimpleHTTPRequestHandler):
-    policy = ""
-
-    def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", self.policy)
-        super().end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def _one_origin(root: Path, connect: str) -> Iterator[str]:
-    """Every site under `root` from one loopback origin, with the hosting's policy."""
-    policy = (f"default-src 'self'; script-src 'self'; connect-src 'self' {connect}; "
-              "style-src 'self' 'unsafe-inline'; img-src 'self' data:")  # fmt: skip
-    handler = functools.partial(type("Csp", (_CspHandler,), {"policy": policy}), directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _open_guide(page: Page, url: str) -> None:
@@ -170,10 +141,10 @@ def test_a_kept_key_stays_with_its_site_and_base_url(
     shared_host: tuple[Path, str, _Recorded], browser: Browser, tmp_path: Path
 ) -> None:
     root, origin, recorded = shared_host
-    with _one_origin(root, origin) as site:
+    with served_with_csp(root, origin) as site:
         assert kept_key_problems(browser, site, recorded) == []
     # The negative: the script keeping the key under one name for the whole origin (the old try-it.js).
-    with _one_origin(_unbound(root, tmp_path / "host"), origin) as site:
+    with served_with_csp(_unbound(root, tmp_path / "host"), origin) as site:
         assert kept_key_problems(browser, site, recorded) == [
             "brightline's panels start with the key kept on acme (2 of 2)",
             "brightline's 'keep' starts ticked",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import http.server
 import json
@@ -160,3 +161,30 @@ class Load:
             self._stop.set()
             for thread in threads:
                 thread.join(timeout=60)
+
+
+class _CspHandler(http.server.SimpleHTTPRequestHandler):
+    policy = ""
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", self.policy)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def served_with_csp(root: Path, connect: str) -> Iterator[str]:
+    """`root` on loopback, one origin, with the hosting's policy: scripts from it alone, connections to it and
+    `connect`. Its origin (`http://127.0.0.1:<port>`)."""
+    policy = (f"default-src 'self'; script-src 'self'; connect-src 'self' {connect}; "
+              "style-src 'self' 'unsafe-inline'; img-src 'self' data:")  # fmt: skip
+    handler = functools.partial(type("Csp", (_CspHandler,), {"policy": policy}), directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -50,6 +50,8 @@ HOSTILE = [
     "https://dócs.example/",
     "https://docs.acme.example/guíde/",
     "https://docs.acme.example\u200b/",
+    "https://docs.\u212aey.example/",  # KELVIN SIGN: `k` under case-insensitive Unicode rules, not ASCII's
+    "https://doc\u017f.acme.example/",  # LONG S, likewise `s`
     "https://user@docs.acme.example/",
     "https://include/",
     "https://default/",

@@ -26,12 +26,15 @@ _PORT = r"[1-9][0-9]{0,4}"
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\.[A-Za-z0-9_~-][A-Za-z0-9._~-]*|\.\.[A-Za-z0-9._~-]+"
 """A path segment of unreserved URL characters (RFC 3986), never `.` or `..`."""
 _SITE_URL = re.compile(
-    rf"(?i:(?P<scheme>https?)://(?P<host>{_HOST}))(?::(?P<port>{_PORT}))?(?P<path>(?:/(?:{_SEGMENT}))*/?)"
+    rf"(?i:(?P<scheme>https?)://(?P<host>{_HOST}))(?::(?P<port>{_PORT}))?(?P<path>(?:/(?:{_SEGMENT}))*/?)", re.ASCII
 )
-"""Scheme and host in any case (they are case-insensitive; lower-cased after the match), the path as written."""
-_ORIGIN = re.compile(rf"(?i:(?P<scheme>https?)://(?P<host>(?:{_LABEL}\.)*{_LABEL}))(?::(?P<port>{_PORT}))?(?=[/?#]|\Z)")
+"""Scheme and host in any case (they are case-insensitive; lower-cased after the match), the path as written.
+ASCII rules: case-insensitive Unicode matching takes the KELVIN SIGN for `k` and the long s for `s`."""
+_ORIGIN = re.compile(
+    rf"(?i:(?P<scheme>https?)://(?P<host>(?:{_LABEL}\.)*{_LABEL}))(?::(?P<port>{_PORT}))?(?=[/?#]|\Z)", re.ASCII
+)
 """Only the origin reaches the config (a CSP source); a one-label host such as `localhost` is fine there."""
-_LISTEN = re.compile(rf"(?P<host>[0-9.]+|\[[0-9a-fA-F:]+\]|localhost):(?P<port>{_PORT})")
+_LISTEN = re.compile(rf"(?P<host>[0-9.]+|\[[0-9a-fA-F:]+\]|localhost):(?P<port>{_PORT})", re.ASCII)
 _SITE_EXPECTED = (
     "an http:// or https:// URL of a lower-case host name with a dot (letters, digits, hyphens; IDN as xn--), an "
     "optional port and a path of letters, digits and . _ ~ - (no . or .. segment, no query, no user name)"

@@ -62,8 +62,19 @@ def _folded(text: str) -> str:
 
 def _latin_read(text: str) -> str:
     """Latin letters outside ASCII as a reader reads them (anyascii: small capitals `ᴀᴄᴍᴇ` are `ACME`, `é` is `e`),
-    as the key variable is derived from a name (brand/key_env.py); other scripts as they are."""
-    return "".join(anyascii(c) if not c.isascii() and script_of(c) == "LATIN" else c for c in text)
+    as the key variable is derived from a name (brand/key_env.py), and the marks on them set aside (`c` with a dot
+    below, U+0323, has no precomposed form: NFD, then each nonspacing mark after a Latin letter dropped); other
+    scripts as they are."""
+    out: list[str] = []
+    latin = False
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.category(char) == "Mn":
+            if not latin:
+                out.append(char)
+            continue
+        latin = script_of(char) == "LATIN"
+        out.append(anyascii(char) if latin and not char.isascii() else char)
+    return "".join(out)
 
 
 def _forms(text: str) -> tuple[str, ...]:

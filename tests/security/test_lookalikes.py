@@ -45,6 +45,8 @@ PAIRS = {
     "a digit 0 for an o in the host": ("host name", {"site_url": "https://d0cs.acme.example/"}),
     "small capitals": ("user_name", {"user_name": SMALL_CAPITALS, "api": OWN_KEY}),
     "a small capital A": ("user_name", {"user_name": "\u1d00cme Cloud", "api": OWN_KEY}),
+    "a dot below with no precomposed form": ("user_name", {"user_name": "Ac\u0323me Cloud", "api": OWN_KEY}),
+    "a comma below": ("user_name", {"user_name": "Acme C\u0326loud", "api": OWN_KEY}),
     "the same key variable, chosen": ("api.key_env", {"api": {"base_url": "https://api.other.example/v1",
                                                                "key_env": "ACME_CLOUD_API_KEY"}}),
 }  # fmt: skip
@@ -240,6 +242,7 @@ HELD = {
     "copyright in capitals, a year and a suffix": ("copyright", "© 2026 ACME CLOUD Ltd."),
     "copyright with a capital I for the l": ("copyright", "Copyright Acme CIoud, all rights reserved"),
     "copyright in full-width letters": ("copyright", "© \uff21\uff43\uff4d\uff45 \uff23\uff4c\uff4f\uff55\uff44"),
+    "copyright with a dot below": ("copyright", "\u00a9 2026 Ac\u0323me Cloud Ltd."),
     "copyright in small capitals": (
         "copyright",
         f"\u00a9 2026 {SMALL_CAPITALS} Ltd.",

@@ -35,12 +35,26 @@ def _unsafe_entries(cwd: str) -> tuple[list[str], bool]:
 def _start_safely() -> None:
     """Started as a branddocs command (its script, or `python -m branddocs...`: argv[0] is `-m` while the module is
     found) with the working folder on the path: started again, `-P`, PYTHONPATH without the entries that name it."""
-    if not (os.path.basename(sys.argv[0]) == "branddocs" or sys.argv[0] == "-m") or sys.flags.safe_path:
+    if not (os.path.basename(sys.argv[0]) == "branddocs" or sys.argv[0] == "-m"):
         return
     try:
-        named, first = _unsafe_entries(os.getcwd())
+        cwd = os.getcwd()
     except OSError:
         return
+    # A relative entry Python keeps whatever the flags (an editable install's `__editable__...__path_hook__`, from a
+    # .pth file) that names something here: Python has looked in it already (a sitecustomize.py there has run).
+    planted = [p for p in sys.path if p and not os.path.isabs(p) and os.path.exists(os.path.join(cwd, p))]
+    if planted:
+        sys.stderr.write(
+            f"branddocs: Python's path holds the relative entry {planted[0]!r} (from a .pth file: an "
+            "editable install's), and this folder holds a file of that name, which Python imports from "
+            "(a sitecustomize.py runs in every Python started here); refusing to run: remove it, and "
+            "install branddocs without relative path entries (pip install, not pip install -e)\n"
+        )
+        sys.exit(12)  # errors.EXIT_NO_SANDBOX
+    if sys.flags.safe_path:
+        return
+    named, first = _unsafe_entries(cwd)
     if not named and not first:
         return
     env = dict(os.environ)

@@ -123,3 +123,37 @@ def test_the_proxy_started_without_safe_path_imports_them(tmp_path: Path, flags:
         assert witness.exists(), done.stdout + done.stderr
         imported = {line.split()[0] for line in witness.read_text().splitlines()}
         assert "branddocs" in imported, imported  # found before the engine, which then starts again (-P)
+
+
+RELATIVE = [p for p in sys.path if p and not os.path.isabs(p)]
+"""Relative entries Python keeps on the path whatever the flags: an editable install's path hook, from a .pth."""
+SITECUSTOMIZE = """
+import os, sys
+with open(os.path.join(os.getcwd(), "WITNESS"), "a") as f:
+    f.write("sitecustomize " + str(os.getpid()) + " " + " ".join(sys.orig_argv) + "\\n")
+"""
+
+
+@pytest.mark.skipif(not RELATIVE, reason="this installation puts no relative entry on Python's path (not editable)")
+def test_a_folder_named_as_a_relative_path_entry_stops_every_command(tmp_path: Path) -> None:
+    """The fifth red team: a folder named as the editable install's path hook, holding a sitecustomize.py, ran in
+    the engine and in the proxy. Python runs it in the engine's first process before any line of branddocs (said in
+    the threat model); the engine then refuses to run (exit 12) and starts no other process, and the proxy, in a
+    folder of nobody's choosing, would not look there. The negative: the proxy's module started in the project's
+    folder imports it."""
+    project = scratch_project(tmp_path / "project")
+    (project.root / RELATIVE[0]).mkdir()
+    (project.root / RELATIVE[0] / "sitecustomize.py").write_text(SITECUSTOMIZE.replace("WITNESS", WITNESS), "utf-8")
+    with running_endpoint(Platform().app) as server:
+        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY}
+        code, _, output = check(project, "--brand", "acme", "index.md", env=env)
+    assert code == 12, output
+    assert "refusing to run" in output, output
+    seen = (project.root / WITNESS).read_text().splitlines()
+    assert len(seen) == 1, seen  # the engine's first process alone
+    assert "proxy" not in seen[0], seen
+    assert "pytest_plugin" not in seen[0], seen
+    (project.root / WITNESS).unlink()
+    command = [sys.executable, *SAFE_PATH, "-m", "branddocs.examples.proxy.process"]
+    subprocess.run(command, cwd=project.root, stdin=subprocess.DEVNULL, capture_output=True, timeout=120, check=False)
+    assert "branddocs.examples.proxy.process" in (project.root / WITNESS).read_text()

@@ -22,9 +22,11 @@ DEFAULT_TIMEOUT = 60.0
 def launch(settings: Mapping[str, object] | None, environ: Mapping[str, str]) -> subprocess.Popen:
     """The proxy process, started with `settings` on its stdin (None: `send` them later; it imports meanwhile);
     `ready` waits until it serves. Closing its stdin before any settings came ends it quietly."""
+    # In a folder of nobody's choosing ("/"): a relative entry on Python's path (an editable install's) is looked up
+    # there, not in the project, whose `__editable__...` folder would be imported from (a sitecustomize.py).
     process = subprocess.Popen(
         [sys.executable, *SAFE_PATH, "-m", "branddocs.examples.proxy.process"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, env=dict(environ),
+        stdout=subprocess.PIPE, env=dict(environ), cwd="/",
     )  # fmt: skip
     if settings is not None:
         send(process, settings)

@@ -289,6 +289,15 @@ def test_plain_mkdocs_refusal_can_fail(scratch: Project, tmp_path: Path) -> None
     assert (tmp_path / "elsewhere" / "index.html").is_file()
 
 
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            return sock.recv(12).startswith(b"HTTP/")
+    except OSError:
+        return False
+
+
 def test_mkdocs_serve_leaves_published_sites_alone(scratch: Project) -> None:
     before = _published(scratch)
     with socket.socket() as sock:
@@ -305,6 +314,10 @@ def test_mkdocs_serve_leaves_published_sites_alone(scratch: Project) -> None:
                 lines.append(serve.stderr.readline())
                 if "Serving on" in lines[-1] or serve.poll() is not None:
                     break
+            # Stopped only once it answers: `mkdocs serve` told to stop before its server's loop runs never ends
+            # (site/serve.py), which a loaded machine made this test meet.
+            while time.monotonic() < deadline and serve.poll() is None and not _answers(port):
+                time.sleep(0.2)
         finally:
             serve.send_signal(signal.SIGINT)
             try:

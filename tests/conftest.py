@@ -12,6 +12,7 @@ brands are the test brands in tests/fixtures/.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +29,12 @@ from .support.project import FIRST_BUILD_LOG, ROOT, SCREENSHOTS, copy_built, run
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
+
+# A suite started in the background of a script (`make test &`) inherits SIGINT ignored, and so would every process
+# a test starts: a `mkdocs serve` told to stop with SIGINT, as a terminal's Ctrl-C does, never ended. The tests'
+# processes get the disposition a terminal gives them (a Python handler becomes the default at exec).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Fixtures that make a test about the selected brands (and nothing else).
 BRAND_FIXTURES = {"brand_id", "brands", "built_sites", "example"}

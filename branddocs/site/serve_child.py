@@ -9,6 +9,7 @@ site and says why), and nothing of it runs.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ def main() -> None:
     from mkdocs.commands import serve
 
     serve.load_config = checked_loader(serve.load_config)
+    # `branddocs serve` passes its SIGINT on; started from a script's background job it inherits SIGINT ignored,
+    # and the server would wait out STOP_GRACE before being killed.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.argv[0] = "mkdocs"
     cli()
 

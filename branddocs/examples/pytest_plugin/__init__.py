@@ -1,8 +1,9 @@
 """pytest side of the example checks (entry point `pytest11`, so any project with branddocs installed has it).
 
-options.py: the options and each example test's time limit; share.py: the examples, collected once and shared
-between xdist workers; target.py: the endpoint under test behind the recording proxy (the `endpoint_target`
-fixture); summary.py: the sandbox line and the brand-by-language table; suite.py: the test `branddocs check` runs;
+key_guard.py: a plain pytest with a real key refused before the project's conftest.py loads; options.py: the
+options and each example test's time limit; share.py: the examples, collected once and shared between xdist
+workers; target.py: the endpoint under test behind the recording proxy (the `endpoint_target` fixture);
+summary.py: the sandbox line and the brand-by-language table; suite.py: the test `branddocs check` runs;
 junit.py: reads its JUnit report back. pytest finds the hooks and the fixture here, by name.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from branddocs.errors import EXIT_NOT_RUN
+from branddocs.examples.pytest_plugin.key_guard import pytest_load_initial_conftests
 from branddocs.examples.pytest_plugin.options import pytest_addoption, pytest_collection_modifyitems
 from branddocs.examples.pytest_plugin.share import pytest_configure, pytest_configure_node, pytest_unconfigure
 from branddocs.examples.pytest_plugin.summary import (
@@ -29,6 +31,7 @@ __all__ = [
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_configure_node",
+    "pytest_load_initial_conftests",
     "pytest_report_header",
     "pytest_runtest_logreport",
     "pytest_sessionfinish",

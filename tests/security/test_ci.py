@@ -9,7 +9,8 @@ with `git clone`/`fetch`/`remote`; each must set `persist-credentials: false` (a
 (scripts). A `run:` script may expand only `matrix.*` and `runner.*` (values the workflow itself holds): event
 data, inputs and the token go through `env:` and reach the script as quoted variables. Actions are pinned by a
 full commit SHA. Make recipes read the brand from the shell (`"$$BRAND"`), and a workflow checks an input against
-the brand-id grammar before make runs. Negatives: workflows and a Makefile without each mechanism fail.
+the brand-id grammar before make runs. No workflow names a second package index. Negatives: workflows and a
+Makefile without each mechanism fail.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ JOB_PERMISSIONS: dict[tuple[str, str], tuple[dict[str, str], str]] = {}
 _ALLOWED_IN_RUN = re.compile(r"\$\{\{\s*(?:matrix|runner)\.[A-Za-z0-9_.-]+\s*\}\}")
 _GIT_FETCH = re.compile(r"\bgit\b[^\n]*\b(?:clone|fetch|remote|submodule|pull)\b")
 _CREDENTIAL = re.compile(r"github\.token|secrets\.|GITHUB_TOKEN|x-access-token|extraheader|://[^/\s]*@", re.I)
+_EXTRA_INDEX = re.compile(r"\b(?:PIP|UV)_(?:EXTRA_)?INDEX_URL\b|--extra-index-url\b|--index-url\b", re.I)
+"""A second package index: a name published on both is taken from whichever offers the higher version."""
 _PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 
@@ -67,6 +70,10 @@ def workflow_problems(text: str, name: str = "workflow.yml") -> list[str]:
     triggers = _triggers(workflow)
     if "pull_request_target" in (triggers if isinstance(triggers, (dict, list)) else [triggers]):
         problems.append("expected no pull_request_target trigger (it runs a fork's code with the base's secrets)")
+    if _EXTRA_INDEX.search(text):
+        problems.append("expected packages from the default index alone, found another index named "
+                        f"({_EXTRA_INDEX.search(text).group()}): take a package PyPI lacks alone from its own index "
+                        "(tools/compat.py's torch)")  # fmt: skip
     if "secrets." in text:
         problems.append("expected no secret passed to a job: a pull request's code would read it")
     for job_id, job in (workflow.get("jobs") or {}).items():
@@ -139,6 +146,10 @@ FIXED = "permissions:\n  contents: read\n" + LAX.replace(
         (("make test", "make test BRAND=${{ inputs.brand }}"), "inputs.brand"),
         ((f"@{SHA}", "@v4"), "pinned by its full commit SHA"),
         ((f"@{SHA}", "@main"), "pinned by its full commit SHA"),
+        # a second package index for everything the job installs (compat.yml had PyTorch's so)
+        (("    runs-on:", "    env: {PIP_EXTRA_INDEX_URL: 'https://download.pytorch.org/whl/cpu'}\n    runs-on:"),
+         "default index alone"),  # fmt: skip
+        (("make test", "pip install --extra-index-url https://x.example/simple vllm"), "default index alone"),
     ],
 )
 def test_each_widening_fails(change: tuple[str, str], problem: str) -> None:

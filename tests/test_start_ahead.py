@@ -84,7 +84,7 @@ def test_the_python_rows_client_is_the_zygotes_unit(target: Target) -> None:
     client.send({"curl": run, "python": run})
     assert client.answer(60) == {"id": 1, "python": [], "curl": []}
     assert client.alive(), "the zygote forks the next table's unit, or the next example's"
-    assert client_file.ORDER_ENV == ROWS_ORDER.name  # the name rows.py sets, which that file cannot import
+    assert ROWS_ORDER.name == client_file.ORDER_ENV  # the name rows.py sets, which that file cannot import
     plain = Target(None, "http://127.0.0.1:48080", exact=True)  # type: ignore[arg-type]
     try:
         assert isinstance(rows_client(plain, "python", ROOT), RowsClient)

@@ -147,7 +147,7 @@ FIXED = "permissions:\n  contents: read\n" + LAX.replace(
         ((f"@{SHA}", "@v4"), "pinned by its full commit SHA"),
         ((f"@{SHA}", "@main"), "pinned by its full commit SHA"),
         # a second package index for everything the job installs (compat.yml had PyTorch's so)
-        (("    runs-on:", "    env: {PIP_EXTRA_INDEX_URL: 'https://x.example/whl'}\n    runs-on:"), "default index alone"),
+        (("    runs-on:", "    env: {PIP_EXTRA_INDEX_URL: 'https://x.example'}\n    runs-on:"), "default index alone"),
         (("make test", "pip install --extra-index-url https://x.example/simple vllm"), "default index alone"),
     ],
 )

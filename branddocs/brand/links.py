@@ -24,18 +24,19 @@ TOP_FOLDERS = ("docs", "overrides", "brands", "macros")
 """What a site is made from: each must be the project's own folder, not a link."""
 
 
-def source_problem(path: str | Path, root: str | Path, brand_id: str, resource_dir_name: str,
+def source_problem(path: str | Path, root: str | Path, brand_id: str | None, resource_dir_name: str | None,
                    folder: str = "docs") -> str | None:  # fmt: skip
     """Why the file `path` may not go into brand `brand_id`'s site from the project `root`'s `folder` (`docs` or
     `overrides`), or None if it may: its real path outside `folder`, in another brand's folder, not a regular
-    file, or a hard link."""
+    file, or a hard link. `brand_id` None: for no brand in particular (the check reads every page first), any
+    brand's folder is inside."""
     real_root = Path(os.path.realpath(root))
     top = real_root / folder
     target = Path(os.path.realpath(path))
     if not target.is_relative_to(top):
         return f"{path} -> {target}: expected a file inside {top}"
     # The folder itself counts: a link to docs/images/<other>/ is one into it (`/.` makes it a path below it).
-    what = other_brands(f"{target.relative_to(top).as_posix()}/.", resource_dir_name, brand_id)
+    what = brand_id is not None and other_brands(f"{target.relative_to(top).as_posix()}/.", resource_dir_name, brand_id)
     if folder == "docs" and what:
         return f"{path} -> {target}: points into another brand's {what}"
     try:

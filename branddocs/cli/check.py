@@ -76,6 +76,8 @@ def run(args: argparse.Namespace, project: Project) -> int:
 def _checked(
     args: argparse.Namespace, project: Project, upstream: str, key: str, proxy: subprocess.Popen, env: dict
 ) -> int:  # fmt: skip
+    from branddocs import text
+    from branddocs.brand.links import source_problem
     from branddocs.errors import EXIT_FENCE, EXIT_NO_SANDBOX, EXIT_USAGE
     from branddocs.examples.example import shown
     from branddocs.examples.isolation import harness
@@ -94,12 +96,17 @@ def _checked(
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
     for page in pages:  # fence mistakes first: one line naming the file and line, before anything runs
         if not page.is_file():
-            print(f"branddocs: no page {page}", file=sys.stderr)
+            print(f"branddocs: no page {text.terminal_line(str(page))}", file=sys.stderr)
+            return EXIT_FENCE
+        outside = source_problem(page, project.root, None, None)  # read as a build reads: inside docs/, no link out
+        if outside:
+            print(f"branddocs: {text.terminal_line(outside)}", file=sys.stderr)
             return EXIT_FENCE
         try:
             parse_fences(page.read_text(encoding="utf-8"), shown(page), check_language)
         except FenceError as exc:
-            print(f"branddocs: {exc}", file=sys.stderr)
+            for line in f"branddocs: {exc}".split("\n"):  # a page's name or text starts no line of its own
+                print(text.terminal_line(line), file=sys.stderr)
             return EXIT_FENCE
     if upstream and not sandbox.inside() and not args.unsafe_no_sandbox:
         why = sandbox.available()[1] or f"${NO_SANDBOX.name} is set"
@@ -148,7 +155,7 @@ def _checked(
         argv.append("--color=yes")  # the harness's output comes through a pipe
     info = ready(proxy)  # where it serves, once it does
     # What the harness may write (workspace.py): collected after pytest has ended.
-    space = Workspace.make(project.docs_dir if args.update_examples else None)
+    space = Workspace.make(project.docs_dir if args.update_examples else None, root=project.root)
     env[PROXY_ENV] = json.dumps({**info, "harness": why})  # empty: in the harness
     # A folder of this run's own for pytest's temporary files: under the shared pytest-of-<user>/ the runs of other
     # checks (and test suites) delete each other's folders as they clean up after themselves.
@@ -192,7 +199,9 @@ def _checked(
     finally:
         assert proxy.stdin is not None
         proxy.stdin.close()  # the proxy ends with its stdin: while the work folder is cleared
-        space.close(keep=code != 0)  # kept when something failed: the examples' scripts are there to look at
+        # Kept when something failed: the examples' scripts are there to look at.
+        for problem in space.close(keep=code != 0):
+            print(f"branddocs: {text.terminal_line(problem)}", file=sys.stderr)
         if code != 0:
             print(f"branddocs: this check's files (pytest's folders, each example's script) are kept in "
                   f"{space.folder} (the newest {KEPT} failed checks' folders are kept; older ones were "

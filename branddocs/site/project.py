@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -9,8 +10,28 @@ from pathlib import Path
 
 from branddocs import settings
 from branddocs.brand import BRAND_ID_RE, Brand, BrandError, find_brand_files, load_brand
+from branddocs.brand.links import TOP_FOLDERS, project_folders
+from branddocs.errors import BranddocsError
 
-__all__ = ["Project", "brand_for_build"]
+__all__ = ["WRITTEN_FOLDERS", "Project", "brand_for_build"]
+
+WRITTEN_FOLDERS = ("site", ".cache")
+"""What the engine writes in a project (the sites, the store and journal; caches): the project's own folders, never
+links the repository chose."""
+
+
+def _owned_here(folder: Path) -> None:
+    """`folder`, found above where the search started, and its mkdocs.yml and brands/ are the caller's or root's;
+    BranddocsError otherwise."""
+    me = os.geteuid()
+    for path in (folder, folder / "mkdocs.yml", folder / "brands"):
+        owner = os.lstat(path).st_uid
+        if owner not in (me, 0):
+            raise BranddocsError(
+                f"{path}: a branddocs project above the working folder, owned by user {owner} (neither you, user {me}, "
+                f"nor root): its macros and hooks would run as you; run branddocs inside it, or name it with "
+                f"{settings.ROOT.name}={folder} to trust it"
+            )
 
 
 @dataclass(frozen=True)
@@ -21,12 +42,32 @@ class Project:
 
     @classmethod
     def find(cls, start: Path | None = None) -> Project:
-        """The project holding `start` (default: the current directory), or the one given by BRANDDOCS_ROOT."""
-        here = Path(settings.ROOT.get() or start or Path.cwd()).resolve()
+        """The project holding `start` (default: the current directory), or the one given by BRANDDOCS_ROOT.
+
+        Refused (BranddocsError, each reason on a line): a project found above `start` that is neither the caller's nor
+        root's (its macros and hooks would run as the caller: git's "dubious ownership"); a project whose own folders
+        (`folder_problems`) are links or other folders."""
+        given = settings.ROOT.get()
+        here = Path(given or start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / "mkdocs.yml").is_file() and (folder / "brands").is_dir():
-                return cls(folder)
+                if folder != here:
+                    _owned_here(folder)
+                project = cls(folder)
+                problems = project.folder_problems()
+                if problems:
+                    raise BranddocsError("\n".join(problems))
+                return project
         raise BrandError(f"no branddocs project (mkdocs.yml beside brands/) at or above {here}")
+
+    def folder_problems(self) -> list[str]:
+        """Why the folders a site is made from (links.TOP_FOLDERS) or the engine writes (WRITTEN_FOLDERS) are not
+        this project's own: a link or another folder, which would have the engine read or write where the repository
+        chose (`docs -> /root/.ssh` was made world-readable by a check's clean-up). Empty when they are."""
+        names = [name for name in (*TOP_FOLDERS, *WRITTEN_FOLDERS) if os.path.lexists(self.root / name)]
+        found = project_folders(self.root, {f"{name}/": (self.root / name, name) for name in names})
+        return [f"{problem}; to publish elsewhere, pass --site-dir" if problem.startswith("site/") else problem
+                for problem in found]  # fmt: skip
 
     @property
     def config_file(self) -> Path:

@@ -31,7 +31,7 @@ from pathlib import Path
 from branddocs.examples.isolation import cgroups
 from branddocs.examples.isolation.uids import UnitUsers
 
-__all__ = ["HARNESS_BLOCKS", "KEPT", "Workspace", "no_set_ids", "prune"]
+__all__ = ["HARNESS_BLOCKS", "KEPT", "Workspace", "copy_out", "no_set_ids", "prune"]
 
 HARNESS_BLOCKS = 64
 """Blocks of users (uids.BLOCK each) reserved for one harness, as root: one per pytest worker, at most."""
@@ -77,6 +77,8 @@ def no_set_ids(folder: Path) -> None:
     `0644` (`0755` if it was executable by anyone) and every folder `0755`, so no set-user-ID, set-group-ID or
     sticky bit, and nothing others may write; no file capability (`security.capability`: `cap_setuid=ep` on a copy
     of python3 made whoever ran it root) and no ACL. An allow-list of modes, not a list of bits to clear."""
+    if os.path.islink(folder):  # a link's target is not this check's to change (os.walk would follow the top)
+        return
     for top, dirs, names in os.walk(folder):  # links are not followed
         for name in [*dirs, *names]:
             _plain(Path(top, name))
@@ -115,16 +117,22 @@ class Workspace:
     _group: Path | None = None
     _given: bool = False
     _docs: Path | None = None
+    _root: Path | None = None
     _users: list[UnitUsers] = field(default_factory=list)
     _outputs: list[tuple[Path, Path]] = field(default_factory=list)
 
     @classmethod
-    def make(cls, docs: Path | None) -> Workspace:
-        """The work folder, the run group and (as root) the blocks of users; `docs` also writable when given."""
+    def make(cls, docs: Path | None, root: Path | None = None) -> Workspace:
+        """The work folder, the run group and (as root) the blocks of users; `docs` also writable when given (the
+        project's own folder, never a link: Project.find refuses one); outputs asked for under `root` are copied
+        there only through the project's own folders (`copy_out`)."""
+        if docs is not None and docs.is_symlink():
+            raise ValueError(f"{docs}: a symbolic link; expected the project's own docs/ folder")
         folder = Path(tempfile.mkdtemp(prefix=PREFIX))
         (folder / "tmp").mkdir()
         space = cls(folder, [str(folder)] + ([str(docs.resolve())] if docs is not None else []))
         space._docs = docs.resolve() if docs is not None else None
+        space._root = root
         group, procs = cgroups.harness_group()
         if group is not None:
             space._group, space.cgroup_procs = group, procs
@@ -169,12 +177,16 @@ class Workspace:
             out.append(arg)
         return out
 
-    def close(self, keep: bool) -> None:
-        """Copy the outputs out, remove the run group, free the blocks; the work folder too unless `keep`."""
+    def close(self, keep: bool) -> list[str]:
+        """Copy the outputs out, remove the run group, free the blocks; the work folder too unless `keep` or an output
+        could not be copied. Returns why an output was not copied, one line each (it stays in the work folder)."""
+        problems = []
         for inside, wanted in self._outputs:
             if inside.is_file() and not inside.is_symlink():
-                with contextlib.suppress(OSError):
-                    shutil.copyfile(inside, wanted)
+                problem = copy_out(inside, wanted, self._root)
+                if problem:
+                    problems.append(f"{problem}; it is kept as {inside}")
+        keep = keep or bool(problems)
         if self._group is not None:
             cgroups.remove_group(self._group)
         if self._docs is not None:  # the harness has ended: nothing of it runs to set them again
@@ -186,7 +198,48 @@ class Workspace:
         self._users.clear()
         if not keep:
             shutil.rmtree(self.folder, ignore_errors=True)
-            return
+            return problems
         with contextlib.suppress(OSError):
             (self.folder / _MARK).touch()
         prune(self.folder.parent)
+        return problems
+
+
+def copy_out(source: Path, wanted: Path, root: Path | None) -> str | None:
+    """`source` copied to `wanted` (an output the caller asked pytest for) without following a link: under the project
+    `root` every folder on the way must be the project's own (no link: the repository chose those; missing ones are
+    made), and the file is written beside `wanted` as a new file, then renamed over it (a link at `wanted` is
+    replaced, its target untouched). Why not, or None once copied. A path outside the project is the caller's own."""
+    wanted = Path(os.path.abspath(wanted))
+    if root is not None and wanted.is_relative_to(root):
+        here = root
+        for part in wanted.relative_to(root).parts[:-1]:
+            here = here / part
+            try:
+                info = os.lstat(here)
+            except FileNotFoundError:
+                try:
+                    os.mkdir(here, 0o755)
+                except OSError as exc:
+                    return f"{wanted}: cannot make {here} ({exc.strerror})"
+                continue
+            if not stat.S_ISDIR(info.st_mode):
+                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a folder"
+                return f"{wanted}: {here} is {kind} inside the project; expected its own folder (no link)"
+    try:
+        wanted.parent.mkdir(parents=True, exist_ok=True)  # outside the project: the caller's path, as pytest would
+        fd, temporary = tempfile.mkstemp(prefix=f".{wanted.name}.", dir=wanted.parent)  # O_EXCL: a new file
+    except OSError as exc:
+        return f"{wanted}: cannot write it ({exc.strerror})"
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+            shutil.copyfileobj(data, out)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, wanted)  # renames over a link at `wanted`, never through it
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return f"{wanted}: cannot write it ({exc.strerror})"
+    return None

@@ -4,8 +4,11 @@ The first thing any branddocs command does (this module is imported before any o
 Python's path does not hold the folder it runs in. An empty or relative PYTHONPATH entry (`export
 PYTHONPATH="$PYTHONPATH:/x"` with PYTHONPATH unset gives `:/x`), or `python -m` run in a project, puts that folder
 ahead of the standard library, and a project's `json.py` would be imported in place of Python's, in the process
-that holds the real key. Such a command starts again at once with `python -P` and those entries left out. Only
-the standard library's `os` and `sys` (loaded by Python before any program) are used, and no `__future__` import.
+that holds the real key. Such a command starts again at once with `python -P` and those entries left out. The
+same for programs: an empty or relative PATH entry (`export PATH=bin:$PATH`) had the engine run the project's
+`bin/prlimit`, which read the key from its parent's environment; the command starts again with PATH's absolute
+entries alone. Only the standard library's `os` and `sys` (loaded by Python before any program) are used, and no
+`__future__` import.
 """
 
 import os
@@ -52,12 +55,16 @@ def _start_safely() -> None:
             "install branddocs without relative path entries (pip install, not pip install -e)\n"
         )
         sys.exit(12)  # errors.EXIT_NO_SANDBOX
-    if sys.flags.safe_path:
-        return
-    named, first = _unsafe_entries(cwd)
-    if not named and not first:
+    named, first = _unsafe_entries(cwd) if not sys.flags.safe_path else ([], False)
+    path = os.environ.get("PATH")
+    programs = [p for p in path.split(os.pathsep) if not p or not os.path.isabs(p)] if path is not None else []
+    if not named and not first and not programs:
         return
     env = dict(os.environ)
+    if programs:
+        env["PATH"] = os.pathsep.join(p for p in path.split(os.pathsep) if p and os.path.isabs(p)) or os.defpath
+        shown = repr(programs[0]) if programs[0] else "an empty entry"
+        sys.stderr.write(f"branddocs: PATH named the working folder ({shown}): started again without it\n")
     kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in named]
     if kept:
         env["PYTHONPATH"] = os.pathsep.join(kept)
@@ -66,7 +73,7 @@ def _start_safely() -> None:
     if named:
         shown = repr(named[0]) if named[0] else "an empty entry"
         sys.stderr.write(f"branddocs: PYTHONPATH named the working folder ({shown}): started again without it\n")
-        sys.stderr.flush()
+    sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-P", *sys.orig_argv[1:]], env)  # noqa: S606 - ourselves
 
 

@@ -162,3 +162,52 @@ def test_a_folder_named_as_a_relative_path_entry_stops_every_command(tmp_path: P
     assert away.returncode != 0, "found from /"
     subprocess.run(probe, cwd=project.root, capture_output=True, timeout=120, check=True)
     assert "PROBE IMPORTED" in witness.read_text()
+
+
+PROGRAM = """#!/bin/sh
+echo "$0 $PPID" >> "$(dirname "$0")/../{witness}"
+exec /usr/bin/{name} "$@"
+"""
+
+
+@pytest.mark.parametrize("where", ["bin:", ":"], ids=["relative", "empty"])
+def test_no_program_is_found_through_an_empty_or_relative_path_entry(tmp_path: Path, where: str) -> None:
+    """`export PATH=bin:$PATH` had the engine run the project's `bin/prlimit` (the sandbox's probe), which read the
+    key from its parent's environment (red team round 6, F3): a command started so starts again with PATH's absolute
+    entries alone (branddocs/__init__.py)."""
+    project = scratch_project(tmp_path / "project")
+    (project.root / "bin").mkdir()
+    for name in ("prlimit", "bwrap", "setpriv", "true"):
+        (project.root / "bin" / name).write_text(PROGRAM.format(witness=WITNESS, name=name), encoding="utf-8")
+        (project.root / "bin" / name).chmod(0o755)
+    path = f"bin:{os.environ['PATH']}" if where == "bin:" else f"{os.environ['PATH']}:"
+    platform = Platform()
+    with running_endpoint(platform.app) as server:
+        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, "PATH": path}
+        code, _, output = check(project, "--brand", "acme", "index.md", env=env)
+    assert code == 0, output
+    assert "PATH named the working folder" in output, output
+    assert not (project.root / WITNESS).exists(), (project.root / WITNESS).read_text()
+    # The negative: the engine's lookup, in the project with that PATH, finds the planted program.
+    if where == "bin:":
+        found = subprocess.run([sys.executable, "-c", "import shutil; print(shutil.which('prlimit'))"],
+                               cwd=project.root, env={**os.environ, "PATH": path}, capture_output=True, text=True,
+                               check=True).stdout.strip()  # fmt: skip
+        assert found == "bin/prlimit"
+
+
+def test_the_example_interpreter_is_asked_its_prefixes_without_its_site_packages(tmp_path: Path) -> None:
+    """The engine asks the Python the examples run with where it reads from, outside any sandbox and beside the key:
+    a `.pth` in its site-packages ran there and read the key (red team round 6, F3). Asked with `-I -S`, no `.pth`
+    runs, and a venv's folder is still found (its pyvenv.cfg)."""
+    venv = tmp_path / "examples-python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    [site_packages] = venv.glob("lib/python3*/site-packages")
+    witness = tmp_path / "pth-ran.txt"
+    (site_packages / "zz.pth").write_text(f"import os; open({str(witness)!r}, 'a').write('ran')\n", encoding="utf-8")
+    found = sandbox._prefixes(str(venv / "bin" / "python"))
+    assert found[0] == str(venv)
+    assert not witness.exists()
+    # The negative: the question as it was asked (`-I`, with site) runs the .pth.
+    subprocess.run([str(venv / "bin" / "python"), "-I", "-c", "import sys; print(sys.prefix)"], check=True, timeout=60)
+    assert witness.read_text().startswith("ran")

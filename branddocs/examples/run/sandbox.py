@@ -223,7 +223,13 @@ def python_reads(python: str) -> list[Path]:
 
 @functools.cache
 def _prefixes(python: str) -> tuple[str, ...]:
-    command = [python, "-I", "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"]  # site sets a venv's prefix
+    """Where the Python examples run with reads its modules from: its prefix and base prefix, and its venv's folder.
+
+    Asked with `-I -S`, outside any sandbox and beside the key: no `site`, so none of its packages' `.pth` files run
+    (a red team's `.pth` in that interpreter's site-packages read the key from this process's environment). Without
+    `site` a venv's prefix is not set, so its folder is found as Python finds it: `pyvenv.cfg` beside the executable
+    or one folder up (the path as given, links unresolved: a venv's python is a link to its base's)."""
+    command = [python, "-I", "-S", "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -232,7 +238,9 @@ def _prefixes(python: str) -> tuple[str, ...]:
         said = " ".join((done.stderr or done.stdout).split())[-300:] or "no output"
         raise StartError(f"the Python examples run with cannot start: `{' '.join(command)}` exited with status "
                          f"{done.returncode}: {said}")  # fmt: skip
-    return tuple(dict.fromkeys(done.stdout.split()))
+    executable = Path(os.path.abspath(shutil.which(python) or python))
+    venv = [str(up) for up in (executable.parent, executable.parent.parent) if (up / "pyvenv.cfg").is_file()]
+    return tuple(dict.fromkeys([*venv[:1], *done.stdout.split()]))
 
 
 def launch(

@@ -150,8 +150,8 @@ def test_new_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine\n")
     done = subprocess.run([str(BIN / "branddocs"), "new", str(tmp_path)], capture_output=True, text=True, check=False)
     assert done.returncode == 2
-    assert done.stderr == (f"branddocs: {tmp_path}: not empty; branddocs new writes a project into a new or empty "
-                           "folder only\n")  # fmt: skip
+    assert done.stderr == (f"branddocs: {tmp_path}: not empty; branddocs new writes a project into a new folder, or "
+                           "an empty one of yours that only you may write\n")  # fmt: skip
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # nothing written beside it
     # The same command in an empty folder writes the project.
     (tmp_path / "notes.txt").unlink()
@@ -160,3 +160,35 @@ def test_new_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert (tmp_path / "brands" / "mycloud.yml").is_file()
     assert (tmp_path / "docs" / "images" / "mycloud" / "endpoint.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert (tmp_path / ".gitignore").is_file()
+
+
+@pytest.mark.parametrize("case", ["others-write", "link", "not-mine"])
+def test_new_refuses_a_folder_someone_else_could_fill(tmp_path: Path, case: str) -> None:
+    """Another local user who made the folder first (under /tmp) could replace the new mkdocs.yml before it is built
+    (red team round 6, F12): an existing folder must be the caller's own, no link, writable by the caller alone."""
+    if case == "not-mine" and os.geteuid() != 0:
+        pytest.skip("needs a folder of another user's: only root can make one here")
+    folder = tmp_path / "new"
+    folder.mkdir()
+    if case == "others-write":
+        folder.chmod(0o777)
+    elif case == "link":
+        folder.rmdir()
+        (tmp_path / "elsewhere").mkdir()
+        folder.symlink_to(tmp_path / "elsewhere")
+    else:
+        os.chown(folder, 65534, 65534)
+        folder.chmod(0o755)
+    done = subprocess.run([str(BIN / "branddocs"), "new", str(folder)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = {"others-write": "others may write in it (mode drwxrwxrwx)", "link": "a symbolic link",
+            "not-mine": "owned by user 65534, not you"}[case]  # fmt: skip
+    assert done.stderr.startswith(f"branddocs: {folder}: {said}; branddocs new writes a project"), done.stderr
+    assert not list(folder.iterdir())
+    # The negative: the caller's own folder, writable by the caller alone, gets the project.
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o755)
+    mine.chmod(0o755)
+    done = subprocess.run([str(BIN / "branddocs"), "new", str(mine)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (mine / "mkdocs.yml").is_file()

@@ -6,6 +6,8 @@ API and `branddocs check`. Nothing of this repository is copied except those tem
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zlib
 from importlib import resources
@@ -24,15 +26,34 @@ _SCREENSHOT = (640, 360, (0x1E, 0x4F, 0xA0))
 
 
 def new(folder: Path) -> list[Path]:
-    """Write a new project into `folder` (created, or empty); returns the files written, sorted."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UsageError(f"{folder}: {'not a folder' if not folder.is_dir() else 'not empty'}; "
-                         "branddocs new writes a project into a new or empty folder only")  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write a new project into `folder` (created, or empty); returns the files written, sorted.
+
+    An existing folder must be the caller's, a folder itself (no link) that nobody else may write: another local
+    user who made it first (under /tmp) could otherwise replace the new mkdocs.yml before it is first built. Every
+    file is made new (`O_EXCL`, `O_NOFOLLOW`), never written through something already there."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        folder.mkdir(parents=True)
+    else:
+        why = ("a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a folder" if not stat.S_ISDIR(info.st_mode)
+               else "not empty" if any(folder.iterdir())
+               else f"owned by user {info.st_uid}, not you" if info.st_uid != os.geteuid()
+               else f"others may write in it (mode {stat.filemode(info.st_mode)})" if info.st_mode & 0o022
+               else "")  # fmt: skip
+        if why:
+            raise UsageError(f"{folder}: {why}; branddocs new writes a project into a new folder, or an empty one of "
+                             "yours that only you may write")  # fmt: skip
     written = _copy(resources.files(__package__) / "project", folder)
     screenshot = folder / "docs" / "images" / BRAND_ID / "endpoint.png"
-    screenshot.write_bytes(_png(*_SCREENSHOT))
+    _write_new(screenshot, _png(*_SCREENSHOT))
     return sorted([*written, screenshot])
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
 
 
 def _copy(source: Traversable, target: Path) -> list[Path]:
@@ -45,7 +66,7 @@ def _copy(source: Traversable, target: Path) -> list[Path]:
             path.mkdir()
             written += _copy(entry, path)
         else:
-            path.write_bytes(entry.read_bytes())
+            _write_new(path, entry.read_bytes())
             written.append(path)
     return written
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 from branddocs.brand.folders import other_brands, walk_docs
@@ -72,6 +73,20 @@ def _brand_file_problem(link: Path, root: Path, brand_id: str) -> str | None:
     return f"symbolic link {link} -> {os.path.realpath(link)}: expected the brand file itself"
 
 
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Unicode categories no file name under docs/ or overrides/ may hold: control, format (bidi, invisible), surrogate,
+private, unassigned, line and paragraph separators. MkDocs names files in its messages, which reach terminals and
+CI logs: a name holding `ESC ] 0 ;` or a newline then `::error` set a terminal's title and forged a CI annotation."""
+
+
+def _name_problem(path: Path, root: Path) -> str | None:
+    bad = next((char for char in path.name if unicodedata.category(char) in _UNPRINTABLE), None)
+    if bad is None:
+        return None
+    shown = ascii(str(path.relative_to(root)))
+    return f"{shown}: expected a file name of printable characters, found {bad!a}; rename it"
+
+
 def unsafe_links(root: Path, brand_id: str, resource_dir_name: str) -> list[str]:
     """Files and links that would put, into brand `brand_id`'s site (images in `resource_dir_name`), a file
     outside the project or another brand's: the top-level folders, then every entry of what the site is made
@@ -91,6 +106,7 @@ def unsafe_links(root: Path, brand_id: str, resource_dir_name: str) -> list[str]
         for here, dirs, files in walk:
             for name in [*dirs, *files]:
                 path = Path(here) / name
+                found.append(_name_problem(path, root))
                 if path.is_symlink() or name in files:
                     problem = source_problem(path, root, brand_id, resource_dir_name, folder)
                     if problem and path.is_symlink():

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from branddocs import settings
+from branddocs import settings, text
 from branddocs.builder import engines
 from branddocs.builder.journal import Journal
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
@@ -214,6 +214,7 @@ def build_brands(
         journal.save()
     # Once per page and language, however many brands share the language.
     for notice in dict.fromkeys(n for r in results for n in r.notices):
-        print(f"branddocs: {notice}", file=sys.stderr)
+        for line in f"branddocs: {notice}".split("\n"):
+            print(text.terminal_line(line), file=sys.stderr)
     order = {brand_id: k for k, brand_id in enumerate(ids)}
     return sorted(results, key=lambda r: order[r.brand_id])

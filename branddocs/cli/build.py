@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from branddocs import text
 from branddocs.builder import engines
 from branddocs.cli.options import brands_option, jobs_option, shard_option
 from branddocs.site import Project, build_env
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace, project: Project) -> int:
     for result in failed:
         kept = "its previous site is left as it was" if result.site_dir.is_dir() else "nothing is published for it"
         print(f"{result.brand_id}: FAILED; {kept}", file=sys.stderr)
-        print("  " + result.error.replace("\n", "\n  "), file=sys.stderr)
+        for line in result.error.split("\n"):  # MkDocs' words, with names the repository chose: each line escaped
+            print(text.terminal_line(f"  {line}"), file=sys.stderr)
     skipped = sum(r.skipped for r in results)
     built = len(results) - len(failed) - skipped
     slowest = max((r for r in results if not r.skipped), key=lambda r: r.seconds, default=None)

@@ -358,10 +358,10 @@ def test_a_wrong_key_stops_the_run_in_one_line(scratch: Project, tmp_path: Path,
 def test_unserved_model_fails_every_example_that_uses_it(scratch: Project, tmp_path: Path) -> None:
     with endpoint(scratch, tmp_path, "--api-key", "sk-right", "--brand", "nebula") as url:
         right = {"BRANDDOCS_ENDPOINT": f"{url}/api/v1/ai", "BRANDDOCS_API_KEY": "sk-right"}
-        code, results, output = check(scratch, "--brand", "nebula", "--brand", "acme", env=right)
+        # acme's examples against nebula's server (a real-key check is one brand's: --brand acme alone).
+        code, results, output = check(scratch, "--brand", "acme", env=right)
     assert code == 1
-    nebula = {k: r for k, r in results.items() if k.startswith("nebula")}
-    assert all(r == "passed" or r.startswith("skipped") for r in nebula.values()), output
+    assert all(k.startswith("acme") for k in results), sorted(results)
     acme = [r for k, r in results.items() if k.startswith("acme") and r.startswith("failure")]
     # Every example that sends a request (curl, Python and Node.js, the JSON and event-stream samples: seven), the
     # error table (its misspelled-field row uses the model) and the two lines of prose whose claims about replies

@@ -61,11 +61,7 @@ def run(args: argparse.Namespace, project: Project) -> int:
             timeout = float(args.example_timeout or EXAMPLE_TIMEOUT.get() or DEFAULT_TIMEOUT)
         except ValueError:
             timeout = DEFAULT_TIMEOUT  # pytest says what is wrong with it
-        settings = proxy_settings(project, upstream, key, timeout, args.brand)
-        if settings["held_back"]:
-            print(f"branddocs: with the real key of {upstream} only the guide's own requests are forwarded: a "
-                  f"brand's api.example_requests ({', '.join(settings['held_back'])}) count when it is checked alone "
-                  "(--brand ID)", file=sys.stderr)  # fmt: skip
+        settings = proxy_settings(project, upstream, key, timeout, args.brand)  # a real key: one brand, else refused
         send(proxy, settings)
         del settings["key"]
         return _checked(args, project, upstream, key, proxy, env)

@@ -6,8 +6,8 @@ another tenant's model, `n: 64`, `max_tokens: 1000000`, no `max_tokens` at all, 
 (`service_tier`, `best_of`), and the same smuggled past a lenient reader (a key twice, `NaN`, a body that is not
 JSON). Each is answered 403 with one line and never reaches the platform. The negative: the same proxy without
 the body rule forwards each with the real key. What the guide sends (its examples, error table and wire claims)
-is forwarded, and through `branddocs check` a real-key check of two brands refuses the other brand's model on
-acme's runs while nebula's own runs pass.
+is forwarded. A real-key check is one brand's (tests/security/test_proxy_tenant.py); the proxy's runs are each one
+brand's too, and never name another's models.
 """
 
 from __future__ import annotations
@@ -22,11 +22,8 @@ import pytest
 from branddocs.endpoint.server import running_endpoint
 from branddocs.examples.proxy.body import Bodies
 from branddocs.examples.proxy.recording import PathRefused, RecordingProxy
-from branddocs.site import Project
 
-from ..support.checks import check, write_page
 from ..support.platform import REAL_KEY
-from ..support.project import scratch_project
 
 ACME, NEBULA = ["meta-llama-3-8b-instruct", "mistral-7b-instruct-v0.3"], ["llama-3.1-70b-instruct"]
 HI = [{"role": "user", "content": "hi"}]
@@ -139,35 +136,3 @@ def test_a_key_other_than_the_runs_goes_as_sent(platform) -> None:
     with proxying(server, RULE) as (proxy, url):
         assert _post(proxy, url, HOSTILE["a dear model"], key="sk-wrong").status_code == 200
     assert [s["authorization"] for s in found.seen[before:]] == ["Bearer sk-wrong"]
-
-
-# Through `branddocs check`, with the real key of a platform that serves both brands' models.
-
-DEAR = """
-# A dear request
-
-```bash lint="skip"
-m="llama-3.1-70b"; m="$m-instruct"  # out of the static check's sight: the proxy alone stands between
-curl -sS --fail-with-body {{ base_url }}/chat/completions -H "Authorization: Bearer ${{ api_key_env }}" \\
-  -H "Content-Type: application/json" \\
-  -d "{\\"model\\": \\"$m\\", \\"messages\\": [{\\"role\\": \\"user\\", \\"content\\": \\"hi\\"}], \\"max_tokens\\": 2}"
-```
-"""
-
-
-@pytest.mark.slow
-def test_a_real_key_check_of_two_brands_refuses_the_other_brands_model(platform, tmp_path_factory) -> None:
-    found, server = platform
-    project: Project = scratch_project(tmp_path_factory.mktemp("bodies"))
-    write_page(project, "dear.md", DEAR)
-    before = len(found.seen)
-    env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY}
-    _, results, output = check(project, "--brand", "acme", "--brand", "nebula", "dear.md", env=env)
-    acme = [r for k, r in results.items() if k.startswith("acme")]
-    nebula = [r for k, r in results.items() if k.startswith("nebula")]
-    assert acme, output
-    assert nebula, output
-    assert all("not one of brand acme's models" in r for r in acme), acme
-    assert nebula == ["passed"], nebula  # nebula's own model, with the same key
-    bodies = [json.loads(s["body"]) for s in found.seen[before:] if s["path"] == "/v1/chat/completions"]
-    assert bodies == [{"model": NEBULA[0], "messages": HI, "max_tokens": 2}]

@@ -26,7 +26,6 @@ import pytest
 from branddocs.endpoint.server import EndpointServer, running_endpoint
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.recording import PathRefused, RecordingProxy
-from branddocs.examples.run.first_run import proxy_settings
 from branddocs.site import Project
 
 from ..support.checks import check, write_page
@@ -253,43 +252,5 @@ def test_the_negative_curl_refuses_a_huge_row_in_its_config(tmp_path) -> None:
     assert "config" in done.stderr
 
 
-# A real key is one tenant's: another tenant's brand file does not widen what it is forwarded for.
-
-LISTED = ["DELETE /models/*", "GET /organization/api_keys", "POST /batches", "GET /files"]
-
-
-def _listing(project: Project, brand_id: str, listed: list[str]) -> None:
-    brand_file = project.brands_dir / f"{brand_id}.yml"
-    text = brand_file.read_text(encoding="utf-8").replace(
-        "api:\n", f"api:\n  example_requests: {json.dumps(listed)}\n", 1
-    )
-    brand_file.write_text(text, encoding="utf-8")
-
-
-def test_with_a_real_key_only_the_brand_checked_alone_adds_requests(tmp_path) -> None:
-    project: Project = scratch_project(tmp_path / "project")
-    _listing(project, "nebula", LISTED)  # another tenant's file
-    every = proxy_settings(project, "https://api.acme.example/v1", REAL_KEY, 10, None)
-    assert every["requests"] == []
-    assert every["held_back"] == LISTED
-    assert proxy_settings(project, "https://api.acme.example/v1", REAL_KEY, 10, ["acme", "nebula"])["requests"] == []
-    assert proxy_settings(project, "https://api.acme.example/v1", REAL_KEY, 10, ["nebula"])["requests"] == LISTED
-    # The reference endpoint (no upstream): each run is under its own brand's path, with no real key at stake.
-    assert proxy_settings(project, "", "", 10, None)["requests"] == LISTED
-
-
-@pytest.mark.slow
-def test_a_real_key_check_of_several_brands_forwards_no_brands_list(platform, tmp_path_factory) -> None:
-    """Another tenant (nebula) lists the hostile requests; acme's key is checked with every brand's examples. The
-    negative, before: the union of the brands' lists was forwarded, and acme's example deleted acme's model."""
-    found, server = platform
-    project: Project = scratch_project(tmp_path_factory.mktemp("tenants"))
-    _listing(project, "nebula", LISTED)
-    write_page(project, "hostile.md", HOSTILE)
-    before = len(found.seen)
-    env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY}
-    _, results, output = check(project, "--brand", "acme", "--brand", "nebula", "hostile.md", env=env)
-    assert results, output
-    assert {(s["method"], s["path"]) for s in found.seen[before:]} == {("GET", "/v1/models"),
-                                                                       ("POST", "/v1/chat/completions")}  # fmt: skip
-    assert "count when it is checked alone (--brand ID)" in output
+# A real key is one tenant's, so another tenant's brand file never widens what it is forwarded for: a real-key check
+# is one brand's (tests/security/test_proxy_tenant.py).

@@ -7,15 +7,21 @@ billed to the tenant. So a body sent with a run's key (the proxy swaps in the re
 - it is one JSON object of at most BODY_BYTES (input is billed too), strictly read: UTF-8, no key twice
   (`{"model": "cheap", "model": "dear"}` is read differently by different parsers), no `NaN` or `Infinity`; it goes
   upstream as `Content-Type: application/json`;
-- its `model` is one of the run's brand's `models` (each run is one brand's: `new_token(brand=...)`; a check of
-  several brands never takes their union, so another tenant's brand file never picks the model this key pays for),
-  or UNKNOWN_MODEL, the model the guide's error table and wire claims send to show what the platform answers to a
+- its `model` is one of the run's brand's `models` (a real-key check is one brand's: run/first_run.py refuses
+  more; and each run is one brand's: `new_token(brand=...)`, never the union of the brands the proxy knows), or
+  UNKNOWN_MODEL, the model the guide's error table and wire claims send to show what the platform answers to a
   model it does not serve;
-- on `POST /chat/completions` (the guide's own request) it names only CHAT_FIELDS, the fields the guide's examples
-  and error tables send and the rest of OpenAI's request that does not raise a reply's price (`service_tier`,
-  `best_of`, `web_search_options`, `audio` are refused because they are not listed, not looked up in a list of
-  dear ones). A request without `max_tokens` is forwarded: examples are written as readers call, and OpenAI's own
-  quickstart sets none; its reply is bounded by the platform's own limit (the threat model says so);
+- no field name is another's, or a known field's, in another case (`"Model"`, `"N"`: fields.spelling; a platform
+  that matches names without case reads them as the fields this rule checked);
+- on a path of a kind the rule knows (fields.FIELDS: `POST /chat/completions`, the guide's own request, and
+  `/completions`, `/embeddings`, `/moderations`, `/images/generations`) it names only that kind's fields: for chat
+  CHAT_FIELDS, the fields the guide's examples and error tables send and the rest of OpenAI's request that does not
+  raise a reply's price (`service_tier`, `best_of`, `web_search_options`, `audio` are refused because they are not
+  listed, not looked up in a list of dear ones). A request without `max_tokens` is forwarded: examples are written
+  as readers call, and OpenAI's own quickstart sets none; its reply is bounded by the platform's own limit (the
+  threat model says so);
+- a chat request's `messages` hold text alone (fields.message_problem: a string, or parts `{"type": "text", ...}`;
+  an image, audio or file part bills what the body does not hold);
 - `n`, where present, is 1 (no example of the guide asks for more than one reply), and `max_tokens` and
   `max_completion_tokens` are whole numbers from 1 to the run's limit (`BRANDDOCS_MAX_TOKENS`, MAX_TOKENS
   by default; the guide's examples ask for at most 128).
@@ -28,26 +34,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
+from branddocs.examples.proxy.fields import CHAT_FIELDS, FIELDS, message_problem, spelling
+
 __all__ = ["BODY_BYTES", "CHAT_FIELDS", "MAX_TOKENS", "UNKNOWN_MODEL", "Bodies"]
 
 UNKNOWN_MODEL = "no-such-model"
 """The model the guide sends to show the platform's answer to a model it does not serve (no platform bills it)."""
 MAX_TOKENS = 1024
 """The most tokens one reply may be asked for, unless BRANDDOCS_MAX_TOKENS says otherwise (the guide asks for 128)."""
-CHAT_FIELDS = frozenset({
-    # What the guide's examples and tables send:
-    "model", "messages", "max_tokens", "max_completion_tokens", "n", "stream", "stream_options", "temperature",
-    "top_p", "stop", "seed",
-    "maxTokens",  # the error table's misspelled field: what the platform answers to a field it does not know
-    # The rest of OpenAI's chat request that shapes a reply but does not raise its price (a writer's next example
-    # may use them): sampling, output format, tools. Left out: `service_tier` (a dearer tier), `audio` and
-    # `modalities` (dearer output), `web_search_options` (a billed tool), `prediction` (rejected tokens billed),
-    # `store` and `metadata` (the platform keeps the exchange), `best_of` (vLLM: that many replies billed).
-    "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "response_format", "tools",
-    "tool_choice", "parallel_tool_calls", "functions", "function_call", "user", "reasoning_effort",
-})  # fmt: skip
-"""The fields a chat request forwarded with the real key may hold: what the guide's examples and tables send, and
-what else of OpenAI's request shapes a reply without raising its price."""
 BODY_BYTES = 64 << 10
 """The largest body forwarded with the real key (the guide's are under 1 KiB; a prompt is billed by its length)."""
 _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
@@ -100,11 +94,18 @@ class Bodies:
             raise _Refused("the body is not one JSON object in UTF-8") from None
         if not isinstance(data, dict):
             raise _Refused("the body is not one JSON object")
+        problem = spelling(list(data))
+        if problem:
+            raise _Refused(problem)
+        fields = FIELDS.get(path)
+        unknown = sorted(set(data) - fields) if fields is not None else []
+        if unknown:
+            raise _Refused(f"the field {unknown[0][:40]!r} is not one a check sends with a real key: it may raise "
+                           f"the bill (allowed: {', '.join(sorted(fields))})")  # fmt: skip
         if path == "/chat/completions":
-            unknown = sorted(set(data) - CHAT_FIELDS)
-            if unknown:
-                raise _Refused(f"the field {unknown[0][:40]!r} is not one a check sends with a real key: it may raise "
-                               f"the bill (allowed: {', '.join(sorted(CHAT_FIELDS))})")  # fmt: skip
+            problem = message_problem(data.get("messages"))
+            if problem:
+                raise _Refused(problem)
         models = self.models.get(brand, frozenset())
         model = data.get("model")
         if model != UNKNOWN_MODEL and (not isinstance(model, str) or model not in models):

@@ -28,7 +28,7 @@ from branddocs.text.grammar import GrammarError, url
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_line", "preflight", "proxy_settings", "refusal"]
+__all__ = ["ENDPOINT_ENV", "KEY_ENV", "endpoint_line", "one_tenant", "preflight", "proxy_settings", "refusal"]
 
 # The variables' names, for messages (branddocs.settings reads and documents them).
 ENDPOINT_ENV = ENDPOINT.name
@@ -125,29 +125,39 @@ def refusal(upstream: str, key: str | None, update: bool) -> tuple[int, str] | N
     return None
 
 
+def one_tenant(project: Project, upstream: str, brands: list[str] | None) -> list[str]:
+    """The brands a check covers (`brands`, else every brand), refused (UsageError, one line) where a real key
+    (`upstream` set) would pay for more than one: a real key is one tenant's, and each brand's file picks the models,
+    time limit, requests and pages of its own runs, so another tenant's file would choose what this key pays for."""
+    checked = project.known_brands(brands)
+    if upstream and len(checked) != 1:
+        shown = ", ".join(checked[:8]) + (", ..." if len(checked) > 8 else "")
+        raise UsageError(f"a real key is one tenant's: with {ENDPOINT.name} set a check covers one brand, and this one "
+                         f"covers {len(checked)} ({shown}); name the key's brand with --brand ID (one check per "
+                         "brand, each with its own key); no example was run")  # fmt: skip
+    return checked
+
+
 def proxy_settings(project: Project, upstream: str, key: str, timeout: float, brands: list[str] | None) -> dict:
     """What the proxy process needs (read once from its stdin): the endpoint, its key, the run's brands; its time limit
     the longest any of them may take (a brand's own `checks.example_timeout`), so it never cuts an example short; and
     the requests those brands' examples make besides the guide's own (`api.example_requests`).
 
-    A real key (`upstream` set) is one tenant's: only the brand a check names alone (`--brand X`) may widen what is
-    forwarded with it. Checked with other brands, no brand's list is taken (`held_back` says whose were not): another
-    tenant's brand file never adds `DELETE /models/*` to what this tenant's key is forwarded for.
-    Each brand's `models` go as they are: a run is one brand's, and a body sent with the key may name only its
-    own brand's models (proxy/body.py), never the union of the checked brands'; `max_tokens` bounds what one
-    request may ask for ($BRANDDOCS_MAX_TOKENS)."""
+    A real key (`upstream` set) is one tenant's, so a real-key check is one brand's (`one_tenant`, asked first, before
+    the sandbox's probe or anything else runs): no other brand's file picks the models, the time limit, the requests
+    or the pages this key pays for. Against the reference endpoint each brand's `models` go as they are: a run is
+    one brand's, and a body may name only its own brand's models (proxy/body.py), never the union of the checked
+    brands'; `max_tokens` bounds what one request may ask for ($BRANDDOCS_MAX_TOKENS)."""
     limits, requests, models = [timeout], {}, {}
-    checked = brands or project.brand_ids()
-    for brand_id in checked:
+    for brand_id in one_tenant(project, upstream, brands):
         with contextlib.suppress(BrandError):  # a broken brand file fails its own examples when they are collected
             brand = project.brand(brand_id)
             limits.append(brand.checks.example_timeout or 0)
             requests.update(dict.fromkeys(brand.api.example_requests))
             models[brand.id] = list(brand.models)
-    held_back = list(requests) if upstream and len(checked) != 1 else []
     settings = {"upstream": upstream, "key": key, "timeout": max(limits), "root": str(project.root), "brands": brands,
-                "sandbox": sandbox.inside(), "requests": [] if held_back else list(requests),
-                "held_back": held_back, "models": models, "max_tokens": max_tokens()}  # fmt: skip
+                "sandbox": sandbox.inside(), "requests": list(requests), "models": models,
+                "max_tokens": max_tokens()}  # fmt: skip
     if not upstream:  # what the reference endpoint serves, read here: the proxy builds no brand model of its own
         settings["served"] = served_brands(load_brands(project.brands_dir, brands))
     return settings

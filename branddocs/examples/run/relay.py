@@ -6,12 +6,24 @@ The first process of every sandbox (sandbox.py), so every example waits for its 
 modules (`_socket` and `_thread`, not `socket` and `threading`, whose enums and imports take longer than Python's
 own start), and spawns the command rather than exec'ing it, since it stays to relay. Its exit status
 is the command's (or 127 when the command cannot be started).
+
+The relay outlives the example that uses it (a zygote's units share their sandbox's relay), so nothing an example
+does to it may stop it: at most CONNECTIONS at once (more are closed at once), small thread stacks (a red team's
+400 held connections exhausted the threads RLIMIT_DATA allows, and the relay stopped accepting for every later
+example of its worker), and an error with one connection ends that connection alone.
 """
 
 import _socket
 import _thread
 import os
 import sys
+import time
+
+CONNECTIONS = 64
+"""Connections relayed at once; each has two threads."""
+_STACK = 256 * 1024
+_pumps = [0]  # threads pumping now
+_lock = _thread.allocate_lock()
 
 
 def _shut(end: _socket.socket, how: int) -> None:
@@ -30,21 +42,38 @@ def _pump(source: _socket.socket, sink: _socket.socket) -> None:
     finally:
         _shut(sink, _socket.SHUT_WR)
         _shut(source, _socket.SHUT_RD)
+        with _lock:
+            _pumps[0] -= 1
 
 
 def _relay(listener: _socket.socket, socket_path: str) -> None:
     while True:
-        fd, _ = listener._accept()
+        try:
+            fd, _ = listener._accept()
+        except OSError:  # out of files, say: the peer's doing, not the relay's end
+            time.sleep(0.05)
+            continue
         client = _socket.socket(fileno=fd)
+        with _lock:
+            full = _pumps[0] >= 2 * CONNECTIONS
+            if not full:
+                _pumps[0] += 2
+        if full:
+            client.close()
+            continue
         upstream = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        started = 0
         try:
             upstream.connect(socket_path)
-        except OSError:
+            _thread.start_new_thread(_pump, (client, upstream))
+            started = 1
+            _thread.start_new_thread(_pump, (upstream, client))
+            started = 2
+        except (OSError, RuntimeError):  # this connection alone fails
             client.close()
             upstream.close()
-            continue
-        _thread.start_new_thread(_pump, (client, upstream))
-        _thread.start_new_thread(_pump, (upstream, client))
+            with _lock:
+                _pumps[0] -= 2 - started
 
 
 def main(socket_path: str, port: str, cwd: str, separator: str, *command: str) -> int:
@@ -58,6 +87,7 @@ def main(socket_path: str, port: str, cwd: str, separator: str, *command: str) -
         listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", int(port)))
         listener.listen(128)
+        _thread.stack_size(_STACK)
         _thread.start_new_thread(_relay, (listener, socket_path))
     try:
         pid = os.posix_spawnp(command[0], list(command), os.environ)

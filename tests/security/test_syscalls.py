@@ -8,12 +8,12 @@ harness) call each refused class through ctypes' `syscall()`, with arguments for
 answer something else than EPERM where it can (a null pointer: EFAULT; a size over a page: E2BIG; a flag it does
 not know: EINVAL), and what programs need. Each refused call is EPERM; `clone3` and a number beyond the kernel's
 table are ENOSYS (a C library falls back); `socket(AF_UNIX)` and `personality(0xffffffff)` work, and a Node.js
-example writes and reads a file. The bash unit also finds the calls that make namespaces refused (a zygote's
-sandbox keeps them, to make its units; an example there holds no capability).
+example writes and reads a file. Both units also find the calls that make namespaces refused (the harness and a
+zygote's sandbox keep them, to make units; the zygote loads the units' list onto each example it forks).
 
 The negative: the same check with a scratch copy of branddocs that makes no filter (the deny-list before refused
 none of these either): `io_uring_setup`, `bpf` and `userfaultfd` reach the kernel, which answers EFAULT, E2BIG and
-EINVAL, as does `unshare` in the bash unit. The filter's answer for every number of both machine kinds, without a
+EINVAL, as does `unshare` in each unit. The filter's answer for every number of both machine kinds, without a
 sandbox: test_syscall_filter.py.
 """
 
@@ -63,7 +63,8 @@ REFUSED = [
     ("socket(AF_ALG)", "socket", (AF_ALG, SOCK_SEQPACKET, 0)),
     ("socket(AF_VSOCK)", "socket", (AF_VSOCK, SOCK_STREAM, 0)),
 ]
-# Refused in a unit of its own (the bash example's), kept in a zygote's sandbox, where they make its units.
+# Refused in every unit (a zygote loads the units' list onto each example once it has made its namespaces), kept in
+# the harness and a zygote's sandbox, which make units.
 NAMESPACES = [
     ("unshare", "unshare", (CLONE_NEWUSER | 1,)),  # a flag unshare does not know: EINVAL from the kernel
     ("mount", "mount", (None, None, None, 0, None)),
@@ -152,7 +153,7 @@ def _reports(tmp_path_factory: pytest.TempPathFactory, filtered: bool) -> dict[s
         text = module.read_text(encoding="utf-8")
         assert text.count("    machine = machine or platform.machine()\n") == 1
         module.write_text(text.replace("    machine = machine or platform.machine()\n", "    return None\n"))
-    page_text = PAGE.replace("PYTHON", _probe(False)).replace("BASH", _probe(True))
+    page_text = PAGE.replace("PYTHON", _probe(True)).replace("BASH", _probe(True))
     page = write_page(project, "calls.md", page_text)
     _, results, output = check(project, "--brand", "acme", "calls.md", "-n", "0", env={"PYTHONPATH": str(project.root)})
     assert results, output
@@ -185,7 +186,7 @@ def _errno(number: int) -> str:
 @pytest.mark.parametrize("lang", ["python", "bash", "harness"])
 def test_every_refused_class_is_eperm_and_newer_calls_enosys(filtered, lang: str) -> None:
     report = filtered[lang]
-    refused = REFUSED + (NAMESPACES if lang == "bash" else [])
+    refused = REFUSED + (NAMESPACES if lang != "harness" else [])
     for label, name, _ in refused:
         if name in NUMBERS:
             assert report[label] == _errno(errno.EPERM), (lang, label, report)
@@ -207,4 +208,5 @@ def test_the_negative_without_the_filter_io_uring_and_bpf_reach_the_kernel(unfil
         assert report["io_uring_setup"] == _errno(errno.EFAULT), (lang, report)
         assert report["bpf"] == _errno(errno.E2BIG), (lang, report)
         assert report["userfaultfd"] == _errno(errno.EINVAL), (lang, report)
-    assert unfiltered["bash"]["unshare"] == _errno(errno.EINVAL), unfiltered["bash"]
+    for lang in ("python", "bash"):
+        assert unfiltered[lang]["unshare"] == _errno(errno.EINVAL), unfiltered[lang]

@@ -17,9 +17,10 @@ number. The numbers come from data/syscalls.txt (tools/syscall_table.py: the ker
 at run time); on a machine kind not in _ARCHES there is no filter (`program()` is None; the threat model says so).
 
 Where namespaces are made, SANDBOXING is allowed besides, and `clone` with any flag: a zygote's sandbox (it makes
-each unit's namespaces and mounts, then gives up every capability before the example runs) and the harness
-(`install`, loaded by its first process once its own mounts are made: bubblewrap and the zygotes start there).
-Filters stack: a unit below the harness gets the stricter answer of the two, and the unit's errno.
+each unit's namespaces and mounts, then, in each example it forks, gives up every capability and loads the units'
+filter: pool.py hands it `program()`) and the harness (`install`, loaded by its first process once its own mounts
+are made: bubblewrap and the zygotes start there). Filters stack: a process gets the strictest answer of those it
+holds, and the errno of the last loaded.
 
 The filter is a classic BPF program (struct sock_filter: u16 code, u8 jt, u8 jf, u32 k): the architecture checked,
 then a binary search over the ranges of numbers with one answer each (a few comparisons per call, and the
@@ -34,13 +35,14 @@ Python unit of a zygote adds as an ordinary user, the next finds; and the harnes
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import functools
 import os
 import platform
 import struct
 from importlib import resources
+
+from branddocs.examples.isolation import namespaces
 
 __all__ = ["ALLOWED", "KEY_SYSCALLS", "SANDBOXING", "install", "numbers", "program", "program_fd"]
 
@@ -188,13 +190,6 @@ def program_fd(sandboxing: bool = False) -> int | None:
     return fd
 
 
-class _Program(ctypes.Structure):
-    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_char_p))
-
-
-_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
-
-
 def install() -> bool:
     """The filter where namespaces are made (`sandboxing`) loaded into this process and all it starts (it needs
     CAP_SYS_ADMIN in its user namespace, which the harness's first process has, or no_new_privs); False where there
@@ -202,9 +197,5 @@ def install() -> bool:
     code = program(sandboxing=True)
     if code is None:
         return False
-    fprog = _Program(len(code) // 8, code)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
-        number = ctypes.get_errno()
-        raise OSError(number, f"seccomp filter: {os.strerror(number)}")
+    namespaces.load_seccomp(code)
     return True

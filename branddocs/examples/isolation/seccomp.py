@@ -8,13 +8,14 @@ of Docker's default profile (moby/profiles, seccomp/default.json) that the kerne
 - `socket`: not for AF_ALG (38, the kernel's crypto API) or AF_VSOCK (40);
 - `personality`: only the values Docker lets through (0, 8, 0x20000, 0x20008, and 0xffffffff which only asks);
 - `clone`: no namespace flag (CLONE_NEWNS, CLONE_NEWCGROUP, _NEWUTS, _NEWIPC, _NEWUSER, _NEWPID, _NEWNET).
-Unlike Docker, ptrace, process_vm_readv/writev and modify_ldt are refused too, and io_uring, which Docker's
-profile has also dropped. Every other call fails with EPERM, but for calls a C library falls back from when the
-kernel lacks them: `clone3` (to `clone`, whose flags a filter can see) and every number beyond the kernel's
-table in data/syscalls.txt (Linux 6.1: a newer call, to a program, is one this kernel does not have) fail with
-ENOSYS. A system call made through another ABI (x86's 32-bit `int 0x80`, x32) fails with EPERM, whatever its
-number. The numbers come from data/syscalls.txt (tools/syscall_table.py: the kernel's own tables, never a header
-at run time); on a machine kind not in _ARCHES there is no filter (`program()` is None; the threat model says so).
+Unlike Docker, ptrace, process_vm_readv/writev and modify_ldt are refused too; io_uring is, as in Docker's profile
+now (Node.js 20's libuv asks for a ring at start and, refused, does its file work on its threads). Every other
+call fails with EPERM, but for calls a C library falls back from when the kernel lacks them: `clone3` (to `clone`,
+whose flags a filter can see) and every number beyond the kernel's table in data/syscalls.txt (Linux 6.1: a newer
+call, to a program, is one this kernel does not have) fail with ENOSYS. A system call made through another ABI
+(x86's 32-bit `int 0x80`, x32) fails with EPERM, whatever its number. The numbers come from data/syscalls.txt
+(tools/syscall_table.py: the kernel's own tables, never a header at run time); on a machine kind not in _ARCHES
+there is no filter (`program()` is None; the threat model says so).
 
 Where namespaces are made, SANDBOXING is allowed besides, and `clone` with any flag: a zygote's sandbox (it makes
 each unit's namespaces and mounts, then, in each example it forks, gives up every capability and loads the units'
@@ -97,7 +98,7 @@ _LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 _NR, _ARCH, _ARG0 = 0, 4, 16  # offsets in struct seccomp_data (args[0]'s low half: both kinds are little-endian)
 _ALLOW, _ERRNO = 0x7FFF0000, 0x00050000
 _EPERM, _ENOSYS = _ERRNO | errno.EPERM, _ERRNO | errno.ENOSYS
-_X32_BIT, _END = 0x40000000, 1 << 32
+_X32_BIT = 0x40000000
 
 
 @functools.cache

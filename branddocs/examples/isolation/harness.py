@@ -159,11 +159,14 @@ def run(
                 for fd in keep:
                     os.set_inheritable(fd, True)
                 ns.unshare(ns.CLONE_NEWNS | ns.CLONE_NEWPID | ns.CLONE_NEWNET | ns.CLONE_NEWIPC | ns.CLONE_NEWUTS)
-                seccomp.install()  # no kernel keyrings: the caller's session keyring is inherited (seccomp.py)
                 ns.make_mounts_private()
                 if isinstance(view, UserView):
                     view.place(os.getcwd())
                 _view(writable)
+                # The system calls' allow-list, once the mounts above are made (they need the new mount API, which
+                # it refuses), before anything of the repository runs: no kernel keyrings (the caller's session
+                # keyring is inherited), io_uring, bpf... (seccomp.py)
+                seccomp.install()
                 init = os.fork()
                 if init == 0:  # the same ids, one namespace down: as they are seen in this one
                     _init(argv, env, [(a, a, n) for a, _, n in uids], [(a, a, n) for a, _, n in gids])

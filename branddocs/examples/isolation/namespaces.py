@@ -33,6 +33,7 @@ __all__ = [
     "drop_capabilities",
     "forbid_user_namespaces",
     "fork_into_user_namespace",
+    "load_seccomp",
     "loopback_up",
     "make_mounts_private",
     "mount_proc",
@@ -58,6 +59,7 @@ _MS_MOVE = 0x2000
 _SYS_MOUNT_SETATTR = 442  # the same on x86_64 and aarch64 (Linux 5.12)
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP, _PR_SET_CHILD_SUBREAPER = 1, 4, 24, 36
 _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 _CAPABILITY_VERSION_3 = 0x20080522
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
@@ -278,6 +280,17 @@ def drop_capabilities(user: int | None = None) -> None:
     else:
         _checked(_libc.capset(ctypes.byref(header), data), "capset")
     _checked(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+class _Filter(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]  # struct sock_fprog
+
+
+def load_seccomp(code: bytes) -> None:
+    """A seccomp filter (classic BPF, 8 bytes an instruction: seccomp.py) for this process and all it starts; it
+    stacks on any it has. The caller has no_new_privs, or CAP_SYS_ADMIN in its user namespace."""
+    program = _Filter(len(code) // 8, code)
+    _checked(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0), "seccomp filter")
 
 
 def set_dumpable(dumpable: bool) -> None:

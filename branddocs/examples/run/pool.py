@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from branddocs.examples.isolation import cgroups
+from branddocs.examples.isolation import cgroups, seccomp
 from branddocs.examples.isolation.cgroups import Group, MemoryGroups
 from branddocs.examples.isolation.uids import UnitUsers
 from branddocs.examples.run import sandbox
@@ -104,7 +104,8 @@ class Zygote:
         inside = sandbox.INSIDE
         binds = {str(inside / path.name): path for path in (_ZYGOTE, PYTHON_CHILD, _NAMESPACES)}
         box = sandbox.Box(pool.socket_path, pool.port, reads=sandbox.python_reads(python), binds=binds)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/", "LANG": "C.UTF-8"}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/", "LANG": "C.UTF-8",
+               "BRANDDOCS_UNIT_FILTER": (seccomp.program() or b"").hex()}  # loaded onto each example  # fmt: skip
         self.command = [python, "-I", str(inside / _ZYGOTE.name)]
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # Its stderr in a file of its own: what it said when it ended at start is the failure's message.

@@ -21,7 +21,8 @@ left behind) and then, before anything of the example runs:
 2. makes mount and IPC namespaces of its own: a fresh /proc, a private /tmp and its scratch folder DIR (each a
    tmpfs of FILE_LIMIT bytes), no SysV object of any other unit;
 3. reads its order and forks the example as PID 1 of a PID namespace below its own, which mounts its /proc,
-   holds stdin, stdout and stderr and no other fd, gives up every capability (no-new-privs too) and, as root,
+   holds stdin, stdout and stderr and no other fd, gives up every capability (no-new-privs too), takes the units'
+   seccomp filter (the system calls any unit may make: this sandbox's own lets it make namespaces) and, as root,
    becomes U: a user no live unit has (pool.py, uids.py); then runs python_child.main. The keeper stays behind,
    out of the example's sight (not dumpable, not in its PID namespace), and once the example has ended sends its
    result on `result`, which only the keeper holds.
@@ -72,6 +73,9 @@ def _load(name: str) -> object:
 
 
 ns = _load("namespaces")
+# The units' seccomp filter (seccomp.py, from pool.py): loaded onto each example, below this sandbox's own, which
+# keeps the calls that make a unit's namespaces and mounts.
+_UNIT_FILTER = bytes.fromhex(os.environ.pop("BRANDDOCS_UNIT_FILTER", ""))
 # What the sandbox left open (bwrap's --userns fd, the zygote's user namespace, is not close-on-exec): closed before
 # anything is forked, so that no unit holds a way into a namespace but its own.
 os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
@@ -191,6 +195,8 @@ def _example(order: dict, mine: dict, user: int | None, processes: int, fds: tup
     os.dup2(null, 0)
     os.closerange(3, _fd_ceiling())  # nothing of the zygote's, the sandbox's or this unit's PID 1 stays open
     ns.drop_capabilities(user)
+    if _UNIT_FILTER:
+        ns.load_seccomp(_UNIT_FILTER)  # no more namespaces nor mounts: the system calls of any other unit
     ns.set_dumpable(True)  # the zygote is not, and a change of user is not either: its own /proc/self is its own
     processes = min(processes, resource.getrlimit(resource.RLIMIT_NPROC)[1])  # not above the zygote's own
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))

@@ -6,8 +6,9 @@ Each example is one isolation unit, which gets:
 - its own PID namespace with a fresh /proc: no other process, its environment, memory or command line, is there;
   when its first process ends, the kernel kills whatever it left behind;
 - its own IPC namespace (no other unit's SysV segments, queues or semaphores), mount and UTS namespaces;
-- no kernel keyrings (seccomp.py: `add_key`, `request_key`, `keyctl` fail with EPERM), which no namespace of its
-  own would keep apart: they belong to the user;
+- the system calls its programs need, no other (seccomp.py, an allow-list): no kernel keyrings, which no
+  namespace of its own would keep apart (they belong to the user), no io_uring, bpf, perf events, userfaultfd, new
+  mount API, kernel modules or ptrace; a zygote's sandbox may make namespaces and mounts, for its units;
 - a read-only view of the system (/usr, the /etc files programs need, not the whole /etc), read-only binds of
   exactly what it must read (the interpreter and its packages, node and node_modules, our harness, its script),
   and no view of the project, `site/`, `docs/`, `.venv` for writing, the home folder or other units' folders;
@@ -263,7 +264,7 @@ def launch(
         userns = namespaces.user_namespace(ids, gids)
         fds.append(userns)
     options, run = _arguments(box, command, uid, userns)
-    denied = seccomp.program_fd()  # no kernel keyrings (seccomp.py), for the unit and all it forks
+    denied = seccomp.program_fd(sandboxing=zygote is not None)  # the allow-list, for the unit and all it forks
     if denied is not None:
         fds.append(denied)
         options += ["--seccomp", str(denied)]

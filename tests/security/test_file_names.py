@@ -21,8 +21,10 @@ HOSTILE = "y\x1b]0;TENANT-TITLE\x07\n::error file=b::forged by a tenant image na
 
 def test_an_unprintable_file_name_is_refused_and_shown_escaped(scratch: Project, tmp_path: Path) -> None:
     (scratch.docs_dir / "images" / "acme" / HOSTILE).write_text("# t\n", encoding="utf-8")
-    for done in (run_branddocs("check-brands", cwd=scratch.root),
-                 run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root)):
+    for done in (
+        run_branddocs("check-brands", cwd=scratch.root),
+        run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root),
+    ):
         out = done.stdout + done.stderr
         assert done.returncode == 1, out
         assert "expected a file name of printable characters, found '\\x1b'; rename it" in out

@@ -75,6 +75,6 @@ def test_an_interpreter_that_cannot_start_is_named_with_its_error(
     assert code == 1, output
     [(outcome, why)] = results.values()
     assert outcome == "fail"
-    assert why == (f"the Python examples run with cannot start: `{broken} -I -c import sys; print(sys.prefix); "
+    assert why == (f"the Python examples run with cannot start: `{broken} -I -S -c import sys; print(sys.prefix); "
                    "print(sys.base_prefix)` exited with status 3: this interpreter is broken")  # fmt: skip
     assert "did not start within" not in output, output  # no time limit it never waited for

@@ -18,6 +18,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -30,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from branddocs import settings
+from branddocs.brand.folders import walk_docs
 from branddocs.builder import engines
 from branddocs.builder.journal import Journal
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
@@ -142,7 +144,34 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
         inputs.shared(language)
     if engines.get(inputs.engine).material_search:  # Zensical writes its own index: no jieba
         search.warm_up(languages, project.root / ".cache")
+    _first_use(project, brand_ids[0])
     gc.freeze()  # what the workers inherit (the imports, jieba's dictionary): never traversed by their collections
+
+
+_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*\{?[ \t]*\.?([A-Za-z0-9_+-]+)", re.M)
+
+
+def _first_use(project: Project, brand_id: str) -> None:
+    """What every worker would do for its first brand, done once before they fork: mkdocs.yml checked and loaded
+    (config_check.py keeps its verdict per text), Material's 14,500 files listed and filtered by MkDocs (kept per
+    process: build_cache.py), and the lexers of the pages' code blocks made (Pygments compiles a lexer's rules on its
+    first use). A wrong guess costs time, never a wrong site; what fails here fails again in the brand's own build."""
+    from mkdocs.structure.files import Files
+    from pygments.lexers import get_lexer_by_name
+
+    from branddocs.plugin.render import brand_config
+
+    with contextlib.suppress(Exception):
+        config = brand_config(project, brand_id)
+        Files([]).add_files_from_theme(config.theme.get_env(), config)
+    languages: set[str] = set()
+    for folder, _, names in walk_docs(project.docs_dir, None, None):
+        for name in (n for n in names if n.endswith(".md")):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                languages.update(_FENCE.findall(Path(folder, name).read_text(encoding="utf-8")))
+    for language in sorted(languages):
+        with contextlib.suppress(Exception):
+            get_lexer_by_name(language)
 
 
 def up_to_date(journal: Journal, brand_id: str) -> bool:

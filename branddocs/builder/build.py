@@ -18,6 +18,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sys
@@ -30,11 +31,12 @@ from pathlib import Path
 import yaml
 
 from branddocs import settings, text
+from branddocs.brand.folders import walk_docs
 from branddocs.builder import engines
 from branddocs.builder.journal import Journal
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
 from branddocs.builder.stamps import Inputs, check, inputs_digest, settle, site_as_stamped, stamp_path, write_stamp
-from branddocs.site import Project, build_cache, search, store, theme_links
+from branddocs.site import Project, build_cache, search, segments, store, theme_links
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", "inputs_digest", "recover",
@@ -111,7 +113,9 @@ def _die_with_parent(parent: int) -> None:
 def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> BuildResult:
     build_cache.install(inputs.project.root / BYTECODE_DIR)
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
-    return build_brand(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
+    result = build_brand(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
+    segments.save()  # the Chinese cuts this worker made, for the project's next builds
+    return result
 
 
 def _language_hint(brand_file: Path) -> str:
@@ -127,7 +131,8 @@ def _language_hint(brand_file: Path) -> str:
 
 def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     """Import MkDocs, Material and mkdocs-macros once, before the workers fork, so none imports them again;
-    load jieba's dictionary (seconds) once when a Chinese brand is built, rather than once per worker; and hash
+    load jieba's dictionary (seconds) once when a Chinese brand's index is Material's, rather than once per worker
+    (or the project's kept cuts instead: site/segments.py); and hash
     the inputs the brands of each language share, which every brand's task then carries (not once a brand)."""
     import material.plugins.search.plugin  # noqa: F401
     import mkdocs.commands.build  # noqa: F401
@@ -137,8 +142,36 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     languages = {_language_hint(project.brands_dir / f"{brand_id}.yml") for brand_id in brand_ids}
     for language in sorted(languages):
         inputs.shared(language)
-    search.warm_up(languages, project.root / ".cache")
+    if engines.get(inputs.engine).material_search:  # Zensical writes its own index: no jieba
+        search.warm_up(languages, project.root / ".cache")
+    _first_use(project, brand_ids[0])
     gc.freeze()  # what the workers inherit (the imports, jieba's dictionary): never traversed by their collections
+
+
+_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*\{?[ \t]*\.?([A-Za-z0-9_+-]+)", re.M)
+
+
+def _first_use(project: Project, brand_id: str) -> None:
+    """What every worker would do for its first brand, done once before they fork: mkdocs.yml checked and loaded
+    (config_check.py keeps its verdict per text), Material's 14,500 files listed and filtered by MkDocs (kept per
+    process: build_cache.py), and the lexers of the pages' code blocks made (Pygments compiles a lexer's rules on its
+    first use). A wrong guess costs time, never a wrong site; what fails here fails again in the brand's own build."""
+    from mkdocs.structure.files import Files
+    from pygments.lexers import get_lexer_by_name
+
+    from branddocs.plugin.render import brand_config
+
+    with contextlib.suppress(Exception):
+        config = brand_config(project, brand_id)
+        Files([]).add_files_from_theme(config.theme.get_env(), config)
+    languages: set[str] = set()
+    for folder, _, names in walk_docs(project.docs_dir, None, None):
+        for name in (n for n in names if n.endswith(".md")):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                languages.update(_FENCE.findall(Path(folder, name).read_text(encoding="utf-8")))
+    for language in sorted(languages):
+        with contextlib.suppress(Exception):
+            get_lexer_by_name(language)
 
 
 def up_to_date(journal: Journal, brand_id: str) -> bool:

@@ -27,6 +27,9 @@ class Engine(ABC):
 
     name: ClassVar[str]
     """`--engine NAME`, the module's name under builder/engines/, and the package whose version the digest holds."""
+    material_search: ClassVar[bool] = False
+    """Whether Material's search plugin writes the site's index (and segments Chinese with jieba): only then does a
+    build load jieba's dictionary, or the project's kept cuts, before its workers start (builder/build.py)."""
 
     def digest(self, shared: str) -> str:
         """The stamps' digest of the inputs every brand shares, for this engine: the engine and its package's

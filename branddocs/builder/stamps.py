@@ -19,11 +19,11 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from branddocs.brand import load_brand
 from branddocs.brand.folders import BRAND_PAGES, IMAGES, walk_docs
 from branddocs.builder import engines, site_tree
 from branddocs.site import Project
 from branddocs.site.pages import translation_source
+from branddocs.site.project import cached_brand
 from branddocs.site.publish import STAMP_DIR
 
 __all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "site_as_stamped", "stamp_path", "write_stamp"]
@@ -123,7 +123,7 @@ class Inputs:
             record = _record(os.stat(brand_file))
             brand = known.brand if known.files.get(self._name(brand_file), [])[:4] == record else {}
             if not brand.get("resource_dir_name") or not brand.get("language"):
-                loaded = load_brand(Path(brand_file))
+                loaded = cached_brand(Path(brand_file))  # the plugin's load of it, a moment later, is this one
                 brand = {"resource_dir_name": loaded.resource_dir_name, "language": loaded.language}
         except Exception:
             return Digest("unreadable-brand")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 
 import mkdocs.commands.build
 from mkdocs.config.defaults import MkDocsConfig
@@ -101,13 +101,24 @@ def refused(files: Files, config: MkDocsConfig, brand: Brand) -> list[str]:
             problem = source_problem(source, root, brand.id, brand.resource_dir_name, "docs")
         elif custom and _under(source, custom):
             problem = source_problem(source, root, brand.id, brand.resource_dir_name, "overrides")
-        elif any(_under(os.path.realpath(source), theme) for theme in themes):
+        elif any(_under(_theme_file_path(source, config.theme.dirs), theme) for theme in themes):
             problem = None  # the theme's own files, from its installed package
         else:
             problem = f"{source}: expected a file of docs/, overrides/ or the theme"
         if problem:
             found.append(f"{file.src_uri}: {problem}")
     return found
+
+
+def _theme_file_path(source: str, dirs: list[str]) -> str:
+    """The real path of a file neither docs/ nor overrides/ holds; for one MkDocs found in the theme's folders, whose
+    installed files do not change while a build runs (as theme_links.py takes them), looked up once per process."""
+    return _real_theme_path(source) if any(_under(source, folder) for folder in dirs) else os.path.realpath(source)
+
+
+@lru_cache(maxsize=4096)
+def _real_theme_path(source: str) -> str:
+    return os.path.realpath(source)
 
 
 def _under(path: str, folder: str) -> bool:

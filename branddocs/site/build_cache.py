@@ -24,6 +24,8 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
   Python loader: a tenth of the time, the same values (mkdocs.yml was checked before, site/config_check.py).
 - mkdocs-macros' git metadata: its dozen `git` processes per build run once per process and folder (git
   reads the current folder's repository). Never in `mkdocs serve`, which must see a new commit.
+- mkdocs-macros' debug dump: its on_pre_build writes every variable, macro and filter as JSON for a debug line,
+  whether or not anything takes debug lines (a twentieth of a brand's build); made only when its logger does.
 
 The output is unchanged: the tests compare every brand with `BRAND=<id> mkdocs build`, byte for byte.
 """
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -105,7 +108,27 @@ def install(bytecode_folder: Path | None = None) -> None:
     search_parser.install()
     theme_links.install()
     _c_yaml()
+    _macros_debug_when_asked()
     cache_git_info()
+
+
+def _macros_debug_when_asked() -> None:
+    """mkdocs-macros' on_pre_build, its JSON dumps made only when its logger takes DEBUG records (its trace lines,
+    the names alone, as before)."""
+    from mkdocs_macros import plugin as macros_plugin
+    from mkdocs_macros import util as macros_util
+
+    dump_all = macros_plugin.MacrosPlugin.on_pre_build
+
+    def on_pre_build(self: Any, *, config: Any) -> None:
+        if macros_util.LOG.isEnabledFor(logging.DEBUG):
+            return dump_all(self, config=config)
+        for what, names in (("variables", self.variables), ("macros", self.macros), ("filters", self.filters)):
+            if names or what == "variables":
+                macros_util.trace(f"Config {what}:", list(names.keys()))
+        return None
+
+    macros_plugin.MacrosPlugin.on_pre_build = on_pre_build
 
 
 def _one_env_per_theme(make_env: Any) -> Any:

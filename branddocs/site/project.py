@@ -13,7 +13,7 @@ from branddocs.brand import BRAND_ID_RE, Brand, BrandError, find_brand_files, lo
 from branddocs.brand.links import TOP_FOLDERS, project_folders
 from branddocs.errors import BranddocsError
 
-__all__ = ["WRITTEN_FOLDERS", "Project", "brand_for_build"]
+__all__ = ["WRITTEN_FOLDERS", "Project", "brand_for_build", "cached_brand"]
 
 WRITTEN_FOLDERS = ("site", ".cache")
 """What the engine writes in a project (the sites, the store and journal; caches): the project's own folders, never
@@ -118,11 +118,16 @@ class Project:
         return path
 
     def brand(self, brand_id: str) -> Brand:
-        path = self._brand_file(brand_id)
-        stat = path.stat()
-        brand = _load_cached(path, stat.st_mtime_ns, stat.st_size)
+        brand = cached_brand(self._brand_file(brand_id))
         brand.check_assets(self.docs_dir)
         return brand
+
+
+def cached_brand(path: Path) -> Brand:
+    """The brand file at `path`, loaded once per process while its modification time and size stay the same (a
+    build's up-to-date check and its plugin read the same file a moment apart)."""
+    stat = path.stat()
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=64)

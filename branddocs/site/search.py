@@ -25,6 +25,8 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+from branddocs.site import segments
+
 __all__ = [
     "LUNR_FALLBACK",
     "configure_search",
@@ -121,10 +123,13 @@ def jieba_cache(folder: Path) -> None:
 
 
 def warm_up(languages: set[str], cache: Path) -> None:
-    """Load jieba's dictionary now when a brand's search is Chinese, so forked build workers share it."""
+    """When a brand's search is Chinese: the project's kept cuts (site/segments.py), or else jieba's dictionary
+    loaded now, so that forked build workers share it."""
     if any(search_language(language) == "zh" for language in languages):
         import jieba
 
         logging.getLogger("jieba").setLevel(logging.WARNING)
         jieba_cache(cache)
-        jieba.initialize()
+        if not segments.load(cache):  # the project's kept cuts stand for jieba's dictionary: it need not be loaded
+            jieba.initialize()
+            segments.loaded_now(cache)

@@ -26,6 +26,8 @@ from typing import Any
 
 from material.plugins.search import plugin as material_search
 
+from branddocs.site import segments
+
 __all__ = ["FastParser", "install", "remembered_segmenter", "tokens"]
 
 _HEADINGS = frozenset(f"h{level}" for level in range(1, 7))
@@ -210,7 +212,8 @@ def remembered_segmenter() -> Callable[[Any, str], str]:
     """Material's `SearchIndex._segment_chinese`, with each run of Chinese characters segmented once per process
     while jieba's dictionary stays the same: a Chinese brand's pages are the same translations as the other Chinese
     brands', and jieba's segmentation was a twentieth of the build. The key holds the dictionary's file and its
-    words' count and total frequency, which any word added or a new dictionary changes."""
+    words' count and total frequency, which any word added or a new dictionary changes; what jieba made of a text
+    with its own dictionary is kept for the project's next builds (site/segments.py)."""
     import jieba
     from backrefs import bre
 
@@ -225,8 +228,11 @@ def remembered_segmenter() -> Callable[[Any, str], str]:
         if key not in done:
             if len(done) >= _SEGMENTS_KEPT:
                 done.clear()
-            done[key] = "".join(["\u200b", "\u200b".join(jieba.cut(value.encode("utf-8"))), "\u200b"])
+            done[key] = segments.cut(tokenizer, value, material_cut)  # the project's kept cut, if it stands
         return done[key]
+
+    def material_cut(value: str) -> str:
+        return "".join(["\u200b", "\u200b".join(jieba.cut(value.encode("utf-8"))), "\u200b"])
 
     def segment_chinese(self: Any, data: str) -> str:
         return han.sub(replace, data).strip("\u200b")

@@ -14,6 +14,7 @@ __all__ = ["ENGINE", "MkDocs"]
 
 class MkDocs(Engine):
     name = "mkdocs"
+    material_search = True
 
     def digest(self, shared: str) -> str:
         """The shared inputs' digest itself: MkDocs' digests stay what they were before there were engines."""

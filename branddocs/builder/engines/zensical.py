@@ -23,6 +23,7 @@ branddocs' plugin's; the pages would render differently from the MkDocs build an
 
 from __future__ import annotations
 
+import copy
 import html
 import os
 import re
@@ -38,6 +39,7 @@ import yaml
 from branddocs.brand.links import project_folders, source_problem
 from branddocs.builder.engine import BuildFailed, Engine
 from branddocs.markup import template_leftover
+from branddocs.plugin.plugin import plugin_of
 from branddocs.plugin.render import BrandRenderer, published
 from branddocs.site import Project, llms, secrets_scan, try_it
 from branddocs.site.config_check import MAX_INHERIT
@@ -63,7 +65,8 @@ def prepare(project: Project, brand_id: str, work: Path) -> tuple[Any, set[str]]
     # The staging folder itself as MkDocs' site_dir: what branddocs' plugin allows a build of this brand under
     # site/ (nothing is written there by MkDocs: Zensical writes work/site/).
     renderer = BrandRenderer(project, brand_id, site_dir=work)
-    config, brand = renderer.config, project.brand(brand_id)
+    config = renderer.config
+    brand = plugin_of(config).brand  # loaded, and its images checked, by the plugin's on_config a moment ago
     docs = work / "docs"
     verbatim = set()
     drafts = config.draft_docs  # the writers' page is for `mkdocs serve` only, as in the MkDocs build
@@ -179,11 +182,17 @@ def _raw_config(path: Path, depth: int = 0) -> dict:
     is the page after its macros ran, and read it with PyYAML's full loader (the red team ran `os.system` so)."""
     from mergedeep import merge
 
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - see _Loader
+    raw = copy.deepcopy(_parsed(path.read_text(encoding="utf-8")))
     parent = raw.pop("INHERIT", None)
     if isinstance(parent, str) and depth < MAX_INHERIT:
         raw = merge(_raw_config(Path(os.path.normpath(path.parent / parent)), depth + 1), raw)
     return raw
+
+
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> Any:
+    """A configuration file's text as data (`_Loader`), once per process and text: every brand reads the same files."""
+    return yaml.load(text, Loader=_Loader) or {}  # noqa: S506 - see _Loader
 
 
 def _plain(value: Any) -> Any:
@@ -330,7 +339,7 @@ class Zensical(Engine):
         error = _zensical_build(work / "mkdocs.yml", work / "zensical.log")
         if error is None:
             _twins_and_index(work, site, config)
-            write_platform(site, project.brand(brand_id), project.root)  # platform.json, for branddocs mcp
+            write_platform(site, plugin_of(config).brand, project.root)  # platform.json, for branddocs mcp
             error = _check_site(project, site, verbatim)
         if error is not None:
             raise BuildFailed(error)

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "check", help="run the example checks (all brands and pages by default); after --, pytest options"
     )
     parser.add_argument("pages", nargs="*", metavar="PAGE", help="pages under docs/, e.g. serverless-endpoints.md")
-    brands_option(parser, "check")
+    brands_option(parser, "check", note="; exactly one with a real key, $BRANDDOCS_ENDPOINT: the key's own brand")
     parser.add_argument("--update-examples", action="store_true", help="rewrite expected outputs in the templates")
     shard_option(parser, "check")
     jobs_option(parser, "examples run in parallel (pytest-xdist; -n as in pytest)", "-n")

@@ -22,10 +22,10 @@ def shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def brands_option(parser: argparse.ArgumentParser, verb: str, required: bool = False) -> None:
+def brands_option(parser: argparse.ArgumentParser, verb: str, required: bool = False, note: str = "") -> None:
     default = "" if required else "; default all"
     parser.add_argument("--brand", action="append", metavar="ID", required=required,
-                        help=f"{verb} this brand (repeatable{default})")  # fmt: skip
+                        help=f"{verb} this brand (repeatable{default}{note})")  # fmt: skip
 
 
 def jobs_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> None:

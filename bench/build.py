@@ -1,6 +1,6 @@
 """Build speed: the naive loop of `mkdocs build`, `branddocs build` on MkDocs and on Zensical, N synthetic brands.
 
-Usage: .venv/bin/python bench/build.py [--sizes 20,200] [--runs 3] [--jobs 2]   (--sizes 20: a quick run)
+Usage: .venv/bin/python bench/build.py [--sizes 20,200] [--runs 3] [--jobs N]   (--sizes 20: a quick run)
 The naive loop is `for b in brands: BRAND=b mkdocs build -d site/b`; the others are `branddocs build --force
 --engine mkdocs` and `... --engine zensical`. Every side builds from scratch (`--force`, empty output folders)
 and is timed `--runs` times for each size; the medians and their ratios are printed (and kept in
@@ -35,9 +35,10 @@ def _naive(project: Path, brands: list[str], out: Path) -> None:
         )  # fmt: skip
 
 
-def _branddocs(project: Path, jobs: int, out: Path, engine: str) -> None:
+def _branddocs(project: Path, jobs: int | None, out: Path, engine: str) -> None:
+    workers = ["--jobs", str(jobs)] if jobs else []  # none: the engine's own default, as a user gets it
     subprocess.run(
-        [str(BIN / "branddocs"), "build", "--force", "--engine", engine, "--jobs", str(jobs), "--site-dir", str(out)],
+        [str(BIN / "branddocs"), "build", "--force", "--engine", engine, *workers, "--site-dir", str(out)],
         cwd=project, check=True, capture_output=True,
     )  # fmt: skip
 
@@ -45,7 +46,7 @@ def _branddocs(project: Path, jobs: int, out: Path, engine: str) -> None:
 SIDES = ("naive mkdocs loop", "branddocs mkdocs", "branddocs zensical")
 
 
-def _measure(tmp: Path, size: int, runs: int, jobs: int) -> dict[str, list[float]]:
+def _measure(tmp: Path, size: int, runs: int, jobs: int | None) -> dict[str, list[float]]:
     project = make_project(tmp / f"project-{size}", size)
     brands = sorted(p.stem for p in (project / "brands").glob("*.yml"))
     sides = {
@@ -71,14 +72,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20,200", help="numbers of brands, comma-separated (default 20,200)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=None, help="workers (default: each engine's own, as `build` picks)")
     parser.add_argument("--goal", type=float, default=10.0, help="branddocs on MkDocs over the naive loop (default 10)")
     parser.add_argument("--zensical-goal", type=float, default=1.2, help="Zensical / MkDocs at most (default 1.2)")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
     compile_sources()
     figures = Figures("build", "Build speed")
-    figures.say(f"{args.runs} runs of each side per size, --jobs {args.jobs}, {os.cpu_count()} cores")
+    workers = f"--jobs {args.jobs}" if args.jobs else "each engine's default workers (MkDocs 1, Zensical 2 per core)"
+    figures.say(f"{args.runs} runs of each side per size, {workers}, {os.cpu_count()} cores")
     met = True
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:

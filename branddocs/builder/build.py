@@ -225,7 +225,8 @@ def build_brands(
                 whole &= force or site_as_stamped(folder, brand_id)
         if todo:
             _warm_up(project, todo, inputs)
-            jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+            per_core = engines.get(inputs.engine).workers_per_core
+            jobs = max(1, min(jobs or (os.cpu_count() or 1) * per_core, len(todo)))
             fork = multiprocessing.get_context("fork")
             built: list[tuple[float, str]] = []  # (when, brand) of sites published: their stamps get tree records
             with ProcessPoolExecutor(jobs, fork, _die_with_parent, (os.getpid(),)) as pool:

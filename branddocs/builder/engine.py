@@ -30,6 +30,9 @@ class Engine(ABC):
     material_search: ClassVar[bool] = False
     """Whether Material's search plugin writes the site's index (and segments Chinese with jieba): only then does a
     build load jieba's dictionary, or the project's kept cuts, before its workers start (builder/build.py)."""
+    workers_per_core: ClassVar[int] = 1
+    """A build's workers when `--jobs` is not given: this many per core. More than one where a brand's build waits
+    on the engine's own timers rather than on the processor."""
 
     def digest(self, shared: str) -> str:
         """The stamps' digest of the inputs every brand shares, for this engine: the engine and its package's

@@ -19,7 +19,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("build", help="build brand sites into site/<id>/")
     brands_option(parser, "build")
-    jobs_option(parser, "parallel builds")
+    jobs_option(parser, "parallel builds", note="; twice that with --engine zensical")
     parser.add_argument("--site-dir", type=Path, default=None, help="where site/<id>/ go (default: ./site)")
     parser.add_argument("--force", action="store_true", help="rebuild brands whose inputs did not change")
     parser.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT,

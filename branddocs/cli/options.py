@@ -28,8 +28,9 @@ def brands_option(parser: argparse.ArgumentParser, verb: str, required: bool = F
                         help=f"{verb} this brand (repeatable{default}{note})")  # fmt: skip
 
 
-def jobs_option(parser: argparse.ArgumentParser, what: str, *aliases: str) -> None:
-    parser.add_argument("--jobs", "-j", *aliases, type=int, default=None, help=f"{what} (default: number of cores)")
+def jobs_option(parser: argparse.ArgumentParser, what: str, *aliases: str, note: str = "") -> None:
+    help = f"{what} (default: number of cores{note})"
+    parser.add_argument("--jobs", "-j", *aliases, type=int, default=None, help=help)
 
 
 def shard_option(parser: argparse.ArgumentParser, verb: str) -> None:

@@ -79,10 +79,13 @@ ROWS_ORDER = Setting(
     "internal: the one error table an isolation unit's rows client answers (examples/run/rows.py; the client "
     "takes it out of its environment before anything runs)",
 )
+CACHE_HOME = Setting("XDG_CACHE_HOME", "where branddocs keeps, in branddocs/ below it, the caches it reads back "
+                     "(compiled templates, jieba's dictionary and cuts): the caller's own, never the project's",
+                     "~/.cache")  # fmt: skip
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
                                  EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, MAX_TOKENS, PROXY,
-                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, ROWS_ORDER)  # fmt: skip
+                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, ROWS_ORDER, CACHE_HOME)  # fmt: skip
 
 
 def describe() -> str:

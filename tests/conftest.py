@@ -11,8 +11,11 @@ brands are the test brands in tests/fixtures/.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +38,11 @@ if TYPE_CHECKING:
 # processes get the disposition a terminal gives them (a Python handler becomes the default at exec).
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# The caches a build reads back live in the caller's own cache folder (~/.cache/branddocs: site/engine_folders.py):
+# each test process keeps its own for the run, read by every build it starts and left nowhere in the user's home.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="branddocs-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 # Fixtures that make a test about the selected brands (and nothing else).
 BRAND_FIXTURES = {"brand_id", "brands", "built_sites", "example"}

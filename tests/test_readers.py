@@ -260,8 +260,9 @@ def test_a_key_in_a_twin_alone_fails_the_build(scratch: Project, tmp_path: Path)
     assert secret not in result.stdout + result.stderr
 
 
-def test_jieba_keeps_its_cache_in_the_project(scratch: Project) -> None:
-    """Not /tmp/jieba.cache, which another user's build may own (jieba then logs a traceback every build).
+def test_jieba_keeps_its_cache_in_the_users_cache_folder(scratch: Project, tmp_path: Path) -> None:
+    """Not /tmp/jieba.cache, which another user's build may own (jieba then logs a traceback every build), nor the
+    project's .cache/, which a checkout can fill (jieba unmarshals it): the caller's own ($XDG_CACHE_HOME/branddocs).
     Material segments Chinese text with jieba on any site once jieba is installed, so an English brand too."""
     text = (scratch.brands_dir / "acme.yml").read_text(encoding="utf-8")
     (scratch.brands_dir / "nebula.yml").write_text(
@@ -272,8 +273,11 @@ def test_jieba_keeps_its_cache_in_the_project(scratch: Project) -> None:
     )
     assert "language:" not in text  # acme stays English
     for brand_id in ("acme", "nebula"):
-        shutil.rmtree(scratch.root / ".cache", ignore_errors=True)
-        done = run_branddocs("build", "--brand", brand_id, "--site-dir", str(scratch.root / "out"), cwd=scratch.root)
+        cache = tmp_path / f"cache-{brand_id}"
+        done = run_branddocs("build", "--brand", brand_id, "--site-dir", str(scratch.root / "out"), cwd=scratch.root,
+                             env={"XDG_CACHE_HOME": str(cache)})  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert (scratch.root / ".cache" / "jieba.cache").is_file(), brand_id
+        assert (cache / "branddocs" / "jieba" / "jieba.cache").is_file(), brand_id
+        assert oct(os.stat(cache / "branddocs").st_mode & 0o777) == "0o700"
+        assert not (scratch.root / ".cache" / "jieba.cache").exists()
         assert "Traceback" not in done.stderr

@@ -37,6 +37,7 @@ from branddocs.builder.journal import Journal
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
 from branddocs.builder.stamps import Inputs, check, inputs_digest, settle, site_as_stamped, stamp_path, write_stamp
 from branddocs.site import Project, build_cache, search, segments, store, theme_links
+from branddocs.site.engine_folders import user_cache
 from branddocs.site.publish import STAMP_DIR, libc, publish, recover, site_lock
 
 __all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", "inputs_digest", "recover",
@@ -44,8 +45,9 @@ __all__ = ["STAMP_DIR", "BuildResult", "Inputs", "build_brand", "build_brands", 
 
 SETTLE_S = 2.5
 """A site published this long ago has settled folders (site_tree.py): its stamp gets its tree record meanwhile."""
-BYTECODE_DIR = ".cache/jinja-bytecode"
-"""Under the project: Material's compiled templates, kept between runs (safe to delete)."""
+BYTECODE_DIR = "jinja-bytecode"
+"""In the caller's cache folder (engine_folders.user_cache), never the project's: Material's compiled templates,
+kept between runs (safe to delete). Jinja unpickles and runs what it finds there."""
 
 
 def build_brand(
@@ -111,7 +113,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> BuildResult:
-    build_cache.install(inputs.project.root / BYTECODE_DIR)
+    build_cache.install(user_cache(BYTECODE_DIR))
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
     result = build_brand(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
     segments.save()  # the Chinese cuts this worker made, for the project's next builds
@@ -138,12 +140,12 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     import mkdocs.commands.build  # noqa: F401
     import mkdocs_macros.plugin  # noqa: F401
 
-    build_cache.install(project.root / BYTECODE_DIR)
+    build_cache.install(user_cache(BYTECODE_DIR))
     languages = {_language_hint(project.brands_dir / f"{brand_id}.yml") for brand_id in brand_ids}
     for language in sorted(languages):
         inputs.shared(language)
     if engines.get(inputs.engine).material_search:  # Zensical writes its own index: no jieba
-        search.warm_up(languages, project.root / ".cache")
+        search.warm_up(languages, search.jieba_folder())
     _first_use(project, brand_ids[0])
     gc.freeze()  # what the workers inherit (the imports, jieba's dictionary): never traversed by their collections
 

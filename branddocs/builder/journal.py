@@ -26,6 +26,7 @@ from pathlib import Path
 
 from branddocs.builder import site_tree
 from branddocs.builder.stamps import Inputs, stamp_path
+from branddocs.site.engine_folders import open_own, own_folder, read_own, write_own
 from branddocs.site.publish import STAMP_DIR
 
 __all__ = ["JOURNAL", "Journal"]
@@ -58,7 +59,7 @@ class Journal:
         self.site: list[int] | None = None
         """The site folder's inode and times when the last build saved the journal."""
         with contextlib.suppress(OSError, ValueError):
-            recorded = json.loads(self.path.read_bytes())
+            recorded = json.loads(read_own(self.path))
             if isinstance(recorded, dict) and recorded.get("version") == _VERSION:
                 lists, entries = recorded.get("lists"), recorded.get("brands")
                 if isinstance(lists, list) and isinstance(entries, dict):
@@ -112,7 +113,7 @@ class Journal:
         built); True if the stamp has all an entry needs."""
         self.forget(brand_id)
         try:
-            with open(stamp_path(self.site_root, brand_id), "rb") as file:
+            with os.fdopen(open_own(stamp_path(self.site_root, brand_id), os.O_RDONLY), "rb") as file:
                 status = os.fstat(file.fileno())
                 recorded = json.loads(file.read())
         except (OSError, ValueError):
@@ -164,9 +165,9 @@ class Journal:
                     lists.append(self.lists[record[3]])
                 record[3] = kept[record[3]]
         self.lists = lists
-        self.path.parent.mkdir(exist_ok=True)
+        own_folder(self.path.parent.parent, self.path.parent.name)
         partial = self.path.with_name(f".{self.path.name}.tmp")  # what `recover` removes after a killed build
         journal = {"version": _VERSION, "site": site, "lists": lists, "brands": self.entries}
-        partial.write_text(json.dumps(journal) + "\n")
+        write_own(partial, (json.dumps(journal) + "\n").encode())
         partial.replace(self.path)
         self.changed = False

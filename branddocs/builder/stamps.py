@@ -22,6 +22,7 @@ from pathlib import Path
 from branddocs.brand.folders import BRAND_PAGES, IMAGES, walk_docs
 from branddocs.builder import engines, site_tree
 from branddocs.site import Project
+from branddocs.site.engine_folders import own_folder, read_own, write_own
 from branddocs.site.pages import translation_source
 from branddocs.site.project import cached_brand
 from branddocs.site.publish import STAMP_DIR
@@ -189,7 +190,7 @@ class _Walk:
         dirs, names = [], []
         for entry in entries:
             try:
-                is_dir = entry.is_dir()
+                is_dir = entry.is_dir(follow_symlinks=False)  # a link is a name of the site's, never walked
             except OSError:
                 is_dir = False
             (dirs if is_dir else names).append(entry.name)
@@ -228,7 +229,7 @@ def _listing(site: Path) -> str:
 
 def _read_stamp(stamp: Path) -> dict:
     try:
-        recorded = json.loads(stamp.read_text())
+        recorded = json.loads(read_own(stamp))
     except (OSError, ValueError):
         return {}
     return recorded if isinstance(recorded, dict) else {}
@@ -265,9 +266,9 @@ def _inputs_record(digest: Digest) -> dict:
 
 
 def _save(stamp: Path, record: dict) -> None:
-    stamp.parent.mkdir(exist_ok=True)
+    own_folder(stamp.parent.parent, stamp.parent.name)
     partial = stamp.with_name(f".{stamp.name}.tmp")
-    partial.write_text(json.dumps(record) + "\n")
+    write_own(partial, (json.dumps(record) + "\n").encode())
     partial.replace(stamp)  # never a half-written stamp
 
 

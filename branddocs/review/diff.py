@@ -25,6 +25,7 @@ from branddocs.builder.build import build_brands, inputs_digest
 from branddocs.review.base import SOURCES, materialise, resolve_base
 from branddocs.review.view import PageView, read_page
 from branddocs.site import Project
+from branddocs.site.engine_folders import own_folder
 
 __all__ = ["BrandChange", "BuildFailure", "DiffReport", "FileChange", "PageChange", "compare_sites", "run_diff"]
 
@@ -191,7 +192,7 @@ def _read(path: Path) -> bytes | None:
 
 def _sites(project: Project, side: str, sources: Project) -> Path:
     locks = hashlib.sha256(b"".join((_read(sources.root / name) or b"-") + b"\0" for name in _LOCKS))
-    return project.root / CACHE / f"{side}-{locks.hexdigest()[:12]}"
+    return own_folder(project.root, *CACHE.split("/"), f"{side}-{locks.hexdigest()[:12]}")
 
 
 def _work_view(project: Project, folder: Path) -> Project:

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from branddocs.site.engine_folders import open_own, own_folder
+
 __all__ = ["STAMP_DIR", "libc", "publish", "recover", "site_lock"]
 
 STAMP_DIR = ".branddocs"
@@ -74,6 +76,8 @@ def recover(site_root: Path) -> None:
     if not site_root.is_dir():
         return
     for path in sorted(site_root.iterdir()):
+        if path.is_symlink():
+            continue  # never the engine's (the checkout's): neither followed nor put in a site's place
         if path.name.startswith(".staging-"):
             shutil.rmtree(path, ignore_errors=True)
         elif path.name.startswith(".old-"):
@@ -82,16 +86,16 @@ def recover(site_root: Path) -> None:
                 shutil.rmtree(path)  # the new site was published; the old one was being removed
             else:
                 path.rename(final)  # interrupted between the two renames: the previous site goes back
-    for partial in (site_root / STAMP_DIR).glob(".*.tmp"):
+    for partial in own_folder(site_root, STAMP_DIR).glob(".*.tmp"):
         partial.unlink()
 
 
 @contextmanager
 def site_lock(site_root: Path) -> Iterator[None]:
     """Hold the site folder's lock; a second build waits for the first, saying so."""
-    lock_file = site_root / STAMP_DIR / "lock"
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("a") as lock:
+    site_root.mkdir(parents=True, exist_ok=True)
+    lock_file = own_folder(site_root, STAMP_DIR) / "lock"
+    with os.fdopen(open_own(lock_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -22,10 +22,11 @@ import json
 import logging
 import re
 import tempfile
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from branddocs.site import segments
+from branddocs.site.engine_folders import user_cache
 
 __all__ = [
     "LUNR_FALLBACK",
@@ -83,7 +84,7 @@ def configure_search(config, language: str) -> None:
     # jieba (Material's Chinese segmenter) logs its dictionary loading to stderr at DEBUG level.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     # Whatever the language: Material segments any Chinese text it indexes with jieba when jieba is installed.
-    jieba_cache(Path(config.config_file_path).parent / ".cache")
+    jieba_cache(jieba_folder())
 
 
 def index_as_utf8(config) -> None:
@@ -110,8 +111,16 @@ def index_as_utf8(config) -> None:
     index.generate_search_index = generate_utf8
 
 
+@lru_cache(maxsize=1)
+def jieba_folder() -> Path:
+    """Where jieba's dictionary cache and the kept cuts (segments.py) live: the caller's own cache folder
+    (engine_folders.user_cache), never the project's `.cache/`, which a checkout can fill (jieba unmarshals its
+    cache; the cuts are trusted as the index's words); where the caller has none, a folder of this process's."""
+    return user_cache("jieba") or Path(tempfile.mkdtemp(prefix="branddocs-jieba-"))
+
+
 def jieba_cache(folder: Path) -> None:
-    """jieba keeps its dictionary's cache in the project's .cache/, not a shared /tmp/jieba.cache that another
+    """jieba keeps its dictionary's cache in `folder` (`jieba_folder`), not a shared /tmp/jieba.cache that another
     user's build may own (then jieba logs a traceback and rebuilds it every time)."""
     import jieba
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from branddocs.site import precompress
+from branddocs.site.engine_folders import own_folder
 from branddocs.site.publish import STAMP_DIR
 
 __all__ = ["STORE_DIR", "DiskUsage", "Shared", "collect", "detach", "disk_usage", "entry_path", "held_alone", "share",
@@ -58,7 +59,8 @@ built file of their name's digest, their times settled then."""
 
 
 def store_dir(site_root: Path) -> Path:
-    return site_root / STAMP_DIR / STORE_DIR
+    """The store's folder, made if missing: the engine's own (engine_folders.py), never a link."""
+    return own_folder(site_root, STAMP_DIR, STORE_DIR)
 
 
 def entry_path(store: Path, digest: str) -> Path:
@@ -97,8 +99,8 @@ def share(site: Path, store: Path, *, read_only: bool = True, verify: bool = Tru
 
     `read_only=False` and `verify=False` turn the guards off, only to show what they prevent."""
     result = Shared()
-    scratch = store / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
+    store.mkdir(parents=True, exist_ok=True)  # the build's is made by `store_dir`, checked; a test's, here
+    scratch = own_folder(store, "tmp")
     links_work = True
     for path, status in _regular_files(site):
         known = vouched(status)
@@ -157,7 +159,7 @@ def _share_file(
             except FileExistsError:
                 continue  # another worker stored the same content a moment ago: link to theirs
             except FileNotFoundError:  # the first entry of its `<ab>/` folder
-                entry.parent.mkdir(exist_ok=True)
+                own_folder(store, entry.parent.name)
                 os.chmod(path, mode)
                 continue
             except OSError:
@@ -232,13 +234,14 @@ def collect(store: Path, entries: Iterable[str] | None = None) -> int:
     Call it under the site's lock, with no build running: an entry is orphaned when its link count is 1.
     `entries`: the digests of the only entries that can be orphaned (`held_alone` of the sites a build replaced;
     the build knows no site was removed or damaged otherwise): only those are looked at, not the whole store."""
-    if not store.is_dir():
-        return 0
     removed = 0
-    folders = [store / "tmp"] if entries is not None else list(store.iterdir())
-    for folder in folders:
-        if not folder.is_dir():
-            continue
+    names = (
+        ["tmp"]
+        if entries is not None
+        else [entry.name for entry in os.scandir(store) if entry.is_symlink() or entry.is_dir(follow_symlinks=False)]
+    )
+    for name in names:
+        folder = own_folder(store, name)  # a real folder of the engine's: a link here stops the build, named
         for entry in os.scandir(folder):
             if folder.name == "tmp" or entry.stat(follow_symlinks=False).st_nlink == 1:
                 os.unlink(entry.path)

@@ -16,6 +16,7 @@ from branddocs.examples.languages.base import Context, Language
 from branddocs.examples.run.process import ExampleFailure, Run, example_node, execute, finish, prepare, workdir
 from branddocs.examples.run.sandbox import SCRATCH
 from branddocs.examples.run.sdks import node_missing
+from branddocs.site.engine_folders import own_folder
 
 __all__ = ["LANGUAGE", "JavaScript"]
 
@@ -68,8 +69,7 @@ class JavaScript(Language):
         node, modules = example_node(project_root)
         if target.pool is not None:  # in the sandbox
             return self._pooled(example, context, run, node, modules)
-        folder = modules.parent / ".cache" / "examples"  # beside node_modules/, so `import 'openai'` resolves to it
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = own_folder(modules.parent, ".cache", "examples")  # beside node_modules/: `import 'openai'` finds it
         script = folder / f"{example.brand.id}-{run.token}.mjs"
         script.write_text(run.code, encoding="utf-8")
         try:

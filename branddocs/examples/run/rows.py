@@ -28,6 +28,7 @@ from branddocs.examples.run import sandbox
 from branddocs.examples.run.pool import PoolError, Unit, Zygote
 from branddocs.examples.run.process import ExampleFailure, Target, example_node, example_python, read_bounded
 from branddocs.settings import ROWS_ORDER
+from branddocs.site.engine_folders import own_folder, write_own
 
 __all__ = ["ForkedRows", "RowsClient", "rows_client"]
 
@@ -194,9 +195,10 @@ def _start(target: Target, language: str, project_root: Path) -> RowsClient | Fo
         node, modules = os.path.realpath(node), modules.resolve()
         script = sandbox.INSIDE / _NODE.name
         if not boxed:  # beside node_modules/, so `import 'openai'` resolves to it
-            script = modules.parent / ".cache" / "examples" / _NODE.name
-            script.parent.mkdir(parents=True, exist_ok=True)
-            script.write_bytes(_NODE.read_bytes())
+            script = own_folder(modules.parent, ".cache", "examples") / _NODE.name
+            partial = script.with_name(f".{script.name}.{os.getpid()}")  # new, then renamed: never through a link
+            write_own(partial, _NODE.read_bytes())
+            os.replace(partial, script)
         command, reads, binds = [node, str(script)], [Path(node)], {"/node_modules": modules, str(script): _NODE}
         what = "Node.js"
     else:

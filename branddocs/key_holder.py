@@ -108,8 +108,8 @@ def hold(command: str | None) -> None:
         if keeps:
             _take(handed)
         return
-    if not any(is_secret_named(name) for name in os.environ):
-        return
+    if not any(is_secret_named(name) and value for name, value in os.environ.items()):
+        return  # none, or only empty ones: nothing to hide (and no second start for it)
     env = {k: v for k, v in os.environ.items() if not is_secret_named(k)}
     env[FD_VARIABLE] = "-"
     key = os.environ.get(KEY_VARIABLE, "").encode("utf-8", "surrogateescape")

@@ -49,7 +49,8 @@ BRAND = Setting("BRAND", "the brand a plain `mkdocs build` or `mkdocs serve` bui
 ROOT = Setting("BRANDDOCS_ROOT", "the project folder", "found from the current folder upwards")
 ENDPOINT = Setting("BRANDDOCS_ENDPOINT", "the OpenAI-compatible endpoint `branddocs check` proves the examples against",
                    "the reference endpoint on loopback, with a key made for the run")  # fmt: skip
-API_KEY = Setting("BRANDDOCS_API_KEY", "the key for BRANDDOCS_ENDPOINT; only the recording proxy holds it", secret=True)
+API_KEY = Setting("BRANDDOCS_API_KEY", "the key for BRANDDOCS_ENDPOINT; taken out of the engine's environment at its "
+                  "start, held in memory by it and the recording proxy alone", secret=True)  # fmt: skip
 EXAMPLE_TIMEOUT = Setting("BRANDDOCS_EXAMPLE_TIMEOUT", "seconds one example may run (`--example-timeout`)", "60")
 NO_SANDBOX = Setting("BRANDDOCS_NO_SANDBOX", "1: examples run unsandboxed (debugging only; never with a real key)")
 BWRAP = Setting("BRANDDOCS_BWRAP", "the bubblewrap binary the sandbox uses", "bwrap on PATH")

@@ -116,10 +116,13 @@ def _branddocs_attack(where):
                 pass
     pid = os.getppid()
     while pid > 1:
-        try:
+        try:  # one that cannot be read (not dumpable) is passed over, not the end of the climb
             with open(f"/proc/{pid}/environ", "rb") as f:
                 if holds(f.read()):
                     found.append(f"environ of an ancestor: {name(pid)}")
+        except OSError:
+            pass
+        try:
             with open(f"/proc/{pid}/stat") as f:
                 pid = int(f.read().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):

@@ -153,3 +153,46 @@ def test_one_rule_for_secret_names() -> None:
     assert all(is_secret_named(n) == is_secret_name(n) for n in names)
     assert not is_secret_named("BRANDDOCS_HELD_FD")
     assert not is_secret_named("BRANDDOCS_NO_HOLDER")
+
+
+LENT = """
+import ctypes, os, sys
+from branddocs.examples.isolation import namespaces as ns
+libc = ctypes.CDLL(None, use_errno=True)
+ns.set_dumpable(False)  # as the engine is: key_holder.py
+ids = [(os.getuid(), os.getuid(), 1)], [(os.getgid(), os.getgid(), 1)]
+if sys.argv[1] == "raw":  # the negative: a plain fork, which stays as its parent is
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        libc.unshare(ns.CLONE_NEWUSER)
+        os.write(w, b"u")
+        os.read(r, 1)
+        os._exit(0)
+    os.read(r, 1)
+    try:
+        ns.write_id_maps(pid, *ids)
+        print("mapped")
+    except OSError as exc:
+        print("refused", exc.strerror)
+    os.write(w, b"x")
+    os.waitpid(pid, 0)
+else:
+    pid = ns.fork_into_user_namespace(*ids)
+    if pid == 0:
+        os._exit(10 + libc.prctl(3, 0, 0, 0, 0))  # 10: not dumpable again once mapped
+    print("mapped", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+@pytest.mark.parametrize("how", ["fork_into_user_namespace", "raw"])
+def test_a_non_dumpable_engine_still_maps_the_harness(how: str) -> None:
+    """The harness's first process is forked from the engine, non-dumpable as it is, and mapped into its user
+    namespace by the engine: an ordinary user may write the maps of a dumpable process alone (its /proc files are
+    root's otherwise). `fork_into_user_namespace` makes the child dumpable while it is mapped, then not again. The
+    negative: a plain fork cannot be mapped by an ordinary user (root may write any)."""
+    done = subprocess.run([sys.executable, "-c", LENT, how], capture_output=True, text=True, timeout=60, check=True)
+    if how == "raw":
+        assert done.stdout.split()[0] == ("mapped" if ROOT else "refused"), done.stdout
+    else:
+        assert done.stdout.split() == ["mapped", "10"], done.stdout + done.stderr

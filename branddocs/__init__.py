@@ -8,7 +8,7 @@ that holds the real key. Such a command starts again at once with `python -P` an
 same for programs: an empty or relative PATH entry (`export PATH=bin:$PATH`) had the engine run the project's
 `bin/prlimit`, which read the key from its parent's environment; the command starts again with PATH's absolute
 entries alone. Only the standard library's `os` and `sys` (loaded by Python before any program) are used, and no
-`__future__` import.
+`__future__` import. Then the key is taken out of the environment (key_holder.py).
 """
 
 import os
@@ -78,3 +78,9 @@ def _start_safely() -> None:
 
 
 _start_safely()
+
+# Then, the path being safe: a command started with a secret in its environment starts again without it, the key
+# (for the commands that read it) over a pipe, and held in memory alone by a process no other of its user may read.
+from branddocs import key_holder  # noqa: E402 - only now: the path is safe
+
+key_holder.hold(key_holder.cli_command(sys.argv, sys.orig_argv))

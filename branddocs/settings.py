@@ -9,11 +9,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from branddocs.key_holder import FD_VARIABLE, OFF_VARIABLE, SECRET_WORDS, held
+
 __all__ = ["SAFE_PATH", "SECRET_WORDS", "SETTINGS", "Setting", "describe", "is_secret_name", "without_secrets"]
 
-SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
-"""A variable whose name holds one of these is a secret: builds drop it, examples never see it, and the secret
-scan looks for its value. A brand's key variable must be named so (branddocs/brand/model.py)."""
+# SECRET_WORDS (key_holder.py, which reads them at the engine's first line): a variable whose name holds one is a
+# secret: the engine drops it from its environment, builds drop it, examples never see it, and the secret scan looks
+# for its value. A brand's key variable must be named so (branddocs/brand/model.py).
 
 SAFE_PATH = ("-P",)
 """Every Python the engine starts of its own (`python -P -m branddocs...`: the proxy, the harness's pytest, `serve`'s
@@ -34,8 +36,10 @@ class Setting:
     """Never printed, logged or handed to an example."""
 
     def get(self, environ: Mapping[str, str] | None = None) -> str:
-        """The value, stripped; "" when unset or empty."""
-        return (os.environ if environ is None else environ).get(self.name, "").strip()
+        """The value, stripped; "" when unset or empty. A secret this process took out of its environment at its
+        first line (key_holder.py) is answered from memory."""
+        kept = held(self.name) if environ is None and self.secret else None
+        return (kept if kept is not None else (os.environ if environ is None else environ).get(self.name, "")).strip()
 
     def is_set(self, environ: Mapping[str, str] | None = None) -> bool:
         return bool(self.get(environ))
@@ -45,7 +49,8 @@ BRAND = Setting("BRAND", "the brand a plain `mkdocs build` or `mkdocs serve` bui
 ROOT = Setting("BRANDDOCS_ROOT", "the project folder", "found from the current folder upwards")
 ENDPOINT = Setting("BRANDDOCS_ENDPOINT", "the OpenAI-compatible endpoint `branddocs check` proves the examples against",
                    "the reference endpoint on loopback, with a key made for the run")  # fmt: skip
-API_KEY = Setting("BRANDDOCS_API_KEY", "the key for BRANDDOCS_ENDPOINT; only the recording proxy holds it", secret=True)
+API_KEY = Setting("BRANDDOCS_API_KEY", "the key for BRANDDOCS_ENDPOINT; taken out of the engine's environment at its "
+                  "start, held in memory by it and the recording proxy alone", secret=True)  # fmt: skip
 EXAMPLE_TIMEOUT = Setting("BRANDDOCS_EXAMPLE_TIMEOUT", "seconds one example may run (`--example-timeout`)", "60")
 NO_SANDBOX = Setting("BRANDDOCS_NO_SANDBOX", "1: examples run unsandboxed (debugging only; never with a real key)")
 BWRAP = Setting("BRANDDOCS_BWRAP", "the bubblewrap binary the sandbox uses", "bwrap on PATH")
@@ -74,6 +79,10 @@ SCAN_FD = Setting(
     "internal: the pipe over which `branddocs build`, `serve` and `diff`, started again with a build's "
     "environment, get the values their scan looks for",
 )
+HELD_FD = Setting(FD_VARIABLE, "internal: the pipe over which `check`, `endpoint` and `env`, started again without "
+                  "the key in their environment, get it (branddocs/key_holder.py)")  # fmt: skip
+NO_HOLDER = Setting(OFF_VARIABLE, "1, with --unsafe-no-sandbox: the engine keeps the key in its environment, "
+                    "dumpable (only to test the key holder)")  # fmt: skip
 ROWS_ORDER = Setting(
     "BRANDDOCS_ROWS_ORDER",
     "internal: the one error table an isolation unit's rows client answers (examples/run/rows.py; the client "
@@ -85,7 +94,7 @@ CACHE_HOME = Setting("XDG_CACHE_HOME", "where branddocs keeps, in branddocs/ bel
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
                                  EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, MAX_TOKENS, PROXY,
-                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, ROWS_ORDER, CACHE_HOME)  # fmt: skip
+                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, HELD_FD, NO_HOLDER, ROWS_ORDER, CACHE_HOME)  # fmt: skip
 
 
 def describe() -> str:

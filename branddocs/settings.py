@@ -94,7 +94,8 @@ CACHE_HOME = Setting("XDG_CACHE_HOME", "where branddocs keeps, in branddocs/ bel
 
 SETTINGS: tuple[Setting, ...] = (BRAND, ROOT, ENDPOINT, API_KEY, EXAMPLE_TIMEOUT, NO_SANDBOX, BWRAP, EXAMPLE_PYTHON,
                                  EXAMPLE_NODE, NODE_MODULES, OPENAPI, CHROMIUM, NO_PDEATHSIG, MAX_TOKENS, PROXY,
-                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, HELD_FD, NO_HOLDER, ROWS_ORDER, CACHE_HOME)  # fmt: skip
+                                 NO_HARNESS, TRY_IT_BASE, SCAN_FD, HELD_FD, NO_HOLDER, ROWS_ORDER,
+                                 CACHE_HOME)  # fmt: skip
 
 
 def describe() -> str:

@@ -9,6 +9,7 @@ ordinary user: as that user).
 from __future__ import annotations
 
 import gzip
+import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ def hosted() -> Iterator[Hosted]:
         build(project, site)
         for where in (folder, site, site / ".branddocs"):
             (where / "secret.txt").write_text(SECRET)  # what no request may read
+        for brand_id in URLS:  # links a checkout could bring into a site's folder (red team 7, R7-4)
+            (site / brand_id / "leak.txt").symlink_to(folder / "secret.txt")
+            (site / brand_id / "leak").symlink_to(folder)
         port, ask = free_port(), free_port()
         out = folder / "out"
         result = run_branddocs("host", "nginx", "--site-dir", str(site), "--listen", f"127.0.0.1:{port}",
@@ -122,7 +126,10 @@ ESCAPES = [
     "/guide/v1/../../../secret.txt", "/guide/v1../../brightline/", "/guide/v1/%2e%2e%2f%2e%2e%2facme/",
     "/../acme/serverless-endpoints/", "/../nebula/", "/..%2fbrightline/", "/.branddocs/mcp/acme/mcp",
     "/.branddocs/no-site", "/index.html%00.txt",
+    "/leak.txt", "/leak/secret.txt", "/nebula/leak.txt", "/nebula/leak/secret.txt", "/guide/v1/leak.txt",
+    "/guide/v1/leak/secret.txt",
 ]  # fmt: skip
+LINKED = ["/leak.txt", "/leak/secret.txt", "/nebula/leak.txt", "/guide/v1/leak/secret.txt"]
 
 
 def leaks(port: int, probes: list[str]) -> list[str]:
@@ -158,6 +165,21 @@ def test_the_escape_probes_catch_nginx_alias_off_by_a_slash(tmp_path: Path) -> N
         )
         with running_nginx(folder, [("127.0.0.1", port)]):
             assert leaks(port, ESCAPES) != []
+
+
+def test_without_the_link_rule_a_link_in_a_site_is_served(hosted: Hosted, tmp_path: Path) -> None:
+    """The negative: the same config less `disable_symlinks` serves what the links in the sites point to."""
+    out = tmp_path / "out"
+    shutil.copytree(hosted.out, out, symlinks=True, ignore=shutil.ignore_patterns("*.pid", "*.log"))
+    config = (out / "nginx.conf").read_text()
+    assert "        disable_symlinks on from=$bd_root$bd_prefix;\n" in config
+    port, ask = free_port(), free_port()
+    config = config.replace("        disable_symlinks on from=$bd_root$bd_prefix;\n", "")
+    config = config.replace(f"127.0.0.1:{hosted.port}", f"127.0.0.1:{port}")
+    (out / "nginx.conf").write_text(config.replace(f"127.0.0.1:{hosted.ask}", f"127.0.0.1:{ask}"))
+    out.chmod(0o755)
+    with running_nginx(out, [("127.0.0.1", port), ("127.0.0.1", ask)]):
+        assert len(leaks(port, LINKED)) >= 3
 
 
 @pytest.mark.parametrize("tenant", URLS)

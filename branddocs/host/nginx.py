@@ -267,6 +267,9 @@ def _server(layout: Layout, options: NginxOptions) -> list[str]:
         lines.append(f"        if ($bd_is_mcp) {{ rewrite ^ {_INTERNAL}/mcp/$bd_brand/mcp last; }}")
     lines += [
         "        root $bd_root;",
+        # No link below a site's folder is followed (a checkout's `site/<id>/etc -> /etc` was served): each name
+        # after the site's folder, or after the one link `host` makes for a brand under a path, is opened O_NOFOLLOW.
+        "        disable_symlinks on from=$bd_root$bd_prefix;",
         "        index index.html;",
         "        error_page 404 $bd_prefix/404.html;",
         *[f'        add_header {name} "{value}" always;' for name, value in headers.items()],
@@ -283,6 +286,7 @@ def _server(layout: Layout, options: NginxOptions) -> list[str]:
         "        location ^~ /.well-known/acme-challenge/ {",
         f"            if ($bd_known_host = 0) {{ rewrite ^ {_INTERNAL}/no-site last; }}",
         f"            root {_path(layout.acme_challenge, 'output folder')};",
+        "            disable_symlinks off;  # certbot's folder, in the output folder: the operator's",
         "        }",
     ]
     if options.mcp:

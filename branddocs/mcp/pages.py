@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from branddocs.mcp.files import read_published
 from branddocs.site.llms import INDEX
 
 __all__ = ["MAX_PAGE_BYTES", "MAX_URL_CHARS", "PageNotFound", "Pages", "site_address"]
@@ -56,7 +57,7 @@ class Pages:
         self._base = site_url or ""
         self._pages: list[Page] = []
         self._lookup: dict[str, Page] = {}
-        for match in _ENTRY.finditer((site / INDEX).read_text(encoding="utf-8")):
+        for match in _ENTRY.finditer(read_published(site, INDEX, MAX_PAGE_BYTES)):
             link = match["link"]
             if self._base and not link.startswith(self._base):
                 continue
@@ -98,8 +99,7 @@ class Pages:
 
     def markdown(self, page: Page) -> str:
         """The page's Markdown twin, as published."""
-        path = self._site / page.twin
-        size = path.stat().st_size
-        if size > MAX_PAGE_BYTES:
-            raise PageNotFound(f"{page.twin}: {size} bytes; expected a page of at most {MAX_PAGE_BYTES}")
-        return path.read_text(encoding="utf-8")
+        try:
+            return read_published(self._site, page.twin, MAX_PAGE_BYTES)
+        except (OSError, ValueError) as error:
+            raise PageNotFound(f"{page.twin}: not a page of this site ({error})") from None

@@ -18,11 +18,14 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from branddocs.mcp.files import read_published
 
 __all__ = ["INDEX_FILES", "MAX_INDEX_BYTES", "MAX_QUERY_CHARS", "Hit", "SearchIndex", "segment"]
 
@@ -126,12 +129,8 @@ class SearchIndex:
     def load(cls, site: Path) -> SearchIndex:
         """The index of the site in `site` (its Material or Zensical index file)."""
         for name in INDEX_FILES:
-            path = site / name
-            if path.is_file():
-                size = path.stat().st_size
-                if size > MAX_INDEX_BYTES:
-                    raise ValueError(f"{path}: {size} bytes; expected a search index of at most {MAX_INDEX_BYTES}")
-                data = json.loads(path.read_text(encoding="utf-8"))
+            if os.path.lexists(site / name):
+                data = json.loads(read_published(site, name, MAX_INDEX_BYTES))
                 return cls(data, whole_chinese=name == "search.json")
         raise ValueError(f"{site}: no search index ({' or '.join(INDEX_FILES)}); build the site first")
 

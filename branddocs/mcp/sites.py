@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from branddocs.brand import BRAND_ID_RE
+from branddocs.mcp.files import read_published
 from branddocs.mcp.pages import Pages
 from branddocs.mcp.search import SearchIndex
 from branddocs.site.platform_file import FILE as PLATFORM_FILE
@@ -45,9 +46,7 @@ class BrandSite:
         """The site in `folder`; a ValueError naming the file and field when its `platform.json` is not one."""
         path = folder / PLATFORM_FILE
         status = path.stat()
-        if status.st_size > MAX_PLATFORM_BYTES:
-            raise ValueError(f"{path}: {status.st_size} bytes; expected at most {MAX_PLATFORM_BYTES}")
-        platform = json.loads(path.read_text(encoding="utf-8"))
+        platform = json.loads(read_published(folder, PLATFORM_FILE, MAX_PLATFORM_BYTES))
         if not isinstance(platform, dict):
             raise ValueError(f"{path}: expected a JSON object, found {type(platform).__name__}")
         for field, kind in _FIELDS.items():

@@ -1,0 +1,60 @@
+"""What `branddocs mcp` and `branddocs host nginx` serve is what the build published, never where a link in a site's
+folder leads (red team round 7, R7-4: a checkout's `site/<id>/secret.md -> /root/...` went to MCP clients, and
+`site/<id>/etc -> /etc` to every reader through nginx).
+
+Mechanisms: `mcp/files.read_published` opens the site's folder and each name below it with `O_NOFOLLOW` and reads
+regular files only; nginx's config has `disable_symlinks on from=$bd_root$bd_prefix` (tests/test_hosting.py probes it
+on a real nginx, with its negative).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from branddocs.mcp.files import read_published
+from branddocs.mcp.pages import PageNotFound, Pages
+
+SECRET = "operator secret 0600"
+
+
+def _site(tmp_path: Path) -> Path:
+    site = tmp_path / "site" / "zz"
+    (site / "guide").mkdir(parents=True)
+    (site / "index.md").write_text("# Home\n")
+    (site / "guide" / "index.md").write_text("# Guide\n")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    (site / "secret.md").symlink_to(tmp_path / "secret.txt")
+    (site / "elsewhere").symlink_to(tmp_path)
+    (site / "fifo.md").unlink(missing_ok=True)
+    os.mkfifo(site / "fifo.md")
+    entries = ["index.md", "guide/index.md", "secret.md", "elsewhere/secret.txt.md", "fifo.md"]
+    (site / "llms.txt").write_text("# zz\n\n" + "".join(f"- [{e}]({e})\n" for e in entries))
+    return site
+
+
+def test_a_page_reached_through_a_link_is_never_read(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    (tmp_path / "secret.txt.md").write_text(SECRET)
+    pages = Pages(site, None)
+    assert pages.markdown(pages.find("index.md")) == "# Home\n"
+    assert pages.markdown(pages.find("guide/index.md")) == "# Guide\n"
+    for twin in ("secret.md", "elsewhere/secret.txt.md", "fifo.md"):
+        with pytest.raises(PageNotFound, match="not a page of this site"):
+            pages.markdown(pages.find(twin))
+    # The negative: the read the server made before follows both links.
+    assert (site / "secret.md").read_text() == SECRET
+    assert (site / "elsewhere" / "secret.txt.md").read_text() == SECRET
+
+
+def test_the_site_folder_itself_may_not_be_a_link_and_names_stay_below(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    (tmp_path / "site" / "yy").symlink_to(site)
+    with pytest.raises(OSError, match=r"Too many levels of symbolic links|Not a directory"):
+        read_published(tmp_path / "site" / "yy", "index.md", 100)
+    with pytest.raises(OSError, match="not a file name below the site"):
+        read_published(site, "../secret.txt", 100)
+    with pytest.raises(ValueError, match="more than 3 bytes"):
+        read_published(site, "index.md", 3)

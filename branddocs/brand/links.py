@@ -19,7 +19,7 @@ from pathlib import Path
 
 from branddocs.brand.folders import other_brands, walk_docs
 
-__all__ = ["TOP_FOLDERS", "project_folders", "source_problem", "unsafe_links"]
+__all__ = ["TOP_FOLDERS", "project_folders", "read_regular", "source_problem", "unsafe_links"]
 
 TOP_FOLDERS = ("docs", "overrides", "brands", "macros")
 """What a site is made from: each must be the project's own folder, not a link."""
@@ -51,6 +51,21 @@ def source_problem(path: str | Path, root: str | Path, brand_id: str | None, res
     if info.st_nlink != 1:
         return f"{path}: expected a file with one name, found a hard link ({info.st_nlink} names)"
     return None
+
+
+def read_regular(path: str | Path, limit: int) -> bytes | None:
+    """The first `limit` bytes of `path` when it is a regular file with one name, opened without following a link and
+    without waiting (a FIFO); None for anything else. For a reader that runs before `source_problem` has spoken
+    (the build's warm-up guesses the pages' languages): a committed `docs/x.md -> /dev/zero` or FIFO is not read."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+            return None
+        return file.read(limit)
 
 
 def project_folders(root: str | Path, paths: dict[str, tuple[str | Path, str]]) -> list[str]:

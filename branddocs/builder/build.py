@@ -32,6 +32,7 @@ import yaml
 
 from branddocs import settings, text
 from branddocs.brand.folders import walk_docs
+from branddocs.brand.links import read_regular
 from branddocs.builder import engines
 from branddocs.builder.journal import Journal
 from branddocs.builder.result import NOTICES, BuildResult, LogCollector
@@ -151,6 +152,8 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
 
 
 _FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*\{?[ \t]*\.?([A-Za-z0-9_+-]+)", re.M)
+_GUESS_BYTES = 1 << 20
+"""What the warm-up reads of a page at most to guess its code blocks' languages."""
 
 
 def _first_use(project: Project, brand_id: str) -> None:
@@ -167,10 +170,11 @@ def _first_use(project: Project, brand_id: str) -> None:
         config = brand_config(project, brand_id)
         Files([]).add_files_from_theme(config.theme.get_env(), config)
     languages: set[str] = set()
-    for folder, _, names in walk_docs(project.docs_dir, None, None):
+    for folder, _, names in walk_docs(project.docs_dir, None, None, followlinks=False):
         for name in (n for n in names if n.endswith(".md")):
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                languages.update(_FENCE.findall(Path(folder, name).read_text(encoding="utf-8")))
+            data = read_regular(os.path.join(folder, name), _GUESS_BYTES)  # never a link, a FIFO or /dev/zero
+            if data:
+                languages.update(_FENCE.findall(data.decode("utf-8", "replace")))
     for language in sorted(languages):
         with contextlib.suppress(Exception):
             get_lexer_by_name(language)

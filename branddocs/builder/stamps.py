@@ -190,7 +190,7 @@ class _Walk:
         dirs, names = [], []
         for entry in entries:
             try:
-                is_dir = entry.is_dir(follow_symlinks=False)  # a link is a name of the site's, never walked
+                is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
             (dirs if is_dir else names).append(entry.name)

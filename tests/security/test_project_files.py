@@ -322,3 +322,23 @@ def test_icons_inside_overrides_pass(scratch: Project) -> None:
     )
     scratch.config_file.write_text(config, encoding="utf-8")
     assert config_problems(scratch.config_file) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_page_that_is_no_file_stops_its_brand_before_anything_reads_it(scratch: Project, kind: str) -> None:
+    """The build's warm-up read every page before the walk that refuses links and special files (red team 7, R7-8):
+    a committed FIFO hung the build, a link to /dev/zero grew it until memory ran out. Now the brand fails, at once."""
+    page = scratch.docs_dir / "notes.md"
+    if kind == "fifo":
+        os.mkfifo(page)
+    else:
+        page.symlink_to("/dev/zero")
+    started = time.monotonic()
+    done = run_branddocs("build", "--brand", "acme", cwd=scratch.root)
+    assert time.monotonic() - started < 120
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "notes.md" in done.stdout + done.stderr
+    assert brand_links.read_regular(page, 10) is None
+    if kind == "dev-zero":  # the negative: the warm-up's read as it was takes whatever the link gives
+        with open(page, "rb") as file:
+            assert file.read(10) == bytes(10)

@@ -59,8 +59,19 @@ built file of their name's digest, their times settled then."""
 
 
 def store_dir(site_root: Path) -> Path:
-    """The store's folder, made if missing: the engine's own (engine_folders.py), never a link."""
-    return own_folder(site_root, STAMP_DIR, STORE_DIR)
+    """The store's folder, made if missing: the engine's own (engine_folders.py), never a link, and none of its
+    folders one either (looked at once per process: a committed `store/<ab> -> /etc/sudoers.d` had the build link
+    a file there; every entry is reached through them)."""
+    store = own_folder(site_root, STAMP_DIR, STORE_DIR)
+    if store not in _folders_checked:
+        for entry in os.scandir(store):
+            if entry.is_symlink():
+                own_folder(store, entry.name)  # says which, and stops the command
+        _folders_checked.add(store)
+    return store
+
+
+_folders_checked: set[Path] = set()
 
 
 def entry_path(store: Path, digest: str) -> Path:

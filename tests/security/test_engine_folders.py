@@ -49,6 +49,7 @@ LINKS = {
     "site/.branddocs/store": "victim",
     "site/.branddocs/store/tmp": "victim/ssh",
     "site/.branddocs/store/ab": "victim",
+    "site/.branddocs/store/00": "victim/ssh",
     "site/.branddocs/lock": "victim/nologin",
     "site/.branddocs/journal": "victim/toplevel.txt",
     "site/.branddocs/acme.json": "victim/toplevel.txt",

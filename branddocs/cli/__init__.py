@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     # mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from_command_line = argv is None
+    if from_command_line:
+        from branddocs.text.terminal_stream import wrap_stderr
+
+        wrap_stderr()  # whatever a command prints on standard error reaches the terminal as text
     argv = list(sys.argv[1:] if argv is None else argv)
     if from_command_line and argv[:1] and argv[0] in _CLEAN_START:
         from branddocs.site import build_env

@@ -30,7 +30,7 @@ from ..support.platform import REAL_KEY
 
 MODEL, IMAGES = "acme-chat", "acme-image"
 RULE = Bodies({"acme": [MODEL, IMAGES]}, max_tokens=1024)
-LISTED = ("POST /images/generations", "POST /embeddings", "POST /rerank")
+LISTED = ("POST /images/generations", "POST /embeddings", "POST /rerank", "POST /completions")
 IMAGE = {"type": "image_url", "image_url": {"url": "https://img.x.example/4k.png", "detail": "high"}}
 
 
@@ -70,6 +70,11 @@ FIELDS = {  # (path, body) on a brand's own request paths, and chat's
     "max_tokens with a KELVIN SIGN": ("/rerank", {"model": MODEL, "max_to\u212aens": 100000}),
     "two keys equal without case": ("/rerank", {"model": MODEL, "query": "q", "Query": "r"}),
     "Model on chat": ("/chat/completions", {"model": MODEL, "Model": "gpt-4-32k", "messages": []}),
+    # Red team 7, R7-2: a list where one item is billed per reply.
+    "1,000 prompts": ("/completions", {"model": MODEL, "prompt": ["x"] * 1000, "max_tokens": 1024}),
+    "prompts as token lists": ("/completions", {"model": MODEL, "prompt": [[1, 2], [3]], "max_tokens": 8}),
+    "a list of suffixes": ("/completions", {"model": MODEL, "prompt": "x", "suffix": ["a", "b"]}),
+    "image prompts": ("/images/generations", {"model": IMAGES, "prompt": ["a cat", "a dog"]}),
 }
 GUIDE = {  # forwarded: what the guide's examples send, and what a reader's text-only conversation sends
     "the guide's messages": ("/chat/completions", {"model": MODEL, "messages": [
@@ -82,6 +87,8 @@ GUIDE = {  # forwarded: what the guide's examples send, and what a reader's text
         {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "42"}]}]}),
     "the error table's misspelled field": ("/chat/completions", {"model": MODEL, "messages": [], "maxTokens": 8}),
     "an image, as the platform's default": ("/images/generations", {"model": IMAGES, "prompt": "a cat", "n": 1}),
+    "one prompt": ("/completions", {"model": MODEL, "prompt": "Say hi", "max_tokens": 8}),
+    "one prompt as token ids": ("/completions", {"model": MODEL, "prompt": [1, 2, 3], "max_tokens": 8}),
     "an embedding": ("/embeddings", {"model": MODEL, "input": ["hi"], "encoding_format": "float"}),
     "a kind the rule does not know, spelled right": ("/rerank", {"model": MODEL, "query": "q", "documents": ["a"]}),
 }  # fmt: skip
@@ -140,6 +147,7 @@ def test_the_negative_with_the_mechanism_off_each_reaches_the_platform(
     """The rule before: no message rule, no spelling rule, a field list for chat alone; the rest as it is now."""
     monkeypatch.setattr(body_rule, "message_problem", lambda messages: None)
     monkeypatch.setattr(body_rule, "spelling", lambda keys: None)
+    monkeypatch.setattr(body_rule, "one_form", lambda path, data: None)
     monkeypatch.setattr(body_rule, "FIELDS", {"/chat/completions": CHAT_FIELDS})
     found, server = platform
     before = len(found.seen)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from branddocs.examples.proxy.fields import CHAT_FIELDS, FIELDS, message_problem, spelling
+from branddocs.examples.proxy.fields import CHAT_FIELDS, FIELDS, message_problem, one_form, spelling
 
 __all__ = ["BODY_BYTES", "CHAT_FIELDS", "MAX_TOKENS", "UNKNOWN_MODEL", "Bodies"]
 
@@ -102,10 +102,9 @@ class Bodies:
         if unknown:
             raise _Refused(f"the field {unknown[0][:40]!r} is not one a check sends with a real key: it may raise "
                            f"the bill (allowed: {', '.join(sorted(fields))})")  # fmt: skip
-        if path == "/chat/completions":
-            problem = message_problem(data.get("messages"))
-            if problem:
-                raise _Refused(problem)
+        problem = message_problem(data.get("messages")) if path == "/chat/completions" else one_form(path, data)
+        if problem:
+            raise _Refused(problem)
         models = self.models.get(brand, frozenset())
         model = data.get("model")
         if model != UNKNOWN_MODEL and (not isinstance(model, str) or model not in models):

@@ -17,7 +17,16 @@ dear things):
 
 from __future__ import annotations
 
-__all__ = ["CHAT_FIELDS", "FIELDS", "KNOWN_FIELDS", "MESSAGE_FIELDS", "message_problem", "spelling"]
+__all__ = [
+    "CHAT_FIELDS",
+    "FIELDS",
+    "KNOWN_FIELDS",
+    "MESSAGE_FIELDS",
+    "ONE_FORM",
+    "message_problem",
+    "one_form",
+    "spelling",
+]
 
 CHAT_FIELDS = frozenset({
     # What the guide's examples and tables send:
@@ -57,6 +66,10 @@ MESSAGE_FIELDS = frozenset({
     "tool_calls", "tool_call_id", "function_call", "refusal", "annotations",
 })  # fmt: skip
 """The fields a chat message may hold (OpenAI's, less the assistant's `audio`: a stored reply, billed as input)."""
+ONE_FORM = {"/completions": ("prompt", "suffix"), "/images/generations": ("prompt",)}
+"""Fields whose list form asks for one reply per item (a completions `prompt` of 13,096 prompts in 64 KiB was 13,096
+replies of up to `max_tokens` each, red team round 7, R7-2): held to their single form, a string (or, for a prompt,
+one list of token ids), as `n` is held to 1."""
 TEXT_PART = frozenset({"type", "text"})
 """The fields of a text part of a message's content, the one kind of part forwarded."""
 
@@ -74,6 +87,18 @@ def spelling(keys: list[str]) -> str | None:
         seen[folded] = key
         if folded in known and key != known[folded]:
             return f"the field {key[:40]!r} is {known[folded]!r} spelled otherwise, which a platform may read as it"
+    return None
+
+
+def one_form(path: str, data: dict) -> str | None:
+    """Why a field of ONE_FORM holds more than one item (one reply each), or None."""
+    for name in ONE_FORM.get(path, ()):
+        value = data.get(name)
+        if value is None or isinstance(value, str):
+            continue
+        if name == "prompt" and isinstance(value, list) and all(type(token) is int for token in value):
+            continue  # one prompt, as token ids
+        return f"{name} is not one string: a list asks for a reply per item (a check sends one, as n: 1)"
     return None
 
 

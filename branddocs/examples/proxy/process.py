@@ -41,6 +41,7 @@ from starlette.routing import Route
 from branddocs.examples.isolation.namespaces import set_dumpable
 from branddocs.examples.proxy.allowed import Allowed
 from branddocs.examples.proxy.body import Bodies
+from branddocs.examples.proxy.budget import Budget
 from branddocs.examples.proxy.launch import launch, ready, stop
 from branddocs.examples.proxy.recording import Exchange, PathRefused, RecordingProxy, tls_context
 from branddocs.settings import PROXY, without_secrets  # re-exported: one rule (settings.py)
@@ -180,7 +181,7 @@ def main() -> int:
             prefixes = frozenset(brand["prefix"] for brand in settings["served"])
         bodies = Bodies(settings["models"], int(settings["max_tokens"]))
         proxy = RecordingProxy(upstream, key, float(settings["timeout"]), Allowed(settings.get("requests", [])),
-                               prefixes, bodies, tls)  # fmt: skip
+                               prefixes, bodies, tls, Budget(**settings.get("budget", {})))  # fmt: skip
         del key
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="branddocs-proxy-", dir=_short_temp())))
         socket_path = str(folder / "s") if settings["sandbox"] else None

@@ -38,6 +38,7 @@ from starlette.routing import Route
 
 from branddocs.examples.proxy.allowed import BODILESS, Allowed, forwarded_headers
 from branddocs.examples.proxy.body import Bodies
+from branddocs.examples.proxy.budget import Budget
 from branddocs.examples.proxy.launch import DEFAULT_TIMEOUT  # re-exported: the checks' default limit
 
 __all__ = ["BODY_KEPT", "BODY_LIMIT", "DEFAULT_TIMEOUT", "Allowed", "Exchange", "PathRefused", "RecordingProxy",
@@ -123,7 +124,7 @@ class RecordingProxy:
     def __init__(
         self, upstream: str, key: str = "", timeout: float = DEFAULT_TIMEOUT, allowed: Allowed | None = None,
         prefixes: frozenset[str] = frozenset({""}), bodies: Bodies | None = None, tls: ssl.SSLContext | None = None,
-    ) -> None:  # fmt: skip
+        budget: Budget | None = None) -> None:  # fmt: skip
         self.upstream = upstream.rstrip("/")
         self._tls = tls
         """How the upstream's certificate is checked: `tls_context()`'s, made ahead (None: made at the start)."""
@@ -135,6 +136,7 @@ class RecordingProxy:
         self.bodies = bodies
         """What a body sent with the real key may ask for (body.py), per run's brand; None: no rule (tests only)."""
         self._key = key
+        self.budget = budget or Budget()  # what the whole check may spend (budget.py)
         self._lock = threading.Lock()
         self._seen: dict[str, list[Exchange]] = defaultdict(list)
         self._open: dict[str, int] = defaultdict(int)
@@ -170,6 +172,8 @@ class RecordingProxy:
             raise PathRefused(f"no run under {prefix[:200]!r}: expected one of {sorted(self.prefixes)[:10]}")
         if self.bodies is not None and brand not in self.bodies.models:
             raise PathRefused(f"no run for brand {brand[:40]!r}: expected one of {sorted(self.bodies.models)[:10]}")
+        if spent := self.budget.new_run():
+            raise PathRefused(spent)
         token = secrets.token_hex(12)
         with self._lock:
             self._prefix[token] = prefix
@@ -284,6 +288,8 @@ class RecordingProxy:
                 return self._refused(token, request.method, path, why)
             if real and self.bodies and body:
                 headers["content-type"] = "application/json"  # as the rule read it
+        if spent := self.budget.request():
+            return Response(spent, 429)
         upstream = self._client.build_request(
             request.method, self.upstream + prefix + path, headers=headers, content=body or None
         )

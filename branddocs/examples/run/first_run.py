@@ -160,7 +160,28 @@ def proxy_settings(project: Project, upstream: str, key: str, timeout: float, br
                 "max_tokens": max_tokens()}  # fmt: skip
     if not upstream:  # what the reference endpoint serves, read here: the proxy builds no brand model of its own
         settings["served"] = served_brands(load_brands(project.brands_dir, brands))
+    else:
+        settings["budget"] = budget(project)
     return settings
+
+
+RUNS_PER_BLOCK, REQUESTS_PER_BLOCK = 4, 100
+"""A real-key check's bound on the whole (proxy/budget.py), per fenced block of the guide's pages: an example is one
+run of a request or a few, an error table one run of a request a row, a sample's claims one run."""
+
+
+def budget(project: Project) -> dict[str, int]:
+    """What a real-key check may spend in all: runs and requests from the fenced blocks of every page under docs/
+    (each read as the build reads it: regular, inside docs/, no link), counted before any repository code runs."""
+    from branddocs.brand.links import read_regular, source_problem
+    from branddocs.markup import FenceError, parse_fences
+
+    blocks = 0
+    for page in sorted(project.docs_dir.rglob("*.md")):
+        data = None if source_problem(page, project.root, None, None) else read_regular(page, 4 << 20)
+        with contextlib.suppress(FenceError, UnicodeDecodeError):
+            blocks += len(parse_fences(data.decode("utf-8"), str(page))) if data else 0
+    return {"runs": RUNS_PER_BLOCK * blocks + 16, "requests": REQUESTS_PER_BLOCK * blocks + 64}
 
 
 def max_tokens() -> int:

@@ -175,6 +175,29 @@ def test_a_key_variable_in_the_namespace_loads(tmp_path: Path, key_env: str) -> 
     assert load_brand(path).key_env == key_env
 
 
+TENANTS_NAMED_INTO_A_SERVICE = {  # red team 7, R7-10: the namespace rule satisfied by the tenant's own choices
+    "github.yml": ("GitHub Models Gateway", "  key_env: GITHUB_TOKEN\n", "'GITHUB_TOKEN', in GITHUB's namespace"),
+    "openai.yml": ("OpenAI", "", "'OPENAI_API_KEY' (derived from user_name 'OpenAI'), in OPENAI's namespace"),
+    "hf.yml": ("Models Inc", "  key_env: HF_TOKEN\n", "'HF_TOKEN', in HF's namespace"),
+    "azure.yml": ("Azure OpenAI Gate", "", "'AZURE_OPENAI_GATE_API_KEY' (derived from user_name 'Azure OpenAI Gate')"),
+}
+
+
+@pytest.mark.parametrize("name", TENANTS_NAMED_INTO_A_SERVICE)
+def test_a_key_variable_in_a_services_namespace_is_refused(tmp_path: Path, name: str) -> None:
+    user_name, key_env, found = TENANTS_NAMED_INTO_A_SERVICE[name]
+    path = tmp_path / name
+    path.write_text(MINIMAL.replace("Example Co", user_name).replace("api:\n", f"api:\n{key_env}"), encoding="utf-8")
+    with pytest.raises(BrandError, match=re.escape(f"api.key_env: expected a variable no other service's tools read; "
+                                                   f"found {found}")):  # fmt: skip
+        load_brand(path)
+    # The negative: the namespace rule alone lets each through (the variable starts with the id's or the name's stem).
+    from branddocs.brand.key_env import derive_key_env, namespace_problem
+
+    variable = key_env.split(": ")[1].strip() if key_env else derive_key_env(user_name)
+    assert namespace_problem(variable, path.stem, user_name) is None
+
+
 def test_without_the_namespace_another_services_credential_was_taken() -> None:
     # The negative: the old rule was a variable name holding a secret word; each foreign name passes it.
     from branddocs.settings import SECRET_WORDS

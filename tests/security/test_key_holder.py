@@ -162,20 +162,21 @@ libc = ctypes.CDLL(None, use_errno=True)
 ns.set_dumpable(False)  # as the engine is: key_holder.py
 ids = [(os.getuid(), os.getuid(), 1)], [(os.getgid(), os.getgid(), 1)]
 if sys.argv[1] == "raw":  # the negative: a plain fork, which stays as its parent is
-    r, w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         libc.unshare(ns.CLONE_NEWUSER)
-        os.write(w, b"u")
-        os.read(r, 1)
+        os.write(ready_w, b"u")
+        os.read(done_r, 1)
         os._exit(0)
-    os.read(r, 1)
+    os.read(ready_r, 1)
     try:
         ns.write_id_maps(pid, *ids)
         print("mapped")
     except OSError as exc:
         print("refused", exc.strerror)
-    os.write(w, b"x")
+    os.write(done_w, b"x")
     os.waitpid(pid, 0)
 else:
     pid = ns.fork_into_user_namespace(*ids)

@@ -57,7 +57,11 @@ try:
     with open(f"/proc/{{parent}}/cmdline", "rb") as f:
         report["parent"] = f.read().replace(b"\\0", b" ").decode(errors="replace")
     with open(f"/proc/{{parent}}/environ", "rb") as f:
-        report["environ"] = holds(f.read())
+        block = f.read()
+    report["environ"] = holds(block)
+    words = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+    names = [item.split(b"=", 1)[0].decode() for item in block.split(b"\\0") if item]
+    report["secret_names"] = [n for n in names if any(w in n.upper() for w in words)]
 except OSError as exc:
     report["environ"] = f"unreadable: {{exc.strerror}}"
 try:
@@ -119,6 +123,7 @@ def test_a_program_the_engine_runs_finds_no_key(tmp_path: Path) -> None:
     for report in reports:
         if ROOT:  # root reads any process's memory (CAP_SYS_PTRACE): the threat model says so
             assert report["environ"] is False, report
+            assert report["secret_names"] == [], report  # none at all: what the engine starts inherits none
             assert report["memory"] is True, report
         else:  # not dumpable: neither may be opened by a process of its user
             assert str(report["environ"]).startswith("unreadable"), report
@@ -130,6 +135,7 @@ def test_the_negative_without_the_key_holder_the_program_finds_it(tmp_path: Path
     assert done.returncode == 0, done.stdout + done.stderr
     assert reports, "the engine never ran the planted prlimit"
     assert all(r["environ"] is True and r["memory"] is True for r in reports), reports
+    assert all("BRANDDOCS_API_KEY" in r["secret_names"] for r in reports), reports
 
 
 def _env_table(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -36,6 +36,7 @@ FD_VARIABLE = "BRANDDOCS_HELD_FD"
 OFF_VARIABLE = "BRANDDOCS_NO_HOLDER"
 KEY_COMMANDS = frozenset({"check", "endpoint", "env"})
 _SCAN_COMMANDS = frozenset({"build", "serve", "diff"})
+_NOT_SECRET = frozenset({"BRANDDOCS_MAX_TOKENS"})  # settings.py's non-secret settings named so (a test holds it)
 _EXIT_NO_SANDBOX = 12  # errors.EXIT_NO_SANDBOX (not imported: this runs before any other module of branddocs)
 _PR_SET_DUMPABLE = 4
 
@@ -43,7 +44,9 @@ _held: dict[str, str] = {}
 
 
 def is_secret_named(name: str) -> bool:
-    return any(word in name.upper() for word in SECRET_WORDS)
+    """A SECRET_WORDS word in it, and not one of branddocs' own settings that is no secret (`BRANDDOCS_MAX_TOKENS`,
+    which `check` reads)."""
+    return any(word in name.upper() for word in SECRET_WORDS) and name not in _NOT_SECRET
 
 
 def held(name: str) -> str | None:

@@ -15,7 +15,7 @@ tags, the examples' pools) run here, in namespaces of their own:
 - a session of its own, without a controlling terminal, stdin /dev/null, and its output through pipes the engine
   copies out: no ioctl (TIOCSTI) types into the caller's shell.
 
-    engine (branddocs check) ── proxy (holds the key; non-dumpable; not below the harness)
+    engine (branddocs check: the key in memory; non-dumpable) ── proxy (holds the key; non-dumpable; no harness child)
        └─ harness: [user ns 1: maps] ─ PID 1 (fresh /proc, lo up, reaper) ─ [user ns 2] ─ pytest ...
 
 The fresh /proc is made in user namespace 1; pytest runs in a second one below it, where every mount it

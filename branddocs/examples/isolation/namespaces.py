@@ -194,11 +194,9 @@ def fork_into_user_namespace(
         os.close(ready_r)
         os.close(mapped_w)
         # A copy of a process no other of its user may read (the engine, which holds the key: key_holder.py) has
-        # /proc files its user may not write: an ordinary user's parent could not map it. Readable while it is mapped.
+        # /proc files its user may not write: an ordinary user's parent could not map it. Dumpable while mapped.
         lent = os.geteuid() != 0 and _libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0) == 0
         try:
-            if lent:
-                set_dumpable(True)
             if first is not None:
                 try:
                     first()
@@ -206,6 +204,8 @@ def fork_into_user_namespace(
                     with contextlib.suppress(OSError):
                         os.write(2, f"branddocs: the harness could not start: {exc}\n".encode())
                     os._exit(70)
+            if lent:
+                set_dumpable(True)
             unshare(CLONE_NEWUSER)
             os.write(ready_w, b"u")
         finally:

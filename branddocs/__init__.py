@@ -19,6 +19,32 @@ __all__ = ["__version__"]
 __version__ = "0.1.0"
 
 
+def _project_of(here: str) -> str | None:
+    """The branddocs project holding the real folder `here` (mkdocs.yml beside brands/, here or above), or None."""
+    folder = here
+    while True:
+        if os.path.isfile(os.path.join(folder, "mkdocs.yml")) and os.path.isdir(os.path.join(folder, "brands")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _in_project(entries: list[str], cwd: str) -> list[str]:
+    """The absolute entries of `entries` that lie in the project holding `cwd` (red team 7, R7-12: with
+    `PATH="$PWD/node_modules/.bin:$PATH"`, as npm and direnv advise, the engine ran the repository's `prlimit` beside
+    the key; with `PYTHONPATH=$PWD` it imported the project's `secrets.py`): the repository's, never the engine's."""
+    projects = [_project_of(os.path.realpath(cwd))]
+    named = os.environ.get("BRANDDOCS_ROOT", "")  # settings.ROOT, read before any module of the engine's
+    projects += [_project_of(os.path.realpath(named))] if os.path.isabs(named) else []
+    tops = tuple(project.rstrip(os.sep) + os.sep for project in projects if project)
+    # The folder of the Python running the engine (a project's .venv/bin, activated) is the engine's own installation.
+    own = os.path.realpath(os.path.dirname(sys.executable))
+    return [p for p in entries if p and os.path.isabs(p) and os.path.realpath(p) != own
+            and (os.path.realpath(p) + os.sep).startswith(tops or ("\0",))]  # fmt: skip
+
+
 def _unsafe_entries(cwd: str) -> tuple[list[str], bool]:
     """The PYTHONPATH entries that name the working folder `cwd` or a folder in it (empty or relative ones), and
     whether sys.path's first entry (the script's folder, or `-m`'s working folder) lies in it."""
@@ -31,6 +57,7 @@ def _unsafe_entries(cwd: str) -> tuple[list[str], bool]:
     given = os.environ.get("PYTHONPATH")
     # An absolute entry is the caller's own choice (as an editable install is): trusted like the engine's install.
     named = [p for p in given.split(os.pathsep) if not p or not os.path.isabs(p)] if given else []
+    named += _in_project(given.split(os.pathsep), cwd) if given else []
     first = bool(sys.path) and not sys.flags.safe_path and (not sys.path[0] or inside(sys.path[0]))
     return named, first
 
@@ -58,13 +85,15 @@ def _start_safely() -> None:
     named, first = _unsafe_entries(cwd) if not sys.flags.safe_path else ([], False)
     path = os.environ.get("PATH")
     programs = [p for p in path.split(os.pathsep) if not p or not os.path.isabs(p)] if path is not None else []
+    programs += _in_project(path.split(os.pathsep), cwd) if path is not None else []
     if not named and not first and not programs:
         return
     env = dict(os.environ)
     if programs:
-        env["PATH"] = os.pathsep.join(p for p in path.split(os.pathsep) if p and os.path.isabs(p)) or os.defpath
+        env["PATH"] = os.pathsep.join(p for p in path.split(os.pathsep) if p and p not in programs) or os.defpath
         shown = repr(programs[0]) if programs[0] else "an empty entry"
-        sys.stderr.write(f"branddocs: PATH named the working folder ({shown}): started again without it\n")
+        what = "a folder of the project" if os.path.isabs(programs[0]) else "the working folder"
+        sys.stderr.write(f"branddocs: PATH named {what} ({shown}): started again without it\n")
     kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in named]
     if kept:
         env["PYTHONPATH"] = os.pathsep.join(kept)
@@ -72,7 +101,8 @@ def _start_safely() -> None:
         env.pop("PYTHONPATH", None)
     if named:
         shown = repr(named[0]) if named[0] else "an empty entry"
-        sys.stderr.write(f"branddocs: PYTHONPATH named the working folder ({shown}): started again without it\n")
+        what = "a folder of the project" if os.path.isabs(named[0]) else "the working folder"
+        sys.stderr.write(f"branddocs: PYTHONPATH named {what} ({shown}): started again without it\n")
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-P", *sys.orig_argv[1:]], env)  # noqa: S606 - ourselves
 

@@ -78,7 +78,7 @@ def test_no_process_outside_the_harness_imports_the_projects_modules(tmp_path: P
     assert REAL_KEY not in output
 
 
-@pytest.mark.parametrize("pythonpath", [":", "/nonexistent-branddocs:", ".", "docs"])
+@pytest.mark.parametrize("pythonpath", [":", "/nonexistent-branddocs:", ".", "docs", "<project>"])
 def test_no_empty_or_relative_pythonpath_entry_names_the_project(tmp_path: Path, pythonpath: str) -> None:
     """`-P` leaves out the folder `-m` would add, not an empty or relative PYTHONPATH entry (`export
     PYTHONPATH="$PYTHONPATH:/x"` with it unset gives `:/x`): a command started so starts again without them
@@ -87,10 +87,12 @@ def test_no_empty_or_relative_pythonpath_entry_names_the_project(tmp_path: Path,
     _plant(project.root, STANDARD)
     platform = Platform()
     with running_endpoint(platform.app) as server:
-        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, "PYTHONPATH": pythonpath}
+        given = str(project.root) if pythonpath == "<project>" else pythonpath  # red team 7, R7-12: PYTHONPATH=$PWD
+        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, "PYTHONPATH": given}
         code, _, output = check(project, "--brand", "acme", "index.md", env=env)
     assert code == 0, output
-    assert "PYTHONPATH named the working folder" in output, output
+    said = "a folder of the project" if pythonpath == "<project>" else "the working folder"
+    assert f"PYTHONPATH named {said}" in output, output
     assert not (project.root / WITNESS).exists(), (project.root / WITNESS).read_text()
 
 
@@ -170,30 +172,33 @@ exec /usr/bin/{name} "$@"
 """
 
 
-@pytest.mark.parametrize("where", ["bin:", ":"], ids=["relative", "empty"])
+@pytest.mark.parametrize("where", ["bin:", ":", "absolute"], ids=["relative", "empty", "absolute"])
 def test_no_program_is_found_through_an_empty_or_relative_path_entry(tmp_path: Path, where: str) -> None:
     """`export PATH=bin:$PATH` had the engine run the project's `bin/prlimit` (the sandbox's probe), which read the
     key from its parent's environment (red team round 6, F3): a command started so starts again with PATH's absolute
-    entries alone (branddocs/__init__.py)."""
+    entries alone (branddocs/__init__.py). So does one with an absolute entry into the project (red team 7, R7-12:
+    `PATH="$PWD/node_modules/.bin:$PATH"`, as npm and direnv advise)."""
     project = scratch_project(tmp_path / "project")
     (project.root / "bin").mkdir()
     for name in ("prlimit", "bwrap", "setpriv", "true"):
         (project.root / "bin" / name).write_text(PROGRAM.format(witness=WITNESS, name=name), encoding="utf-8")
         (project.root / "bin" / name).chmod(0o755)
-    path = f"bin:{os.environ['PATH']}" if where == "bin:" else f"{os.environ['PATH']}:"
+    path = {"bin:": f"bin:{os.environ['PATH']}", ":": f"{os.environ['PATH']}:",
+            "absolute": f"{project.root / 'bin'}:{os.environ['PATH']}"}[where]  # fmt: skip
     platform = Platform()
     with running_endpoint(platform.app) as server:
         env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, "PATH": path}
         code, _, output = check(project, "--brand", "acme", "index.md", env=env)
     assert code == 0, output
-    assert "PATH named the working folder" in output, output
+    said = "a folder of the project" if where == "absolute" else "the working folder"
+    assert f"PATH named {said}" in output, output
     assert not (project.root / WITNESS).exists(), (project.root / WITNESS).read_text()
     # The negative: the engine's lookup, in the project with that PATH, finds the planted program.
-    if where == "bin:":
+    if where != ":":
         found = subprocess.run([sys.executable, "-c", "import shutil; print(shutil.which('prlimit'))"],
                                cwd=project.root, env={**os.environ, "PATH": path}, capture_output=True, text=True,
                                check=True).stdout.strip()  # fmt: skip
-        assert found == "bin/prlimit"
+        assert found == ("bin/prlimit" if where == "bin:" else str(project.root / "bin" / "prlimit"))
 
 
 def test_the_example_interpreter_is_asked_its_prefixes_without_its_site_packages(tmp_path: Path) -> None:

@@ -32,9 +32,10 @@ def _project_of(here: str) -> str | None:
 
 
 def _in_project(entries: list[str], cwd: str) -> list[str]:
-    """The absolute entries of `entries` that lie in the project holding `cwd` (red team 7, R7-12: with
+    """The absolute PATH entries of `entries` that lie in the project holding `cwd` (red team 7, R7-12: with
     `PATH="$PWD/node_modules/.bin:$PATH"`, as npm and direnv advise, the engine ran the repository's `prlimit` beside
-    the key; with `PYTHONPATH=$PWD` it imported the project's `secrets.py`): the repository's, never the engine's."""
+    the key): the repository's programs, never the engine's. (An absolute PYTHONPATH entry stays the caller's
+    choice: it is how a checkout that holds the engine, as this one does, is run without installing it.)"""
     projects = [_project_of(os.path.realpath(cwd))]
     named = os.environ.get("BRANDDOCS_ROOT", "")  # settings.ROOT, read before any module of the engine's
     projects += [_project_of(os.path.realpath(named))] if os.path.isabs(named) else []
@@ -57,7 +58,6 @@ def _unsafe_entries(cwd: str) -> tuple[list[str], bool]:
     given = os.environ.get("PYTHONPATH")
     # An absolute entry is the caller's own choice (as an editable install is): trusted like the engine's install.
     named = [p for p in given.split(os.pathsep) if not p or not os.path.isabs(p)] if given else []
-    named += _in_project(given.split(os.pathsep), cwd) if given else []
     first = bool(sys.path) and not sys.flags.safe_path and (not sys.path[0] or inside(sys.path[0]))
     return named, first
 
@@ -101,8 +101,7 @@ def _start_safely() -> None:
         env.pop("PYTHONPATH", None)
     if named:
         shown = repr(named[0]) if named[0] else "an empty entry"
-        what = "a folder of the project" if os.path.isabs(named[0]) else "the working folder"
-        sys.stderr.write(f"branddocs: PYTHONPATH named {what} ({shown}): started again without it\n")
+        sys.stderr.write(f"branddocs: PYTHONPATH named the working folder ({shown}): started again without it\n")
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, "-P", *sys.orig_argv[1:]], env)  # noqa: S606 - ourselves
 

@@ -160,30 +160,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"screenshots of each brand's guide: {SCREENSHOTS}/ ({len(shots)} files)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    """Playwright, once per worker: its driver started once, not once a module (a thread runs one Playwright at a
-    time: a test that needs a Chromium of its own launches it from this one)."""
+    """Playwright, for one module's browser tests."""
     from playwright.sync_api import sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
     with sync_playwright() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched once per worker (`browser` lends it to each test)."""
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
-
-
-@pytest.fixture
-def browser(chromium: Browser) -> Iterator[Browser]:
-    """The worker's Chromium for one test (the one `browser` fixture): each test opens contexts of its own (cookies,
-    storage, permissions); whatever it left open is closed after it, so the next test finds none."""
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless, for one module's browser tests (the one `browser` fixture)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield chromium
-    for context in chromium.contexts:
-        context.close()
+    chromium.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from branddocs.brand import Brand, load_brand
 from branddocs.host.addresses import site_address
@@ -71,6 +71,14 @@ def served(project: Project) -> Iterator[Served]:
         with running_nginx(folder / "out", [("127.0.0.1", port)]):
             brands = {b: load_brand(project.brands_dir / f"{b}.yml") for b in project.brand_ids()}
             yield Served(port, brands, said)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
+    with sync_playwright() as running:
+        yield running
 
 
 @contextmanager

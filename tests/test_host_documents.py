@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Playwright
+from playwright.sync_api import sync_playwright
 
 from branddocs.host.run import free_port, running_nginx
 
@@ -40,13 +40,13 @@ PLANTED = {
 SECRET = "sk-reader-kept-7f3a"
 
 
-def _titles(playwright: Playwright, port: int, sandboxed: bool, out: Path) -> dict[str, str]:
+def _titles(port: int, sandboxed: bool, out: Path) -> dict[str, str]:
     """The title of each planted document, opened in the tab where acme's page kept a secret in sessionStorage."""
     conf = out / "nginx.conf"
     if not sandboxed:  # the negative: the policy as it was, for every file
         conf.write_text(conf.read_text().replace("${bd_sandbox}", ""))
     titles = {}
-    with running_nginx(out, [("127.0.0.1", port)]):
+    with running_nginx(out, [("127.0.0.1", port)]), sync_playwright() as playwright:
         args = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * 127.0.0.1"]
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
@@ -82,10 +82,10 @@ def hosted(tmp_path_factory: pytest.TempPathFactory):
         yield port, out
 
 
-def test_a_tenants_own_documents_run_no_script(hosted, playwright: Playwright) -> None:
+def test_a_tenants_own_documents_run_no_script(hosted) -> None:
     port, out = hosted
-    titles = _titles(playwright, port, True, out)
+    titles = _titles(port, True, out)
     assert not any(title.startswith("STOLEN") for title in titles.values()), titles
     # The negative: without the sandbox each planted document reads the key another tenant's page kept.
-    titles = _titles(playwright, port, False, out)
+    titles = _titles(port, False, out)
     assert all(SECRET in title for title in titles.values()), titles

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, sync_playwright
 
 from branddocs.brand import load_brand
 from branddocs.site import Project, secrets_scan, store
 
-from .support.browser import guide_problems
+from .support.browser import CHROMIUM, CHROMIUM_ARGS, guide_problems
 from .support.project import BIN, ROOT, run_branddocs, scratch_project
 
 pytestmark = pytest.mark.slow
@@ -91,6 +91,16 @@ def test_identical_files_are_stored_once(shared: tuple[Project, Path], tmp_path:
         alone = tmp_path / brand_id
         build(project, alone, "--brand", brand_id)
         assert contents(site / brand_id) == contents(alone / brand_id), brand_id
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def site_problems(browser: Browser, site: Path, brand_id: str) -> list[str]:

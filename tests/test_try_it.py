@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.testclient import TestClient
 
 from branddocs.brand import Brand
@@ -36,7 +36,7 @@ from branddocs.markup import parse_fences
 from branddocs.site import Project
 from branddocs.site.try_it import LABELS, add_panels, requests_in, strip_panels
 
-from .support.browser import accessibility_problems
+from .support.browser import CHROMIUM, CHROMIUM_ARGS, accessibility_problems
 from .support.hosting import served_with_csp
 from .support.project import ROOT, run_branddocs, scratch_project
 from .support.readers import import_jieba
@@ -206,6 +206,16 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 class _Recorder:

@@ -284,7 +284,10 @@ DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Page, Visit]:
+def open_page(browser: Browser, url: str, viewport: dict[str, int], settled: bool = True) -> tuple[Page, Visit]:
+    """`url` in a context of its own, its problems seen from the first request on; `settled`: returned once the page
+    has loaded and the network has been idle (else as soon as the navigation is under way: the caller waits for
+    `networkidle` itself before reading the page)."""
     context = browser.new_context(viewport=viewport, reduced_motion="reduce")
     context.grant_permissions(
         ["clipboard-read", "clipboard-write"], origin=url.split("/", 3)[0] + "//" + url.split("/")[2]
@@ -292,8 +295,9 @@ def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> tuple[Pag
     context.add_init_script(SEARCH_PROBE)  # tells when the site's search has answered (search_answered)
     page = context.new_page()
     visit = Visit(page)
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
+    page.goto(url, wait_until="load" if settled else "commit")
+    if settled:
+        page.wait_for_load_state("networkidle")
     return page, visit
 
 
@@ -304,15 +308,20 @@ def guide_problems(browser: Browser, site: Path, brand: Brand, search=search_pro
     problems: list[str] = []
     with serve_site(site) as url:
         page, visit = open_page(browser, f"{url}/serverless-endpoints/", DESKTOP)
+        # The home page and the phone's load (each in its own context) while the desktop page is checked: each is
+        # read only once it has loaded and its network has been idle, as open_page's own wait does.
+        home, home_visit = open_page(browser, f"{url}/", DESKTOP, settled=False)
+        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE, settled=False)
         problems += header_problems(page, brand) + palette_problems(page, brand) + image_problems(page)
         problems += layout_problems(page) + accessibility_problems(page, AXE) + tofu_problems(page)
         problems += linked_tabs_problems(page, words["python_tab"]) + copy_button_problems(page)
         if shots:
             page.screenshot(path=SCREENSHOTS / f"{shots}-desktop.png", full_page=True)
         problems += search(page, words["search"], "serverless-endpoints/")
-        home, home_visit = open_page(browser, f"{url}/", DESKTOP)
+        for loading in (home, phone):
+            loading.wait_for_load_state("load")
+            loading.wait_for_load_state("networkidle")
         problems += accessibility_problems(home, AXE) + header_problems(home, brand)
-        phone, phone_visit = open_page(browser, f"{url}/serverless-endpoints/", PHONE)
         problems += header_problems(phone, brand, logo=False) + layout_problems(phone) + image_problems(phone)
         if shots:
             phone.screenshot(path=SCREENSHOTS / f"{shots}-phone.png", full_page=True)

@@ -1,17 +1,18 @@
-"""Chinese search text segmented once per project, not once per build: jieba's segmentations kept in `.cache/`.
+"""Chinese search text segmented once, not once per build: jieba's segmentations kept in the caller's cache folder.
 
 Material's search cuts each run of Chinese characters into words with jieba, whose dictionary (half a million
-entries, unmarshalled from `.cache/jieba.cache`) took `branddocs build` most of a second before its first worker
+entries, unmarshalled from its `jieba.cache`) took `branddocs build` most of a second before its first worker
 started, on every build with a Chinese brand. A Chinese brand's pages are the same translations as the others', and
 the same from one build to the next: so what jieba made of each text with its own dictionary, as loaded and
-untouched, is kept in `.cache/jieba-segments.json`, beside jieba's cache, under a key that names jieba's version
+untouched, is kept in `jieba-segments.json`, beside jieba's cache, under a key that names jieba's version
 and the sha256 of that cache, with the dictionary's word count and total frequency once loaded. A build whose texts
 are all kept never loads the dictionary; a text not kept is cut by jieba, which loads it in the worker that meets it.
 
 A kept cut stands only for the default tokenizer with its default dictionary: not loaded yet (so nothing was added
 to it: jieba loads the dictionary first), or loaded with the recorded word count and total frequency. A word added,
 another dictionary or another cache file, and jieba cuts the text itself, as Material's own search does. The file
-is trusted as jieba's own cache beside it is (the project's `.cache/`, never a shared temporary folder); what it
+is trusted as jieba's own cache beside it is (the caller's own cache folder, `search.jieba_folder`: never the
+project's `.cache/`, which a checkout can fill, nor a shared temporary folder); what it
 holds is only text for the search index, which the secret scan reads with every other file.
 """
 

@@ -181,7 +181,7 @@ def _checked(
                     view = UserView([*reads, *space.writable, str(LOCKS)], home=env.get("HOME"))
             try:
                 code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
-                                   cgroup_procs=space.cgroup_procs, view=view)  # fmt: skip
+                                   cgroup_procs=space.cgroup_procs, view=view, binds=space.binds)  # fmt: skip
             finally:
                 if isinstance(view, View):
                     view.close()

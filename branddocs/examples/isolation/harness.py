@@ -61,12 +61,15 @@ def _maps(blocks: Sequence[int], user: int | None) -> tuple[ns.IdMap, ns.IdMap]:
     return [(os.getuid(), os.getuid(), 1)], [(os.getgid(), os.getgid(), 1)]
 
 
-def _view(writable: Sequence[str]) -> None:
+def _view(writable: Sequence[str], binds: Sequence[tuple[str, str]]) -> None:
     """In the harness's new mount namespace: every mount read-only (locked so for pytest, one user namespace down),
-    `writable` bound writable, and (as root) a lock folder of its own for its blocks of users."""
+    `writable` bound writable, each `(source, target)` of `binds` bound writable at its target (a private copy in
+    the work folder in place of the project's docs/, workspace.py), and (as root) a lock folder of its own."""
     ns.read_only("/", recursive=True)
     for path in writable:
         ns.bind_writable(path)
+    for source, target in binds:
+        ns.bind_writable(target, source)
     if os.geteuid() == 0 and LOCKS.is_dir():
         ns.mount_tmpfs(str(LOCKS), 1 << 20, mode=0o700)
 
@@ -111,16 +114,18 @@ def _init(argv: Sequence[str], env: dict[str, str], uids: ns.IdMap, gids: ns.IdM
 def run(
     argv: Sequence[str], env: dict[str, str], pass_fds: Sequence[int] = (), writable: Sequence[str] = (),
     blocks: Sequence[int] = (), cgroup_procs: Path | None = None, view: View | UserView | None = None,
+    binds: Sequence[tuple[str, str]] = (),
 ) -> int:  # fmt: skip
     """Run `argv` (an absolute path first) with `env` in the harness, wait, and return its exit status.
 
     Only `pass_fds` stay open in it, besides stdin (/dev/null) and stdout and stderr: pipes whose output this
     process copies to its own. It runs in a session of its own, without a controlling terminal: `/dev/tty` fails
     with ENXIO, and no ioctl (TIOCSTI) reaches the caller's terminal. Its file system is read-only but `writable`
-    (workspace.py); `blocks` are the users reserved for its units (as root), `cgroup_procs` its run group's. Ctrl-C
-    here is passed on to pytest; the harness dies with this process. `view` (harness_view.py): as root, the
-    harness's own user and what it needs to read (without one, as root, it is mapped to root); as an ordinary user,
-    the places of that user's sockets and terminals covered but for what the check reads and writes."""
+    (workspace.py) and `binds` (a private copy bound in place of a project's folder); `blocks` are the users
+    reserved for its units (as root), `cgroup_procs` its run group's. Ctrl-C here is passed on to pytest; the
+    harness dies with this process. `view` (harness_view.py): as root, the harness's own user and what it needs to
+    read (without one, as root, it is mapped to root); as an ordinary user, the places of that user's sockets and
+    terminals covered but for what the check reads and writes."""
     root_view = view if isinstance(view, View) else None
     uids, gids = _maps(blocks, root_view.user if root_view is not None else None)
     first = functools.partial(root_view.place, os.getcwd()) if root_view is not None else None
@@ -162,7 +167,7 @@ def run(
                 ns.make_mounts_private()
                 if isinstance(view, UserView):
                     view.place(os.getcwd())
-                _view(writable)
+                _view(writable, binds)
                 # The system calls' allow-list, once the mounts above are made (they need the new mount API, which
                 # it refuses), before anything of the repository runs: no kernel keyrings (the caller's session
                 # keyring is inherited), io_uring, bpf... (seccomp.py)

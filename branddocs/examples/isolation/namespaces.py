@@ -54,7 +54,7 @@ __all__ = [
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
-_MS_BIND, _AT_RECURSIVE, _AT_FDCWD, _MOUNT_ATTR_RDONLY = 0x1000, 0x8000, -100, 0x1
+_MS_BIND, _AT_RECURSIVE, _AT_FDCWD, _MOUNT_ATTR_RDONLY, _MOUNT_ATTR_NOSUID_NODEV = 0x1000, 0x8000, -100, 0x1, 0x6
 _MS_MOVE = 0x2000
 _SYS_MOUNT_SETATTR = 442  # the same on x86_64 and aarch64 (Linux 5.12)
 _PR_SET_PDEATHSIG, _PR_GET_DUMPABLE, _PR_SET_DUMPABLE, _PR_CAPBSET_DROP, _PR_SET_CHILD_SUBREAPER = 1, 3, 4, 24, 36
@@ -116,10 +116,13 @@ def read_only(target: str, readonly: bool = True, recursive: bool = False) -> No
     _checked(result, f"mount_setattr {target}")
 
 
-def bind_writable(path: str) -> None:
-    """In a read-only view (`read_only("/", recursive=True)`): `path` bound onto itself, writable."""
-    _mount(path, path, None, _MS_BIND)
-    read_only(path, readonly=False)
+def bind_writable(path: str, source: str | None = None) -> None:
+    """In a read-only view (`read_only("/", recursive=True)`): `path` bound onto itself (or `source` bound at it),
+    writable, nosuid and nodev (a set-ID bit or a device file made there gives nobody anything)."""
+    _mount(source or path, path, None, _MS_BIND)
+    attr = _MountAttr(_MOUNT_ATTR_NOSUID_NODEV, _MOUNT_ATTR_RDONLY, 0, 0)
+    _checked(_libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(), 0, ctypes.byref(attr), ctypes.sizeof(attr)),
+             f"mount_setattr {path}")  # fmt: skip
 
 
 def mount_proc(target: str = "/proc") -> None:

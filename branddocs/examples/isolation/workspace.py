@@ -7,9 +7,11 @@ out of its reach for writing. It writes only:
   the outputs pytest is asked for (`--junitxml`), which the engine copies to where they were asked for once the
   harness has ended. A check that failed keeps it (its examples' scripts, to look at), as pytest keeps its last
   runs' folders: the user's KEPT newest kept folders stay, older ones are removed when one is kept (`prune`);
-- the project's `docs/`, with `--update-examples` alone (which runs against the reference endpoint, never a key);
-  what it leaves there is made plain when the harness has ended (`no_set_ids`: modes 0644/0755, no file capability
-  or ACL);
+- with `--update-examples` alone (which runs against the reference endpoint, never a key), a private copy of the
+  project's `docs/` in its work folder, bound in place of `docs/` (nosuid, nodev): the project's own `docs/` is
+  never written while it runs, so nothing it makes there (a set-user-ID program) is in reach of another local
+  user. Once it has ended the engine copies back the `.md` pages it changed, as new regular files written by the
+  engine (`copy_back`: the page's own mode, at most 0644), nothing else (no link, device, new file or mode);
 - its run group of cgroups (cgroups.harness_group), where its workers make their units' memory groups;
 - as root, its own lock folder for the blocks of users (a tmpfs at uids.LOCKS, inside the harness): the blocks
   are reserved here, by the engine, in the machine's, and mapped into the harness in place of the first
@@ -21,6 +23,7 @@ given and no file belongs to; harness_view.py): the work folder and the run grou
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import stat
@@ -31,7 +34,7 @@ from pathlib import Path
 from branddocs.examples.isolation import cgroups
 from branddocs.examples.isolation.uids import UnitUsers
 
-__all__ = ["HARNESS_BLOCKS", "KEPT", "Workspace", "copy_out", "no_set_ids", "prune"]
+__all__ = ["HARNESS_BLOCKS", "KEPT", "Workspace", "copy_back", "copy_out", "no_set_ids", "prune"]
 
 HARNESS_BLOCKS = 64
 """Blocks of users (uids.BLOCK each) reserved for one harness, as root: one per pytest worker, at most."""
@@ -108,6 +111,8 @@ class Workspace:
     folder: Path
     writable: list[str]
     """Paths bound writable into the harness's read-only view."""
+    binds: list[tuple[str, str]] = field(default_factory=list)
+    """(source, target): the private copy of docs/ bound writable at the project's docs/."""
     cgroup_procs: Path | None = None
     """Where the engine moves the harness's first process (its run group), if one could be made."""
     blocks: list[int] = field(default_factory=list)
@@ -117,6 +122,7 @@ class Workspace:
     _group: Path | None = None
     _given: bool = False
     _docs: Path | None = None
+    _pages: dict[str, str] = field(default_factory=dict)
     _root: Path | None = None
     _users: list[UnitUsers] = field(default_factory=list)
     _outputs: list[tuple[Path, Path]] = field(default_factory=list)
@@ -130,9 +136,16 @@ class Workspace:
             raise ValueError(f"{docs}: a symbolic link; expected the project's own docs/ folder")
         folder = Path(tempfile.mkdtemp(prefix=PREFIX))
         (folder / "tmp").mkdir()
-        space = cls(folder, [str(folder)] + ([str(docs.resolve())] if docs is not None else []))
-        space._docs = docs.resolve() if docs is not None else None
+        space = cls(folder, [str(folder)])
         space._root = root
+        if docs is not None:  # the harness's docs/: a copy in the work folder (0700), never the project's own
+            try:
+                space._docs = docs.resolve()
+                space._pages = _copy_in(space._docs, folder / "docs")
+            except BaseException:
+                space.close(keep=False)
+                raise
+            space.binds.append((str(folder / "docs"), str(space._docs)))
         group, procs = cgroups.harness_group()
         if group is not None:
             space._group, space.cgroup_procs = group, procs
@@ -189,8 +202,8 @@ class Workspace:
         keep = keep or bool(problems)
         if self._group is not None:
             cgroups.remove_group(self._group)
-        if self._docs is not None:  # the harness has ended: nothing of it runs to set them again
-            no_set_ids(self._docs)
+        if self._docs is not None:  # the harness has ended: its pages, read from its copy, written by the engine
+            problems += copy_back(self.folder / "docs", self._docs, self._pages)
         if keep and self._given:  # root's again before the harness's user is freed: it may be given again
             _give(self.folder, 0)
         for users in self._users:
@@ -243,3 +256,68 @@ def copy_out(source: Path, wanted: Path, root: Path | None) -> str | None:
             os.unlink(temporary)
         return f"{wanted}: cannot write it ({exc.strerror})"
     return None
+
+
+def _digest(path: Path) -> str | None:
+    """The sha256 of the regular file `path` (no link followed), None if it is not one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as data:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def _copy_in(docs: Path, copy: Path) -> dict[str, str]:
+    """`docs` copied to `copy` (links as links, special files left out); the digest of each `.md` page, by its path
+    below `docs`: the pages `copy_back` may write back."""
+    shutil.copytree(docs, copy, symlinks=True, ignore=_special)
+    pages = {}
+    for page in docs.rglob("*.md"):
+        digest = _digest(page)
+        if digest is not None:
+            pages[str(page.relative_to(docs))] = digest
+    return pages
+
+
+def _special(folder: str, names: list[str]) -> list[str]:
+    kinds = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
+    return [n for n in names if not any(kind(os.lstat(os.path.join(folder, n)).st_mode) for kind in kinds)]
+
+
+def copy_back(copy: Path, docs: Path, pages: dict[str, str]) -> list[str]:
+    """Each of `pages` the harness changed in `copy` written back to `docs`: read as a regular file (no link), written
+    new beside the page by the engine and renamed over it, with the page's own owner and mode (at most 0644). A
+    page changed in `docs` while the check ran is left as it is. Why a page was not written back, one line each."""
+    problems = []
+    for name, before in sorted(pages.items()):
+        changed, page = _digest(copy / name), docs / name
+        if changed is None or changed == before or os.path.realpath(copy / name) != str(copy.resolve() / name):
+            continue  # unchanged, or no longer a regular file of its own folders: nothing the engine writes back
+        if _digest(page) != before:
+            problems.append(f"{page}: changed while the check ran; its update is kept in {copy / name}")
+            continue
+        try:
+            info = page.lstat()
+            fd, temporary = tempfile.mkstemp(prefix=f".{page.name}.", dir=page.parent)
+        except OSError as exc:
+            problems.append(f"{page}: cannot write it ({exc.strerror}); its update is kept in {copy / name}")
+            continue
+        try:
+            with os.fdopen(fd, "wb") as out, open(copy / name, "rb", opener=_no_follow) as data:
+                shutil.copyfileobj(data, out)
+                if os.geteuid() == 0:
+                    os.fchown(out.fileno(), info.st_uid, info.st_gid)
+                os.fchmod(out.fileno(), stat.S_IMODE(info.st_mode) & 0o644)
+            os.replace(temporary, page)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            problems.append(f"{page}: cannot write it ({exc.strerror}); its update is kept in {copy / name}")
+    return problems
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)

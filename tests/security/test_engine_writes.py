@@ -174,3 +174,43 @@ def test_a_project_above_owned_by_another_user_is_refused(scratch: Project, tmp_
     # The negative: the same project as root's own is found from below.
     os.chown(scratch.root, 0, 0)
     assert run_branddocs("check-brands", cwd=below).returncode == 0
+
+
+def test_only_changed_pages_come_back_from_the_harnesss_copy_of_docs(tmp_path: Path) -> None:
+    """--update-examples (R7-11): the harness wrote a private copy of docs/; the engine writes back the `.md` pages it
+    changed as new files of its own (the page's mode, at most 0644), never a file it made, a link, nor a mode it chose,
+    and leaves a page changed meanwhile as it is. The negative: each is there, in the copy, as the harness made it."""
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    for name in ("a.md", "sub/b.md", "linked.md", "late.md"):
+        (docs / name).write_text(f"# {name}\n")
+    (docs / "sub" / "b.md").chmod(0o600)
+    secret = tmp_path / "secret.md"
+    secret.write_text(SECRET)
+    secret.chmod(0o600)
+    space = Workspace.make(docs)
+    copy = Path(space.binds[0][0])
+    assert space.binds == [(str(copy), str(docs))]
+    assert str(docs) not in space.writable  # docs/ itself is never bound
+    (copy / "a.md").write_text("# a, updated\n")
+    (copy / "a.md").chmod(0o6777)
+    (copy / "sub" / "b.md").write_text("# b, updated\n")
+    (copy / "linked.md").unlink()
+    (copy / "linked.md").symlink_to(secret)
+    (copy / "new.md").write_text("# made by the harness\n")
+    (copy / "late.md").write_text("# late, updated\n")
+    (docs / "late.md").write_text("# late, edited by its author meanwhile\n")
+    assert stat.S_IMODE((copy / "a.md").stat().st_mode) == 0o6777  # the negative: as the harness left them
+    assert (copy / "linked.md").read_text() == SECRET
+    problems = space.close(keep=False)
+    assert problems == [f"{docs / 'late.md'}: changed while the check ran; its update is kept in {copy / 'late.md'}"]
+    assert copy.exists(), "kept: it holds an update not written back"
+    assert (docs / "a.md").read_text() == "# a, updated\n"
+    assert stat.S_IMODE((docs / "a.md").stat().st_mode) == 0o644
+    assert (docs / "sub" / "b.md").read_text() == "# b, updated\n"
+    assert stat.S_IMODE((docs / "sub" / "b.md").stat().st_mode) == 0o600
+    assert (docs / "linked.md").read_text() == "# linked.md\n"
+    assert not (docs / "linked.md").is_symlink()
+    assert not (docs / "new.md").exists()
+    assert (docs / "late.md").read_text() == "# late, edited by its author meanwhile\n"
+    shutil.rmtree(space.folder)

@@ -191,19 +191,20 @@ class Workspace:
         return out
 
     def close(self, keep: bool) -> list[str]:
-        """Copy the outputs out, remove the run group, free the blocks; the work folder too unless `keep` or an output
-        could not be copied. Returns why an output was not copied, one line each (it stays in the work folder)."""
+        """Copy the outputs and the changed pages out, remove the run group, free the blocks; the work folder too unless
+        `keep` or one could not be copied. Returns why one was not copied, one line each (it stays in the work
+        folder)."""
         problems = []
         for inside, wanted in self._outputs:
             if inside.is_file() and not inside.is_symlink():
                 problem = copy_out(inside, wanted, self._root)
                 if problem:
                     problems.append(f"{problem}; it is kept as {inside}")
+        if self._docs is not None:  # the harness has ended: its pages, read from its copy, written by the engine
+            problems += copy_back(self.folder / "docs", self._docs, self._pages)
         keep = keep or bool(problems)
         if self._group is not None:
             cgroups.remove_group(self._group)
-        if self._docs is not None:  # the harness has ended: its pages, read from its copy, written by the engine
-            problems += copy_back(self.folder / "docs", self._docs, self._pages)
         if keep and self._given:  # root's again before the harness's user is freed: it may be given again
             _give(self.folder, 0)
         for users in self._users:

@@ -4,6 +4,7 @@ dictionary and gets Material's own text; a word added, or another dictionary cac
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,6 +106,7 @@ def test_only_materials_index_loads_jieba_before_the_workers(tmp_path: Path, eng
     """Zensical writes its own search index: its build's warm-up leaves jieba's dictionary alone (the negative, MkDocs'
     with no kept cuts, loads it)."""
     project = Project(ROOT).copy_to(tmp_path / "project")  # yushan, Chinese
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # no kept cuts: a cache folder of its own
     done = subprocess.run([sys.executable, "-c", WARM_UP, str(project.root), engine], capture_output=True, text=True,
-                          check=True, timeout=120, cwd=project.root)  # fmt: skip
+                          check=True, timeout=120, cwd=project.root, env=env)  # fmt: skip
     assert done.stdout.split() == [loaded]

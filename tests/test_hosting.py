@@ -172,9 +172,9 @@ def test_without_the_link_rule_a_link_in_a_site_is_served(hosted: Hosted, tmp_pa
     out = tmp_path / "out"
     shutil.copytree(hosted.out, out, symlinks=True, ignore=shutil.ignore_patterns("*.pid", "*.log"))
     config = (out / "nginx.conf").read_text()
-    assert "        disable_symlinks on from=$bd_root$bd_prefix;\n" in config
+    assert "        disable_symlinks on from=$bd_links_from;\n" in config
     port, ask = free_port(), free_port()
-    config = config.replace("        disable_symlinks on from=$bd_root$bd_prefix;\n", "")
+    config = config.replace("        disable_symlinks on from=$bd_links_from;\n", "")
     config = config.replace(f"127.0.0.1:{hosted.port}", f"127.0.0.1:{port}")
     (out / "nginx.conf").write_text(config.replace(f"127.0.0.1:{hosted.ask}", f"127.0.0.1:{ask}"))
     out.chmod(0o755)

@@ -1,5 +1,6 @@
 """Zero failed requests while a brand is rebuilt: nginx reads `site/<id>` as the build swaps it in one step; the
-generated config's file cache serves a rebuilt page within its second and follows no link put in a page's place."""
+generated config's file cache serves a rebuilt page within its second and follows no link put in a page's place,
+nor a `site/<id>` that is itself a link (`host` refuses one it finds; nginx's link rule starts at the sites' folder)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,42 @@ def test_a_cached_page_replaced_by_a_link_is_not_followed(served: Served) -> Non
         time.sleep(0.05)
     assert response.status in (403, 404)
     assert "planted-secret" not in response.text
+
+
+def _planted_elsewhere(served: Served) -> None:
+    """`site/acme` made a link to a folder of a checkout's choosing (red team 8, R8-1: `site/nebula -> /etc`)."""
+    elsewhere = served.site.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "planted.html").write_text("<title>planted-secret-77b1</title>")
+    (served.site / "acme").rename(served.site.parent / "acme-as-built")
+    (served.site / "acme").symlink_to(elsewhere)
+
+
+def test_a_site_folder_that_is_a_link_is_not_served(served: Served) -> None:
+    _planted_elsewhere(served)
+    response = get(served.port, "/planted.html", "docs.acme.example")
+    assert response.status in (403, 404)
+    assert "planted-secret" not in response.text
+
+
+def test_without_the_sites_folder_as_the_rules_start_a_linked_site_is_served(served: Served) -> None:
+    """The negative: the link rule started at the site's own folder (the config as it was) follows `site/acme`."""
+    out = served.site.parent / "out"
+    config = (out / "nginx.conf").read_text()
+    assert "        disable_symlinks on from=$bd_links_from;\n" in config
+    port = free_port()
+    config = config.replace("from=$bd_links_from;", "from=$bd_root$bd_prefix;")
+    (out / "nginx.conf").write_text(config.replace(f"127.0.0.1:{served.port}", f"127.0.0.1:{port}"))
+    _planted_elsewhere(served)
+    with running_nginx(out, [("127.0.0.1", port)]):
+        response = get(port, "/planted.html", "docs.acme.example")
+    assert response.status == 200
+    assert "planted-secret" in response.text
+
+
+def test_host_refuses_a_site_folder_that_is_a_link(served: Served) -> None:
+    _planted_elsewhere(served)
+    result = run_branddocs("host", "nginx", "--site-dir", str(served.site), "--listen", "127.0.0.1:9",
+                           "--out", str(served.site.parent / "out2"), cwd=served.project.root)  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"  acme: not hosted: {served.site / 'acme'} is a link, not a site the build made" in result.stdout

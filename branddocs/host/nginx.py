@@ -205,17 +205,26 @@ def render(tenants: Iterable[Tenant], layout: Layout, options: NginxOptions) -> 
             '        default "";',
             *[f"        {_key(t.brand_id)} {_word(t.address.prefix)};" for t in under_path],
             "    }",
+            "    map $bd_path_brand $bd_links_from {",
+            '        "" $bd_sites;',
+            "        default $bd_root$bd_prefix;",
+            "    }",
         ]
     else:
         lines += [
             "    map $bd_host_brand $bd_brand { default $bd_host_brand; }",
             "    map $bd_brand $bd_root { default $bd_host_root; }",
             '    map $bd_brand $bd_prefix { default ""; }',
+            "    map $bd_brand $bd_links_from { default $bd_sites; }",
         ]
     if len(site_roots) > 1:
         raise ValueError(f"every hosted site must be in one folder; found {sorted(site_roots)}")
     site_root = Path(site_roots.pop()) if site_roots else layout.empty
     lines += [
+        # Where the link rule starts (`disable_symlinks ... from=`): for a brand at a host's root, the folder that
+        # holds the sites, so that `site/<id>` itself, a name a checkout chooses as it does any below it, is one
+        # of the names checked; for a brand under a path, after the link `host` made for it under roots/.
+        f"    map $bd_brand $bd_sites {{ default {_path(site_root, 'site folder')}; }}",
         "    # Every host name served (certbot's challenge answers on these only).",
         "    map $host $bd_known_host {",
         "        default 0;",
@@ -273,9 +282,10 @@ def _server(layout: Layout, options: NginxOptions) -> list[str]:
         lines.append(f"        if ($bd_is_mcp) {{ rewrite ^ {_INTERNAL}/mcp/$bd_brand/mcp last; }}")
     lines += [
         "        root $bd_root;",
-        # No link below a site's folder is followed (a checkout's `site/<id>/etc -> /etc` was served): each name
-        # after the site's folder, or after the one link `host` makes for a brand under a path, is opened O_NOFOLLOW.
-        "        disable_symlinks on from=$bd_root$bd_prefix;",
+        # No link in a site is followed (a checkout's `site/<id>/etc -> /etc` was served, and `site/<id> -> /etc`):
+        # each name after the sites' folder, or after the one link `host` makes for a brand under a path, is
+        # opened O_NOFOLLOW.
+        "        disable_symlinks on from=$bd_links_from;",
         "        index index.html;",
         "        error_page 404 $bd_prefix/404.html;",
         *[f'        add_header {name} "{value}" always;' for name, value in headers.items()],

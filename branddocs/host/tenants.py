@@ -1,6 +1,6 @@
 """Which built brands a server hosts, at which address, and why the others are not hosted.
 
-A brand is hosted when its site is built (`site/<id>/` is a folder), its brand file is still there, the
+A brand is hosted when its site is built (`site/<id>/` is a folder, not a link), its brand file is still there, the
 `site_url` and `api.base_url` it was built with fit the grammars of `branddocs.host.addresses`, and no other
 brand claims the same host and path. Each other brand is listed with the reason; none of them stops the rest.
 
@@ -12,6 +12,7 @@ a fraction of a second; a site without one (built before it existed) has its bra
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +63,18 @@ class Tenants:
 def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
     """The brands of `project` built into `site_dir` (default: the project's `site/`), hosted or not."""
     site_root = Path(site_dir or project.site_dir).absolute()
-    folders = site_root.iterdir() if site_root.is_dir() else ()
-    built = {p.name for p in folders if p.is_dir() and BRAND_ID_RE.match(p.name)}
+    folders = list(os.scandir(site_root)) if site_root.is_dir() else []
+    # A build makes real folders; a link named as a brand is a checkout's (`site/nebula -> /etc`), never hosted.
+    built = {e.name for e in folders if e.is_dir(follow_symlinks=False) and BRAND_ID_RE.match(e.name)}
+    linked = {e.name for e in folders if e.is_symlink()}
     brand_ids = project.brand_ids()
     candidates: list[Tenant] = []
     not_hosted: list[NotHosted] = []
     for brand_id in brand_ids:
+        if brand_id in linked:
+            reason = f"{site_root / brand_id} is a link, not a site the build made"
+            not_hosted.append(NotHosted(brand_id, reason, refused=True))
+            continue
         if brand_id not in built:
             not_hosted.append(NotHosted(brand_id, f"not built: no {site_root / brand_id}"))
             continue

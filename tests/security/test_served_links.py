@@ -3,8 +3,8 @@ folder leads (red team round 7, R7-4: a checkout's `site/<id>/secret.md -> /root
 `site/<id>/etc -> /etc` to every reader through nginx).
 
 Mechanisms: `mcp/files.read_published` opens the site's folder and each name below it with `O_NOFOLLOW` and reads
-regular files only; nginx's config has `disable_symlinks on from=$bd_root$bd_prefix` (tests/test_hosting.py probes it
-on a real nginx, with its negative).
+regular files only; nginx's config has `disable_symlinks on from=$bd_links_from`, the sites' folder for a brand at a
+host's root (tests/test_hosting.py and tests/test_hosting_publish.py probe it on a real nginx, with its negatives).
 """
 
 from __future__ import annotations

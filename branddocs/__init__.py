@@ -63,9 +63,10 @@ def _unsafe_entries(cwd: str) -> tuple[list[str], bool]:
 
 
 def _start_safely() -> None:
-    """Started as a branddocs command (its script, or `python -m branddocs...`: argv[0] is `-m` while the module is
-    found) with the working folder on the path: started again, `-P`, PYTHONPATH without the entries that name it."""
-    if not (os.path.basename(sys.argv[0]) == "branddocs" or sys.argv[0] == "-m"):
+    """Started as a branddocs command (its command line by any name, or `python -m branddocs...`: argv[0] is `-m`
+    while the module is found) with the working folder on the path: started again, `-P`, PYTHONPATH without the
+    entries that name it."""
+    if not (sys.argv[0] == "-m" or key_holder.is_command_line(sys.argv, sys.orig_argv)):
         return
     try:
         cwd = os.getcwd()
@@ -106,10 +107,11 @@ def _start_safely() -> None:
     os.execve(sys.executable, [sys.executable, "-P", *sys.orig_argv[1:]], env)  # noqa: S606 - ourselves
 
 
+# key_holder imports only os, stat and sys, which Python loaded before any program: no lookup on an unsafe path.
+from branddocs import key_holder  # noqa: E402
+
 _start_safely()
 
 # Then, the path being safe: a command started with a secret in its environment starts again without it, the key
 # (for the commands that read it) over a pipe, and held in memory alone by a process no other of its user may read.
-from branddocs import key_holder  # noqa: E402 - only now: the path is safe
-
 key_holder.hold(key_holder.cli_command(sys.argv, sys.orig_argv))

@@ -25,8 +25,9 @@ import os
 import stat
 import sys
 
-__all__ = ["FD_VARIABLE", "KEY_COMMANDS", "KEY_VARIABLE", "OFF_VARIABLE", "SECRET_WORDS", "cli_command", "held",
-           "hold", "is_secret_named", "not_dumpable"]  # fmt: skip
+__all__ = ["FD_VARIABLE", "KEY_COMMANDS", "KEY_VARIABLE", "OFF_VARIABLE", "SECRET_WORDS", "cli_command",
+           "command_line_held", "held", "hold", "is_command_line", "is_secret_named", "not_dumpable",
+           "start_as_command_line"]  # fmt: skip
 
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 """A variable whose name holds one of these is a secret (settings.py re-exports this, the one list)."""
@@ -41,6 +42,7 @@ _EXIT_NO_SANDBOX = 12  # errors.EXIT_NO_SANDBOX (not imported: this runs before 
 _PR_SET_DUMPABLE = 4
 
 _held: dict[str, str] = {}
+_started = [False]
 
 
 def is_secret_named(name: str) -> bool:
@@ -55,16 +57,46 @@ def held(name: str) -> str | None:
 
 
 def cli_command(argv: list[str], orig_argv: list[str]) -> str | None:
-    """The branddocs command being started ("" for none), when this process is the command line (the `branddocs`
-    script, or `python -m branddocs.cli` while it is being found); None for any other process."""
-    if os.path.basename(argv[0]) != "branddocs":
-        if argv[0] != "-m":
-            return None
+    """The branddocs command being started ("" for none), when this process is the command line; None for any other
+    process."""
+    if not is_command_line(argv, orig_argv):
+        return None
+    return argv[1] if len(argv) > 1 else ""
+
+
+def is_command_line(argv: list[str], orig_argv: list[str]) -> bool:
+    """Whether this process runs branddocs' command line, whatever name it was started by (red team 8, R8-4: a link
+    named `bd` kept the key in the environment): `python -m branddocs.cli` (or `.cli.__main__`) while it is being
+    found; a script that is `branddocs/cli/__main__.py` (`coverage run -m`), or a console script calling
+    `branddocs.cli:main` (by any name, through any link). A way in none of these sees is caught by `cli.main`,
+    which starts the command again as `python -P -m branddocs.cli` (`start_as_command_line`)."""
+    if not argv or not argv[0]:
+        return False
+    if argv[0] == "-m":
         following = [*orig_argv[1:], ""]
         module = next((a[2:] or b for a, b in zip(orig_argv, following, strict=True) if a.startswith("-m")), "")
-        if module != "branddocs.cli":
-            return None
-    return argv[1] if len(argv) > 1 else ""
+        return module in ("branddocs.cli", "branddocs.cli.__main__")
+    real = os.path.realpath(argv[0])
+    if real == os.path.join(os.path.dirname(os.path.realpath(__file__)), "cli", "__main__.py"):
+        return True
+    try:
+        with open(real, "rb") as script:
+            head = script.read(4096)
+    except OSError:
+        return False
+    return b"from branddocs.cli import main" in head
+
+
+def command_line_held() -> bool:
+    """Whether `hold` ran for this process as the command line (`cli.main` starts it again when it did not)."""
+    return _started[0]
+
+
+def start_as_command_line(argv: list[str]) -> None:
+    """Start this command again as `python -P -m branddocs.cli ARGV`, a way in `is_command_line` sees."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-P", "-m", "branddocs.cli", *argv])  # noqa: S606 - ourselves
 
 
 def not_dumpable() -> None:
@@ -100,6 +132,7 @@ def _take(number: str) -> None:
 def hold(command: str | None) -> None:
     """Called once, at the first line: see the module's docstring."""
     handed = os.environ.pop(FD_VARIABLE, None)
+    _started[0] = command is not None
     if command is None or command in _SCAN_COMMANDS:
         return
     if os.environ.get(OFF_VARIABLE) == "1" and "--unsafe-no-sandbox" in sys.argv:

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Any
 
+from branddocs import key_holder
 from branddocs.errors import BranddocsError
 
 __all__ = ["COMMANDS", "main", "parser"]
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     # mkdocs-material prints a banner about MkDocs 2 on every build; we pin MkDocs 1.6 on purpose.
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from_command_line = argv is None
+    if from_command_line and not key_holder.command_line_held():
+        key_holder.start_as_command_line(sys.argv[1:])  # a way in the first line did not know (key_holder.py)
     if from_command_line:
         from branddocs.text.terminal_stream import wrap_stderr
 

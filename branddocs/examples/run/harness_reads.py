@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,8 +13,9 @@ import branddocs
 from branddocs.examples.run import sandbox
 from branddocs.examples.run.process import example_node
 from branddocs.settings import BWRAP, EXAMPLE_PYTHON, NODE_MODULES
+from branddocs.site.config_paths import named_paths, path_problem
 
-__all__ = ["PROJECT_PARTS", "harness_reads", "harness_reads_as_is"]
+__all__ = ["PROJECT_PARTS", "harness_reads", "harness_reads_as_is", "harness_reads_named"]
 
 PROJECT_PARTS = ("mkdocs.yml", "docs", "overrides", "brands", "macros", "conftest.py", "package.json",
                  "package-lock.json", "pyproject.toml", "requirements.lock")  # fmt: skip
@@ -73,3 +75,35 @@ def _a_node_modules_folder(path: Path, project: Path) -> bool:
         return False
     inside = real.startswith(os.path.realpath(project).rstrip("/") + "/")
     return inside or all(os.stat(p).st_mode & 0o001 for p in [real, *map(str, Path(real).parents)])
+
+
+def harness_reads_named(project: Path, as_root: bool) -> tuple[list[str], list[str]]:
+    """What the project's mkdocs.yml names outside PROJECT_PARTS (site/config_paths.py: `hooks:`, mkdocs-macros'
+    `module_name`, `include_yaml`, `include_dir`, `watch:`, INHERIT's files): the paths to bind as they are (never
+    idmapped: as root the harness reads there only what everyone may, as in node_modules), and the problems, one
+    line each naming the file and line, for which the check refuses to run: a path outside the project, through a
+    link, with a dot-named part, or the project itself; as root, also one that everyone may not read (a file
+    without `o+r`, a folder without `o+rx`), which the harness would meet as a file that is not there."""
+    paths, problems = [], []
+    for named in named_paths(project / "mkdocs.yml", project):
+        problem = path_problem(named, project)
+        if problem is None and Path(os.path.relpath(named.bound, project)).parts[0] in PROJECT_PARTS:
+            continue  # bound with its part
+        for path in dict.fromkeys((named.path, named.bound)) if problem is None and as_root else ():
+            problem = problem or _closed(path, named.where, named.given)
+        if problem:
+            problems.append(problem)
+        else:
+            paths.append(str(named.bound))
+    return list(dict.fromkeys(paths)), problems
+
+
+def _closed(path: Path, where: str, given: str) -> str | None:
+    """Why everyone may not read `path` (a file without `o+r`, a folder without `o+rx`), or None."""
+    mode = os.stat(path).st_mode
+    wanted = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+    if mode & wanted == wanted:
+        return None
+    return (f"{where}: {given}: expected a {'folder' if stat.S_ISDIR(mode) else 'file'} everyone may read ({path} "
+            f"has mode {stat.filemode(mode)}): as root the harness reads what mkdocs.yml names outside the site's "
+            "parts only as everyone may")  # fmt: skip

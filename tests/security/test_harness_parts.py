@@ -25,9 +25,11 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from branddocs.errors import EXIT_USAGE
 from branddocs.examples.run import sandbox
 
 from ..support.project import BIN, ROOT, run_branddocs, scratch_project
@@ -105,6 +107,10 @@ if what == "no-named":  # the mechanism off: the parts alone (as in b940463)
     harness_reads.harness_reads_named = lambda project, as_root: ([], [])
 elif what == "whole":  # the project bound whole, idmapped (as before R7-9)
     harness_reads.PROJECT_PARTS = (".",)
+elif what == "no-rules":  # every path mkdocs.yml names bound: a dot-named one, one through a link, outside
+    harness_reads.path_problem = lambda named, root: None
+elif what == "no-modes":  # as root, a named file only root may read bound as it is all the same
+    harness_reads._closed = lambda path, where, given: None
 from branddocs.cli import main
 sys.exit(main())
 """
@@ -177,7 +183,7 @@ def _hooks_project(folder: Path) -> Path:
     return project.root
 
 
-def _check(project: Path, patch: str = "") -> tuple[int, str, dict[str, str], str]:
+def _check(project: Path, patch: str = "") -> tuple[int, str, dict[str, Any], str]:
     """`branddocs check` of serverless-endpoints.md (the reference platform): its exit code, its output, what the
     conftest read and the page's rendered marks; `patch`: the mechanism changed (PATCHED)."""
     command = [str(BIN / "branddocs")] if not patch else [sys.executable, "-c", PATCHED, patch]
@@ -217,3 +223,77 @@ def test_with_the_project_bound_whole_its_private_files_are_read(open_folder: Pa
     assert code == 0, output
     for name in (".git/config", ".env", "private/notes.txt"):
         assert not read[name].startswith("ERR"), (name, read)
+
+
+def _line(config: Path, text: str) -> int:
+    return next(n for n, line in enumerate(config.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def test_a_dot_named_path_in_mkdocs_yml_is_refused_naming_its_line(open_folder: Path) -> None:
+    """`watch: [.git]` (MkDocs wants only that it exists, and it does in every clone) is refused before anything
+    runs, naming the file and line. The negative: bound as the other named paths are, the clone's `.git/config`
+    (`0644`, as git makes it, a token in its remote's URL) is read by the repository's conftest.py."""
+    root = _hooks_project(open_folder)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("watch:\n", "watch:\n  - .git\n"))
+    (root / ".git" / "config").chmod(0o644)
+    code, output, read, _ = _check(root)
+    assert code == EXIT_USAGE, output
+    assert f"branddocs: {config}:{_line(config, '- .git')}: watch: .git -> {root}/.git: expected no part" in output
+    assert read == {}, "nothing ran"
+    code, output, read, _ = _check(root, "no-rules")
+    assert code == 0, output
+    assert "ghp_decoy" in read[".git/config"], read
+
+
+def test_a_hook_through_a_link_is_refused_naming_its_line(open_folder: Path) -> None:
+    """A hook named through a link (to the project's own tools/): refused before anything runs, naming the file and
+    line. The negative, the rules off: the harness does not find it (MkDocs' bare 'Aborted with a configuration
+    error!')."""
+    root = _hooks_project(open_folder)
+    (root / "linked").symlink_to("tools")
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  - tools/hooks.py", "  - linked/hooks.py"))
+    code, output, _, _ = _check(root)
+    assert code == EXIT_USAGE, output
+    line = _line(config, "linked/hooks.py")
+    assert f"branddocs: {config}:{line}: hooks: linked/hooks.py -> {root}/tools/hooks.py: expected a path without " \
+        "a link on the way" in output, output  # fmt: skip
+    code, output, _, _ = _check(root, "no-rules")
+    assert code != 0, output
+    assert "Aborted with a configuration error!" in output, output
+
+
+def test_a_hook_outside_the_project_is_refused_naming_its_line(open_folder: Path) -> None:
+    """`hooks: [../outside_hooks.py]`: refused before anything runs, naming the file and line. The negative, the
+    rules off: its folder, which holds the project, is bound, and the clone's `.git/config` (`0644`, as git makes
+    it) with it."""
+    root = _hooks_project(open_folder)
+    (root.parent / "outside_hooks.py").write_text(HOOK.replace("from hook_helpers import MARK", "MARK = 'x'"))
+    (root / ".git" / "config").chmod(0o644)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  - tools/hooks.py", "  - ../outside_hooks.py"))
+    code, output, read, _ = _check(root)
+    assert code == EXIT_USAGE, output
+    assert f"branddocs: {config}:{_line(config, 'outside_hooks.py')}: hooks: ../outside_hooks.py -> " \
+        f"{root.parent}/outside_hooks.py: expected a path inside the project" in output, output  # fmt: skip
+    assert read == {}, "nothing ran"
+    code, output, read, _ = _check(root, "no-rules")
+    assert code == 0, output
+    assert "ghp_decoy" in read[".git/config"], read
+
+
+@as_root
+def test_a_named_file_only_root_may_read_is_refused_naming_its_line(open_folder: Path) -> None:
+    """As root, a hook of mode `0600`: refused before anything runs, naming the file, line and mode. The negative:
+    bound as it is all the same, the harness cannot read it (a PermissionError in MkDocs' loader)."""
+    root = _hooks_project(open_folder)
+    (root / "tools" / "hooks.py").chmod(0o600)
+    config = root / "mkdocs.yml"
+    code, output, _, _ = _check(root)
+    assert code == EXIT_USAGE, output
+    assert f"branddocs: {config}:{_line(config, 'tools/hooks.py')}: hooks: tools/hooks.py: expected a file everyone " \
+        f"may read ({root}/tools/hooks.py has mode -rw-------)" in output, output  # fmt: skip
+    code, output, _, _ = _check(root, "no-modes")
+    assert code != 0, output
+    assert f"Permission denied: '{root}/tools/hooks.py'" in output, output

@@ -43,9 +43,11 @@ class NamedPath:
     """What the harness must be given for it: `path`, or a hook's folder (MkDocs puts it on sys.path)."""
 
 
-def _line(source: str, given: str, key: str) -> int:
-    """The line of `given` in `source` (a scalar, quoted or not), else of `key:`, else 1."""
-    for pattern in (rf"(?<![\w./-]){re.escape(given)}(?![\w./-])", rf"^[ \t-]*['\"]?{re.escape(key)}['\"]?\s*:"):
+def _line(source: str, given: str, *keys: str) -> int:
+    """The line of `given` in `source` (a scalar, quoted or not), else of the first of `keys:` there, else 1."""
+    patterns = [rf"(?<![\w./-]){re.escape(given)}(?![\w./-])"]
+    patterns += [rf"^[ \t-]*['\"]?{re.escape(key)}['\"]?\s*:" for key in keys]
+    for pattern in patterns:
         found = re.search(pattern, source, flags=re.M)
         if found:
             return source.count("\n", 0, found.start()) + 1
@@ -92,7 +94,8 @@ def named_paths(config_file: Path, root: Path) -> list[NamedPath]:
             named = Path(os.path.normpath(named))
             if os.path.lexists(named):
                 hook_folder = named.parent if key == "hooks" and named.parent != root else named
-                found.append(NamedPath(f"{path}:{_line(source, given, key)}: {key}", given, named, hook_folder))
+                line = _line(source, given, key, "macros")  # mkdocs-macros' default module: its entry's line
+                found.append(NamedPath(f"{path}:{line}: {key}", given, named, hook_folder))
     return list(dict.fromkeys(found))
 
 

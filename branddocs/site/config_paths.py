@@ -101,6 +101,7 @@ def named_paths(config_file: Path, root: Path) -> list[NamedPath]:
 
 def path_problem(named: NamedPath, root: Path) -> str | None:
     """Why `named` may not be given to the harness (see the module's doc), or None."""
+    root = Path(os.path.abspath(root))
     for path in dict.fromkeys((named.path, named.bound)):
         relative = Path(os.path.relpath(path, root))
         parts = relative.parts

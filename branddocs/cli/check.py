@@ -85,9 +85,9 @@ def _checked(
     from branddocs.examples.proxy.process import PROXY_ENV
     from branddocs.examples.run import sandbox
     from branddocs.examples.run.first_run import preflight
-    from branddocs.examples.run.harness_reads import harness_reads
+    from branddocs.examples.run.harness_reads import harness_reads, harness_reads_as_is, harness_reads_named
     from branddocs.markup import FenceError, parse_fences
-    from branddocs.settings import NO_HARNESS, NO_SANDBOX
+    from branddocs.settings import NO_HARNESS, NO_SANDBOX, NODE_MODULES
 
     pages = [project.docs_dir / p.removeprefix("docs/") for p in args.pages] or sorted(project.docs_dir.rglob("*.md"))
     for page in pages:  # fence mistakes first: one line naming the file and line, before anything runs
@@ -147,6 +147,12 @@ def _checked(
               f"{BLOCK} users of its own for its examples' isolation units); run with fewer",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
+    # What mkdocs.yml names besides the parts the harness is given (hooks, the macros' module): each there, as it is.
+    named, problems = harness_reads_named(project.root, os.geteuid() == 0) if not why else ([], [])
+    for problem in problems:  # before anything runs: one line each, not a file missing in the harness
+        print(f"branddocs: {text.terminal_line(problem)}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
     if sys.stdout.isatty():
         argv.append("--color=yes")  # the harness's output comes through a pipe
     info = ready(proxy)  # where it serves, once it does
@@ -161,12 +167,15 @@ def _checked(
     try:
         if not why:
             view: View | UserView | None = None
+            modules = harness_reads_as_is(project.root)  # its real path: the harness may see no link to it
+            env.update({NODE_MODULES.name: modules[0]} if modules else {})
             if space.user is None:  # an ordinary user's: its sockets and terminals out of view (harness_view.py)
-                view = UserView([*harness_reads(project.root, info, env), *space.writable], home=env.get("HOME"))
+                view = UserView([*harness_reads(project.root, info, env), *named, *modules, *space.writable],
+                                home=env.get("HOME"))  # fmt: skip
             else:  # as root: a user of its own, reading only what the check needs (and all may)
                 reads = harness_reads(project.root, info, env)
                 try:
-                    view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder)])
+                    view = View.open(reads, space.user, home=env.get("HOME"), own=[str(space.folder), *named, *modules])
                     space.give()
                 except OSError as exc:
                     if upstream and not args.unsafe_no_sandbox:  # root's files in reach of code beside a real key
@@ -178,7 +187,7 @@ def _checked(
                     print(f"branddocs: WARNING: the repository's code runs as root in its harness, which reads what "
                           f"root may read ({exc})", file=sys.stderr)  # fmt: skip
                     # Its sockets and terminals (a tmux server of root's runs what root's peers ask) out of view.
-                    view = UserView([*reads, *space.writable, str(LOCKS)], home=env.get("HOME"))
+                    view = UserView([*reads, *named, *modules, *space.writable, str(LOCKS)], home=env.get("HOME"))
             try:
                 code = harness.run(command, {**env, **space.environ()}, writable=space.writable, blocks=space.blocks,
                                    cgroup_procs=space.cgroup_procs, view=view, binds=space.binds)  # fmt: skip

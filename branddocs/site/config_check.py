@@ -39,7 +39,7 @@ import yaml
 from branddocs.site.build_env import ENV_TAG_NAMES
 from branddocs.site.config_readers import reader_problems
 
-__all__ = ["MAX_INHERIT", "PYTHON_NAME_MODULES", "config_problems"]
+__all__ = ["MAX_INHERIT", "PYTHON_NAME_MODULES", "config_chain", "config_problems"]
 
 MAX_INHERIT = 10
 """INHERIT chains longer than this are refused (MkDocs itself would loop on a cycle)."""
@@ -149,28 +149,35 @@ def _file_problems(path: str, source: str) -> tuple[tuple[str, ...], Any]:
 def config_problems(config_file: Path, root: Path | None = None) -> list[str]:
     """Why MkDocs may not load `config_file` (and the files it INHERITs): tags outside the allow-list and files
     outside the project `root` (the config file's folder by default), each naming its file and line."""
+    return config_chain(config_file, root)[0]
+
+
+def config_chain(config_file: Path, root: Path | None = None) -> tuple[list[str], list[tuple[Path, str, Any]]]:
+    """`config_problems`, and each file of the INHERIT chain as read (its path, text and value tree, the tags as
+    inert placeholders), `config_file` first: what the engine reads of mkdocs.yml without running any of it."""
     root = Path(root or Path(config_file).parent)
-    path, chain = Path(config_file), []
+    path, chain, files = Path(config_file), [], []
     while True:
         if not _inside(path, root):
             return [f"{chain[-1] if chain else path}: INHERIT {path} -> {os.path.realpath(path)}: expected a file "
-                    f"inside the project {os.path.realpath(root)}"]  # fmt: skip
+                    f"inside the project {os.path.realpath(root)}"], files  # fmt: skip
         if os.path.realpath(path) in chain:
-            return [f"{chain[-1]}: INHERIT {path}: expected a chain without a cycle, found {path} again"]
+            return [f"{chain[-1]}: INHERIT {path}: expected a chain without a cycle, found {path} again"], files
         if len(chain) >= MAX_INHERIT:
-            return [f"{path}: INHERIT: expected at most {MAX_INHERIT} files in the chain"]
+            return [f"{path}: INHERIT: expected at most {MAX_INHERIT} files in the chain"], files
         chain.append(os.path.realpath(path))
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            return [f"{path}: expected a readable YAML file, found {type(exc).__name__}: {exc}"]
+            return [f"{path}: expected a readable YAML file, found {type(exc).__name__}: {exc}"], files
         problems, value = _file_problems(str(path), source)
         problems += tuple(reader_problems(value, source, path, root))
         if problems:
-            return list(problems)
+            return list(problems), files
+        files.append((path, source, value))
         inherit = value.get("INHERIT") if isinstance(value, dict) else None
         if inherit is None:
-            return []
+            return [], files
         if not isinstance(inherit, str):
-            return [f"{path}: INHERIT: expected a file name, found {inherit!r}"]
+            return [f"{path}: INHERIT: expected a file name, found {inherit!r}"], files
         path = Path(os.path.normpath(path.parent / inherit))  # as MkDocs joins it (mkdocs/utils/yaml.py)

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ALLOWED_PLUGINS", "READING_NONE", "reader_problems"]
+__all__ = ["ALLOWED_PLUGINS", "READING_NONE", "config_entries", "reader_problems"]
 
 _MARKDOWN = ("abbr", "admonition", "attr_list", "codehilite", "def_list", "extra", "fenced_code", "footnotes",
              "legacy_attrs", "legacy_em", "md_in_html", "meta", "nl2br", "sane_lists", "smarty", "tables", "toc",
@@ -43,7 +43,7 @@ ALLOWED_PLUGINS = frozenset({"branddocs", "search", "macros", "material/search",
 """Plugins that read only MkDocs' file list (what the branddocs plugin's on_files checks)."""
 
 
-def _entries(value: Any) -> list[tuple[str, Any]]:
+def config_entries(value: Any) -> list[tuple[str, Any]]:
     """(name, options) of a `markdown_extensions` or `plugins` value: a list of names or one-key maps, or a map."""
     if isinstance(value, dict):
         return [(str(name), options) for name, options in value.items()]
@@ -89,7 +89,7 @@ def reader_problems(value: Any, source: str, path: Path, root: Path) -> list[str
     if not isinstance(value, dict):
         return []
     found = []
-    for name, options in _entries(value.get("markdown_extensions")):
+    for name, options in config_entries(value.get("markdown_extensions")):
         where, module = f"{path}:{_line(source, name)}: markdown_extensions: {name}", _extension(name)
         if module not in READING_NONE:
             found.append(f"{where}: expected a Markdown extension that reads no file of its own (Python-Markdown's, "
@@ -101,7 +101,7 @@ def reader_problems(value: Any, source: str, path: Path, root: Path) -> list[str
             for outside in _outside(named, root, folder) if named is not None else []:
                 found.append(f"{where}: {outer}.{inner}: expected folders inside the project's {folder}/, found "
                              f"{outside}")  # fmt: skip
-    for name, options in _entries(value.get("plugins")):
+    for name, options in config_entries(value.get("plugins")):
         where = f"{path}:{_line(source, name)}: plugins: {name}"
         if _plugin(name) not in ALLOWED_PLUGINS:
             found.append(f"{where}: expected one of {', '.join(sorted(ALLOWED_PLUGINS))} (plugins that read only "

@@ -437,18 +437,27 @@ def test_the_harnesss_lock_folder_for_users_is_its_own(harnessed: Reach) -> None
 
 def test_a_node_modules_link_is_bound_only_to_a_node_modules_folder(tmp_path: Path) -> None:
     """The one path the check binds that the repository chooses: its node_modules. A committed link to a tmux
-    server's folder (or the home folder, /proc/self) is not bound into the harness's view; a node_modules folder
-    is. The negative: the path the harness would have bound is that folder."""
-    from branddocs.examples.run.harness_reads import harness_reads
+    server's folder (or the home folder, /proc/self) is not bound into the harness's view, nor one to a folder named
+    node_modules behind a folder only its owner may enter (R7-9 b); one inside the project is, as it is (not
+    idmapped). The negative: the folder named node_modules is a folder the old rule bound."""
+    from branddocs.examples.run.harness_reads import harness_reads, harness_reads_as_is
 
     with _listening() as socket_path:
         project = tmp_path / "project"
         project.mkdir()
         (project / "node_modules").symlink_to(os.path.dirname(socket_path))
-        reads = harness_reads(project, {}, {})
+        reads = [*harness_reads(project, {}, {}), *harness_reads_as_is(project)]
         assert os.path.dirname(socket_path) not in [os.path.realpath(p) for p in reads], reads
         assert str(project / "node_modules") not in reads, reads
         (project / "node_modules").unlink()
-        (tmp_path / "shared" / "node_modules").mkdir(parents=True)
-        (project / "node_modules").symlink_to(tmp_path / "shared" / "node_modules")
-        assert str(project / "node_modules") in harness_reads(project, {}, {})
+        closed = tmp_path / "closed"
+        (closed / "app" / "node_modules").mkdir(parents=True)
+        closed.chmod(0o700)
+        (project / "node_modules").symlink_to(closed / "app" / "node_modules")
+        assert harness_reads_as_is(project) == [], "behind a folder only its owner may enter"
+        assert os.path.basename(os.path.realpath(project / "node_modules")) == "node_modules"  # the negative
+        assert os.path.isdir(project / "node_modules")
+        (project / "node_modules").unlink()
+        (project / "node_modules").mkdir()
+        assert harness_reads_as_is(project) == [str(project / "node_modules")]
+        assert str(project / "node_modules") not in harness_reads(project, {}, {}), "never idmapped"

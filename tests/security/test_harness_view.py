@@ -122,13 +122,13 @@ def test_a_program_the_harness_leaves_makes_nobody_root(open_folder: Path) -> No
 @pytest.mark.slow
 @pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
 def test_a_real_key_is_refused_where_the_harness_would_read_what_root_may(tmp_path: Path) -> None:
-    """Where a path the check needs cannot be idmapped (here node_modules named on procfs), the harness would run
+    """Where a path the check needs cannot be idmapped (here a PYTHONPATH entry on procfs), the harness would run
     as root: with a real key the check refuses (exit 12) before any repository code runs. Negative: told
     --unsafe-no-sandbox, it runs with the warning."""
     project = scratch_project(tmp_path / "project")
     key = "sk-real-view-0123456789"
     with endpoint_command(tmp_path, "--api-key", key, "--brand", "acme", cwd=project.root) as (url, _):
-        env = {"BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": key, "BRANDDOCS_NODE_MODULES": "/proc/sys"}
+        env = {"BRANDDOCS_ENDPOINT": f"{url}/v1", "BRANDDOCS_API_KEY": key, "PYTHONPATH": "/proc/sys"}
         args = ("check", "--brand", "acme", "serverless-endpoints.md")
         refused = run_branddocs(*args, "--", "-k", "python", cwd=project.root, env=env)
         told = run_branddocs(*args, "--unsafe-no-sandbox", "--", "-k", "python", cwd=project.root, env=env)

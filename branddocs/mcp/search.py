@@ -27,7 +27,7 @@ from pathlib import Path
 
 from branddocs.mcp.files import read_published
 
-__all__ = ["INDEX_FILES", "MAX_INDEX_BYTES", "MAX_QUERY_CHARS", "Hit", "SearchIndex", "segment"]
+__all__ = ["INDEX_FILES", "MAX_INDEX_BYTES", "MAX_QUERY_CHARS", "SEPARATORS", "Hit", "SearchIndex", "segment"]
 
 INDEX_FILES = ("search/search_index.json", "search.json")
 """Material's index, then Zensical's, relative to the site folder."""
@@ -45,6 +45,14 @@ _SPACE = re.compile(r"\s+")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _TRIM = re.compile(r"^\W+|\W+$")  # lunr's trimmer, Unicode-aware: Chinese characters are word characters
 _DEFAULT_SEPARATOR = r"[\s\-]+"  # Material's default
+SEPARATORS = frozenset({
+    _DEFAULT_SEPARATOR,  # Material's, for most languages (material/templates/partials/languages/*.html)
+    "[\\s\\-\u3000、。，．]+",  # Material's Japanese
+    "[\\s\\u200b\\u3000\\-、。，．？！；]+",  # Material's Chinese (zh, zh-Hant, zh-TW)
+    '[\\s\\-_,:!=\\[\\]()\\\\"`/]+|\\.(?!\\d)',  # Zensical's (zensical/config.py)
+})  # fmt: skip
+"""The separators the builds write into an index, the only ones SearchIndex runs (tests/security/test_mcp_separator.py
+holds the list to Material's and Zensical's own)."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +113,11 @@ class SearchIndex:
         docs = (data.get("docs") or data.get("items")) if isinstance(data, dict) else None
         if not isinstance(config, dict) or not isinstance(docs, list):
             raise ValueError("expected a search index with 'config' and 'docs' (Material) or 'items' (Zensical)")
-        try:
-            self._separator = re.compile(str(config.get("separator") or _DEFAULT_SEPARATOR))
-        except re.error:  # a JavaScript pattern Python cannot read: Material's default, rather than no search
-            self._separator = re.compile(_DEFAULT_SEPARATOR)
+        # The index's separator is data from a site folder (a checkout's, for a brand not rebuilt): run only when it
+        # is one the builds write, never a pattern of the folder's choosing (red team 8, R8-3: `(a|aa)+$` froze
+        # the server for every tenant). Any other: Material's default.
+        given = config.get("separator")
+        self._separator = re.compile(given if given in SEPARATORS else _DEFAULT_SEPARATOR)
         self._whole_chinese = whole_chinese
         self._sections: list[_Section] = []
         postings: dict[str, list[tuple[int, int, int]]] = {}

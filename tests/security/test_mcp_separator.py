@@ -1,0 +1,62 @@
+"""`branddocs mcp` runs no pattern a site folder chooses (red team 8, R8-3).
+
+A site's search index names the separator its words are split with, and `mcp` compiled it: a checkout's
+`site/zz/search/search_index.json` with `(a|aa)+$` froze the server for every tenant (Python's `re` holds the GIL
+while it backtracks; SIGTERM went unheard). Mechanism: an allow-list, `mcp/search.SEPARATORS`, the separators the
+builds write (Material's per language, Zensical's); any other is replaced by Material's default. The proof: the
+index with that pattern loads at once and is searched; the list holds every separator Material's languages and
+Zensical write. The negative: the pattern itself does not finish splitting the same text within 3 s.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import material
+import zensical
+
+from branddocs.mcp.search import SEPARATORS
+
+HOSTILE = "(a|aa)+$"
+TEXT = "a" * 60 + "!"
+
+
+def test_a_sites_own_pattern_is_not_run() -> None:
+    script = (
+        "from branddocs.mcp.search import SearchIndex\n"
+        f"index = SearchIndex({{'config': {{'separator': {HOSTILE!r}}}, "
+        f"'docs': [{{'location': '', 'title': 'Hello', 'text': {TEXT!r}}}]}})\n"
+        "print(len(index.search('hello', 5)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+
+
+def test_the_negative_the_pattern_itself_does_not_finish() -> None:
+    script = f"import re; re.compile({HOSTILE!r}).split({TEXT!r})"
+    try:
+        subprocess.run([sys.executable, "-c", script], timeout=3, check=False)
+    except subprocess.TimeoutExpired:
+        return
+    raise AssertionError("the pattern finished: it is no negative")
+
+
+def test_every_separator_the_builds_write_is_allowed() -> None:
+    partials = Path(material.__file__).parent / "templates" / "partials" / "languages"
+    written = set()
+    for partial in partials.glob("*.html"):
+        found = re.search(r'"search\.config\.separator":\s*(".*?[^\\]")', partial.read_text(encoding="utf-8"))
+        if found:
+            written.add(json.loads(found.group(1)))
+    zensical_config = (Path(zensical.__file__).parent / "config.py").read_text(encoding="utf-8")
+    default = re.search(r'set_default\(search, "separator", (\'.*\')\)', zensical_config)
+    assert default, "Zensical's default separator is no longer where this test reads it"
+    written.add(ast.literal_eval(default.group(1)))
+    assert len(written) == 4
+    assert written <= SEPARATORS, written - SEPARATORS

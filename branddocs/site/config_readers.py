@@ -10,8 +10,9 @@ folder it is given. So the readers are a closed set, checked here before MkDocs 
 - Markdown extensions: Python-Markdown's own and PyMdown's and Material's that read no file (READING_NONE); the
   one that reads a folder named in its options (`pymdownx.emoji`'s `options.custom_icons`, Material's icons) only
   inside the project's `overrides/`;
-- plugins: branddocs, MkDocs' and Material's search, mkdocs-macros (its `include_yaml` files inside the project;
-  its `include_dir` is held by the macros' loader) and Material's plugins that read only MkDocs' file list.
+- plugins: branddocs, MkDocs' and Material's search (its jieba dictionaries only inside the project's
+  `overrides/`), mkdocs-macros (its `include_yaml` files inside the project; its `include_dir` is held by the
+  macros' loader) and Material's plugins that read only MkDocs' file list.
 
 Anything else fails the build naming the file, line and name: an include is `{% include %}`, which the build checks.
 """
@@ -38,6 +39,9 @@ READING_NONE = frozenset(
 """Markdown extensions that read no file (their code was read: no `open`, no download)."""
 _FOLDER_OPTIONS = {"pymdownx.emoji": (("options", "custom_icons"), "overrides")}
 """Extensions that read the folders an option names: where those folders must be."""
+_PLUGIN_FILES = {"material/search": (("jieba_dict", "jieba_dict_user"), "overrides")}
+"""Allowed plugins that read the files an option names (jieba's dictionaries: any file, its first bad line printed,
+red team 8, R8-2): where those files must be."""
 ALLOWED_PLUGINS = frozenset({"branddocs", "search", "macros", "material/search", "material/tags", "material/meta",
                              "material/offline", "material/typeset"})  # fmt: skip
 """Plugins that read only MkDocs' file list (what the branddocs plugin's on_files checks)."""
@@ -106,6 +110,11 @@ def reader_problems(value: Any, source: str, path: Path, root: Path) -> list[str
         if _plugin(name) not in ALLOWED_PLUGINS:
             found.append(f"{where}: expected one of {', '.join(sorted(ALLOWED_PLUGINS))} (plugins that read only "
                          "the files the build checks), found another")  # fmt: skip
+        elif _plugin(name) in _PLUGIN_FILES and isinstance(options, dict):
+            keys, folder = _PLUGIN_FILES[_plugin(name)]
+            for key in (k for k in keys if options.get(k) is not None):
+                for outside in _outside(options[key], root, folder):
+                    found.append(f"{where}: {key}: expected a file inside the project's {folder}/, found {outside}")
         elif name == "macros" and isinstance(options, dict) and options.get("include_yaml") is not None:
             files = options["include_yaml"]
             named = [v for item in (files if isinstance(files, list) else [files])

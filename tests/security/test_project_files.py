@@ -9,6 +9,8 @@ is read to a byte cap (branddocs/brand/loader.py). Negatives: the old walk-only 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -242,6 +244,8 @@ READERS = {
                                     "      options:\n        custom_icons: [{outside}]\n"),
     "a plugin that builds other projects": ("plugins", "  - material/projects:\n      projects_dir: {outside}\n"),
     "macros' YAML from outside": ("plugins", "  - macros:\n      include_yaml: [{outside}/notes.yml]\n"),
+    "search's dictionary from outside": ("plugins", "  - search:\n      jieba_dict: {outside}/notes.md\n"),
+    "search's user dictionary from the project": ("plugins", "  - search:\n      jieba_dict_user: .git/config\n"),
 }  # fmt: skip
 
 
@@ -258,6 +262,8 @@ def _with_reader(scratch: Project, tmp_path: Path, case: str) -> Path:
     if section == "plugins" and entry.startswith("  - macros:"):
         config = config.replace("      module_name: macros\n", f"      module_name: macros\n      include_yaml: "
                                 f"[{outside}/notes.yml]\n")  # fmt: skip
+    elif entry.startswith("  - search:"):
+        config = config.replace("  - search\n", entry.format(outside=outside), 1)
     else:
         config = config.replace(f"{section}:\n", f"{section}:\n" + entry.format(outside=outside), 1)
     scratch.config_file.write_text(config, encoding="utf-8")
@@ -310,6 +316,27 @@ def test_the_projects_configs_use_only_allowed_readers() -> None:
     for config in (ROOT / "mkdocs.yml", ROOT / "manual" / "mkdocs.yml",
                    ROOT / "branddocs" / "scaffold" / "project" / "mkdocs.yml"):  # fmt: skip
         assert config_problems(config) == [], config
+
+
+def test_searchs_dictionaries_inside_overrides_pass(scratch: Project) -> None:
+    from branddocs.site.config_check import config_problems
+
+    (scratch.root / "overrides" / "words.txt").write_text("云端 5 n\n", encoding="utf-8")
+    entry = "  - search:\n      jieba_dict_user: overrides/words.txt\n"
+    scratch.config_file.write_text(scratch.config_file.read_text(encoding="utf-8").replace("  - search\n", entry, 1))
+    assert config_problems(scratch.config_file) == []
+
+
+def test_the_negative_jieba_reads_any_file_it_is_given_and_prints_its_line(tmp_path: Path) -> None:
+    """What Material's search does with `jieba_dict` (red team 8, R8-2): the file's first line in the error."""
+    notes = tmp_path / "notes.md"
+    notes.write_text(f"{SECRET} is no dictionary line\n", encoding="utf-8")
+    script = (
+        f"import jieba; t = jieba.Tokenizer(dictionary={str(notes)!r}); t.tmp_dir = {str(tmp_path)!r}; t.initialize()"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert f"invalid dictionary entry in {notes} at Line 1: {SECRET}" in done.stderr
 
 
 def test_icons_inside_overrides_pass(scratch: Project) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import os
+import stat
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -88,7 +89,8 @@ def _add(path: Path, read: Callable[[], bytes], content: object, entry: Path, sc
                 continue  # another worker stored the same twin a moment ago: use theirs
             return True
         break
-    if not verify or _inflates_to(twin, read, content, read_only):
+    regular = stat.S_ISREG(os.lstat(twin).st_mode)  # a stored twin is a regular file or none (store.py, R8-5)
+    if regular and (not verify or _inflates_to(twin, read, content, read_only)):
         return True
     # Changed in place since it was made: this site gets a fresh twin, which replaces it in the store too (the sites
     # that hold the changed inode keep it, and their own next build replaces it).

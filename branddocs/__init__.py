@@ -31,15 +31,28 @@ def _project_of(here: str) -> str | None:
         folder = parent
 
 
+def _checkout_of(project: str) -> str:
+    """The repository holding `project`: the nearest folder, from it upwards, with a `.git` (a monorepo's root,
+    whose hoisted node_modules/.bin npm puts on PATH); the project itself when none has one."""
+    folder = project
+    while not os.path.lexists(os.path.join(folder, ".git")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return project
+        folder = parent
+    return folder
+
+
 def _in_project(entries: list[str], cwd: str) -> list[str]:
-    """The absolute PATH entries of `entries` that lie in the project holding `cwd` (red team 7, R7-12: with
-    `PATH="$PWD/node_modules/.bin:$PATH"`, as npm and direnv advise, the engine ran the repository's `prlimit` beside
-    the key): the repository's programs, never the engine's. (An absolute PYTHONPATH entry stays the caller's
-    choice: it is how a checkout that holds the engine, as this one does, is run without installing it.)"""
+    """The absolute PATH entries of `entries` that lie in the repository holding the project of `cwd` (red team 7,
+    R7-12: with `PATH="$PWD/node_modules/.bin:$PATH"`, as npm and direnv advise, the engine ran the repository's
+    `prlimit` beside the key; red team 8, R8-7: a monorepo's `node_modules/.bin`, above the project): the
+    repository's programs, never the engine's. (An absolute PYTHONPATH entry stays the caller's choice: it is how a
+    checkout that holds the engine, as this one does, is run without installing it.)"""
     projects = [_project_of(os.path.realpath(cwd))]
     named = os.environ.get("BRANDDOCS_ROOT", "")  # settings.ROOT, read before any module of the engine's
     projects += [_project_of(os.path.realpath(named))] if os.path.isabs(named) else []
-    tops = tuple(project.rstrip(os.sep) + os.sep for project in projects if project)
+    tops = tuple(_checkout_of(project).rstrip(os.sep) + os.sep for project in projects if project)
     # The folder of the Python running the engine (a project's .venv/bin, activated) is the engine's own installation.
     own = os.path.realpath(os.path.dirname(sys.executable))
     return [p for p in entries if p and os.path.isabs(p) and os.path.realpath(p) != own
@@ -93,7 +106,7 @@ def _start_safely() -> None:
     if programs:
         env["PATH"] = os.pathsep.join(p for p in path.split(os.pathsep) if p and p not in programs) or os.defpath
         shown = repr(programs[0]) if programs[0] else "an empty entry"
-        what = "a folder of the project" if os.path.isabs(programs[0]) else "the working folder"
+        what = "a folder of the project's repository" if os.path.isabs(programs[0]) else "the working folder"
         sys.stderr.write(f"branddocs: PATH named {what} ({shown}): started again without it\n")
     kept = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in named]
     if kept:

@@ -188,7 +188,7 @@ def test_no_program_is_found_through_an_empty_or_relative_path_entry(tmp_path: P
         env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY, "PATH": path}
         code, _, output = check(project, "--brand", "acme", "index.md", env=env)
     assert code == 0, output
-    said = "a folder of the project" if where == "absolute" else "the working folder"
+    said = "a folder of the project's repository" if where == "absolute" else "the working folder"
     assert f"PATH named {said}" in output, output
     assert not (project.root / WITNESS).exists(), (project.root / WITNESS).read_text()
     # The negative: the engine's lookup, in the project with that PATH, finds the planted program.
@@ -197,6 +197,33 @@ def test_no_program_is_found_through_an_empty_or_relative_path_entry(tmp_path: P
                                cwd=project.root, env={**os.environ, "PATH": path}, capture_output=True, text=True,
                                check=True).stdout.strip()  # fmt: skip
         assert found == ("bin/prlimit" if where == "bin:" else str(project.root / "bin" / "prlimit"))
+
+
+@pytest.mark.parametrize("repository", [True, False], ids=["in-a-repository", "negative-no-repository-marked"])
+def test_a_program_of_the_repository_above_the_project_is_not_run(tmp_path: Path, repository: bool) -> None:
+    """A monorepo's hoisted `node_modules/.bin`, above the docs project, on PATH (red team 8, R8-7: its `prlimit` read
+    the key from the CI step's shell): an entry inside the repository holding the project (its nearest folder with a
+    `.git`) is left out. The negative: the same tree without the `.git` that marks it runs the planted program."""
+    repo = tmp_path / "repo"
+    if repository:
+        (repo / ".git").mkdir(parents=True)
+    project = scratch_project(repo / "site-docs")
+    programs = repo / "node_modules" / ".bin"
+    programs.mkdir(parents=True)
+    for name in ("prlimit", "bwrap", "setpriv", "true"):
+        (programs / name).write_text(PROGRAM.format(witness=WITNESS, name=name), encoding="utf-8")
+        (programs / name).chmod(0o755)
+    with running_endpoint(Platform().app) as server:
+        env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY,
+               "PATH": f"{programs}:{os.environ['PATH']}"}  # fmt: skip
+        code, _, output = check(project, "--brand", "acme", "index.md", env=env)
+    witness = repo / "node_modules" / WITNESS
+    if repository:
+        assert code == 0, output
+        assert "PATH named a folder of the project's repository" in output, output
+        assert not witness.exists(), witness.read_text()
+    else:  # the planted programs ran (the sandbox then fails: their folder is not in its view)
+        assert witness.exists(), output
 
 
 def test_the_example_interpreter_is_asked_its_prefixes_without_its_site_packages(tmp_path: Path) -> None:

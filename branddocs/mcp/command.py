@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="serve each built brand's guide to AI assistants (MCP): http://ADDR:PORT/<id>/mcp, or one brand on stdio",
         description=__doc__.split("\n\n")[0],
     )
-    mcp.add_argument("--site-dir", type=Path, default=Path("site"), help="the built site/<id>/ (default: ./site)")
+    mcp.add_argument("--site-dir", type=Path, help="the built site/<id>/ (default: ./site, a folder, not a link)")
     mcp.add_argument("--listen", default=DEFAULT_LISTEN, metavar="ADDR:PORT",
                      help=f"where to serve (default {DEFAULT_LISTEN}; port 0: any free port)")  # fmt: skip
     mcp.add_argument("--brand", metavar="ID", help="with --stdio: the brand to serve")
@@ -49,6 +49,11 @@ def run(args: argparse.Namespace, project: object = None) -> int:
     # Here, not at the top: every other command would pay for importing the MCP SDK (about 2 s).
     from branddocs.mcp import serve
 
+    if args.site_dir is None:  # the working folder's site/: a real folder, as every other command holds it
+        args.site_dir = Path("site")
+        if args.site_dir.is_symlink():  # a checkout's `site -> <folder>` (red team 8, R8-9); a named one: theirs
+            return _usage(f"site/ {args.site_dir.absolute()} is a link (to {args.site_dir.resolve()}): expected the "
+                          "built sites' own folder; to serve that folder, pass --site-dir")  # fmt: skip
     if not args.site_dir.is_dir():
         return _usage(f"--site-dir {args.site_dir}: no such folder (build the sites first: branddocs build)")
     if args.stdio or args.brand:

@@ -10,12 +10,15 @@ host's root (tests/test_hosting.py and tests/test_hosting_publish.py probe it on
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from branddocs.mcp.files import read_published
 from branddocs.mcp.pages import PageNotFound, Pages
+
+from ..support.project import BIN
 
 SECRET = "operator secret 0600"
 
@@ -58,3 +61,21 @@ def test_the_site_folder_itself_may_not_be_a_link_and_names_stay_below(tmp_path:
         read_published(site, "../secret.txt", 100)
     with pytest.raises(ValueError, match="more than 3 bytes"):
         read_published(site, "index.md", 3)
+
+
+def test_mcp_serves_no_site_folder_that_is_a_link_unless_named(tmp_path: Path) -> None:
+    """A checkout's `site -> <folder>`, which `build` refuses, was `mcp`'s default (red team 8, R8-9: a root-only
+    folder's files went to MCP clients). The default `./site` must be a folder; a `--site-dir` the caller names is
+    theirs (the negative: named, the link is followed to the folder it leads to)."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "checkout" / "site").symlink_to(victim)
+    command = [str(BIN / "branddocs"), "mcp", "--brand", "vv", "--stdio"]
+    refused = subprocess.run(command, cwd=tmp_path / "checkout", capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert f"site/ {tmp_path / 'checkout' / 'site'} is a link (to {victim})" in refused.stderr
+    named = subprocess.run([*command, "--site-dir", "site"], cwd=tmp_path / "checkout", capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    assert named.returncode == 2
+    assert "no built site of brand 'vv' in site" in named.stderr

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -59,6 +61,31 @@ def lower_bound(requires: str, what: str) -> str:
     return re.sub(r"(?:\.0)+$", "", found.group(1))
 
 
+_MAX_MANIFEST = 16 * 1024 * 1024
+"""package-lock.json of a large project is a few MB; more is no manifest."""
+
+
+def read_manifest(path: Path) -> str:
+    """The text of a manifest or lock file the guide's versions come from: a regular file, opened without following
+    a link or waiting on a FIFO, at most 16 MB (red team 8, R8-8: `package.json -> /dev/zero` was read until memory
+    ran out); a ValueError naming the file otherwise (FileNotFoundError when there is none)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{path}: expected a regular file, found one that cannot be opened so ({exc.strerror})"
+        ) from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise ValueError(f"{path}: expected a regular file, found another kind of file")
+        data = file.read(_MAX_MANIFEST + 1)
+    if len(data) > _MAX_MANIFEST:
+        raise ValueError(f"{path}: expected at most {_MAX_MANIFEST:,} bytes, found more")
+    return data.decode("utf-8")
+
+
 @cache
 def python_sdk() -> Sdk:
     version = metadata.version("openai")
@@ -69,7 +96,7 @@ def python_sdk() -> Sdk:
 
 @cache
 def node_sdk(root: Path) -> Sdk:
-    package = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    package = json.loads(read_manifest(root / "package.json"))
     version = package["dependencies"]["openai"]
     requires = package.get("engines", {}).get("node", "")
     major = version.lstrip("^~=v").split(".")[0]
@@ -82,7 +109,7 @@ def sdk_variables(root: Path) -> dict[str, str]:
     The Node.js ones only in a project with a package.json (a guide with JavaScript examples)."""
     py = python_sdk()
     values = {"python_min": py.minimum, "pip_install_openai": py.install, "openai_python_version": py.version}
-    if not (root / "package.json").is_file():
+    if not os.path.lexists(root / "package.json"):
         return values  # a page that still names them fails on the undefined variable, by name
     node = node_sdk(root)
     return {
@@ -96,19 +123,19 @@ def sdk_variables(root: Path) -> dict[str, str]:
 def declared_node_minimum(package_dir: Path) -> tuple[str, str]:
     """The lowest Node.js an npm package declares, and where: its `engines.node`, else its README's Requirements."""
     manifest = package_dir / "package.json"
-    declared = json.loads(manifest.read_text(encoding="utf-8")).get("engines", {}).get("node")
+    declared = json.loads(read_manifest(manifest)).get("engines", {}).get("node")
     if declared:
         return lower_bound(declared, f"{manifest}: engines.node"), f"{manifest}: engines.node {declared!r}"
     # openai 6 declares no engines; its README's "Requirements" section names the supported Node.js.
     readme = package_dir / "README.md"
-    found = re.search(r"Node\.js (\d+) LTS or later", readme.read_text(encoding="utf-8")) if readme.exists() else None
+    found = re.search(r"Node\.js (\d+) LTS or later", read_manifest(readme)) if readme.exists() else None
     if not found:
         raise ValueError(f"{manifest}: no engines.node, and {readme} names no 'Node.js N LTS or later'")
     return found.group(1), f"{readme}: {found.group()!r}"
 
 
 def _locked(path: Path, pattern: str) -> str | None:
-    found = re.search(pattern, path.read_text(encoding="utf-8"), re.MULTILINE)
+    found = re.search(pattern, read_manifest(path), re.MULTILINE)
     return found.group(1) if found else None
 
 
@@ -124,8 +151,8 @@ def lock_problems(root: Path) -> list[str]:
         if pinned != py.version:
             problems.append(f"{path}: pins openai {pinned}, but openai {py.version} is installed (run make site)")
     node, package_dir = node_sdk(root), root / "node_modules" / "openai"
-    installed = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))["version"]
-    lock = json.loads((root / "package-lock.json").read_text(encoding="utf-8"))
+    installed = json.loads(read_manifest(package_dir / "package.json"))["version"]
+    lock = json.loads(read_manifest(root / "package-lock.json"))
     locked = lock["packages"].get("node_modules/openai", {}).get("version")
     if not node.version == installed == locked:
         problems.append(
@@ -155,7 +182,7 @@ def stated_problems(page_html: str, where: str, root: Path) -> tuple[list[str], 
     py, node = python_sdk(), node_sdk(root)
     package_dir = root / "node_modules" / "openai"
     node_min, node_where = declared_node_minimum(package_dir)
-    node_version = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))["version"]
+    node_version = json.loads(read_manifest(package_dir / "package.json"))["version"]
     for stated in re.findall(r"\bPython\s+(\d+\.\d+(?:\.\d+)?)\b", text):
         made.add("python")
         if stated != py.minimum:

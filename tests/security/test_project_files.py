@@ -369,3 +369,22 @@ def test_a_page_that_is_no_file_stops_its_brand_before_anything_reads_it(scratch
     if kind == "dev-zero":  # the negative: the warm-up's read as it was takes whatever the link gives
         with open(page, "rb") as file:
             assert file.read(10) == bytes(10)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "outside"])
+def test_a_manifest_that_is_no_regular_file_of_the_project_stops_the_brand_naming_it(
+    scratch: Project, tmp_path: Path, target: str
+) -> None:
+    """package.json (and the lock files) feed the guide's versions (red team 8, R8-8: `package.json -> /dev/zero` was
+    read until memory ran out). Mechanism: `sdk_versions.read_manifest`, a regular file opened without following a
+    link, capped. The negative: Python's plain read follows the link."""
+    outside = tmp_path / "their-package.json"
+    outside.write_text('{"dependencies": {"openai": "^99.0.0"}, "engines": {"node": ">=99"}}', encoding="utf-8")
+    manifest = scratch.root / "package.json"
+    manifest.unlink()
+    manifest.symlink_to(outside if target == "outside" else target)
+    done = run_branddocs("build", "--brand", "acme", "--site-dir", str(tmp_path / "site"), cwd=scratch.root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{manifest}: expected a regular file" in done.stdout + done.stderr
+    if target == "outside":
+        assert "^99.0.0" in manifest.read_text(encoding="utf-8")  # the negative

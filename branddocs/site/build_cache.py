@@ -17,7 +17,8 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
 - Pygments' style tables: each highlighted block makes a formatter that derives its class and style tables
   from the style again; they depend on the style and the class prefix only, so they are derived once.
 - Material's static files: linked from the site store, hashed once per process (site/theme_links.py).
-- The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
+- The theme's file listing: walking Material's 14,500 files (and filtering them) is done once, and kept between
+  runs in the caller's cache folder while the theme's folders stat the same (site/theme_listing.py).
 - The installed themes: MkDocs looks its entry points up again for every theme it loads (a tenth of a second
   each); the installed packages do not change while a build runs.
 - mkdocs.yml read with PyYAML's C loader (libyaml, when PyYAML has it), the same constructors as MkDocs' own
@@ -40,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from branddocs.site import theme_listing
 
 __all__ = ["cache_git_info", "install"]
 
@@ -72,8 +75,9 @@ class _BytecodeCache(jinja2.BytecodeCache):
             self._disk.dump_bytecode(bucket)  # written to a temporary file, then renamed: safe across workers
 
 
-def install(bytecode_folder: Path | None = None) -> None:
-    """Patch this process's MkDocs and mkdocs-macros; `bytecode_folder` keeps compiled templates on disk."""
+def install(bytecode_folder: Path | None = None, listing_folder: Path | None = None) -> None:
+    """Patch this process's MkDocs and mkdocs-macros; `bytecode_folder` keeps compiled templates on disk,
+    `listing_folder` the theme's file listing (both the caller's, never the project's)."""
     global _installed
     if _installed:
         return
@@ -93,7 +97,10 @@ def install(bytecode_folder: Path | None = None) -> None:
             # The filter is a closure over the theme's static templates: part of the key, with its code.
             key = (tuple(self.dirs), tuple(self.static_templates), extensions, getattr(filter_func, "__code__", None))
             if key not in listings:
-                listings[key] = list_templates(extensions=extensions, filter_func=filter_func)
+                listings[key] = theme_listing.listing(
+                    env.loader, extensions, filter_func, self.static_templates,
+                    lambda: list_templates(extensions=extensions, filter_func=filter_func), listing_folder,
+                )  # fmt: skip
             return list(listings[key])
 
         env.list_templates = listed

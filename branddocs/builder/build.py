@@ -140,11 +140,11 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     load jieba's dictionary (seconds) once when a Chinese brand's index is Material's, rather than once per worker
     (or the project's kept cuts instead: site/segments.py); and hash
     the inputs the brands of each language share, which every brand's task then carries (not once a brand)."""
+    build_cache.install(user_cache(BYTECODE_DIR), user_cache(LISTING_DIR))  # first: mkdocs-macros' requests lazily
     import material.plugins.search.plugin  # noqa: F401
     import mkdocs.commands.build  # noqa: F401
     import mkdocs_macros.plugin  # noqa: F401
 
-    build_cache.install(user_cache(BYTECODE_DIR), user_cache(LISTING_DIR))
     languages = {_language_hint(project.brands_dir / f"{brand_id}.yml") for brand_id in brand_ids}
     for language in sorted(languages):
         inputs.shared(language)

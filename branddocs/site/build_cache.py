@@ -25,6 +25,8 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
   Python loader: a tenth of the time, the same values (mkdocs.yml was checked before, site/config_check.py).
 - mkdocs-macros' git metadata: its dozen `git` processes per build run once per process and folder (git
   reads the current folder's repository). Never in `mkdocs serve`, which must see a new commit.
+- requests, which mkdocs-macros imports for one function (asking PyPI whether a pluglet exists, which no build of
+  ours calls): a tenth of a second of every build and check, imported on its first use instead (`lazy_requests`).
 - mkdocs-macros' debug dump: its on_pre_build writes every variable, macro and filter as JSON for a debug line,
   whether or not anything takes debug lines (a twentieth of a brand's build); made only when its logger does.
 
@@ -37,6 +39,7 @@ import copy
 import functools
 import logging
 import os
+import types
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +47,7 @@ import jinja2
 
 from branddocs.site import theme_listing
 
-__all__ = ["cache_git_info", "install"]
+__all__ = ["cache_git_info", "install", "lazy_requests"]
 
 _installed = False
 _HIGHLIGHTS_KEPT = 1024
@@ -82,6 +85,7 @@ def install(bytecode_folder: Path | None = None, listing_folder: Path | None = N
     if _installed:
         return
     _installed = True
+    lazy_requests()
     from mkdocs.theme import Theme
 
     bytecode = _BytecodeCache(bytecode_folder)
@@ -117,6 +121,36 @@ def install(bytecode_folder: Path | None = None, listing_folder: Path | None = N
     _c_yaml()
     _macros_debug_when_asked()
     cache_git_info()
+
+
+class _OnFirstUse(types.ModuleType):
+    """A module's stand-in in sys.modules until one of its attributes is read: then the module itself is imported
+    (in its place in sys.modules) and answers. `import requests` takes the stand-in as it is: its `__spec__` is the
+    module's own (Python's LazyLoader would import it there, as `import` reads `__spec__`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+        import sys
+
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def lazy_requests() -> None:
+    """`requests` imported on its first use, where nothing imported it yet: mkdocs-macros' `import requests` then
+    costs nothing. Called before mkdocs-macros is imported."""
+    import importlib.util
+    import sys
+
+    if "requests" in sys.modules:
+        return
+    spec = importlib.util.find_spec("requests")
+    if spec is None:
+        return
+    stand_in = _OnFirstUse("requests")
+    stand_in.__spec__ = spec
+    sys.modules["requests"] = stand_in
 
 
 def _macros_debug_when_asked() -> None:
@@ -252,6 +286,7 @@ def cache_git_info() -> None:
     if _git_cached:
         return
     _git_cached = True
+    lazy_requests()
     from mkdocs_macros import context
 
     git_info = context.get_git_info

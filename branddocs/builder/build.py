@@ -49,6 +49,9 @@ SETTLE_S = 2.5
 BYTECODE_DIR = "jinja-bytecode"
 """In the caller's cache folder (engine_folders.user_cache), never the project's: Material's compiled templates,
 kept between runs (safe to delete). Jinja unpickles and runs what it finds there."""
+LISTING_DIR = "theme-listings"
+"""In the caller's cache folder too: the theme's file listing, kept while its folders stat the same (safe to
+delete; site/theme_listing.py)."""
 
 
 def build_brand(
@@ -114,7 +117,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> BuildResult:
-    build_cache.install(user_cache(BYTECODE_DIR))
+    build_cache.install(user_cache(BYTECODE_DIR), user_cache(LISTING_DIR))
     logging.getLogger("mkdocs").propagate = False  # the parent reports; don't spray the worker's logs
     result = build_brand(inputs.project, brand_id, Path(site_root) if site_root else None, True, inputs)
     segments.save()  # the Chinese cuts this worker made, for the project's next builds
@@ -137,11 +140,11 @@ def _warm_up(project: Project, brand_ids: list[str], inputs: Inputs) -> None:
     load jieba's dictionary (seconds) once when a Chinese brand's index is Material's, rather than once per worker
     (or the project's kept cuts instead: site/segments.py); and hash
     the inputs the brands of each language share, which every brand's task then carries (not once a brand)."""
+    build_cache.install(user_cache(BYTECODE_DIR), user_cache(LISTING_DIR))  # first: mkdocs-macros' requests lazily
     import material.plugins.search.plugin  # noqa: F401
     import mkdocs.commands.build  # noqa: F401
     import mkdocs_macros.plugin  # noqa: F401
 
-    build_cache.install(user_cache(BYTECODE_DIR))
     languages = {_language_hint(project.brands_dir / f"{brand_id}.yml") for brand_id in brand_ids}
     for language in sorted(languages):
         inputs.shared(language)

@@ -11,9 +11,11 @@ import hashlib
 from abc import ABC, abstractmethod
 from importlib import metadata
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from branddocs.site import Project
+if TYPE_CHECKING:
+    from branddocs.site import Project
+
 
 __all__ = ["BuildFailed", "Engine"]
 

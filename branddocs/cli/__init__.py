@@ -93,10 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     # None when called from Python (a test), which must not be replaced.
     args.command_line = argv if from_command_line else None
     try:
-        # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it.
+        # The brand file's schema needs no project: an editor or a new tenant's repository may ask for it. (Project
+        # imports the brand model: only for the commands that take a project.)
+        if not getattr(args, "project", True):
+            return args.func(args, None)
         from branddocs.site import Project
 
-        return args.func(args, Project.find() if getattr(args, "project", True) else None)
+        return args.func(args, Project.find())
     except BranddocsError as exc:
         from branddocs import text
 

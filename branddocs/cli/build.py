@@ -6,12 +6,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs import text
 from branddocs.builder import engines
 from branddocs.cli.options import brands_option, jobs_option, shard_option
-from branddocs.site import Project, build_env
+from branddocs.site import build_env
 from branddocs.site.shard import shard_of
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 

@@ -9,10 +9,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs.cli.options import brands_option, jobs_option, shard_option
 from branddocs.settings import SAFE_PATH
-from branddocs.site import Project
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs import text
-from branddocs.brand import BrandError, load_brand
-from branddocs.site import Project
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 
@@ -22,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, project: Project) -> int:
     from contextlib import suppress
 
-    from branddocs.brand import lookalike_brands, shared_image_folders
+    from branddocs.brand import BrandError, load_brand, lookalike_brands, shared_image_folders
 
     paths = [Path(p) for p in args.files] or [project.brands_dir / f"{i}.yml" for i in project.brand_ids()]
     if not paths:

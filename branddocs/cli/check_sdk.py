@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs.cli.options import brands_option
-from branddocs.site import Project
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 

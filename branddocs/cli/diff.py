@@ -6,10 +6,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs.cli.options import brands_option, jobs_option
 from branddocs.errors import EXIT_USAGE
-from branddocs.site import Project, build_env
+from branddocs.site import build_env
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from branddocs.cli.options import brands_option, port
 from branddocs.endpoint.dialects import DIALECTS
-from branddocs.site import Project
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 

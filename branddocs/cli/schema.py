@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from branddocs.site import Project
+if TYPE_CHECKING:
+    from branddocs.site import Project
+
 
 __all__ = ["add_parser", "run"]
 

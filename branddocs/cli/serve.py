@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from branddocs.cli.options import brands_option
 from branddocs.errors import EXIT_USAGE
-from branddocs.site import Project, build_env
-from branddocs.site.config_check import config_problems
+from branddocs.site import build_env
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "run"]
 
@@ -24,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, project: Project) -> int:
+    from branddocs.site.config_check import config_problems
     from branddocs.site.serve import addresses, serve
 
     # Before any configuration is loaded (a hook's module runs then): the allow-listed environment only, in a

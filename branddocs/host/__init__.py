@@ -7,6 +7,18 @@ folder nginx runs from; `command` is the command line.
 
 from __future__ import annotations
 
-from branddocs.host.tenants import NotHosted, Tenant, Tenants, find_tenants
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from branddocs.host.tenants import NotHosted, Tenant, Tenants, find_tenants
 
 __all__ = ["NotHosted", "Tenant", "Tenants", "find_tenants"]
+
+
+def __getattr__(name: str) -> Any:
+    """tenants.py's names on first use: it imports the brand model, which `branddocs --help` has no use for."""
+    if name in __all__:
+        from branddocs.host import tenants
+
+        return getattr(tenants, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

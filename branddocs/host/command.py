@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs.errors import UsageError
 from branddocs.host.addresses import AddressError, listen_address
 from branddocs.host.caddy import caddyfile
 from branddocs.host.nginx import Layout, NginxOptions, render
 from branddocs.host.output import unreadable_by_workers, write_file, write_layout
-from branddocs.host.tenants import find_tenants
-from branddocs.site import Project
+
+if TYPE_CHECKING:
+    from branddocs.site import Project
 
 __all__ = ["add_parser", "terminal_line"]
 
@@ -62,6 +64,8 @@ def _cmd_nginx(args: argparse.Namespace, project: Project) -> int:
         )
     except AddressError as error:
         raise UsageError(str(error)) from None
+    from branddocs.host.tenants import find_tenants  # here: it imports the brand model, which `--help` has no use for
+
     tenants = find_tenants(project, args.site_dir)
     layout = Layout(args.out.absolute())
     try:

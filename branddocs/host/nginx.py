@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs.host.headers import (
     FINGERPRINTED,
@@ -31,7 +32,9 @@ from branddocs.host.headers import (
     TYPES,
     security_headers,
 )
-from branddocs.host.tenants import Tenant
+
+if TYPE_CHECKING:
+    from branddocs.host.tenants import Tenant
 
 __all__ = ["HEADER", "Layout", "NginxOptions", "render"]
 

@@ -11,9 +11,12 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from branddocs.host.nginx import Layout
-from branddocs.host.tenants import Tenant
+
+if TYPE_CHECKING:
+    from branddocs.host.tenants import Tenant
 
 __all__ = ["unreadable_by_workers", "write_file", "write_layout"]
 

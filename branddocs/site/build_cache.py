@@ -17,13 +17,16 @@ by the example checks' collection (branddocs/examples/collection/collect.py), wh
 - Pygments' style tables: each highlighted block makes a formatter that derives its class and style tables
   from the style again; they depend on the style and the class prefix only, so they are derived once.
 - Material's static files: linked from the site store, hashed once per process (site/theme_links.py).
-- The theme's file listing: walking Material's 14,500 files (and filtering them) is done once.
+- The theme's file listing: walking Material's 14,500 files (and filtering them) is done once, and kept between
+  runs in the caller's cache folder while the theme's folders stat the same (site/theme_listing.py).
 - The installed themes: MkDocs looks its entry points up again for every theme it loads (a tenth of a second
   each); the installed packages do not change while a build runs.
 - mkdocs.yml read with PyYAML's C loader (libyaml, when PyYAML has it), the same constructors as MkDocs' own
   Python loader: a tenth of the time, the same values (mkdocs.yml was checked before, site/config_check.py).
 - mkdocs-macros' git metadata: its dozen `git` processes per build run once per process and folder (git
   reads the current folder's repository). Never in `mkdocs serve`, which must see a new commit.
+- requests, which mkdocs-macros imports for one function (asking PyPI whether a pluglet exists, which no build of
+  ours calls): a tenth of a second of every build and check, imported on its first use instead (`lazy_requests`).
 - mkdocs-macros' debug dump: its on_pre_build writes every variable, macro and filter as JSON for a debug line,
   whether or not anything takes debug lines (a twentieth of a brand's build); made only when its logger does.
 
@@ -36,12 +39,15 @@ import copy
 import functools
 import logging
 import os
+import types
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-__all__ = ["cache_git_info", "install"]
+from branddocs.site import theme_listing
+
+__all__ = ["cache_git_info", "install", "lazy_requests"]
 
 _installed = False
 _HIGHLIGHTS_KEPT = 1024
@@ -72,12 +78,14 @@ class _BytecodeCache(jinja2.BytecodeCache):
             self._disk.dump_bytecode(bucket)  # written to a temporary file, then renamed: safe across workers
 
 
-def install(bytecode_folder: Path | None = None) -> None:
-    """Patch this process's MkDocs and mkdocs-macros; `bytecode_folder` keeps compiled templates on disk."""
+def install(bytecode_folder: Path | None = None, listing_folder: Path | None = None) -> None:
+    """Patch this process's MkDocs and mkdocs-macros; `bytecode_folder` keeps compiled templates on disk,
+    `listing_folder` the theme's file listing (both the caller's, never the project's)."""
     global _installed
     if _installed:
         return
     _installed = True
+    lazy_requests()
     from mkdocs.theme import Theme
 
     bytecode = _BytecodeCache(bytecode_folder)
@@ -93,7 +101,10 @@ def install(bytecode_folder: Path | None = None) -> None:
             # The filter is a closure over the theme's static templates: part of the key, with its code.
             key = (tuple(self.dirs), tuple(self.static_templates), extensions, getattr(filter_func, "__code__", None))
             if key not in listings:
-                listings[key] = list_templates(extensions=extensions, filter_func=filter_func)
+                listings[key] = theme_listing.listing(
+                    env.loader, extensions, filter_func, self.static_templates,
+                    lambda: list_templates(extensions=extensions, filter_func=filter_func), listing_folder,
+                )  # fmt: skip
             return list(listings[key])
 
         env.list_templates = listed
@@ -110,6 +121,36 @@ def install(bytecode_folder: Path | None = None) -> None:
     _c_yaml()
     _macros_debug_when_asked()
     cache_git_info()
+
+
+class _OnFirstUse(types.ModuleType):
+    """A module's stand-in in sys.modules until one of its attributes is read: then the module itself is imported
+    (in its place in sys.modules) and answers. `import requests` takes the stand-in as it is: its `__spec__` is the
+    module's own (Python's LazyLoader would import it there, as `import` reads `__spec__`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+        import sys
+
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def lazy_requests() -> None:
+    """`requests` imported on its first use, where nothing imported it yet: mkdocs-macros' `import requests` then
+    costs nothing. Called before mkdocs-macros is imported."""
+    import importlib.util
+    import sys
+
+    if "requests" in sys.modules:
+        return
+    spec = importlib.util.find_spec("requests")
+    if spec is None:
+        return
+    stand_in = _OnFirstUse("requests")
+    stand_in.__spec__ = spec
+    sys.modules["requests"] = stand_in
 
 
 def _macros_debug_when_asked() -> None:
@@ -245,6 +286,7 @@ def cache_git_info() -> None:
     if _git_cached:
         return
     _git_cached = True
+    lazy_requests()
     from mkdocs_macros import context
 
     git_info = context.get_git_info

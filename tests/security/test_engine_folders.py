@@ -107,6 +107,8 @@ def test_a_committed_bytecode_cache_entry_is_never_read(scratch: Project, tmp_pa
     assert done.returncode == 0, done.stderr
     assert not ran.exists()
     assert any((cache / "branddocs" / "jinja-bytecode").iterdir())  # the caller's own, used instead
+    assert any((cache / "branddocs" / "theme-listings").iterdir())  # the theme's listing too (site/theme_listing.py)
+    assert not (scratch.root / ".cache" / "theme-listings").exists()
     # The negative: Jinja's cache on the project's folder, as the build had it, runs the pickle on its first read.
     key = hashlib.sha1(entry_name.encode()).hexdigest()  # noqa: S324
     bucket = jinja2.bccache.Bucket(jinja2.Environment(autoescape=True), key, "x")

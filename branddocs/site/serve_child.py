@@ -35,6 +35,11 @@ def checked_loader(load_config: Any) -> Any:
 
 
 def main() -> None:
+    from branddocs.text.terminal_stream import wrap_stderr
+
+    # First: MkDocs' log handler takes sys.stderr as it is when made, and its warnings quote pages' text (red team 8,
+    # R8-10: a link's text set the terminal's title and began a `::error` line). The engine's wrap is its own.
+    wrap_stderr()
     from mkdocs.__main__ import cli
     from mkdocs.commands import serve
 

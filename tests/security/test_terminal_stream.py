@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,3 +66,21 @@ def test_a_platforms_answer_reaches_the_terminal_as_text(scratch: Project, platf
     assert failed is not None
     assert "\x1b]52;c;" in failed[1]
     assert "##[error" in failed[1]
+
+
+def test_serves_mkdocs_child_prints_pages_text_as_text(tmp_path: Path) -> None:
+    """`branddocs serve` runs MkDocs in its own process (site/serve_child.py), which inherits the terminal: a page's
+    link text with a title sequence and a `::error` line was printed raw (red team 8, R8-10). The child wraps its
+    standard error first. The negative: MkDocs' own command line prints them raw."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# x\n\nSee [notes](missing\x1b]0;PWNED\x07\r::error::forged.md).\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n", encoding="utf-8")
+    runs = {}
+    for name, module in (("child", "branddocs.site.serve_child"), ("mkdocs", "mkdocs")):
+        done = subprocess.run([sys.executable, "-m", module, "build", "-d", str(tmp_path / name)], cwd=tmp_path,
+                              capture_output=True, timeout=120, check=False)  # fmt: skip
+        assert b"missing" in done.stderr, done.stderr
+        runs[name] = done.stderr
+    assert b"\x1b" not in runs["child"]
+    assert b"\n::error" not in runs["child"].replace(b"\r", b"\n")
+    assert b"\x1b]0;PWNED" in runs["mkdocs"]  # the negative

@@ -60,3 +60,21 @@ def test_every_separator_the_builds_write_is_allowed() -> None:
     written.add(ast.literal_eval(default.group(1)))
     assert len(written) == 4
     assert written <= SEPARATORS, written - SEPARATORS
+
+
+def test_a_run_of_angle_brackets_loads_at_once() -> None:
+    """The tag pattern, too, is data-independent in time: a text of 100,000 `<` took 13.7 s to load (R8-3)."""
+    script = (
+        "from branddocs.mcp.search import SearchIndex\n"
+        "SearchIndex({'config': {}, 'docs': [{'location': '', 'title': 't', 'text': '<' * 100_000 + 'hello'}]})\n"
+    )
+    subprocess.run([sys.executable, "-c", script], timeout=10, check=True)
+
+
+def test_the_negative_the_old_tag_pattern_does_not_finish() -> None:
+    script = "import re; re.compile(r'<[^>]+>').sub(' ', '<' * 100_000)"
+    try:
+        subprocess.run([sys.executable, "-c", script], timeout=3, check=False)
+    except subprocess.TimeoutExpired:
+        return
+    raise AssertionError("the old pattern finished: it is no negative")

@@ -111,7 +111,9 @@ elif what == "no-rules":  # every path mkdocs.yml names bound: a dot-named one, 
     harness_reads.path_problem = lambda named, root: None
 elif what == "no-modes":  # as root, a named file only root may read bound as it is all the same
     harness_reads._closed = lambda path, where, given: None
+from branddocs import key_holder
 from branddocs.cli import main
+key_holder.hold(sys.argv[1])  # what the first line does for the command line (cli.main would start it again)
 sys.exit(main())
 """
 

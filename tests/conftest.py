@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -27,6 +28,7 @@ import pytest
 from branddocs.brand import Brand, load_brands
 from branddocs.site import Project
 from branddocs.site.browser import CHROMIUM, CHROMIUM_ARGS
+from branddocs.site.records import KEY_FILE
 
 from .support.once import once
 from .support.project import FIRST_BUILD_LOG, ROOT, SCREENSHOTS, copy_built, run_branddocs, scratch_project
@@ -44,6 +46,15 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 # each test process keeps its own for the run, read by every build it starts and left nowhere in the user's home.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="branddocs-test-cache-")
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
+# One key for the engine's records (stamps, the journal: site/records.py) per run, its workers' alike: a build one
+# worker made for all (support/once.py) is up to date for the others too. Set by the first process (the controller),
+# inherited by the workers it starts.
+_RECORDS = Path(os.environ["XDG_CACHE_HOME"], "branddocs", "records")
+_RECORDS.mkdir(0o700, parents=True)
+_RECORDS.parent.chmod(0o700)
+_key = os.open(_RECORDS / KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+os.write(_key, bytes.fromhex(os.environ.setdefault("BRANDDOCS_TEST_RECORDS_KEY", secrets.token_hex(32))))
+os.close(_key)
 
 # Fixtures that make a test about the selected brands (and nothing else).
 BRAND_FIXTURES = {"brand_id", "brands", "built_sites", "example"}

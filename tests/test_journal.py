@@ -14,6 +14,7 @@ from branddocs.builder import build, site_tree, stamps
 from branddocs.builder.journal import JOURNAL, Journal
 from branddocs.site import Project
 from branddocs.site.publish import STAMP_DIR
+from branddocs.site.records import seal
 
 STAMP, SHARED, OWN, FOLDERS, TREE = 0, 1, 3, 4, 5
 """The fields of an entry a change is caught by (journal.py)."""
@@ -98,7 +99,7 @@ def _grow_site_file(scratch: Project, site: Path) -> None:
 def _older_stamp(scratch: Project, site: Path) -> None:
     stamp = stamps.stamp_path(site, "acme")  # as a previous release wrote it: nothing but its digest and listing
     recorded = json.loads(stamp.read_text())
-    stamp.write_text(json.dumps({"inputs": recorded["inputs"], "files": recorded["files"]}))
+    stamp.write_bytes(seal({"inputs": recorded["inputs"], "files": recorded["files"]}))  # this user's engine wrote it
 
 
 CHANGES = {  # change: (the entry field that catches it, whether the brand is still up to date)
@@ -166,6 +167,7 @@ def test_a_brand_built_a_moment_ago_gets_no_entry(journaled: tuple[Project, Path
 )
 def test_a_damaged_journal_confirms_nothing(journaled: tuple[Project, Path], text: str) -> None:
     scratch, site = journaled
-    (site / STAMP_DIR / JOURNAL).write_text(text)
+    value = json.loads(text) if text.startswith("{") else None
+    (site / STAMP_DIR / JOURNAL).write_bytes(seal(value) if value else text.encode())  # sealed: its shape is checked
     assert not _fresh(scratch, site).confirms("acme")
     assert build.up_to_date(_fresh(scratch, site), "acme")  # the full check still finds it up to date

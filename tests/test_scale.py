@@ -16,6 +16,7 @@ import pytest
 
 from branddocs.site import Project
 from branddocs.site.build_env import build_environment
+from branddocs.site.records import seal
 
 from .support.project import BIN, run_branddocs
 
@@ -169,7 +170,7 @@ def test_without_the_stamps_records_every_brands_files_are_read_again(scratch: P
     brand_ids, site = _one_changed_among(scratch, tmp_path, copies=1)
     for stamp in (site / ".branddocs").glob("*.json"):  # as a stamp of the previous release: no file records
         recorded = json.loads(stamp.read_text())
-        stamp.write_text(json.dumps({"inputs": recorded["inputs"], "files": recorded["files"]}))
+        stamp.write_bytes(seal({"inputs": recorded["inputs"], "files": recorded["files"]}))  # sealed: this user's
     build = [str(BIN / "branddocs"), "build", "--jobs", "1", "--site-dir", str(site)]
     result, refused = trapped(build, _unchanged_files(scratch, brand_ids), "open", scratch.root, tmp_path / "log")
     assert any(line.endswith("acme.yml") for line in refused), refused

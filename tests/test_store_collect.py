@@ -5,6 +5,7 @@ the whole store, as every build did before."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,13 @@ BUILD = textwrap.dedent("""
 
 
 def _build(project: Project, site: Path, *brands: str, blind: bool = False) -> str:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "BLIND": "1" if blind else "0", "PYTHONPATH": str(ROOT)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(Path.home()),
+        "BLIND": "1" if blind else "0",
+        "PYTHONPATH": str(ROOT),
+        "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"],
+    }  # the run's cache: its records' key (site/records.py)
     result = subprocess.run(
         [sys.executable, "-c", BUILD, str(project.root), str(site), *brands],
         cwd=project.root, env=env, capture_output=True, text=True, timeout=300, check=False,

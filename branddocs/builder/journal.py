@@ -12,14 +12,14 @@ removed or written by an older release, a file touched, a site damaged, no entry
 decides as before; the journal never says a brand needs building.
 
 An entry is made only from a stamp that has all of these: a brand built a moment ago (its folders not settled) or
-a stamp from before the journal is checked in full once more. The file is replaced whole (never half-written);
+a stamp from before the journal is checked in full once more. The file is replaced whole (never half-written) and
+sealed with the caller's key as the stamps are (site/records.py): a journal the checkout brought is none;
 the tree records' file lists, the same in most sites (Material's assets), are kept once each.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import stat
 from pathlib import Path
@@ -28,6 +28,7 @@ from branddocs.builder import site_tree
 from branddocs.builder.stamps import Inputs, stamp_path
 from branddocs.site.engine_folders import open_own, own_folder, read_own, write_own
 from branddocs.site.publish import STAMP_DIR
+from branddocs.site.records import seal, unseal
 
 __all__ = ["JOURNAL", "Journal"]
 
@@ -59,7 +60,7 @@ class Journal:
         self.site: list[int] | None = None
         """The site folder's inode and times when the last build saved the journal."""
         with contextlib.suppress(OSError, ValueError):
-            recorded = json.loads(read_own(self.path))
+            recorded = unseal(read_own(self.path))  # sealed as the stamps are: one the checkout brought is none
             if isinstance(recorded, dict) and recorded.get("version") == _VERSION:
                 lists, entries = recorded.get("lists"), recorded.get("brands")
                 if isinstance(lists, list) and isinstance(entries, dict):
@@ -115,8 +116,8 @@ class Journal:
         try:
             with os.fdopen(open_own(stamp_path(self.site_root, brand_id), os.O_RDONLY), "rb") as file:
                 status = os.fstat(file.fileno())
-                recorded = json.loads(file.read())
-        except (OSError, ValueError):
+                recorded = unseal(file.read())
+        except OSError:
             return False
         if not isinstance(recorded, dict):
             return False
@@ -168,6 +169,6 @@ class Journal:
         own_folder(self.path.parent.parent, self.path.parent.name)
         partial = self.path.with_name(f".{self.path.name}.tmp")  # what `recover` removes after a killed build
         journal = {"version": _VERSION, "site": site, "lists": lists, "brands": self.entries}
-        write_own(partial, (json.dumps(journal) + "\n").encode())
+        write_own(partial, seal(journal))
         partial.replace(self.path)
         self.changed = False

@@ -1,14 +1,14 @@
 """Which brands need building: each brand's inputs digest, and the stamp a published site keeps of it.
 
 A brand's stamp (site/.branddocs/<id>.json) is written after its site is in place, and names its files, so a site
-that lost files is rebuilt. The shared inputs are hashed once per language; a brand's own files are read again only
-when their size, times or inode changed since its stamp.
+that lost files is rebuilt. It is sealed with the caller's key (site/records.py): a stamp the checkout brought is
+read as none, and its brand rebuilt. The shared inputs are hashed once per language; a brand's own files are read
+again only when their size, times or inode changed since its stamp.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 import sys
@@ -26,6 +26,7 @@ from branddocs.site.engine_folders import own_folder, read_own, write_own
 from branddocs.site.pages import translation_source
 from branddocs.site.project import cached_brand
 from branddocs.site.publish import STAMP_DIR
+from branddocs.site.records import seal, unseal
 
 __all__ = ["Digest", "Inputs", "check", "inputs_digest", "settle", "site_as_stamped", "stamp_path", "write_stamp"]
 
@@ -228,11 +229,11 @@ def _listing(site: Path) -> str:
 
 
 def _read_stamp(stamp: Path) -> dict:
+    """The stamp's record if this user's engine wrote it (records.py), else {}: a stamp the checkout brought is none."""
     try:
-        recorded = json.loads(read_own(stamp))
-    except (OSError, ValueError):
+        return unseal(read_own(stamp)) or {}
+    except OSError:
         return {}
-    return recorded if isinstance(recorded, dict) else {}
 
 
 def _known(recorded: dict) -> Digest:
@@ -268,7 +269,7 @@ def _inputs_record(digest: Digest) -> dict:
 def _save(stamp: Path, record: dict) -> None:
     own_folder(stamp.parent.parent, stamp.parent.name)
     partial = stamp.with_name(f".{stamp.name}.tmp")
-    write_own(partial, (json.dumps(record) + "\n").encode())
+    write_own(partial, seal(record))
     partial.replace(stamp)  # never a half-written stamp
 
 

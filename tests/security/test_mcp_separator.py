@@ -78,3 +78,73 @@ def test_the_negative_the_old_tag_pattern_does_not_finish() -> None:
     except subprocess.TimeoutExpired:
         return
     raise AssertionError("the old pattern finished: it is no negative")
+
+
+# Material's segment() as ported before (red team 9, R9-9): each position followed again on every path to it.
+MATERIALS_LOOP = """
+def materials_segment(query, words):
+    n = len(query)
+    cuts = [0] * (n + 1)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if query[i:j] in words:
+                cuts[i] = j - i
+    segments = {}
+    stack = [0]
+    while stack:
+        p = stack.pop()
+        for q in range(1, cuts[p]):
+            if cuts[p + q] > cuts[p] - q:
+                segments[query[p : p + q]] = None
+                stack.append(p + q)
+        q = p + cuts[p]
+        if cuts[q] and q < n - 1:
+            stack.append(q)
+        segments[query[p:q]] = None
+    return [query] if "" in segments else list(segments)
+"""
+
+
+def test_a_query_of_chained_words_is_answered_at_once() -> None:
+    """A reader's query to `mcp` (anyone's, through `host nginx --mcp`): 44 characters of 傳回 against an index
+    holding 傳回 and 回傳 never returned, and 40 such requests stopped every tenant's answers (R9-9)."""
+    script = "from branddocs.mcp.search import segment; print(len(segment('傳回' * 250, {'傳回', '回傳'})))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=10, check=True)
+    assert int(done.stdout) >= 2
+
+
+def test_each_position_once_gives_materials_words_in_materials_order() -> None:
+    import random
+
+    from branddocs.mcp.search import segment
+
+    namespace: dict = {}
+    exec(MATERIALS_LOOP, namespace)  # noqa: S102 - the reference, this file's own text
+    rng, chars = random.Random(9), "傳回人們天看中文"  # noqa: S311 - cases, not secrets
+    for _ in range(2000):
+        words = {"".join(rng.choice(chars) for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 12))}
+        query = "".join(rng.choice(chars) for _ in range(rng.randint(1, 14)))
+        assert segment(query, words) == namespace["materials_segment"](query, words), (query, words)
+
+
+def test_the_negative_materials_loop_does_not_finish() -> None:
+    script = MATERIALS_LOOP + "\nmaterials_segment('傳回' * 20, {'傳回', '回傳'})\n"
+    try:
+        subprocess.run([sys.executable, "-c", script], timeout=3, check=False)
+    except subprocess.TimeoutExpired:
+        return
+    raise AssertionError("Material's loop finished: it is no negative")
+
+
+def test_a_long_run_of_marks_inside_a_word_loads_at_once() -> None:
+    """lunr's trimmer as a pattern, `^\\W+|\\W+$`, tried `\\W+$` from every mark of a run: one index word
+    `a!...!a` of 40,000 marks took 46 s to load (R9-2). Negative: that pattern does not finish within 3 s."""
+    word = "a" + "!" * 40_000 + "a"
+    doc = {"location": "", "title": "t", "text": word}
+    script = f"from branddocs.mcp.search import SearchIndex\nSearchIndex({{'config': {{}}, 'docs': [{doc!r}]}})\n"
+    subprocess.run([sys.executable, "-c", script], timeout=10, check=True)
+    try:
+        subprocess.run([sys.executable, "-c", f"import re; re.compile(r'^\\W+|\\W+$').sub('', {word!r})"], timeout=3)
+    except subprocess.TimeoutExpired:
+        return
+    raise AssertionError("the old pattern finished: it is no negative")

@@ -31,16 +31,21 @@ def _project_of(here: str) -> str | None:
         folder = parent
 
 
-def _checkout_of(project: str) -> str:
-    """The repository holding `project`: the nearest folder, from it upwards, with a `.git` (a monorepo's root,
-    whose hoisted node_modules/.bin npm puts on PATH); the project itself when none has one."""
-    folder = project
-    while not os.path.lexists(os.path.join(folder, ".git")):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return project
-        folder = parent
-    return folder
+def _checkout_of(folder: str) -> str:
+    """The repository holding `folder`: the nearest folder, from it upwards, with a `.git` folder (a monorepo's
+    root, whose hoisted node_modules/.bin npm puts on PATH), past `.git` files (a submodule's or a worktree's, inside
+    another repository: red team 9, R9-1); else the outermost with a `.git` file; else `folder` itself."""
+    found, here = folder, folder
+    while True:
+        marker = os.path.join(here, ".git")
+        if os.path.isdir(marker) and not os.path.islink(marker):
+            return here
+        if os.path.lexists(marker):
+            found = here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return found
+        here = parent
 
 
 def _in_project(entries: list[str], cwd: str) -> list[str]:
@@ -49,10 +54,13 @@ def _in_project(entries: list[str], cwd: str) -> list[str]:
     `prlimit` beside the key; red team 8, R8-7: a monorepo's `node_modules/.bin`, above the project): the
     repository's programs, never the engine's. (An absolute PYTHONPATH entry stays the caller's choice: it is how a
     checkout that holds the engine, as this one does, is run without installing it.)"""
-    projects = [_project_of(os.path.realpath(cwd))]
-    named = os.environ.get("BRANDDOCS_ROOT", "")  # settings.ROOT, read before any module of the engine's
-    projects += [_project_of(os.path.realpath(named))] if os.path.isabs(named) else []
-    tops = tuple(_checkout_of(project).rstrip(os.sep) + os.sep for project in projects if project)
+    here = os.path.realpath(cwd)
+    # The working folder's project and BRANDDOCS_ROOT's (settings.ROOT, relative to the working folder as
+    # Project.find takes it: red team 9, R9-1, a monorepo's CI at its root), each as far as its repository.
+    named = os.environ.get("BRANDDOCS_ROOT", "")
+    starts = [here, *([os.path.realpath(os.path.join(here, named))] if named else [])]
+    projects = [project for project in map(_project_of, starts) if project]
+    tops = tuple(_checkout_of(project).rstrip(os.sep) + os.sep for project in projects)
     # The folder of the Python running the engine (a project's .venv/bin, activated) is the engine's own installation.
     own = os.path.realpath(os.path.dirname(sys.executable))
     return [p for p in entries if p and os.path.isabs(p) and os.path.realpath(p) != own

@@ -140,11 +140,14 @@ def hold(command: str | None) -> None:
     keeps = command in KEY_COMMANDS
     if keeps:
         not_dumpable()  # before the key is read (and, here, while it is in /proc/self/environ)
-    if handed is not None:  # started again already: never twice
+    secrets = any(is_secret_named(name) and value for name, value in os.environ.items())
+    # Started again already: never twice. A marker beside a secret came from the caller, not from this module,
+    # which drops every secret when it starts again (red team 9, R9-5: `BRANDDOCS_HELD_FD=-` kept the key).
+    if handed is not None and not secrets:
         if keeps:
             _take(handed)
         return
-    if not any(is_secret_named(name) and value for name, value in os.environ.items()):
+    if not secrets:
         return  # none, or only empty ones: nothing to hide (and no second start for it)
     env = {k: v for k, v in os.environ.items() if not is_secret_named(k)}
     env[FD_VARIABLE] = "-"

@@ -51,10 +51,10 @@ def _ways(tmp_path: Path) -> dict[str, list[str]]:
 
 
 @contextmanager
-def _running(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _running(command: list[str], log: Path, extra: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """`command` started with the key in its environment, until it listens on its port."""
     port = free_port()
-    env = {**os.environ, "BRANDDOCS_API_KEY": KEY}
+    env = {**os.environ, "BRANDDOCS_API_KEY": KEY, **(extra or {})}
     with log.open("wb") as err:
         proc = subprocess.Popen([*command, "endpoint", "--host", "127.0.0.1", "--port", str(port), "--brand", "acme"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
@@ -108,3 +108,12 @@ def test_the_negative_the_name_alone_knows_none_of_the_other_ways(tmp_path: Path
         by_name = os.path.basename(argv[0]) == "branddocs" or (argv[0] == "-m" and orig[2] == "branddocs.cli")
         assert by_name == (way == "the script"), way
         assert is_command_line(argv, orig) == (way != "python -c main()"), way  # that one: cli.main starts it again
+
+
+@pytest.mark.parametrize("marker", ["-", "7"])
+def test_a_started_again_marker_from_the_caller_is_not_trusted(tmp_path: Path, marker: str) -> None:
+    """`BRANDDOCS_HELD_FD` says "started again already"; set by the caller beside the key, it kept the key in the
+    environment (red team 9, R9-5). A marker beside a secret is the caller's: the command starts again all the same.
+    (The negative of the reader is test_the_negative_a_process_started_with_the_key_holds_it.)"""
+    with _running([str(BIN / "branddocs")], tmp_path / "log", {"BRANDDOCS_HELD_FD": marker}) as proc:
+        assert _environ_holds_key(proc.pid) in (False, "unreadable")

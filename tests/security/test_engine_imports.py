@@ -27,7 +27,7 @@ from branddocs.settings import SAFE_PATH
 
 from ..support.checks import check
 from ..support.platform import REAL_KEY, Platform
-from ..support.project import scratch_project
+from ..support.project import run_branddocs, scratch_project
 
 pytestmark = pytest.mark.skipif(not sandbox.available()[0], reason=sandbox.available()[1] or "available")
 
@@ -199,15 +199,22 @@ def test_no_program_is_found_through_an_empty_or_relative_path_entry(tmp_path: P
         assert found == ("bin/prlimit" if where == "bin:" else str(project.root / "bin" / "prlimit"))
 
 
-@pytest.mark.parametrize("repository", [True, False], ids=["in-a-repository", "negative-no-repository-marked"])
-def test_a_program_of_the_repository_above_the_project_is_not_run(tmp_path: Path, repository: bool) -> None:
+LAYOUTS = ["in-a-repository", "a-relative-root", "a-submodule", "negative-no-repository-marked"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_program_of_the_repository_above_the_project_is_not_run(tmp_path: Path, layout: str) -> None:
     """A monorepo's hoisted `node_modules/.bin`, above the docs project, on PATH (red team 8, R8-7: its `prlimit` read
-    the key from the CI step's shell): an entry inside the repository holding the project (its nearest folder with a
-    `.git`) is left out. The negative: the same tree without the `.git` that marks it runs the planted program."""
+    the key from the CI step's shell): an entry inside the repository holding the project (its nearest `.git`
+    folder, past a submodule's `.git` file) is left out; so it is when the check runs at the repository's root with a
+    relative `BRANDDOCS_ROOT` (red team 9, R9-1). The negative: the same tree without the `.git` that marks it runs
+    the planted program."""
     repo = tmp_path / "repo"
-    if repository:
+    if layout != "negative-no-repository-marked":
         (repo / ".git").mkdir(parents=True)
     project = scratch_project(repo / "site-docs")
+    if layout == "a-submodule":
+        (project.root / ".git").write_text("gitdir: ../.git/modules/site-docs\n", encoding="utf-8")
     programs = repo / "node_modules" / ".bin"
     programs.mkdir(parents=True)
     for name in ("prlimit", "bwrap", "setpriv", "true"):
@@ -216,9 +223,14 @@ def test_a_program_of_the_repository_above_the_project_is_not_run(tmp_path: Path
     with running_endpoint(Platform().app) as server:
         env = {"BRANDDOCS_ENDPOINT": f"{server.url}/v1", "BRANDDOCS_API_KEY": REAL_KEY,
                "PATH": f"{programs}:{os.environ['PATH']}"}  # fmt: skip
-        code, _, output = check(project, "--brand", "acme", "index.md", env=env)
+        if layout == "a-relative-root":
+            env["BRANDDOCS_ROOT"] = "site-docs"
+            done = run_branddocs("check", "--brand", "acme", "index.md", cwd=repo, env=env)
+            code, output = done.returncode, done.stdout + done.stderr
+        else:
+            code, _, output = check(project, "--brand", "acme", "index.md", env=env)
     witness = repo / "node_modules" / WITNESS
-    if repository:
+    if layout != "negative-no-repository-marked":
         assert code == 0, output
         assert "PATH named a folder of the project's repository" in output, output
         assert not witness.exists(), witness.read_text()

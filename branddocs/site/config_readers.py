@@ -42,6 +42,10 @@ _FOLDER_OPTIONS = {"pymdownx.emoji": (("options", "custom_icons"), "overrides")}
 _PLUGIN_FILES = {"material/search": (("jieba_dict", "jieba_dict_user"), "overrides")}
 """Allowed plugins that read the files an option names (jieba's dictionaries: any file, its first bad line printed,
 red team 8, R8-2): where those files must be."""
+_PLUGIN_OUTPUTS = {"material/tags": ("export_file", "tags_file")}
+"""Allowed plugins that write where an option says, joined to the site's folder (red team 9, R9-3: an absolute
+`export_file` or one with `..` wrote anywhere the builder may): a plain relative name inside the site alone."""
+_INSIDE_SITE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 ALLOWED_PLUGINS = frozenset({"branddocs", "search", "macros", "material/search", "material/tags", "material/meta",
                              "material/offline", "material/typeset"})  # fmt: skip
 """Plugins that read only MkDocs' file list (what the branddocs plugin's on_files checks)."""
@@ -115,6 +119,12 @@ def reader_problems(value: Any, source: str, path: Path, root: Path) -> list[str
             for key in (k for k in keys if options.get(k) is not None):
                 for outside in _outside(options[key], root, folder):
                     found.append(f"{where}: {key}: expected a file inside the project's {folder}/, found {outside}")
+        elif _plugin(name) in _PLUGIN_OUTPUTS and isinstance(options, dict):
+            for key in (k for k in _PLUGIN_OUTPUTS[_plugin(name)] if options.get(k) is not None):
+                value = options[key]
+                if not (isinstance(value, str) and _INSIDE_SITE.fullmatch(value) and ".." not in value.split("/")):
+                    found.append(f"{where}: {key}: expected a file name inside the site (letters, digits, '_', '-', "
+                                 f"'.', folders with '/', no '..'), found {value!r}")  # fmt: skip
         elif name == "macros" and isinstance(options, dict) and options.get("include_yaml") is not None:
             files = options["include_yaml"]
             named = [v for item in (files if isinstance(files, list) else [files])

@@ -246,6 +246,8 @@ READERS = {
     "macros' YAML from outside": ("plugins", "  - macros:\n      include_yaml: [{outside}/notes.yml]\n"),
     "search's dictionary from outside": ("plugins", "  - search:\n      jieba_dict: {outside}/notes.md\n"),
     "search's user dictionary from the project": ("plugins", "  - search:\n      jieba_dict_user: .git/config\n"),
+    "tags writing outside": ("plugins", "  - tags:\n      export_file: {outside}/owned.json\n"),
+    "tags writing into another site": ("plugins", "  - tags:\n      export_file: ../nebula/tags.json\n"),
 }  # fmt: skip
 
 
@@ -388,3 +390,27 @@ def test_a_manifest_that_is_no_regular_file_of_the_project_stops_the_brand_namin
     assert f"{manifest}: expected a regular file" in done.stdout + done.stderr
     if target == "outside":
         assert "^99.0.0" in manifest.read_text(encoding="utf-8")  # the negative
+
+
+def test_tags_exporting_inside_the_site_passes(scratch: Project) -> None:
+    from branddocs.site.config_check import config_problems
+
+    entry = "  - search\n  - tags:\n      export_file: meta/tags.json\n"
+    scratch.config_file.write_text(scratch.config_file.read_text(encoding="utf-8").replace("  - search\n", entry, 1))
+    assert config_problems(scratch.config_file) == []
+
+
+def test_the_negative_without_the_allow_list_tags_writes_outside(
+    scratch: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Material's tags plugin joins `export_file` to the site's folder and makes the folders (red team 9, R9-3)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from branddocs.site import config_check
+
+    outside = _with_reader(scratch, tmp_path, "tags writing outside")
+    monkeypatch.setattr(config_check, "reader_problems", lambda *args: [])
+    monkeypatch.setenv("BRAND", "acme")
+    build(load_config(str(scratch.config_file), site_dir=str(tmp_path / "site")))
+    assert (outside / "owned.json").is_file()

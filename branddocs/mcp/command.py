@@ -49,7 +49,8 @@ def run(args: argparse.Namespace, project: object = None) -> int:
     # Here, not at the top: every other command would pay for importing the MCP SDK (about 2 s).
     from branddocs.mcp import serve
 
-    if args.site_dir is None:  # the working folder's site/: a real folder, as every other command holds it
+    default = args.site_dir is None
+    if default:  # the working folder's site/: a real folder, as every other command holds it (and Sites, after)
         args.site_dir = Path("site")
         if args.site_dir.is_symlink():  # a checkout's `site -> <folder>` (red team 8, R8-9); a named one: theirs
             return _usage(f"site/ {args.site_dir.absolute()} is a link (to {args.site_dir.resolve()}): expected the "
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace, project: object = None) -> int:
     if args.stdio or args.brand:
         if not (args.stdio and args.brand):
             return _usage("--brand and --stdio go together: one brand's server on stdin and stdout")
-        if not serve.serve_stdio(args.site_dir, args.brand):
+        if not serve.serve_stdio(args.site_dir, args.brand, no_link=default):
             return _usage(f"no built site of brand {args.brand!r} in {args.site_dir} "
                           f"(build it: branddocs build --brand {args.brand})")  # fmt: skip
         return 0
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace, project: object = None) -> int:
     problem = listen_problem(host, port)
     if problem:
         return _usage(f"--listen {args.listen}: cannot listen there ({problem}); choose another port")
-    serve.serve_http(args.site_dir, host, port)
+    serve.serve_http(args.site_dir, host, port, no_link=default)
     return 0
 
 

@@ -52,6 +52,8 @@ def _trim(word: str) -> str:
     start = _NON_WORD.match(word).end()
     end = len(word) - _NON_WORD.match(word[::-1]).end()
     return word[start:end] if start < end else ""
+
+
 _DEFAULT_SEPARATOR = r"[\s\-]+"  # Material's default
 SEPARATORS = frozenset({
     _DEFAULT_SEPARATOR,  # Material's, for most languages (material/templates/partials/languages/*.html)

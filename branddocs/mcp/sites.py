@@ -87,9 +87,12 @@ class BrandSite:
 class Sites:
     """The built sites under `root` (`site/`), by brand id, read lazily and `capacity` at most kept."""
 
-    def __init__(self, root: Path, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, root: Path, capacity: int = DEFAULT_CAPACITY, *, no_link: bool = False) -> None:
         self.root = root
         self.capacity = capacity
+        # `root` is the default `./site`: no site is served while it is a link (a checkout updated under a running
+        # server, red team 9, R9-6), as none is when the server starts (mcp/command.py).
+        self.no_link = no_link
         self._cache: OrderedDict[str, BrandSite] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -99,6 +102,9 @@ class Sites:
     def get(self, brand_id: str) -> BrandSite | None:
         """The brand's site, or None when `root` has no built site of that id (or not one this server can read)."""
         if not BRAND_ID_RE.fullmatch(brand_id):
+            return None
+        if self.no_link and os.path.islink(self.root):
+            log.warning("branddocs mcp: %s is a link now: no site is served from it", self.root)
             return None
         folder = self.root / brand_id
         try:

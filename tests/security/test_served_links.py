@@ -9,6 +9,7 @@ host's root (tests/test_hosting.py and tests/test_hosting_publish.py probe it on
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -79,3 +80,24 @@ def test_mcp_serves_no_site_folder_that_is_a_link_unless_named(tmp_path: Path) -
                            text=True, timeout=60)  # fmt: skip
     assert named.returncode == 2
     assert "no built site of brand 'vv' in site" in named.stderr
+
+
+def test_a_running_mcp_serves_nothing_once_its_default_site_folder_becomes_a_link(tmp_path: Path) -> None:
+    """The default `./site` is looked at on every request, not only at start (red team 9, R9-6: a checkout updated
+    under a running `mcp` made `site` a link to a root-only folder, then served). Negative: the same `Sites` on a
+    folder the caller named follows the link."""
+    from branddocs.mcp.sites import Sites
+
+    victim = tmp_path / "victim" / "vv"
+    victim.mkdir(parents=True)
+    platform = {"id": "vv", "name": "V", "language": "en", "base_url": "https://api.v.example/v1",
+                "api_key_env": "V_API_KEY", "models": ["m"]}  # fmt: skip
+    (victim / "platform.json").write_text(json.dumps(platform), encoding="utf-8")
+    site = tmp_path / "checkout" / "site"
+    site.mkdir(parents=True)
+    served, named = Sites(site, no_link=True), Sites(site)
+    assert served.get("vv") is None  # nothing built yet
+    site.rmdir()
+    site.symlink_to(tmp_path / "victim")  # the checkout updated under the running server
+    assert served.get("vv") is None
+    assert named.get("vv") is not None  # the negative

@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from branddocs import settings, text
+from branddocs.brand import MAX_BRAND_BYTES
 from branddocs.brand.folders import walk_docs
 from branddocs.brand.links import read_regular
 from branddocs.builder import engines
@@ -127,9 +128,13 @@ def _build_in_worker(inputs: Inputs, brand_id: str, site_root: str | None) -> Bu
 def _language_hint(brand_file: Path) -> str:
     """The brand's `language` as its file states it, read by libyaml without the brand model (a thousandth of
     the time, serial in the build's own process): only which dictionaries and digests to prepare before the
-    workers fork. Each worker loads the brand properly; a wrong hint costs time there, never a wrong site."""
+    workers fork. Each worker loads the brand properly; a wrong hint costs time there, never a wrong site. Read as
+    the loader reads it, a regular file not through a link, capped (R9-7: a link to 1 GB was read whole): else none."""
     with contextlib.suppress(Exception):  # a broken brand fails in its own worker, with its own message
-        data = yaml.load(brand_file.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        read = read_regular(brand_file, MAX_BRAND_BYTES)
+        if read is None:  # a link, a FIFO, a hard link: the loader refuses it, naming it
+            return "en"
+        data = yaml.load(read, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
         language = data.get("language", "en") if isinstance(data, dict) else "en"
         return language if isinstance(language, str) else "en"
     return "en"

@@ -42,8 +42,26 @@ def _record(stat: os.stat_result) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
 
-def _hash_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _hash_file(path: Path | str) -> str:
+    """A regular file's hash, opened O_NOFOLLOW | O_NONBLOCK, read a MiB at a time; a link's, of its target's text
+    (never followed: the build refuses it after, naming it); else its kind. (R9-8: `docs/x.md -> a 1 GB file` was read
+    whole, two links `docs/a -> .`, `docs/b -> .` walked 2^40 folders, before the build refused them.)"""
+    try:
+        status = os.lstat(path)
+        if stat.S_ISLNK(status.st_mode):
+            return "link:" + hashlib.sha256(os.fsencode(os.readlink(path))).hexdigest()
+        if not stat.S_ISREG(status.st_mode):
+            return f"special:{stat.filemode(status.st_mode)}"
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return "unreadable"
+    digest = hashlib.sha256()
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # replaced since the lstat
+            return "special"
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass
@@ -86,23 +104,27 @@ class Inputs:
 
     def _shared_digest(self, language: str) -> str:
         root, docs = self.project.root, self.project.docs_dir
-        files = [self.project.config_file, *[p for p in [root / "package.json"] if p.is_file()]]
-        for folder, _, names in walk_docs(docs, None, None):  # no brand's own folder: only what all share
-            for name in sorted(names):
+        files = [self.project.config_file, root / "package.json"]
+        # No link followed (R9-8): a link, to a folder or a file, is hashed as its text (_hash_file).
+        walk = [] if os.path.islink(docs) else walk_docs(docs, None, None, followlinks=False)  # what all brands share
+        files += [docs] if os.path.islink(docs) else []
+        for folder, dirs, names in walk:
+            for name in sorted([*names, *(d for d in dirs if os.path.islink(os.path.join(folder, d)))]):
                 translation = translation_source(Path(folder, name).relative_to(docs).as_posix())
                 if not (translation and translation[1] != language):
                     files.append(Path(folder, name))
         package = Path(__file__).parent.parent  # all of branddocs, not only this subpackage
         for folder in (root / "overrides", root / "macros", package):
-            files += [p for p in folder.rglob("*") if "__pycache__" not in p.relative_to(folder).parts]
+            found = [folder] if folder.is_symlink() else folder.rglob("*")  # rglob enters no link below the folder
+            files += [p for p in found if "__pycache__" not in p.relative_to(folder).parts]
         digest = hashlib.sha256(f"{sys.implementation.name} {sys.version}\n".encode())
         for name in _PACKAGES:
             try:
                 digest.update(f"{name}=={metadata.version(name)}\n".encode())
             except metadata.PackageNotFoundError:
                 digest.update(f"{name} missing\n".encode())
-        for path in sorted(p for p in files if p.is_file()):
-            digest.update(f"{self._name(path)}\0{_shared_hash(path, *_record(path.stat()))}\0".encode())
+        for path in sorted(p for p in files if p.is_symlink() or p.is_file()):  # a link as itself, never followed
+            digest.update(f"{self._name(path)}\0{_shared_hash(path, *_record(os.lstat(path)))}\0".encode())
         return engines.get(self.engine).digest(digest.hexdigest())  # switching engines rebuilds
 
     def _name(self, path: Path | str) -> str:
@@ -122,7 +144,7 @@ class Inputs:
         known = known or Digest("")
         brand_file = os.path.join(self.project.brands_dir, f"{brand_id}.yml")
         try:
-            record = _record(os.stat(brand_file))
+            record = _record(os.lstat(brand_file))
             brand = known.brand if known.files.get(self._name(brand_file), [])[:4] == record else {}
             if not brand.get("resource_dir_name") or not brand.get("language"):
                 loaded = cached_brand(Path(brand_file))  # the plugin's load of it, a moment later, is this one
@@ -141,12 +163,16 @@ class Inputs:
         digest = hashlib.sha256(f"{shared}\n".encode())
         for path in own:
             try:
-                status = os.stat(path)
-            except (OSError, ValueError):  # as Path.is_file: gone, or not a path
+                status = os.lstat(path)
+            except (OSError, ValueError):  # gone, or not a path
                 folders = None
                 continue
-            if not stat.S_ISREG(status.st_mode):
+            if stat.S_ISLNK(status.st_mode):  # hashed as its text, never followed (R9-8); refused by the build
                 folders = None  # a name a folder's times vouch for, but no file of the digest: listed every time
+                digest.update(f"{self._name(path)}\0{_hash_file(path)}\0".encode())
+                continue
+            if not stat.S_ISREG(status.st_mode):
+                folders = None
                 continue
             name, record = self._name(path), _record(status)
             recorded = known.files.get(name, [])
@@ -160,7 +186,8 @@ class Inputs:
 
 
 class _Walk:
-    """What os.walk(top, followlinks=True) finds, in the order the digest hashes it (folders and names sorted),
+    """What os.walk(top) finds, links not followed (R9-8: a link is one of the names, as itself), in the order the
+    digest hashes it (folders and names sorted),
     with each folder's status taken before it is listed: a folder whose inode and times are still as recorded
     holds the same names (creating, removing or renaming an entry sets both times), as in site_tree.py."""
 
@@ -170,10 +197,14 @@ class _Walk:
 
     def top(self, top: str) -> None:
         try:
-            status = os.stat(top)
+            status = os.lstat(top)
         except (OSError, ValueError):  # not there: os.walk finds nothing
             if self.folders is not None:
                 self.folders.append([self.name(top)])
+            return
+        if stat.S_ISLNK(status.st_mode):  # the brand's folder itself a link: hashed as one, not entered
+            self.found.append(top)
+            self.folders = None
             return
         self.folder(top, status)
 
@@ -191,7 +222,7 @@ class _Walk:
         dirs, names = [], []
         for entry in entries:
             try:
-                is_dir = entry.is_dir()
+                is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
             (dirs if is_dir else names).append(entry.name)
@@ -199,8 +230,8 @@ class _Walk:
         for name in sorted(dirs):
             path = os.path.join(folder, name)
             try:
-                status = os.stat(path)
-            except OSError:  # gone meanwhile, or a link that went bad
+                status = os.lstat(path)
+            except OSError:  # gone meanwhile
                 self.folders = None
                 continue
             self.folder(path, status)

@@ -11,8 +11,10 @@ a fraction of a second; a site without one (built before it existed) has its bra
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,8 @@ __all__ = ["PLATFORM_FILE", "NotHosted", "Tenant", "Tenants", "find_tenants"]
 
 PLATFORM_FILE = "platform.json"
 """In each built site: the platform its guide documents, `site_url` and `base_url` among it (branddocs mcp's too)."""
+MAX_PLATFORM_BYTES = 64 * 1024
+"""What `host` reads of a site's platform.json at most (as `branddocs mcp`: mcp/sites.py)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,13 @@ def find_tenants(project: Project, site_dir: Path | None = None) -> Tenants:
         if brand_id not in built:
             not_hosted.append(NotHosted(brand_id, f"not built: no {site_root / brand_id}"))
             continue
-        built_with, source = _published(site_root / brand_id), site_root / brand_id / PLATFORM_FILE
+        source = site_root / brand_id / PLATFORM_FILE
+        try:
+            built_with = _published(site_root / brand_id)
+        except _RecordRefused as error:
+            reason = f"{source}: expected a regular file of at most {MAX_PLATFORM_BYTES} bytes, found {error}"
+            not_hosted.append(NotHosted(brand_id, reason, refused=True))
+            continue
         if built_with is None:
             source = project.brands_dir / f"{brand_id}.yml"
             try:
@@ -147,11 +157,40 @@ def _files(brand_ids: list[str]) -> str:
     return ", ".join(f"brands/{b}.yml" for b in brand_ids)
 
 
+def _record_text(site: Path) -> bytes | None:
+    """`site`/platform.json's bytes, None when there is none. As `branddocs mcp` reads it (mcp/files.py, a floor
+    `host` may not import): the folder then the name opened O_NOFOLLOW, the file O_NONBLOCK, a regular file, capped.
+    _RecordRefused otherwise (R9-10: `-> /dev/zero` was read until memory ran out, and all of `host` failed)."""
+    folder = os.open(site, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        descriptor = os.open(PLATFORM_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise _RecordRefused("a symbolic link" if error.errno == errno.ELOOP else error.strerror) from error
+    finally:
+        os.close(folder)
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(file.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _RecordRefused(f"another kind of file (mode {stat.filemode(mode)})")
+        data = file.read(MAX_PLATFORM_BYTES + 1)
+    if len(data) > MAX_PLATFORM_BYTES:
+        raise _RecordRefused(f"more than {MAX_PLATFORM_BYTES} bytes")
+    return data
+
+
+class _RecordRefused(Exception):
+    """A site's platform.json that is no regular file of at most MAX_PLATFORM_BYTES: its brand is not hosted."""
+
+
 def _published(site: Path) -> tuple[str | None, str] | None:
     """(site_url, base_url) as the site at `site` was built with them; None if it does not say (then the brand
-    file is read). Only strings are taken from the file; the grammars check them like any brand value."""
+    file is read). Only strings are taken from the file; the grammars check them like any brand value.
+    _RecordRefused for a record that is a link, no regular file or too large (never followed nor read whole)."""
     try:
-        record = json.loads((site / PLATFORM_FILE).read_text(encoding="utf-8"))
+        text = _record_text(site)
+        record = json.loads(text.decode("utf-8")) if text is not None else None
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict):

@@ -414,3 +414,86 @@ def test_the_negative_without_the_allow_list_tags_writes_outside(
     monkeypatch.setenv("BRAND", "acme")
     build(load_config(str(scratch.config_file), site_dir=str(tmp_path / "site")))
     assert (outside / "owned.json").is_file()
+
+
+_DIGEST = "from branddocs.builder import stamps; from branddocs.site import Project; print(stamps.inputs_digest(Project.find(), 'acme'))"  # noqa: E501
+
+
+def _digest_in_a_child(root: Path) -> str:
+    """The build's input digest of acme, in a child with a timeout: a walk that follows links fails the test, not
+    the suite."""
+    done = subprocess.run([sys.executable, "-c", _DIGEST], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_links_to_folders_in_docs_are_not_walked_by_the_input_digest(scratch: Project) -> None:
+    """The stamps' input digest walked docs/ following links before the build refused them (red team 9, R9-8): two
+    links `docs/a -> .`, `docs/b -> .` made 2^40 folders and hung every build. Mechanism: stamps.py walks with
+    lstat / `is_dir(follow_symlinks=False)` and hashes a link as its target's text. Negative: os.walk following links
+    (the old walk) goes 40 levels deep through one link alone."""
+    started = time.monotonic()
+    before = _digest_in_a_child(scratch.root)
+    for name in ("a", "b"):
+        (scratch.docs_dir / name).symlink_to(".")
+        (scratch.docs_dir / "images" / "acme" / name).symlink_to(".")  # in the brand's own folder too
+    assert _digest_in_a_child(scratch.root) != before  # the links count, as themselves
+    assert time.monotonic() - started < 60
+    depth = 0
+    for folder, _, _ in os.walk(scratch.docs_dir / "a", followlinks=True):  # the negative: the old walk's way
+        depth = max(depth, Path(folder).relative_to(scratch.docs_dir).as_posix().count("/a"))
+        if depth >= 5:
+            break
+    assert depth >= 5
+
+
+@pytest.mark.parametrize("where", ["docs/zz.md", "docs/images/acme/zz.png", "overrides/zz.html", "macros/zz.py"])
+def test_a_link_to_a_file_outside_is_hashed_as_its_text_never_read(
+    scratch: Project, tmp_path: Path, where: str
+) -> None:
+    """A link to a large file was read whole by the digest (R9-8: 1 GB RSS), before the build refused it. Now the
+    digest hashes the link's text: what the target holds changes nothing, and it is never opened. The negative:
+    the old `_hash_file` (`read_bytes`) returns the outside file's content."""
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"first")
+    link = scratch.root / where
+    link.symlink_to(outside)
+    from branddocs.builder import stamps
+
+    assert stamps._hash_file(link).startswith("link:")
+    first = _digest_in_a_child(scratch.root)
+    outside.write_bytes(b"second, longer")
+    assert _digest_in_a_child(scratch.root) == first  # the target's bytes are no input
+    os.mkfifo(tmp_path / "fifo")
+    os.rename(tmp_path / "fifo", scratch.root / where.replace("zz", "fifo"))
+    assert _digest_in_a_child(scratch.root) == first  # a FIFO is neither read nor waited on (the build refuses it)
+    assert stamps._hash_file(scratch.root / where.replace("zz", "fifo")) == "special:prw-r--r--"
+    assert link.read_bytes() == b"second, longer"  # the negative: the old read follows the link
+
+
+def test_the_language_hint_reads_no_brand_file_through_a_link(scratch: Project, tmp_path: Path) -> None:
+    """The build's warm-up read each brand file with `read_bytes()` for a language hint, following a link, whole
+    (red team 9, R9-7: a link to 1 GB, 1.1 GB RSS). Mechanism: `links.read_regular` (O_NOFOLLOW | O_NONBLOCK, a
+    regular file with one name, capped at MAX_BRAND_BYTES); a refused read is no hint ("en"). The negative: the old
+    read returns the outside file's text."""
+    from branddocs.builder.build import _language_hint
+
+    brand_file = scratch.brands_dir / "acme.yml"
+    assert _language_hint(brand_file) == "en"
+    outside = tmp_path / "zh.yml"
+    outside.write_text(brand_file.read_text(encoding="utf-8") + "language: zh\n", encoding="utf-8")
+    regular = scratch.brands_dir / "copy.yml"
+    regular.write_bytes(outside.read_bytes())
+    assert _language_hint(regular) == "zh"  # a regular brand file still gives its hint
+    brand_file.unlink()
+    brand_file.symlink_to(outside)
+    assert _language_hint(brand_file) == "en"  # not read: the loader refuses the link, naming it
+    assert b"language: zh" in brand_file.read_bytes()  # the negative: the old read follows it
+    brand_file.unlink()
+    brand_file.symlink_to("/dev/zero")
+    started = time.monotonic()
+    assert _language_hint(brand_file) == "en"
+    assert time.monotonic() - started < 5
+    brand_file.unlink()
+    os.mkfifo(brand_file)
+    assert _language_hint(brand_file) == "en"  # not waited on

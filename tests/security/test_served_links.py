@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from branddocs.host.tenants import MAX_PLATFORM_BYTES, find_tenants
 from branddocs.mcp.files import read_published
 from branddocs.mcp.pages import PageNotFound, Pages
+from branddocs.site import Project
 
-from ..support.project import BIN
+from ..support.project import BIN, scratch_project
 
 SECRET = "operator secret 0600"
 
@@ -101,3 +104,57 @@ def test_a_running_mcp_serves_nothing_once_its_default_site_folder_becomes_a_lin
     site.symlink_to(tmp_path / "victim")  # the checkout updated under the running server
     assert served.get("vv") is None
     assert named.get("vv") is not None  # the negative
+
+
+def _host_with(tmp_path: Path, kind: str) -> tuple[Project, Path]:
+    """A project whose three brands are built (fake), acme's and nebula's with a platform.json; acme's replaced by
+    `kind`: a link to /dev/zero, a FIFO, a link to nebula's record, or a regular file past the cap."""
+    project = scratch_project(tmp_path / "project")
+    site = tmp_path / "site"
+    for brand_id in project.brand_ids():
+        (site / brand_id).mkdir(parents=True)
+    record = {"site_url": "https://learn.nebula-ai.example/", "base_url": "https://api.nebula-ai.example/v1"}
+    (site / "nebula" / "platform.json").write_text(json.dumps(record))
+    planted = site / "acme" / "platform.json"
+    if kind == "dev-zero":
+        planted.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(planted)
+    elif kind == "another's record":
+        planted.symlink_to(site / "nebula" / "platform.json")
+    else:
+        planted.write_text(json.dumps({**record, "padding": "x" * MAX_PLATFORM_BYTES}))
+    return project, site
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "another's record", "too large"])
+def test_a_sites_platform_json_that_is_no_regular_file_unhosts_its_brand_alone(tmp_path: Path, kind: str) -> None:
+    """`host` read `site/<id>/platform.json` by path, following a link, to any size (red team 9, R9-10: `-> /dev/zero`
+    was a MemoryError and no brand was hosted; a link to another tenant's record unhosted both). Mechanism:
+    `tenants._record_text`, the folder then the name opened O_NOFOLLOW, O_NONBLOCK, a regular file, capped. The command
+    runs in a child under a memory limit and a timeout, so the old read fails the test instead of the suite."""
+    project, site = _host_with(tmp_path, kind)
+    command = [str(BIN / "branddocs"), "host", "nginx", "--site-dir", str(site), "--listen", "127.0.0.1:8089",
+               "--out", str(tmp_path / "out")]  # fmt: skip
+    limit = (1 << 31, 1 << 31)
+    done = subprocess.run(command, cwd=project.root, capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, limit))  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = {"dev-zero": "a symbolic link", "fifo": "another kind of file (mode prw", "another's record":
+             "a symbolic link", "too large": f"more than {MAX_PLATFORM_BYTES} bytes"}[kind]  # fmt: skip
+    assert f"  acme: not hosted: {site / 'acme' / 'platform.json'}: expected a regular file" in done.stdout, done.stdout
+    assert found in done.stdout, done.stdout
+    assert "  nebula: https://learn.nebula-ai.example/" in done.stdout, done.stdout  # the others still hosted
+    assert "  brightline: not hosted: no site_url" in done.stdout, done.stdout
+    if kind == "another's record":  # the negative: the old read follows the link to the other tenant's record
+        assert "learn.nebula-ai.example" in (site / "acme" / "platform.json").read_text(encoding="utf-8")
+
+
+def test_a_regular_platform_json_within_the_cap_is_still_read(tmp_path: Path) -> None:
+    project, site = _host_with(tmp_path, "another's record")
+    (site / "acme" / "platform.json").unlink()
+    record = {"site_url": "https://docs.acme.example/guide/", "base_url": "https://api.acme.example/v1"}
+    (site / "acme" / "platform.json").write_text(json.dumps(record))
+    tenants = {t.brand_id: t for t in find_tenants(project, site).hosted}
+    assert tenants["acme"].address.url == "https://docs.acme.example/guide/"
+    assert tenants["nebula"].address.url == "https://learn.nebula-ai.example/"

@@ -57,12 +57,31 @@ def walk_docs(
     own = own_folders(resource_dir_name, brand_id)
     for name in dirs:  # as os.walk, after the caller's in-place changes
         path = os.path.join(top, name)
-        if not followlinks and os.path.islink(path):
+        if os.path.islink(path) and (not followlinks or _leads_up(path, top)):
             continue
         if name in own:
             yield from _brand_folders(path, own[name], followlinks)
         else:
-            yield from os.walk(path, followlinks=followlinks)
+            yield from _walk(path, followlinks)
+
+
+def _leads_up(link: str, folder: str) -> bool:
+    """Whether `link` (in `folder`) leads to `folder` or a folder above it: a cycle a walk would follow forever."""
+    real, here = os.path.realpath(link), os.path.realpath(folder)
+    return here == real or here.startswith(real.rstrip(os.sep) + os.sep)
+
+
+def _walk(path: str, followlinks: bool) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk, never into a link that leads back to a folder it is in (two links `docs/a -> .` and `docs/b -> .`
+    had every build walk 2^40 folders, red team 9, R9-8): such a link is left out of the folders it lists."""
+    for root, dirs, files in os.walk(path, followlinks=followlinks):
+        if followlinks:
+            dirs[:] = [
+                d
+                for d in dirs
+                if not (os.path.islink(os.path.join(root, d)) and _leads_up(os.path.join(root, d), root))
+            ]
+        yield root, dirs, files
 
 
 def _entries(folder: str, followlinks: bool) -> tuple[list[str], list[str]] | None:
@@ -103,4 +122,4 @@ def _brand_folders(path: str, own: str | None, followlinks: bool) -> Iterator[tu
     for name in dirs:
         below = os.path.join(path, name)
         if followlinks or not os.path.islink(below):
-            yield from os.walk(below, followlinks=followlinks)
+            yield from _walk(below, followlinks)

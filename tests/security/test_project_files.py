@@ -20,7 +20,7 @@ from branddocs.brand import MAX_BRAND_BYTES, BrandError, load_brand, unsafe_link
 from branddocs.brand import links as brand_links
 from branddocs.site import Project
 
-from ..support.project import run_branddocs
+from ..support.project import BIN, run_branddocs
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-PROJECT"
 
@@ -497,3 +497,22 @@ def test_the_language_hint_reads_no_brand_file_through_a_link(scratch: Project, 
     brand_file.unlink()
     os.mkfifo(brand_file)
     assert _language_hint(brand_file) == "en"  # not waited on
+
+
+def test_links_that_lead_back_up_are_not_walked_and_the_build_ends(scratch: Project, tmp_path: Path) -> None:
+    """`docs/a -> .` and `docs/b -> .` had every build walk 2^40 folders, silently (red team 9, R9-8): the walks of
+    docs/ (`brand/folders.walk_docs`) leave out a link that leads to a folder it is in. Negative: os.walk following
+    links goes down through them."""
+    for name in ("a", "b"):
+        (scratch.docs_dir / name).symlink_to(".")
+    done = subprocess.run([str(BIN / "branddocs"), "build", "--brand", "acme", "--site-dir", str(tmp_path / "site")],
+                          cwd=scratch.root, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "site" / "acme" / "index.html").is_file()
+    assert not (tmp_path / "site" / "acme" / "a").exists()
+    deepest = 0
+    for root, _, _ in os.walk(scratch.docs_dir, followlinks=True):  # the negative
+        deepest = max(deepest, len(Path(root).relative_to(scratch.docs_dir).parts))
+        if deepest > 5:
+            break
+    assert deepest > 5

@@ -104,10 +104,12 @@ class Inputs:
 
     def _shared_digest(self, language: str) -> str:
         root, docs = self.project.root, self.project.docs_dir
-        files = [self.project.config_file, root / "package.json"]
-        # No link followed (R9-8): a link, to a folder or a file, is hashed as its text (_hash_file).
-        walk = [] if os.path.islink(docs) else walk_docs(docs, None, None, followlinks=False)  # what all brands share
-        files += [docs] if os.path.islink(docs) else []
+        # The top-level files and folders are the project's own (Project.find refuses a link there before any build),
+        # or diff's view of the work tree (review/diff._work_view: links, so that both sides name files alike): a
+        # link there is followed. Below them no link is (R9-8): one is hashed as its text (_hash_file).
+        top = {self.project.config_file, root / "package.json"}
+        files = sorted(top)
+        walk = walk_docs(docs, None, None, followlinks=False)  # what all brands share
         for folder, dirs, names in walk:
             for name in sorted([*names, *(d for d in dirs if os.path.islink(os.path.join(folder, d)))]):
                 translation = translation_source(Path(folder, name).relative_to(docs).as_posix())
@@ -115,7 +117,7 @@ class Inputs:
                     files.append(Path(folder, name))
         package = Path(__file__).parent.parent  # all of branddocs, not only this subpackage
         for folder in (root / "overrides", root / "macros", package):
-            found = [folder] if folder.is_symlink() else folder.rglob("*")  # rglob enters no link below the folder
+            found = folder.rglob("*")  # enters no link below the folder
             files += [p for p in found if "__pycache__" not in p.relative_to(folder).parts]
         digest = hashlib.sha256(f"{sys.implementation.name} {sys.version}\n".encode())
         for name in _PACKAGES:
@@ -123,8 +125,9 @@ class Inputs:
                 digest.update(f"{name}=={metadata.version(name)}\n".encode())
             except metadata.PackageNotFoundError:
                 digest.update(f"{name} missing\n".encode())
-        for path in sorted(p for p in files if p.is_symlink() or p.is_file()):  # a link as itself, never followed
-            digest.update(f"{self._name(path)}\0{_shared_hash(path, *_record(os.lstat(path)))}\0".encode())
+        for path in sorted(p for p in files if (p.is_file() if p in top else p.is_symlink() or p.is_file())):
+            real = Path(os.path.realpath(path)) if path in top else path  # below the top: a link as itself
+            digest.update(f"{self._name(path)}\0{_shared_hash(real, *_record(os.lstat(real)))}\0".encode())
         return engines.get(self.engine).digest(digest.hexdigest())  # switching engines rebuilds
 
     def _name(self, path: Path | str) -> str:
